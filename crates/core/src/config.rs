@@ -1,0 +1,557 @@
+//! `tagwarden.yaml` (cli.md): deserialized with unknown fields rejected, then
+//! checked, with every problem reported at once with its line and column.
+
+use crate::diagnostics::{Diagnostic, Diagnostics, Position};
+use crate::policy::load::parse_time;
+use crate::policy::LoadContext;
+use crate::yaml::{self, index, key, lenient, Document, Seg};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ConfigSpec {
+    #[serde(default, deserialize_with = "lenient::strings")]
+    policies: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::strings")]
+    regions: Vec<String>,
+    #[serde(default)]
+    accounts: AccountsSpec,
+    #[serde(default)]
+    store: Option<String>,
+    #[serde(default)]
+    limits: LimitsSpec,
+    #[serde(default)]
+    daemon: DaemonSpec,
+    #[serde(default)]
+    map: Option<MapSpec>,
+    #[serde(default)]
+    aws: AwsSpec,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct AccountsSpec {
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    external_id: Option<String>,
+    #[serde(default)]
+    discover: Option<String>,
+    #[serde(default, deserialize_with = "lenient::strings")]
+    include: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::strings")]
+    exclude: Vec<String>,
+    #[serde(default)]
+    list: Vec<AccountSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountSpec {
+    #[serde(deserialize_with = "lenient::string")]
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LimitsSpec {
+    #[serde(default)]
+    requests_per_second: Option<u32>,
+    #[serde(default)]
+    max_changes_per_run: Option<usize>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DaemonSpec {
+    #[serde(default)]
+    interval: Option<String>,
+    #[serde(default)]
+    mode: Option<String>,
+    #[serde(default)]
+    listen: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MapSpec {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    mpe_id: Option<String>,
+    #[serde(default)]
+    agreement: Option<AgreementSpec>,
+    #[serde(default)]
+    credit_rate: Option<f64>,
+    #[serde(default)]
+    min_migrated_spend: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgreementSpec {
+    #[serde(deserialize_with = "lenient::string")]
+    start: String,
+    #[serde(deserialize_with = "lenient::string")]
+    end: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct AwsSpec {
+    #[serde(default)]
+    endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Accounts {
+    /// Role assumed in every account other than the credentials' own.
+    pub role: Option<String>,
+    pub external_id: Option<String>,
+    /// List the active accounts of the AWS Organization.
+    pub discover_organizations: bool,
+    /// Ids or names; when non-empty, only these accounts are scanned.
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub list: Vec<Account>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DaemonMode {
+    Audit,
+    Enforce,
+}
+
+#[derive(Debug, Clone)]
+pub struct Daemon {
+    pub interval: Duration,
+    pub mode: DaemonMode,
+    pub listen: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct MapAgreement {
+    pub mpe_id: Option<String>,
+    pub start: Option<NaiveDate>,
+    pub end: Option<NaiveDate>,
+    pub credit_rate: f64,
+    pub min_migrated_spend: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file the configuration came from (None: built-in defaults).
+    pub file: Option<PathBuf>,
+    /// Policy files and directories, relative paths resolved against the config file's folder.
+    pub policies: Vec<PathBuf>,
+    pub regions: Vec<String>,
+    pub accounts: Accounts,
+    pub store: PathBuf,
+    pub requests_per_second: u32,
+    pub max_changes_per_run: usize,
+    pub daemon: Daemon,
+    pub map: MapAgreement,
+    pub endpoint_url: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            file: None,
+            policies: Vec::new(),
+            regions: Vec::new(),
+            accounts: Accounts::default(),
+            store: PathBuf::from("/var/lib/tagwarden/state.db"),
+            requests_per_second: 5,
+            max_changes_per_run: 500,
+            daemon: Daemon {
+                interval: Duration::from_secs(3600),
+                mode: DaemonMode::Audit,
+                listen: "127.0.0.1:9464".into(),
+            },
+            map: MapAgreement {
+                mpe_id: None,
+                start: None,
+                end: None,
+                credit_rate: 0.25,
+                min_migrated_spend: 50_000.0,
+            },
+            endpoint_url: None,
+        }
+    }
+}
+
+impl Config {
+    /// Account names to ids, for policy scopes and `--account`.
+    pub fn load_context(&self) -> LoadContext {
+        LoadContext {
+            account_names: self
+                .accounts
+                .list
+                .iter()
+                .filter_map(|a| a.name.clone().map(|n| (n, a.id.clone())))
+                .collect::<BTreeMap<_, _>>(),
+            regions: self.regions.clone(),
+        }
+    }
+
+    /// The display name of an account id, when the configuration gives one.
+    pub fn account_name(&self, id: &str) -> Option<&str> {
+        self.accounts
+            .list
+            .iter()
+            .find(|a| a.id == id)
+            .and_then(|a| a.name.as_deref())
+    }
+
+    pub fn load(file: &Path) -> Result<Config, Diagnostics> {
+        let doc = yaml::read(file).map_err(|d| Diagnostics(vec![d]))?;
+        if doc.value.is_null() {
+            return Ok(Config {
+                file: Some(file.to_path_buf()),
+                ..Config::default()
+            });
+        }
+        let spec: ConfigSpec = doc.decode(file, &[]).map_err(Diagnostics)?;
+        let mut checker = Checker {
+            file,
+            doc: &doc,
+            diags: Vec::new(),
+        };
+        let config = checker.check(spec);
+        if checker.diags.iter().any(Diagnostic::is_error) {
+            return Err(Diagnostics(checker.diags));
+        }
+        Ok(config)
+    }
+}
+
+struct Checker<'a> {
+    file: &'a Path,
+    doc: &'a Document,
+    diags: Vec<Diagnostic>,
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+impl Checker<'_> {
+    fn error(&mut self, path: &[Seg], msg: String) {
+        let pos: Option<Position> = self.doc.value_pos(path);
+        self.diags.push(Diagnostic::error(self.file, pos, msg));
+    }
+
+    fn check(&mut self, spec: ConfigSpec) -> Config {
+        let mut config = Config {
+            file: Some(self.file.to_path_buf()),
+            ..Config::default()
+        };
+        let base = self.file.parent().unwrap_or(Path::new("."));
+        config.policies = spec.policies.iter().map(|p| base.join(p)).collect();
+        let region_re = regex::Regex::new(r"^[a-z]{2}(-[a-z]+)+-\d+$").expect("valid regex");
+        for (i, r) in spec.regions.iter().enumerate() {
+            if !region_re.is_match(r) {
+                self.error(
+                    &index(&key(&[], "regions"), i),
+                    format!("`{r}` is not an AWS region name, e.g. `us-east-1`"),
+                );
+            }
+        }
+        config.regions = spec.regions;
+
+        let acc = key(&[], "accounts");
+        let mut names = BTreeMap::new();
+        for (i, a) in spec.accounts.list.iter().enumerate() {
+            let at = index(&key(&acc, "list"), i);
+            if !is_account_id(&a.id) {
+                self.error(
+                    &key(&at, "id"),
+                    format!(
+                        "account id `{}` must be 12 digits (quote it: \"011111111111\")",
+                        a.id
+                    ),
+                );
+            }
+            if let Some(n) = &a.name {
+                if let Some(other) = names.insert(n.clone(), a.id.clone()) {
+                    self.error(
+                        &key(&at, "name"),
+                        format!("account name `{n}` is used twice (also for {other})"),
+                    );
+                }
+            }
+        }
+        if let Some(d) = &spec.accounts.discover {
+            if d != "organizations" {
+                self.error(
+                    &key(&acc, "discover"),
+                    format!("unknown discovery `{d}`; the only one is `organizations`"),
+                );
+            }
+        }
+        for field in ["include", "exclude"] {
+            let list = if field == "include" {
+                &spec.accounts.include
+            } else {
+                &spec.accounts.exclude
+            };
+            for (i, a) in list.iter().enumerate() {
+                if !is_account_id(a) && !names.contains_key(a) {
+                    self.error(
+                        &index(&key(&acc, field), i),
+                        format!(
+                            "`{a}` is neither a 12-digit account id nor a name in `accounts.list`"
+                        ),
+                    );
+                }
+            }
+        }
+        config.accounts = Accounts {
+            role: spec.accounts.role,
+            external_id: spec.accounts.external_id,
+            discover_organizations: spec.accounts.discover.is_some(),
+            include: spec.accounts.include,
+            exclude: spec.accounts.exclude,
+            list: spec
+                .accounts
+                .list
+                .into_iter()
+                .map(|a| Account {
+                    id: a.id,
+                    name: a.name,
+                })
+                .collect(),
+        };
+        if let Some(store) = spec.store {
+            config.store = base.join(store);
+        }
+
+        let limits = key(&[], "limits");
+        match spec.limits.requests_per_second {
+            Some(0) => self.error(
+                &key(&limits, "requests_per_second"),
+                "`requests_per_second` must be at least 1".into(),
+            ),
+            Some(n) => config.requests_per_second = n,
+            None => {}
+        }
+        if let Some(n) = spec.limits.max_changes_per_run {
+            config.max_changes_per_run = n;
+        }
+
+        let daemon = key(&[], "daemon");
+        if let Some(i) = &spec.daemon.interval {
+            match parse_duration(i) {
+                Some(d) => config.daemon.interval = d,
+                None => self.error(
+                    &key(&daemon, "interval"),
+                    format!("`{i}` is not a duration such as 90s, 15m, 1h or 1d"),
+                ),
+            }
+        }
+        match spec.daemon.mode.as_deref() {
+            None | Some("audit") => {}
+            Some("enforce") => config.daemon.mode = DaemonMode::Enforce,
+            Some(m) => self.error(
+                &key(&daemon, "mode"),
+                format!("unknown daemon mode `{m}`; expected `audit` or `enforce`"),
+            ),
+        }
+        if let Some(l) = spec.daemon.listen {
+            if l.parse::<std::net::SocketAddr>().is_err() {
+                self.error(
+                    &key(&daemon, "listen"),
+                    format!("`{l}` is not an address such as 127.0.0.1:9464"),
+                );
+            }
+            config.daemon.listen = l;
+        }
+
+        if let Some(m) = spec.map {
+            let map = key(&[], "map");
+            if let Some(id) = &m.mpe_id {
+                let ok = (id.len() == 5 && id.bytes().all(|b| b.is_ascii_digit()))
+                    || (id.len() >= 10
+                        && id
+                            .bytes()
+                            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()));
+                if !ok {
+                    self.error(
+                        &key(&map, "mpe_id"),
+                        format!(
+                            "MPE ID `{id}` must be 5 digits or 10 uppercase letters and digits"
+                        ),
+                    );
+                }
+            }
+            config.map.mpe_id = m.mpe_id;
+            if let Some(a) = m.agreement {
+                let ag = key(&map, "agreement");
+                let mut date = |field: &str, s: &str| {
+                    let d = parse_time(s).map(|t| t.date_naive());
+                    if d.is_none() {
+                        self.error(
+                            &key(&ag, field),
+                            format!("`{s}` is not a date such as 2026-01-01"),
+                        );
+                    }
+                    d
+                };
+                config.map.start = date("start", &a.start);
+                config.map.end = date("end", &a.end);
+                if let (Some(s), Some(e)) = (config.map.start, config.map.end) {
+                    if s > e {
+                        self.error(
+                            &key(&ag, "start"),
+                            format!("the agreement starts ({s}) after it ends ({e})"),
+                        );
+                    }
+                }
+            }
+            if let Some(r) = m.credit_rate {
+                if !(0.0..=1.0).contains(&r) {
+                    self.error(
+                        &key(&map, "credit_rate"),
+                        format!("credit_rate {r} must be between 0 and 1 (0.25 means 25 %)"),
+                    );
+                }
+                config.map.credit_rate = r;
+            }
+            if let Some(s) = m.min_migrated_spend {
+                config.map.min_migrated_spend = s;
+            }
+        }
+        config.endpoint_url = spec.aws.endpoint_url;
+        config
+    }
+}
+
+/// `90s`, `15m`, `1h`, `1d`.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit())?;
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n.parse().ok()?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86400,
+        _ => return None,
+    };
+    (secs > 0).then(|| Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn load(text: &str) -> Result<Config, Diagnostics> {
+        let mut f = tempfile::Builder::new().suffix(".yaml").tempfile().unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        Config::load(f.path()).map_err(|mut d| {
+            for x in &mut d.0 {
+                x.file = PathBuf::from("tagwarden.yaml");
+            }
+            d
+        })
+    }
+
+    #[test]
+    fn full_example_loads() {
+        let c = load(
+            r#"
+policies: [policies/]
+regions: [us-east-1, eu-west-1]
+accounts:
+  role: tagwarden
+  external_id: xyz
+  discover: organizations
+  include: [prod]
+  exclude: ["333333333333"]
+  list:
+    - {id: "111111111111", name: prod}
+    - {id: 222222222222, name: staging}
+store: state.db
+limits: {requests_per_second: 10, max_changes_per_run: 50}
+daemon: {interval: 15m, mode: enforce, listen: "127.0.0.1:9000"}
+map:
+  mpe_id: ABCDE12345
+  agreement: {start: 2026-01-01, end: 2028-12-31}
+  credit_rate: 0.25
+  min_migrated_spend: 50000
+aws: {endpoint_url: "http://127.0.0.1:5000"}
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.regions, ["us-east-1", "eu-west-1"]);
+        assert_eq!(
+            c.accounts.list[1],
+            Account {
+                id: "222222222222".into(),
+                name: Some("staging".into())
+            }
+        );
+        assert!(c.accounts.discover_organizations);
+        assert_eq!(c.requests_per_second, 10);
+        assert_eq!(c.daemon.interval, Duration::from_secs(900));
+        assert_eq!(c.daemon.mode, DaemonMode::Enforce);
+        assert_eq!(c.endpoint_url.as_deref(), Some("http://127.0.0.1:5000"));
+        assert_eq!(c.load_context().account_names["prod"], "111111111111");
+        assert!(c.policies[0].ends_with("policies/"));
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        let e = load(
+            r#"
+regions: [us-east-1, useast1]
+accounts:
+  discover: everything
+  include: [nobody]
+  list:
+    - {id: "1234", name: prod}
+    - {id: "111111111111", name: prod}
+limits: {requests_per_second: 0}
+daemon: {interval: soon, mode: fix, listen: "here"}
+map: {mpe_id: abc, credit_rate: 2, agreement: {start: 2027-01-01, end: 2026-01-01}}
+"#,
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn unknown_field_is_an_error_with_position() {
+        let e = load("regions: [us-east-1]\nlimit:\n  requests_per_second: 5\n").unwrap_err();
+        assert_eq!(e.0.len(), 1);
+        assert_eq!(e.0[0].position, Some(Position { line: 2, column: 1 }));
+        assert!(
+            e.0[0].message.starts_with("unknown field `limit`"),
+            "{}",
+            e.0[0].message
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1d"), Some(Duration::from_secs(86400)));
+        assert_eq!(parse_duration("0h"), None);
+        assert_eq!(parse_duration("h"), None);
+        assert_eq!(parse_duration("5 minutes"), None);
+    }
+}

@@ -1,0 +1,523 @@
+//! Evaluation: pure, no I/O, no clock. For each resource and each policy whose
+//! scope holds, every `require` and `forbid` entry is compliant or a finding.
+
+use super::map_format::LEGACY_KEYS;
+use super::{Policy, Requirement, Scope};
+use crate::resource::Resource;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingKind {
+    /// The key is absent (a key differing only in case or white space does not count).
+    Missing,
+    /// The key is present and its value fails `values`, `pattern` or `format`.
+    Invalid,
+    /// A `forbid` key is present.
+    Forbidden,
+    /// The resource's tags could not be read.
+    Unknown,
+}
+
+impl FindingKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::Missing => "missing",
+            FindingKind::Invalid => "invalid",
+            FindingKind::Forbidden => "forbidden",
+            FindingKind::Unknown => "unknown",
+        }
+    }
+}
+
+/// One finding; borrows the resource and policy so that evaluating a compliant
+/// resource allocates nothing.
+#[derive(Debug, Clone)]
+pub struct Finding<'a> {
+    pub resource: &'a Resource,
+    pub policy: &'a Policy,
+    pub tag: &'a str,
+    pub kind: FindingKind,
+    pub value: Option<&'a str>,
+    pub hint: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Every resource inventoried.
+    pub resources: usize,
+    /// Resources in scope of at least one policy.
+    pub in_scope: usize,
+    /// In scope, and no finding under any policy.
+    pub compliant: usize,
+    /// In scope, with at least one missing, invalid or forbidden tag.
+    pub non_compliant: usize,
+    /// In scope, but the tags could not be read.
+    pub unknown: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Evaluation<'a> {
+    pub findings: Vec<Finding<'a>>,
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    OutOfScope,
+    Compliant,
+    NonCompliant,
+    Unknown,
+}
+
+/// Evaluate every resource against every policy.
+pub fn evaluate<'a>(resources: &'a [Resource], policies: &'a [Policy]) -> Evaluation<'a> {
+    let mut eval = Evaluation::default();
+    eval.summary.resources = resources.len();
+    for resource in resources {
+        let mut worst = Outcome::OutOfScope;
+        for policy in policies {
+            let outcome = evaluate_resource(policy, resource, &mut eval.findings);
+            worst = match (worst, outcome) {
+                (Outcome::Unknown, _) | (_, Outcome::Unknown) => Outcome::Unknown,
+                (Outcome::NonCompliant, _) | (_, Outcome::NonCompliant) => Outcome::NonCompliant,
+                (Outcome::Compliant, _) | (_, Outcome::Compliant) => Outcome::Compliant,
+                _ => Outcome::OutOfScope,
+            };
+        }
+        let s = &mut eval.summary;
+        match worst {
+            Outcome::OutOfScope => {}
+            Outcome::Compliant => s.compliant += 1,
+            Outcome::NonCompliant => s.non_compliant += 1,
+            Outcome::Unknown => s.unknown += 1,
+        }
+        if worst != Outcome::OutOfScope {
+            s.in_scope += 1;
+        }
+    }
+    eval
+}
+
+/// Evaluate one resource against one policy, appending its findings to `out`.
+pub fn evaluate_resource<'a>(
+    policy: &'a Policy,
+    resource: &'a Resource,
+    out: &mut Vec<Finding<'a>>,
+) -> Outcome {
+    if !in_scope(policy, resource) {
+        return Outcome::OutOfScope;
+    }
+    let finding = |tag: &'a str, kind, value, hint| Finding {
+        resource,
+        policy,
+        tag,
+        kind,
+        value,
+        hint,
+    };
+    if let Some(reason) = &resource.tags_unreadable {
+        let keys = policy
+            .require
+            .iter()
+            .map(|r| r.key.as_str())
+            .chain(policy.forbid.iter().map(String::as_str));
+        out.extend(keys.map(|k| {
+            finding(
+                k,
+                FindingKind::Unknown,
+                None,
+                Some(format!("tags could not be read: {reason}")),
+            )
+        }));
+        return Outcome::Unknown;
+    }
+    let before = out.len();
+    for req in &policy.require {
+        match resource.tags.get(&req.key) {
+            None => out.push(finding(
+                &req.key,
+                FindingKind::Missing,
+                None,
+                missing_hint(req, resource),
+            )),
+            Some(value) => {
+                if let Err(hint) = check_value(req, value) {
+                    out.push(finding(
+                        &req.key,
+                        FindingKind::Invalid,
+                        Some(value),
+                        Some(hint),
+                    ));
+                }
+            }
+        }
+    }
+    for key in &policy.forbid {
+        if let Some(value) = resource.tags.get(key) {
+            out.push(finding(key, FindingKind::Forbidden, Some(value), None));
+        }
+    }
+    if out.len() == before {
+        Outcome::Compliant
+    } else {
+        Outcome::NonCompliant
+    }
+}
+
+/// Whether the policy applies to the resource. When the tags are unreadable,
+/// tag conditions cannot be decided and the resource stays in scope (its
+/// findings are then `unknown`, never silently dropped).
+pub fn in_scope(policy: &Policy, resource: &Resource) -> bool {
+    if !policy
+        .resource_types
+        .iter()
+        .any(|t| *t == resource.resource_type)
+    {
+        return false;
+    }
+    let Scope {
+        accounts,
+        regions,
+        tags,
+        exclude_tags,
+        created_after,
+    } = &policy.scope;
+    if accounts
+        .as_ref()
+        .is_some_and(|a| !a.contains(&resource.account))
+        || regions
+            .as_ref()
+            .is_some_and(|r| !r.contains(&resource.region))
+    {
+        return false;
+    }
+    if let (Some(after), Some(created)) = (created_after, resource.created_at) {
+        if created < *after {
+            return false;
+        }
+    }
+    if resource.tags_unreadable.is_some() {
+        return true;
+    }
+    let carries = |(key, want): &(String, super::ValueMatch)| {
+        resource.tags.get(key).is_some_and(|v| want.matches(v))
+    };
+    tags.iter().all(carries) && !exclude_tags.iter().any(carries)
+}
+
+/// `Ok` when `value` passes every check of the requirement, else a hint.
+pub fn check_value(req: &Requirement, value: &str) -> Result<(), String> {
+    if let Some(allowed) = &req.values {
+        if !allowed.iter().any(|a| a == value) {
+            return Err(values_hint(allowed, value));
+        }
+    }
+    if let Some((source, re)) = &req.pattern {
+        if !re.is_match(value) {
+            return Err(format!("value does not match the pattern `{source}`"));
+        }
+    }
+    if let Some(format) = req.format {
+        format.check(value)?;
+    }
+    Ok(())
+}
+
+fn values_hint(allowed: &[String], value: &str) -> String {
+    if let Some(a) = allowed.iter().find(|a| a.as_str() == value.trim()) {
+        return format!("`{value}` has surrounding white space; the allowed value is `{a}`");
+    }
+    if let Some(a) = allowed.iter().find(|a| a.eq_ignore_ascii_case(value)) {
+        return format!(
+            "`{value}` differs in case from the allowed value `{a}`; values are case-sensitive"
+        );
+    }
+    const SHOWN: usize = 5;
+    let mut list: Vec<String> = allowed
+        .iter()
+        .take(SHOWN)
+        .map(|a| format!("`{a}`"))
+        .collect();
+    if allowed.len() > SHOWN {
+        list.push(format!("… ({} in all)", allowed.len()));
+    }
+    format!("allowed values: {}", list.join(", "))
+}
+
+fn missing_hint(req: &Requirement, resource: &Resource) -> Option<String> {
+    let near = resource
+        .tags
+        .keys()
+        .find(|k| k.as_str() != req.key && k.trim().eq_ignore_ascii_case(&req.key));
+    if let Some(k) = near {
+        let how = if k.trim() != k {
+            "has surrounding white space"
+        } else {
+            "differs in case"
+        };
+        return Some(format!(
+            "found key `{k}`, which {how}; AWS counts only the exact key `{}`",
+            req.key
+        ));
+    }
+    if req.format.is_some() {
+        if let Some(k) = LEGACY_KEYS.iter().find(|k| resource.tags.contains_key(**k)) {
+            return Some(format!(
+                "found legacy MAP key `{k}`; MAP 2.0 credits only `{}`",
+                req.key
+            ));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::map_format::MapFormat;
+    use crate::policy::{Severity, ValueMatch};
+    use chrono::{TimeZone, Utc};
+    use regex::Regex;
+
+    fn req(key: &str) -> Requirement {
+        Requirement {
+            key: key.into(),
+            values: None,
+            pattern: None,
+            format: None,
+        }
+    }
+
+    fn policy(require: Vec<Requirement>, forbid: &[&str]) -> Policy {
+        Policy {
+            name: "p".into(),
+            description: None,
+            severity: Severity::High,
+            resource_types: vec!["ec2:instance".into()],
+            scope: Scope::default(),
+            require,
+            forbid: forbid.iter().map(|s| s.to_string()).collect(),
+            remediate: None,
+            file: "p.yaml".into(),
+        }
+    }
+
+    fn instance(tags: &[(&str, &str)]) -> Resource {
+        Resource::new(
+            "arn:aws:ec2:us-east-1:111111111111:instance/i-1",
+            "111111111111",
+            "us-east-1",
+            "ec2:instance",
+        )
+        .with_tags(tags.iter().copied())
+    }
+
+    fn map_req() -> Requirement {
+        Requirement {
+            format: Some(MapFormat::Strict),
+            ..req("map-migrated")
+        }
+    }
+
+    fn kinds(p: &Policy, r: &Resource) -> Vec<(String, FindingKind, Option<String>)> {
+        let mut out = Vec::new();
+        evaluate_resource(p, r, &mut out);
+        out.into_iter()
+            .map(|f| (f.tag.to_string(), f.kind, f.hint))
+            .collect()
+    }
+
+    #[test]
+    fn compliant_resource_has_no_findings() {
+        let p = policy(vec![map_req(), req("Owner")], &["Password"]);
+        let r = instance(&[("map-migrated", "mig12345"), ("Owner", "a")]);
+        let mut out = Vec::new();
+        assert_eq!(evaluate_resource(&p, &r, &mut out), Outcome::Compliant);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn wrong_case_key_is_missing_with_hint() {
+        let p = policy(vec![map_req()], &[]);
+        let f = kinds(&p, &instance(&[("Map-Migrated", "mig12345")]));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].1, FindingKind::Missing);
+        assert_eq!(
+            f[0].2.as_deref(),
+            Some("found key `Map-Migrated`, which differs in case; AWS counts only the exact key `map-migrated`")
+        );
+        let f = kinds(&p, &instance(&[("map-migrated ", "mig12345")]));
+        assert!(f[0]
+            .2
+            .as_deref()
+            .unwrap()
+            .contains("has surrounding white space"));
+    }
+
+    #[test]
+    fn legacy_key_hint() {
+        let p = policy(vec![map_req()], &[]);
+        let f = kinds(&p, &instance(&[("map-dba", "x")]));
+        assert_eq!(f[0].1, FindingKind::Missing);
+        assert_eq!(
+            f[0].2.as_deref(),
+            Some("found legacy MAP key `map-dba`; MAP 2.0 credits only `map-migrated`")
+        );
+    }
+
+    #[test]
+    fn missing_without_near_key_has_no_hint() {
+        let p = policy(vec![req("Owner")], &[]);
+        assert_eq!(
+            kinds(&p, &instance(&[])),
+            vec![("Owner".into(), FindingKind::Missing, None)]
+        );
+    }
+
+    #[test]
+    fn invalid_values_patterns_and_formats() {
+        let p = policy(
+            vec![
+                Requirement {
+                    values: Some(vec!["prod".into(), "dev".into()]),
+                    ..req("Env")
+                },
+                Requirement {
+                    pattern: Some(("[a-z]+".into(), Regex::new("^(?:[a-z]+)$").unwrap())),
+                    ..req("Team")
+                },
+                map_req(),
+            ],
+            &[],
+        );
+        let f = kinds(
+            &p,
+            &instance(&[
+                ("Env", "Prod"),
+                ("Team", "core1"),
+                ("map-migrated", "d-server-020zya2d8ytar8"),
+            ]),
+        );
+        assert_eq!(f.len(), 3);
+        assert!(f.iter().all(|x| x.1 == FindingKind::Invalid));
+        let hint = |k: &str| f.iter().find(|x| x.0 == k).unwrap().2.clone().unwrap();
+        assert_eq!(
+            hint("Env"),
+            "`Prod` differs in case from the allowed value `prod`; values are case-sensitive"
+        );
+        assert_eq!(hint("Team"), "value does not match the pattern `[a-z]+`");
+        assert!(hint("map-migrated").starts_with("legacy Migration Hub server ID"));
+    }
+
+    #[test]
+    fn value_hints() {
+        let allowed: Vec<String> = ["a", "b", "c", "d", "e", "f"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            values_hint(&allowed, "z"),
+            "allowed values: `a`, `b`, `c`, `d`, `e`, … (6 in all)"
+        );
+        assert_eq!(
+            values_hint(&allowed, " a"),
+            "` a` has surrounding white space; the allowed value is `a`"
+        );
+        assert_eq!(
+            values_hint(&allowed, "A"),
+            "`A` differs in case from the allowed value `a`; values are case-sensitive"
+        );
+    }
+
+    #[test]
+    fn forbidden_keys() {
+        let p = policy(vec![], &["Password"]);
+        let r = instance(&[("Password", "hunter2")]);
+        let mut out = Vec::new();
+        assert_eq!(evaluate_resource(&p, &r, &mut out), Outcome::NonCompliant);
+        assert_eq!(out[0].kind, FindingKind::Forbidden);
+        assert_eq!(out[0].value, Some("hunter2"));
+        // Forbidden keys are exact too.
+        assert!(kinds(&p, &instance(&[("password", "x")])).is_empty());
+    }
+
+    #[test]
+    fn unreadable_tags_are_unknown_never_missing() {
+        let p = policy(vec![map_req()], &["Password"]);
+        let mut r = instance(&[]);
+        r.tags_unreadable = Some("AccessDenied".into());
+        let f = kinds(&p, &r);
+        assert_eq!(f.len(), 2);
+        assert!(f.iter().all(|x| x.1 == FindingKind::Unknown));
+        // Tag scope conditions cannot be decided, so the resource stays in scope.
+        let mut p = p;
+        p.scope.tags = vec![("wave".into(), ValueMatch::Any)];
+        assert_eq!(evaluate_resource(&p, &r, &mut Vec::new()), Outcome::Unknown);
+    }
+
+    #[test]
+    fn scope_conditions() {
+        let mut p = policy(vec![req("Owner")], &[]);
+        let r = instance(&[("wave", "1")]);
+        assert!(in_scope(&p, &r));
+        p.scope.accounts = Some(vec!["222222222222".into()]);
+        assert!(!in_scope(&p, &r));
+        p.scope.accounts = Some(vec!["111111111111".into()]);
+        p.scope.regions = Some(vec!["eu-west-1".into()]);
+        assert!(!in_scope(&p, &r));
+        p.scope.regions = None;
+        p.scope.tags = vec![(
+            "wave".into(),
+            ValueMatch::OneOf(vec!["1".into(), "2".into()]),
+        )];
+        assert!(in_scope(&p, &r));
+        p.scope.tags = vec![("wave".into(), ValueMatch::OneOf(vec!["2".into()]))];
+        assert!(!in_scope(&p, &r));
+        p.scope.tags = vec![];
+        p.scope.exclude_tags = vec![("wave".into(), ValueMatch::Any)];
+        assert!(!in_scope(&p, &r));
+        p.scope.exclude_tags = vec![];
+        p.scope.created_after = Some(Utc.with_ymd_and_hms(2026, 1, 15, 0, 0, 0).unwrap());
+        assert!(in_scope(&p, &r), "unknown creation time stays in scope");
+        let mut old = r.clone();
+        old.created_at = Some(Utc.with_ymd_and_hms(2025, 6, 1, 0, 0, 0).unwrap());
+        assert!(!in_scope(&p, &old));
+        old.created_at = Some(Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap());
+        assert!(in_scope(&p, &old));
+        let mut other = r.clone();
+        other.resource_type = "ec2:volume".into();
+        assert!(!in_scope(&p, &other));
+    }
+
+    #[test]
+    fn summary_counts_each_resource_once() {
+        let policies = vec![
+            policy(vec![req("Owner")], &[]),
+            policy(vec![req("Team")], &[]),
+        ];
+        let mut unknown = instance(&[]);
+        unknown.tags_unreadable = Some("denied".into());
+        let mut out_of_scope = instance(&[]);
+        out_of_scope.resource_type = "s3:bucket".into();
+        let resources = vec![
+            instance(&[("Owner", "a"), ("Team", "b")]),
+            instance(&[("Owner", "a")]),
+            instance(&[]),
+            unknown,
+            out_of_scope,
+        ];
+        let e = evaluate(&resources, &policies);
+        assert_eq!(
+            e.summary,
+            Summary {
+                resources: 5,
+                in_scope: 4,
+                compliant: 1,
+                non_compliant: 2,
+                unknown: 1
+            }
+        );
+        assert_eq!(e.findings.len(), 1 + 2 + 2);
+    }
+}

@@ -1,0 +1,46 @@
+//! The terminal table: findings first, then what could not be scanned, then
+//! the summary line.
+
+use super::AuditReport;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+
+pub fn render(report: &AuditReport) -> String {
+    let mut out = String::new();
+    if !report.findings.is_empty() {
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header([
+                "SEVERITY", "ACCOUNT", "REGION", "RESOURCE", "POLICY", "TAG", "FINDING", "VALUE",
+                "HINT",
+            ]);
+        if t.width().is_none() {
+            t.set_width(160);
+        }
+        for f in &report.findings {
+            let short = f.arn.rsplit(['/', ':']).next().unwrap_or(&f.arn);
+            t.add_row([
+                f.severity.as_str(),
+                f.account_name.as_deref().unwrap_or(&f.account),
+                &f.region,
+                &format!("{} {short}", f.resource_type),
+                &f.policy,
+                &f.tag,
+                f.kind.as_str(),
+                f.value.as_deref().unwrap_or(""),
+                f.hint.as_deref().unwrap_or(""),
+            ]);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+    for e in &report.errors {
+        out.push_str(&format!(
+            "not scanned: account {} region {}: {}\n",
+            e.account, e.region, e.message
+        ));
+    }
+    out.push_str(&report.summary_line());
+    out.push('\n');
+    out
+}
