@@ -1,0 +1,184 @@
+//! EC2 discovery: instances, volumes (root volumes included), snapshots and
+//! images owned by the account. Describe calls return tags inline, so
+//! never-tagged resources are found and no per-resource tag read is made.
+
+use crate::aws::{partition_of, Api, AwsError};
+use aws_sdk_ec2::types::{Filter, Tag};
+use tagwarden_core::{Resource, Tags};
+
+pub(crate) fn tags_of(tags: &[Tag]) -> Tags {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn resource(account: &str, region: &str, kind: &str, id: &str, tags: &[Tag]) -> Resource {
+    let arn = format!(
+        "arn:{}:ec2:{region}:{account}:{kind}/{id}",
+        partition_of(region)
+    );
+    let mut r = Resource::new(arn, account, region, &format!("ec2:{kind}"));
+    r.tags = tags_of(tags);
+    r
+}
+
+pub async fn instances(
+    api: &Api,
+    ec2: &aws_sdk_ec2::Client,
+    account: &str,
+    region: &str,
+) -> Result<Vec<Resource>, AwsError> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = api
+            .call(account, region, "ec2:DescribeInstances", || {
+                ec2.describe_instances()
+                    .max_results(1000)
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await?;
+        for i in page.reservations().iter().flat_map(|r| r.instances()) {
+            let terminated = i
+                .state()
+                .and_then(|s| s.name())
+                .is_some_and(|n| n.as_str() == "terminated");
+            let Some(id) = i.instance_id().filter(|_| !terminated) else {
+                continue;
+            };
+            let mut r = resource(account, region, "instance", id, i.tags());
+            r.created_at = i.launch_time().and_then(super::to_chrono);
+            out.push(r);
+        }
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+pub async fn volumes(
+    api: &Api,
+    ec2: &aws_sdk_ec2::Client,
+    account: &str,
+    region: &str,
+) -> Result<Vec<Resource>, AwsError> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = api
+            .call(account, region, "ec2:DescribeVolumes", || {
+                ec2.describe_volumes()
+                    .max_results(500)
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await?;
+        for v in page.volumes() {
+            let Some(id) = v.volume_id() else { continue };
+            let mut r = resource(account, region, "volume", id, v.tags());
+            r.created_at = v.create_time().and_then(super::to_chrono);
+            out.push(r);
+        }
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+/// The account's own filter, besides `self`: moto ignores `OwnerIds=self` and
+/// lists Amazon's public snapshots; AWS honours both.
+fn owned_by(account: &str) -> Filter {
+    Filter::builder().name("owner-id").values(account).build()
+}
+
+pub async fn snapshots(
+    api: &Api,
+    ec2: &aws_sdk_ec2::Client,
+    account: &str,
+    region: &str,
+) -> Result<Vec<Resource>, AwsError> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = api
+            .call(account, region, "ec2:DescribeSnapshots", || {
+                ec2.describe_snapshots()
+                    .owner_ids("self")
+                    .filters(owned_by(account))
+                    .max_results(1000)
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await?;
+        for s in page.snapshots() {
+            let (Some(id), true) = (s.snapshot_id(), s.owner_id().is_none_or(|o| o == account))
+            else {
+                continue;
+            };
+            let mut r = resource(account, region, "snapshot", id, s.tags());
+            r.created_at = s.start_time().and_then(super::to_chrono);
+            out.push(r);
+        }
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+pub async fn images(
+    api: &Api,
+    ec2: &aws_sdk_ec2::Client,
+    account: &str,
+    region: &str,
+) -> Result<Vec<Resource>, AwsError> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = api
+            .call(account, region, "ec2:DescribeImages", || {
+                ec2.describe_images()
+                    .owners("self")
+                    .filters(owned_by(account))
+                    .max_results(1000)
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await?;
+        for i in page.images() {
+            let (Some(id), true) = (i.image_id(), i.owner_id().is_none_or(|o| o == account)) else {
+                continue;
+            };
+            let mut r = resource(account, region, "image", id, i.tags());
+            r.created_at = i
+                .creation_date()
+                .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+                .map(|d| d.with_timezone(&chrono::Utc));
+            out.push(r);
+        }
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
+}

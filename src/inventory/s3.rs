@@ -1,0 +1,81 @@
+//! S3 discovery: buckets come from one account-wide `ListBuckets`, each
+//! attributed to its own region. Their tags come from the Tagging API's pages
+//! (see `tagging`), not from one `GetBucketTagging` per bucket.
+
+use crate::aws::{partition_of, Api, AwsError};
+use aws_sdk_s3::types::BucketLocationConstraint;
+use chrono::{DateTime, Utc};
+
+pub struct Bucket {
+    pub name: String,
+    pub region: String,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+impl Bucket {
+    pub fn arn(&self) -> String {
+        format!("arn:{}:s3:::{}", partition_of(&self.region), self.name)
+    }
+}
+
+pub async fn buckets(
+    api: &Api,
+    s3: &aws_sdk_s3::Client,
+    account: &str,
+    region: &str,
+) -> Result<Vec<Bucket>, AwsError> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = api
+            .call(account, region, "s3:ListBuckets", || {
+                s3.list_buckets()
+                    .max_buckets(1000)
+                    .set_continuation_token(token.clone())
+                    .send()
+            })
+            .await?;
+        for b in page.buckets() {
+            let Some(name) = b.name() else { continue };
+            // AWS returns each bucket's region in ListBuckets; where it is
+            // missing (older endpoints, moto), ask GetBucketLocation.
+            let region = match b.bucket_region() {
+                Some(r) => r.to_string(),
+                None => location(api, s3, account, region, name).await?,
+            };
+            out.push(Bucket {
+                name: name.to_string(),
+                region,
+                created_at: b.creation_date().and_then(super::to_chrono),
+            });
+        }
+        token = page
+            .continuation_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+async fn location(
+    api: &Api,
+    s3: &aws_sdk_s3::Client,
+    account: &str,
+    region: &str,
+    bucket: &str,
+) -> Result<String, AwsError> {
+    let out = api
+        .call(account, region, "s3:GetBucketLocation", || {
+            s3.get_bucket_location().bucket(bucket).send()
+        })
+        .await?;
+    // No constraint means us-east-1; `EU` is the historical name of eu-west-1.
+    Ok(match out.location_constraint() {
+        None => "us-east-1".into(),
+        Some(BucketLocationConstraint::Eu) => "eu-west-1".into(),
+        Some(c) if c.as_str().is_empty() => "us-east-1".into(),
+        Some(c) => c.as_str().to_string(),
+    })
+}

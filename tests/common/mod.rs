@@ -1,0 +1,168 @@
+//! Test harness: a moto server per test on a free loopback port, SDK clients
+//! for seeding it, and a runner for the `tagwarden` binary.
+#![allow(dead_code)]
+
+pub mod estate;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const MOTO_HINT: &str = "moto server not found. Install it with `scripts/setup-emulator.sh` \
+(creates .venv with moto[server]==5.2.5), or point TAGWARDEN_MOTO_SERVER at a moto_server executable.";
+
+/// The default account of moto's plain credentials.
+pub const CALLER_ACCOUNT: &str = "123456789012";
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn moto_server_path() -> PathBuf {
+    std::env::var_os("TAGWARDEN_MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".venv/bin/moto_server"))
+}
+
+/// A running moto server, stopped when dropped.
+pub struct Emulator {
+    child: Child,
+    pub port: u16,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Emulator {
+    /// Start moto on a free port. Never skips: without moto the test fails
+    /// and says how to install it.
+    pub fn start() -> Emulator {
+        let exe = moto_server_path();
+        assert!(exe.exists(), "{MOTO_HINT} (looked for {})", exe.display());
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("moto.log");
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(&exe)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{MOTO_HINT} ({}: {e})", exe.display()));
+        let mut emu = Emulator {
+            child,
+            port,
+            log,
+            _dir: dir,
+        };
+        if !emu.wait_until_up() {
+            panic!(
+                "moto server did not start on port {port}: {}\n{MOTO_HINT}",
+                std::fs::read_to_string(&emu.log).unwrap_or_default()
+            );
+        }
+        emu.reset();
+        emu
+    }
+
+    fn wait_until_up(&mut self) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            if self.http("GET", "/moto-api/", "").is_some() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Wipe every account's state.
+    pub fn reset(&self) {
+        self.http("POST", "/moto-api/reset", "")
+            .expect("moto reset");
+    }
+
+    /// A minimal HTTP/1.1 request; the status line and body, or None when
+    /// nothing listens yet.
+    pub fn http(&self, method: &str, path: &str, body: &str) -> Option<String> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+        let req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.port,
+            body.len()
+        );
+        s.write_all(req.as_bytes()).ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        out.starts_with("HTTP/").then_some(out)
+    }
+
+    /// Run `tagwarden` with credentials and endpoint for this emulator.
+    pub fn tagwarden(&self, args: &[&str]) -> Run {
+        run_tagwarden(args, &[("AWS_ENDPOINT_URL", &self.endpoint())])
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!("not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr)
+        })
+    }
+}
+
+/// Run the binary with test credentials (moto accepts any).
+pub fn run_tagwarden(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tagwarden"));
+    cmd.args(args)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("TAGWARDEN_CONFIG")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run tagwarden");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Write `text` to `dir/name` and return the path as a string.
+pub fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_string()
+}
