@@ -570,3 +570,11 @@ pub fn config(policies: &str, extra: &str) -> String {
         PROD.0, PROD.1, STAGING.0, STAGING.1
     )
 }
+
+/// The display name of a demo account.
+pub fn name_of(account: &str) -> &str {
+    [PROD, STAGING]
+        .iter()
+        .find(|(id, _)| *id == account)
+        .map_or(account, |(_, n)| n)
+}

@@ -169,11 +169,7 @@ pub fn evaluate_resource<'a>(
 /// tag conditions cannot be decided and the resource stays in scope (its
 /// findings are then `unknown`, never silently dropped).
 pub fn in_scope(policy: &Policy, resource: &Resource) -> bool {
-    if !policy
-        .resource_types
-        .iter()
-        .any(|t| *t == resource.resource_type)
-    {
+    if !policy.resource_types.contains(&resource.resource_type) {
         return false;
     }
     let Scope {
