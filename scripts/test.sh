@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-emulator.sh
-cargo test --workspace --all-targets "$@"
+cargo test --workspace "$@"

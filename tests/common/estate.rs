@@ -159,6 +159,18 @@ pub async fn launch(
     result
 }
 
+/// Launch `count` never-tagged instances without reading back their volumes.
+pub async fn launch_only(ec2: &aws_sdk_ec2::Client, count: i32) {
+    ec2.run_instances()
+        .image_id("ami-12c6146b")
+        .instance_type(InstanceType::T3Micro)
+        .min_count(count)
+        .max_count(count)
+        .send()
+        .await
+        .expect("RunInstances");
+}
+
 pub async fn volume(ec2: &aws_sdk_ec2::Client, region: &str, tags: &[(&str, &str)]) -> String {
     let mut req = ec2
         .create_volume()

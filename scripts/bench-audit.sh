@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Audit benchmark against the emulator: N instances + N root volumes in one
+# account-region; prints wall time, peak RSS and API calls per 1,000 resources.
+#   scripts/bench-audit.sh [N]      (default 5000, i.e. 10,000 resources)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-5000}
+scripts/setup-emulator.sh
+# The debug build by default: the audit is bound by the emulator, and a release
+# build of the AWS SDK takes many minutes. PROFILE=release to measure that.
+profile=${PROFILE:-debug}
+if [ "$profile" = release ]; then flag=--release; else flag=; fi
+cargo build --quiet $flag --bin tagwarden --example seed_bulk
+target=${CARGO_TARGET_DIR:-target}/$profile
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+.venv/bin/moto_server -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &
+moto=$!
+trap 'kill $moto 2>/dev/null' EXIT
+for _ in $(seq 1 100); do
+  python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" 2>/dev/null && break
+  sleep 0.2
+done
+export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_EC2_METADATA_DISABLED=true
+"$target/examples/seed_bulk" "$n"
+dir=$(mktemp -d)
+cat >"$dir/tagwarden.yaml" <<YAML
+policies: [$PWD/policies/map-migrated.yaml]
+regions: [us-east-1]
+limits: {requests_per_second: 50}
+YAML
+start=$(date +%s.%N)
+python3 - "$target/tagwarden" "$dir" <<'PY'
+import json, resource, subprocess, sys, time
+exe, d = sys.argv[1], sys.argv[2]
+t = time.time()
+out = subprocess.run([exe, "audit", "-c", f"{d}/tagwarden.yaml", "--format", "json", "-o", f"{d}/report.json"], capture_output=True, text=True)
+wall = time.time() - t
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+r = json.load(open(f"{d}/report.json"))
+s = r["summary"]
+print(f"resources: {s['resources']}  findings: {len(r['findings'])}  exit: {out.returncode}")
+print(f"wall time: {wall:.2f} s (bound by the emulator)  peak RSS: {rss:.1f} MiB")
+print(f"API calls: {s['api_calls']} = {1000 * s['api_calls'] / s['resources']:.2f} per 1,000 resources")
+for op, n in r["api_calls_by_operation"].items():
+    print(f"  {op}: {n}")
+PY
+rm -rf "$dir"
