@@ -388,3 +388,67 @@ fn endpoint_from_the_configuration_reaches_every_client() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(run.json()["summary"]["resources"], seeded.len());
 }
+
+#[test]
+fn tagging_api_types_are_audited_when_tagged() {
+    let emu = Emulator::start();
+    let tagged = runtime().block_on(async {
+        let seeder = estate::Seeder::new(&emu.endpoint()).await;
+        let ec2 = estate::Seeder::ec2(seeder.base(), "eu-west-1");
+        let spec = aws_sdk_ec2::types::TagSpecification::builder()
+            .resource_type(aws_sdk_ec2::types::ResourceType::SecurityGroup)
+            .tags(
+                aws_sdk_ec2::types::Tag::builder()
+                    .key("Team")
+                    .value("web")
+                    .build(),
+            )
+            .build();
+        let sg = ec2
+            .create_security_group()
+            .group_name("web")
+            .description("web")
+            .tag_specifications(spec)
+            .send()
+            .await
+            .unwrap();
+        // Never tagged: invisible to the Tagging API, in AWS as in the emulator.
+        ec2.create_security_group()
+            .group_name("bare")
+            .description("bare")
+            .send()
+            .await
+            .unwrap();
+        format!(
+            "arn:aws:ec2:eu-west-1:{CALLER}:security-group/{}",
+            sg.group_id().unwrap()
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write(dir.path(), "sg.yaml", "version: 1\npolicies:\n  - name: sg-owner\n    resources: [ec2:security-group]\n    require: {Owner: {}}\n");
+    let cfg = write(
+        dir.path(),
+        "tagwarden.yaml",
+        &format!("policies: [{policy}]\nregions: [us-east-1, eu-west-1]\n"),
+    );
+    let run = emu.tagwarden(&["audit", "-c", &cfg, "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("`ec2:security-group` is seen only through the Resource Groups Tagging API"),
+        "{}",
+        run.stderr
+    );
+    let report = run.json();
+    assert_eq!(report["summary"]["resources"], 1);
+    assert_eq!(
+        findings(&report),
+        BTreeSet::from([(tagged, "Owner".to_string(), "missing".to_string())])
+    );
+    assert_eq!(report["findings"][0]["region"], "eu-west-1");
+    assert_eq!(report["warnings"].as_array().unwrap().len(), 1);
+    // Only the Tagging API is asked: no EC2 describe calls for this type.
+    assert!(report["api_calls_by_operation"]
+        .get("ec2:DescribeInstances")
+        .is_none());
+}

@@ -245,6 +245,10 @@ impl MarkedEventReceiver for MarkRecorder {
                     return;
                 };
                 if is_key {
+                    // A block mapping's start event comes late (after its
+                    // first key); its first key is where it really starts.
+                    let start = self.marks.entry(path.clone()).or_default();
+                    start.value = Some(start.value.map_or(pos, |v| v.min(pos)));
                     let p = key(&path, &text);
                     self.marks.entry(p).or_default().key = Some(pos);
                     if let Some(Frame::Map { pending_key, .. }) = self.stack.last_mut() {

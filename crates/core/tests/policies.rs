@@ -104,6 +104,69 @@ fn tagging_api_only_types_warn() {
 }
 
 #[test]
+fn other_types_of_discovered_services_are_tagging_api_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("p.yaml");
+    std::fs::write(&f, "version: 1\npolicies:\n  - name: sg\n    resources: [ec2:security-group, rds:snapshot]\n    require: {Owner: {}}\n").unwrap();
+    let set = load_policies(&[f], &context()).unwrap();
+    assert_eq!(set.warnings.len(), 2, "{:?}", set.warnings);
+}
+
+#[test]
+fn file_level_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty_dir = dir.path().join("empty");
+    std::fs::create_dir(&empty_dir).unwrap();
+    let text = load_policies(&[empty_dir], &context())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("empty: error: directory holds no *.yaml or *.yml policy files"),
+        "{text}"
+    );
+
+    let f = dir.path().join("no-version.yaml");
+    std::fs::write(&f, "policies: []\n").unwrap();
+    let text = load_policies(&[f], &context()).unwrap_err().to_string();
+    assert!(
+        text.contains("no-version.yaml:1:1: error: missing field `version`: add `version: 1`"),
+        "{text}"
+    );
+
+    let f = dir.path().join("none.yaml");
+    std::fs::write(&f, "version: 1\npolicies:\n").unwrap();
+    let text = load_policies(&[f], &context()).unwrap_err().to_string();
+    assert!(
+        text.contains("none.yaml: error: no policies found"),
+        "{text}"
+    );
+
+    let f = dir.path().join("scalar.yaml");
+    std::fs::write(&f, "just text\n").unwrap();
+    let text = load_policies(&[f], &context()).unwrap_err().to_string();
+    assert!(
+        text.contains("scalar.yaml:1:1: error: a policy file is a mapping"),
+        "{text}"
+    );
+}
+
+#[test]
+fn regions_outside_the_configuration_warn() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("p.yaml");
+    std::fs::write(&f, "version: 1\npolicies:\n  - name: p\n    resources: [s3:bucket]\n    scope: {regions: [ap-south-1], created_after: 2026-01-15}\n    require: {Owner: {}}\n").unwrap();
+    let set = load_policies(&[f], &context()).unwrap();
+    assert_eq!(set.warnings.len(), 1);
+    assert!(set.warnings[0]
+        .message
+        .contains("region `ap-south-1` is not among the configured regions"));
+    assert_eq!(
+        set.policies[0].scope.created_after.unwrap().to_rfc3339(),
+        "2026-01-15T00:00:00+00:00"
+    );
+}
+
+#[test]
 fn scope_names_resolve_to_ids_and_values_are_lenient() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("p.yaml");

@@ -348,8 +348,16 @@ impl Compiler<'_> {
                 continue;
             }
             let service = t.split(':').next().unwrap_or_default();
-            if !shape.is_match(t) || FULL_DISCOVERY_SERVICES.contains(&service) {
-                let hint = suggest(t, FULL_DISCOVERY_TYPES.iter().copied())
+            // `ec2:instances` is a typo of a type tagwarden discovers itself;
+            // `ec2:security-group` is a real type only the Tagging API sees.
+            let same_service = FULL_DISCOVERY_TYPES
+                .iter()
+                .copied()
+                .filter(|x| x.split(':').next() == Some(service));
+            let typo_of = suggest(t, same_service);
+            if !shape.is_match(t) || typo_of.is_some() {
+                let hint = typo_of
+                    .or_else(|| suggest(t, FULL_DISCOVERY_TYPES.iter().copied()))
                     .map(|s| format!("did you mean `{s}`? "))
                     .unwrap_or_default();
                 let msg = if shape.is_match(t) {
