@@ -19,10 +19,6 @@ pub const FULL_DISCOVERY_TYPES: &[&str] = &[
     "s3:bucket",
 ];
 
-/// Services whose resource types tagwarden discovers itself: any other type of
-/// these services is a typo, not a Tagging-API-only type.
-pub const FULL_DISCOVERY_SERVICES: &[&str] = &["ec2", "rds", "s3"];
-
 pub fn is_full_discovery(resource_type: &str) -> bool {
     FULL_DISCOVERY_TYPES.contains(&resource_type)
 }

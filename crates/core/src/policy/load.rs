@@ -5,7 +5,7 @@ use super::map_format::MapFormat;
 use super::model::{PolicySpec, RemediateSpec, RequireSpec, ScopeSpec};
 use super::{eval, Overwrite, Policy, Remediate, Requirement, Scope, Severity, ValueMatch, Window};
 use crate::diagnostics::{suggest, Diagnostic, Diagnostics, Position};
-use crate::resource::{is_full_discovery, FULL_DISCOVERY_SERVICES, FULL_DISCOVERY_TYPES};
+use crate::resource::{is_full_discovery, FULL_DISCOVERY_TYPES};
 use crate::yaml::{self, index, key, Document, Seg};
 use chrono::{DateTime, NaiveDate, Utc};
 use regex::Regex;
