@@ -297,14 +297,24 @@ pub async fn seed(endpoint: &str, suffix: &str) -> Vec<Seeded> {
         })
     };
     let map = ("map-migrated", "migABCDE12345");
+    // The cost-allocation tags of the shipped baseline policy, for the
+    // resources that are meant to be fully compliant.
+    let owner = ("Owner", "web.team@example.com");
+    let cost = ("CostCenter", "1001");
+    let env = ("Environment", "prod");
 
     // prod, us-east-1
     let (acct, region) = (PROD.0, "us-east-1");
     let cfg = seeder.account(acct).await;
     let ec2 = Seeder::ec2(&cfg, region);
-    let (i, v) = launch(&ec2, 1, &[map, ("Name", "web-1")], &[map])
-        .await
-        .remove(0);
+    let (i, v) = launch(
+        &ec2,
+        1,
+        &[map, ("Name", "web-1"), owner, cost, env],
+        &[map, owner, cost, env],
+    )
+    .await
+    .remove(0);
     add(
         acct,
         region,
@@ -386,7 +396,7 @@ pub async fn seed(endpoint: &str, suffix: &str) -> Vec<Seeded> {
         &s3,
         &format!("prod-assets-{suffix}"),
         region,
-        &[("map-migrated", "mig12345"), ("team", "web")],
+        &[("map-migrated", "mig12345"), owner, cost, env],
     )
     .await;
     add(
@@ -549,8 +559,18 @@ pub async fn seed(endpoint: &str, suffix: &str) -> Vec<Seeded> {
     let (i, v) = launch(
         &ec2,
         1,
-        &[("map-migrated", "comm_ec2_ABCDE12345")],
-        &[("map-migrated", "comm_ec2_ABCDE12345")],
+        &[
+            ("map-migrated", "comm_ec2_ABCDE12345"),
+            owner,
+            cost,
+            ("Environment", "staging"),
+        ],
+        &[
+            ("map-migrated", "comm_ec2_ABCDE12345"),
+            owner,
+            cost,
+            ("Environment", "staging"),
+        ],
     )
     .await
     .remove(0);

@@ -17,7 +17,10 @@ pub fn render(report: &AuditReport) -> String {
         if t.width().is_none() {
             t.set_width(160);
         }
-        for f in &report.findings {
+        // Most severe first; within a severity, the report's own order.
+        let mut findings: Vec<_> = report.findings.iter().collect();
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        for f in findings {
             let short = f.arn.rsplit(['/', ':']).next().unwrap_or(&f.arn);
             t.add_row([
                 f.severity.as_str(),
