@@ -1,12 +1,12 @@
 //! `tagwarden audit`: resolve accounts and regions, open a session per
 //! account, scan them all concurrently, evaluate, and build the report.
 
-use crate::aws::Aws;
+use crate::aws::{AccountSession, Aws};
 use crate::inventory::{self, TypeSet};
 use crate::progress::Progress;
 use crate::UsageError;
 use futures::stream::{self, StreamExt};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tagwarden_core::config::Config;
 use tagwarden_core::policy::{evaluate, PolicySet};
 use tagwarden_core::report::{AuditReport, ScanError};
@@ -30,6 +30,8 @@ pub struct Inventory {
     pub account_names: BTreeMap<String, String>,
     pub accounts: usize,
     pub regions: usize,
+    /// Open sessions, per account id, for the writes that follow a scan.
+    pub sessions: HashMap<String, AccountSession>,
 }
 
 /// Regions to scan: the configuration's (or the credentials chain's default),
@@ -87,19 +89,19 @@ pub fn check_narrowing(config: &Config, narrow: &Narrowing) -> Result<(), UsageE
 pub async fn scan(
     aws: &Aws,
     config: &Config,
-    policies: &PolicySet,
+    types: &TypeSet,
     narrow: &Narrowing,
     progress: &Progress,
 ) -> Result<Inventory, UsageError> {
     check_narrowing(config, narrow)?;
     let regions = regions(config, &aws.default_region(), &narrow.regions)?;
-    let types = TypeSet::new(policies.resource_types());
     let mut inv = Inventory {
         resources: Vec::new(),
         errors: Vec::new(),
         account_names: BTreeMap::new(),
         accounts: 0,
         regions: regions.len(),
+        sessions: HashMap::new(),
     };
 
     let caller = match aws.caller_account().await {
@@ -161,7 +163,7 @@ pub async fn scan(
 
     let scans = stream::iter(accounts)
         .map(|account| {
-            let (caller, regions, types) = (&caller, &regions, &types);
+            let (caller, regions) = (&caller, &regions);
             let label = inv
                 .account_names
                 .get(&account)
@@ -180,19 +182,26 @@ pub async fn scan(
                     .await
                 {
                     Ok(session) => {
-                        inventory::scan_account(&aws.api, &session, regions, types, &bars).await
+                        let scan =
+                            inventory::scan_account(&aws.api, &session, regions, types, &bars)
+                                .await;
+                        (Some(session), scan)
                     }
                     Err(e) => {
                         tracing::warn!(account, error = %e, "cannot open a session");
                         bars.iter().for_each(|b| b.fail(&e.message));
-                        inventory::AccountScan {
-                            resources: Vec::new(),
-                            errors: vec![ScanError {
-                                account,
-                                region: "*".into(),
-                                message: e.to_string(),
-                            }],
-                        }
+                        let errors = vec![ScanError {
+                            account,
+                            region: "*".into(),
+                            message: e.to_string(),
+                        }];
+                        (
+                            None,
+                            inventory::AccountScan {
+                                resources: Vec::new(),
+                                errors,
+                            },
+                        )
                     }
                 }
             }
@@ -200,7 +209,10 @@ pub async fn scan(
         .buffer_unordered(ACCOUNT_CONCURRENCY)
         .collect::<Vec<_>>()
         .await;
-    for s in scans {
+    for (session, s) in scans {
+        if let Some(session) = session {
+            inv.sessions.insert(session.account.clone(), session);
+        }
         inv.resources.extend(s.resources);
         inv.errors.extend(s.errors);
     }
@@ -217,7 +229,8 @@ pub async fn audit(
     narrow: &Narrowing,
     progress: &Progress,
 ) -> Result<AuditReport, UsageError> {
-    let inv = scan(aws, config, policies, narrow, progress).await?;
+    let types = TypeSet::new(policies.resource_types());
+    let inv = scan(aws, config, &types, narrow, progress).await?;
     progress.clear();
     let evaluation = evaluate(&inv.resources, &policies.policies);
     let run_id = uuid::Uuid::now_v7().to_string();

@@ -3,13 +3,16 @@
 
 use crate::audit::{self, Narrowing};
 use crate::aws::Aws;
+use crate::enforce::{ApplyOptions, ApplyReport, Enforcer};
 use crate::progress::Progress;
+use crate::store::Store;
 use crate::UsageError;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use tagwarden_core::config::Config;
+use tagwarden_core::plan::PlanDocument;
 use tagwarden_core::policy::{load_policies, PolicySet};
 use tagwarden_core::report::Format;
 use tagwarden_core::Diagnostics;
@@ -57,9 +60,88 @@ enum OutputFormat {
 enum Command {
     /// Scan every configured account and region, evaluate the policies, report findings. Writes nothing to AWS.
     Audit(AuditArgs),
+    /// The exact tag changes enforcement would make, per resource (the dry run before a migration wave).
+    Plan(PlanArgs),
+    /// Make the changes due now (recomputed, or exactly those of a reviewed plan), journaled first.
+    Apply(ApplyArgs),
+    /// Restore the tags a run changed, from the journal.
+    Rollback(RollbackArgs),
+    /// Past apply and rollback runs, or the journal of one run.
+    History(HistoryArgs),
     /// Policy files: validate them, or print their JSON Schema.
     #[command(subcommand)]
     Policy(PolicyCommand),
+}
+
+#[derive(Args, Debug)]
+struct PlanArgs {
+    #[command(flatten)]
+    scan: ScanArgs,
+    /// Evaluate policy windows at this time (RFC 3339), to rehearse a cutover
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
+    /// Output format on standard output [default: table on a terminal, json otherwise]
+    #[arg(long, value_enum)]
+    format: Option<OutputFormat>,
+    /// Also write the plan as JSON to FILE, for `apply --plan`
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct ApplyArgs {
+    #[command(flatten)]
+    scan: ScanArgs,
+    /// Apply exactly this reviewed plan (from `plan -o`)
+    #[arg(long, value_name = "FILE")]
+    plan: Option<PathBuf>,
+    /// Do not ask for confirmation
+    #[arg(long)]
+    yes: bool,
+    /// Allow up to N changes in this run (raises `limits.max_changes_per_run`)
+    #[arg(long, value_name = "N")]
+    max_changes: Option<usize>,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+struct RollbackArgs {
+    /// The run to undo (see `tagwarden history`)
+    run_id: String,
+    /// Do not ask for confirmation
+    #[arg(long)]
+    yes: bool,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+struct HistoryArgs {
+    /// Show the journal of this run
+    run_id: Option<String>,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+struct ScanArgs {
+    /// Only this account (id or configured name; repeatable)
+    #[arg(long = "account", value_name = "ID_OR_NAME")]
+    accounts: Vec<String>,
+    /// Only this region (repeatable)
+    #[arg(long = "region", value_name = "REGION")]
+    regions: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+struct OutputArgs {
+    /// Output format: table or json [default: table on a terminal, json otherwise]
+    #[arg(long, value_enum)]
+    format: Option<OutputFormat>,
+    /// Write the output to FILE instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -142,11 +224,225 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Audit(args) => {
             let config = load_config(cli.config.as_deref())?;
             let policies = load_policy_set(&config, &cli.policies, cli.quiet)?;
-            let runtime =
-                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-            runtime.block_on(run_audit(&config, &policies, args, cli.quiet))
+            runtime()?.block_on(run_audit(&config, &policies, args, cli.quiet))
+        }
+        Command::History(args) => history(&cli, args),
+        Command::Plan(_) | Command::Apply(_) | Command::Rollback(_) => {
+            let config = load_config(cli.config.as_deref())?;
+            let policies = load_policy_set(&config, &cli.policies, cli.quiet)?;
+            let fingerprint = fingerprint(&config, &policies)?;
+            runtime()?.block_on(enforce(&cli, &config, &policies, fingerprint))
         }
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Runtime::new().context("cannot start the async runtime")
+}
+
+/// The configuration file and every policy file, as plans record them.
+fn fingerprint(config: &Config, policies: &PolicySet) -> anyhow::Result<String> {
+    let mut files: Vec<&Path> = policies.files.iter().map(PathBuf::as_path).collect();
+    files.extend(config.file.as_deref());
+    let contents = files
+        .iter()
+        .map(|f| std::fs::read(f).with_context(|| format!("cannot read {}", f.display())))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(tagwarden_core::plan::fingerprint(
+        contents.iter().map(Vec::as_slice),
+    ))
+}
+
+/// Ask on the terminal, or take `--yes`; never write unasked from a script.
+fn confirmation(yes: bool) -> impl FnOnce(&str) -> Result<bool, UsageError> {
+    move |prompt| {
+        if yes {
+            return Ok(true);
+        }
+        if !std::io::stdin().is_terminal() {
+            return Err(UsageError(
+                "standard input is not a terminal: pass --yes to confirm; nothing was written"
+                    .into(),
+            ));
+        }
+        eprint!("{prompt} [y/N] ");
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| UsageError(format!("cannot read the answer: {e}")))?;
+        Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES"))
+    }
+}
+
+fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Store::open(&config.store)
+        .with_context(|| "set `store:` in tagwarden.yaml to a writable path".to_string())
+}
+
+async fn enforce(
+    cli: &Cli,
+    config: &Config,
+    policies: &PolicySet,
+    fingerprint: String,
+) -> anyhow::Result<u8> {
+    let aws = Aws::connect(config.endpoint_url.as_deref(), config.requests_per_second).await;
+    let progress = Progress::new(cli.quiet);
+    let enforcer = Enforcer {
+        aws: &aws,
+        config,
+        policies,
+        fingerprint,
+        progress: &progress,
+    };
+    match &cli.command {
+        Command::Plan(args) => {
+            let narrow = Narrowing {
+                accounts: args.scan.accounts.clone(),
+                regions: args.scan.regions.clone(),
+            };
+            audit::check_narrowing(config, &narrow)?;
+            let at = match &args.at {
+                None => chrono::Utc::now(),
+                Some(t) => tagwarden_core::policy::load::parse_time(t).ok_or_else(|| {
+                    UsageError(format!(
+                        "--at {t}: not an RFC 3339 time such as 2026-12-05T02:00:00Z"
+                    ))
+                })?,
+            };
+            let doc = enforcer.plan(&narrow, at).await?;
+            if let Some(path) = &args.output {
+                write_output(Some(path), &doc.render_json())?;
+            }
+            let text = match output_format(args.format, false) {
+                Format::Json => doc.render_json(),
+                _ => doc.render_table(),
+            };
+            write_output(None, &text)?;
+            Ok(doc.exit_code() as u8)
+        }
+        Command::Apply(args) => {
+            let narrow = Narrowing {
+                accounts: args.scan.accounts.clone(),
+                regions: args.scan.regions.clone(),
+            };
+            audit::check_narrowing(config, &narrow)?;
+            let plan = args.plan.as_deref().map(read_plan).transpose()?;
+            let mut store = open_store(config)?;
+            let opts = ApplyOptions {
+                plan,
+                max_changes: args.max_changes,
+                narrow,
+            };
+            let report = enforcer
+                .apply(&mut store, opts, confirmation(args.yes))
+                .await?;
+            print_report(&report, &args.out, cli.quiet)
+        }
+        Command::Rollback(args) => {
+            let mut store = open_store(config)?;
+            let report = enforcer
+                .rollback(&mut store, &args.run_id, confirmation(args.yes))
+                .await?;
+            print_report(&report, &args.out, cli.quiet)
+        }
+        _ => unreachable!("only enforcement commands come here"),
+    }
+}
+
+fn read_plan(path: &Path) -> anyhow::Result<PlanDocument> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UsageError(format!("cannot read the plan {}: {e}", path.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| UsageError(format!("{}: not a tagwarden plan: {e}", path.display())).into())
+}
+
+fn print_report(report: &ApplyReport, out: &OutputArgs, quiet: bool) -> anyhow::Result<u8> {
+    let text = match output_format(out.format, out.output.is_some()) {
+        Format::Json => report.render_json(),
+        _ => report.render_table(),
+    };
+    write_output(out.output.as_deref(), &text)?;
+    if !quiet && out.output.is_some() {
+        eprintln!("{}", report.summary_line());
+    }
+    Ok(report.exit_code() as u8)
+}
+
+fn history(cli: &Cli, args: &HistoryArgs) -> anyhow::Result<u8> {
+    let config = load_config(cli.config.as_deref())?;
+    let store = open_store(&config)?;
+    let json = output_format(args.out.format, args.out.output.is_some()) == Format::Json;
+    let text = match &args.run_id {
+        Some(id) => {
+            if store.run(id)?.is_none() {
+                return Err(UsageError(format!(
+                    "no run `{id}` in the state store {}",
+                    config.store.display()
+                ))
+                .into());
+            }
+            let entries = store.run_entries(id)?;
+            if json {
+                serde_json::to_string_pretty(&entries)? + "\n"
+            } else {
+                entries
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{:<12} {} {}: {} -> {} ({}){}\n",
+                            e.state.as_str(),
+                            e.arn,
+                            e.key,
+                            e.previous.as_deref().unwrap_or("(none)"),
+                            e.new.as_deref().unwrap_or("(removed)"),
+                            e.policy,
+                            e.error
+                                .as_deref()
+                                .map(|x| format!(": {x}"))
+                                .unwrap_or_default()
+                        )
+                    })
+                    .collect()
+            }
+        }
+        None => {
+            let runs = store.runs()?;
+            if json {
+                serde_json::to_string_pretty(&runs)? + "\n"
+            } else if runs.is_empty() {
+                "no runs yet\n".to_string()
+            } else {
+                let mut out = format!(
+                    "{:<36}  {:<8}  {:<24}  {:<11}  {:>7}  {:>6}  {:>7}  {:>11}  ROLLS BACK\n",
+                    "RUN",
+                    "KIND",
+                    "STARTED",
+                    "STATUS",
+                    "APPLIED",
+                    "FAILED",
+                    "PENDING",
+                    "ROLLED BACK"
+                );
+                for r in runs {
+                    out.push_str(&format!(
+                        "{:<36}  {:<8}  {:<24}  {:<11}  {:>7}  {:>6}  {:>7}  {:>11}  {}\n",
+                        r.id,
+                        r.kind,
+                        r.started_at,
+                        r.status,
+                        r.applied,
+                        r.failed,
+                        r.pending,
+                        r.rolled_back,
+                        r.rolls_back.as_deref().unwrap_or("")
+                    ));
+                }
+                out
+            }
+        }
+    };
+    write_output(args.out.output.as_deref(), &text)?;
+    Ok(0)
 }
 
 fn validate(cli: &Cli, paths: &[PathBuf]) -> anyhow::Result<u8> {

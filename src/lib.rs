@@ -5,8 +5,10 @@
 pub mod audit;
 pub mod aws;
 pub mod cli;
+pub mod enforce;
 pub mod inventory;
 pub mod progress;
+pub mod store;
 
 /// Bad usage or configuration: exit code 2, nothing scanned or written.
 #[derive(Debug, thiserror::Error)]

@@ -28,6 +28,10 @@ impl TypeSet {
         TypeSet(types.into_iter().collect())
     }
 
+    pub fn any(&self) -> bool {
+        !self.0.is_empty()
+    }
+
     pub fn has(&self, t: &str) -> bool {
         self.0.contains(t)
     }

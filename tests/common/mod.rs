@@ -96,10 +96,14 @@ impl Emulator {
     /// A minimal HTTP/1.1 request; the status line and body, or None when
     /// nothing listens yet.
     pub fn http(&self, method: &str, path: &str, body: &str) -> Option<String> {
+        self.http_with(method, path, "", body)
+    }
+
+    fn http_with(&self, method: &str, path: &str, headers: &str, body: &str) -> Option<String> {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
         s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
         let req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
             self.port,
             body.len()
         );
@@ -109,9 +113,34 @@ impl Emulator {
         out.starts_with("HTTP/").then_some(out)
     }
 
+    /// A query-protocol call (SNS, SQS) in moto's default account and
+    /// us-east-1, for services this project has no SDK crate for. The
+    /// emulator does not check signatures; the credential scope names the
+    /// service.
+    pub fn query(&self, service: &str, body: &str) -> String {
+        let headers = format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20261126/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0\r\n"
+        );
+        let out = self
+            .http_with("POST", "/", &headers, body)
+            .expect("emulator answers");
+        assert!(
+            out.starts_with("HTTP/1.1 200") || out.starts_with("HTTP/1.0 200"),
+            "{out}"
+        );
+        out
+    }
+
     /// Run `tagwarden` with credentials and endpoint for this emulator.
     pub fn tagwarden(&self, args: &[&str]) -> Run {
-        run_tagwarden(args, &[("AWS_ENDPOINT_URL", &self.endpoint())])
+        self.tagwarden_env(args, &[])
+    }
+
+    pub fn tagwarden_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let endpoint = self.endpoint();
+        let mut all = vec![("AWS_ENDPOINT_URL", endpoint.as_str())];
+        all.extend_from_slice(env);
+        run_tagwarden(args, &all)
     }
 }
 

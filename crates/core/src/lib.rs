@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod diagnostics;
+pub mod plan;
 pub mod policy;
 pub mod report;
 pub mod resource;

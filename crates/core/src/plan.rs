@@ -1,0 +1,630 @@
+//! Planning: the exact tag changes enforcement would make, per resource and
+//! policy. Pure: `now` is passed in (`plan --at` passes a future time).
+
+use crate::policy::eval::{check_value, in_scope};
+use crate::policy::{Overwrite, Policy};
+use crate::resource::Resource;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// AWS's limit of user tags per resource (`aws:` tags do not count).
+pub const MAX_USER_TAGS: usize = 50;
+
+/// Tags to write on one resource for one policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub arn: String,
+    pub account: String,
+    pub region: String,
+    pub resource_type: String,
+    pub policy: String,
+    /// Key to the value written.
+    pub set: BTreeMap<String, String>,
+    /// Key to the value before (null: the key is added).
+    pub previous: BTreeMap<String, Option<String>>,
+    /// When the change becomes due (the policy's window opens); null: now.
+    #[serde(with = "opt_rfc3339")]
+    pub due: Option<DateTime<Utc>>,
+}
+
+/// A resource a policy would change but will not, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skip {
+    pub arn: String,
+    pub account: String,
+    pub region: String,
+    pub resource_type: String,
+    pub policy: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub changes: Vec<Change>,
+    pub skipped: Vec<Skip>,
+}
+
+impl Plan {
+    pub fn due_now(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| c.due.is_none())
+    }
+
+    pub fn scheduled(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| c.due.is_some())
+    }
+}
+
+pub mod opt_rfc3339 {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+        Option::<DateTime<Utc>>::deserialize(d)
+    }
+}
+
+fn skip(r: &Resource, policy: &str, reason: String) -> Skip {
+    Skip {
+        arn: r.arn.clone(),
+        account: r.account.clone(),
+        region: r.region.clone(),
+        resource_type: r.resource_type.clone(),
+        policy: policy.to_string(),
+        reason,
+    }
+}
+
+fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Plan every resource against every policy with a `remediate` section.
+pub fn plan(resources: &[Resource], policies: &[Policy], now: DateTime<Utc>) -> Plan {
+    let mut out = Plan::default();
+    for r in resources {
+        plan_resource(r, policies, now, &mut out);
+    }
+    out
+}
+
+fn plan_resource(r: &Resource, policies: &[Policy], now: DateTime<Utc>, out: &mut Plan) {
+    let mut changes: Vec<Change> = Vec::new();
+    let mut skipped: Vec<Skip> = Vec::new();
+    for policy in policies {
+        let Some(rem) = &policy.remediate else {
+            continue;
+        };
+        if rem.set.is_empty() || !in_scope(policy, r) {
+            continue;
+        }
+        if let Some(why) = &r.tags_unreadable {
+            skipped.push(skip(r, &policy.name, format!("tags unknown: {why}")));
+            continue;
+        }
+        let window = rem.window.clone().unwrap_or_default();
+        if let Some(until) = window.until.filter(|u| *u < now) {
+            skipped.push(skip(
+                r,
+                &policy.name,
+                format!("outside the window: it closed at {}", time(until)),
+            ));
+            continue;
+        }
+        let due = window.from.filter(|f| *f > now);
+        let mut change = Change {
+            arn: r.arn.clone(),
+            account: r.account.clone(),
+            region: r.region.clone(),
+            resource_type: r.resource_type.clone(),
+            policy: policy.name.clone(),
+            set: BTreeMap::new(),
+            previous: BTreeMap::new(),
+            due,
+        };
+        for (key, value) in &rem.set {
+            match r.tags.get(key) {
+                None => {
+                    change.set.insert(key.clone(), value.clone());
+                    change.previous.insert(key.clone(), None);
+                }
+                Some(current) if current == value => {}
+                Some(current) => {
+                    let invalid = policy
+                        .require
+                        .iter()
+                        .find(|q| q.key == *key)
+                        .is_some_and(|q| check_value(q, current).is_err());
+                    if !invalid {
+                        continue; // a valid value someone chose stays
+                    }
+                    if rem.overwrite == Overwrite::Invalid {
+                        change.set.insert(key.clone(), value.clone());
+                        change.previous.insert(key.clone(), Some(current.clone()));
+                    } else {
+                        skipped.push(skip(
+                            r,
+                            &policy.name,
+                            format!("`{key}` has the invalid value `{current}`; `overwrite: never` keeps it (use `overwrite: invalid` to replace it)"),
+                        ));
+                    }
+                }
+            }
+        }
+        if !change.set.is_empty() {
+            changes.push(change);
+        }
+    }
+
+    // Two policies writing different values to one key: never last-writer-wins.
+    let mut claimed: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+    let mut conflicts = Vec::new();
+    for c in &changes {
+        for (k, v) in &c.set {
+            match claimed.get(k.as_str()) {
+                Some((other, ov)) if *ov != v.as_str() => {
+                    conflicts.push(format!(
+                        "policy `{other}` sets `{k}={ov}` and policy `{}` sets `{k}={v}`",
+                        c.policy
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    claimed.insert(k, (&c.policy, v));
+                }
+            }
+        }
+    }
+    if !conflicts.is_empty() {
+        let reason = format!(
+            "conflicting policies: {}; the resource is left unchanged",
+            conflicts.join("; ")
+        );
+        out.skipped
+            .extend(changes.iter().map(|c| skip(r, &c.policy, reason.clone())));
+        out.skipped.extend(skipped);
+        return;
+    }
+    // The same key and value from two policies is written once, by the first.
+    let mut written: BTreeMap<String, ()> = BTreeMap::new();
+    for c in &mut changes {
+        c.set.retain(|k, _| written.insert(k.clone(), ()).is_none());
+        c.previous.retain(|k, _| c.set.contains_key(k));
+    }
+    changes.retain(|c| !c.set.is_empty());
+
+    let added = changes
+        .iter()
+        .flat_map(|c| c.previous.values())
+        .filter(|p| p.is_none())
+        .count();
+    let have = r.user_tag_count();
+    if added > 0 && have + added > MAX_USER_TAGS {
+        let reason = format!("the resource has {have} user tags; adding {added} would exceed AWS's limit of {MAX_USER_TAGS}");
+        out.skipped
+            .extend(changes.iter().map(|c| skip(r, &c.policy, reason.clone())));
+    } else {
+        out.changes.extend(changes);
+    }
+    out.skipped.extend(skipped);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::map_format::MapFormat;
+    use crate::policy::{Remediate, Requirement, Scope, Severity, Window};
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap()
+    }
+
+    fn policy(name: &str, set: &[(&str, &str)], overwrite: Overwrite) -> Policy {
+        Policy {
+            name: name.into(),
+            description: None,
+            severity: Severity::Critical,
+            resource_types: vec!["ec2:instance".into()],
+            scope: Scope::default(),
+            require: vec![Requirement {
+                key: "map-migrated".into(),
+                values: None,
+                pattern: None,
+                format: Some(MapFormat::Strict),
+            }],
+            forbid: vec![],
+            remediate: Some(Remediate {
+                set: set
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                overwrite,
+                window: None,
+            }),
+            file: "p.yaml".into(),
+        }
+    }
+
+    fn map_policy(overwrite: Overwrite) -> Policy {
+        policy("map", &[("map-migrated", "migABCDE12345")], overwrite)
+    }
+
+    fn instance(tags: &[(&str, &str)]) -> Resource {
+        Resource::new(
+            "arn:aws:ec2:us-east-1:111111111111:instance/i-1",
+            "111111111111",
+            "us-east-1",
+            "ec2:instance",
+        )
+        .with_tags(tags.iter().copied())
+    }
+
+    #[test]
+    fn adds_missing_keys_only() {
+        let p = plan(
+            &[instance(&[("Map-Migrated", "x")])],
+            &[map_policy(Overwrite::Never)],
+            now(),
+        );
+        assert_eq!(p.changes.len(), 1);
+        let c = &p.changes[0];
+        assert_eq!(
+            c.set,
+            BTreeMap::from([("map-migrated".to_string(), "migABCDE12345".to_string())])
+        );
+        assert_eq!(
+            c.previous,
+            BTreeMap::from([("map-migrated".to_string(), None)])
+        );
+        assert_eq!(c.due, None);
+        assert!(p.skipped.is_empty());
+        // Already right, or right by another valid value: nothing to do.
+        for v in ["migABCDE12345", "mig12345"] {
+            let p = plan(
+                &[instance(&[("map-migrated", v)])],
+                &[map_policy(Overwrite::Invalid)],
+                now(),
+            );
+            assert_eq!(p, Plan::default(), "{v}");
+        }
+    }
+
+    #[test]
+    fn invalid_values_are_replaced_only_with_overwrite_invalid() {
+        let r = instance(&[("map-migrated", "MIG12345")]);
+        let p = plan(
+            std::slice::from_ref(&r),
+            &[map_policy(Overwrite::Never)],
+            now(),
+        );
+        assert!(p.changes.is_empty());
+        assert_eq!(
+            p.skipped[0].reason,
+            "`map-migrated` has the invalid value `MIG12345`; `overwrite: never` keeps it (use `overwrite: invalid` to replace it)"
+        );
+        let p = plan(&[r], &[map_policy(Overwrite::Invalid)], now());
+        assert_eq!(
+            p.changes[0].previous["map-migrated"],
+            Some("MIG12345".to_string())
+        );
+    }
+
+    #[test]
+    fn plain_additions_never_overwrite() {
+        let p = plan(
+            &[instance(&[("Team", "web")])],
+            &[policy("team", &[("Team", "data")], Overwrite::Invalid)],
+            now(),
+        );
+        assert_eq!(p, Plan::default());
+    }
+
+    #[test]
+    fn windows_schedule_or_close() {
+        let mut p = map_policy(Overwrite::Never);
+        let from = Utc.with_ymd_and_hms(2026, 12, 5, 2, 0, 0).unwrap();
+        p.remediate.as_mut().unwrap().window = Some(Window {
+            from: Some(from),
+            until: None,
+        });
+        let r = [instance(&[])];
+        let plan_now = plan(&r, std::slice::from_ref(&p), now());
+        assert_eq!(plan_now.changes[0].due, Some(from));
+        assert_eq!(plan_now.due_now().count(), 0);
+        assert_eq!(plan_now.scheduled().count(), 1);
+        let at_cutover = plan(&r, std::slice::from_ref(&p), from);
+        assert_eq!(
+            at_cutover.changes[0].due, None,
+            "due at the opening time itself"
+        );
+        p.remediate.as_mut().unwrap().window = Some(Window {
+            from: None,
+            until: Some(now() - chrono::Duration::days(1)),
+        });
+        let closed = plan(&r, &[p], now());
+        assert!(closed.changes.is_empty());
+        assert_eq!(
+            closed.skipped[0].reason,
+            "outside the window: it closed at 2026-11-30T00:00:00Z"
+        );
+    }
+
+    #[test]
+    fn conflicting_policies_skip_the_resource() {
+        let a = map_policy(Overwrite::Never);
+        let b = policy("map-2", &[("map-migrated", "mig12345")], Overwrite::Never);
+        let p = plan(&[instance(&[])], &[a, b], now());
+        assert!(p.changes.is_empty());
+        assert_eq!(p.skipped.len(), 2);
+        assert_eq!(
+            p.skipped[0].reason,
+            "conflicting policies: policy `map` sets `map-migrated=migABCDE12345` and policy `map-2` sets `map-migrated=mig12345`; the resource is left unchanged"
+        );
+    }
+
+    #[test]
+    fn the_same_value_from_two_policies_is_written_once() {
+        let a = map_policy(Overwrite::Never);
+        let b = policy(
+            "map-and-team",
+            &[("map-migrated", "migABCDE12345"), ("Team", "web")],
+            Overwrite::Never,
+        );
+        let p = plan(&[instance(&[])], &[a, b], now());
+        assert_eq!(p.changes.len(), 2);
+        assert_eq!(p.changes[1].set.keys().collect::<Vec<_>>(), ["Team"]);
+    }
+
+    #[test]
+    fn the_fifty_tag_limit() {
+        let tags: Vec<(String, String)> = (0..50)
+            .map(|i| (format!("k{i}"), "v".to_string()))
+            .collect();
+        let mut r = instance(&[]);
+        r.tags = tags.into_iter().collect();
+        let p = plan(
+            std::slice::from_ref(&r),
+            &[map_policy(Overwrite::Never)],
+            now(),
+        );
+        assert!(p.changes.is_empty());
+        assert_eq!(
+            p.skipped[0].reason,
+            "the resource has 50 user tags; adding 1 would exceed AWS's limit of 50"
+        );
+        // aws: tags do not count.
+        r.tags.remove("k0");
+        r.tags
+            .insert("aws:cloudformation:stack-name".into(), "s".into());
+        assert_eq!(
+            plan(&[r], &[map_policy(Overwrite::Never)], now())
+                .changes
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn unknown_tags_are_never_written() {
+        let mut r = instance(&[]);
+        r.tags_unreadable = Some("AccessDenied".into());
+        let p = plan(&[r], &[map_policy(Overwrite::Never)], now());
+        assert!(p.changes.is_empty());
+        assert_eq!(p.skipped[0].reason, "tags unknown: AccessDenied");
+    }
+
+    #[test]
+    fn out_of_scope_and_policies_without_remediation_plan_nothing() {
+        let mut p = map_policy(Overwrite::Never);
+        p.resource_types = vec!["s3:bucket".into()];
+        let mut q = map_policy(Overwrite::Never);
+        q.remediate = None;
+        assert_eq!(plan(&[instance(&[])], &[p, q], now()), Plan::default());
+    }
+}
+
+/// A stable fingerprint of the configuration and policies a plan was made
+/// with (64-bit FNV-1a over their bytes), so that `apply --plan` refuses a
+/// plan from another configuration.
+pub fn fingerprint<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.iter().chain(&[0xff]) {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// The plan as `plan -o plan.json` writes it and `apply --plan` reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanDocument {
+    pub run_id: String,
+    #[serde(with = "rfc3339")]
+    pub generated_at: DateTime<Utc>,
+    /// The time windows were evaluated at (`--at`, or when the plan was made).
+    #[serde(with = "rfc3339")]
+    pub at: DateTime<Utc>,
+    /// Fingerprint of the configuration and policies.
+    pub config: String,
+    pub changes: Vec<Change>,
+    pub skipped: Vec<Skip>,
+    #[serde(default)]
+    pub errors: Vec<crate::report::ScanError>,
+}
+
+mod rfc3339 {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Secs, true))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        DateTime::<Utc>::deserialize(d)
+    }
+}
+
+impl PlanDocument {
+    /// 3 when anything could not be scanned, else 1 when anything would
+    /// change (now or scheduled), else 0.
+    pub fn exit_code(&self) -> i32 {
+        if !self.errors.is_empty() {
+            3
+        } else if self.changes.is_empty() {
+            0
+        } else {
+            1
+        }
+    }
+
+    pub fn summary_line(&self) -> String {
+        let now = self.changes.iter().filter(|c| c.due.is_none()).count();
+        let keys: usize = self.changes.iter().map(|c| c.set.len()).sum();
+        format!(
+            "{} change(s) ({keys} tag(s)): {now} due now, {} scheduled; {} skipped; {} scan error(s)",
+            self.changes.len(),
+            self.changes.len() - now,
+            self.skipped.len(),
+            self.errors.len()
+        )
+    }
+
+    /// The table a migration lead reviews: one row per tag written.
+    pub fn render_table(&self) -> String {
+        use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+        let mut out = String::new();
+        if !self.changes.is_empty() {
+            let mut t = Table::new();
+            t.load_preset(UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_header([
+                    "RESOURCE", "ACCOUNT", "REGION", "KEY", "OLD", "NEW", "POLICY", "DUE",
+                ]);
+            if t.width().is_none() {
+                t.set_width(160);
+            }
+            for c in &self.changes {
+                let short = c.arn.rsplit(['/', ':']).next().unwrap_or(&c.arn);
+                for (k, v) in &c.set {
+                    let old = c
+                        .previous
+                        .get(k)
+                        .cloned()
+                        .flatten()
+                        .unwrap_or_else(|| "(none)".into());
+                    let due = c
+                        .due
+                        .map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, true))
+                        .unwrap_or_else(|| "now".into());
+                    t.add_row([
+                        &format!("{} {short}", c.resource_type),
+                        &c.account,
+                        &c.region,
+                        k,
+                        &old,
+                        v,
+                        &c.policy,
+                        &due,
+                    ]);
+                }
+            }
+            out.push_str(&t.to_string());
+            out.push('\n');
+        }
+        for s in &self.skipped {
+            out.push_str(&format!(
+                "skipped: {} ({}): {}\n",
+                s.arn, s.policy, s.reason
+            ));
+        }
+        for e in &self.errors {
+            out.push_str(&format!(
+                "not scanned: account {} region {}: {}\n",
+                e.account, e.region, e.message
+            ));
+        }
+        out.push_str(&self.summary_line());
+        out.push('\n');
+        out
+    }
+
+    pub fn render_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("plans serialize");
+        s.push('\n');
+        s
+    }
+}
+
+#[cfg(test)]
+mod document_tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn doc() -> PlanDocument {
+        let t = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
+        PlanDocument {
+            run_id: "run-1".into(),
+            generated_at: t,
+            at: t,
+            config: fingerprint([b"config".as_slice()]),
+            changes: vec![Change {
+                arn: "arn:aws:ec2:us-east-1:111111111111:instance/i-1".into(),
+                account: "111111111111".into(),
+                region: "us-east-1".into(),
+                resource_type: "ec2:instance".into(),
+                policy: "map-migrated".into(),
+                set: BTreeMap::from([("map-migrated".into(), "migABCDE12345".into())]),
+                previous: BTreeMap::from([("map-migrated".into(), None)]),
+                due: Some(Utc.with_ymd_and_hms(2026, 12, 5, 2, 0, 0).unwrap()),
+            }],
+            skipped: vec![Skip {
+                arn: "arn:aws:s3:::b".into(),
+                account: "111111111111".into(),
+                region: "us-east-1".into(),
+                resource_type: "s3:bucket".into(),
+                policy: "map-migrated".into(),
+                reason: "tags unknown: AccessDenied".into(),
+            }],
+            errors: vec![],
+        }
+    }
+
+    #[test]
+    fn json_round_trips() {
+        let d = doc();
+        let text = d.render_json();
+        insta::assert_snapshot!(text);
+        let back: PlanDocument = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, d);
+        assert_eq!(d.exit_code(), 1);
+    }
+
+    #[test]
+    fn table() {
+        insta::assert_snapshot!(doc().render_table());
+    }
+
+    #[test]
+    fn fingerprints_differ_by_content_and_boundaries() {
+        assert_ne!(
+            fingerprint([b"ab".as_slice(), b"c"]),
+            fingerprint([b"a".as_slice(), b"bc"])
+        );
+        assert_eq!(
+            fingerprint([b"x".as_slice()]),
+            fingerprint([b"x".as_slice()])
+        );
+        assert_eq!(fingerprint([b"x".as_slice()]).len(), 16);
+    }
+}

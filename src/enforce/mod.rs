@@ -1,0 +1,872 @@
+//! Enforcement: `plan` (scan, then the pure planner), `apply` (journal, write,
+//! verify) and `rollback` (restore what a run changed). Every write is in the
+//! journal before it is sent; an interrupted run is reconciled against the
+//! resources' current tags by the next apply or rollback.
+
+pub mod write;
+
+use crate::audit::{self, Narrowing};
+use crate::aws::{AccountSession, Aws};
+use crate::inventory::TypeSet;
+use crate::progress::Progress;
+use crate::store::{ChangeState, JournalEntry, NewEntry, Store};
+use crate::UsageError;
+use chrono::{DateTime, SecondsFormat, Utc};
+use futures::future::join_all;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use tagwarden_core::config::Config;
+use tagwarden_core::plan::{self, Change, PlanDocument, Skip};
+use tagwarden_core::policy::PolicySet;
+use tagwarden_core::report::ScanError;
+use tagwarden_core::{Resource, Tags};
+use write::TagWrite;
+
+/// Set to make the process abort right after the journal is written and
+/// before any tag is sent: how tests simulate a crash at the worst moment.
+pub const CRASH_AFTER_JOURNAL_ENV: &str = "TAGWARDEN_CRASH_AFTER_JOURNAL";
+
+pub struct Enforcer<'a> {
+    pub aws: &'a Aws,
+    pub config: &'a Config,
+    pub policies: &'a PolicySet,
+    /// Fingerprint of the configuration and policy files.
+    pub fingerprint: String,
+    pub progress: &'a Progress,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Applied,
+    Failed,
+    Skipped,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AppliedChange {
+    #[serde(flatten)]
+    pub change: Change,
+    pub status: Status,
+    /// Why it failed or was skipped.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ApplySummary {
+    pub applied: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub api_calls: u64,
+}
+
+/// The outcome of `apply` or `rollback` (the JSON of cli.md, with `status`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplyReport {
+    /// The journal's run id (None when nothing was to be written).
+    pub run_id: Option<String>,
+    #[serde(serialize_with = "rfc3339")]
+    pub generated_at: DateTime<Utc>,
+    pub summary: ApplySummary,
+    pub changes: Vec<AppliedChange>,
+    pub skipped: Vec<Skip>,
+    pub errors: Vec<ScanError>,
+    pub api_calls_by_operation: BTreeMap<String, u64>,
+}
+
+fn rfc3339<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+impl ApplyReport {
+    fn new(errors: Vec<ScanError>, skipped: Vec<Skip>) -> ApplyReport {
+        ApplyReport {
+            run_id: None,
+            generated_at: Utc::now(),
+            summary: ApplySummary::default(),
+            changes: Vec::new(),
+            skipped,
+            errors,
+            api_calls_by_operation: BTreeMap::new(),
+        }
+    }
+
+    /// 3 when a change failed or anything could not be scanned, else 0.
+    pub fn exit_code(&self) -> i32 {
+        if self.summary.failed > 0 || !self.errors.is_empty() {
+            3
+        } else {
+            0
+        }
+    }
+
+    pub fn render_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("reports serialize");
+        s.push('\n');
+        s
+    }
+
+    pub fn render_table(&self) -> String {
+        let mut out = String::new();
+        for c in &self.changes {
+            let tags: Vec<String> = c
+                .change
+                .set
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            let status = match c.status {
+                Status::Applied => "applied",
+                Status::Failed => "FAILED",
+                Status::Skipped => "skipped",
+            };
+            out.push_str(&format!(
+                "{status:<8} {} {} ({})",
+                c.change.arn,
+                tags.join(","),
+                c.change.policy
+            ));
+            if let Some(r) = &c.reason {
+                out.push_str(&format!(": {r}"));
+            }
+            out.push('\n');
+        }
+        for s in &self.skipped {
+            out.push_str(&format!(
+                "skipped  {} ({}): {}\n",
+                s.arn, s.policy, s.reason
+            ));
+        }
+        for e in &self.errors {
+            out.push_str(&format!(
+                "not scanned: account {} region {}: {}\n",
+                e.account, e.region, e.message
+            ));
+        }
+        out.push_str(&self.summary_line());
+        out.push('\n');
+        out
+    }
+
+    pub fn summary_line(&self) -> String {
+        let s = &self.summary;
+        format!(
+            "run {}: {} applied, {} failed, {} skipped; {} API call(s)",
+            self.run_id.as_deref().unwrap_or("(none: nothing to write)"),
+            s.applied,
+            s.failed,
+            s.skipped + self.skipped.len(),
+            s.api_calls
+        )
+    }
+
+    fn finish(&mut self, aws: &Aws) {
+        self.summary.applied = self
+            .changes
+            .iter()
+            .filter(|c| c.status == Status::Applied)
+            .count();
+        self.summary.failed = self
+            .changes
+            .iter()
+            .filter(|c| c.status == Status::Failed)
+            .count();
+        self.summary.skipped = self
+            .changes
+            .iter()
+            .filter(|c| c.status == Status::Skipped)
+            .count();
+        self.summary.api_calls = aws.api.total_calls();
+        self.api_calls_by_operation = aws.api.calls();
+    }
+}
+
+pub struct ApplyOptions {
+    /// A reviewed plan to apply exactly (`apply --plan`).
+    pub plan: Option<PlanDocument>,
+    /// `--max-changes`: raises the configured blast-radius cap.
+    pub max_changes: Option<usize>,
+    pub narrow: Narrowing,
+}
+
+fn remediating_types(policies: &PolicySet) -> TypeSet {
+    TypeSet::new(
+        policies
+            .policies
+            .iter()
+            .filter(|p| p.remediate.is_some())
+            .flat_map(|p| p.resource_types.iter().cloned()),
+    )
+}
+
+impl Enforcer<'_> {
+    /// The dry run: what enforcement would change at `at`.
+    pub async fn plan(
+        &self,
+        narrow: &Narrowing,
+        at: DateTime<Utc>,
+    ) -> Result<PlanDocument, UsageError> {
+        let types = remediating_types(self.policies);
+        if !types.any() {
+            return Err(UsageError(
+                "no policy has a `remediate` section: there is nothing to plan".into(),
+            ));
+        }
+        let inv = audit::scan(self.aws, self.config, &types, narrow, self.progress).await?;
+        self.progress.clear();
+        let planned = plan::plan(&inv.resources, &self.policies.policies, at);
+        Ok(PlanDocument {
+            run_id: uuid::Uuid::now_v7().to_string(),
+            generated_at: Utc::now(),
+            at,
+            config: self.fingerprint.clone(),
+            changes: planned.changes,
+            skipped: planned.skipped,
+            errors: inv.errors,
+        })
+    }
+
+    /// Apply the changes due now: recomputed, or exactly those of a reviewed
+    /// plan whose resources have not changed since.
+    pub async fn apply(
+        &self,
+        store: &mut Store,
+        opts: ApplyOptions,
+        confirm: impl FnOnce(&str) -> Result<bool, UsageError>,
+    ) -> anyhow::Result<ApplyReport> {
+        let now = Utc::now();
+        let mut narrow = opts.narrow.clone();
+        let types = match &opts.plan {
+            Some(p) => {
+                if p.config != self.fingerprint {
+                    return Err(UsageError(format!(
+                        "the plan {} was made with another configuration or other policies (fingerprint {}, now {}): make a new plan",
+                        p.run_id, p.config, self.fingerprint
+                    ))
+                    .into());
+                }
+                if narrow.accounts.is_empty() {
+                    narrow.accounts = p
+                        .changes
+                        .iter()
+                        .map(|c| c.account.clone())
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .collect();
+                }
+                TypeSet::new(p.changes.iter().map(|c| c.resource_type.clone()))
+            }
+            None => remediating_types(self.policies),
+        };
+        if !types.any() {
+            return Ok(ApplyReport::new(Vec::new(), Vec::new()));
+        }
+        let inv = audit::scan(self.aws, self.config, &types, &narrow, self.progress).await?;
+        self.progress.clear();
+        let by_arn: HashMap<&str, &Resource> =
+            inv.resources.iter().map(|r| (r.arn.as_str(), r)).collect();
+        reconcile(store, &by_arn)?;
+
+        let mut report = ApplyReport::new(inv.errors.clone(), Vec::new());
+        let mut to_apply: Vec<Change> = Vec::new();
+        let candidates = match opts.plan {
+            Some(p) => {
+                let unreadable: BTreeSet<(&str, &str)> = inv
+                    .errors
+                    .iter()
+                    .map(|e| (e.account.as_str(), e.region.as_str()))
+                    .collect();
+                let unknown: Vec<&str> = p
+                    .changes
+                    .iter()
+                    .filter(|c| !by_arn.contains_key(c.arn.as_str()))
+                    .filter(|c| {
+                        !unreadable.contains(&(c.account.as_str(), c.region.as_str()))
+                            && !unreadable.contains(&(c.account.as_str(), "*"))
+                    })
+                    .map(|c| c.arn.as_str())
+                    .collect();
+                if !unknown.is_empty() {
+                    return Err(UsageError(format!(
+                        "the plan names {} resource(s) that do not exist in the configured accounts and regions (e.g. {}); nothing was written",
+                        unknown.len(),
+                        unknown[0]
+                    ))
+                    .into());
+                }
+                report.skipped = p.skipped;
+                p.changes
+            }
+            None => {
+                let planned = plan::plan(&inv.resources, &self.policies.policies, now);
+                report.skipped = planned.skipped;
+                planned.changes
+            }
+        };
+        for c in candidates {
+            let reason = match (c.due, by_arn.get(c.arn.as_str())) {
+                (Some(due), _) if due > now => Some(format!(
+                    "scheduled: due at {}",
+                    due.to_rfc3339_opts(SecondsFormat::Secs, true)
+                )),
+                (_, None) => Some("the resource could not be read now".into()),
+                (_, Some(r)) => stale(&c, r),
+            };
+            match reason {
+                Some(reason) => report.changes.push(AppliedChange {
+                    change: c,
+                    status: Status::Skipped,
+                    reason: Some(reason),
+                }),
+                None => to_apply.push(c),
+            }
+        }
+
+        let cap = opts.max_changes.unwrap_or(self.config.max_changes_per_run);
+        if to_apply.len() > cap {
+            return Err(UsageError(format!(
+                "{} changes exceed the blast-radius cap of {cap} (`limits.max_changes_per_run`); nothing was written. Review them with `tagwarden plan`, then pass --max-changes {} to allow them",
+                to_apply.len(),
+                to_apply.len()
+            ))
+            .into());
+        }
+        if to_apply.is_empty() {
+            report.finish(self.aws);
+            return Ok(report);
+        }
+        let accounts: BTreeSet<&str> = to_apply.iter().map(|c| c.account.as_str()).collect();
+        let keys: usize = to_apply.iter().map(|c| c.set.len()).sum();
+        let prompt = format!(
+            "Write {keys} tag(s) on {} resource(s) in {} account(s)?",
+            to_apply.len(),
+            accounts.len()
+        );
+        if !confirm(&prompt)? {
+            return Err(UsageError("not confirmed; nothing was written".into()).into());
+        }
+
+        let run_id = uuid::Uuid::now_v7().to_string();
+        store.begin_run(&run_id, "apply", &self.fingerprint, None)?;
+        let entries: Vec<NewEntry> = to_apply
+            .iter()
+            .flat_map(|c| {
+                c.set.iter().map(move |(k, v)| NewEntry {
+                    arn: c.arn.clone(),
+                    account: c.account.clone(),
+                    region: c.region.clone(),
+                    resource_type: c.resource_type.clone(),
+                    policy: c.policy.clone(),
+                    key: k.clone(),
+                    previous: c.previous.get(k).cloned().flatten(),
+                    new: Some(v.clone()),
+                })
+            })
+            .collect();
+        let ids = store.journal(&run_id, &entries)?;
+        crash_point();
+
+        let writes = merge_writes(to_apply.iter().map(|c| TagWrite {
+            arn: c.arn.clone(),
+            account: c.account.clone(),
+            region: c.region.clone(),
+            resource_type: c.resource_type.clone(),
+            set: c.set.clone(),
+            remove: BTreeMap::new(),
+        }));
+        let (outcomes, current) = self.write_and_read_back(&inv.sessions, &writes).await;
+        let states = outcome_states(&entries, &ids, &outcomes, &current);
+        store.mark(&states)?;
+        store.finish_run(
+            &run_id,
+            if states.iter().all(|s| s.1 == ChangeState::Applied) {
+                "done"
+            } else {
+                "failed"
+            },
+        )?;
+
+        let failure: HashMap<&str, &Option<String>> = states
+            .iter()
+            .zip(&entries)
+            .filter(|(s, _)| s.1 != ChangeState::Applied)
+            .map(|(s, e)| (e.arn.as_str(), &s.2))
+            .collect();
+        for c in to_apply {
+            let (status, reason) = match failure.get(c.arn.as_str()) {
+                Some(why) => (Status::Failed, (*why).clone()),
+                None => (Status::Applied, None),
+            };
+            report.changes.push(AppliedChange {
+                change: c,
+                status,
+                reason,
+            });
+        }
+        report.run_id = Some(run_id);
+        report.finish(self.aws);
+        Ok(report)
+    }
+
+    /// Restore what run `run_id` changed: each key to its previous value, or
+    /// removed where the run added it; refused per resource where someone
+    /// changed the key again since.
+    pub async fn rollback(
+        &self,
+        store: &mut Store,
+        run_id: &str,
+        confirm: impl FnOnce(&str) -> Result<bool, UsageError>,
+    ) -> anyhow::Result<ApplyReport> {
+        if store.run(run_id)?.is_none() {
+            return Err(UsageError(format!(
+                "no run `{run_id}` in the state store {}: see `tagwarden history`",
+                self.config.store.display()
+            ))
+            .into());
+        }
+        let entries: Vec<JournalEntry> = store
+            .run_entries(run_id)?
+            .into_iter()
+            .filter(|e| matches!(e.state, ChangeState::Applied | ChangeState::Pending))
+            .collect();
+        if entries.is_empty() {
+            return Err(UsageError(format!(
+                "run `{run_id}` has no applied changes to roll back"
+            ))
+            .into());
+        }
+        let (sessions, errors) = self
+            .sessions(entries.iter().map(|e| e.account.clone()))
+            .await;
+        let mut report = ApplyReport::new(errors, Vec::new());
+        let current = self
+            .read_current(
+                &sessions,
+                entries.iter().map(|e| {
+                    (
+                        e.account.as_str(),
+                        e.region.as_str(),
+                        e.arn.as_str(),
+                        e.resource_type.as_str(),
+                    )
+                }),
+            )
+            .await;
+
+        // An interrupted run's pending writes: done if the value is there.
+        let mut reconciled = Vec::new();
+        let mut applied = Vec::new();
+        for e in entries {
+            let now = current
+                .get(&e.arn)
+                .and_then(|r| r.as_ref().ok())
+                .map(|t| t.get(&e.key).cloned());
+            if e.state == ChangeState::Pending {
+                match now {
+                    Some(v) if v == e.new => reconciled.push((e.id, ChangeState::Applied, None)),
+                    Some(_) => {
+                        reconciled.push((e.id, ChangeState::NotApplied, None));
+                        continue;
+                    }
+                    None => continue,
+                }
+            }
+            applied.push(e);
+        }
+        store.mark(&reconciled)?;
+
+        // Per resource: every key must still hold what the run wrote.
+        let mut by_resource: BTreeMap<&str, Vec<&JournalEntry>> = BTreeMap::new();
+        for e in &applied {
+            by_resource.entry(e.arn.as_str()).or_default().push(e);
+        }
+        let mut restore: Vec<(TagWrite, Vec<&JournalEntry>)> = Vec::new();
+        for (arn, es) in by_resource {
+            let first = es[0];
+            let tags = match current.get(arn) {
+                Some(Ok(t)) => t,
+                Some(Err(why)) => {
+                    report
+                        .skipped
+                        .push(skip_entry(first, format!("tags could not be read: {why}")));
+                    continue;
+                }
+                None => {
+                    report
+                        .skipped
+                        .push(skip_entry(first, "the account could not be entered".into()));
+                    continue;
+                }
+            };
+            let changed: Vec<String> = es
+                .iter()
+                .filter(|e| tags.get(&e.key) != e.new.as_ref())
+                .map(|e| {
+                    format!(
+                        "`{}` is now {} (the run wrote {})",
+                        e.key,
+                        shown(tags.get(&e.key)),
+                        shown(e.new.as_ref())
+                    )
+                })
+                .collect();
+            if !changed.is_empty() {
+                report.skipped.push(skip_entry(
+                    first,
+                    format!(
+                        "changed since run {run_id}: {}; left as it is",
+                        changed.join(", ")
+                    ),
+                ));
+                continue;
+            }
+            let mut w = TagWrite {
+                arn: arn.to_string(),
+                account: first.account.clone(),
+                region: first.region.clone(),
+                resource_type: first.resource_type.clone(),
+                set: BTreeMap::new(),
+                remove: BTreeMap::new(),
+            };
+            for e in &es {
+                match (&e.previous, &e.new) {
+                    (Some(prev), _) => {
+                        w.set.insert(e.key.clone(), prev.clone());
+                    }
+                    (None, Some(new)) => {
+                        w.remove.insert(e.key.clone(), new.clone());
+                    }
+                    (None, None) => {}
+                }
+            }
+            restore.push((w, es));
+        }
+        if restore.is_empty() {
+            report.finish(self.aws);
+            return Ok(report);
+        }
+        let keys: usize = restore.iter().map(|(_, es)| es.len()).sum();
+        if !confirm(&format!(
+            "Restore {keys} tag(s) on {} resource(s) changed by run {run_id}?",
+            restore.len()
+        ))? {
+            return Err(UsageError("not confirmed; nothing was written".into()).into());
+        }
+
+        let rollback_id = uuid::Uuid::now_v7().to_string();
+        store.begin_run(&rollback_id, "rollback", &self.fingerprint, Some(run_id))?;
+        let new_entries: Vec<NewEntry> = restore
+            .iter()
+            .flat_map(|(_, es)| es.iter())
+            .map(|e| NewEntry {
+                arn: e.arn.clone(),
+                account: e.account.clone(),
+                region: e.region.clone(),
+                resource_type: e.resource_type.clone(),
+                policy: e.policy.clone(),
+                key: e.key.clone(),
+                previous: e.new.clone(),
+                new: e.previous.clone(),
+            })
+            .collect();
+        let ids = store.journal(&rollback_id, &new_entries)?;
+        crash_point();
+        let writes: Vec<TagWrite> = restore.iter().map(|(w, _)| w.clone()).collect();
+        let (outcomes, after) = self.write_and_read_back(&sessions, &writes).await;
+        let states = outcome_states(&new_entries, &ids, &outcomes, &after);
+        let originals: Vec<(i64, ChangeState, Option<String>)> = restore
+            .iter()
+            .flat_map(|(_, es)| es.iter())
+            .zip(&states)
+            .filter(|(_, s)| s.1 == ChangeState::Applied)
+            .map(|(e, _)| (e.id, ChangeState::RolledBack, None))
+            .collect();
+        store.mark(&states)?;
+        store.mark(&originals)?;
+        store.finish_run(
+            &rollback_id,
+            if states.iter().all(|s| s.1 == ChangeState::Applied) {
+                "done"
+            } else {
+                "failed"
+            },
+        )?;
+
+        for (w, es) in &restore {
+            let failed = states
+                .iter()
+                .zip(&new_entries)
+                .find(|(s, e)| e.arn == w.arn && s.1 != ChangeState::Applied);
+            let mut set: BTreeMap<String, String> = w.set.clone();
+            let mut previous: BTreeMap<String, Option<String>> = BTreeMap::new();
+            for e in es {
+                previous.insert(e.key.clone(), e.new.clone());
+                if e.previous.is_none() {
+                    set.remove(&e.key);
+                }
+            }
+            let change = Change {
+                arn: w.arn.clone(),
+                account: w.account.clone(),
+                region: w.region.clone(),
+                resource_type: w.resource_type.clone(),
+                policy: es[0].policy.clone(),
+                set,
+                previous,
+                due: None,
+            };
+            let removed: Vec<&str> = w.remove.keys().map(String::as_str).collect();
+            let (status, reason) = match failed {
+                Some((s, _)) => (Status::Failed, s.2.clone()),
+                None if removed.is_empty() => (Status::Applied, None),
+                None => (
+                    Status::Applied,
+                    Some(format!("removed {}", removed.join(", "))),
+                ),
+            };
+            report.changes.push(AppliedChange {
+                change,
+                status,
+                reason,
+            });
+        }
+        report.run_id = Some(rollback_id);
+        report.finish(self.aws);
+        Ok(report)
+    }
+
+    /// Sessions for the given accounts (for rollback, which needs no scan).
+    async fn sessions(
+        &self,
+        accounts: impl Iterator<Item = String>,
+    ) -> (HashMap<String, AccountSession>, Vec<ScanError>) {
+        let accounts: BTreeSet<String> = accounts.collect();
+        let mut errors = Vec::new();
+        let caller = match self.aws.caller_account().await {
+            Ok(c) => c,
+            Err(e) => {
+                errors.push(ScanError {
+                    account: "*".into(),
+                    region: "*".into(),
+                    message: e.to_string(),
+                });
+                return (HashMap::new(), errors);
+            }
+        };
+        let role = self.config.accounts.role.as_deref();
+        let external_id = self.config.accounts.external_id.as_deref();
+        let mut sessions = HashMap::new();
+        for a in accounts {
+            match self.aws.session(&a, &caller, role, external_id).await {
+                Ok(s) => {
+                    sessions.insert(a, s);
+                }
+                Err(e) => errors.push(ScanError {
+                    account: a,
+                    region: "*".into(),
+                    message: e.to_string(),
+                }),
+            }
+        }
+        (sessions, errors)
+    }
+
+    /// Current tags of the given resources, read per account and region.
+    async fn read_current<'r>(
+        &self,
+        sessions: &HashMap<String, AccountSession>,
+        resources: impl Iterator<Item = (&'r str, &'r str, &'r str, &'r str)>,
+    ) -> HashMap<String, Result<Tags, String>> {
+        let mut groups: BTreeMap<(&str, &str), BTreeSet<(String, String)>> = BTreeMap::new();
+        for (account, region, arn, ty) in resources {
+            groups
+                .entry((account, region))
+                .or_default()
+                .insert((arn.to_string(), ty.to_string()));
+        }
+        let reads = groups.into_iter().filter_map(|((account, region), rs)| {
+            let session = sessions.get(account)?;
+            let rs: Vec<(String, String)> = rs.into_iter().collect();
+            Some(async move { write::read_tags(&self.aws.api, session, region, &rs).await })
+        });
+        join_all(reads).await.into_iter().flatten().collect()
+    }
+
+    /// Write, per account and region concurrently, then read every written
+    /// resource back from its service.
+    async fn write_and_read_back(
+        &self,
+        sessions: &HashMap<String, AccountSession>,
+        writes: &[TagWrite],
+    ) -> (write::Outcomes, HashMap<String, Result<Tags, String>>) {
+        let mut groups: BTreeMap<(&str, &str), Vec<TagWrite>> = BTreeMap::new();
+        for w in writes {
+            groups
+                .entry((w.account.as_str(), w.region.as_str()))
+                .or_default()
+                .push(w.clone());
+        }
+        let jobs = groups.iter().map(|((account, region), ws)| async move {
+            match sessions.get(*account) {
+                Some(session) => write::write(&self.aws.api, session, region, ws).await,
+                None => ws
+                    .iter()
+                    .map(|w| {
+                        (
+                            w.arn.clone(),
+                            Err(format!("no session for account {account}")),
+                        )
+                    })
+                    .collect(),
+            }
+        });
+        let outcomes: write::Outcomes = join_all(jobs).await.into_iter().flatten().collect();
+        let current = self
+            .read_current(
+                sessions,
+                writes.iter().map(|w| {
+                    (
+                        w.account.as_str(),
+                        w.region.as_str(),
+                        w.arn.as_str(),
+                        w.resource_type.as_str(),
+                    )
+                }),
+            )
+            .await;
+        (outcomes, current)
+    }
+}
+
+fn shown(v: Option<&String>) -> String {
+    v.map(|v| format!("`{v}`"))
+        .unwrap_or_else(|| "absent".into())
+}
+
+fn skip_entry(e: &JournalEntry, reason: String) -> Skip {
+    Skip {
+        arn: e.arn.clone(),
+        account: e.account.clone(),
+        region: e.region.clone(),
+        resource_type: e.resource_type.clone(),
+        policy: e.policy.clone(),
+        reason,
+    }
+}
+
+/// Why a planned change no longer applies: the resource's current tags differ
+/// from what the plan saw.
+fn stale(c: &Change, r: &Resource) -> Option<String> {
+    if let Some(why) = &r.tags_unreadable {
+        return Some(format!("tags unknown: {why}"));
+    }
+    let changed: Vec<String> = c
+        .previous
+        .iter()
+        .filter(|(k, prev)| r.tags.get(*k) != prev.as_ref())
+        .map(|(k, prev)| {
+            format!(
+                "`{k}` is now {} (the plan saw {})",
+                shown(r.tags.get(k)),
+                shown(prev.as_ref())
+            )
+        })
+        .collect();
+    (!changed.is_empty())
+        .then(|| format!("changed since the plan was made: {}", changed.join(", ")))
+}
+
+/// One write per resource: the changes of several policies merged.
+fn merge_writes(writes: impl Iterator<Item = TagWrite>) -> Vec<TagWrite> {
+    let mut by_arn: BTreeMap<String, TagWrite> = BTreeMap::new();
+    for w in writes {
+        match by_arn.get_mut(&w.arn) {
+            Some(existing) => existing.set.extend(w.set),
+            None => {
+                by_arn.insert(w.arn.clone(), w);
+            }
+        }
+    }
+    by_arn.into_values().collect()
+}
+
+/// The journal state of each entry from the write outcome and the tags read
+/// back: applied only when the write succeeded and the value is there.
+fn outcome_states(
+    entries: &[NewEntry],
+    ids: &[i64],
+    outcomes: &write::Outcomes,
+    current: &HashMap<String, Result<Tags, String>>,
+) -> Vec<(i64, ChangeState, Option<String>)> {
+    entries
+        .iter()
+        .zip(ids)
+        .map(|(e, id)| match outcomes.get(&e.arn) {
+            Some(Err(why)) => (*id, ChangeState::Failed, Some(why.clone())),
+            None => (*id, ChangeState::Failed, Some("not written".into())),
+            Some(Ok(())) => match current.get(&e.arn) {
+                Some(Ok(tags)) if tags.get(&e.key) == e.new.as_ref() => {
+                    (*id, ChangeState::Applied, None)
+                }
+                Some(Ok(tags)) => (
+                    *id,
+                    ChangeState::Failed,
+                    Some(format!(
+                        "verification: `{}` is {} after the write, expected {}",
+                        e.key,
+                        shown(tags.get(&e.key)),
+                        shown(e.new.as_ref())
+                    )),
+                ),
+                Some(Err(why)) => (
+                    *id,
+                    ChangeState::Failed,
+                    Some(format!("verification: tags could not be read back: {why}")),
+                ),
+                None => (
+                    *id,
+                    ChangeState::Failed,
+                    Some("verification: tags were not read back".into()),
+                ),
+            },
+        })
+        .collect()
+}
+
+/// Settle the pending entries of interrupted runs against the tags just
+/// scanned: a write that reached AWS is applied, one that did not is marked
+/// so; entries of resources outside this scan stay pending.
+fn reconcile(store: &mut Store, by_arn: &HashMap<&str, &Resource>) -> anyhow::Result<()> {
+    let pending = store.pending()?;
+    let settled: Vec<(i64, ChangeState, Option<String>)> = pending
+        .iter()
+        .filter_map(|e| {
+            let r = by_arn.get(e.arn.as_str())?;
+            if r.tags_unreadable.is_some() {
+                return None;
+            }
+            let state = if r.tags.get(&e.key) == e.new.as_ref() {
+                ChangeState::Applied
+            } else {
+                ChangeState::NotApplied
+            };
+            Some((e.id, state, None))
+        })
+        .collect();
+    if !settled.is_empty() {
+        tracing::warn!(
+            entries = settled.len(),
+            "reconciled the journal of an interrupted run"
+        );
+    }
+    store.mark(&settled)?;
+    store.mark_interrupted("")?;
+    Ok(())
+}
+
+fn crash_point() {
+    if std::env::var_os(CRASH_AFTER_JOURNAL_ENV).is_some() {
+        eprintln!("{CRASH_AFTER_JOURNAL_ENV} is set: aborting after the journal write");
+        std::process::abort();
+    }
+}

@@ -1,0 +1,391 @@
+//! The state store (SQLite): runs and the change journal. Every tag write is
+//! recorded here as `pending` before it is sent and marked after, so that an
+//! interrupted apply can be reconciled and any run rolled back.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("state store {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("state store: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("cannot create the folder of the state store {path}: {source}")]
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// The state of one journaled key write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeState {
+    /// Journaled; the request may or may not have reached AWS.
+    Pending,
+    /// Written (and, after verification, read back).
+    Applied,
+    /// AWS refused it, or verification did not find it.
+    Failed,
+    /// An interrupted run's write that was found not to have happened.
+    NotApplied,
+    /// Undone by a rollback run.
+    RolledBack,
+}
+
+impl ChangeState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeState::Pending => "pending",
+            ChangeState::Applied => "applied",
+            ChangeState::Failed => "failed",
+            ChangeState::NotApplied => "not_applied",
+            ChangeState::RolledBack => "rolled_back",
+        }
+    }
+
+    fn parse(s: &str) -> ChangeState {
+        match s {
+            "applied" => ChangeState::Applied,
+            "failed" => ChangeState::Failed,
+            "not_applied" => ChangeState::NotApplied,
+            "rolled_back" => ChangeState::RolledBack,
+            _ => ChangeState::Pending,
+        }
+    }
+}
+
+/// One key written (or removed, when `new` is None) on one resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JournalEntry {
+    pub id: i64,
+    pub run_id: String,
+    pub arn: String,
+    pub account: String,
+    pub region: String,
+    pub resource_type: String,
+    pub policy: String,
+    pub key: String,
+    pub previous: Option<String>,
+    pub new: Option<String>,
+    pub state: ChangeState,
+    pub error: Option<String>,
+}
+
+/// A key write about to be journaled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEntry {
+    pub arn: String,
+    pub account: String,
+    pub region: String,
+    pub resource_type: String,
+    pub policy: String,
+    pub key: String,
+    pub previous: Option<String>,
+    pub new: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunRecord {
+    pub id: String,
+    pub kind: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub status: String,
+    /// For a rollback: the run it undid.
+    pub rolls_back: Option<String>,
+    pub applied: i64,
+    pub failed: i64,
+    pub pending: i64,
+    pub rolled_back: i64,
+}
+
+pub struct Store {
+    conn: Connection,
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        // WAL and a busy timeout: the daemon and a one-off command may share it.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS runs (
+                id TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                started_at TEXT NOT NULL,
+                finished_at TEXT,
+                status TEXT NOT NULL,
+                config TEXT,
+                rolls_back TEXT
+            );
+            CREATE TABLE IF NOT EXISTS changes (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                run_id TEXT NOT NULL REFERENCES runs(id),
+                arn TEXT NOT NULL,
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                resource_type TEXT NOT NULL,
+                policy TEXT NOT NULL,
+                key TEXT NOT NULL,
+                previous TEXT,
+                new TEXT,
+                state TEXT NOT NULL,
+                error TEXT,
+                updated_at TEXT NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS changes_by_run ON changes(run_id);
+            CREATE INDEX IF NOT EXISTS changes_by_state ON changes(state);",
+        )?;
+        Ok(Store { conn })
+    }
+
+    pub fn begin_run(
+        &self,
+        id: &str,
+        kind: &str,
+        config: &str,
+        rolls_back: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO runs (id, kind, started_at, status, config, rolls_back) VALUES (?1, ?2, ?3, 'running', ?4, ?5)",
+            params![id, kind, now(), config, rolls_back],
+        )?;
+        Ok(())
+    }
+
+    pub fn finish_run(&self, id: &str, status: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE runs SET finished_at = ?2, status = ?3 WHERE id = ?1",
+            params![id, now(), status],
+        )?;
+        Ok(())
+    }
+
+    /// Journal every entry as `pending`, in one transaction: all or nothing.
+    pub fn journal(&mut self, run_id: &str, entries: &[NewEntry]) -> Result<Vec<i64>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut ids = Vec::with_capacity(entries.len());
+        {
+            let mut insert = tx.prepare(
+                "INSERT INTO changes (run_id, arn, account, region, resource_type, policy, key, previous, new, state, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', ?10)",
+            )?;
+            let at = now();
+            for e in entries {
+                insert.execute(params![
+                    run_id,
+                    e.arn,
+                    e.account,
+                    e.region,
+                    e.resource_type,
+                    e.policy,
+                    e.key,
+                    e.previous,
+                    e.new,
+                    at
+                ])?;
+                ids.push(tx.last_insert_rowid());
+            }
+        }
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    /// Record the outcome of journaled entries, in one transaction.
+    pub fn mark(
+        &mut self,
+        outcomes: &[(i64, ChangeState, Option<String>)],
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut update = tx.prepare(
+                "UPDATE changes SET state = ?2, error = ?3, updated_at = ?4 WHERE id = ?1",
+            )?;
+            let at = now();
+            for (id, state, error) in outcomes {
+                update.execute(params![id, state.as_str(), error, at])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn entries(&self, filter: &str, arg: &str) -> Result<Vec<JournalEntry>, StoreError> {
+        let sql = format!(
+            "SELECT id, run_id, arn, account, region, resource_type, policy, key, previous, new, state, error FROM changes WHERE {filter} ORDER BY id"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(params![arg], |r| {
+            Ok(JournalEntry {
+                id: r.get(0)?,
+                run_id: r.get(1)?,
+                arn: r.get(2)?,
+                account: r.get(3)?,
+                region: r.get(4)?,
+                resource_type: r.get(5)?,
+                policy: r.get(6)?,
+                key: r.get(7)?,
+                previous: r.get(8)?,
+                new: r.get(9)?,
+                state: ChangeState::parse(&r.get::<_, String>(10)?),
+                error: r.get(11)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn run_entries(&self, run_id: &str) -> Result<Vec<JournalEntry>, StoreError> {
+        self.entries("run_id = ?1", run_id)
+    }
+
+    /// Entries journaled but never marked: a run was interrupted between the
+    /// journal and the outcome.
+    pub fn pending(&self) -> Result<Vec<JournalEntry>, StoreError> {
+        self.entries("state = ?1", "pending")
+    }
+
+    pub fn run(&self, id: &str) -> Result<Option<RunRecord>, StoreError> {
+        Ok(self.runs_where("r.id = ?1", id)?.into_iter().next())
+    }
+
+    pub fn runs(&self) -> Result<Vec<RunRecord>, StoreError> {
+        self.runs_where("?1 = ?1", "")
+    }
+
+    fn runs_where(&self, filter: &str, arg: &str) -> Result<Vec<RunRecord>, StoreError> {
+        let sql = format!(
+            "SELECT r.id, r.kind, r.started_at, r.finished_at, r.status, r.rolls_back,
+                    COUNT(CASE WHEN c.state = 'applied' THEN 1 END),
+                    COUNT(CASE WHEN c.state = 'failed' THEN 1 END),
+                    COUNT(CASE WHEN c.state = 'pending' THEN 1 END),
+                    COUNT(CASE WHEN c.state = 'rolled_back' THEN 1 END)
+             FROM runs r LEFT JOIN changes c ON c.run_id = r.id
+             WHERE {filter} GROUP BY r.id ORDER BY r.started_at, r.id"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(params![arg], |r| {
+            Ok(RunRecord {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                started_at: r.get(2)?,
+                finished_at: r.get(3)?,
+                status: r.get(4)?,
+                rolls_back: r.get(5)?,
+                applied: r.get(6)?,
+                failed: r.get(7)?,
+                pending: r.get(8)?,
+                rolled_back: r.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Runs still marked running whose process is gone.
+    pub fn mark_interrupted(&self, except: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE runs SET status = 'interrupted', finished_at = ?2 WHERE status = 'running' AND id != ?1",
+            params![except, now()],
+        )?;
+        Ok(())
+    }
+
+    pub fn config_of(&self, run_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT config FROM runs WHERE id = ?1",
+                params![run_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+}
+
+/// When a stored time string was written (for display).
+pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(key: &str) -> NewEntry {
+        NewEntry {
+            arn: "arn:aws:ec2:us-east-1:111111111111:instance/i-1".into(),
+            account: "111111111111".into(),
+            region: "us-east-1".into(),
+            resource_type: "ec2:instance".into(),
+            policy: "map".into(),
+            key: key.into(),
+            previous: None,
+            new: Some("mig12345".into()),
+        }
+    }
+
+    #[test]
+    fn journal_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("state/state.db")).unwrap();
+        store.begin_run("r1", "apply", "cfg", None).unwrap();
+        let ids = store
+            .journal("r1", &[entry("map-migrated"), entry("Team")])
+            .unwrap();
+        assert_eq!(store.pending().unwrap().len(), 2);
+        store
+            .mark(&[
+                (ids[0], ChangeState::Applied, None),
+                (ids[1], ChangeState::Failed, Some("denied".into())),
+            ])
+            .unwrap();
+        store.finish_run("r1", "done").unwrap();
+        let entries = store.run_entries("r1").unwrap();
+        assert_eq!(entries[0].state, ChangeState::Applied);
+        assert_eq!(entries[1].error.as_deref(), Some("denied"));
+        assert!(store.pending().unwrap().is_empty());
+        let run = store.run("r1").unwrap().unwrap();
+        assert_eq!(
+            (run.applied, run.failed, run.status.as_str()),
+            (1, 1, "done")
+        );
+        assert_eq!(store.config_of("r1").unwrap().as_deref(), Some("cfg"));
+        assert!(store.run("nope").unwrap().is_none());
+    }
+
+    #[test]
+    fn interrupted_runs_are_marked() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.db")).unwrap();
+        store.begin_run("old", "apply", "cfg", None).unwrap();
+        store.begin_run("new", "apply", "cfg", None).unwrap();
+        store.mark_interrupted("new").unwrap();
+        assert_eq!(store.run("old").unwrap().unwrap().status, "interrupted");
+        assert_eq!(store.run("new").unwrap().unwrap().status, "running");
+        assert_eq!(store.runs().unwrap().len(), 2);
+    }
+}
