@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Audit benchmark against the emulator: N instances + N root volumes in one
-# account-region; prints wall time, peak RSS and API calls per 1,000 resources.
-#   scripts/bench-audit.sh [N]      (default 5000, i.e. 10,000 resources)
+# Benchmarks against the emulator, with N never-tagged instances + N root
+# volumes in one account-region:
+#  1. audit: wall time, peak RSS, API calls per 1,000 resources;
+#  2. apply of `map-migrated` to all of them: write calls against the minimum
+#     the APIs allow, verification calls, wall time.
+#   scripts/bench-emulator.sh [N]      (default 5000, i.e. 10,000 resources)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-5000}
@@ -27,7 +30,8 @@ dir=$(mktemp -d)
 cat >"$dir/tagwarden.yaml" <<YAML
 policies: [$PWD/policies/map-migrated.yaml]
 regions: [us-east-1]
-limits: {requests_per_second: 50}
+limits: {requests_per_second: 50, max_changes_per_run: 1000000}
+store: $dir/state.db
 YAML
 start=$(date +%s.%N)
 python3 - "$target/tagwarden" "$dir" <<'PY'
@@ -44,5 +48,22 @@ print(f"wall time: {wall:.2f} s (bound by the emulator)  peak RSS: {rss:.1f} MiB
 print(f"API calls: {s['api_calls']} = {1000 * s['api_calls'] / s['resources']:.2f} per 1,000 resources")
 for op, n in r["api_calls_by_operation"].items():
     print(f"  {op}: {n}")
+PY
+python3 - "$target/tagwarden" "$dir" <<'PY'
+import json, math, resource, subprocess, sys, time
+exe, d = sys.argv[1], sys.argv[2]
+t = time.time()
+out = subprocess.run([exe, "-c", f"{d}/tagwarden.yaml", "apply", "--yes", "--format", "json", "-o", f"{d}/apply.json"], capture_output=True, text=True)
+wall = time.time() - t
+r = json.load(open(f"{d}/apply.json"))
+s, calls = r["summary"], r["api_calls_by_operation"]
+n = s["applied"]
+print(f"\napply: {n} changes applied, {s['failed']} failed, exit {out.returncode}, wall time {wall:.2f} s (bound by the emulator)")
+writes = calls.get("ec2:CreateTags", 0)
+print(f"  ec2:CreateTags: {writes} (minimum the API allows: {math.ceil(n / 1000)}) = {1000 * writes / max(n, 1):.2f} per 1,000 changes")
+print(f"  ec2:DescribeTags (verification): {calls.get('ec2:DescribeTags', 0)}")
+print(f"  all calls: {s['api_calls']} = {1000 * s['api_calls'] / max(n, 1):.2f} per 1,000 changes")
+for op, c in calls.items():
+    print(f"    {op}: {c}")
 PY
 rm -rf "$dir"
