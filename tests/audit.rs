@@ -4,7 +4,7 @@
 mod common;
 
 use common::estate::{self, Seeded, CALLER, PROD, STAGING};
-use common::{repo_root, write, Emulator};
+use common::{findings, repo_root, write, Emulator};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,22 +17,6 @@ fn map_policy() -> String {
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Runtime::new().unwrap()
-}
-
-/// (arn, tag, kind) of every finding.
-fn findings(report: &Value) -> BTreeSet<(String, String, String)> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["arn"].as_str().unwrap().into(),
-                f["tag"].as_str().unwrap().into(),
-                f["kind"].as_str().unwrap().into(),
-            )
-        })
-        .collect()
 }
 
 #[test]

@@ -64,19 +64,7 @@ impl Setup {
 
     /// (arn, tag, kind) of the audit's findings.
     fn findings(&self) -> BTreeSet<(String, String, String)> {
-        let (_, report) = self.json(&["audit", "--format", "json"]);
-        report["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| {
-                (
-                    f["arn"].as_str().unwrap().into(),
-                    f["tag"].as_str().unwrap().into(),
-                    f["kind"].as_str().unwrap().into(),
-                )
-            })
-            .collect()
+        common::findings(&self.json(&["audit", "--format", "json"]).1)
     }
 
     fn missing(&self) -> BTreeSet<&str> {

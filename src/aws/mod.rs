@@ -17,6 +17,25 @@ use std::sync::Arc;
 /// before `Api::call` adds its own longer backoff for throttling.
 const SDK_MAX_ATTEMPTS: u32 = 4;
 
+/// Every page of a paginated list API: `fetch` gets the page of a token and
+/// returns its items and the next token (absent or empty on the last page).
+pub async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, AwsError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
+{
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let (items, next) = fetch(token.take()).await?;
+        out.extend(items);
+        match next.filter(|t| !t.is_empty()) {
+            Some(t) => token = Some(t),
+            None => return Ok(out),
+        }
+    }
+}
+
 /// The process-wide AWS context: base credentials, endpoint and rate limiter.
 pub struct Aws {
     base: SdkConfig,
@@ -85,26 +104,30 @@ impl Aws {
     /// Active accounts of the organization (`organizations:ListAccounts`).
     pub async fn organization_accounts(&self) -> Result<Vec<(String, String)>, AwsError> {
         let org = aws_sdk_organizations::Client::new(&self.base);
-        let mut accounts = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .api
-                .call("caller", "global", "organizations:ListAccounts", || {
-                    org.list_accounts().set_next_token(token.clone()).send()
-                })
-                .await?;
-            for a in page.accounts() {
-                let active = a.status().is_none_or(|s| s.as_str() == "ACTIVE");
-                if let (Some(id), true) = (a.id(), active) {
-                    accounts.push((id.to_string(), a.name().unwrap_or_default().to_string()));
-                }
+        let api = &self.api;
+        all_pages(|token| {
+            let org = &org;
+            async move {
+                let page = api
+                    .call("caller", "global", "organizations:ListAccounts", || {
+                        org.list_accounts().set_next_token(token.clone()).send()
+                    })
+                    .await?;
+                let active = page
+                    .accounts()
+                    .iter()
+                    .filter(|a| a.status().is_none_or(|s| s.as_str() == "ACTIVE"))
+                    .filter_map(|a| {
+                        Some((
+                            a.id()?.to_string(),
+                            a.name().unwrap_or_default().to_string(),
+                        ))
+                    })
+                    .collect();
+                Ok((active, page.next_token().map(str::to_string)))
             }
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(accounts);
-            }
-        }
+        })
+        .await
     }
 
     /// A session in `account`: the base credentials when they belong to it,

@@ -4,7 +4,7 @@
 //! replaces the whole set), and the Tagging API `TagResources` (up to 20 ARNs)
 //! for every other type. Every request goes through `Api::call`.
 
-use crate::aws::{AccountSession, Api, AwsError};
+use crate::aws::{all_pages, AccountSession, Api, AwsError};
 use std::collections::{BTreeMap, HashMap};
 use tagwarden_core::plan::MAX_USER_TAGS;
 use tagwarden_core::Tags;
@@ -554,13 +554,11 @@ async fn ec2_tags(
     ids: Vec<String>,
 ) -> Result<HashMap<String, Tags>, AwsError> {
     use aws_sdk_ec2::types::Filter;
-    let filter = Filter::builder()
+    let filter = &Filter::builder()
         .name("resource-id")
         .set_values(Some(ids))
         .build();
-    let mut found: HashMap<String, Tags> = HashMap::new();
-    let mut token: Option<String> = None;
-    loop {
+    let tags = all_pages(|token| async move {
         let page = api
             .call(account, region, "ec2:DescribeTags", || {
                 client
@@ -571,22 +569,25 @@ async fn ec2_tags(
                     .send()
             })
             .await?;
-        for t in page.tags() {
-            if let (Some(id), Some(k)) = (t.resource_id(), t.key()) {
-                found
-                    .entry(id.to_string())
-                    .or_default()
-                    .insert(k.to_string(), t.value().unwrap_or_default().to_string());
-            }
-        }
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
-        if token.is_none() {
-            return Ok(found);
-        }
+        let found: Vec<(String, String, String)> = page
+            .tags()
+            .iter()
+            .filter_map(|t| {
+                Some((
+                    t.resource_id()?.to_string(),
+                    t.key()?.to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                ))
+            })
+            .collect();
+        Ok((found, page.next_token().map(str::to_string)))
+    })
+    .await?;
+    let mut by_id: HashMap<String, Tags> = HashMap::new();
+    for (id, k, v) in tags {
+        by_id.entry(id).or_default().insert(k, v);
     }
+    Ok(by_id)
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! images owned by the account. Describe calls return tags inline, so
 //! never-tagged resources are found and no per-resource tag read is made.
 
-use crate::aws::{partition_of, Api, AwsError};
+use super::to_chrono;
+use crate::aws::{all_pages, partition_of, Api, AwsError};
 use aws_sdk_ec2::types::{Filter, Tag};
 use tagwarden_core::{Resource, Tags};
 
@@ -33,9 +34,7 @@ pub async fn instances(
     account: &str,
     region: &str,
 ) -> Result<Vec<Resource>, AwsError> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
+    all_pages(|token| async move {
         let page = api
             .call(account, region, "ec2:DescribeInstances", || {
                 ec2.describe_instances()
@@ -44,26 +43,24 @@ pub async fn instances(
                     .send()
             })
             .await?;
-        for i in page.reservations().iter().flat_map(|r| r.instances()) {
-            let terminated = i
-                .state()
-                .and_then(|s| s.name())
-                .is_some_and(|n| n.as_str() == "terminated");
-            let Some(id) = i.instance_id().filter(|_| !terminated) else {
-                continue;
-            };
-            let mut r = resource(account, region, "instance", id, i.tags());
-            r.created_at = i.launch_time().and_then(super::to_chrono);
-            out.push(r);
-        }
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
-        if token.is_none() {
-            return Ok(out);
-        }
-    }
+        let found = page
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .filter(|i| {
+                i.state()
+                    .and_then(|s| s.name())
+                    .is_none_or(|n| n.as_str() != "terminated")
+            })
+            .filter_map(|i| {
+                let mut r = resource(account, region, "instance", i.instance_id()?, i.tags());
+                r.created_at = i.launch_time().and_then(to_chrono);
+                Some(r)
+            })
+            .collect();
+        Ok((found, page.next_token().map(str::to_string)))
+    })
+    .await
 }
 
 pub async fn volumes(
@@ -72,9 +69,7 @@ pub async fn volumes(
     account: &str,
     region: &str,
 ) -> Result<Vec<Resource>, AwsError> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
+    all_pages(|token| async move {
         let page = api
             .call(account, region, "ec2:DescribeVolumes", || {
                 ec2.describe_volumes()
@@ -83,20 +78,18 @@ pub async fn volumes(
                     .send()
             })
             .await?;
-        for v in page.volumes() {
-            let Some(id) = v.volume_id() else { continue };
-            let mut r = resource(account, region, "volume", id, v.tags());
-            r.created_at = v.create_time().and_then(super::to_chrono);
-            out.push(r);
-        }
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
-        if token.is_none() {
-            return Ok(out);
-        }
-    }
+        let found = page
+            .volumes()
+            .iter()
+            .filter_map(|v| {
+                let mut r = resource(account, region, "volume", v.volume_id()?, v.tags());
+                r.created_at = v.create_time().and_then(to_chrono);
+                Some(r)
+            })
+            .collect();
+        Ok((found, page.next_token().map(str::to_string)))
+    })
+    .await
 }
 
 /// The account's own filter, besides `self`: moto ignores `OwnerIds=self` and
@@ -111,9 +104,7 @@ pub async fn snapshots(
     account: &str,
     region: &str,
 ) -> Result<Vec<Resource>, AwsError> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
+    all_pages(|token| async move {
         let page = api
             .call(account, region, "ec2:DescribeSnapshots", || {
                 ec2.describe_snapshots()
@@ -124,23 +115,19 @@ pub async fn snapshots(
                     .send()
             })
             .await?;
-        for s in page.snapshots() {
-            let (Some(id), true) = (s.snapshot_id(), s.owner_id().is_none_or(|o| o == account))
-            else {
-                continue;
-            };
-            let mut r = resource(account, region, "snapshot", id, s.tags());
-            r.created_at = s.start_time().and_then(super::to_chrono);
-            out.push(r);
-        }
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
-        if token.is_none() {
-            return Ok(out);
-        }
-    }
+        let found = page
+            .snapshots()
+            .iter()
+            .filter(|s| s.owner_id().is_none_or(|o| o == account))
+            .filter_map(|s| {
+                let mut r = resource(account, region, "snapshot", s.snapshot_id()?, s.tags());
+                r.created_at = s.start_time().and_then(to_chrono);
+                Some(r)
+            })
+            .collect();
+        Ok((found, page.next_token().map(str::to_string)))
+    })
+    .await
 }
 
 pub async fn images(
@@ -149,9 +136,7 @@ pub async fn images(
     account: &str,
     region: &str,
 ) -> Result<Vec<Resource>, AwsError> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
+    all_pages(|token| async move {
         let page = api
             .call(account, region, "ec2:DescribeImages", || {
                 ec2.describe_images()
@@ -162,23 +147,20 @@ pub async fn images(
                     .send()
             })
             .await?;
-        for i in page.images() {
-            let (Some(id), true) = (i.image_id(), i.owner_id().is_none_or(|o| o == account)) else {
-                continue;
-            };
-            let mut r = resource(account, region, "image", id, i.tags());
-            r.created_at = i
-                .creation_date()
-                .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
-                .map(|d| d.with_timezone(&chrono::Utc));
-            out.push(r);
-        }
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
-        if token.is_none() {
-            return Ok(out);
-        }
-    }
+        let found = page
+            .images()
+            .iter()
+            .filter(|i| i.owner_id().is_none_or(|o| o == account))
+            .filter_map(|i| {
+                let mut r = resource(account, region, "image", i.image_id()?, i.tags());
+                r.created_at = i
+                    .creation_date()
+                    .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+                    .map(|d| d.with_timezone(&chrono::Utc));
+                Some(r)
+            })
+            .collect();
+        Ok((found, page.next_token().map(str::to_string)))
+    })
+    .await
 }

@@ -1,10 +1,11 @@
 //! RDS discovery: DB instances and clusters, tags inline (`TagList`).
 
-use crate::aws::{Api, AwsError};
+use super::to_chrono;
+use crate::aws::{all_pages, Api, AwsError};
 use aws_sdk_rds::types::Tag;
 use tagwarden_core::{Resource, Tags};
 
-fn tags_of(tags: &[Tag]) -> Tags {
+pub(crate) fn tags_of(tags: &[Tag]) -> Tags {
     tags.iter()
         .filter_map(|t| {
             Some((
@@ -15,15 +16,27 @@ fn tags_of(tags: &[Tag]) -> Tags {
         .collect()
 }
 
+fn resource(
+    arn: &str,
+    account: &str,
+    region: &str,
+    ty: &str,
+    tags: &[Tag],
+    created: Option<&aws_smithy_types::DateTime>,
+) -> Resource {
+    let mut r = Resource::new(arn, account, region, ty);
+    r.tags = tags_of(tags);
+    r.created_at = created.and_then(to_chrono);
+    r
+}
+
 pub async fn databases(
     api: &Api,
     rds: &aws_sdk_rds::Client,
     account: &str,
     region: &str,
 ) -> Result<Vec<Resource>, AwsError> {
-    let mut out = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
+    all_pages(|marker| async move {
         let page = api
             .call(account, region, "rds:DescribeDBInstances", || {
                 rds.describe_db_instances()
@@ -32,20 +45,23 @@ pub async fn databases(
                     .send()
             })
             .await?;
-        for db in page.db_instances() {
-            let Some(arn) = db.db_instance_arn() else {
-                continue;
-            };
-            let mut r = Resource::new(arn, account, region, "rds:db");
-            r.tags = tags_of(db.tag_list());
-            r.created_at = db.instance_create_time().and_then(super::to_chrono);
-            out.push(r);
-        }
-        marker = page.marker().filter(|m| !m.is_empty()).map(str::to_string);
-        if marker.is_none() {
-            return Ok(out);
-        }
-    }
+        let found = page
+            .db_instances()
+            .iter()
+            .filter_map(|db| {
+                Some(resource(
+                    db.db_instance_arn()?,
+                    account,
+                    region,
+                    "rds:db",
+                    db.tag_list(),
+                    db.instance_create_time(),
+                ))
+            })
+            .collect();
+        Ok((found, page.marker().map(str::to_string)))
+    })
+    .await
 }
 
 pub async fn clusters(
@@ -54,9 +70,7 @@ pub async fn clusters(
     account: &str,
     region: &str,
 ) -> Result<Vec<Resource>, AwsError> {
-    let mut out = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
+    all_pages(|marker| async move {
         let page = api
             .call(account, region, "rds:DescribeDBClusters", || {
                 rds.describe_db_clusters()
@@ -65,18 +79,21 @@ pub async fn clusters(
                     .send()
             })
             .await?;
-        for c in page.db_clusters() {
-            let Some(arn) = c.db_cluster_arn() else {
-                continue;
-            };
-            let mut r = Resource::new(arn, account, region, "rds:cluster");
-            r.tags = tags_of(c.tag_list());
-            r.created_at = c.cluster_create_time().and_then(super::to_chrono);
-            out.push(r);
-        }
-        marker = page.marker().filter(|m| !m.is_empty()).map(str::to_string);
-        if marker.is_none() {
-            return Ok(out);
-        }
-    }
+        let found = page
+            .db_clusters()
+            .iter()
+            .filter_map(|c| {
+                Some(resource(
+                    c.db_cluster_arn()?,
+                    account,
+                    region,
+                    "rds:cluster",
+                    c.tag_list(),
+                    c.cluster_create_time(),
+                ))
+            })
+            .collect();
+        Ok((found, page.marker().map(str::to_string)))
+    })
+    .await
 }

@@ -2,7 +2,7 @@
 //! attributed to its own region. Their tags come from the Tagging API's pages
 //! (see `tagging`), not from one `GetBucketTagging` per bucket.
 
-use crate::aws::{partition_of, Api, AwsError};
+use crate::aws::{all_pages, partition_of, Api, AwsError};
 use aws_sdk_s3::types::BucketLocationConstraint;
 use chrono::{DateTime, Utc};
 
@@ -24,9 +24,7 @@ pub async fn buckets(
     account: &str,
     region: &str,
 ) -> Result<Vec<Bucket>, AwsError> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
+    all_pages(|token| async move {
         let page = api
             .call(account, region, "s3:ListBuckets", || {
                 s3.list_buckets()
@@ -35,6 +33,7 @@ pub async fn buckets(
                     .send()
             })
             .await?;
+        let mut found = Vec::new();
         for b in page.buckets() {
             let Some(name) = b.name() else { continue };
             // AWS returns each bucket's region in ListBuckets; where it is
@@ -43,20 +42,15 @@ pub async fn buckets(
                 Some(r) => r.to_string(),
                 None => location(api, s3, account, region, name).await?,
             };
-            out.push(Bucket {
+            found.push(Bucket {
                 name: name.to_string(),
                 region,
                 created_at: b.creation_date().and_then(super::to_chrono),
             });
         }
-        token = page
-            .continuation_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
-        if token.is_none() {
-            return Ok(out);
-        }
-    }
+        Ok((found, page.continuation_token().map(str::to_string)))
+    })
+    .await
 }
 
 async fn location(

@@ -2,7 +2,7 @@
 //! was tagged, 100 a page. It cannot see never-tagged resources, so it is the
 //! source only for S3 bucket tags and for types without their own discovery.
 
-use crate::aws::{Api, AwsError};
+use crate::aws::{all_pages, Api, AwsError};
 use std::collections::HashMap;
 use tagwarden_core::Tags;
 
@@ -14,9 +14,7 @@ pub async fn tagged_resources(
     region: &str,
     type_filters: &[String],
 ) -> Result<HashMap<String, Tags>, AwsError> {
-    let mut out = HashMap::new();
-    let mut token: Option<String> = None;
-    loop {
+    let mappings = all_pages(|token| async move {
         let page = api
             .call(account, region, "tagging:GetResources", || {
                 client
@@ -27,23 +25,21 @@ pub async fn tagged_resources(
                     .send()
             })
             .await?;
-        for m in page.resource_tag_mapping_list() {
-            let Some(arn) = m.resource_arn() else {
-                continue;
-            };
-            let tags: Tags = m
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect();
-            out.insert(arn.to_string(), tags);
-        }
-        token = page
-            .pagination_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
-        if token.is_none() {
-            return Ok(out);
-        }
-    }
+        let found: Vec<(String, Tags)> = page
+            .resource_tag_mapping_list()
+            .iter()
+            .filter_map(|m| {
+                Some((
+                    m.resource_arn()?.to_string(),
+                    m.tags()
+                        .iter()
+                        .map(|t| (t.key().to_string(), t.value().to_string()))
+                        .collect(),
+                ))
+            })
+            .collect();
+        Ok((found, page.pagination_token().map(str::to_string)))
+    })
+    .await?;
+    Ok(mappings.into_iter().collect())
 }

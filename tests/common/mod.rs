@@ -195,3 +195,21 @@ pub fn write(dir: &Path, name: &str, text: &str) -> String {
     std::fs::write(&p, text).unwrap();
     p.to_str().unwrap().to_string()
 }
+
+/// (arn, tag, kind) of every finding of an audit report.
+pub fn findings(
+    report: &serde_json::Value,
+) -> std::collections::BTreeSet<(String, String, String)> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["arn"].as_str().unwrap().into(),
+                f["tag"].as_str().unwrap().into(),
+                f["kind"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
