@@ -131,18 +131,8 @@ impl ApplyReport {
             }
             out.push('\n');
         }
-        for s in &self.skipped {
-            out.push_str(&format!(
-                "skipped  {} ({}): {}\n",
-                s.arn, s.policy, s.reason
-            ));
-        }
-        for e in &self.errors {
-            out.push_str(&format!(
-                "not scanned: account {} region {}: {}\n",
-                e.account, e.region, e.message
-            ));
-        }
+        out.push_str(&tagwarden_core::report::table::skipped_lines(&self.skipped));
+        out.push_str(&tagwarden_core::report::table::not_scanned(&self.errors));
         out.push_str(&self.summary_line());
         out.push('\n');
         out

@@ -502,20 +502,13 @@ impl PlanDocument {
 
     /// The table a migration lead reviews: one row per tag written.
     pub fn render_table(&self) -> String {
-        use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
         let mut out = String::new();
         if !self.changes.is_empty() {
-            let mut t = Table::new();
-            t.load_preset(UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_header([
-                    "RESOURCE", "ACCOUNT", "REGION", "KEY", "OLD", "NEW", "POLICY", "DUE",
-                ]);
-            if t.width().is_none() {
-                t.set_width(160);
-            }
+            let mut t = crate::report::table::new_table(&[
+                "RESOURCE", "ACCOUNT", "REGION", "KEY", "OLD", "NEW", "POLICY", "DUE",
+            ]);
             for c in &self.changes {
-                let short = c.arn.rsplit(['/', ':']).next().unwrap_or(&c.arn);
+                let short = crate::report::table::short_id(&c.arn);
                 for (k, v) in &c.set {
                     let old = c
                         .previous
@@ -542,18 +535,8 @@ impl PlanDocument {
             out.push_str(&t.to_string());
             out.push('\n');
         }
-        for s in &self.skipped {
-            out.push_str(&format!(
-                "skipped: {} ({}): {}\n",
-                s.arn, s.policy, s.reason
-            ));
-        }
-        for e in &self.errors {
-            out.push_str(&format!(
-                "not scanned: account {} region {}: {}\n",
-                e.account, e.region, e.message
-            ));
-        }
+        out.push_str(&crate::report::table::skipped_lines(&self.skipped));
+        out.push_str(&crate::report::table::not_scanned(&self.errors));
         out.push_str(&self.summary_line());
         out.push('\n');
         out

@@ -3,7 +3,7 @@
 
 mod csv;
 mod markdown;
-mod table;
+pub mod table;
 
 use crate::policy::{Evaluation, FindingKind, Severity, Summary};
 use chrono::{DateTime, SecondsFormat, Utc};
