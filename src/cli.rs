@@ -328,6 +328,7 @@ async fn enforce(
             audit::check_narrowing(config, &narrow)?;
             let plan = args.plan.as_deref().map(read_plan).transpose()?;
             let mut store = open_store(config)?;
+            let _lock = store.lock().map_err(|e| UsageError(e.to_string()))?;
             let opts = ApplyOptions {
                 plan,
                 max_changes: args.max_changes,
@@ -340,6 +341,7 @@ async fn enforce(
         }
         Command::Rollback(args) => {
             let mut store = open_store(config)?;
+            let _lock = store.lock().map_err(|e| UsageError(e.to_string()))?;
             let report = enforcer
                 .rollback(&mut store, &args.run_id, confirmation(args.yes))
                 .await?;

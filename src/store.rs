@@ -21,17 +21,33 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
+    #[error("another tagwarden apply or rollback is running on the state store (lock {path} is held); try again when it has finished")]
+    Locked { path: String },
+    #[error("cannot lock the state store ({path}): {source}")]
+    Lock {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Held while a process writes tags: apply and rollback take it for their
+/// whole run, so that no two of them race over the same resources and a run
+/// still marked running in the store is known to be dead.
+pub struct WriteLock {
+    _file: std::fs::File,
 }
 
 /// The state of one journaled key write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeState {
-    /// Journaled; the request may or may not have reached AWS.
+    /// Journaled; the request may or may not have reached AWS (or AWS took
+    /// it but it did not show when read back). Settled by the next apply or
+    /// rollback.
     Pending,
     /// Written (and, after verification, read back).
     Applied,
-    /// AWS refused it, or verification did not find it.
+    /// AWS refused it.
     Failed,
     /// An interrupted run's write that was found not to have happened.
     NotApplied,
@@ -108,6 +124,7 @@ pub struct RunRecord {
 
 pub struct Store {
     conn: Connection,
+    path: std::path::PathBuf,
 }
 
 fn now() -> String {
@@ -158,7 +175,36 @@ impl Store {
             CREATE INDEX IF NOT EXISTS changes_by_run ON changes(run_id);
             CREATE INDEX IF NOT EXISTS changes_by_state ON changes(state);",
         )?;
-        Ok(Store { conn })
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Take the write lock (a lock file beside the store), or fail at once
+    /// when another process holds it.
+    pub fn lock(&self) -> Result<WriteLock, StoreError> {
+        let mut lock_path = self.path.clone().into_os_string();
+        lock_path.push(".lock");
+        let path = std::path::PathBuf::from(lock_path);
+        let shown = path.display().to_string();
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| StoreError::Lock {
+                path: shown.clone(),
+                source,
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(WriteLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Locked { path: shown }),
+            Err(std::fs::TryLockError::Error(source)) => Err(StoreError::Lock {
+                path: shown,
+                source,
+            }),
+        }
     }
 
     pub fn begin_run(
@@ -375,6 +421,22 @@ mod tests {
         );
         assert_eq!(store.config_of("r1").unwrap().as_deref(), Some("cfg"));
         assert!(store.run("nope").unwrap().is_none());
+    }
+
+    #[test]
+    fn one_writer_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.db")).unwrap();
+        let other = Store::open(&dir.path().join("s.db")).unwrap();
+        let held = store.lock().unwrap();
+        let err = other.lock().err().expect("the lock is held");
+        assert!(
+            err.to_string()
+                .contains("another tagwarden apply or rollback is running"),
+            "{err}"
+        );
+        drop(held);
+        assert!(other.lock().is_ok());
     }
 
     #[test]

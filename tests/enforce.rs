@@ -340,6 +340,7 @@ fn a_stale_plan_is_refused_per_resource_and_bad_plans_entirely() {
     let plan_file = s.dir.path().join("plan.json").display().to_string();
     let (code, plan) = s.json(&["plan", "--format", "json", "-o", &plan_file]);
     assert_eq!(code, 1);
+    let planned = plan["changes"].as_array().unwrap().len();
     // After review, someone tags one of the planned resources.
     let touched = s
         .seeded
@@ -353,25 +354,45 @@ fn a_stale_plan_is_refused_per_resource_and_bad_plans_entirely() {
         "map-migrated",
         "mig99999",
     );
+    // And the plan file is edited: one change now writes another value.
+    let mut edited: Value = plan.clone();
+    let victim = edited["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c["arn"] != touched.arn.as_str())
+        .unwrap();
+    let victim_arn = edited["changes"][victim]["arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    edited["changes"][victim]["set"]["map-migrated"] = Value::from("mig00000");
+    let edited_file = write(s.dir.path(), "edited.json", &edited.to_string());
 
-    let (code, applied) = s.json(&["apply", "--plan", &plan_file, "--yes", "--format", "json"]);
+    let (code, applied) = s.json(&["apply", "--plan", &edited_file, "--yes", "--format", "json"]);
     assert_eq!(code, 0, "{applied}");
-    let skipped: Vec<&Value> = applied["changes"]
+    let skipped: BTreeMap<&str, &str> = applied["changes"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|c| c["status"] == "skipped")
+        .map(|c| (c["arn"].as_str().unwrap(), c["reason"].as_str().unwrap()))
         .collect();
-    assert_eq!(skipped.len(), 1);
-    assert_eq!(skipped[0]["arn"], touched.arn.as_str());
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
     assert_eq!(
-        skipped[0]["reason"],
+        skipped[touched.arn.as_str()],
         "changed since the plan was made: `map-migrated` is now `mig99999` (the plan saw absent)"
     );
     assert_eq!(
-        applied["summary"]["applied"],
-        plan["changes"].as_array().unwrap().len() - 1
+        skipped[victim_arn.as_str()],
+        "no longer planned as reviewed: the policies would now write other tags; make a new plan",
+        "an edited plan writes nothing the policies would not write now"
     );
+    assert_eq!(applied["summary"]["applied"], planned - 2);
+    // The reviewed plan itself still applies the change that was not edited.
+    let (code, rest) = s.json(&["apply", "--plan", &plan_file, "--yes", "--format", "json"]);
+    assert_eq!(code, 0, "{rest}");
+    assert_eq!(rest["summary"]["applied"], 1);
 
     // Broken plans: nothing written, exit 2.
     let history_before = s.json(&["history", "--format", "json"]).1;
@@ -482,12 +503,33 @@ fn windows_schedule_changes_and_plan_at_rehearses_the_cutover() {
     let changes = plan["changes"].as_array().unwrap();
     assert!(!changes.is_empty());
     assert!(changes.iter().all(|c| c["due"] == "2099-12-05T02:00:00Z"));
-    let (_, at) = s.json(&["plan", "--at", "2099-12-05T02:00:00Z", "--format", "json"]);
+    let rehearsal = s.dir.path().join("cutover.json").display().to_string();
+    let (_, at) = s.json(&[
+        "plan",
+        "--at",
+        "2099-12-05T02:00:00Z",
+        "--format",
+        "json",
+        "-o",
+        &rehearsal,
+    ]);
     assert!(at["changes"]
         .as_array()
         .unwrap()
         .iter()
         .all(|c| c["due"].is_null()));
+    // A rehearsal plan is no licence to write early: apply checks the window again.
+    let (code, early) = s.json(&["apply", "--plan", &rehearsal, "--yes", "--format", "json"]);
+    assert_eq!(code, 0, "{early}");
+    assert_eq!(early["summary"]["applied"], 0);
+    assert!(
+        early["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["reason"] == "scheduled: due at 2099-12-05T02:00:00Z"),
+        "{early}"
+    );
     // Not due: apply writes nothing and says when.
     let (code, applied) = s.json(&["apply", "--yes", "--format", "json"]);
     assert_eq!(code, 0);

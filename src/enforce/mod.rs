@@ -26,6 +26,9 @@ use write::TagWrite;
 /// before any tag is sent: how tests simulate a crash at the worst moment.
 pub const CRASH_AFTER_JOURNAL_ENV: &str = "TAGWARDEN_CRASH_AFTER_JOURNAL";
 
+/// Planned changes by (arn, policy).
+type ChangesByResource = HashMap<(String, String), Change>;
+
 pub struct Enforcer<'a> {
     pub aws: &'a Aws,
     pub config: &'a Config,
@@ -255,7 +258,7 @@ impl Enforcer<'_> {
         self.progress.clear();
         let by_arn: HashMap<&str, &Resource> =
             inv.resources.iter().map(|r| (r.arn.as_str(), r)).collect();
-        reconcile(store, &by_arn)?;
+        self.reconcile(store, &inv.sessions).await?;
 
         let mut report = ApplyReport::new(inv.errors.clone(), Vec::new());
         let mut to_apply: Vec<Change> = Vec::new();
@@ -266,6 +269,11 @@ impl Enforcer<'_> {
                     .iter()
                     .map(|e| (e.account.as_str(), e.region.as_str()))
                     .collect();
+                // Buckets are listed account-wide (region `global` in errors).
+                let listed = |c: &Change| {
+                    c.resource_type == "s3:bucket"
+                        && unreadable.contains(&(c.account.as_str(), "global"))
+                };
                 let unknown: Vec<&str> = p
                     .changes
                     .iter()
@@ -273,6 +281,7 @@ impl Enforcer<'_> {
                     .filter(|c| {
                         !unreadable.contains(&(c.account.as_str(), c.region.as_str()))
                             && !unreadable.contains(&(c.account.as_str(), "*"))
+                            && !listed(c)
                     })
                     .map(|c| c.arn.as_str())
                     .collect();
@@ -285,14 +294,24 @@ impl Enforcer<'_> {
                     .into());
                 }
                 report.skipped = p.skipped;
-                p.changes
+                // A reviewed change is applied only if the policies would
+                // still make exactly it now: windows, scopes and edits to the
+                // file are checked again, never trusted.
+                let now_plan = plan::plan(&inv.resources, &self.policies.policies, now);
+                let by_key = now_plan
+                    .changes
+                    .into_iter()
+                    .map(|c| ((c.arn.clone(), c.policy.clone()), c))
+                    .collect();
+                (p.changes, Some(by_key))
             }
             None => {
                 let planned = plan::plan(&inv.resources, &self.policies.policies, now);
                 report.skipped = planned.skipped;
-                planned.changes
+                (planned.changes, None)
             }
         };
+        let (candidates, recomputed): (Vec<Change>, Option<ChangesByResource>) = candidates;
         for c in candidates {
             let reason = match (c.due, by_arn.get(c.arn.as_str())) {
                 (Some(due), _) if due > now => Some(format!(
@@ -300,7 +319,10 @@ impl Enforcer<'_> {
                     due.to_rfc3339_opts(SecondsFormat::Secs, true)
                 )),
                 (_, None) => Some("the resource could not be read now".into()),
-                (_, Some(r)) => stale(&c, r),
+                (_, Some(r)) => stale(&c, r).or_else(|| {
+                    let planned = recomputed.as_ref()?;
+                    not_planned_now(&c, planned.get(&(c.arn.clone(), c.policy.clone())))
+                }),
             };
             match reason {
                 Some(reason) => report.changes.push(AppliedChange {
@@ -363,6 +385,7 @@ impl Enforcer<'_> {
             resource_type: c.resource_type.clone(),
             set: c.set.clone(),
             remove: BTreeMap::new(),
+            expect: c.previous.clone(),
         }));
         let (outcomes, current) = self.write_and_read_back(&inv.sessions, &writes).await;
         let states = outcome_states(&entries, &ids, &outcomes, &current);
@@ -458,7 +481,14 @@ impl Enforcer<'_> {
                         reconciled.push((e.id, ChangeState::NotApplied, None));
                         continue;
                     }
-                    None => continue,
+                    None => {
+                        report.skipped.push(unreadable(
+                            &e,
+                            &mut report.errors,
+                            "an interrupted write whose outcome cannot be read; left pending",
+                        ));
+                        continue;
+                    }
                 }
             }
             applied.push(e);
@@ -476,15 +506,19 @@ impl Enforcer<'_> {
             let tags = match current.get(arn) {
                 Some(Ok(t)) => t,
                 Some(Err(why)) => {
-                    report
-                        .skipped
-                        .push(skip_entry(first, format!("tags could not be read: {why}")));
+                    report.skipped.push(unreadable(
+                        first,
+                        &mut report.errors,
+                        &format!("tags could not be read: {why}"),
+                    ));
                     continue;
                 }
                 None => {
-                    report
-                        .skipped
-                        .push(skip_entry(first, "the account could not be entered".into()));
+                    report.skipped.push(unreadable(
+                        first,
+                        &mut report.errors,
+                        "the account could not be entered",
+                    ));
                     continue;
                 }
             };
@@ -517,11 +551,13 @@ impl Enforcer<'_> {
                 resource_type: first.resource_type.clone(),
                 set: BTreeMap::new(),
                 remove: BTreeMap::new(),
+                expect: BTreeMap::new(),
             };
             for e in &es {
                 match (&e.previous, &e.new) {
                     (Some(prev), _) => {
                         w.set.insert(e.key.clone(), prev.clone());
+                        w.expect.insert(e.key.clone(), e.new.clone());
                     }
                     (None, Some(new)) => {
                         w.remove.insert(e.key.clone(), new.clone());
@@ -571,8 +607,8 @@ impl Enforcer<'_> {
             .filter(|(_, s)| s.1 == ChangeState::Applied)
             .map(|(e, _)| (e.id, ChangeState::RolledBack, None))
             .collect();
-        store.mark(&states)?;
-        store.mark(&originals)?;
+        // One transaction: the rollback's outcome and the originals' state.
+        store.mark(&[states.clone(), originals].concat())?;
         store.finish_run(
             &rollback_id,
             if states.iter().all(|s| s.1 == ChangeState::Applied) {
@@ -623,6 +659,53 @@ impl Enforcer<'_> {
         report.run_id = Some(rollback_id);
         report.finish(self.aws);
         Ok(report)
+    }
+
+    /// Settle the pending entries of interrupted runs against the resources'
+    /// tags, read straight from each service: a write that reached AWS is
+    /// applied, one that did not is marked so; entries this process cannot
+    /// read (other accounts, read errors) stay pending. Only the holder of the
+    /// store's lock calls this, so any run still marked running is dead.
+    async fn reconcile(
+        &self,
+        store: &mut Store,
+        sessions: &HashMap<String, AccountSession>,
+    ) -> anyhow::Result<()> {
+        let pending = store.pending()?;
+        let current = self
+            .read_current(
+                sessions,
+                pending.iter().map(|e| {
+                    (
+                        e.account.as_str(),
+                        e.region.as_str(),
+                        e.arn.as_str(),
+                        e.resource_type.as_str(),
+                    )
+                }),
+            )
+            .await;
+        let settled: Vec<(i64, ChangeState, Option<String>)> = pending
+            .iter()
+            .filter_map(|e| {
+                let tags = current.get(&e.arn)?.as_ref().ok()?;
+                let state = if tags.get(&e.key) == e.new.as_ref() {
+                    ChangeState::Applied
+                } else {
+                    ChangeState::NotApplied
+                };
+                Some((e.id, state, None))
+            })
+            .collect();
+        if !settled.is_empty() {
+            tracing::warn!(
+                entries = settled.len(),
+                "settled the journal of an interrupted run"
+            );
+        }
+        store.mark(&settled)?;
+        store.mark_interrupted("")?;
+        Ok(())
     }
 
     /// Sessions for the given accounts (for rollback, which needs no scan).
@@ -711,26 +794,69 @@ impl Enforcer<'_> {
             }
         });
         let outcomes: write::Outcomes = join_all(jobs).await.into_iter().flatten().collect();
-        let current = self
-            .read_current(
-                sessions,
-                writes.iter().map(|w| {
-                    (
-                        w.account.as_str(),
-                        w.region.as_str(),
-                        w.arn.as_str(),
-                        w.resource_type.as_str(),
-                    )
-                }),
+        let key = |w: &'_ TagWrite| {
+            (
+                w.account.clone(),
+                w.region.clone(),
+                w.arn.clone(),
+                w.resource_type.clone(),
             )
-            .await;
+        };
+        let mut current: HashMap<String, Result<Tags, String>> = HashMap::new();
+        let mut unverified: Vec<&TagWrite> = writes
+            .iter()
+            .filter(|w| matches!(outcomes.get(&w.arn), Some(Ok(()))))
+            .collect();
+        // Reads after writes are eventually consistent: read again, briefly,
+        // what did not show yet.
+        for pause in READ_BACK_PAUSES {
+            let keys: Vec<_> = unverified.iter().map(|w| key(w)).collect();
+            let read = self
+                .read_current(
+                    sessions,
+                    keys.iter()
+                        .map(|(a, r, arn, t)| (a.as_str(), r.as_str(), arn.as_str(), t.as_str())),
+                )
+                .await;
+            current.extend(read);
+            unverified.retain(|w| !matches!(current.get(&w.arn), Some(Ok(tags)) if shows(w, tags)));
+            if unverified.is_empty() {
+                break;
+            }
+            tokio::time::sleep(pause).await;
+        }
         (outcomes, current)
     }
+}
+
+/// Pauses before reading back writes that did not show yet.
+const READ_BACK_PAUSES: [std::time::Duration; 3] = [
+    std::time::Duration::from_millis(500),
+    std::time::Duration::from_secs(1),
+    std::time::Duration::ZERO,
+];
+
+/// Whether the tags read back show the write: every key set to its value,
+/// every removed key no longer holding the removed value.
+fn shows(w: &TagWrite, tags: &Tags) -> bool {
+    w.set.iter().all(|(k, v)| tags.get(k) == Some(v))
+        && w.remove.iter().all(|(k, v)| tags.get(k) != Some(v))
 }
 
 fn shown(v: Option<&String>) -> String {
     v.map(|v| format!("`{v}`"))
         .unwrap_or_else(|| "absent".into())
+}
+
+/// A journaled resource that cannot be read now: skipped, and an error, so
+/// that the command exits 3.
+fn unreadable(e: &JournalEntry, errors: &mut Vec<ScanError>, why: &str) -> Skip {
+    errors.push(ScanError {
+        account: e.account.clone(),
+        region: e.region.clone(),
+        message: format!("{}: {why}", e.arn),
+    });
+    skip_entry(e, why.to_string())
 }
 
 fn skip_entry(e: &JournalEntry, reason: String) -> Skip {
@@ -766,12 +892,30 @@ fn stale(c: &Change, r: &Resource) -> Option<String> {
         .then(|| format!("changed since the plan was made: {}", changed.join(", ")))
 }
 
+/// Why a reviewed change is not what the policies would do now (`now`: the
+/// change they would make to that resource, if any). None when it is.
+fn not_planned_now(c: &Change, now: Option<&Change>) -> Option<String> {
+    match now {
+        Some(n) if n.set == c.set && n.previous == c.previous => {
+            n.due.map(|due| format!("scheduled: due at {}", due.to_rfc3339_opts(SecondsFormat::Secs, true)))
+        }
+        Some(_) => Some("no longer planned as reviewed: the policies would now write other tags; make a new plan".into()),
+        None => Some(
+            "no longer planned: the policies would not change this resource now (window closed, out of scope, or the plan file was edited); make a new plan"
+                .into(),
+        ),
+    }
+}
+
 /// One write per resource: the changes of several policies merged.
 fn merge_writes(writes: impl Iterator<Item = TagWrite>) -> Vec<TagWrite> {
     let mut by_arn: BTreeMap<String, TagWrite> = BTreeMap::new();
     for w in writes {
         match by_arn.get_mut(&w.arn) {
-            Some(existing) => existing.set.extend(w.set),
+            Some(existing) => {
+                existing.set.extend(w.set);
+                existing.expect.extend(w.expect);
+            }
             None => {
                 by_arn.insert(w.arn.clone(), w);
             }
@@ -788,6 +932,12 @@ fn outcome_states(
     outcomes: &write::Outcomes,
     current: &HashMap<String, Result<Tags, String>>,
 ) -> Vec<(i64, ChangeState, Option<String>)> {
+    // A write AWS accepted but that does not show when read back may still
+    // appear: it stays pending, for the next apply or rollback to settle, and
+    // is never reported as applied.
+    let unsettled = |why: String| {
+        Some(format!("written, but {why}; left pending in the journal for the next apply or rollback to settle"))
+    };
     entries
         .iter()
         .zip(ids)
@@ -800,9 +950,9 @@ fn outcome_states(
                 }
                 Some(Ok(tags)) => (
                     *id,
-                    ChangeState::Failed,
-                    Some(format!(
-                        "verification: `{}` is {} after the write, expected {}",
+                    ChangeState::Pending,
+                    unsettled(format!(
+                        "`{}` read back as {}, expected {}",
                         e.key,
                         shown(tags.get(&e.key)),
                         shown(e.new.as_ref())
@@ -810,48 +960,17 @@ fn outcome_states(
                 ),
                 Some(Err(why)) => (
                     *id,
-                    ChangeState::Failed,
-                    Some(format!("verification: tags could not be read back: {why}")),
+                    ChangeState::Pending,
+                    unsettled(format!("the tags could not be read back: {why}")),
                 ),
                 None => (
                     *id,
-                    ChangeState::Failed,
-                    Some("verification: tags were not read back".into()),
+                    ChangeState::Pending,
+                    unsettled("the tags were not read back".into()),
                 ),
             },
         })
         .collect()
-}
-
-/// Settle the pending entries of interrupted runs against the tags just
-/// scanned: a write that reached AWS is applied, one that did not is marked
-/// so; entries of resources outside this scan stay pending.
-fn reconcile(store: &mut Store, by_arn: &HashMap<&str, &Resource>) -> anyhow::Result<()> {
-    let pending = store.pending()?;
-    let settled: Vec<(i64, ChangeState, Option<String>)> = pending
-        .iter()
-        .filter_map(|e| {
-            let r = by_arn.get(e.arn.as_str())?;
-            if r.tags_unreadable.is_some() {
-                return None;
-            }
-            let state = if r.tags.get(&e.key) == e.new.as_ref() {
-                ChangeState::Applied
-            } else {
-                ChangeState::NotApplied
-            };
-            Some((e.id, state, None))
-        })
-        .collect();
-    if !settled.is_empty() {
-        tracing::warn!(
-            entries = settled.len(),
-            "reconciled the journal of an interrupted run"
-        );
-    }
-    store.mark(&settled)?;
-    store.mark_interrupted("")?;
-    Ok(())
 }
 
 fn crash_point() {

@@ -24,6 +24,11 @@ pub struct TagWrite {
     pub resource_type: String,
     pub set: BTreeMap<String, String>,
     pub remove: BTreeMap<String, String>,
+    /// What each key in `set` held when the change was decided (None:
+    /// absent). S3's read-merge-write refuses a bucket where it differs, so
+    /// that a value set since (and not yet visible to the Tagging API) is not
+    /// overwritten; the other APIs write unconditionally.
+    pub expect: BTreeMap<String, Option<String>>,
 }
 
 /// The outcome per ARN: Ok, or why it failed.
@@ -123,6 +128,13 @@ fn group_by<'a, K: Ord>(
     groups
 }
 
+/// Errors one malformed or vanished resource id causes for a whole batch.
+fn is_bad_id(e: &AwsError) -> bool {
+    e.code
+        .as_deref()
+        .is_some_and(|c| c.starts_with("Invalid") || c.ends_with(".NotFound"))
+}
+
 fn ec2_id(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
@@ -160,8 +172,9 @@ async fn ec2(
             match send(ids).await {
                 Ok(_) => batch.iter().for_each(|w| record(out, &w.arn, Ok(()))),
                 // One bad id fails the whole request: retry one by one to
-                // find which, so the others are still written.
-                Err(_) if batch.len() > 1 => {
+                // find which, so the others are still written. Other errors
+                // (throttling, permissions) would fail each alone too.
+                Err(e) if batch.len() > 1 && is_bad_id(&e) => {
                     for w in batch {
                         let r = send(vec![ec2_id(&w.arn).to_string()])
                             .await
@@ -170,7 +183,9 @@ async fn ec2(
                         record(out, &w.arn, r);
                     }
                 }
-                Err(e) => record(out, &batch[0].arn, Err(e.to_string())),
+                Err(e) => batch
+                    .iter()
+                    .for_each(|w| record(out, &w.arn, Err(e.to_string()))),
             }
         }
     }
@@ -240,6 +255,11 @@ async fn rds(
     }
 }
 
+fn shown(v: Option<&String>) -> String {
+    v.map(|v| format!("`{v}`"))
+        .unwrap_or_else(|| "absent".into())
+}
+
 fn bucket_name(arn: &str) -> &str {
     arn.rsplit(':').next().unwrap_or(arn)
 }
@@ -283,6 +303,24 @@ async fn s3_one(
         Err(AwsError { code: Some(c), .. }) if c == "NoSuchTagSet" => BTreeMap::new(),
         Err(e) => return Err(e.to_string()),
     };
+    let moved: Vec<String> = w
+        .expect
+        .iter()
+        .filter(|(k, v)| current.get(*k) != v.as_ref() && current.get(*k) != w.set.get(*k))
+        .map(|(k, v)| {
+            format!(
+                "`{k}` is {} on the bucket, expected {}",
+                shown(current.get(k)),
+                shown(v.as_ref())
+            )
+        })
+        .collect();
+    if !moved.is_empty() {
+        return Err(format!(
+            "changed since it was read: {}; not overwritten",
+            moved.join(", ")
+        ));
+    }
     let mut merged = current.clone();
     merged.extend(w.set.clone());
     for (k, v) in &w.remove {
@@ -391,6 +429,7 @@ async fn tagging(
                 if retry.is_empty() {
                     break;
                 }
+                tokio::time::sleep(std::time::Duration::from_millis(500 * attempt as u64)).await;
                 arns = retry;
             }
         }
@@ -528,11 +567,13 @@ pub async fn read_tags(
                                     ))
                                 })
                                 .collect();
+                            // A resource that was ever tagged is always in the
+                            // answer; one that is not cannot be read this way.
                             for arn in chunk {
-                                out.insert(
-                                    arn.to_string(),
-                                    Ok(found.remove(*arn).unwrap_or_default()),
-                                );
+                                let tags = found
+                                    .remove(*arn)
+                                    .ok_or_else(|| "not returned by the Tagging API".to_string());
+                                out.insert(arn.to_string(), tags);
                             }
                         }
                         Err(e) => chunk.iter().for_each(|a| {
