@@ -979,3 +979,147 @@ fn crash_point() {
         std::process::abort();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn change(set: &[(&str, &str)], previous: &[(&str, Option<&str>)]) -> Change {
+        Change {
+            arn: "arn:aws:ec2:us-east-1:111111111111:instance/i-1".into(),
+            account: "111111111111".into(),
+            region: "us-east-1".into(),
+            resource_type: "ec2:instance".into(),
+            policy: "map".into(),
+            set: set
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            previous: previous
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
+                .collect(),
+            due: None,
+        }
+    }
+
+    fn resource(tags: &[(&str, &str)]) -> Resource {
+        Resource::new(
+            "arn:aws:ec2:us-east-1:111111111111:instance/i-1",
+            "111111111111",
+            "us-east-1",
+            "ec2:instance",
+        )
+        .with_tags(tags.iter().copied())
+    }
+
+    #[test]
+    fn stale_compares_every_previous_value() {
+        let c = change(&[("map-migrated", "mig12345")], &[("map-migrated", None)]);
+        assert_eq!(stale(&c, &resource(&[("Other", "x")])), None);
+        assert_eq!(
+            stale(&c, &resource(&[("map-migrated", "mig99999")])).unwrap(),
+            "changed since the plan was made: `map-migrated` is now `mig99999` (the plan saw absent)"
+        );
+        let mut unknown = resource(&[]);
+        unknown.tags_unreadable = Some("AccessDenied".into());
+        assert_eq!(stale(&c, &unknown).unwrap(), "tags unknown: AccessDenied");
+    }
+
+    #[test]
+    fn reviewed_changes_must_still_be_planned() {
+        let c = change(&[("map-migrated", "mig12345")], &[("map-migrated", None)]);
+        assert_eq!(not_planned_now(&c, Some(&c)), None);
+        let mut later = c.clone();
+        later.due = Some(Utc.with_ymd_and_hms(2099, 1, 1, 0, 0, 0).unwrap());
+        assert_eq!(
+            not_planned_now(&c, Some(&later)).unwrap(),
+            "scheduled: due at 2099-01-01T00:00:00Z"
+        );
+        let other = change(&[("map-migrated", "mig54321")], &[("map-migrated", None)]);
+        assert!(not_planned_now(&c, Some(&other))
+            .unwrap()
+            .starts_with("no longer planned as reviewed"));
+        assert!(not_planned_now(&c, None)
+            .unwrap()
+            .starts_with("no longer planned: the policies would not change"));
+    }
+
+    #[test]
+    fn writes_merge_per_resource() {
+        let w = |k: &str| TagWrite {
+            arn: "a".into(),
+            account: "1".into(),
+            region: "r".into(),
+            resource_type: "s3:bucket".into(),
+            set: BTreeMap::from([(k.to_string(), "v".to_string())]),
+            remove: BTreeMap::new(),
+            expect: BTreeMap::from([(k.to_string(), None)]),
+        };
+        let merged = merge_writes([w("x"), w("y")].into_iter());
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].set.len(), 2);
+        assert_eq!(merged[0].expect.len(), 2);
+        let tags: Tags = [
+            ("x".to_string(), "v".to_string()),
+            ("y".to_string(), "v".to_string()),
+        ]
+        .into();
+        assert!(shows(&merged[0], &tags));
+        assert!(!shows(&merged[0], &Tags::new()));
+    }
+
+    #[test]
+    fn outcomes_become_journal_states() {
+        let entry = |key: &str| NewEntry {
+            arn: key.to_string(),
+            account: "1".into(),
+            region: "r".into(),
+            resource_type: "ec2:instance".into(),
+            policy: "p".into(),
+            key: "k".into(),
+            previous: None,
+            new: Some("v".into()),
+        };
+        let entries = [
+            entry("ok"),
+            entry("refused"),
+            entry("invisible"),
+            entry("unread"),
+        ];
+        let outcomes: write::Outcomes = [
+            ("ok".to_string(), Ok(())),
+            ("refused".to_string(), Err("AccessDenied".to_string())),
+            ("invisible".to_string(), Ok(())),
+            ("unread".to_string(), Ok(())),
+        ]
+        .into();
+        let current: HashMap<String, Result<Tags, String>> = [
+            (
+                "ok".to_string(),
+                Ok([("k".to_string(), "v".to_string())].into()),
+            ),
+            ("invisible".to_string(), Ok(Tags::new())),
+            ("unread".to_string(), Err("throttled".to_string())),
+        ]
+        .into();
+        let states = outcome_states(&entries, &[1, 2, 3, 4], &outcomes, &current);
+        assert_eq!(states[0], (1, ChangeState::Applied, None));
+        assert_eq!(
+            states[1],
+            (2, ChangeState::Failed, Some("AccessDenied".into()))
+        );
+        assert_eq!(
+            states[2].1,
+            ChangeState::Pending,
+            "accepted but not shown: never applied, never lost"
+        );
+        assert!(states[2]
+            .2
+            .as_deref()
+            .unwrap()
+            .contains("`k` read back as absent, expected `v`"));
+        assert_eq!(states[3].1, ChangeState::Pending);
+    }
+}
