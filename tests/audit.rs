@@ -193,6 +193,12 @@ fn a_failing_region_or_account_does_not_stop_the_others() {
         seeded.len(),
         "the good regions are fully scanned"
     );
+    // Every request is counted, the SDK's own retries of the failing region
+    // (4 attempts for a 500) included: 2 accounts x (2 good regions + 4).
+    assert_eq!(
+        report["api_calls_by_operation"]["ec2:DescribeInstances"],
+        12
+    );
 
     // An account that cannot be entered (here: no role configured for it; the
     // emulator lets any AssumeRole succeed) is reported, the others scanned.

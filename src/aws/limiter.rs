@@ -72,7 +72,7 @@ type Key = (String, String, &'static str);
 
 pub struct Api {
     limiter: DefaultKeyedRateLimiter<Key>,
-    calls: Mutex<BTreeMap<&'static str, u64>>,
+    calls: Mutex<BTreeMap<String, u64>>,
     backoff: Duration,
 }
 
@@ -145,26 +145,65 @@ impl Api {
 
     async fn acquire_key(&self, key: &Key) {
         self.limiter.until_key_ready(key).await;
+        self.count(key.2);
+    }
+
+    fn count(&self, operation: &str) {
         *self
             .calls
             .lock()
             .expect("call counts")
-            .entry(key.2)
+            .entry(operation.to_string())
             .or_default() += 1;
     }
 
     /// Requests made so far, per `service:Operation`.
     pub fn calls(&self) -> BTreeMap<String, u64> {
-        self.calls
-            .lock()
-            .expect("call counts")
-            .iter()
-            .map(|(k, v)| (k.to_string(), *v))
-            .collect()
+        self.calls.lock().expect("call counts").clone()
     }
 
     pub fn total_calls(&self) -> u64 {
         self.calls.lock().expect("call counts").values().sum()
+    }
+}
+
+/// Counts the attempts the SDK itself retries (after a throttling or
+/// transient error), which `Api::call` cannot see, under the same
+/// `service:Operation` names, so that `api_calls` counts every request sent.
+#[derive(Debug)]
+pub struct CountRetries(pub std::sync::Arc<Api>);
+
+impl std::fmt::Debug for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api").finish_non_exhaustive()
+    }
+}
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for CountRetries {
+    fn name(&self) -> &'static str {
+        "CountRetries"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        use aws_smithy_runtime_api::client::orchestrator::Metadata;
+        use aws_smithy_runtime_api::client::retries::RequestAttempts;
+        let retry = cfg
+            .load::<RequestAttempts>()
+            .is_some_and(|a| a.attempts() > 1);
+        if let (true, Some(meta)) = (retry, cfg.load::<Metadata>()) {
+            let service = match meta.service() {
+                "Resource Groups Tagging API" => "tagging".to_string(),
+                other => other.to_ascii_lowercase(),
+            };
+            tracing::debug!(operation = meta.name(), service, "SDK retry");
+            self.0.count(&format!("{service}:{}", meta.name()));
+        }
+        Ok(())
     }
 }
 

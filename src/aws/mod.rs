@@ -10,7 +10,7 @@ use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_ec2::config::retry::RetryPartition;
-pub use limiter::{Api, AwsError};
+pub use limiter::{Api, AwsError, CountRetries};
 use std::sync::Arc;
 
 /// Attempts the SDK makes per request (throttling and transient errors),
@@ -87,7 +87,11 @@ impl Aws {
 
     /// The account the credentials belong to.
     pub async fn caller_account(&self) -> Result<String, AwsError> {
-        let sts = aws_sdk_sts::Client::new(&self.base);
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&self.base)
+                .interceptor(CountRetries(self.api.clone()))
+                .build(),
+        );
         let out = self
             .api
             .call("caller", "global", "sts:GetCallerIdentity", || {
@@ -103,7 +107,11 @@ impl Aws {
 
     /// Active accounts of the organization (`organizations:ListAccounts`).
     pub async fn organization_accounts(&self) -> Result<Vec<(String, String)>, AwsError> {
-        let org = aws_sdk_organizations::Client::new(&self.base);
+        let org = aws_sdk_organizations::Client::from_conf(
+            aws_sdk_organizations::config::Builder::from(&self.base)
+                .interceptor(CountRetries(self.api.clone()))
+                .build(),
+        );
         let api = &self.api;
         all_pages(|token| {
             let org = &org;
@@ -177,6 +185,7 @@ impl Aws {
             account: account.to_string(),
             config,
             custom_endpoint: self.custom_endpoint,
+            api: self.api.clone(),
         })
     }
 }
@@ -189,6 +198,8 @@ pub struct AccountSession {
     pub account: String,
     config: SdkConfig,
     custom_endpoint: bool,
+    /// For the interceptor that counts the SDK's own retries.
+    api: Arc<Api>,
 }
 
 impl AccountSession {
@@ -200,6 +211,7 @@ impl AccountSession {
         let conf = aws_sdk_ec2::config::Builder::from(&self.config)
             .region(Region::new(region.to_string()))
             .retry_partition(self.partition(region))
+            .interceptor(CountRetries(self.api.clone()))
             .build();
         aws_sdk_ec2::Client::from_conf(conf)
     }
@@ -208,6 +220,7 @@ impl AccountSession {
         let conf = aws_sdk_rds::config::Builder::from(&self.config)
             .region(Region::new(region.to_string()))
             .retry_partition(self.partition(region))
+            .interceptor(CountRetries(self.api.clone()))
             .build();
         aws_sdk_rds::Client::from_conf(conf)
     }
@@ -216,6 +229,7 @@ impl AccountSession {
         let conf = aws_sdk_s3::config::Builder::from(&self.config)
             .region(Region::new(region.to_string()))
             .retry_partition(self.partition(region))
+            .interceptor(CountRetries(self.api.clone()))
             .force_path_style(self.custom_endpoint)
             .build();
         aws_sdk_s3::Client::from_conf(conf)
@@ -225,6 +239,7 @@ impl AccountSession {
         let conf = aws_sdk_resourcegroupstagging::config::Builder::from(&self.config)
             .region(Region::new(region.to_string()))
             .retry_partition(self.partition(region))
+            .interceptor(CountRetries(self.api.clone()))
             .build();
         aws_sdk_resourcegroupstagging::Client::from_conf(conf)
     }
