@@ -557,15 +557,7 @@ pub async fn read_tags(
                             let mut found: HashMap<String, Tags> = page
                                 .resource_tag_mapping_list()
                                 .iter()
-                                .filter_map(|m| {
-                                    Some((
-                                        m.resource_arn()?.to_string(),
-                                        m.tags()
-                                            .iter()
-                                            .map(|t| (t.key().to_string(), t.value().to_string()))
-                                            .collect(),
-                                    ))
-                                })
+                                .filter_map(crate::inventory::tagging::arn_and_tags)
                                 .collect();
                             // A resource that was ever tagged is always in the
                             // answer; one that is not cannot be read this way.

@@ -28,18 +28,22 @@ pub async fn tagged_resources(
         let found: Vec<(String, Tags)> = page
             .resource_tag_mapping_list()
             .iter()
-            .filter_map(|m| {
-                Some((
-                    m.resource_arn()?.to_string(),
-                    m.tags()
-                        .iter()
-                        .map(|t| (t.key().to_string(), t.value().to_string()))
-                        .collect(),
-                ))
-            })
+            .filter_map(arn_and_tags)
             .collect();
         Ok((found, page.pagination_token().map(str::to_string)))
     })
     .await?;
     Ok(mappings.into_iter().collect())
+}
+
+/// The ARN and tags of one Tagging API answer entry.
+pub fn arn_and_tags(
+    m: &aws_sdk_resourcegroupstagging::types::ResourceTagMapping,
+) -> Option<(String, Tags)> {
+    let tags = m
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    Some((m.resource_arn()?.to_string(), tags))
 }
