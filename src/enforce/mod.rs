@@ -11,7 +11,7 @@ use crate::inventory::TypeSet;
 use crate::progress::Progress;
 use crate::store::{ChangeState, JournalEntry, NewEntry, Store};
 use crate::UsageError;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use futures::future::join_all;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -19,8 +19,9 @@ use tagwarden_core::config::Config;
 use tagwarden_core::plan::{self, Change, PlanDocument, Skip};
 use tagwarden_core::policy::PolicySet;
 use tagwarden_core::report::ScanError;
+use tagwarden_core::time::rfc3339;
 use tagwarden_core::{Resource, Tags};
-use write::TagWrite;
+use write::{shown, TagWrite};
 
 /// Set to make the process abort right after the journal is written and
 /// before any tag is sent: how tests simulate a crash at the worst moment.
@@ -68,17 +69,13 @@ pub struct ApplySummary {
 pub struct ApplyReport {
     /// The journal's run id (None when nothing was to be written).
     pub run_id: Option<String>,
-    #[serde(serialize_with = "rfc3339")]
+    #[serde(serialize_with = "tagwarden_core::time::serde_rfc3339::serialize")]
     pub generated_at: DateTime<Utc>,
     pub summary: ApplySummary,
     pub changes: Vec<AppliedChange>,
     pub skipped: Vec<Skip>,
     pub errors: Vec<ScanError>,
     pub api_calls_by_operation: BTreeMap<String, u64>,
-}
-
-fn rfc3339<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
 impl ApplyReport {
@@ -314,10 +311,7 @@ impl Enforcer<'_> {
         let (candidates, recomputed): (Vec<Change>, Option<ChangesByResource>) = candidates;
         for c in candidates {
             let reason = match (c.due, by_arn.get(c.arn.as_str())) {
-                (Some(due), _) if due > now => Some(format!(
-                    "scheduled: due at {}",
-                    due.to_rfc3339_opts(SecondsFormat::Secs, true)
-                )),
+                (Some(due), _) if due > now => Some(format!("scheduled: due at {}", rfc3339(due))),
                 (_, None) => Some("the resource could not be read now".into()),
                 (_, Some(r)) => stale(&c, r).or_else(|| {
                     let planned = recomputed.as_ref()?;
@@ -843,11 +837,6 @@ fn shows(w: &TagWrite, tags: &Tags) -> bool {
         && w.remove.iter().all(|(k, v)| tags.get(k) != Some(v))
 }
 
-fn shown(v: Option<&String>) -> String {
-    v.map(|v| format!("`{v}`"))
-        .unwrap_or_else(|| "absent".into())
-}
-
 /// A journaled resource that cannot be read now: skipped, and an error, so
 /// that the command exits 3.
 fn unreadable(e: &JournalEntry, errors: &mut Vec<ScanError>, why: &str) -> Skip {
@@ -897,7 +886,7 @@ fn stale(c: &Change, r: &Resource) -> Option<String> {
 fn not_planned_now(c: &Change, now: Option<&Change>) -> Option<String> {
     match now {
         Some(n) if n.set == c.set && n.previous == c.previous => {
-            n.due.map(|due| format!("scheduled: due at {}", due.to_rfc3339_opts(SecondsFormat::Secs, true)))
+            n.due.map(|due| format!("scheduled: due at {}", rfc3339(due)))
         }
         Some(_) => Some("no longer planned as reviewed: the policies would now write other tags; make a new plan".into()),
         None => Some(

@@ -255,7 +255,8 @@ async fn rds(
     }
 }
 
-fn shown(v: Option<&String>) -> String {
+/// A tag value in messages: quoted, or `absent`.
+pub(crate) fn shown(v: Option<&String>) -> String {
     v.map(|v| format!("`{v}`"))
         .unwrap_or_else(|| "absent".into())
 }

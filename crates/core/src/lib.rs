@@ -8,6 +8,7 @@ pub mod plan;
 pub mod policy;
 pub mod report;
 pub mod resource;
+pub mod time;
 pub mod yaml;
 
 pub use diagnostics::{Diagnostic, Diagnostics};

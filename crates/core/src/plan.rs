@@ -4,7 +4,7 @@
 use crate::policy::eval::{check_value, in_scope};
 use crate::policy::{Overwrite, Policy};
 use crate::resource::Resource;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -24,7 +24,7 @@ pub struct Change {
     /// Key to the value before (null: the key is added).
     pub previous: BTreeMap<String, Option<String>>,
     /// When the change becomes due (the policy's window opens); null: now.
-    #[serde(with = "opt_rfc3339")]
+    #[serde(with = "crate::time::serde_opt_rfc3339")]
     pub due: Option<DateTime<Utc>>,
 }
 
@@ -55,22 +55,6 @@ impl Plan {
     }
 }
 
-pub mod opt_rfc3339 {
-    use chrono::{DateTime, SecondsFormat, Utc};
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
-        match t {
-            Some(t) => s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Secs, true)),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
-        Option::<DateTime<Utc>>::deserialize(d)
-    }
-}
-
 fn skip(r: &Resource, policy: &str, reason: String) -> Skip {
     Skip {
         arn: r.arn.clone(),
@@ -80,10 +64,6 @@ fn skip(r: &Resource, policy: &str, reason: String) -> Skip {
         policy: policy.to_string(),
         reason,
     }
-}
-
-fn time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// Plan every resource against every policy with a `remediate` section.
@@ -114,7 +94,10 @@ fn plan_resource(r: &Resource, policies: &[Policy], now: DateTime<Utc>, out: &mu
             skipped.push(skip(
                 r,
                 &policy.name,
-                format!("outside the window: it closed at {}", time(until)),
+                format!(
+                    "outside the window: it closed at {}",
+                    crate::time::rfc3339(until)
+                ),
             ));
             continue;
         }
@@ -449,10 +432,10 @@ pub fn fingerprint<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanDocument {
     pub run_id: String,
-    #[serde(with = "rfc3339")]
+    #[serde(with = "crate::time::serde_rfc3339")]
     pub generated_at: DateTime<Utc>,
     /// The time windows were evaluated at (`--at`, or when the plan was made).
-    #[serde(with = "rfc3339")]
+    #[serde(with = "crate::time::serde_rfc3339")]
     pub at: DateTime<Utc>,
     /// Fingerprint of the configuration and policies.
     pub config: String,
@@ -460,19 +443,6 @@ pub struct PlanDocument {
     pub skipped: Vec<Skip>,
     #[serde(default)]
     pub errors: Vec<crate::report::ScanError>,
-}
-
-mod rfc3339 {
-    use chrono::{DateTime, SecondsFormat, Utc};
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Secs, true))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
-        DateTime::<Utc>::deserialize(d)
-    }
 }
 
 impl PlanDocument {
@@ -518,7 +488,7 @@ impl PlanDocument {
                         .unwrap_or_else(|| "(none)".into());
                     let due = c
                         .due
-                        .map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, true))
+                        .map(crate::time::rfc3339)
                         .unwrap_or_else(|| "now".into());
                     t.add_row([
                         &format!("{} {short}", c.resource_type),

@@ -15,9 +15,7 @@ pub fn render(report: &AuditReport) -> String {
         out,
         "Run `{}` at {}.\n",
         report.run_id,
-        report
-            .generated_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        crate::time::rfc3339(report.generated_at)
     );
     let _ = writeln!(
         out,

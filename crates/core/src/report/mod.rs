@@ -6,8 +6,8 @@ mod markdown;
 pub mod table;
 
 use crate::policy::{Evaluation, FindingKind, Severity, Summary};
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Serialize, Serializer};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +67,7 @@ pub struct ReportSummary {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditReport {
     pub run_id: String,
-    #[serde(serialize_with = "rfc3339")]
+    #[serde(with = "crate::time::serde_rfc3339")]
     pub generated_at: DateTime<Utc>,
     pub summary: ReportSummary,
     pub errors: Vec<ScanError>,
@@ -75,10 +75,6 @@ pub struct AuditReport {
     /// Requests per `service:Operation`.
     pub api_calls_by_operation: BTreeMap<String, u64>,
     pub warnings: Vec<String>,
-}
-
-pub(crate) fn rfc3339<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
 impl AuditReport {
