@@ -1,16 +1,22 @@
 //! tagwarden: tag-compliance enforcement for AWS. The pure logic (policies,
-//! evaluation, reports) lives in `tagwarden-core`; this crate adds AWS access,
-//! inventory and the command line.
+//! evaluation, planning, the decisions of apply and rollback, reports)
+//! lives in `tagwarden-core`; this crate adds AWS access, the state store
+//! and the command line.
+//!
+//! Modules in the order data flows: `config` → `aws` (sessions, limiter) →
+//! `scan` (accounts, regions) → `inventory` → `audit` (evaluate, report) →
+//! `enforce` (plan, apply, journal, verify, rollback) → `store`; `cli` on
+//! top, `error` and `progress` beside.
 
 pub mod audit;
 pub mod aws;
 pub mod cli;
+pub mod config;
 pub mod enforce;
+pub mod error;
 pub mod inventory;
 pub mod progress;
+pub mod scan;
 pub mod store;
 
-/// Bad usage or configuration: exit code 2, nothing scanned or written.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
+pub use error::{Error, Result};

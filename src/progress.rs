@@ -4,7 +4,7 @@
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::Duration;
-use tagwarden_core::report::ScanError;
+use tagwarden_core::ScanError;
 
 pub struct Progress {
     multi: MultiProgress,

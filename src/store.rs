@@ -2,10 +2,12 @@
 //! recorded here as `pending` before it is sent and marked after, so that an
 //! interrupted apply can be reconciled and any run rolled back.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Serialize;
 use std::path::Path;
+use tagwarden_core::journal::{
+    ChangeState, JournalEntry, KeyChange, Mark, RunRecord, UnknownState,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -28,6 +30,8 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    UnknownState(#[from] UnknownState),
 }
 
 /// Held while a process writes tags: apply and rollback take it for their
@@ -35,91 +39,6 @@ pub enum StoreError {
 /// still marked running in the store is known to be dead.
 pub struct WriteLock {
     _file: std::fs::File,
-}
-
-/// The state of one journaled key write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChangeState {
-    /// Journaled; the request may or may not have reached AWS (or AWS took
-    /// it but it did not show when read back). Settled by the next apply or
-    /// rollback.
-    Pending,
-    /// Written (and, after verification, read back).
-    Applied,
-    /// AWS refused it.
-    Failed,
-    /// An interrupted run's write that was found not to have happened.
-    NotApplied,
-    /// Undone by a rollback run.
-    RolledBack,
-}
-
-impl ChangeState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeState::Pending => "pending",
-            ChangeState::Applied => "applied",
-            ChangeState::Failed => "failed",
-            ChangeState::NotApplied => "not_applied",
-            ChangeState::RolledBack => "rolled_back",
-        }
-    }
-
-    fn parse(s: &str) -> ChangeState {
-        match s {
-            "applied" => ChangeState::Applied,
-            "failed" => ChangeState::Failed,
-            "not_applied" => ChangeState::NotApplied,
-            "rolled_back" => ChangeState::RolledBack,
-            _ => ChangeState::Pending,
-        }
-    }
-}
-
-/// One key written (or removed, when `new` is None) on one resource.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct JournalEntry {
-    pub id: i64,
-    pub run_id: String,
-    pub arn: String,
-    pub account: String,
-    pub region: String,
-    pub resource_type: String,
-    pub policy: String,
-    pub key: String,
-    pub previous: Option<String>,
-    pub new: Option<String>,
-    pub state: ChangeState,
-    pub error: Option<String>,
-}
-
-/// A key write about to be journaled.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewEntry {
-    pub arn: String,
-    pub account: String,
-    pub region: String,
-    pub resource_type: String,
-    pub policy: String,
-    pub key: String,
-    pub previous: Option<String>,
-    pub new: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RunRecord {
-    pub id: String,
-    pub kind: String,
-    pub started_at: String,
-    pub finished_at: Option<String>,
-    pub status: String,
-    /// For a rollback: the run it undid.
-    pub rolls_back: Option<String>,
-    pub applied: i64,
-    pub failed: i64,
-    pub pending: i64,
-    pub rolled_back: i64,
 }
 
 pub struct Store {
@@ -230,7 +149,7 @@ impl Store {
     }
 
     /// Journal every entry as `pending`, in one transaction: all or nothing.
-    pub fn journal(&mut self, run_id: &str, entries: &[NewEntry]) -> Result<Vec<i64>, StoreError> {
+    pub fn journal(&mut self, run_id: &str, entries: &[KeyChange]) -> Result<Vec<i64>, StoreError> {
         let tx = self.conn.transaction()?;
         let mut ids = Vec::with_capacity(entries.len());
         {
@@ -260,18 +179,15 @@ impl Store {
     }
 
     /// Record the outcome of journaled entries, in one transaction.
-    pub fn mark(
-        &mut self,
-        outcomes: &[(i64, ChangeState, Option<String>)],
-    ) -> Result<(), StoreError> {
+    pub fn mark(&mut self, marks: &[Mark]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {
             let mut update = tx.prepare(
                 "UPDATE changes SET state = ?2, error = ?3, updated_at = ?4 WHERE id = ?1",
             )?;
             let at = now();
-            for (id, state, error) in outcomes {
-                update.execute(params![id, state.as_str(), error, at])?;
+            for m in marks {
+                update.execute(params![m.id, m.state.as_str(), m.error, at])?;
             }
         }
         tx.commit()?;
@@ -284,22 +200,31 @@ impl Store {
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(params![arg], |r| {
-            Ok(JournalEntry {
+            let entry = JournalEntry {
                 id: r.get(0)?,
                 run_id: r.get(1)?,
-                arn: r.get(2)?,
-                account: r.get(3)?,
-                region: r.get(4)?,
-                resource_type: r.get(5)?,
-                policy: r.get(6)?,
-                key: r.get(7)?,
-                previous: r.get(8)?,
-                new: r.get(9)?,
-                state: ChangeState::parse(&r.get::<_, String>(10)?),
+                change: KeyChange {
+                    arn: r.get(2)?,
+                    account: r.get(3)?,
+                    region: r.get(4)?,
+                    resource_type: r.get(5)?,
+                    policy: r.get(6)?,
+                    key: r.get(7)?,
+                    previous: r.get(8)?,
+                    new: r.get(9)?,
+                },
+                state: ChangeState::Pending,
                 error: r.get(11)?,
-            })
+            };
+            Ok((entry, r.get::<_, String>(10)?))
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        // An unknown state is an error, never taken as pending or applied.
+        rows.map(|row| {
+            let (mut entry, state) = row?;
+            entry.state = ChangeState::parse(&state)?;
+            Ok(entry)
+        })
+        .collect()
     }
 
     pub fn run_entries(&self, run_id: &str) -> Result<Vec<JournalEntry>, StoreError> {
@@ -309,7 +234,7 @@ impl Store {
     /// Entries journaled but never marked: a run was interrupted between the
     /// journal and the outcome.
     pub fn pending(&self) -> Result<Vec<JournalEntry>, StoreError> {
-        self.entries("state = ?1", "pending")
+        self.entries("state = ?1", ChangeState::Pending.as_str())
     }
 
     pub fn run(&self, id: &str) -> Result<Option<RunRecord>, StoreError> {
@@ -370,19 +295,12 @@ impl Store {
     }
 }
 
-/// When a stored time string was written (for display).
-pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn entry(key: &str) -> NewEntry {
-        NewEntry {
+    fn entry(key: &str) -> KeyChange {
+        KeyChange {
             arn: "arn:aws:ec2:us-east-1:111111111111:instance/i-1".into(),
             account: "111111111111".into(),
             region: "us-east-1".into(),
@@ -405,8 +323,12 @@ mod tests {
         assert_eq!(store.pending().unwrap().len(), 2);
         store
             .mark(&[
-                (ids[0], ChangeState::Applied, None),
-                (ids[1], ChangeState::Failed, Some("denied".into())),
+                Mark::new(ids[0], ChangeState::Applied),
+                Mark {
+                    id: ids[1],
+                    state: ChangeState::Failed,
+                    error: Some("denied".into()),
+                },
             ])
             .unwrap();
         store.finish_run("r1", "done").unwrap();
@@ -421,6 +343,31 @@ mod tests {
         );
         assert_eq!(store.config_of("r1").unwrap().as_deref(), Some("cfg"));
         assert!(store.run("nope").unwrap().is_none());
+    }
+
+    #[test]
+    fn an_unknown_state_is_an_error_not_pending() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        store.begin_run("r1", "apply", "cfg", None).unwrap();
+        store.journal("r1", &[entry("map-migrated")]).unwrap();
+        store
+            .conn
+            .execute("UPDATE changes SET state = 'half_done'", [])
+            .unwrap();
+        let err = store
+            .run_entries("r1")
+            .expect_err("an unknown state must not be read as any state");
+        assert!(matches!(err, StoreError::UnknownState(_)), "{err}");
+        assert!(
+            err.to_string()
+                .contains("unknown journal state `half_done`"),
+            "{err}"
+        );
+        assert!(
+            store.pending().unwrap().is_empty(),
+            "not taken as pending either"
+        );
     }
 
     #[test]

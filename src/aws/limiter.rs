@@ -1,15 +1,16 @@
 //! Every AWS request goes through `Api::call`: one process-wide rate limiter
-//! keyed by (account, region, API), a count of every request made, and a
-//! further backoff when AWS keeps throttling after the SDK's own retries.
+//! with a token bucket per (account, region, API bucket) at the API's own
+//! rate (`rates`), a count of every request made, and a further backoff when
+//! AWS keeps throttling after the SDK's own retries.
 
+use super::rates::{self, Rate};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Throttling error codes, in every spelling AWS services use.
@@ -36,7 +37,7 @@ const EXTRA_THROTTLE_RETRIES: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 
 /// A failed AWS request, with the operation that failed.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{operation}: {message}")]
 pub struct AwsError {
     pub operation: &'static str,
@@ -68,29 +69,71 @@ impl AwsError {
     }
 }
 
-type Key = (String, String, &'static str);
+/// (account, region) within one bucket.
+type Key = (String, String);
+type Limiter = DefaultKeyedRateLimiter<Key>;
 
 pub struct Api {
-    limiter: DefaultKeyedRateLimiter<Key>,
+    /// One keyed limiter per bucket, made on first use.
+    limiters: Mutex<HashMap<&'static str, Arc<Limiter>>>,
+    /// `limits.requests_per_second`: one rate for every API.
+    uniform: Option<Rate>,
     calls: Mutex<BTreeMap<String, u64>>,
     backoff: Duration,
+    /// The most items a list request asks for (`TAGWARDEN_PAGE_SIZE`).
+    page_limit: Option<i32>,
 }
 
 impl Api {
-    /// `requests_per_second` per account, region and API.
-    pub fn new(requests_per_second: u32) -> Api {
-        let rate = NonZeroU32::new(requests_per_second.max(1)).expect("at least 1");
+    /// Per-API rates, or `requests_per_second` for every API.
+    pub fn new(requests_per_second: Option<u32>) -> Api {
         Api {
-            limiter: RateLimiter::keyed(Quota::per_second(rate)),
+            limiters: Mutex::default(),
+            uniform: requests_per_second.map(Rate::uniform),
             calls: Mutex::default(),
             backoff: FIRST_BACKOFF,
+            page_limit: None,
         }
+    }
+
+    /// Ask for at most `limit` items per page (never below an API's
+    /// minimum): tests cross page boundaries with a handful of resources.
+    pub fn with_page_limit(mut self, limit: Option<i32>) -> Api {
+        self.page_limit = limit;
+        self
+    }
+
+    /// The page size to request: the API's maximum, or the page limit, but
+    /// never less than the API's minimum.
+    pub fn page_size(&self, max: i32, min: i32) -> i32 {
+        self.page_limit.map_or(max, |l| l.clamp(min, max))
     }
 
     #[cfg(test)]
     fn with_backoff(mut self, backoff: Duration) -> Api {
         self.backoff = backoff;
         self
+    }
+
+    /// The limiter and key a request of `operation` in `account` and
+    /// `region` waits on.
+    fn limiter(&self, account: &str, region: &str, operation: &'static str) -> (Arc<Limiter>, Key) {
+        let (bucket, rate) = rates::bucket(operation);
+        let (bucket, rate) = match self.uniform {
+            Some(uniform) => (operation, uniform),
+            None => (bucket, rate),
+        };
+        let key = if rates::charged_to_caller(bucket) {
+            ("caller".to_string(), "global".to_string())
+        } else {
+            (account.to_string(), region.to_string())
+        };
+        let mut limiters = self.limiters.lock().expect("limiters");
+        let limiter = limiters.entry(bucket).or_insert_with(|| {
+            let quota = Quota::per_second(rate.per_second).allow_burst(rate.burst);
+            Arc::new(RateLimiter::keyed(quota))
+        });
+        (limiter.clone(), key)
     }
 
     /// Make one request (`send` builds and sends it), waiting for the rate
@@ -108,10 +151,9 @@ impl Api {
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug,
     {
-        let key = (account.to_string(), region.to_string(), operation);
         let mut pause = self.backoff;
         for attempt in 0.. {
-            self.acquire_key(&key).await;
+            self.acquire(account, region, operation).await;
             tracing::debug!(account, region, operation, attempt, "AWS request");
             match send().await {
                 Ok(v) => return Ok(v),
@@ -139,13 +181,16 @@ impl Api {
     /// Wait for the rate limiter and count a request made outside `call`
     /// (credential providers, which do not return an `SdkError`).
     pub async fn acquire(&self, account: &str, region: &str, operation: &'static str) {
-        self.acquire_key(&(account.to_string(), region.to_string(), operation))
-            .await;
+        let (limiter, key) = self.limiter(account, region, operation);
+        limiter.until_key_ready(&key).await;
+        self.count(operation);
     }
 
-    async fn acquire_key(&self, key: &Key) {
-        self.limiter.until_key_ready(key).await;
-        self.count(key.2);
+    /// Take a token now if there is one (no wait, nothing counted).
+    #[cfg(test)]
+    fn try_acquire(&self, account: &str, region: &str, operation: &'static str) -> bool {
+        let (limiter, key) = self.limiter(account, region, operation);
+        limiter.check_key(&key).is_ok()
     }
 
     fn count(&self, operation: &str) {
@@ -229,31 +274,37 @@ mod tests {
         )
     }
 
+    /// The ten throttling spellings of AWS services, written out here
+    /// rather than taken from `THROTTLING_CODES`, so that dropping one
+    /// from the list fails this test.
+    const TEN_CODES: [&str; 10] = [
+        "ThrottlingException",
+        "ThrottledException",
+        "Throttling",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "SlowDown",
+        "EC2ThrottledException",
+        "ProvisionedThroughputExceededException",
+    ];
+
     #[test]
     fn every_throttling_spelling_is_recognised() {
-        for code in [
-            "ThrottlingException",
-            "ThrottledException",
-            "Throttling",
-            "RequestLimitExceeded",
-            "TooManyRequestsException",
-        ] {
+        for code in TEN_CODES {
             assert!(is_throttling(Some(code)), "{code}");
         }
+        assert_eq!(THROTTLING_CODES.len(), TEN_CODES.len());
         assert!(!is_throttling(Some("AccessDenied")));
+        assert!(!is_throttling(Some("throttling")), "codes are exact");
         assert!(!is_throttling(None));
     }
 
     #[tokio::test]
     async fn throttled_requests_are_retried_and_counted() {
-        for code in [
-            "ThrottledException",
-            "RequestLimitExceeded",
-            "TooManyRequestsException",
-            "Throttling",
-            "ThrottlingException",
-        ] {
-            let api = Api::new(1000).with_backoff(Duration::from_millis(1));
+        for code in TEN_CODES {
+            let api = Api::new(Some(1000)).with_backoff(Duration::from_millis(1));
             let tries = AtomicU32::new(0);
             let out = api
                 .call(
@@ -270,13 +321,13 @@ mod tests {
                 )
                 .await;
             assert_eq!(out.unwrap(), 42, "{code}");
-            assert_eq!(api.total_calls(), 3);
+            assert_eq!(api.total_calls(), 3, "{code}");
         }
     }
 
     #[tokio::test]
     async fn other_errors_fail_at_once_with_their_code() {
-        let api = Api::new(1000);
+        let api = Api::new(None);
         let err = api
             .call(
                 "111111111111",
@@ -290,12 +341,13 @@ mod tests {
             err.to_string(),
             "ec2:DescribeInstances: UnauthorizedOperation: slow down"
         );
+        assert_eq!(err.code.as_deref(), Some("UnauthorizedOperation"));
         assert_eq!(api.calls()["ec2:DescribeInstances"], 1);
     }
 
     #[tokio::test]
     async fn persistent_throttling_gives_up() {
-        let api = Api::new(1000).with_backoff(Duration::from_millis(1));
+        let api = Api::new(Some(1000)).with_backoff(Duration::from_millis(1));
         let err = api
             .call("1", "r", "tagging:GetResources", || async {
                 Err::<(), _>(service_error("ThrottledException"))
@@ -306,34 +358,66 @@ mod tests {
         assert_eq!(api.total_calls(), u64::from(EXTRA_THROTTLE_RETRIES) + 1);
     }
 
-    #[tokio::test]
-    async fn the_rate_limit_holds_per_key() {
-        let api = Api::new(5);
-        let ok = || async { Ok::<_, SdkError<DescribeInstancesError, Response>>(()) };
-        let start = std::time::Instant::now();
-        // A burst of 5, then one request every 200 ms: 8 requests need >= 600 ms.
-        for _ in 0..8 {
-            api.call("1", "us-east-1", "ec2:DescribeVolumes", ok)
-                .await
-                .unwrap();
-        }
-        assert!(
-            start.elapsed() >= Duration::from_millis(550),
-            "{:?}",
-            start.elapsed()
+    /// Buckets, not clocks: after a bucket's burst, the same key has no
+    /// token left while every other key still has its own.
+    #[test]
+    fn each_account_region_and_api_has_its_own_bucket() {
+        let api = Api::new(None);
+        let drain = |account, region, op| {
+            (0..1000)
+                .take_while(|_| api.try_acquire(account, region, op))
+                .count()
+        };
+        assert_eq!(
+            drain("1", "us-east-1", "ec2:DescribeVolumes"),
+            50,
+            "EC2's burst, halved"
         );
-        // Another account (or region, or API) has its own budget.
-        let other = std::time::Instant::now();
-        for _ in 0..5 {
-            api.call("2", "us-east-1", "ec2:DescribeVolumes", ok)
-                .await
-                .unwrap();
-        }
+        assert!(!api.try_acquire("1", "us-east-1", "ec2:DescribeVolumes"));
         assert!(
-            other.elapsed() < Duration::from_millis(500),
-            "{:?}",
-            other.elapsed()
+            api.try_acquire("2", "us-east-1", "ec2:DescribeVolumes"),
+            "another account"
         );
-        assert_eq!(api.total_calls(), 13);
+        assert!(
+            api.try_acquire("1", "eu-west-1", "ec2:DescribeVolumes"),
+            "another region"
+        );
+        assert!(
+            api.try_acquire("1", "us-east-1", "ec2:DescribeInstances"),
+            "another API"
+        );
+        // RDS: one bucket for every RDS API.
+        assert_eq!(drain("1", "us-east-1", "rds:DescribeDBInstances"), 150);
+        assert!(!api.try_acquire("1", "us-east-1", "rds:ListTagsForResource"));
+        // STS: charged to the caller, whatever the target account.
+        assert_eq!(drain("1", "global", "sts:AssumeRole"), 300);
+        assert!(!api.try_acquire("2", "global", "sts:AssumeRole"));
+        assert!(!api.try_acquire("caller", "global", "sts:GetCallerIdentity"));
+        // Waiting counts; trying does not.
+        assert_eq!(api.total_calls(), 0);
+    }
+
+    #[test]
+    fn one_rate_for_every_api_overrides_the_defaults() {
+        let api = Api::new(Some(3));
+        let drain = |op| {
+            (0..100)
+                .take_while(|_| api.try_acquire("1", "r", op))
+                .count()
+        };
+        assert_eq!(drain("ec2:DescribeVolumes"), 3);
+        assert_eq!(drain("rds:DescribeDBInstances"), 3);
+        assert_eq!(drain("rds:DescribeDBClusters"), 3, "per API, as before");
+    }
+
+    #[test]
+    fn page_sizes_stay_within_each_api_range() {
+        let api = Api::new(None);
+        assert_eq!(api.page_size(1000, 5), 1000);
+        let small = Api::new(None).with_page_limit(Some(2));
+        assert_eq!(small.page_size(1000, 5), 5, "never below the API's minimum");
+        assert_eq!(small.page_size(100, 1), 2);
+        let large = Api::new(None).with_page_limit(Some(5000));
+        assert_eq!(large.page_size(100, 1), 100, "never above its maximum");
     }
 }

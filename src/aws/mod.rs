@@ -1,48 +1,31 @@
-//! AWS access: one SDK configuration per account (assumed through the
-//! configured role), clients per region with their own retry partition, and
-//! every request through the shared rate limiter (`limiter::Api`).
+//! AWS access: the process-wide context (base credentials, one HTTPS
+//! client, the rate limiter), one session per account (assumed through the
+//! configured role) and clients per region with their own retry partition.
+//! Every request goes through `limiter::Api::call`.
 
+mod http;
 pub mod limiter;
+mod pages;
+pub mod rates;
+mod session;
+
+pub use limiter::{Api, AwsError, CountRetries};
+pub use pages::all_pages;
+pub use session::AccountSession;
 
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::retry::RetryConfig;
-use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use aws_sdk_ec2::config::retry::RetryPartition;
-pub use limiter::{Api, AwsError, CountRetries};
 use std::sync::Arc;
+use tagwarden_core::config::Config;
 
 /// Attempts the SDK makes per request (throttling and transient errors),
 /// before `Api::call` adds its own longer backoff for throttling.
 const SDK_MAX_ATTEMPTS: u32 = 4;
 
-/// Every page of a paginated list API: `fetch` gets the page of a token and
-/// returns its items and the next token (absent or empty on the last page).
-pub async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, AwsError>
-where
-    F: FnMut(Option<String>) -> Fut,
-    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
-{
-    let mut out = Vec::new();
-    let mut token = None;
-    loop {
-        let (items, next) = fetch(token.take()).await?;
-        out.extend(items);
-        match next.filter(|t| !t.is_empty()) {
-            Some(t) => token = Some(t),
-            None => return Ok(out),
-        }
-    }
-}
-
-/// The process-wide AWS context: base credentials, endpoint and rate limiter.
-pub struct Aws {
-    base: SdkConfig,
-    pub api: Arc<Api>,
-    /// Set when an emulator or custom endpoint is used (path-style S3 then).
-    custom_endpoint: bool,
-}
+/// Caps every list request's page size (never below an API's minimum), so
+/// that tests cross page boundaries with a handful of resources.
+pub const PAGE_SIZE_ENV: &str = "TAGWARDEN_PAGE_SIZE";
 
 /// The AWS partition of a region, for ARNs.
 pub fn partition_of(region: &str) -> &'static str {
@@ -55,24 +38,38 @@ pub fn partition_of(region: &str) -> &'static str {
     }
 }
 
+/// The process-wide AWS context: base credentials, endpoint and rate limiter.
+pub struct Aws {
+    base: SdkConfig,
+    pub api: Arc<Api>,
+    /// Set when an emulator or custom endpoint is used (path-style S3 then).
+    custom_endpoint: bool,
+}
+
 impl Aws {
-    /// Load credentials and region from the standard chain. `endpoint_url`
-    /// (from the configuration) wins over `AWS_ENDPOINT_URL`, which the SDK
-    /// reads by itself; either points every client, STS included, at it.
-    pub async fn connect(endpoint_url: Option<&str>, requests_per_second: u32) -> Aws {
+    /// Load credentials and region from the standard chain. The
+    /// configuration's `aws.endpoint_url` wins over `AWS_ENDPOINT_URL`,
+    /// which the SDK reads by itself; either points every client, STS
+    /// included, at it.
+    pub async fn connect(config: &Config) -> Aws {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(RegionProviderChain::default_provider().or_else(Region::new("us-east-1")))
-            .retry_config(RetryConfig::standard().with_max_attempts(SDK_MAX_ATTEMPTS));
-        if let Some(url) = endpoint_url {
+            .retry_config(RetryConfig::standard().with_max_attempts(SDK_MAX_ATTEMPTS))
+            .http_client(http::shared_client());
+        if let Some(url) = &config.endpoint_url {
             loader = loader.endpoint_url(url);
         }
         let base = loader.load().await;
-        let custom_endpoint = endpoint_url.is_some()
+        let custom_endpoint = config.endpoint_url.is_some()
             || std::env::var_os("AWS_ENDPOINT_URL").is_some()
             || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        let page_limit = std::env::var(PAGE_SIZE_ENV)
+            .ok()
+            .and_then(|v| v.parse().ok());
+        let api = Api::new(config.requests_per_second).with_page_limit(page_limit);
         Aws {
             base,
-            api: Arc::new(Api::new(requests_per_second)),
+            api: Arc::new(api),
             custom_endpoint,
         }
     }
@@ -113,12 +110,16 @@ impl Aws {
                 .build(),
         );
         let api = &self.api;
+        let page_size = api.page_size(20, 1);
         all_pages(|token| {
             let org = &org;
             async move {
                 let page = api
                     .call("caller", "global", "organizations:ListAccounts", || {
-                        org.list_accounts().set_next_token(token.clone()).send()
+                        org.list_accounts()
+                            .max_results(page_size)
+                            .set_next_token(token.clone())
+                            .send()
                     })
                     .await?;
                 let active = page
@@ -136,111 +137,5 @@ impl Aws {
             }
         })
         .await
-    }
-
-    /// A session in `account`: the base credentials when they belong to it,
-    /// else the configured role, assumed now so that a failure is reported
-    /// once per account rather than once per request.
-    pub async fn session(
-        &self,
-        account: &str,
-        caller: &str,
-        role: Option<&str>,
-        external_id: Option<&str>,
-    ) -> Result<AccountSession, AwsError> {
-        let config = if account == caller {
-            self.base.clone()
-        } else {
-            let Some(role) = role else {
-                return Err(AwsError {
-                    operation: "sts:AssumeRole",
-                    code: None,
-                    message: format!("account {account} is not the credentials' own ({caller}) and no `accounts.role` is configured to assume in it"),
-                });
-            };
-            let region = self.default_region();
-            let role_arn = format!("arn:{}:iam::{account}:role/{role}", partition_of(&region));
-            let mut builder = AssumeRoleProvider::builder(role_arn.clone())
-                .session_name("tagwarden")
-                .configure(&self.base);
-            if let Some(id) = external_id {
-                builder = builder.external_id(id);
-            }
-            let provider = builder.build().await;
-            self.api.acquire(account, "global", "sts:AssumeRole").await;
-            provider.provide_credentials().await.map_err(|e| AwsError {
-                operation: "sts:AssumeRole",
-                code: None,
-                message: format!(
-                    "cannot assume {role_arn}: {}",
-                    aws_smithy_types::error::display::DisplayErrorContext(&e)
-                ),
-            })?;
-            self.base
-                .to_builder()
-                .credentials_provider(SharedCredentialsProvider::new(provider))
-                .build()
-        };
-        Ok(AccountSession {
-            account: account.to_string(),
-            config,
-            custom_endpoint: self.custom_endpoint,
-            api: self.api.clone(),
-        })
-    }
-}
-
-/// Clients for one account. Each (account, region) gets its own retry
-/// partition: AWS throttles per account and region, so throttling in one must
-/// not use up the retry budget of the others.
-#[derive(Clone)]
-pub struct AccountSession {
-    pub account: String,
-    config: SdkConfig,
-    custom_endpoint: bool,
-    /// For the interceptor that counts the SDK's own retries.
-    api: Arc<Api>,
-}
-
-impl AccountSession {
-    fn partition(&self, region: &str) -> RetryPartition {
-        RetryPartition::new(format!("tagwarden-{}-{region}", self.account))
-    }
-
-    pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
-        let conf = aws_sdk_ec2::config::Builder::from(&self.config)
-            .region(Region::new(region.to_string()))
-            .retry_partition(self.partition(region))
-            .interceptor(CountRetries(self.api.clone()))
-            .build();
-        aws_sdk_ec2::Client::from_conf(conf)
-    }
-
-    pub fn rds(&self, region: &str) -> aws_sdk_rds::Client {
-        let conf = aws_sdk_rds::config::Builder::from(&self.config)
-            .region(Region::new(region.to_string()))
-            .retry_partition(self.partition(region))
-            .interceptor(CountRetries(self.api.clone()))
-            .build();
-        aws_sdk_rds::Client::from_conf(conf)
-    }
-
-    pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
-        let conf = aws_sdk_s3::config::Builder::from(&self.config)
-            .region(Region::new(region.to_string()))
-            .retry_partition(self.partition(region))
-            .interceptor(CountRetries(self.api.clone()))
-            .force_path_style(self.custom_endpoint)
-            .build();
-        aws_sdk_s3::Client::from_conf(conf)
-    }
-
-    pub fn tagging(&self, region: &str) -> aws_sdk_resourcegroupstagging::Client {
-        let conf = aws_sdk_resourcegroupstagging::config::Builder::from(&self.config)
-            .region(Region::new(region.to_string()))
-            .retry_partition(self.partition(region))
-            .interceptor(CountRetries(self.api.clone()))
-            .build();
-        aws_sdk_resourcegroupstagging::Client::from_conf(conf)
     }
 }

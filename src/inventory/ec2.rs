@@ -34,11 +34,12 @@ pub async fn instances(
     account: &str,
     region: &str,
 ) -> Result<Vec<Resource>, AwsError> {
+    let page_size = api.page_size(1000, 5);
     all_pages(|token| async move {
         let page = api
             .call(account, region, "ec2:DescribeInstances", || {
                 ec2.describe_instances()
-                    .max_results(1000)
+                    .max_results(page_size)
                     .set_next_token(token.clone())
                     .send()
             })
@@ -69,11 +70,12 @@ pub async fn volumes(
     account: &str,
     region: &str,
 ) -> Result<Vec<Resource>, AwsError> {
+    let page_size = api.page_size(500, 5);
     all_pages(|token| async move {
         let page = api
             .call(account, region, "ec2:DescribeVolumes", || {
                 ec2.describe_volumes()
-                    .max_results(500)
+                    .max_results(page_size)
                     .set_next_token(token.clone())
                     .send()
             })
@@ -104,13 +106,14 @@ pub async fn snapshots(
     account: &str,
     region: &str,
 ) -> Result<Vec<Resource>, AwsError> {
+    let page_size = api.page_size(1000, 5);
     all_pages(|token| async move {
         let page = api
             .call(account, region, "ec2:DescribeSnapshots", || {
                 ec2.describe_snapshots()
                     .owner_ids("self")
                     .filters(owned_by(account))
-                    .max_results(1000)
+                    .max_results(page_size)
                     .set_next_token(token.clone())
                     .send()
             })
@@ -136,13 +139,14 @@ pub async fn images(
     account: &str,
     region: &str,
 ) -> Result<Vec<Resource>, AwsError> {
+    let page_size = api.page_size(1000, 6);
     all_pages(|token| async move {
         let page = api
             .call(account, region, "ec2:DescribeImages", || {
                 ec2.describe_images()
                     .owners("self")
                     .filters(owned_by(account))
-                    .max_results(1000)
+                    .max_results(page_size)
                     .set_next_token(token.clone())
                     .send()
             })

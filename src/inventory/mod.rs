@@ -11,8 +11,8 @@ use crate::aws::{AccountSession, Api, AwsError};
 use crate::progress::Bar;
 use futures::future::{join_all, BoxFuture};
 use std::collections::{BTreeSet, HashMap, HashSet};
-use tagwarden_core::report::ScanError;
 use tagwarden_core::resource::{is_full_discovery, region_of_arn, resource_type_of_arn};
+use tagwarden_core::ScanError;
 use tagwarden_core::{Resource, Tags};
 
 pub(crate) fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<chrono::DateTime<chrono::Utc>> {

@@ -36,11 +36,12 @@ pub async fn databases(
     account: &str,
     region: &str,
 ) -> Result<Vec<Resource>, AwsError> {
+    let page_size = api.page_size(100, 20);
     all_pages(|marker| async move {
         let page = api
             .call(account, region, "rds:DescribeDBInstances", || {
                 rds.describe_db_instances()
-                    .max_records(100)
+                    .max_records(page_size)
                     .set_marker(marker.clone())
                     .send()
             })
@@ -70,11 +71,12 @@ pub async fn clusters(
     account: &str,
     region: &str,
 ) -> Result<Vec<Resource>, AwsError> {
+    let page_size = api.page_size(100, 20);
     all_pages(|marker| async move {
         let page = api
             .call(account, region, "rds:DescribeDBClusters", || {
                 rds.describe_db_clusters()
-                    .max_records(100)
+                    .max_records(page_size)
                     .set_marker(marker.clone())
                     .send()
             })

@@ -24,11 +24,12 @@ pub async fn buckets(
     account: &str,
     region: &str,
 ) -> Result<Vec<Bucket>, AwsError> {
+    let page_size = api.page_size(1000, 1);
     all_pages(|token| async move {
         let page = api
             .call(account, region, "s3:ListBuckets", || {
                 s3.list_buckets()
-                    .max_buckets(1000)
+                    .max_buckets(page_size)
                     .set_continuation_token(token.clone())
                     .send()
             })

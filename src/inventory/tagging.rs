@@ -14,13 +14,14 @@ pub async fn tagged_resources(
     region: &str,
     type_filters: &[String],
 ) -> Result<HashMap<String, Tags>, AwsError> {
+    let page_size = api.page_size(100, 1);
     let mappings = all_pages(|token| async move {
         let page = api
             .call(account, region, "tagging:GetResources", || {
                 client
                     .get_resources()
                     .set_resource_type_filters(Some(type_filters.to_vec()))
-                    .resources_per_page(100)
+                    .resources_per_page(page_size)
                     .set_pagination_token(token.clone())
                     .send()
             })

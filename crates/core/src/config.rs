@@ -65,6 +65,8 @@ struct LimitsSpec {
     requests_per_second: Option<u32>,
     #[serde(default)]
     max_changes_per_run: Option<usize>,
+    #[serde(default)]
+    concurrent_accounts: Option<usize>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -106,6 +108,14 @@ struct AwsSpec {
     #[serde(default)]
     endpoint_url: Option<String>,
 }
+
+/// Accounts scanned at once by default. One account's scan is a chain of a
+/// few requests per region (~0.5 s behind real API latency), so a few
+/// hundred accounts need far more than a handful in flight; each account
+/// holds its own connections, so the bound stays well below a thousand.
+pub const DEFAULT_CONCURRENT_ACCOUNTS: usize = 32;
+/// The most accounts a configuration may scan at once.
+pub const MAX_CONCURRENT_ACCOUNTS: usize = 512;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
@@ -157,8 +167,11 @@ pub struct Config {
     pub regions: Vec<String>,
     pub accounts: Accounts,
     pub store: PathBuf,
-    pub requests_per_second: u32,
+    /// One rate for every AWS API, instead of the per-API defaults.
+    pub requests_per_second: Option<u32>,
     pub max_changes_per_run: usize,
+    /// Accounts scanned (and written) at once.
+    pub concurrent_accounts: usize,
     pub daemon: Daemon,
     pub map: MapAgreement,
     pub endpoint_url: Option<String>,
@@ -172,8 +185,9 @@ impl Default for Config {
             regions: Vec::new(),
             accounts: Accounts::default(),
             store: PathBuf::from("/var/lib/tagwarden/state.db"),
-            requests_per_second: 5,
+            requests_per_second: None,
             max_changes_per_run: 500,
+            concurrent_accounts: DEFAULT_CONCURRENT_ACCOUNTS,
             daemon: Daemon {
                 interval: Duration::from_secs(3600),
                 mode: DaemonMode::Audit,
@@ -253,14 +267,29 @@ impl Checker<'_> {
     }
 
     fn check(&mut self, spec: ConfigSpec) -> Config {
+        let base = self.file.parent().unwrap_or(Path::new(".")).to_path_buf();
         let mut config = Config {
             file: Some(self.file.to_path_buf()),
+            policies: spec.policies.iter().map(|p| base.join(p)).collect(),
+            regions: self.regions(spec.regions),
+            accounts: self.accounts(spec.accounts),
+            endpoint_url: spec.aws.endpoint_url,
             ..Config::default()
         };
-        let base = self.file.parent().unwrap_or(Path::new("."));
-        config.policies = spec.policies.iter().map(|p| base.join(p)).collect();
+        if let Some(store) = spec.store {
+            config.store = base.join(store);
+        }
+        self.limits(spec.limits, &mut config);
+        self.daemon(spec.daemon, &mut config.daemon);
+        if let Some(m) = spec.map {
+            self.map(m, &mut config.map);
+        }
+        config
+    }
+
+    fn regions(&mut self, regions: Vec<String>) -> Vec<String> {
         let region_re = regex::Regex::new(r"^[a-z]{2}(-[a-z]+)+-\d+$").expect("valid regex");
-        for (i, r) in spec.regions.iter().enumerate() {
+        for (i, r) in regions.iter().enumerate() {
             if !region_re.is_match(r) {
                 self.error(
                     &index(&key(&[], "regions"), i),
@@ -268,11 +297,13 @@ impl Checker<'_> {
                 );
             }
         }
-        config.regions = spec.regions;
+        regions
+    }
 
+    fn accounts(&mut self, spec: AccountsSpec) -> Accounts {
         let acc = key(&[], "accounts");
         let mut names = BTreeMap::new();
-        for (i, a) in spec.accounts.list.iter().enumerate() {
+        for (i, a) in spec.list.iter().enumerate() {
             let at = index(&key(&acc, "list"), i);
             if !is_account_id(&a.id) {
                 self.error(
@@ -292,20 +323,13 @@ impl Checker<'_> {
                 }
             }
         }
-        if let Some(d) = &spec.accounts.discover {
-            if d != "organizations" {
-                self.error(
-                    &key(&acc, "discover"),
-                    format!("unknown discovery `{d}`; the only one is `organizations`"),
-                );
-            }
+        if let Some(d) = spec.discover.as_deref().filter(|d| *d != "organizations") {
+            self.error(
+                &key(&acc, "discover"),
+                format!("unknown discovery `{d}`; the only one is `organizations`"),
+            );
         }
-        for field in ["include", "exclude"] {
-            let list = if field == "include" {
-                &spec.accounts.include
-            } else {
-                &spec.accounts.exclude
-            };
+        for (field, list) in [("include", &spec.include), ("exclude", &spec.exclude)] {
             for (i, a) in list.iter().enumerate() {
                 if !is_account_id(a) && !names.contains_key(a) {
                     self.error(
@@ -317,14 +341,13 @@ impl Checker<'_> {
                 }
             }
         }
-        config.accounts = Accounts {
-            role: spec.accounts.role,
-            external_id: spec.accounts.external_id,
-            discover_organizations: spec.accounts.discover.is_some(),
-            include: spec.accounts.include,
-            exclude: spec.accounts.exclude,
+        Accounts {
+            role: spec.role,
+            external_id: spec.external_id,
+            discover_organizations: spec.discover.is_some(),
+            include: spec.include,
+            exclude: spec.exclude,
             list: spec
-                .accounts
                 .list
                 .into_iter()
                 .map(|a| Account {
@@ -332,125 +355,163 @@ impl Checker<'_> {
                     name: a.name,
                 })
                 .collect(),
-        };
-        if let Some(store) = spec.store {
-            config.store = base.join(store);
         }
+    }
 
+    fn limits(&mut self, spec: LimitsSpec, config: &mut Config) {
         let limits = key(&[], "limits");
-        match spec.limits.requests_per_second {
+        match spec.requests_per_second {
             Some(0) => self.error(
                 &key(&limits, "requests_per_second"),
                 "`requests_per_second` must be at least 1".into(),
             ),
-            Some(n) => config.requests_per_second = n,
-            None => {}
+            n => config.requests_per_second = n,
         }
-        if let Some(n) = spec.limits.max_changes_per_run {
+        if let Some(n) = spec.max_changes_per_run {
             config.max_changes_per_run = n;
         }
+        match spec.concurrent_accounts {
+            Some(0) => self.error(
+                &key(&limits, "concurrent_accounts"),
+                "`concurrent_accounts` must be at least 1".into(),
+            ),
+            Some(n) if n > MAX_CONCURRENT_ACCOUNTS => self.error(
+                &key(&limits, "concurrent_accounts"),
+                format!("`concurrent_accounts` {n} is more than {MAX_CONCURRENT_ACCOUNTS}; each account open at once holds connections in every region"),
+            ),
+            Some(n) => config.concurrent_accounts = n,
+            None => {}
+        }
+    }
 
-        let daemon = key(&[], "daemon");
-        if let Some(i) = &spec.daemon.interval {
+    fn daemon(&mut self, spec: DaemonSpec, daemon: &mut Daemon) {
+        let at = key(&[], "daemon");
+        if let Some(i) = &spec.interval {
             match parse_duration(i) {
-                Some(d) => config.daemon.interval = d,
-                None => self.error(
-                    &key(&daemon, "interval"),
-                    format!("`{i}` is not a duration such as 90s, 15m, 1h or 1d"),
-                ),
+                Ok(d) => daemon.interval = d,
+                Err(why) => self.error(&key(&at, "interval"), why.to_string()),
             }
         }
-        match spec.daemon.mode.as_deref() {
+        match spec.mode.as_deref() {
             None | Some("audit") => {}
-            Some("enforce") => config.daemon.mode = DaemonMode::Enforce,
+            Some("enforce") => daemon.mode = DaemonMode::Enforce,
             Some(m) => self.error(
-                &key(&daemon, "mode"),
+                &key(&at, "mode"),
                 format!("unknown daemon mode `{m}`; expected `audit` or `enforce`"),
             ),
         }
-        if let Some(l) = spec.daemon.listen {
+        if let Some(l) = spec.listen {
             if l.parse::<std::net::SocketAddr>().is_err() {
                 self.error(
-                    &key(&daemon, "listen"),
+                    &key(&at, "listen"),
                     format!("`{l}` is not an address such as 127.0.0.1:9464"),
                 );
             }
-            config.daemon.listen = l;
+            daemon.listen = l;
         }
+    }
 
-        if let Some(m) = spec.map {
-            let map = key(&[], "map");
-            if let Some(id) = &m.mpe_id {
-                let ok = (id.len() == 5 && id.bytes().all(|b| b.is_ascii_digit()))
-                    || (id.len() >= 10
-                        && id
-                            .bytes()
-                            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()));
-                if !ok {
-                    self.error(
-                        &key(&map, "mpe_id"),
-                        format!(
-                            "MPE ID `{id}` must be 5 digits or 10 uppercase letters and digits"
-                        ),
-                    );
-                }
-            }
-            config.map.mpe_id = m.mpe_id;
-            if let Some(a) = m.agreement {
-                let ag = key(&map, "agreement");
-                let mut date = |field: &str, s: &str| {
-                    let d = parse_time(s).map(|t| t.date_naive());
-                    if d.is_none() {
-                        self.error(
-                            &key(&ag, field),
-                            format!("`{s}` is not a date such as 2026-01-01"),
-                        );
-                    }
-                    d
-                };
-                config.map.start = date("start", &a.start);
-                config.map.end = date("end", &a.end);
-                if let (Some(s), Some(e)) = (config.map.start, config.map.end) {
-                    if s > e {
-                        self.error(
-                            &key(&ag, "start"),
-                            format!("the agreement starts ({s}) after it ends ({e})"),
-                        );
-                    }
-                }
-            }
-            if let Some(r) = m.credit_rate {
-                if !(0.0..=1.0).contains(&r) {
-                    self.error(
-                        &key(&map, "credit_rate"),
-                        format!("credit_rate {r} must be between 0 and 1 (0.25 means 25 %)"),
-                    );
-                }
-                config.map.credit_rate = r;
-            }
-            if let Some(s) = m.min_migrated_spend {
-                config.map.min_migrated_spend = s;
+    fn map(&mut self, m: MapSpec, out: &mut MapAgreement) {
+        let map = key(&[], "map");
+        if let Some(id) = &m.mpe_id {
+            let ok = (id.len() == 5 && id.bytes().all(|b| b.is_ascii_digit()))
+                || (id.len() >= 10
+                    && id
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()));
+            if !ok {
+                self.error(
+                    &key(&map, "mpe_id"),
+                    format!("MPE ID `{id}` must be 5 digits or 10 uppercase letters and digits"),
+                );
             }
         }
-        config.endpoint_url = spec.aws.endpoint_url;
-        config
+        out.mpe_id = m.mpe_id;
+        if let Some(a) = m.agreement {
+            self.agreement(a, out);
+        }
+        if let Some(r) = m.credit_rate {
+            if !(0.0..=1.0).contains(&r) {
+                self.error(
+                    &key(&map, "credit_rate"),
+                    format!("credit_rate {r} must be between 0 and 1 (0.25 means 25 %)"),
+                );
+            }
+            out.credit_rate = r;
+        }
+        if let Some(s) = m.min_migrated_spend {
+            out.min_migrated_spend = s;
+        }
+    }
+
+    fn agreement(&mut self, a: AgreementSpec, out: &mut MapAgreement) {
+        let ag = key(&key(&[], "map"), "agreement");
+        let mut date = |field: &str, s: &str| {
+            let d = parse_time(s).map(|t| t.date_naive());
+            if d.is_none() {
+                self.error(
+                    &key(&ag, field),
+                    format!("`{s}` is not a date such as 2026-01-01"),
+                );
+            }
+            d
+        };
+        out.start = date("start", &a.start);
+        out.end = date("end", &a.end);
+        if let (Some(s), Some(e)) = (out.start, out.end) {
+            if s > e {
+                self.error(
+                    &key(&ag, "start"),
+                    format!("the agreement starts ({s}) after it ends ({e})"),
+                );
+            }
+        }
     }
 }
 
-/// `90s`, `15m`, `1h`, `1d`.
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit())?;
-    let (n, unit) = s.split_at(split);
-    let n: u64 = n.parse().ok()?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86400,
-        _ => return None,
+/// The longest interval a duration may name: a year. Longer values are
+/// almost certainly typos, and far larger ones overflow a clock.
+pub const MAX_DURATION: Duration = Duration::from_secs(366 * 86_400);
+
+/// Why a duration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    #[error("`{0}` is not a duration such as 90s, 15m, 1h or 1d")]
+    Malformed(String),
+    #[error("`{0}` is zero; a duration must be at least 1s")]
+    Zero(String),
+    #[error("`{0}` is longer than a year (366d), the longest duration allowed")]
+    TooLong(String),
+}
+
+/// `90s`, `15m`, `1h`, `1d`, from 1s to a year.
+pub fn parse_duration(s: &str) -> Result<Duration, DurationError> {
+    let t = s.trim();
+    let malformed = || DurationError::Malformed(s.to_string());
+    let split = t
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(malformed)?;
+    let (n, unit) = t.split_at(split);
+    let unit_secs: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(malformed()),
     };
-    (secs > 0).then(|| Duration::from_secs(secs))
+    // Digits that do not fit in u64 are too long, not malformed.
+    let too_long = || DurationError::TooLong(s.to_string());
+    let n: u64 = match n.parse() {
+        Ok(n) => n,
+        Err(_) if !n.is_empty() => return Err(too_long()),
+        Err(_) => return Err(malformed()),
+    };
+    let secs = n.checked_mul(unit_secs).ok_or_else(too_long)?;
+    match Duration::from_secs(secs) {
+        d if d.is_zero() => Err(DurationError::Zero(s.to_string())),
+        d if d > MAX_DURATION => Err(too_long()),
+        d => Ok(d),
+    }
 }
 
 #[cfg(test)]
@@ -485,7 +546,7 @@ accounts:
     - {id: "111111111111", name: prod}
     - {id: 222222222222, name: staging}
 store: state.db
-limits: {requests_per_second: 10, max_changes_per_run: 50}
+limits: {requests_per_second: 10, max_changes_per_run: 50, concurrent_accounts: 64}
 daemon: {interval: 15m, mode: enforce, listen: "127.0.0.1:9000"}
 map:
   mpe_id: ABCDE12345
@@ -505,7 +566,8 @@ aws: {endpoint_url: "http://127.0.0.1:5000"}
             }
         );
         assert!(c.accounts.discover_organizations);
-        assert_eq!(c.requests_per_second, 10);
+        assert_eq!(c.requests_per_second, Some(10));
+        assert_eq!(c.concurrent_accounts, 64);
         assert_eq!(c.daemon.interval, Duration::from_secs(900));
         assert_eq!(c.daemon.mode, DaemonMode::Enforce);
         assert_eq!(c.endpoint_url.as_deref(), Some("http://127.0.0.1:5000"));
@@ -548,10 +610,48 @@ map: {mpe_id: abc, credit_rate: 2, agreement: {start: 2027-01-01, end: 2026-01-0
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration("1d"), Some(Duration::from_secs(86400)));
-        assert_eq!(parse_duration("0h"), None);
-        assert_eq!(parse_duration("h"), None);
-        assert_eq!(parse_duration("5 minutes"), None);
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration(" 15m "), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("1d"), Ok(Duration::from_secs(86400)));
+        assert_eq!(parse_duration("366d"), Ok(MAX_DURATION));
+        let err = |s: &str| parse_duration(s).unwrap_err().to_string();
+        assert_eq!(err("0h"), "`0h` is zero; a duration must be at least 1s");
+        assert_eq!(err("h"), "`h` is not a duration such as 90s, 15m, 1h or 1d");
+        assert_eq!(
+            err("90"),
+            "`90` is not a duration such as 90s, 15m, 1h or 1d"
+        );
+        assert_eq!(
+            err("5 minutes"),
+            "`5 minutes` is not a duration such as 90s, 15m, 1h or 1d"
+        );
+        assert_eq!(
+            err("367d"),
+            "`367d` is longer than a year (366d), the longest duration allowed"
+        );
+        // Would overflow u64 seconds, or u64 itself: too long, never a panic.
+        assert_eq!(
+            err("99999999999999999d"),
+            "`99999999999999999d` is longer than a year (366d), the longest duration allowed"
+        );
+        assert_eq!(
+            err("99999999999999999999999s"),
+            "`99999999999999999999999s` is longer than a year (366d), the longest duration allowed"
+        );
+    }
+
+    #[test]
+    fn an_out_of_range_interval_is_an_error_at_its_position() {
+        let e = load("daemon:\n  interval: 99999999999d\n").unwrap_err();
+        assert_eq!(
+            e.to_string().lines().next().unwrap(),
+            "tagwarden.yaml:2:13: error: `99999999999d` is longer than a year (366d), the longest duration allowed"
+        );
+        let e = load("limits: {concurrent_accounts: 0}\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("`concurrent_accounts` must be at least 1"),
+            "{e}"
+        );
     }
 }

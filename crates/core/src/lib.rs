@@ -1,15 +1,26 @@
-//! tagwarden's pure core: the policy language, evaluation and reports.
-//! Nothing here talks to AWS or reads the clock, so all of it is unit-tested
-//! and benchmarked in isolation.
+//! tagwarden's pure core: the policy language, evaluation, planning, the
+//! decisions of apply and rollback, and reports. Nothing here talks to AWS
+//! or reads the clock, so all of it is unit-tested and benchmarked in
+//! isolation.
+//!
+//! Modules in the order data flows; each uses only those above it in this
+//! list (reports use everything, nothing uses reports):
+//! `resource`, `scan`, `time`, `diagnostics`, `yaml` → `policy` → `config`
+//! → `plan` → `apply` → `journal` → `rollback` → `report`.
 
+pub mod apply;
 pub mod config;
 pub mod diagnostics;
+pub mod journal;
 pub mod plan;
 pub mod policy;
 pub mod report;
 pub mod resource;
+pub mod rollback;
+pub mod scan;
 pub mod time;
 pub mod yaml;
 
 pub use diagnostics::{Diagnostic, Diagnostics};
 pub use resource::{Resource, Tags};
+pub use scan::ScanError;

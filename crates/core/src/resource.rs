@@ -76,6 +76,12 @@ impl Resource {
     }
 }
 
+/// A tag value in messages: quoted, or `absent`.
+pub fn shown(v: Option<&String>) -> String {
+    v.map(|v| format!("`{v}`"))
+        .unwrap_or_else(|| "absent".into())
+}
+
 /// The Tagging API's name for the type of an ARN: `arn:aws:ec2:…:instance/i-1`
 /// is `ec2:instance`, `arn:aws:s3:::bucket` is `s3:bucket`.
 pub fn resource_type_of_arn(arn: &str) -> Option<String> {

@@ -5,6 +5,7 @@ use super::map_format::LEGACY_KEYS;
 use super::{Policy, Requirement, Scope};
 use crate::resource::Resource;
 use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -56,10 +57,34 @@ pub struct Summary {
     pub unknown: usize,
 }
 
+/// One policy's verdicts in one account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PolicyCounts {
+    pub in_scope: usize,
+    pub compliant: usize,
+    pub non_compliant: usize,
+    pub unknown: usize,
+}
+
+impl PolicyCounts {
+    fn add(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::OutOfScope => return,
+            Outcome::Compliant => self.compliant += 1,
+            Outcome::NonCompliant => self.non_compliant += 1,
+            Outcome::Unknown => self.unknown += 1,
+        }
+        self.in_scope += 1;
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Evaluation<'a> {
     pub findings: Vec<Finding<'a>>,
     pub summary: Summary,
+    /// Per (policy, account): that policy's verdicts on the account's
+    /// resources in its scope.
+    pub by_policy: BTreeMap<(&'a str, &'a str), PolicyCounts>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,10 +99,16 @@ pub enum Outcome {
 pub fn evaluate<'a>(resources: &'a [Resource], policies: &'a [Policy]) -> Evaluation<'a> {
     let mut eval = Evaluation::default();
     eval.summary.resources = resources.len();
+    // One lookup per resource (not per policy) keeps evaluation fast.
+    let mut per_account: HashMap<&'a str, Vec<PolicyCounts>> = HashMap::new();
     for resource in resources {
+        let counts = per_account
+            .entry(resource.account.as_str())
+            .or_insert_with(|| vec![PolicyCounts::default(); policies.len()]);
         let mut worst = Outcome::OutOfScope;
-        for policy in policies {
+        for (policy, count) in policies.iter().zip(counts.iter_mut()) {
             let outcome = evaluate_resource(policy, resource, &mut eval.findings);
+            count.add(outcome);
             worst = match (worst, outcome) {
                 (Outcome::Unknown, _) | (_, Outcome::Unknown) => Outcome::Unknown,
                 (Outcome::NonCompliant, _) | (_, Outcome::NonCompliant) => Outcome::NonCompliant,
@@ -94,6 +125,14 @@ pub fn evaluate<'a>(resources: &'a [Resource], policies: &'a [Policy]) -> Evalua
         }
         if worst != Outcome::OutOfScope {
             s.in_scope += 1;
+        }
+    }
+    for (account, counts) in per_account {
+        for (policy, count) in policies.iter().zip(counts) {
+            if count.in_scope > 0 {
+                eval.by_policy
+                    .insert((policy.name.as_str(), account), count);
+            }
         }
     }
     eval
@@ -515,5 +554,52 @@ mod tests {
             }
         );
         assert_eq!(e.findings.len(), 1 + 2 + 2);
+    }
+
+    #[test]
+    fn counts_per_policy_and_account() {
+        let mut team = policy(vec![req("Team")], &[]);
+        team.name = "team".into();
+        let policies = vec![policy(vec![req("Owner")], &[]), team];
+        let mut other = instance(&[("Owner", "a")]);
+        other.account = "222222222222".into();
+        let mut out_of_scope = instance(&[]);
+        out_of_scope.resource_type = "s3:bucket".into();
+        let resources = vec![
+            instance(&[("Owner", "a"), ("Team", "b")]),
+            instance(&[("Owner", "a")]),
+            other,
+            out_of_scope,
+        ];
+        let e = evaluate(&resources, &policies);
+        let counts = |p, a| e.by_policy[&(p, a)];
+        assert_eq!(
+            counts("p", "111111111111"),
+            PolicyCounts {
+                in_scope: 2,
+                compliant: 2,
+                non_compliant: 0,
+                unknown: 0
+            }
+        );
+        assert_eq!(
+            counts("team", "111111111111"),
+            PolicyCounts {
+                in_scope: 2,
+                compliant: 1,
+                non_compliant: 1,
+                unknown: 0
+            }
+        );
+        assert_eq!(
+            counts("team", "222222222222"),
+            PolicyCounts {
+                in_scope: 1,
+                compliant: 0,
+                non_compliant: 1,
+                unknown: 0
+            }
+        );
+        assert_eq!(e.by_policy.len(), 4);
     }
 }

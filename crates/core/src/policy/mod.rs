@@ -1,6 +1,7 @@
 //! The policy language (policy.md): the file model as written, the compiled
 //! form that evaluation uses, loading with diagnostics, and evaluation.
 
+mod compile;
 pub mod eval;
 pub mod load;
 pub mod map_format;
@@ -13,7 +14,7 @@ use serde::Serialize;
 use std::fmt;
 use std::path::PathBuf;
 
-pub use eval::{evaluate, Evaluation, Finding, FindingKind, Summary};
+pub use eval::{evaluate, Evaluation, Finding, FindingKind, PolicyCounts, Summary};
 pub use load::{load_policies, LoadContext, PolicySet};
 
 #[derive(

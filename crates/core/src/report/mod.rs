@@ -1,14 +1,21 @@
-//! Audit reports: one owned, serializable report, printed as a table, JSON
-//! (the stable contract of cli.md), CSV or Markdown.
+//! Reports: every command's outcome as a table (for terminals), JSON (the
+//! stable contract of cli.md), CSV or Markdown. Rendering only: the data
+//! comes from the steps below (scan, evaluation, plan, apply, journal), and
+//! nothing below imports from here.
 
-mod csv;
-mod markdown;
-pub mod table;
+pub mod apply;
+pub mod audit;
+pub mod history;
+pub mod plan;
 
-use crate::policy::{Evaluation, FindingKind, Severity, Summary};
-use chrono::{DateTime, Utc};
+pub use apply::{ApplyReport, ApplySummary};
+pub use audit::{AuditReport, FindingRecord, ReportSummary};
+pub use history::History;
+
+use crate::plan::Skip;
+use crate::scan::ScanError;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -30,250 +37,164 @@ impl Format {
     }
 }
 
-/// An account or region that could not be scanned, and why.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
-pub struct ScanError {
-    pub account: String,
-    pub region: String,
-    pub message: String,
+/// A command's outcome in every output format.
+pub trait Render {
+    fn render(&self, format: Format) -> String;
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FindingRecord {
-    pub arn: String,
-    pub account: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub account_name: Option<String>,
-    pub region: String,
-    pub resource_type: String,
-    pub policy: String,
-    pub tag: String,
-    pub kind: FindingKind,
-    pub value: Option<String>,
-    pub severity: Severity,
-    pub hint: Option<String>,
+/// Pretty JSON with a final newline.
+pub fn json<T: Serialize>(value: &T) -> String {
+    let mut s = serde_json::to_string_pretty(value).expect("reports serialize");
+    s.push('\n');
+    s
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ReportSummary {
-    #[serde(flatten)]
-    pub counts: Summary,
-    /// AWS API requests the scan made (see `api_calls_by_operation`).
-    pub api_calls: u64,
-    pub accounts: usize,
-    pub regions: usize,
+/// A terminal table with tagwarden's style; 160 columns when not on a terminal.
+pub fn new_table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header);
+    if t.width().is_none() {
+        t.set_width(160);
+    }
+    t
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AuditReport {
-    pub run_id: String,
-    #[serde(with = "crate::time::serde_rfc3339")]
-    pub generated_at: DateTime<Utc>,
-    pub summary: ReportSummary,
-    pub errors: Vec<ScanError>,
-    pub findings: Vec<FindingRecord>,
-    /// Requests per `service:Operation`.
-    pub api_calls_by_operation: BTreeMap<String, u64>,
-    pub warnings: Vec<String>,
+/// The last part of an ARN: an instance id, a bucket or database name.
+pub fn short_id(arn: &str) -> &str {
+    arn.rsplit(['/', ':']).next().unwrap_or(arn)
 }
 
-impl AuditReport {
-    /// Build the report of an evaluation. `account_name` gives display names.
-    pub fn new(
-        run_id: String,
-        generated_at: DateTime<Utc>,
-        evaluation: &Evaluation<'_>,
-        account_name: impl Fn(&str) -> Option<String>,
-    ) -> AuditReport {
-        let mut findings: Vec<FindingRecord> = evaluation
-            .findings
-            .iter()
-            .map(|f| FindingRecord {
-                arn: f.resource.arn.clone(),
-                account: f.resource.account.clone(),
-                account_name: account_name(&f.resource.account),
-                region: f.resource.region.clone(),
-                resource_type: f.resource.resource_type.clone(),
-                policy: f.policy.name.clone(),
-                tag: f.tag.to_string(),
-                kind: f.kind,
-                value: f.value.map(str::to_string),
-                severity: f.policy.severity,
-                hint: f.hint.clone(),
-            })
-            .collect();
-        findings.sort_by(|a, b| {
-            (
-                &a.account,
-                &a.region,
-                &a.resource_type,
-                &a.arn,
-                &a.policy,
-                &a.tag,
+/// One line per account or region that could not be scanned.
+pub fn not_scanned(errors: &[ScanError]) -> String {
+    errors
+        .iter()
+        .map(|e| {
+            format!(
+                "not scanned: account {} region {}: {}\n",
+                e.account, e.region, e.message
             )
-                .cmp(&(
-                    &b.account,
-                    &b.region,
-                    &b.resource_type,
-                    &b.arn,
-                    &b.policy,
-                    &b.tag,
-                ))
-        });
-        AuditReport {
-            run_id,
-            generated_at,
-            summary: ReportSummary {
-                counts: evaluation.summary,
-                api_calls: 0,
-                accounts: 0,
-                regions: 0,
-            },
-            errors: Vec::new(),
-            findings,
-            api_calls_by_operation: BTreeMap::new(),
-            warnings: Vec::new(),
+        })
+        .collect()
+}
+
+/// One line per resource left unchanged, with the reason.
+pub fn skipped_lines(skipped: &[Skip]) -> String {
+    skipped
+        .iter()
+        .map(|s| format!("skipped: {} ({}): {}\n", s.arn, s.policy, s.reason))
+        .collect()
+}
+
+/// What every table ends with: the skipped resources, what could not be
+/// scanned, and the summary line.
+pub fn footer(skipped: &[Skip], errors: &[ScanError], summary: &str) -> String {
+    format!(
+        "{}{}{summary}\n",
+        skipped_lines(skipped),
+        not_scanned(errors)
+    )
+}
+
+/// A CSV row of N columns for a skipped resource: `action`, its arn,
+/// account, region, type and policy, empty cells, and the reason last.
+pub fn skip_row<const N: usize>(action: &str, s: &Skip) -> [String; N] {
+    let mut row: [String; N] = std::array::from_fn(|_| String::new());
+    let cells = [
+        action,
+        &s.arn,
+        &s.account,
+        &s.region,
+        &s.resource_type,
+        &s.policy,
+    ];
+    for (slot, cell) in row.iter_mut().zip(cells) {
+        *slot = cell.to_string();
+    }
+    row[N - 1] = s.reason.clone();
+    row
+}
+
+/// CSV text of a header and rows.
+pub fn csv<const N: usize>(
+    header: [&str; N],
+    rows: impl IntoIterator<Item = [String; N]>,
+) -> String {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    w.write_record(header).expect("writing to memory");
+    for row in rows {
+        w.write_record(&row).expect("writing to memory");
+    }
+    String::from_utf8(w.into_inner().expect("writing to memory")).expect("CSV of UTF-8 strings")
+}
+
+/// A Markdown table cell: pipes escaped, one line.
+pub fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// A Markdown table of a header and rows (cells already escaped).
+pub fn markdown_table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
+    let mut out = format!("| {} |\n", header.join(" | "));
+    out.push_str(&format!("|{}\n", " --- |".repeat(header.len())));
+    for row in rows {
+        out.push_str(&format!("| {} |\n", row.join(" | ")));
+    }
+    out
+}
+
+/// Markdown lines for what could not be scanned and what was skipped.
+pub fn markdown_notes(errors: &[ScanError], skipped: &[Skip]) -> String {
+    let mut out = String::new();
+    if !errors.is_empty() {
+        out.push_str("\n## Not scanned\n\n");
+        for e in errors {
+            out.push_str(&format!(
+                "- account `{}`, region `{}`: {}\n",
+                e.account,
+                e.region,
+                cell(&e.message)
+            ));
         }
     }
-
-    /// Exit code of cli.md: 3 when anything could not be scanned or read,
-    /// else 1 on any finding, else 0.
-    pub fn exit_code(&self) -> i32 {
-        if !self.errors.is_empty() || self.summary.counts.unknown > 0 {
-            3
-        } else if self.findings.is_empty() {
-            0
-        } else {
-            1
+    if !skipped.is_empty() {
+        out.push_str("\n## Skipped\n\n");
+        for s in skipped {
+            out.push_str(&format!(
+                "- `{}` ({}): {}\n",
+                cell(&s.arn),
+                s.policy,
+                cell(&s.reason)
+            ));
         }
     }
+    out
+}
 
-    pub fn render(&self, format: Format) -> String {
-        match format {
-            Format::Json => {
-                let mut s = serde_json::to_string_pretty(self).expect("reports serialize");
-                s.push('\n');
-                s
-            }
-            Format::Csv => csv::render(self),
-            Format::Markdown => markdown::render(self),
-            Format::Table => table::render(self),
-        }
-    }
-
-    /// One line: the counts a person reads first.
-    pub fn summary_line(&self) -> String {
-        let c = &self.summary.counts;
-        format!(
-            "{} resources in {} account(s) and {} region(s): {} in scope, {} compliant, {} non-compliant, {} unknown; {} finding(s), {} API call(s)",
-            c.resources,
-            self.summary.accounts,
-            self.summary.regions,
-            c.in_scope,
-            c.compliant,
-            c.non_compliant,
-            c.unknown,
-            self.findings.len(),
-            self.summary.api_calls
-        )
-    }
+/// `(none)` for an absent tag value in tables.
+pub fn or_none(v: Option<&str>) -> &str {
+    v.unwrap_or("(none)")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{Policy, Requirement, Scope};
-    use crate::resource::Resource;
-    use chrono::TimeZone;
 
-    pub(crate) fn sample() -> AuditReport {
-        let policy = Policy {
-            name: "map-migrated".into(),
-            description: None,
-            severity: Severity::Critical,
-            resource_types: vec!["ec2:instance".into(), "s3:bucket".into()],
-            scope: Scope::default(),
-            require: vec![Requirement {
-                key: "map-migrated".into(),
-                values: None,
-                pattern: None,
-                format: Some(crate::policy::map_format::MapFormat::Strict),
-            }],
-            forbid: vec![],
-            remediate: None,
-            file: "p.yaml".into(),
-        };
-        let resources = vec![
-            Resource::new(
-                "arn:aws:ec2:us-east-1:111111111111:instance/i-1",
-                "111111111111",
-                "us-east-1",
-                "ec2:instance",
-            )
-            .with_tags([("Map-Migrated", "mig12345")]),
-            Resource::new(
-                "arn:aws:s3:::logs|pipe",
-                "222222222222",
-                "eu-west-1",
-                "s3:bucket",
-            )
-            .with_tags([("map-migrated", "MIG12345")]),
-            Resource::new(
-                "arn:aws:ec2:us-east-1:111111111111:instance/i-2",
-                "111111111111",
-                "us-east-1",
-                "ec2:instance",
-            )
-            .with_tags([("map-migrated", "mig12345")]),
-        ];
-        let policies = vec![policy];
-        let eval = crate::policy::evaluate(&resources, &policies);
-        let mut r = AuditReport::new(
-            "run-1".into(),
-            Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap(),
-            &eval,
-            |a| (a == "111111111111").then(|| "prod".to_string()),
+    #[test]
+    fn helpers() {
+        assert_eq!(short_id("arn:aws:ec2:us-east-1:1:instance/i-1"), "i-1");
+        assert_eq!(short_id("arn:aws:s3:::b"), "b");
+        assert_eq!(cell("a|b\nc"), "a\\|b c");
+        assert_eq!(
+            csv(["a", "b"], [["1".to_string(), "x,y".to_string()]]),
+            "a,b\n1,\"x,y\"\n"
         );
-        r.summary.api_calls = 7;
-        r.summary.accounts = 3;
-        r.summary.regions = 2;
-        r.errors.push(ScanError {
-            account: "333333333333".into(),
-            region: "*".into(),
-            message: "cannot assume role: AccessDenied".into(),
-        });
-        r.api_calls_by_operation
-            .insert("ec2:DescribeInstances".into(), 7);
-        r
-    }
-
-    #[test]
-    fn json_contract() {
-        insta::assert_snapshot!(sample().render(Format::Json));
-    }
-
-    #[test]
-    fn csv_report() {
-        insta::assert_snapshot!(sample().render(Format::Csv));
-    }
-
-    #[test]
-    fn markdown_report() {
-        insta::assert_snapshot!(sample().render(Format::Markdown));
-    }
-
-    #[test]
-    fn table_report() {
-        insta::assert_snapshot!(sample().render(Format::Table));
-    }
-
-    #[test]
-    fn exit_codes() {
-        let mut r = sample();
-        assert_eq!(r.exit_code(), 3);
-        r.errors.clear();
-        assert_eq!(r.exit_code(), 1);
-        r.findings.clear();
-        assert_eq!(r.exit_code(), 0);
+        assert_eq!(
+            markdown_table(&["a", "b"], [vec!["1".into(), "2".into()]]),
+            "| a | b |\n| --- | --- |\n| 1 | 2 |\n"
+        );
+        assert_eq!(Format::parse("md"), Some(Format::Markdown));
+        assert_eq!(Format::parse("yaml"), None);
     }
 }

@@ -1,0 +1,366 @@
+//! The change journal's pure side: what is journaled before a write, the
+//! states an entry goes through, and the decisions made from the tags read
+//! back afterwards (a run's outcome, settling an interrupted run). The state
+//! store (SQLite, in the binary) keeps it.
+
+use crate::plan::Change;
+use crate::resource::{shown, Tags};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt::Display;
+
+/// The state of one journaled key write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeState {
+    /// Journaled; the request may or may not have reached AWS (or AWS took
+    /// it but it did not show when read back). Settled by the next apply or
+    /// rollback.
+    Pending,
+    /// Written, and read back.
+    Applied,
+    /// AWS refused it.
+    Failed,
+    /// An interrupted run's write that was found not to have happened.
+    NotApplied,
+    /// Undone by a rollback run.
+    RolledBack,
+}
+
+/// A state read from the store that this version does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown journal state `{0}` in the state store: it was written by a newer tagwarden or edited by hand; use the tagwarden that wrote it")]
+pub struct UnknownState(pub String);
+
+impl ChangeState {
+    pub const ALL: [ChangeState; 5] = [
+        ChangeState::Pending,
+        ChangeState::Applied,
+        ChangeState::Failed,
+        ChangeState::NotApplied,
+        ChangeState::RolledBack,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeState::Pending => "pending",
+            ChangeState::Applied => "applied",
+            ChangeState::Failed => "failed",
+            ChangeState::NotApplied => "not_applied",
+            ChangeState::RolledBack => "rolled_back",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<ChangeState, UnknownState> {
+        ChangeState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == s)
+            .ok_or_else(|| UnknownState(s.to_string()))
+    }
+}
+
+/// One key written (or removed, when `new` is None) on one resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyChange {
+    pub arn: String,
+    pub account: String,
+    pub region: String,
+    pub resource_type: String,
+    pub policy: String,
+    pub key: String,
+    pub previous: Option<String>,
+    pub new: Option<String>,
+}
+
+/// A journaled key change, with its state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JournalEntry {
+    pub id: i64,
+    pub run_id: String,
+    #[serde(flatten)]
+    pub change: KeyChange,
+    pub state: ChangeState,
+    pub error: Option<String>,
+}
+
+/// A new state for a journaled entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mark {
+    pub id: i64,
+    pub state: ChangeState,
+    pub error: Option<String>,
+}
+
+impl Mark {
+    pub fn new(id: i64, state: ChangeState) -> Mark {
+        Mark {
+            id,
+            state,
+            error: None,
+        }
+    }
+}
+
+/// One run, as `history` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunRecord {
+    pub id: String,
+    pub kind: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub status: String,
+    /// For a rollback: the run it undid.
+    pub rolls_back: Option<String>,
+    pub applied: i64,
+    pub failed: i64,
+    pub pending: i64,
+    pub rolled_back: i64,
+}
+
+/// The key changes to journal for planned changes: one per key.
+pub fn key_changes(changes: &[Change]) -> Vec<KeyChange> {
+    changes
+        .iter()
+        .flat_map(|c| {
+            c.set.iter().map(move |(k, v)| KeyChange {
+                arn: c.arn.clone(),
+                account: c.account.clone(),
+                region: c.region.clone(),
+                resource_type: c.resource_type.clone(),
+                policy: c.policy.clone(),
+                key: k.clone(),
+                previous: c.previous.get(k).cloned().flatten(),
+                new: Some(v.clone()),
+            })
+        })
+        .collect()
+}
+
+/// The state of each journaled entry (`ids[i]` is `entries[i]`'s) from the
+/// write outcome per ARN and the tags read back: applied only when the write
+/// succeeded and the value is there.
+pub fn outcome_marks<W: Display, R: Display>(
+    entries: &[KeyChange],
+    ids: &[i64],
+    outcomes: &HashMap<String, Result<(), W>>,
+    current: &HashMap<String, Result<Tags, R>>,
+) -> Vec<Mark> {
+    // A write AWS accepted but that does not show when read back may still
+    // appear: it stays pending, for the next apply or rollback to settle, and
+    // is never reported as applied.
+    let unsettled = |id: i64, why: String| {
+        Mark {
+        id,
+        state: ChangeState::Pending,
+        error: Some(format!(
+            "written, but {why}; left pending in the journal for the next apply or rollback to settle"
+        )),
+    }
+    };
+    let failed = |id: i64, why: String| Mark {
+        id,
+        state: ChangeState::Failed,
+        error: Some(why),
+    };
+    entries
+        .iter()
+        .zip(ids)
+        .map(
+            |(e, &id)| match (outcomes.get(&e.arn), current.get(&e.arn)) {
+                (Some(Err(why)), _) => failed(id, why.to_string()),
+                (None, _) => failed(id, "not written".into()),
+                (Some(Ok(())), Some(Ok(tags))) if tags.get(&e.key) == e.new.as_ref() => {
+                    Mark::new(id, ChangeState::Applied)
+                }
+                (Some(Ok(())), Some(Ok(tags))) => unsettled(
+                    id,
+                    format!(
+                        "`{}` read back as {}, expected {}",
+                        e.key,
+                        shown(tags.get(&e.key)),
+                        shown(e.new.as_ref())
+                    ),
+                ),
+                (Some(Ok(())), Some(Err(why))) => {
+                    unsettled(id, format!("the tags could not be read back: {why}"))
+                }
+                (Some(Ok(())), None) => unsettled(id, "the tags were not read back".into()),
+            },
+        )
+        .collect()
+}
+
+/// Settle pending entries of interrupted runs against the tags read now: a
+/// write that shows is applied, one that does not was never made. Entries
+/// whose tags could not be read stay pending (no mark).
+pub fn settle<R>(
+    pending: &[JournalEntry],
+    current: &HashMap<String, Result<Tags, R>>,
+) -> Vec<Mark> {
+    pending
+        .iter()
+        .filter_map(|e| {
+            let tags = current.get(&e.change.arn)?.as_ref().ok()?;
+            let state = if tags.get(&e.change.key) == e.change.new.as_ref() {
+                ChangeState::Applied
+            } else {
+                ChangeState::NotApplied
+            };
+            Some(Mark::new(e.id, state))
+        })
+        .collect()
+}
+
+/// A run's status once its marks are recorded.
+pub fn run_status(marks: &[Mark]) -> &'static str {
+    if marks.iter().all(|m| m.state == ChangeState::Applied) {
+        "done"
+    } else {
+        "failed"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key_change(arn: &str) -> KeyChange {
+        KeyChange {
+            arn: arn.to_string(),
+            account: "1".into(),
+            region: "r".into(),
+            resource_type: "ec2:instance".into(),
+            policy: "p".into(),
+            key: "k".into(),
+            previous: None,
+            new: Some("v".into()),
+        }
+    }
+
+    fn tags(pairs: &[(&str, &str)]) -> Tags {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn states_round_trip_and_unknown_states_are_errors() {
+        for state in ChangeState::ALL {
+            assert_eq!(ChangeState::parse(state.as_str()), Ok(state));
+        }
+        let err = ChangeState::parse("half_done").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown journal state `half_done` in the state store: it was written by a newer tagwarden or edited by hand; use the tagwarden that wrote it"
+        );
+    }
+
+    #[test]
+    fn outcomes_become_journal_states() {
+        let entries = ["ok", "refused", "invisible", "unread", "unsent"].map(key_change);
+        let outcomes: HashMap<String, Result<(), String>> = [
+            ("ok".to_string(), Ok(())),
+            ("refused".to_string(), Err("AccessDenied".to_string())),
+            ("invisible".to_string(), Ok(())),
+            ("unread".to_string(), Ok(())),
+        ]
+        .into();
+        let current: HashMap<String, Result<Tags, String>> = [
+            ("ok".to_string(), Ok(tags(&[("k", "v")]))),
+            ("invisible".to_string(), Ok(Tags::new())),
+            ("unread".to_string(), Err("throttled".to_string())),
+        ]
+        .into();
+        let marks = outcome_marks(&entries, &[1, 2, 3, 4, 5], &outcomes, &current);
+        assert_eq!(marks[0], Mark::new(1, ChangeState::Applied));
+        assert_eq!(
+            (marks[1].state, marks[1].error.as_deref()),
+            (ChangeState::Failed, Some("AccessDenied"))
+        );
+        assert_eq!(
+            marks[2].state,
+            ChangeState::Pending,
+            "accepted but not shown: never applied, never lost"
+        );
+        assert_eq!(
+            marks[2].error.as_deref(),
+            Some("written, but `k` read back as absent, expected `v`; left pending in the journal for the next apply or rollback to settle")
+        );
+        assert_eq!(marks[3].state, ChangeState::Pending);
+        assert!(marks[3]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("could not be read back: throttled"));
+        assert_eq!(
+            (marks[4].state, marks[4].error.as_deref()),
+            (ChangeState::Failed, Some("not written"))
+        );
+        assert_eq!(run_status(&marks), "failed");
+        assert_eq!(run_status(&marks[..1]), "done");
+    }
+
+    #[test]
+    fn pending_entries_settle_by_what_shows() {
+        let entry = |id: i64, arn: &str| JournalEntry {
+            id,
+            run_id: "run".into(),
+            change: key_change(arn),
+            state: ChangeState::Pending,
+            error: None,
+        };
+        let pending = [
+            entry(1, "landed"),
+            entry(2, "lost"),
+            entry(3, "unreadable"),
+            entry(4, "unread"),
+        ];
+        let current: HashMap<String, Result<Tags, String>> = [
+            ("landed".to_string(), Ok(tags(&[("k", "v")]))),
+            ("lost".to_string(), Ok(tags(&[("k", "other")]))),
+            ("unreadable".to_string(), Err("AccessDenied".to_string())),
+        ]
+        .into();
+        assert_eq!(
+            settle(&pending, &current),
+            [
+                Mark::new(1, ChangeState::Applied),
+                Mark::new(2, ChangeState::NotApplied)
+            ]
+        );
+    }
+
+    #[test]
+    fn one_key_change_per_key() {
+        let c = Change {
+            arn: "a".into(),
+            account: "1".into(),
+            region: "r".into(),
+            resource_type: "ec2:instance".into(),
+            policy: "p".into(),
+            set: [
+                ("k".to_string(), "v".to_string()),
+                ("x".to_string(), "y".to_string()),
+            ]
+            .into(),
+            previous: [
+                ("k".to_string(), Some("old".to_string())),
+                ("x".to_string(), None),
+            ]
+            .into(),
+            due: None,
+        };
+        let ks = key_changes(&[c]);
+        assert_eq!(ks.len(), 2);
+        assert_eq!(
+            (
+                ks[0].key.as_str(),
+                ks[0].previous.as_deref(),
+                ks[0].new.as_deref()
+            ),
+            ("k", Some("old"), Some("v"))
+        );
+        assert_eq!((ks[1].key.as_str(), ks[1].previous.as_deref()), ("x", None));
+    }
+}

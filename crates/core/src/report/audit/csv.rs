@@ -1,0 +1,35 @@
+//! CSV: one row per finding, the columns of the JSON finding.
+
+use super::AuditReport;
+
+pub fn render(report: &AuditReport) -> String {
+    let header = [
+        "arn",
+        "account",
+        "account_name",
+        "region",
+        "resource_type",
+        "policy",
+        "tag",
+        "kind",
+        "value",
+        "severity",
+        "hint",
+    ];
+    let rows = report.findings.iter().map(|f| {
+        [
+            f.arn.clone(),
+            f.account.clone(),
+            f.account_name.clone().unwrap_or_default(),
+            f.region.clone(),
+            f.resource_type.clone(),
+            f.policy.clone(),
+            f.tag.clone(),
+            f.kind.as_str().to_string(),
+            f.value.clone().unwrap_or_default(),
+            f.severity.as_str().to_string(),
+            f.hint.clone().unwrap_or_default(),
+        ]
+    });
+    crate::report::csv(header, rows)
+}

@@ -1,0 +1,231 @@
+//! `history`: the runs in the state store, or one run's journal.
+
+use super::{cell, csv, json, markdown_table, new_table, or_none, Format, Render};
+use crate::journal::{JournalEntry, RunRecord};
+
+pub enum History {
+    Runs(Vec<RunRecord>),
+    /// One run's journal: an entry per key.
+    Journal(RunRecord, Vec<JournalEntry>),
+}
+
+const RUN_HEADER: [&str; 10] = [
+    "id",
+    "kind",
+    "started_at",
+    "finished_at",
+    "status",
+    "rolls_back",
+    "applied",
+    "failed",
+    "pending",
+    "rolled_back",
+];
+const ENTRY_HEADER: [&str; 10] = [
+    "arn",
+    "account",
+    "region",
+    "resource_type",
+    "policy",
+    "key",
+    "previous",
+    "new",
+    "state",
+    "error",
+];
+
+fn run_row(r: &RunRecord) -> [String; 10] {
+    [
+        r.id.clone(),
+        r.kind.clone(),
+        r.started_at.clone(),
+        r.finished_at.clone().unwrap_or_default(),
+        r.status.clone(),
+        r.rolls_back.clone().unwrap_or_default(),
+        r.applied.to_string(),
+        r.failed.to_string(),
+        r.pending.to_string(),
+        r.rolled_back.to_string(),
+    ]
+}
+
+fn entry_row(e: &JournalEntry) -> [String; 10] {
+    let c = &e.change;
+    [
+        c.arn.clone(),
+        c.account.clone(),
+        c.region.clone(),
+        c.resource_type.clone(),
+        c.policy.clone(),
+        c.key.clone(),
+        c.previous.clone().unwrap_or_default(),
+        c.new.clone().unwrap_or_default(),
+        e.state.as_str().to_string(),
+        e.error.clone().unwrap_or_default(),
+    ]
+}
+
+fn table(h: &History) -> String {
+    match h {
+        History::Runs(runs) if runs.is_empty() => "no runs yet\n".to_string(),
+        History::Runs(runs) => {
+            let mut t = new_table(&[
+                "RUN",
+                "KIND",
+                "STARTED",
+                "STATUS",
+                "APPLIED",
+                "FAILED",
+                "PENDING",
+                "ROLLED BACK",
+                "ROLLS BACK",
+            ]);
+            for r in runs {
+                let [id, kind, started, _, status, rolls_back, applied, failed, pending, rolled_back] =
+                    run_row(r);
+                t.add_row([
+                    id,
+                    kind,
+                    started,
+                    status,
+                    applied,
+                    failed,
+                    pending,
+                    rolled_back,
+                    rolls_back,
+                ]);
+            }
+            format!("{t}\n")
+        }
+        History::Journal(run, entries) => {
+            let mut t = new_table(&[
+                "STATE", "ACCOUNT", "REGION", "RESOURCE", "KEY", "OLD", "NEW", "POLICY", "ERROR",
+            ]);
+            for e in entries {
+                let c = &e.change;
+                t.add_row([
+                    e.state.as_str(),
+                    &c.account,
+                    &c.region,
+                    &c.arn,
+                    &c.key,
+                    or_none(c.previous.as_deref()),
+                    c.new.as_deref().unwrap_or("(removed)"),
+                    &c.policy,
+                    e.error.as_deref().unwrap_or(""),
+                ]);
+            }
+            format!(
+                "run {} ({}, {}): {} key(s)\n{t}\n",
+                run.id,
+                run.kind,
+                run.status,
+                entries.len()
+            )
+        }
+    }
+}
+
+fn markdown(h: &History) -> String {
+    let esc = |row: [String; 10]| row.iter().map(|c| cell(c)).collect::<Vec<_>>();
+    match h {
+        History::Runs(runs) => format!(
+            "# tagwarden history\n\n{}",
+            markdown_table(&RUN_HEADER, runs.iter().map(run_row).map(esc))
+        ),
+        History::Journal(run, entries) => format!(
+            "# tagwarden run `{}`\n\n{} run, {}.\n\n{}",
+            run.id,
+            run.kind,
+            run.status,
+            markdown_table(&ENTRY_HEADER, entries.iter().map(entry_row).map(esc))
+        ),
+    }
+}
+
+impl Render for History {
+    fn render(&self, format: Format) -> String {
+        match (format, self) {
+            (Format::Table, _) => table(self),
+            (Format::Json, History::Runs(runs)) => json(runs),
+            (Format::Json, History::Journal(_, entries)) => json(entries),
+            (Format::Csv, History::Runs(runs)) => csv(RUN_HEADER, runs.iter().map(run_row)),
+            (Format::Csv, History::Journal(_, entries)) => {
+                csv(ENTRY_HEADER, entries.iter().map(entry_row))
+            }
+            (Format::Markdown, _) => markdown(self),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::{ChangeState, KeyChange};
+
+    fn run(id: &str, kind: &str, rolls_back: Option<&str>) -> RunRecord {
+        RunRecord {
+            id: id.into(),
+            kind: kind.into(),
+            started_at: "2026-12-01T00:00:00.000Z".into(),
+            finished_at: Some("2026-12-01T00:00:05.000Z".into()),
+            status: "done".into(),
+            rolls_back: rolls_back.map(str::to_string),
+            applied: 2,
+            failed: 0,
+            pending: 0,
+            rolled_back: 0,
+        }
+    }
+
+    fn entries() -> Vec<JournalEntry> {
+        let entry =
+            |id, key: &str, previous: Option<&str>, state, error: Option<&str>| JournalEntry {
+                id,
+                run_id: "r1".into(),
+                change: KeyChange {
+                    arn: "arn:aws:ec2:us-east-1:111111111111:instance/i-1".into(),
+                    account: "111111111111".into(),
+                    region: "us-east-1".into(),
+                    resource_type: "ec2:instance".into(),
+                    policy: "map-migrated".into(),
+                    key: key.into(),
+                    previous: previous.map(str::to_string),
+                    new: Some("mig12345".into()),
+                },
+                state,
+                error: error.map(str::to_string),
+            };
+        vec![
+            entry(1, "map-migrated", None, ChangeState::Applied, None),
+            entry(
+                2,
+                "Team",
+                Some("a|b"),
+                ChangeState::Failed,
+                Some("AccessDenied"),
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_format() {
+        let runs = History::Runs(vec![
+            run("r1", "apply", None),
+            run("r2", "rollback", Some("r1")),
+        ]);
+        let journal = History::Journal(run("r1", "apply", None), entries());
+        for (name, h) in [("runs", &runs), ("journal", &journal)] {
+            for (f, format) in [
+                ("table", Format::Table),
+                ("json", Format::Json),
+                ("csv", Format::Csv),
+                ("markdown", Format::Markdown),
+            ] {
+                insta::assert_snapshot!(format!("history_{name}_{f}"), h.render(format));
+            }
+        }
+        assert_eq!(History::Runs(vec![]).render(Format::Table), "no runs yet\n");
+        assert_eq!(History::Runs(vec![]).render(Format::Json), "[]\n");
+    }
+}

@@ -1,0 +1,155 @@
+//! The command line (cli.md), as clap parses it.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tagwarden",
+    version,
+    about = "Tag compliance for AWS: audit MAP 2.0 and cost-allocation tags across accounts and regions"
+)]
+pub struct Cli {
+    /// Configuration file [default: ./tagwarden.yaml, then /etc/tagwarden/tagwarden.yaml]
+    #[arg(short, long, global = true, env = "TAGWARDEN_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Policy file or directory, instead of the configuration's (repeatable)
+    #[arg(long = "policy", global = true, value_name = "PATH")]
+    pub policies: Vec<PathBuf>,
+    /// More logging: -v shows each AWS request, -vv everything
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on stderr; no progress
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+    Csv,
+    Markdown,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Scan every configured account and region, evaluate the policies, report findings. Writes nothing to AWS.
+    Audit(AuditArgs),
+    /// The exact tag changes enforcement would make, per resource (the dry run before a migration wave).
+    Plan(PlanArgs),
+    /// Make the changes due now (recomputed, or exactly those of a reviewed plan), journaled first.
+    Apply(ApplyArgs),
+    /// Restore the tags a run changed, from the journal.
+    Rollback(RollbackArgs),
+    /// Past apply and rollback runs, or the journal of one run.
+    History(HistoryArgs),
+    /// Policy files: validate them, or print their JSON Schema.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ScanArgs {
+    /// Only this account (id or configured name; repeatable)
+    #[arg(long = "account", value_name = "ID_OR_NAME")]
+    pub accounts: Vec<String>,
+    /// Only this region (repeatable)
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct FormatArg {
+    /// Output format [default: table on a terminal, json otherwise]
+    #[arg(long, value_enum)]
+    pub format: Option<OutputFormat>,
+}
+
+#[derive(Args, Debug)]
+pub struct OutputArgs {
+    #[command(flatten)]
+    pub format: FormatArg,
+    /// Write the output to FILE instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Evaluate policy windows at this time (RFC 3339), to rehearse a cutover
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArg,
+    /// Also write the plan as JSON to FILE, for `apply --plan`
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Apply exactly this reviewed plan (from `plan -o`)
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Do not ask for confirmation
+    #[arg(long)]
+    pub yes: bool,
+    /// Allow up to N changes in this run (raises `limits.max_changes_per_run`)
+    #[arg(long, value_name = "N")]
+    pub max_changes: Option<usize>,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct RollbackArgs {
+    /// The run to undo (see `tagwarden history`)
+    pub run_id: String,
+    /// Do not ask for confirmation
+    #[arg(long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    /// Show the journal of this run
+    pub run_id: Option<String>,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Check policy files without touching AWS; every problem is reported at once (exit 2 if any)
+    Validate {
+        /// Files or directories [default: the configuration's policies]
+        paths: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema of policy files, for editors
+    Schema,
+}

@@ -1,0 +1,215 @@
+//! One function per command: load what it needs, check the input before any
+//! AWS request, run, and print the outcome.
+
+use super::args::{
+    ApplyArgs, AuditArgs, Cli, HistoryArgs, OutputArgs, PlanArgs, RollbackArgs, ScanArgs,
+};
+use super::output;
+use crate::aws::Aws;
+use crate::config;
+use crate::enforce::{ApplyOptions, Enforcer};
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+use crate::scan::{self, Narrowing};
+use crate::store::Store;
+use std::path::{Path, PathBuf};
+use tagwarden_core::config::Config;
+use tagwarden_core::plan::PlanDocument;
+use tagwarden_core::policy::{load_policies, PolicySet};
+use tagwarden_core::report::{ApplyReport, Format, History, Render};
+
+/// What every scanning command loads first; nothing has touched AWS yet.
+struct Loaded {
+    config: Config,
+    policies: PolicySet,
+}
+
+impl Loaded {
+    fn new(cli: &Cli) -> Result<Loaded> {
+        let config = config::load(cli.config.as_deref())?;
+        let policies = config::policies(&config, &cli.policies, cli.quiet)?;
+        Ok(Loaded { config, policies })
+    }
+
+    /// `--account` and `--region`, checked before any request.
+    fn narrowing(&self, args: &ScanArgs) -> Result<Narrowing> {
+        let narrow = Narrowing {
+            accounts: args.accounts.clone(),
+            regions: args.regions.clone(),
+        };
+        scan::check_narrowing(&self.config, &narrow)?;
+        Ok(narrow)
+    }
+
+    fn enforcer<'a>(&'a self, aws: &'a Aws, progress: &'a Progress) -> Result<Enforcer<'a>> {
+        Ok(Enforcer {
+            aws,
+            config: &self.config,
+            policies: &self.policies,
+            fingerprint: config::fingerprint(&self.config, &self.policies)?,
+            progress,
+        })
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Runtime::new().map_err(|e| Error::io("cannot start the async runtime", e))
+}
+
+fn open_store(config: &Config) -> Result<Store> {
+    Ok(Store::open(&config.store)?)
+}
+
+pub fn schema() -> Result<u8> {
+    let schema = tagwarden_core::policy::model::json_schema();
+    let text = serde_json::to_string_pretty(&schema).expect("the schema serializes") + "\n";
+    output::write(None, &text)?;
+    Ok(0)
+}
+
+pub fn validate(cli: &Cli, paths: &[PathBuf]) -> Result<u8> {
+    // The configuration is optional here: it names the accounts scopes may use.
+    let config = match cli.config.as_deref() {
+        Some(p) => config::load(Some(p))?,
+        None => config::find()
+            .map(|p| Config::load(&p))
+            .transpose()?
+            .unwrap_or_default(),
+    };
+    let paths = [paths, &cli.policies, &config.policies]
+        .into_iter()
+        .find(|p| !p.is_empty())
+        .ok_or_else(|| Error::usage("no policy files given: `tagwarden policy validate PATH…`"))?;
+    let set = load_policies(paths, &config.load_context())?;
+    for w in &set.warnings {
+        eprintln!("{w}");
+    }
+    let text = format!(
+        "{} policies in {} file(s) are valid\n",
+        set.policies.len(),
+        set.files.len()
+    );
+    output::write(None, &text)?;
+    Ok(0)
+}
+
+pub fn audit(cli: &Cli, args: &AuditArgs) -> Result<u8> {
+    let loaded = Loaded::new(cli)?;
+    let narrow = loaded.narrowing(&args.scan)?;
+    let report = runtime()?.block_on(async {
+        let aws = Aws::connect(&loaded.config).await;
+        let progress = Progress::new(cli.quiet);
+        crate::audit::audit(&aws, &loaded.config, &loaded.policies, &narrow, &progress).await
+    })?;
+    let format = print(&report, &args.out)?;
+    if !cli.quiet && (args.out.output.is_some() || format != Format::Table) {
+        eprintln!("{}", report.summary_line());
+    }
+    for e in &report.errors {
+        tracing::error!(account = %e.account, region = %e.region, "{}", e.message);
+    }
+    Ok(report.exit_code())
+}
+
+pub fn plan(cli: &Cli, args: &PlanArgs) -> Result<u8> {
+    let loaded = Loaded::new(cli)?;
+    let narrow = loaded.narrowing(&args.scan)?;
+    let at = match &args.at {
+        None => chrono::Utc::now(),
+        Some(t) => tagwarden_core::policy::load::parse_time(t).ok_or_else(|| {
+            Error::usage(format!(
+                "--at {t}: not an RFC 3339 time such as 2026-12-05T02:00:00Z"
+            ))
+        })?,
+    };
+    let doc = runtime()?.block_on(async {
+        let aws = Aws::connect(&loaded.config).await;
+        let progress = Progress::new(cli.quiet);
+        loaded.enforcer(&aws, &progress)?.plan(&narrow, at).await
+    })?;
+    if let Some(path) = &args.output {
+        output::write(Some(path), &doc.render(Format::Json))?;
+    }
+    output::write(None, &doc.render(output::format(args.format.format, false)))?;
+    Ok(doc.exit_code())
+}
+
+pub fn apply(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
+    let loaded = Loaded::new(cli)?;
+    let narrow = loaded.narrowing(&args.scan)?;
+    let plan = args.plan.as_deref().map(read_plan).transpose()?;
+    let mut store = open_store(&loaded.config)?;
+    let _lock = store.lock()?;
+    let opts = ApplyOptions {
+        plan,
+        max_changes: args.max_changes,
+        narrow,
+    };
+    let report = runtime()?.block_on(async {
+        let aws = Aws::connect(&loaded.config).await;
+        let progress = Progress::new(cli.quiet);
+        let confirm = Box::new(output::confirmation(args.yes));
+        loaded
+            .enforcer(&aws, &progress)?
+            .apply(&mut store, opts, confirm)
+            .await
+    })?;
+    print_run(&report, &args.out, cli.quiet)
+}
+
+pub fn rollback(cli: &Cli, args: &RollbackArgs) -> Result<u8> {
+    let loaded = Loaded::new(cli)?;
+    let mut store = open_store(&loaded.config)?;
+    let _lock = store.lock()?;
+    let report = runtime()?.block_on(async {
+        let aws = Aws::connect(&loaded.config).await;
+        let progress = Progress::new(cli.quiet);
+        let confirm = Box::new(output::confirmation(args.yes));
+        loaded
+            .enforcer(&aws, &progress)?
+            .rollback(&mut store, &args.run_id, confirm)
+            .await
+    })?;
+    print_run(&report, &args.out, cli.quiet)
+}
+
+pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<u8> {
+    let config = config::load(cli.config.as_deref())?;
+    let store = open_store(&config)?;
+    let history = match &args.run_id {
+        None => History::Runs(store.runs()?),
+        Some(id) => {
+            let run = store.run(id)?.ok_or_else(|| {
+                Error::usage(format!(
+                    "no run `{id}` in the state store {}",
+                    config.store.display()
+                ))
+            })?;
+            History::Journal(run, store.run_entries(id)?)
+        }
+    };
+    print(&history, &args.out)?;
+    Ok(0)
+}
+
+fn read_plan(path: &Path) -> Result<PlanDocument> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::usage(format!("cannot read the plan {}: {e}", path.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::usage(format!("{}: not a tagwarden plan: {e}", path.display())))
+}
+
+/// Render in the chosen format to standard output or the file.
+fn print(outcome: &impl Render, out: &OutputArgs) -> Result<Format> {
+    let format = output::format(out.format.format, out.output.is_some());
+    output::write(out.output.as_deref(), &outcome.render(format))?;
+    Ok(format)
+}
+
+fn print_run(report: &ApplyReport, out: &OutputArgs, quiet: bool) -> Result<u8> {
+    print(report, out)?;
+    if !quiet && out.output.is_some() {
+        eprintln!("{}", report.summary_line());
+    }
+    Ok(report.exit_code())
+}

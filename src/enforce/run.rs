@@ -1,0 +1,99 @@
+//! A journaled run, shared by apply and rollback: every key change recorded
+//! (one transaction) before any request, the writes per account and region,
+//! the read-back, and each entry marked from what shows.
+
+use super::verify::{self, Current};
+use super::write::{self, Outcomes};
+use super::{crash_point, Enforcer};
+use crate::aws::AccountSession;
+use crate::error::Result;
+use crate::store::Store;
+use futures::future::join_all;
+use futures::stream::{self, StreamExt};
+use std::collections::{BTreeMap, HashMap};
+use tagwarden_core::apply::TagWrite;
+use tagwarden_core::journal::{self, KeyChange, Mark};
+
+pub struct Written {
+    pub run_id: String,
+    /// One per journaled key change, in order.
+    pub marks: Vec<Mark>,
+    pub outcomes: Outcomes,
+}
+
+/// What a run is and does.
+pub struct RunSpec<'a> {
+    pub kind: &'static str,
+    pub rolls_back: Option<&'a str>,
+    pub entries: &'a [KeyChange],
+    pub writes: &'a [TagWrite],
+}
+
+impl Enforcer<'_> {
+    /// Journal, write, read back and mark. `more_marks` adds marks recorded
+    /// in the same transaction (a rollback's originals).
+    pub(super) async fn journaled_write(
+        &self,
+        store: &mut Store,
+        spec: RunSpec<'_>,
+        sessions: &HashMap<String, AccountSession>,
+        more_marks: impl FnOnce(&[Mark]) -> Vec<Mark>,
+    ) -> Result<Written> {
+        let run_id = uuid::Uuid::now_v7().to_string();
+        store.begin_run(&run_id, spec.kind, &self.fingerprint, spec.rolls_back)?;
+        let ids = store.journal(&run_id, spec.entries)?;
+        crash_point();
+        let outcomes = self.write_all(sessions, spec.writes).await;
+        let concurrency = self.config.concurrent_accounts;
+        let current: Current =
+            verify::read_back(&self.aws.api, sessions, spec.writes, &outcomes, concurrency).await;
+        let marks = journal::outcome_marks(spec.entries, &ids, &outcomes, &current);
+        store.mark(&[marks.clone(), more_marks(&marks)].concat())?;
+        store.finish_run(&run_id, journal::run_status(&marks))?;
+        Ok(Written {
+            run_id,
+            marks,
+            outcomes,
+        })
+    }
+
+    /// Write per account (at most `limits.concurrent_accounts` at a time),
+    /// each account's regions at once.
+    async fn write_all(
+        &self,
+        sessions: &HashMap<String, AccountSession>,
+        writes: &[TagWrite],
+    ) -> Outcomes {
+        let mut by_account: BTreeMap<&str, BTreeMap<&str, Vec<TagWrite>>> = BTreeMap::new();
+        for w in writes {
+            by_account
+                .entry(&w.account)
+                .or_default()
+                .entry(&w.region)
+                .or_default()
+                .push(w.clone());
+        }
+        let api = &self.aws.api;
+        let jobs = by_account.into_iter().map(|(account, regions)| async move {
+            let Some(session) = sessions.get(account) else {
+                let no_session = write::TagError::NoSession(account.to_string());
+                return regions
+                    .into_values()
+                    .flatten()
+                    .map(|w| (w.arn, Err(no_session.clone())))
+                    .collect::<Vec<_>>();
+            };
+            let per_region = regions
+                .iter()
+                .map(|(region, ws)| write::write(api, session, region, ws));
+            join_all(per_region).await.into_iter().flatten().collect()
+        });
+        stream::iter(jobs)
+            .buffer_unordered(self.config.concurrent_accounts)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+}

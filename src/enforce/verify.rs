@@ -1,0 +1,256 @@
+//! Reading tags straight from each service (not the Tagging API, whose S3
+//! answers lag): EC2 `DescribeTags` (200 ids a request), RDS
+//! `ListTagsForResource`, S3 `GetBucketTagging`, and `GetResources` by ARN
+//! (100 a request) for the rest. Used to verify writes, and to settle an
+//! interrupted run's journal before anything else is written.
+
+use super::write::{ec2_id, s3, Outcomes, TagError, Target};
+use crate::aws::{all_pages, AccountSession, Api, AwsError};
+use futures::future::join_all;
+use futures::stream::{self, StreamExt};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use tagwarden_core::apply::TagWrite;
+use tagwarden_core::Tags;
+
+/// Tags read now, per ARN. An ARN whose account has no session is absent.
+pub type Current = HashMap<String, Result<Tags, TagError>>;
+
+/// A resource to read: account, region, ARN and type.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Located {
+    pub account: String,
+    pub region: String,
+    pub arn: String,
+    pub resource_type: String,
+}
+
+impl Located {
+    pub fn of(account: &str, region: &str, arn: &str, resource_type: &str) -> Located {
+        Located {
+            account: account.into(),
+            region: region.into(),
+            arn: arn.into(),
+            resource_type: resource_type.into(),
+        }
+    }
+}
+
+/// Pauses before reading back writes that did not show yet: reads after
+/// writes are eventually consistent.
+const READ_BACK_PAUSES: [std::time::Duration; 3] = [
+    std::time::Duration::from_millis(500),
+    std::time::Duration::from_secs(1),
+    std::time::Duration::ZERO,
+];
+
+/// Read the tags of `resources`: accounts at most `concurrency` at a time,
+/// each account's regions at once.
+pub async fn read_current(
+    api: &Api,
+    sessions: &HashMap<String, AccountSession>,
+    resources: impl IntoIterator<Item = Located>,
+    concurrency: usize,
+) -> Current {
+    let mut by_account: BTreeMap<String, BTreeMap<String, BTreeSet<(String, String)>>> =
+        BTreeMap::new();
+    for r in resources {
+        by_account
+            .entry(r.account)
+            .or_default()
+            .entry(r.region)
+            .or_default()
+            .insert((r.arn, r.resource_type));
+    }
+    let reads = by_account.into_iter().filter_map(|(account, regions)| {
+        let session = sessions.get(&account)?;
+        Some(async move {
+            let per_region = regions.into_iter().map(|(region, rs)| async move {
+                let rs: Vec<(String, String)> = rs.into_iter().collect();
+                read_tags(api, session, &region, &rs).await
+            });
+            join_all(per_region).await
+        })
+    });
+    stream::iter(reads)
+        .buffer_unordered(concurrency)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .flatten()
+        .flatten()
+        .collect()
+}
+
+/// Read every written resource back, again after a pause for those whose
+/// write does not show yet.
+pub async fn read_back(
+    api: &Api,
+    sessions: &HashMap<String, AccountSession>,
+    writes: &[TagWrite],
+    outcomes: &Outcomes,
+    concurrency: usize,
+) -> Current {
+    let mut current = Current::new();
+    let mut unverified: Vec<&TagWrite> = writes
+        .iter()
+        .filter(|w| matches!(outcomes.get(&w.arn), Some(Ok(()))))
+        .collect();
+    for pause in READ_BACK_PAUSES {
+        let located = unverified
+            .iter()
+            .map(|w| Located::of(&w.account, &w.region, &w.arn, &w.resource_type));
+        current.extend(read_current(api, sessions, located, concurrency).await);
+        unverified.retain(|w| !matches!(current.get(&w.arn), Some(Ok(tags)) if w.shows(tags)));
+        if unverified.is_empty() {
+            break;
+        }
+        tokio::time::sleep(pause).await;
+    }
+    current
+}
+
+/// The tags of resources `(arn, type)` of one account and region.
+async fn read_tags(
+    api: &Api,
+    session: &AccountSession,
+    region: &str,
+    resources: &[(String, String)],
+) -> Current {
+    let at = Target {
+        api,
+        account: &session.account,
+        region,
+    };
+    let mut by_service: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (arn, ty) in resources {
+        let service = ty.split(':').next().unwrap_or_default();
+        by_service.entry(service).or_default().push(arn);
+    }
+    let mut out = Current::new();
+    for (service, arns) in by_service {
+        match service {
+            "ec2" => ec2(&at, &session.ec2(region), &arns, &mut out).await,
+            "rds" => {
+                let client = session.rds(region);
+                for arn in arns {
+                    let tags = super::write::rds_tags(&at, &client, arn).await;
+                    out.insert(arn.to_string(), tags.map_err(Into::into));
+                }
+            }
+            "s3" => {
+                let client = session.s3(region);
+                for arn in arns {
+                    let tags = s3::tags(&at, &client, s3::bucket_name(arn)).await;
+                    out.insert(arn.to_string(), tags.map_err(Into::into));
+                }
+            }
+            _ => by_arn(&at, &session.tagging(region), &arns, &mut out).await,
+        }
+    }
+    out
+}
+
+/// EC2: `DescribeTags` filtered by up to 200 resource ids a request.
+async fn ec2(at: &Target<'_>, client: &aws_sdk_ec2::Client, arns: &[&str], out: &mut Current) {
+    for chunk in arns.chunks(200) {
+        let ids: Vec<String> = chunk.iter().map(|a| ec2_id(a).to_string()).collect();
+        match ec2_tags(at, client, ids).await {
+            Ok(mut found) => {
+                for arn in chunk {
+                    let tags = found.remove(ec2_id(arn)).unwrap_or_default();
+                    out.insert(arn.to_string(), Ok(tags));
+                }
+            }
+            Err(e) => {
+                for arn in chunk {
+                    out.insert(arn.to_string(), Err(e.clone().into()));
+                }
+            }
+        }
+    }
+}
+
+async fn ec2_tags(
+    at: &Target<'_>,
+    client: &aws_sdk_ec2::Client,
+    ids: Vec<String>,
+) -> Result<HashMap<String, Tags>, AwsError> {
+    use aws_sdk_ec2::types::Filter;
+    let filter = &Filter::builder()
+        .name("resource-id")
+        .set_values(Some(ids))
+        .build();
+    let page_size = at.api.page_size(1000, 5);
+    let tags = all_pages(|token| async move {
+        let page = at
+            .api
+            .call(at.account, at.region, "ec2:DescribeTags", || {
+                client
+                    .describe_tags()
+                    .filters(filter.clone())
+                    .max_results(page_size)
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await?;
+        let found: Vec<(String, String, String)> = page
+            .tags()
+            .iter()
+            .filter_map(|t| {
+                Some((
+                    t.resource_id()?.to_string(),
+                    t.key()?.to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                ))
+            })
+            .collect();
+        Ok((found, page.next_token().map(str::to_string)))
+    })
+    .await?;
+    let mut by_id: HashMap<String, Tags> = HashMap::new();
+    for (id, k, v) in tags {
+        by_id.entry(id).or_default().insert(k, v);
+    }
+    Ok(by_id)
+}
+
+/// Every other type: `GetResources` by ARN, 100 a request.
+async fn by_arn(
+    at: &Target<'_>,
+    client: &aws_sdk_resourcegroupstagging::Client,
+    arns: &[&str],
+    out: &mut Current,
+) {
+    for chunk in arns.chunks(100) {
+        let list: Vec<String> = chunk.iter().map(|a| a.to_string()).collect();
+        let page = at
+            .api
+            .call(at.account, at.region, "tagging:GetResources", || {
+                client
+                    .get_resources()
+                    .set_resource_arn_list(Some(list.clone()))
+                    .send()
+            })
+            .await;
+        match page {
+            Ok(page) => {
+                let mut found: HashMap<String, Tags> = page
+                    .resource_tag_mapping_list()
+                    .iter()
+                    .filter_map(crate::inventory::tagging::arn_and_tags)
+                    .collect();
+                // A resource that was ever tagged is always in the answer;
+                // one that is not cannot be read this way.
+                for arn in chunk {
+                    let tags = found.remove(*arn).ok_or(TagError::NotReturned);
+                    out.insert(arn.to_string(), tags);
+                }
+            }
+            Err(e) => {
+                for arn in chunk {
+                    out.insert(arn.to_string(), Err(e.clone().into()));
+                }
+            }
+        }
+    }
+}

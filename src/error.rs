@@ -1,0 +1,104 @@
+//! The one error type of the binary. Each error knows its process exit code
+//! (cli.md) and a stable label for logs and metrics.
+
+use crate::store::StoreError;
+use tagwarden_core::apply::Refusal;
+use tagwarden_core::Diagnostics;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The configuration or policy files are invalid: every diagnostic, each
+    /// with its file, line and column.
+    #[error("{0}")]
+    Invalid(#[from] Diagnostics),
+    /// Bad command-line usage or a setting that cannot work.
+    #[error("{0}")]
+    Usage(String),
+    /// apply or rollback refused before writing anything.
+    #[error("{0}")]
+    Refused(#[from] Refusal),
+    /// The state store (SQLite) failed, or is held by another writer.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A local file or stream could not be read or written.
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub fn usage(message: impl Into<String>) -> Error {
+        Error::Usage(message.into())
+    }
+
+    pub fn io(what: impl Into<String>, source: std::io::Error) -> Error {
+        Error::Io {
+            what: what.into(),
+            source,
+        }
+    }
+
+    /// 2: nothing was scanned or written because the input or the request
+    /// was refused; 4: tagwarden itself failed (local I/O, the state store).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Invalid(_) | Error::Usage(_) | Error::Refused(_) => 2,
+            Error::Store(StoreError::Locked { .. }) => 2,
+            Error::Store(_) | Error::Io { .. } => 4,
+        }
+    }
+
+    /// A stable name for logs and metrics.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Error::Invalid(_) => "invalid_configuration",
+            Error::Usage(_) => "usage",
+            Error::Refused(r) => r.label(),
+            Error::Store(StoreError::Locked { .. }) => "store_locked",
+            Error::Store(_) => "store",
+            Error::Io { .. } => "io",
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_and_labels() {
+        let broken_pipe = Error::io(
+            "cannot write to standard output",
+            std::io::Error::from(std::io::ErrorKind::BrokenPipe),
+        );
+        let cases = [
+            (
+                Error::Invalid(Diagnostics(vec![])),
+                2,
+                "invalid_configuration",
+            ),
+            (Error::usage("--account x"), 2, "usage"),
+            (Error::Refused(Refusal::NotConfirmed), 2, "not_confirmed"),
+            (
+                Error::Store(StoreError::Locked {
+                    path: "s.lock".into(),
+                }),
+                2,
+                "store_locked",
+            ),
+            (
+                Error::Store(StoreError::Sql(rusqlite::Error::InvalidQuery)),
+                4,
+                "store",
+            ),
+            (broken_pipe, 4, "io"),
+        ];
+        for (e, code, label) in cases {
+            assert_eq!((e.exit_code(), e.metric_label()), (code, label), "{e}");
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! Scanning, shared by audit, plan, apply and the daemon: the regions and
+//! accounts to scan (static list, Organizations, or the caller's own),
+//! narrowed by `--account`/`--region`; one session per account, opened and
+//! scanned concurrently, at most `limits.concurrent_accounts` at a time.
+
+use crate::aws::{AccountSession, Aws};
+use crate::error::{Error, Result};
+use crate::inventory::{self, AccountScan, TypeSet};
+use crate::progress::{Bar, Progress};
+use futures::stream::{self, StreamExt};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use tagwarden_core::config::Config;
+use tagwarden_core::{Resource, ScanError};
+
+#[derive(Debug, Clone, Default)]
+pub struct Narrowing {
+    /// `--account`: ids or configured names.
+    pub accounts: Vec<String>,
+    /// `--region`.
+    pub regions: Vec<String>,
+}
+
+/// Everything a scan found, before evaluation.
+#[derive(Default)]
+pub struct Inventory {
+    pub resources: Vec<Resource>,
+    pub errors: Vec<ScanError>,
+    pub account_names: BTreeMap<String, String>,
+    pub accounts: usize,
+    pub regions: usize,
+    /// Open sessions, per account id, for the writes that follow a scan.
+    pub sessions: HashMap<String, AccountSession>,
+}
+
+/// Regions to scan: the configuration's (or the credentials chain's default),
+/// narrowed by `--region`.
+pub fn regions(config: &Config, default_region: &str, narrow: &[String]) -> Result<Vec<String>> {
+    let configured = if config.regions.is_empty() {
+        vec![default_region.to_string()]
+    } else {
+        config.regions.clone()
+    };
+    if let Some(r) = narrow.iter().find(|r| !configured.contains(r)) {
+        return Err(Error::usage(format!(
+            "--region {r} is not among the configured regions ({})",
+            configured.join(", ")
+        )));
+    }
+    Ok(configured
+        .into_iter()
+        .filter(|r| narrow.is_empty() || narrow.contains(r))
+        .collect())
+}
+
+/// An `--account`, `include` or `exclude` entry as an account id.
+fn account_id(config: &Config, id_or_name: &str) -> Option<String> {
+    if id_or_name.len() == 12 && id_or_name.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(id_or_name.to_string());
+    }
+    config
+        .accounts
+        .list
+        .iter()
+        .find(|a| a.name.as_deref() == Some(id_or_name))
+        .map(|a| a.id.clone())
+}
+
+/// Check `--account` and `--region` before anything is sent to AWS. Regions
+/// are checked here when the configuration lists them (otherwise against
+/// the credentials' default region, once it is known).
+pub fn check_narrowing(config: &Config, narrow: &Narrowing) -> Result<()> {
+    if let Some(a) = narrow
+        .accounts
+        .iter()
+        .find(|a| account_id(config, a).is_none())
+    {
+        return Err(Error::usage(format!("--account {a}: not a 12-digit account id nor a name in the configuration's `accounts.list`")));
+    }
+    if !config.regions.is_empty() {
+        regions(config, "", &narrow.regions)?;
+    }
+    Ok(())
+}
+
+/// Scan every configured account and region for the resource types given.
+pub async fn scan(
+    aws: &Aws,
+    config: &Config,
+    types: &TypeSet,
+    narrow: &Narrowing,
+    progress: &Progress,
+) -> Result<Inventory> {
+    check_narrowing(config, narrow)?;
+    let regions = regions(config, &aws.default_region(), &narrow.regions)?;
+    let mut inv = Inventory {
+        regions: regions.len(),
+        ..Inventory::default()
+    };
+    let Some(caller) = caller(aws, &mut inv.errors).await else {
+        return Ok(inv);
+    };
+    let accounts = accounts(aws, config, narrow, &caller, &mut inv).await;
+    inv.accounts = accounts.len();
+    tracing::info!(accounts = accounts.len(), regions = regions.len(), types = ?types, "scanning");
+    let scans = stream::iter(accounts)
+        .map(|account| {
+            let label = inv.account_names.get(&account).unwrap_or(&account).clone();
+            let bars: Vec<Bar> = regions.iter().map(|r| progress.bar(&label, r)).collect();
+            scan_account(aws, config, &caller, account, &regions, types, bars)
+        })
+        .buffer_unordered(config.concurrent_accounts)
+        .collect::<Vec<_>>()
+        .await;
+    for (session, scan) in scans {
+        if let Some(session) = session {
+            inv.sessions.insert(session.account.clone(), session);
+        }
+        inv.resources.extend(scan.resources);
+        inv.errors.extend(scan.errors);
+    }
+    inv.resources.sort_by(|a, b| a.arn.cmp(&b.arn));
+    inv.errors.sort();
+    Ok(inv)
+}
+
+/// The account the credentials belong to, or an error for the report.
+pub async fn caller(aws: &Aws, errors: &mut Vec<ScanError>) -> Option<String> {
+    match aws.caller_account().await {
+        Ok(c) => Some(c),
+        Err(e) => {
+            errors.push(ScanError::new("*", "*", format!("cannot identify the AWS credentials (check the standard credential chain: environment, profile, SSO, instance role): {e}")));
+            None
+        }
+    }
+}
+
+/// Accounts: the static list, the organization's active accounts, or the
+/// credentials' own account when neither is configured; then `include`,
+/// `exclude` and `--account`. Names found on the way go to the inventory.
+async fn accounts(
+    aws: &Aws,
+    config: &Config,
+    narrow: &Narrowing,
+    caller: &str,
+    inv: &mut Inventory,
+) -> BTreeSet<String> {
+    let mut accounts: BTreeSet<String> =
+        config.accounts.list.iter().map(|a| a.id.clone()).collect();
+    for a in &config.accounts.list {
+        if let Some(n) = &a.name {
+            inv.account_names.insert(a.id.clone(), n.clone());
+        }
+    }
+    if config.accounts.discover_organizations {
+        match aws.organization_accounts().await {
+            Ok(found) => {
+                for (id, name) in found {
+                    inv.account_names.entry(id.clone()).or_insert(name);
+                    accounts.insert(id);
+                }
+            }
+            Err(e) => inv.errors.push(ScanError::new(
+                caller,
+                "global",
+                format!("cannot list the organization's accounts: {e}"),
+            )),
+        }
+    } else if accounts.is_empty() {
+        accounts.insert(caller.to_string());
+    }
+    let ids = |list: &[String]| {
+        list.iter()
+            .filter_map(|a| account_id(config, a))
+            .collect::<BTreeSet<_>>()
+    };
+    let (include, exclude, only) = (
+        ids(&config.accounts.include),
+        ids(&config.accounts.exclude),
+        ids(&narrow.accounts),
+    );
+    accounts.retain(|a| {
+        (include.is_empty() || include.contains(a))
+            && !exclude.contains(a)
+            && (only.is_empty() || only.contains(a))
+    });
+    accounts
+}
+
+/// Open a session in `account`, or the error that stops it being scanned.
+pub async fn open_session(
+    aws: &Aws,
+    config: &Config,
+    caller: &str,
+    account: &str,
+) -> Result<AccountSession, ScanError> {
+    let role = config.accounts.role.as_deref();
+    let external_id = config.accounts.external_id.as_deref();
+    aws.session(account, caller, role, external_id)
+        .await
+        .map_err(|e| {
+            tracing::warn!(account, error = %e, "cannot open a session");
+            ScanError::new(account, "*", e.to_string())
+        })
+}
+
+/// Sessions for the given accounts, opened concurrently (at most
+/// `limits.concurrent_accounts` at a time), and the accounts that could not
+/// be entered.
+pub async fn open_sessions(
+    aws: &Aws,
+    config: &Config,
+    accounts: BTreeSet<String>,
+) -> (HashMap<String, AccountSession>, Vec<ScanError>) {
+    let mut errors = Vec::new();
+    let Some(caller) = caller(aws, &mut errors).await else {
+        return (HashMap::new(), errors);
+    };
+    let opened: Vec<_> = stream::iter(accounts)
+        .map(|a| {
+            let caller = &caller;
+            async move { open_session(aws, config, caller, &a).await }
+        })
+        .buffer_unordered(config.concurrent_accounts)
+        .collect()
+        .await;
+    let mut sessions = HashMap::new();
+    for s in opened {
+        match s {
+            Ok(s) => {
+                sessions.insert(s.account.clone(), s);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    errors.sort();
+    (sessions, errors)
+}
+
+async fn scan_account(
+    aws: &Aws,
+    config: &Config,
+    caller: &str,
+    account: String,
+    regions: &[String],
+    types: &TypeSet,
+    bars: Vec<Bar>,
+) -> (Option<AccountSession>, AccountScan) {
+    match open_session(aws, config, caller, &account).await {
+        Ok(session) => {
+            let scan = inventory::scan_account(&aws.api, &session, regions, types, &bars).await;
+            (Some(session), scan)
+        }
+        Err(e) => {
+            bars.iter().for_each(|b| b.fail(&e.message));
+            let scan = AccountScan {
+                resources: Vec::new(),
+                errors: vec![e],
+            };
+            (None, scan)
+        }
+    }
+}
