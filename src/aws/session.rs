@@ -3,6 +3,7 @@
 //! per account) and again only when those credentials near expiry.
 
 use super::{partition_of, Api, Aws, AwsError, CountRetries};
+use aws_config::identity::IdentityCache;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{Region, SdkConfig};
 use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
@@ -36,9 +37,13 @@ impl Aws {
             self.base.clone()
         } else {
             let provider = self.assume(account, caller, role, external_id).await?;
+            // A cache of its own: the base configuration's is shared by every
+            // account and keeps at most 64 providers, evicting at random, so
+            // past 64 accounts sessions would assume their roles again.
             self.base
                 .to_builder()
                 .credentials_provider(SharedCredentialsProvider::new(provider))
+                .identity_cache(IdentityCache::lazy().build())
                 .build()
         };
         Ok(AccountSession {

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Record an emulator's answers once, then replay them with a fixed latency,
+so that a benchmark measures tagwarden behind real API latency rather than
+the emulator's own speed.
+
+    replay-proxy.py record LISTEN_PORT TARGET_PORT FILE
+    replay-proxy.py replay LISTEN_PORT FILE LATENCY_MS
+
+`record` forwards every request to the emulator and keeps each answer under
+its request (method, path, body, the credentials' access key and the
+X-Amz-Target header): the SDK's requests are deterministic but for their
+signatures, and assumed-role credentials come back as recorded, so a replayed
+run asks exactly the recorded questions. `replay` answers each request after
+LATENCY_MS, from memory. The recording is written to FILE when the recorder
+is stopped (SIGTERM). Prints "ready" when it listens.
+"""
+import asyncio
+import http.client
+import pickle
+import re
+import signal
+import sys
+
+CREDENTIAL = re.compile(rb"Credential=([^/]+)/")
+
+
+async def read_request(reader):
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    method, path, _ = lines[0].split(" ", 2)
+    headers = {}
+    for line in lines[1:]:
+        if ":" in line:
+            k, v = line.split(":", 1)
+            headers[k.strip().lower()] = v.strip()
+    body = await reader.readexactly(int(headers.get("content-length", "0")))
+    return method, path, headers, body
+
+
+def key_of(method, path, headers, body):
+    auth = headers.get("authorization", "").encode()
+    m = CREDENTIAL.search(auth)
+    return (method, path, body, m.group(1) if m else b"", headers.get("x-amz-target", ""))
+
+
+def response_bytes(status, reason, headers, body):
+    out = [f"HTTP/1.1 {status} {reason}"]
+    out += [f"{k}: {v}" for k, v in headers if k.lower() not in ("content-length", "transfer-encoding", "connection", "date")]
+    out += [f"Content-Length: {len(body)}", "Connection: keep-alive", "", ""]
+    return "\r\n".join(out).encode("latin-1") + body
+
+
+def forward(target_port, method, path, headers, body):
+    conn = http.client.HTTPConnection("127.0.0.1", target_port, timeout=120)
+    conn.request(method, path, body=body, headers={k: v for k, v in headers.items() if k != "content-length"})
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    return response_bytes(r.status, r.reason, r.getheaders(), data)
+
+
+async def serve(handler, port):
+    async def on_connection(reader, writer):
+        try:
+            while True:
+                request = await read_request(reader)
+                writer.write(await handler(*request))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(on_connection, "127.0.0.1", port, backlog=2048)
+    print("ready", flush=True)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    async with server:
+        await stop.wait()
+
+
+def main():
+    mode, port = sys.argv[1], int(sys.argv[2])
+    if mode == "record":
+        target_port, file = int(sys.argv[3]), sys.argv[4]
+        answers = {}
+
+        async def record(method, path, headers, body):
+            data = await asyncio.to_thread(forward, target_port, method, path, headers, body)
+            key = key_of(method, path, headers, body)
+            if key in answers:
+                print("recorded twice:", key[0], key[1], key[2][:120], key[3], key[4], file=sys.stderr, flush=True)
+            answers[key] = data
+            return data
+
+        asyncio.run(serve(record, port))
+        with open(file, "wb") as f:
+            pickle.dump(answers, f)
+    else:
+        file, latency = sys.argv[3], int(sys.argv[4]) / 1000
+        with open(file, "rb") as f:
+            answers = pickle.load(f)
+        missing = response_bytes(500, "Not Recorded", [("Content-Type", "text/plain")], b"not recorded")
+
+        async def replay(method, path, headers, body):
+            await asyncio.sleep(latency)
+            key = key_of(method, path, headers, body)
+            if key not in answers:
+                print("not recorded:", key[0], key[1], key[2][:120], key[3], key[4], file=sys.stderr, flush=True)
+            return answers.get(key, missing)
+
+        asyncio.run(serve(replay, port))
+
+
+main()
