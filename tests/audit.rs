@@ -4,7 +4,7 @@
 mod common;
 
 use common::estate::{self, Seeded, CALLER, PROD, STAGING};
-use common::{findings, repo_root, write, Emulator};
+use common::{findings, non_empty, repo_root, write, Emulator};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -142,9 +142,7 @@ fn narrowing_to_an_account_and_region() {
         .filter(|s| s.account == STAGING.0 && s.region == "eu-west-1")
         .count();
     assert_eq!(report["summary"]["resources"], want);
-    assert!(report["findings"]
-        .as_array()
-        .unwrap()
+    assert!(non_empty(&report["findings"], "findings")
         .iter()
         .all(|f| f["account"] == STAGING.0 && f["region"] == "eu-west-1"));
 
@@ -178,8 +176,7 @@ fn a_failing_region_or_account_does_not_stop_the_others() {
     let run = emu.tagwarden(&["audit", "-c", &cfg, "--format", "json"]);
     assert_eq!(run.code, 3, "{}", run.stderr);
     let report = run.json();
-    let errors = report["errors"].as_array().unwrap();
-    assert!(!errors.is_empty());
+    let errors = non_empty(&report["errors"], "errors");
     assert!(
         errors.iter().all(|e| e["region"] == "xx-nowhere-1"),
         "{errors:?}"
@@ -273,6 +270,92 @@ fn organization_accounts_are_discovered() {
         .find(|f| f["account"] == member.as_str())
         .unwrap();
     assert_eq!(named["account_name"], "wave-1");
+}
+
+/// Pages of the smallest size each API allows (TAGWARDEN_PAGE_SIZE=1,
+/// clamped to the API's minimum) cross a page boundary for every list API
+/// the emulator paginates: DescribeInstances (5 reservations a page),
+/// DescribeDBInstances (20 a page), the Tagging API's GetResources (1) and
+/// Organizations' ListAccounts (1). The rest, which the emulator answers in
+/// one page, are crossed in tests/pages.rs.
+#[test]
+fn every_paginated_list_crosses_a_page_boundary() {
+    let emu = Emulator::start();
+    let members = runtime().block_on(async {
+        let seeder = estate::Seeder::new(&emu.endpoint()).await;
+        let ec2 = estate::Seeder::ec2(seeder.base(), "us-east-1");
+        for _ in 0..6 {
+            estate::launch_only(&ec2, 1).await; // one reservation each
+        }
+        let rds = estate::Seeder::rds(seeder.base(), "us-east-1");
+        for i in 0..21 {
+            estate::database(&rds, &format!("db-{i}"), &[]).await;
+        }
+        let org = aws_sdk_organizations::Client::new(seeder.base());
+        org.create_organization()
+            .send()
+            .await
+            .expect("CreateOrganization");
+        let mut members = BTreeSet::new();
+        for i in 0..2 {
+            let created = org
+                .create_account()
+                .account_name(format!("member-{i}"))
+                .email(format!("m{i}@example.com"))
+                .send()
+                .await
+                .expect("CreateAccount");
+            let id = created
+                .create_account_status()
+                .and_then(|s| s.account_id())
+                .unwrap();
+            members.insert(id.to_string());
+        }
+        members
+    });
+    for topic in ["t1", "t2", "t3"] {
+        emu.query("sns", &format!("Action=CreateTopic&Name={topic}&Tags.member.1.Key=Team&Tags.member.1.Value=web&Version=2010-03-31"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write(
+        dir.path(),
+        "p.yaml",
+        "version: 1\npolicies:\n  - name: map\n    resources: [ec2:instance, rds:db, sns:topic]\n    require: {map-migrated: {format: map}}\n",
+    );
+    let cfg = write(
+        dir.path(),
+        "tagwarden.yaml",
+        &format!("policies: [{policy}]\nregions: [us-east-1]\naccounts:\n  role: tagwarden-audit\n  discover: organizations\n"),
+    );
+    let run = emu.tagwarden_env(
+        &["audit", "-c", &cfg, "--format", "json"],
+        &[("TAGWARDEN_PAGE_SIZE", "1")],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["errors"], serde_json::json!([]), "{report}");
+    let mut by_type: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in non_empty(&report["findings"], "findings") {
+        *by_type
+            .entry(f["resource_type"].as_str().unwrap())
+            .or_default() += 1;
+    }
+    assert_eq!(
+        by_type,
+        BTreeMap::from([("ec2:instance", 6), ("rds:db", 21), ("sns:topic", 3)]),
+        "every page's resources"
+    );
+    let accounts = 1 + members.len() as u64;
+    assert_eq!(
+        report["summary"]["accounts"], accounts,
+        "every page of accounts"
+    );
+    let calls = &report["api_calls_by_operation"];
+    // One page per account, and a second where the caller's resources overflow it.
+    assert_eq!(calls["ec2:DescribeInstances"], accounts + 1, "{calls}");
+    assert_eq!(calls["rds:DescribeDBInstances"], accounts + 1, "{calls}");
+    assert_eq!(calls["tagging:GetResources"], accounts - 1 + 3, "{calls}");
+    assert_eq!(calls["organizations:ListAccounts"], accounts, "{calls}");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 mod common;
 
 use common::estate::{self, Seeded, CALLER, STAGING};
-use common::{repo_root, write, Emulator, Run};
+use common::{non_empty, repo_root, write, Emulator, Run};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use tempfile::TempDir;
@@ -172,9 +172,7 @@ fn plan_apply_verify_history_and_rollback() {
     let run_id = applied["run_id"].as_str().unwrap().to_string();
     assert_eq!(applied["summary"]["applied"], s.missing().len());
     assert_eq!(applied["summary"]["failed"], 0);
-    assert!(applied["changes"]
-        .as_array()
-        .unwrap()
+    assert!(non_empty(&applied["changes"], "applied changes")
         .iter()
         .all(|c| c["status"] == "applied"));
     // Batched as the APIs allow: one CreateTags per account-region with EC2
@@ -220,9 +218,9 @@ fn plan_apply_verify_history_and_rollback() {
     assert_eq!(runs[0]["id"], run_id.as_str());
     assert_eq!(runs[0]["applied"], s.missing().len());
     let (_, journal) = s.json(&["history", &run_id, "--format", "json"]);
-    assert!(journal
-        .as_array()
-        .unwrap()
+    let entries = non_empty(&journal, "journal");
+    assert_eq!(entries.len(), s.missing().len());
+    assert!(entries
         .iter()
         .all(|e| e["state"] == "applied" && e["previous"].is_null()));
 
@@ -500,11 +498,10 @@ fn windows_schedule_changes_and_plan_at_rehearses_the_cutover() {
     let s = setup("e6", Some(policy), "");
     let (code, plan) = s.json(&["plan", "--format", "json"]);
     assert_eq!(code, 1);
-    let changes = plan["changes"].as_array().unwrap();
-    assert!(!changes.is_empty());
+    let changes = non_empty(&plan["changes"], "planned changes");
     assert!(changes.iter().all(|c| c["due"] == "2099-12-05T02:00:00Z"));
     let rehearsal = s.dir.path().join("cutover.json").display().to_string();
-    let (_, at) = s.json(&[
+    let (code, at) = s.json(&[
         "plan",
         "--at",
         "2099-12-05T02:00:00Z",
@@ -513,31 +510,32 @@ fn windows_schedule_changes_and_plan_at_rehearses_the_cutover() {
         "-o",
         &rehearsal,
     ]);
-    assert!(at["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|c| c["due"].is_null()));
+    assert_eq!(code, 1, "at the cutover the same changes are due now");
+    let rehearsed = non_empty(&at["changes"], "rehearsed changes");
+    assert_eq!(rehearsed.len(), changes.len());
+    assert!(rehearsed.iter().all(|c| c["due"].is_null()));
     // A rehearsal plan is no licence to write early: apply checks the window again.
     let (code, early) = s.json(&["apply", "--plan", &rehearsal, "--yes", "--format", "json"]);
     assert_eq!(code, 0, "{early}");
     assert_eq!(early["summary"]["applied"], 0);
+    assert_eq!(early["run_id"], Value::Null, "nothing journaled");
+    let held = non_empty(&early["changes"], "held changes");
+    assert_eq!(held.len(), changes.len(), "{early}");
     assert!(
-        early["changes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|c| c["reason"] == "scheduled: due at 2099-12-05T02:00:00Z"),
+        held.iter()
+            .all(|c| c["status"] == "skipped"
+                && c["reason"] == "scheduled: due at 2099-12-05T02:00:00Z"),
         "{early}"
     );
     // Not due: apply writes nothing and says when.
     let (code, applied) = s.json(&["apply", "--yes", "--format", "json"]);
     assert_eq!(code, 0);
     assert_eq!(applied["summary"]["applied"], 0);
-    assert!(applied["changes"][0]["reason"]
-        .as_str()
-        .unwrap()
-        .starts_with("scheduled: due at 2099-12-05T02:00:00Z"));
+    let held = non_empty(&applied["changes"], "held changes");
+    assert_eq!(held.len(), changes.len());
+    assert!(held.iter().all(
+        |c| c["status"] == "skipped" && c["reason"] == "scheduled: due at 2099-12-05T02:00:00Z"
+    ));
     let bad = s.run(&["plan", "--at", "next week"]);
     assert_eq!(bad.code, 2);
 
@@ -609,6 +607,11 @@ fn conflicts_the_tag_limit_and_tagging_api_writes() {
                     .push(x["reason"].as_str().unwrap().to_string());
                 m
             });
+    assert_eq!(
+        skipped[&arn(&crowded)].len(),
+        2,
+        "one skip per policy: {skipped:?}"
+    );
     assert!(skipped[&arn(&crowded)].iter().all(|r| r.starts_with("conflicting policies: policy `map-a` sets `map-migrated=mig12345` and policy `map-b` sets `map-migrated=mig54321`")), "{skipped:?}");
     assert_eq!(
         arns(&plan["changes"]),
@@ -682,4 +685,77 @@ fn conflicts_the_tag_limit_and_tagging_api_writes() {
         limit[0]["reason"],
         "the resource has 50 user tags; adding 1 would exceed AWS's limit of 50"
     );
+}
+
+/// The tags of an SNS topic in the emulator's default account.
+fn topic_tags(emu: &Emulator, name: &str) -> BTreeMap<String, String> {
+    let arn = format!("arn%3Aaws%3Asns%3Aus-east-1%3A{CALLER}%3A{name}");
+    let xml = emu.query(
+        "sns",
+        &format!("Action=ListTagsForResource&ResourceArn={arn}&Version=2010-03-31"),
+    );
+    let field = |m: &str, name: &str| {
+        let (_, rest) = m.split_once(&format!("<{name}>"))?;
+        Some(rest.split_once(&format!("</{name}>"))?.0.to_string())
+    };
+    xml.split("<member>")
+        .skip(1)
+        .filter_map(|m| Some((field(m, "Key")?, field(m, "Value")?)))
+        .collect()
+}
+
+#[test]
+fn tagging_api_writes_roll_back_through_untag_resources() {
+    let emu = Emulator::start();
+    emu.query("sns", "Action=CreateTopic&Name=wave&Tags.member.1.Key=Team&Tags.member.1.Value=web&Version=2010-03-31");
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write(
+        dir.path(),
+        "p.yaml",
+        "version: 1\npolicies:\n  - name: map\n    resources: [sns:topic]\n    remediate: {set: {map-migrated: mig12345}}\n",
+    );
+    let store = dir.path().join("s.db").display().to_string();
+    let cfg = write(
+        dir.path(),
+        "tagwarden.yaml",
+        &format!("policies: [{policy}]\nregions: [us-east-1]\nstore: {store}\n"),
+    );
+    let run = |args: &[&str]| {
+        let mut full = vec!["-c", cfg.as_str()];
+        full.extend_from_slice(args);
+        let run = emu.tagwarden(&full);
+        (run.code, run.json())
+    };
+    let (code, applied) = run(&["apply", "--yes", "--format", "json"]);
+    assert_eq!(
+        (code, &applied["summary"]["applied"]),
+        (0, &Value::from(1)),
+        "{applied}"
+    );
+    assert_eq!(
+        topic_tags(&emu, "wave"),
+        BTreeMap::from([
+            ("Team".into(), "web".into()),
+            ("map-migrated".into(), "mig12345".into())
+        ])
+    );
+
+    let run_id = applied["run_id"].as_str().unwrap().to_string();
+    let (code, rolled) = run(&["rollback", &run_id, "--yes", "--format", "json"]);
+    assert_eq!(code, 0, "{rolled}");
+    let changes = non_empty(&rolled["changes"], "restored changes");
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0]["status"], "applied", "{rolled}");
+    assert_eq!(changes[0]["reason"], "removed map-migrated");
+    assert_eq!(
+        rolled["api_calls_by_operation"]["tagging:UntagResources"], 1,
+        "{rolled}"
+    );
+    assert_eq!(
+        topic_tags(&emu, "wave"),
+        BTreeMap::from([("Team".into(), "web".into())]),
+        "only the key the run added is removed"
+    );
+    let (_, journal) = run(&["history", &run_id, "--format", "json"]);
+    assert_eq!(non_empty(&journal, "journal")[0]["state"], "rolled_back");
 }

@@ -3,18 +3,36 @@
 use super::AwsError;
 
 /// Every page: `fetch` gets the page of a token and returns its items and
-/// the next token (absent or empty on the last page).
+/// the next token (absent or empty on the last page). An API answering with
+/// the token it was given, or with the same page again, would be read for
+/// ever (a token lost on the way does that): both are errors.
 pub async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, AwsError>
 where
+    T: PartialEq,
     F: FnMut(Option<String>) -> Fut,
     Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
 {
-    let mut out = Vec::new();
-    let mut token = None;
+    let mut out: Vec<T> = Vec::new();
+    let mut token: Option<String> = None;
+    let mut previous = 0..0;
     loop {
-        let (items, next) = fetch(token.take()).await?;
+        let (items, next) = fetch(token.clone()).await?;
+        let repeated = !items.is_empty() && out[previous.clone()] == items[..];
+        previous = out.len()..out.len() + items.len();
         out.extend(items);
-        match next.filter(|t| !t.is_empty()) {
+        let next = next.filter(|t| !t.is_empty());
+        if next.is_some() && (repeated || next == token) {
+            return Err(AwsError {
+                operation: "pagination",
+                code: None,
+                message: format!(
+                    "the API answered page token `{}` with the same page again; stopped after {} items",
+                    token.unwrap_or_default(),
+                    out.len()
+                ),
+            });
+        }
+        match next {
             Some(t) => token = Some(t),
             None => return Ok(out),
         }
@@ -47,5 +65,49 @@ mod tests {
         .unwrap();
         assert_eq!(items, [1, 2, 3], "an empty token ends the listing");
         assert_eq!(seen, [None, Some("a".to_string())]);
+    }
+
+    #[tokio::test]
+    async fn a_token_answered_with_itself_is_an_error_not_a_loop() {
+        let mut calls = 0;
+        let err = all_pages(|_token| {
+            calls += 1;
+            async { Ok((vec![1], Some("same".to_string()))) }
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(calls, 2);
+        assert_eq!(
+            err.to_string(),
+            "pagination: the API answered page token `same` with the same page again; stopped after 2 items"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_same_page_under_a_new_token_is_an_error_not_a_loop() {
+        let mut calls = 0;
+        let err = all_pages(|_token| {
+            calls += 1;
+            let next = format!("fresh-{calls}");
+            async move { Ok((vec!["first"], Some(next))) }
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(calls, 2);
+        assert!(
+            err.to_string().contains("with the same page again"),
+            "{err}"
+        );
+        // Empty pages with new tokens are legitimate (filtered listings).
+        let mut n = 0;
+        let items: Vec<u8> = all_pages(|_token| {
+            n += 1;
+            let next = (n < 3).then(|| format!("t{n}"));
+            async move { Ok((Vec::new(), next)) }
+        })
+        .await
+        .unwrap();
+        assert!(items.is_empty());
+        assert_eq!(n, 3);
     }
 }

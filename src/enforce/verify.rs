@@ -239,11 +239,12 @@ async fn by_arn(
                     .iter()
                     .filter_map(crate::inventory::tagging::arn_and_tags)
                     .collect();
-                // A resource that was ever tagged is always in the answer;
-                // one that is not cannot be read this way.
+                // AWS answers every resource that is or once was tagged, with
+                // its tags (none left after a rollback's removal); one that
+                // is not in the answer has none. (The emulator also drops a
+                // resource whose last tag was removed.)
                 for arn in chunk {
-                    let tags = found.remove(*arn).ok_or(TagError::NotReturned);
-                    out.insert(arn.to_string(), tags);
+                    out.insert(arn.to_string(), Ok(found.remove(*arn).unwrap_or_default()));
                 }
             }
             Err(e) => {

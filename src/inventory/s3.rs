@@ -6,6 +6,7 @@ use crate::aws::{all_pages, partition_of, Api, AwsError};
 use aws_sdk_s3::types::BucketLocationConstraint;
 use chrono::{DateTime, Utc};
 
+#[derive(Debug, PartialEq)]
 pub struct Bucket {
     pub name: String,
     pub region: String,

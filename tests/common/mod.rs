@@ -165,7 +165,12 @@ impl Run {
     }
 }
 
-/// Run the binary with test credentials (moto accepts any).
+/// How long one run of the binary may take before the test fails.
+const RUN_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// Run the binary with test credentials (moto accepts any). A run that does
+/// not finish within RUN_TIMEOUT is killed and fails the test, so that a
+/// loop (a lost page token) is a failure rather than a hang.
 pub fn run_tagwarden(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tagwarden"));
     cmd.args(args)
@@ -177,15 +182,42 @@ pub fn run_tagwarden(args: &[&str], env: &[(&str, &str)]) -> Run {
         .env("AWS_REGION", "us-east-1")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = cmd.output().expect("run tagwarden");
+    let mut child = cmd.spawn().expect("run tagwarden");
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = pipe.read_to_end(&mut text);
+            String::from_utf8_lossy(&text).into_owned()
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + RUN_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for tagwarden") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "tagwarden {args:?} did not finish within {RUN_TIMEOUT:?}; stderr:\n{}",
+                stderr.join().unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: status.code().unwrap_or(-1),
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
     }
 }
 
@@ -212,4 +244,14 @@ pub fn findings(
             )
         })
         .collect()
+}
+
+/// The items of a JSON array, which must not be empty: a check over every
+/// item of an empty list proves nothing.
+pub fn non_empty<'a>(v: &'a serde_json::Value, what: &str) -> &'a Vec<serde_json::Value> {
+    let items = v
+        .as_array()
+        .unwrap_or_else(|| panic!("{what} is not a list: {v}"));
+    assert!(!items.is_empty(), "{what} is empty");
+    items
 }

@@ -32,9 +32,6 @@ pub enum TagError {
     /// A read-merge-write (S3) refused the resource.
     #[error(transparent)]
     Merge(#[from] MergeRefusal),
-    /// A read by ARN through the Tagging API, which omits resources never tagged.
-    #[error("not returned by the Tagging API")]
-    NotReturned,
     #[error("no session for account {0}")]
     NoSession(String),
     /// Two requests for one resource failed (a rollback's set and remove).
@@ -159,12 +156,12 @@ mod tests {
         let mut out = Outcomes::new();
         record(&mut out, "a", Ok(()));
         record(&mut out, "a", Err(aws("InvalidID")));
-        record(&mut out, "a", Err(TagError::NotReturned));
+        record(&mut out, "a", Err(TagError::NoSession("1".into())));
         record(&mut out, "b", Ok(()));
         let a = out["a"].as_ref().unwrap_err();
         assert_eq!(
             a.to_string(),
-            "ec2:CreateTags: InvalidID: no; not returned by the Tagging API"
+            "ec2:CreateTags: InvalidID: no; no session for account 1"
         );
         assert_eq!(a.code(), Some("InvalidID"));
         assert_eq!(out["b"], Ok(()));
