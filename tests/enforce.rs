@@ -166,6 +166,35 @@ fn plan_apply_verify_history_and_rollback() {
         table.stdout
     );
 
+    // Every format the flag offers is the plan's, not a table in disguise.
+    let csv = s.run(&["plan", "--format", "csv"]);
+    assert_eq!(csv.code, 1, "{}", csv.stderr);
+    let mut lines = csv.stdout.lines();
+    assert_eq!(
+        lines.next(),
+        Some("action,arn,account,region,resource_type,policy,key,previous,new,due,reason")
+    );
+    let rows: Vec<&str> = lines.collect();
+    let sets: BTreeSet<&str> = rows
+        .iter()
+        .filter_map(|r| r.strip_prefix("set,"))
+        .map(|r| r.split(',').next().unwrap())
+        .collect();
+    assert_eq!(sets, s.missing(), "a `set` row per tag written");
+    assert_eq!(
+        rows.iter().filter(|r| r.starts_with("skip,")).count(),
+        s.invalid().len()
+    );
+    let md = s.run(&["plan", "--format", "markdown"]);
+    assert!(md.stdout.starts_with("# tagwarden plan\n"), "{}", md.stdout);
+    for arn in s.missing() {
+        assert!(
+            md.stdout.contains(&format!("| `{arn}` |")),
+            "{arn}: {}",
+            md.stdout
+        );
+    }
+
     // Apply: every change written, journaled and verified.
     let (code, applied) = s.json(&["apply", "--yes", "--format", "json"]);
     assert_eq!(code, 0, "{applied}");
@@ -217,6 +246,36 @@ fn plan_apply_verify_history_and_rollback() {
     assert_eq!(runs.as_array().unwrap().len(), 1);
     assert_eq!(runs[0]["id"], run_id.as_str());
     assert_eq!(runs[0]["applied"], s.missing().len());
+    let csv = s.run(&["history", "--format", "csv"]);
+    assert_eq!(csv.code, 0);
+    assert_eq!(
+        csv.stdout.lines().count(),
+        2,
+        "a header and the run:\n{}",
+        csv.stdout
+    );
+    assert!(csv
+        .stdout
+        .lines()
+        .nth(1)
+        .unwrap()
+        .starts_with(&format!("{run_id},apply,")));
+    let md = s.run(&["history", &run_id, "--format", "markdown"]);
+    assert!(
+        md.stdout
+            .starts_with(&format!("# tagwarden run `{run_id}`")),
+        "{}",
+        md.stdout
+    );
+    assert_eq!(
+        md.stdout
+            .lines()
+            .filter(|l| l.starts_with("| arn:"))
+            .count(),
+        s.missing().len(),
+        "{}",
+        md.stdout
+    );
     let (_, journal) = s.json(&["history", &run_id, "--format", "json"]);
     let entries = non_empty(&journal, "journal");
     assert_eq!(entries.len(), s.missing().len());

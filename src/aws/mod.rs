@@ -15,13 +15,21 @@ pub use session::AccountSession;
 
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use std::sync::Arc;
+use std::time::Duration;
 use tagwarden_core::config::Config;
 
 /// Attempts the SDK makes per request (throttling and transient errors),
 /// before `Api::call` adds its own longer backoff for throttling.
 const SDK_MAX_ATTEMPTS: u32 = 4;
+
+/// The SDK waits for ever by default: an endpoint that accepts a connection
+/// and never answers would hang a run (and a daemon's cycle). A page of a
+/// list API takes seconds at most; a minute per attempt is generous.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Caps every list request's page size (never below an API's minimum), so
 /// that tests cross page boundaries with a handful of resources.
@@ -55,6 +63,12 @@ impl Aws {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(RegionProviderChain::default_provider().or_else(Region::new("us-east-1")))
             .retry_config(RetryConfig::standard().with_max_attempts(SDK_MAX_ATTEMPTS))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .build(),
+            )
             .http_client(http::shared_client());
         if let Some(url) = &config.endpoint_url {
             loader = loader.endpoint_url(url);
