@@ -629,6 +629,12 @@ map: {mpe_id: abc, credit_rate: 2, agreement: {start: 2027-01-01, end: 2026-01-0
             err("367d"),
             "`367d` is longer than a year (366d), the longest duration allowed"
         );
+        // 213503982334602 days is 2^64 + 61,184 seconds: wrapped, it would
+        // read as 17 hours.
+        assert_eq!(
+            err("213503982334602d"),
+            "`213503982334602d` is longer than a year (366d), the longest duration allowed"
+        );
         // Would overflow u64 seconds, or u64 itself: too long, never a panic.
         assert_eq!(
             err("99999999999999999d"),
