@@ -90,37 +90,12 @@ pub async fn scan_account(
     let (region_scans, buckets) = tokio::join!(region_scans, bucket_listing);
 
     let mut scan = AccountScan::default();
-    let mut tagged_ok: HashMap<&str, &HashMap<String, Tags>> = HashMap::new();
-    let mut tagging_failed: HashMap<&str, &AwsError> = HashMap::new();
-    let mut seen = HashSet::new();
     for rs in &region_scans {
         scan.resources.extend(rs.resources.iter().cloned());
         scan.errors.extend(rs.errors.iter().cloned());
-        match &rs.tagged {
-            Some(Ok(map)) => {
-                tagged_ok.insert(&rs.region, map);
-                // Types only the Tagging API sees; global ones may come back
-                // from several regions, so keep each ARN once.
-                for (arn, tags) in map {
-                    let Some(ty) = resource_type_of_arn(arn) else {
-                        continue;
-                    };
-                    if is_full_discovery(&ty) || !types.has(&ty) || !seen.insert(arn.clone()) {
-                        continue;
-                    }
-                    let region = region_of_arn(arn).unwrap_or(&rs.region);
-                    let mut r = Resource::new(arn.clone(), account, region, &ty);
-                    r.tags = tags.clone();
-                    scan.resources.push(r);
-                }
-            }
-            Some(Err(e)) => {
-                tagging_failed.insert(&rs.region, e);
-            }
-            None => {}
-        }
     }
-
+    scan.resources
+        .extend(tagging_only(account, types, &region_scans));
     match buckets {
         None => {}
         Some(Err(e)) => scan.errors.push(ScanError {
@@ -129,23 +104,71 @@ pub async fn scan_account(
             message: e.to_string(),
         }),
         Some(Ok(buckets)) => {
-            for b in buckets.into_iter().filter(|b| regions.contains(&b.region)) {
-                let arn = b.arn();
-                let mut r = Resource::new(arn.clone(), account, &b.region, "s3:bucket");
-                r.created_at = b.created_at;
-                // AWS answers a bucket's tags in its own region (moto in every
-                // region): any region's answer will do.
-                if let Some(tags) = tagged_ok.values().find_map(|m| m.get(&arn)) {
-                    r.tags = tags.clone();
-                } else if let Some(e) = tagging_failed.get(b.region.as_str()) {
-                    r.tags_unreadable =
-                        Some(format!("the Tagging API failed in {}: {e}", b.region));
-                }
-                scan.resources.push(r);
-            }
+            scan.resources
+                .extend(with_tags(account, regions, buckets, &region_scans))
         }
     }
     scan
+}
+
+/// Resources of the types only the Tagging API sees; global ones may come
+/// back from several regions, so each ARN is kept once.
+fn tagging_only(account: &str, types: &TypeSet, scans: &[RegionScan]) -> Vec<Resource> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for rs in scans {
+        let Some(Ok(map)) = &rs.tagged else { continue };
+        for (arn, tags) in map {
+            let Some(ty) = resource_type_of_arn(arn) else {
+                continue;
+            };
+            if is_full_discovery(&ty) || !types.has(&ty) || !seen.insert(arn.clone()) {
+                continue;
+            }
+            let region = region_of_arn(arn).unwrap_or(&rs.region);
+            let mut r = Resource::new(arn.clone(), account, region, &ty);
+            r.tags = tags.clone();
+            out.push(r);
+        }
+    }
+    out
+}
+
+/// The account's buckets in the scanned regions, with their tags from the
+/// Tagging API's answers, or `unknown` where it failed in their region.
+fn with_tags(
+    account: &str,
+    regions: &[String],
+    buckets: Vec<s3::Bucket>,
+    scans: &[RegionScan],
+) -> Vec<Resource> {
+    let answer = |region: &str| {
+        scans
+            .iter()
+            .find(|rs| rs.region == region)
+            .and_then(|rs| rs.tagged.as_ref())
+    };
+    buckets
+        .into_iter()
+        .filter(|b| regions.contains(&b.region))
+        .map(|b| {
+            let arn = b.arn();
+            let mut r = Resource::new(arn.clone(), account, &b.region, "s3:bucket");
+            r.created_at = b.created_at;
+            // AWS answers a bucket's tags in its own region (moto in every
+            // region): any region's answer will do.
+            let found = scans.iter().find_map(|rs| match &rs.tagged {
+                Some(Ok(map)) => map.get(&arn),
+                _ => None,
+            });
+            if let Some(tags) = found {
+                r.tags = tags.clone();
+            } else if let Some(Err(e)) = answer(&b.region) {
+                r.tags_unreadable = Some(format!("the Tagging API failed in {}: {e}", b.region));
+            }
+            r
+        })
+        .collect()
 }
 
 async fn scan_region(
