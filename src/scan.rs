@@ -1,4 +1,4 @@
-//! Scanning, shared by audit, plan, apply and the daemon: the regions and
+//! Scanning, shared by audit, plan and apply: the regions and
 //! accounts to scan (static list, Organizations, or the caller's own),
 //! narrowed by `--account`/`--region`; one session per account, opened and
 //! scanned concurrently, at most `limits.concurrent_accounts` at a time.

@@ -87,14 +87,7 @@ impl Setup {
         runtime().block_on(async {
             let seeder = estate::Seeder::new(&self.emu.endpoint()).await;
             let s3 = estate::Seeder::s3(&seeder.account(account).await, region);
-            match s3.get_bucket_tagging().bucket(bucket).send().await {
-                Ok(out) => out
-                    .tag_set()
-                    .iter()
-                    .map(|t| (t.key().to_string(), t.value().to_string()))
-                    .collect(),
-                Err(_) => BTreeMap::new(), // NoSuchTagSet
-            }
+            estate::bucket_tags(&s3, bucket).await
         })
     }
 
@@ -459,6 +452,13 @@ fn a_stale_plan_is_refused_per_resource_and_bad_plans_entirely() {
         "other.json",
         &std::fs::read_to_string(&plan_file)
             .unwrap()
+            .replace(plan["config"].as_str().unwrap(), "sha256:0000"),
+    );
+    let older_version = write(
+        s.dir.path(),
+        "older.json",
+        &std::fs::read_to_string(&plan_file)
+            .unwrap()
             .replace(plan["config"].as_str().unwrap(), "0000000000000000"),
     );
     let mut unknown: Value = plan.clone();
@@ -473,6 +473,7 @@ fn a_stale_plan_is_refused_per_resource_and_bad_plans_entirely() {
             "not a tagwarden plan: EOF while parsing a list at line 1 column 13",
         ),
         (other_config.as_str(), "was made with another configuration"),
+        (older_version.as_str(), "was made by an earlier tagwarden"),
         (
             unknown.as_str(),
             "do not exist in the configured accounts and regions",

@@ -96,20 +96,6 @@ fn one_bad_ec2_id_does_not_fail_the_others_in_its_batch() {
     });
 }
 
-async fn bucket_tags(s3: &aws_sdk_s3::Client, bucket: &str) -> BTreeMap<String, String> {
-    s3.get_bucket_tagging()
-        .bucket(bucket)
-        .send()
-        .await
-        .map(|o| {
-            o.tag_set()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[test]
 fn s3_refuses_a_bucket_changed_since_it_was_read() {
     let emu = Emulator::start();
@@ -144,7 +130,7 @@ fn s3_refuses_a_bucket_changed_since_it_was_read() {
             "nothing written"
         );
         assert_eq!(
-            bucket_tags(&s3, "moved").await,
+            estate::bucket_tags(&s3, "moved").await,
             BTreeMap::from([
                 ("Owner".into(), "data".into()),
                 ("map-migrated".into(), "mig99999".into())
@@ -162,7 +148,7 @@ fn s3_refuses_a_bucket_changed_since_it_was_read() {
         let out = write::write(&aws.api, &session, REGION, &[w]).await;
         assert_eq!(out[&plain], Ok(()));
         assert_eq!(
-            bucket_tags(&s3, "plain").await,
+            estate::bucket_tags(&s3, "plain").await,
             BTreeMap::from([
                 ("Owner".into(), "data".into()),
                 ("map-migrated".into(), "migABCDE12345".into())
@@ -198,7 +184,7 @@ fn s3_never_writes_more_than_fifty_tags() {
             Err(TagError::Merge(MergeRefusal::OverTagLimit(51)))
         );
         assert_eq!(
-            bucket_tags(&s3, "crowded").await.len(),
+            estate::bucket_tags(&s3, "crowded").await.len(),
             50,
             "left as it was"
         );

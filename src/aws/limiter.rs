@@ -119,14 +119,15 @@ impl Api {
     /// `region` waits on.
     fn limiter(&self, account: &str, region: &str, operation: &'static str) -> (Arc<Limiter>, Key) {
         let (bucket, rate) = rates::bucket(operation);
-        let (bucket, rate) = match self.uniform {
-            Some(uniform) => (operation, uniform),
-            None => (bucket, rate),
-        };
+        // STS counts against the caller whatever the rate.
         let key = if rates::charged_to_caller(bucket) {
             ("caller".to_string(), "global".to_string())
         } else {
             (account.to_string(), region.to_string())
+        };
+        let (bucket, rate) = match self.uniform {
+            Some(uniform) => (operation, uniform),
+            None => (bucket, rate),
         };
         let mut limiters = self.limiters.lock().expect("limiters");
         let limiter = limiters.entry(bucket).or_insert_with(|| {
@@ -393,8 +394,19 @@ mod tests {
         assert_eq!(drain("1", "global", "sts:AssumeRole"), 300);
         assert!(!api.try_acquire("2", "global", "sts:AssumeRole"));
         assert!(!api.try_acquire("caller", "global", "sts:GetCallerIdentity"));
-        // Waiting counts; trying does not.
-        assert_eq!(api.total_calls(), 0);
+    }
+
+    #[tokio::test]
+    async fn waiting_for_a_token_counts_the_request() {
+        let api = Api::new(None);
+        api.acquire("1", "us-east-1", "ec2:CreateTags").await;
+        assert_eq!(api.calls()["ec2:CreateTags"], 1);
+        assert!(api.try_acquire("1", "us-east-1", "ec2:CreateTags"));
+        assert_eq!(
+            api.total_calls(),
+            1,
+            "taking a token without a request counts nothing"
+        );
     }
 
     #[test]
@@ -408,6 +420,14 @@ mod tests {
         assert_eq!(drain("ec2:DescribeVolumes"), 3);
         assert_eq!(drain("rds:DescribeDBInstances"), 3);
         assert_eq!(drain("rds:DescribeDBClusters"), 3, "per API, as before");
+        // STS still counts against the caller, not each target account.
+        let sts = |account| {
+            (0..100)
+                .take_while(|_| api.try_acquire(account, "global", "sts:AssumeRole"))
+                .count()
+        };
+        assert_eq!(sts("111111111111"), 3);
+        assert_eq!(sts("222222222222"), 0);
     }
 
     #[test]

@@ -3,8 +3,8 @@
 use super::AwsError;
 
 /// Every page: `fetch` gets the page of a token and returns its items and
-/// the next token (absent or empty on the last page). An API answering with
-/// the token it was given, or with the same page again, would be read for
+/// the next token (absent or empty on the last page). An API handing out a
+/// token it handed out before, or the same page again, would be read for
 /// ever (a token lost on the way does that): both are errors.
 pub async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, AwsError>
 where
@@ -14,6 +14,7 @@ where
 {
     let mut out: Vec<T> = Vec::new();
     let mut token: Option<String> = None;
+    let mut seen = std::collections::HashSet::new();
     let mut previous = 0..0;
     loop {
         let (items, next) = fetch(token.clone()).await?;
@@ -21,19 +22,28 @@ where
         previous = out.len()..out.len() + items.len();
         out.extend(items);
         let next = next.filter(|t| !t.is_empty());
-        if next.is_some() && (repeated || next == token) {
+        let looping = match &next {
+            Some(_) if repeated => Some(format!(
+                "answered page token `{}` with the same page again",
+                token.as_deref().unwrap_or_default()
+            )),
+            Some(t) if seen.contains(t) => {
+                Some(format!("handed out page token `{t}` a second time"))
+            }
+            _ => None,
+        };
+        if let Some(why) = looping {
             return Err(AwsError {
                 operation: "pagination",
                 code: None,
-                message: format!(
-                    "the API answered page token `{}` with the same page again; stopped after {} items",
-                    token.unwrap_or_default(),
-                    out.len()
-                ),
+                message: format!("the API {why}; stopped after {} items", out.len()),
             });
         }
         match next {
-            Some(t) => token = Some(t),
+            Some(t) => {
+                seen.insert(t.clone());
+                token = Some(t)
+            }
             None => return Ok(out),
         }
     }
@@ -68,18 +78,25 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_token_answered_with_itself_is_an_error_not_a_loop() {
+    async fn a_token_seen_before_is_an_error_not_a_loop() {
+        // Pages A → B → A again, each with other items: only the tokens repeat.
         let mut calls = 0;
-        let err = all_pages(|_token| {
+        let err = all_pages(|token| {
             calls += 1;
-            async { Ok((vec![1], Some("same".to_string()))) }
+            let next = if token.as_deref() == Some("b") {
+                "a"
+            } else {
+                "b"
+            };
+            let n = calls;
+            async move { Ok((vec![n], Some(next.to_string()))) }
         })
         .await
         .unwrap_err();
-        assert_eq!(calls, 2);
+        assert_eq!(calls, 3);
         assert_eq!(
             err.to_string(),
-            "pagination: the API answered page token `same` with the same page again; stopped after 2 items"
+            "pagination: the API handed out page token `b` a second time; stopped after 3 items"
         );
     }
 

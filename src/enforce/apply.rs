@@ -2,7 +2,7 @@
 //! reviewed plan whose resources have not changed since), check the
 //! blast-radius cap, confirm, then a journaled run, and report.
 
-use super::run::{RunSpec, Written};
+use super::run::RunSpec;
 use super::{Confirm, Enforcer};
 use crate::error::Result;
 use crate::inventory::TypeSet;
@@ -10,8 +10,8 @@ use crate::scan::{self, Inventory, Narrowing};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeSet, HashMap};
-use tagwarden_core::apply::{self as decide, Failure, Replanned, TagWrite};
-use tagwarden_core::journal::{self, ChangeState, KeyChange};
+use tagwarden_core::apply::{self as apply_rules, Replanned, TagWrite};
+use tagwarden_core::journal;
 use tagwarden_core::plan::{self, Change, PlanDocument};
 use tagwarden_core::report::ApplyReport;
 use tagwarden_core::Resource;
@@ -22,12 +22,6 @@ pub struct ApplyOptions {
     /// `--max-changes`: raises the configured blast-radius cap.
     pub max_changes: Option<usize>,
     pub narrow: Narrowing,
-}
-
-/// What to write and what was held back.
-struct Selection {
-    to_apply: Vec<Change>,
-    report: ApplyReport,
 }
 
 impl Enforcer<'_> {
@@ -45,20 +39,17 @@ impl Enforcer<'_> {
         let inv = scan::scan(self.aws, self.config, &types, &narrow, self.progress).await?;
         self.progress.clear();
         self.reconcile(store, &inv.sessions).await?;
-        let Selection {
-            to_apply,
-            mut report,
-        } = self.select(opts.plan, &inv, now)?;
-        decide::check_cap(
+        let (to_apply, mut report) = self.due_changes(opts.plan, &inv, now)?;
+        apply_rules::check_cap(
             to_apply.len(),
             opts.max_changes.unwrap_or(self.config.max_changes_per_run),
         )?;
         if to_apply.is_empty() {
             return Ok(self.finished(report));
         }
-        Self::confirm(confirm, &decide::confirmation_prompt(&to_apply))?;
+        Self::confirm(confirm, &apply_rules::confirmation_prompt(&to_apply))?;
         let entries = journal::key_changes(&to_apply);
-        let writes = decide::merge_writes(to_apply.iter().map(TagWrite::of));
+        let writes = apply_rules::merge_writes(to_apply.iter().map(TagWrite::of));
         let spec = RunSpec {
             kind: "apply",
             rolls_back: None,
@@ -70,7 +61,7 @@ impl Enforcer<'_> {
             .await?;
         report
             .changes
-            .extend(decide::written(to_apply, &failures(&entries, &run)));
+            .extend(apply_rules::written(to_apply, &run.failures));
         report.run_id = Some(run.run_id);
         Ok(self.finished(report))
     }
@@ -82,7 +73,7 @@ impl Enforcer<'_> {
         let Some(p) = &opts.plan else {
             return Ok((narrow, self.remediating_types()));
         };
-        decide::check_fingerprint(p, &self.fingerprint)?;
+        apply_rules::check_fingerprint(p, &self.fingerprint)?;
         if narrow.accounts.is_empty() {
             let accounts: BTreeSet<&String> = p.changes.iter().map(|c| &c.account).collect();
             narrow.accounts = accounts.into_iter().cloned().collect();
@@ -93,20 +84,20 @@ impl Enforcer<'_> {
         ))
     }
 
-    /// The candidates (the reviewed plan's, or those planned now), split
-    /// into those to write and those held back.
-    fn select(
+    /// The changes to write now (the reviewed plan's, or those planned now),
+    /// and the report that lists those held back.
+    fn due_changes(
         &self,
         reviewed: Option<PlanDocument>,
         inv: &Inventory,
         now: DateTime<Utc>,
-    ) -> Result<Selection> {
+    ) -> Result<(Vec<Change>, ApplyReport)> {
         let found: HashMap<&str, &Resource> =
             inv.resources.iter().map(|r| (r.arn.as_str(), r)).collect();
         let policies = &self.policies.policies;
         let (candidates, skipped, replanned) = match reviewed {
             Some(p) => {
-                decide::check_known(&p, &found, &inv.errors)?;
+                apply_rules::check_known(&p, &found, &inv.errors)?;
                 // A reviewed change is written only if the policies would
                 // still make exactly it now: windows, scopes and edits to the
                 // file are checked again, never trusted.
@@ -118,10 +109,10 @@ impl Enforcer<'_> {
                 (planned.changes, planned.skipped, None)
             }
         };
-        let (to_apply, held) = decide::select(candidates, &found, replanned.as_ref(), now);
+        let (to_apply, held) = apply_rules::select(candidates, &found, replanned.as_ref(), now);
         let mut report = ApplyReport::new(now, inv.errors.clone(), skipped);
         report.changes = held;
-        Ok(Selection { to_apply, report })
+        Ok((to_apply, report))
     }
 
     /// The report with its counts and the requests made.
@@ -129,26 +120,4 @@ impl Enforcer<'_> {
         report.finish(self.aws.api.calls());
         report
     }
-}
-
-/// Per resource, why its write is not applied: the first entry not applied,
-/// with the AWS error code of the write when AWS refused it.
-fn failures(entries: &[KeyChange], run: &Written) -> HashMap<String, Failure> {
-    let mut out: HashMap<String, Failure> = HashMap::new();
-    for (e, mark) in entries.iter().zip(&run.marks) {
-        if mark.state == ChangeState::Applied {
-            continue;
-        }
-        let code = run
-            .outcomes
-            .get(&e.arn)
-            .and_then(|r| r.as_ref().err())
-            .and_then(|err| err.code())
-            .map(str::to_string);
-        out.entry(e.arn.clone()).or_insert(Failure {
-            reason: mark.error.clone(),
-            code,
-        });
-    }
-    out
 }

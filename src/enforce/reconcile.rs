@@ -20,10 +20,7 @@ impl Enforcer<'_> {
     ) -> Result<()> {
         let pending = store.pending()?;
         if !pending.is_empty() {
-            let located = pending.iter().map(|e| {
-                let c = &e.change;
-                Located::of(&c.account, &c.region, &c.arn, &c.resource_type)
-            });
+            let located = pending.iter().map(|e| Located::from(&e.change));
             let current = verify::read_current(
                 &self.aws.api,
                 sessions,

@@ -10,7 +10,7 @@ use crate::scan;
 use crate::store::Store;
 use std::collections::BTreeSet;
 use tagwarden_core::report::ApplyReport;
-use tagwarden_core::rollback::{self as decide, RollbackPlan};
+use tagwarden_core::rollback::{self as rollback_rules, RollbackPlan};
 
 impl Enforcer<'_> {
     pub async fn rollback(
@@ -25,7 +25,7 @@ impl Enforcer<'_> {
                 self.config.store.display()
             )));
         }
-        let entries = decide::undoable(store.run_entries(run_id)?);
+        let entries = rollback_rules::undoable(store.run_entries(run_id)?);
         if entries.is_empty() {
             return Err(Error::usage(format!(
                 "run `{run_id}` has no applied changes to roll back"
@@ -33,10 +33,7 @@ impl Enforcer<'_> {
         }
         let accounts: BTreeSet<String> = entries.iter().map(|e| e.change.account.clone()).collect();
         let (sessions, mut errors) = scan::open_sessions(self.aws, self.config, accounts).await;
-        let located = entries.iter().map(|e| {
-            let c = &e.change;
-            Located::of(&c.account, &c.region, &c.arn, &c.resource_type)
-        });
+        let located = entries.iter().map(|e| Located::from(&e.change));
         let current = verify::read_current(
             &self.aws.api,
             &sessions,
@@ -49,7 +46,7 @@ impl Enforcer<'_> {
             restores,
             skipped,
             errors: unreadable,
-        } = decide::plan_rollback(run_id, entries, &current);
+        } = rollback_rules::plan_rollback(run_id, entries, &current);
         store.mark(&settled)?;
         errors.extend(unreadable);
         let mut report = ApplyReport::new(chrono::Utc::now(), errors, skipped);
@@ -62,7 +59,7 @@ impl Enforcer<'_> {
             restores.len()
         );
         Self::confirm(confirm, &prompt)?;
-        let inverse = decide::inverse(&restores);
+        let inverse = rollback_rules::inverse(&restores);
         let writes: Vec<_> = restores.iter().map(|r| r.write.clone()).collect();
         let spec = RunSpec {
             kind: "rollback",
@@ -73,10 +70,10 @@ impl Enforcer<'_> {
         // One transaction: the rollback's outcome and the originals' state.
         let run = self
             .journaled_write(store, spec, &sessions, |marks| {
-                decide::rolled_back(&restores, marks)
+                rollback_rules::rolled_back(&restores, marks)
             })
             .await?;
-        report.changes = decide::report_changes(&restores, &run.marks);
+        report.changes = rollback_rules::report_changes(&restores, &run.failures);
         report.run_id = Some(run.run_id);
         Ok(self.finished(report))
     }

@@ -11,14 +11,13 @@ use crate::store::Store;
 use futures::future::join_all;
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeMap, HashMap};
-use tagwarden_core::apply::TagWrite;
+use tagwarden_core::apply::{Failure, TagWrite};
 use tagwarden_core::journal::{self, KeyChange, Mark};
 
 pub struct Written {
     pub run_id: String,
-    /// One per journaled key change, in order.
-    pub marks: Vec<Mark>,
-    pub outcomes: Outcomes,
+    /// Per resource not applied: why, with the AWS error code of a refused write.
+    pub failures: HashMap<String, Failure>,
 }
 
 /// What a run is and does.
@@ -50,11 +49,12 @@ impl Enforcer<'_> {
         let marks = journal::outcome_marks(spec.entries, &ids, &outcomes, &current);
         store.mark(&[marks.clone(), more_marks(&marks)].concat())?;
         store.finish_run(&run_id, journal::run_status(&marks))?;
-        Ok(Written {
-            run_id,
-            marks,
-            outcomes,
-        })
+        let mut failures = journal::failures(spec.entries, &marks);
+        for (arn, failure) in &mut failures {
+            let refused = outcomes.get(arn).and_then(|r| r.as_ref().err());
+            failure.code = refused.and_then(|e| e.code()).map(str::to_string);
+        }
+        Ok(Written { run_id, failures })
     }
 
     /// Write per account (at most `limits.concurrent_accounts` at a time),

@@ -4,12 +4,13 @@
 //! (100 a request) for the rest. Used to verify writes, and to settle an
 //! interrupted run's journal before anything else is written.
 
-use super::write::{ec2_id, s3, Outcomes, TagError, Target};
+use super::write::{ec2, rds, s3, Outcomes, TagError, Target};
 use crate::aws::{all_pages, AccountSession, Api, AwsError};
 use futures::future::join_all;
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tagwarden_core::apply::TagWrite;
+use tagwarden_core::journal::KeyChange;
 use tagwarden_core::Tags;
 
 /// Tags read now, per ARN. An ARN whose account has no session is absent.
@@ -22,6 +23,12 @@ pub struct Located {
     pub region: String,
     pub arn: String,
     pub resource_type: String,
+}
+
+impl From<&KeyChange> for Located {
+    fn from(c: &KeyChange) -> Located {
+        Located::of(&c.account, &c.region, &c.arn, &c.resource_type)
+    }
 }
 
 impl Located {
@@ -99,7 +106,14 @@ pub async fn read_back(
         let located = unverified
             .iter()
             .map(|w| Located::of(&w.account, &w.region, &w.arn, &w.resource_type));
-        current.extend(read_current(api, sessions, located, concurrency).await);
+        let read = read_current(api, sessions, located, concurrency).await;
+        current.extend(read.into_iter().map(|(arn, tags)| match tags {
+            // Just written: a resource the Tagging API does not return has
+            // no tags (all removed; the emulator drops such a resource, AWS
+            // returns it empty). Elsewhere absence is not proof of anything.
+            Err(TagError::NotReturned) => (arn, Ok(Tags::new())),
+            other => (arn, other),
+        }));
         unverified.retain(|w| !matches!(current.get(&w.arn), Some(Ok(tags)) if w.shows(tags)));
         if unverified.is_empty() {
             break;
@@ -129,11 +143,11 @@ async fn read_tags(
     let mut out = Current::new();
     for (service, arns) in by_service {
         match service {
-            "ec2" => ec2(&at, &session.ec2(region), &arns, &mut out).await,
+            "ec2" => ec2_tags(&at, &session.ec2(region), &arns, &mut out).await,
             "rds" => {
                 let client = session.rds(region);
                 for arn in arns {
-                    let tags = super::write::rds_tags(&at, &client, arn).await;
+                    let tags = rds::tags(&at, &client, arn).await;
                     out.insert(arn.to_string(), tags.map_err(Into::into));
                 }
             }
@@ -151,13 +165,13 @@ async fn read_tags(
 }
 
 /// EC2: `DescribeTags` filtered by up to 200 resource ids a request.
-async fn ec2(at: &Target<'_>, client: &aws_sdk_ec2::Client, arns: &[&str], out: &mut Current) {
+async fn ec2_tags(at: &Target<'_>, client: &aws_sdk_ec2::Client, arns: &[&str], out: &mut Current) {
     for chunk in arns.chunks(200) {
-        let ids: Vec<String> = chunk.iter().map(|a| ec2_id(a).to_string()).collect();
-        match ec2_tags(at, client, ids).await {
+        let ids: Vec<String> = chunk.iter().map(|a| ec2::ec2_id(a).to_string()).collect();
+        match describe_tags(at, client, ids).await {
             Ok(mut found) => {
                 for arn in chunk {
-                    let tags = found.remove(ec2_id(arn)).unwrap_or_default();
+                    let tags = found.remove(ec2::ec2_id(arn)).unwrap_or_default();
                     out.insert(arn.to_string(), Ok(tags));
                 }
             }
@@ -170,7 +184,7 @@ async fn ec2(at: &Target<'_>, client: &aws_sdk_ec2::Client, arns: &[&str], out: 
     }
 }
 
-async fn ec2_tags(
+async fn describe_tags(
     at: &Target<'_>,
     client: &aws_sdk_ec2::Client,
     ids: Vec<String>,
@@ -239,12 +253,9 @@ async fn by_arn(
                     .iter()
                     .filter_map(crate::inventory::tagging::arn_and_tags)
                     .collect();
-                // AWS answers every resource that is or once was tagged, with
-                // its tags (none left after a rollback's removal); one that
-                // is not in the answer has none. (The emulator also drops a
-                // resource whose last tag was removed.)
                 for arn in chunk {
-                    out.insert(arn.to_string(), Ok(found.remove(*arn).unwrap_or_default()));
+                    let tags = found.remove(*arn).ok_or(TagError::NotReturned);
+                    out.insert(arn.to_string(), tags);
                 }
             }
             Err(e) => {

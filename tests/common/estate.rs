@@ -232,6 +232,24 @@ pub async fn bucket(
     format!("arn:aws:s3:::{name}")
 }
 
+/// A bucket's tags; none when it has no tag set. Any other error fails the
+/// test: a missing bucket must not read as an untagged one.
+pub async fn bucket_tags(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> std::collections::BTreeMap<String, String> {
+    use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+    match s3.get_bucket_tagging().bucket(bucket).send().await {
+        Ok(out) => out
+            .tag_set()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect(),
+        Err(e) if e.code() == Some("NoSuchTagSet") => Default::default(),
+        Err(e) => panic!("GetBucketTagging {bucket}: {e:?}"),
+    }
+}
+
 pub async fn database(rds: &aws_sdk_rds::Client, id: &str, tags: &[(&str, &str)]) -> String {
     let out = rds
         .create_db_instance()

@@ -22,6 +22,8 @@ pub enum Refusal {
         planned: String,
         current: String,
     },
+    #[error("the plan {plan} was made by an earlier tagwarden, whose configuration fingerprint this version cannot check: make a new plan")]
+    OtherVersion { plan: String },
     #[error("the plan names {count} resource(s) that do not exist in the configured accounts and regions (e.g. {example}); nothing was written")]
     UnknownResources { count: usize, example: String },
     #[error("{changes} changes exceed the blast-radius cap of {cap} (`limits.max_changes_per_run`); nothing was written. Review them with `tagwarden plan`, then pass --max-changes {changes} to allow them")]
@@ -37,6 +39,7 @@ impl Refusal {
     pub fn label(&self) -> &'static str {
         match self {
             Refusal::OtherConfiguration { .. } => "other_configuration",
+            Refusal::OtherVersion { .. } => "other_version",
             Refusal::UnknownResources { .. } => "unknown_resources",
             Refusal::OverCap { .. } => "over_cap",
             Refusal::NotConfirmed => "not_confirmed",
@@ -118,6 +121,11 @@ pub struct Failure {
 pub fn check_fingerprint(plan: &PlanDocument, current: &str) -> Result<(), Refusal> {
     if plan.config == current {
         return Ok(());
+    }
+    if !plan.config.starts_with(plan::FINGERPRINT_PREFIX) {
+        return Err(Refusal::OtherVersion {
+            plan: plan.run_id.clone(),
+        });
     }
     Err(Refusal::OtherConfiguration {
         plan: plan.run_id.clone(),
@@ -289,7 +297,7 @@ pub struct TagWrite {
 }
 
 impl TagWrite {
-    /// A write on the resource `like` names, with nothing to set or remove yet.
+    /// A write on one resource, with nothing to set or remove yet.
     pub fn empty(arn: &str, account: &str, region: &str, resource_type: &str) -> TagWrite {
         TagWrite {
             arn: arn.to_string(),
@@ -525,15 +533,23 @@ mod tests {
             run_id: "p1".into(),
             generated_at: now(),
             at: now(),
-            config: "aaa".into(),
+            config: "sha256:aaa".into(),
             changes: vec![change(&[("k", "v")], &[("k", None)])],
             skipped: vec![],
             errors: vec![],
         };
-        assert_eq!(check_fingerprint(&plan, "aaa"), Ok(()));
+        assert_eq!(check_fingerprint(&plan, "sha256:aaa"), Ok(()));
         assert_eq!(
-            check_fingerprint(&plan, "bbb").unwrap_err().to_string(),
-            "the plan p1 was made with another configuration or other policies (fingerprint aaa, now bbb): make a new plan"
+            check_fingerprint(&plan, "sha256:bbb").unwrap_err().to_string(),
+            "the plan p1 was made with another configuration or other policies (fingerprint sha256:aaa, now sha256:bbb): make a new plan"
+        );
+        let older = PlanDocument {
+            config: "0123456789abcdef".into(),
+            ..plan.clone()
+        };
+        assert_eq!(
+            check_fingerprint(&older, "sha256:bbb").unwrap_err().to_string(),
+            "the plan p1 was made by an earlier tagwarden, whose configuration fingerprint this version cannot check: make a new plan"
         );
         let none = HashMap::new();
         assert_eq!(

@@ -3,7 +3,8 @@
 //! back afterwards (a run's outcome, settling an interrupted run). The state
 //! store (SQLite, in the binary) keeps it.
 
-use crate::plan::Change;
+use crate::apply::Failure;
+use crate::plan::{Change, Skip};
 use crate::resource::{shown, Tags};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -70,6 +71,20 @@ pub struct KeyChange {
     pub key: String,
     pub previous: Option<String>,
     pub new: Option<String>,
+}
+
+impl KeyChange {
+    /// Its resource and policy, left unchanged for `reason`.
+    pub fn skip(&self, reason: String) -> Skip {
+        Skip {
+            arn: self.arn.clone(),
+            account: self.account.clone(),
+            region: self.region.clone(),
+            resource_type: self.resource_type.clone(),
+            policy: self.policy.clone(),
+            reason,
+        }
+    }
 }
 
 /// A journaled key change, with its state.
@@ -211,6 +226,22 @@ pub fn settle<R>(
         .collect()
 }
 
+/// Per resource, why its write is not applied: the first of its entries
+/// not applied (`marks[i]` is `entries[i]`'s). The AWS error code is the
+/// caller's to add.
+pub fn failures(entries: &[KeyChange], marks: &[Mark]) -> HashMap<String, Failure> {
+    let mut out: HashMap<String, Failure> = HashMap::new();
+    for (e, m) in entries.iter().zip(marks) {
+        if m.state != ChangeState::Applied {
+            out.entry(e.arn.clone()).or_insert(Failure {
+                reason: m.error.clone(),
+                code: None,
+            });
+        }
+    }
+    out
+}
+
 /// A run's status once its marks are recorded.
 pub fn run_status(marks: &[Mark]) -> &'static str {
     if marks.iter().all(|m| m.state == ChangeState::Applied) {
@@ -298,6 +329,15 @@ mod tests {
             (ChangeState::Failed, Some("not written"))
         );
         assert_eq!(run_status(&marks), "failed");
+        let failures = failures(&entries, &marks);
+        assert_eq!(
+            failures
+                .keys()
+                .map(String::as_str)
+                .collect::<std::collections::BTreeSet<_>>(),
+            ["invisible", "refused", "unread", "unsent"].into()
+        );
+        assert_eq!(failures["refused"].reason.as_deref(), Some("AccessDenied"));
         assert_eq!(run_status(&marks[..1]), "done");
     }
 

@@ -250,6 +250,9 @@ fn over_tag_limit(r: &Resource, changes: &[Change]) -> Option<String> {
     })
 }
 
+/// How fingerprints start; earlier versions wrote 16 hex digits (FNV-1a).
+pub const FINGERPRINT_PREFIX: &str = "sha256:";
+
 /// A stable fingerprint of the configuration and policies a plan was made
 /// with (SHA-256 over each file, length-prefixed so that boundaries count),
 /// so that `apply --plan` refuses a plan from another configuration.
@@ -260,7 +263,8 @@ pub fn fingerprint<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part);
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    format!("{FINGERPRINT_PREFIX}{hex}")
 }
 
 /// The plan as `plan -o plan.json` writes it and `apply --plan` reads it.
@@ -580,11 +584,9 @@ mod document_tests {
             let mut h = Sha256::new();
             h.update([0, 0, 0, 0, 0, 0, 0, 3]);
             h.update(b"abc");
-            h.finalize()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
+            let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            format!("sha256:{hex}")
         });
-        assert_eq!(fingerprint([b"x".as_slice()]).len(), 64);
+        assert_eq!(fingerprint([b"x".as_slice()]).len(), 7 + 64);
     }
 }

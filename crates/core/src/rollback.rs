@@ -2,7 +2,7 @@
 //! restored (settling writes an interruption left pending), what each
 //! resource gets back, and what the rollback run journals and reports.
 
-use crate::apply::{AppliedChange, Status, TagWrite};
+use crate::apply::{AppliedChange, Failure, TagWrite};
 use crate::journal::{ChangeState, JournalEntry, KeyChange, Mark};
 use crate::plan::{Change, Skip};
 use crate::resource::{shown, Tags};
@@ -114,14 +114,7 @@ fn unreadable(plan: &mut RollbackPlan, e: &JournalEntry, why: String) {
 }
 
 fn skip(e: &JournalEntry, reason: String) -> Skip {
-    Skip {
-        arn: e.change.arn.clone(),
-        account: e.change.account.clone(),
-        region: e.change.region.clone(),
-        resource_type: e.change.resource_type.clone(),
-        policy: e.change.policy.clone(),
-        reason,
-    }
+    e.change.skip(reason)
 }
 
 /// Every key must still hold what the run wrote; otherwise someone changed
@@ -200,28 +193,23 @@ pub fn rolled_back(restores: &[Restore], marks: &[Mark]) -> Vec<Mark> {
 }
 
 /// The report's entry per restored resource: the values written back (and
-/// the keys removed), applied or failed with the first failure.
-pub fn report_changes(restores: &[Restore], marks: &[Mark]) -> Vec<AppliedChange> {
-    let mut marks = marks.iter();
+/// the keys removed), applied or failed with its resource's failure.
+pub fn report_changes(
+    restores: &[Restore],
+    failures: &HashMap<String, Failure>,
+) -> Vec<AppliedChange> {
     restores
         .iter()
         .map(|r| {
-            let mine: Vec<&Mark> = marks.by_ref().take(r.entries.len()).collect();
-            let failed = mine.iter().find(|m| m.state != ChangeState::Applied);
+            let change = restored_change(r);
             let removed: Vec<&str> = r.write.remove.keys().map(String::as_str).collect();
-            let (status, reason) = match failed {
-                Some(m) => (Status::Failed, m.error.clone()),
-                None if removed.is_empty() => (Status::Applied, None),
-                None => (
-                    Status::Applied,
-                    Some(format!("removed {}", removed.join(", "))),
-                ),
-            };
-            AppliedChange {
-                change: restored_change(r),
-                status,
-                reason,
-                error_code: None,
+            match failures.get(&r.write.arn) {
+                Some(f) => AppliedChange::failed(change, f),
+                None if removed.is_empty() => AppliedChange::applied(change),
+                None => AppliedChange {
+                    reason: Some(format!("removed {}", removed.join(", "))),
+                    ..AppliedChange::applied(change)
+                },
             }
         })
         .collect()
@@ -248,6 +236,7 @@ fn restored_change(r: &Restore) -> Change {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::apply::Status;
 
     fn entry(
         id: i64,
@@ -349,7 +338,7 @@ mod tests {
                 Mark::new(2, ChangeState::RolledBack)
             ]
         );
-        let report = report_changes(&plan.restores, &marks);
+        let report = report_changes(&plan.restores, &HashMap::new());
         assert_eq!(report[0].status, Status::Applied);
         assert_eq!(report[0].reason.as_deref(), Some("removed Team"));
         assert_eq!(report[0].change.set, w.set);
@@ -367,7 +356,8 @@ mod tests {
             error: Some("AccessDenied".into()),
         }];
         assert!(rolled_back(&plan.restores, &marks).is_empty());
-        let report = report_changes(&plan.restores, &marks);
+        let failures = crate::journal::failures(&inverse(&plan.restores), &marks);
+        let report = report_changes(&plan.restores, &failures);
         assert_eq!(
             (report[0].status, report[0].reason.as_deref()),
             (Status::Failed, Some("AccessDenied"))

@@ -4,13 +4,10 @@
 //! replaces the whole set), and the Tagging API `TagResources` (up to 20
 //! ARNs) for every other type. Every request goes through `Api::call`.
 
-mod ec2;
-mod rds;
+pub(super) mod ec2;
+pub(super) mod rds;
 pub(super) mod s3;
 mod tagging;
-
-pub use ec2::ec2_id;
-pub use rds::tags as rds_tags;
 
 use crate::aws::{AccountSession, Api, AwsError};
 use std::collections::{BTreeMap, HashMap};
@@ -34,6 +31,11 @@ pub enum TagError {
     Merge(#[from] MergeRefusal),
     #[error("no session for account {0}")]
     NoSession(String),
+    /// A read by ARN through the Tagging API did not return the resource:
+    /// AWS returns every resource that is or once was tagged, so it has no
+    /// tags, or does not exist, or the API has not caught up yet.
+    #[error("not returned by the Tagging API")]
+    NotReturned,
     /// Two requests for one resource failed (a rollback's set and remove).
     #[error("{0}; {1}")]
     Both(Box<TagError>, Box<TagError>),

@@ -15,7 +15,6 @@ const RETRY_PAUSE: Duration = Duration::from_millis(500);
 
 type Client = aws_sdk_resourcegroupstagging::Client;
 
-#[derive(Clone)]
 enum Op {
     Tag(HashMap<String, String>),
     /// Removal by key: the rollback that asks checked the values just before.
