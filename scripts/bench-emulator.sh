@@ -30,7 +30,7 @@ dir=$(mktemp -d)
 cat >"$dir/tagwarden.yaml" <<YAML
 policies: [$PWD/policies/map-migrated.yaml]
 regions: [us-east-1]
-limits: {requests_per_second: 50, max_changes_per_run: 1000000}
+limits: {max_changes_per_run: 1000000}
 store: $dir/state.db
 YAML
 start=$(date +%s.%N)
