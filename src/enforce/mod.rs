@@ -21,6 +21,9 @@ use crate::inventory::TypeSet;
 use crate::progress::Progress;
 use crate::scan::{self, Narrowing};
 use chrono::{DateTime, Utc};
+use futures::future::join_all;
+use futures::stream::{self, StreamExt};
+use std::collections::BTreeMap;
 use tagwarden_core::apply::Refusal;
 use tagwarden_core::config::Config;
 use tagwarden_core::plan::{self, PlanDocument};
@@ -84,6 +87,47 @@ impl Enforcer<'_> {
             Err(Refusal::NotConfirmed.into())
         }
     }
+}
+
+/// Run `work(account, region, items)` once per (account, region) group of
+/// `items`: accounts at most `concurrency` at a time (each holds its own
+/// connections), each account's regions at once. The outputs, concatenated.
+async fn per_account_region<I, O, F, Fut>(
+    items: impl IntoIterator<Item = ((String, String), I)>,
+    concurrency: usize,
+    work: F,
+) -> Vec<O>
+where
+    F: Fn(String, String, Vec<I>) -> Fut,
+    Fut: std::future::Future<Output = Vec<O>>,
+{
+    let mut groups: BTreeMap<String, BTreeMap<String, Vec<I>>> = BTreeMap::new();
+    for ((account, region), item) in items {
+        groups
+            .entry(account)
+            .or_default()
+            .entry(region)
+            .or_default()
+            .push(item);
+    }
+    let work = &work;
+    let accounts = groups.into_iter().map(|(account, regions)| async move {
+        let per_region = regions
+            .into_iter()
+            .map(|(region, items)| work(account.clone(), region, items));
+        join_all(per_region)
+            .await
+            .into_iter()
+            .flatten()
+            .collect::<Vec<O>>()
+    });
+    stream::iter(accounts)
+        .buffer_unordered(concurrency)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 fn crash_point() {

@@ -4,13 +4,11 @@
 
 use super::verify::{self, Current};
 use super::write::{self, Outcomes};
-use super::{crash_point, Enforcer};
+use super::{crash_point, per_account_region, Enforcer};
 use crate::aws::AccountSession;
 use crate::error::Result;
 use crate::store::Store;
-use futures::future::join_all;
-use futures::stream::{self, StreamExt};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use tagwarden_core::apply::{Failure, TagWrite};
 use tagwarden_core::journal::{self, KeyChange, Mark};
 
@@ -64,36 +62,29 @@ impl Enforcer<'_> {
         sessions: &HashMap<String, AccountSession>,
         writes: &[TagWrite],
     ) -> Outcomes {
-        let mut by_account: BTreeMap<&str, BTreeMap<&str, Vec<TagWrite>>> = BTreeMap::new();
-        for w in writes {
-            by_account
-                .entry(&w.account)
-                .or_default()
-                .entry(&w.region)
-                .or_default()
-                .push(w.clone());
-        }
         let api = &self.aws.api;
-        let jobs = by_account.into_iter().map(|(account, regions)| async move {
-            let Some(session) = sessions.get(account) else {
-                let no_session = write::TagError::NoSession(account.to_string());
-                return regions
-                    .into_values()
-                    .flatten()
-                    .map(|w| (w.arn, Err(no_session.clone())))
-                    .collect::<Vec<_>>();
-            };
-            let per_region = regions
-                .iter()
-                .map(|(region, ws)| write::write(api, session, region, ws));
-            join_all(per_region).await.into_iter().flatten().collect()
-        });
-        stream::iter(jobs)
-            .buffer_unordered(self.config.concurrent_accounts)
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .flatten()
-            .collect()
+        let groups = writes
+            .iter()
+            .map(|w| ((w.account.clone(), w.region.clone()), w.clone()));
+        let written = per_account_region(
+            groups,
+            self.config.concurrent_accounts,
+            |account, region, ws| async move {
+                match sessions.get(&account) {
+                    Some(session) => write::write(api, session, &region, &ws)
+                        .await
+                        .into_iter()
+                        .collect(),
+                    None => {
+                        let no_session = write::TagError::NoSession(account);
+                        ws.into_iter()
+                            .map(|w| (w.arn, Err(no_session.clone())))
+                            .collect()
+                    }
+                }
+            },
+        )
+        .await;
+        written.into_iter().collect()
     }
 }

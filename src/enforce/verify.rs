@@ -4,11 +4,10 @@
 //! (100 a request) for the rest. Used to verify writes, and to settle an
 //! interrupted run's journal before anything else is written.
 
+use super::per_account_region;
 use super::write::{ec2, rds, s3, Outcomes, TagError, Target};
 use crate::aws::{all_pages, AccountSession, Api, AwsError};
-use futures::future::join_all;
-use futures::stream::{self, StreamExt};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use tagwarden_core::apply::TagWrite;
 use tagwarden_core::journal::KeyChange;
 use tagwarden_core::Tags;
@@ -51,41 +50,30 @@ const READ_BACK_PAUSES: [std::time::Duration; 3] = [
 ];
 
 /// Read the tags of `resources`: accounts at most `concurrency` at a time,
-/// each account's regions at once.
+/// each account's regions at once; each resource once, however many of its
+/// keys are named.
 pub async fn read_current(
     api: &Api,
     sessions: &HashMap<String, AccountSession>,
     resources: impl IntoIterator<Item = Located>,
     concurrency: usize,
 ) -> Current {
-    let mut by_account: BTreeMap<String, BTreeMap<String, BTreeSet<(String, String)>>> =
-        BTreeMap::new();
-    for r in resources {
-        by_account
-            .entry(r.account)
-            .or_default()
-            .entry(r.region)
-            .or_default()
-            .insert((r.arn, r.resource_type));
-    }
-    let reads = by_account.into_iter().filter_map(|(account, regions)| {
-        let session = sessions.get(&account)?;
-        Some(async move {
-            let per_region = regions.into_iter().map(|(region, rs)| async move {
-                let rs: Vec<(String, String)> = rs.into_iter().collect();
-                read_tags(api, session, &region, &rs).await
-            });
-            join_all(per_region).await
-        })
-    });
-    stream::iter(reads)
-        .buffer_unordered(concurrency)
-        .collect::<Vec<_>>()
-        .await
+    let groups = resources
         .into_iter()
-        .flatten()
-        .flatten()
-        .collect()
+        .map(|r| ((r.account, r.region), (r.arn, r.resource_type)));
+    let read = per_account_region(groups, concurrency, |account, region, mut rs| async move {
+        let Some(session) = sessions.get(&account) else {
+            return Vec::new();
+        };
+        rs.sort();
+        rs.dedup();
+        read_tags(api, session, &region, &rs)
+            .await
+            .into_iter()
+            .collect()
+    })
+    .await;
+    read.into_iter().collect()
 }
 
 /// Read every written resource back, again after a pause for those whose
