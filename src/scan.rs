@@ -10,6 +10,7 @@ use crate::progress::{Bar, Progress};
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tagwarden_core::config::Config;
+use tagwarden_core::resource::is_account_id;
 use tagwarden_core::{Resource, ScanError};
 
 #[derive(Debug, Clone, Default)]
@@ -54,7 +55,7 @@ pub fn regions(config: &Config, default_region: &str, narrow: &[String]) -> Resu
 
 /// An `--account`, `include` or `exclude` entry as an account id.
 fn account_id(config: &Config, id_or_name: &str) -> Option<String> {
-    if id_or_name.len() == 12 && id_or_name.bytes().all(|b| b.is_ascii_digit()) {
+    if is_account_id(id_or_name) {
         return Some(id_or_name.to_string());
     }
     config

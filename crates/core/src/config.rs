@@ -4,6 +4,7 @@
 use crate::diagnostics::{Diagnostic, Diagnostics, Position};
 use crate::policy::load::parse_time;
 use crate::policy::LoadContext;
+use crate::resource::is_account_id;
 use crate::yaml::{self, index, key, lenient, Document, Seg};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -254,10 +255,6 @@ struct Checker<'a> {
     file: &'a Path,
     doc: &'a Document,
     diags: Vec<Diagnostic>,
-}
-
-fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 impl Checker<'_> {

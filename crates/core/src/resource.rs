@@ -76,6 +76,11 @@ impl Resource {
     }
 }
 
+/// An AWS account id: exactly 12 digits.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// A tag value in messages: quoted, or `absent`.
 pub fn shown(v: Option<&String>) -> String {
     v.map(|v| format!("`{v}`"))

@@ -6,7 +6,7 @@ use super::map_format::MapFormat;
 use super::model::{PolicySpec, RemediateSpec, RequireSpec, ScopeSpec, WindowSpec};
 use super::{eval, Overwrite, Policy, Remediate, Requirement, Scope, Severity, ValueMatch, Window};
 use crate::diagnostics::{suggest, Diagnostic, Position};
-use crate::resource::{is_full_discovery, FULL_DISCOVERY_TYPES};
+use crate::resource::{is_account_id, is_full_discovery, FULL_DISCOVERY_TYPES};
 use crate::yaml::{index, key, Document, Seg};
 use regex::Regex;
 use std::collections::BTreeMap;
@@ -181,7 +181,7 @@ impl<'a> Compiler<'a> {
             list.iter()
                 .enumerate()
                 .filter_map(|(i, a)| {
-                    if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) {
+                    if is_account_id(a) {
                         return Some(a.clone());
                     }
                     if let Some(id) = self.ctx.account_names.get(a) {
