@@ -13,23 +13,17 @@ cd "$(dirname "$0")/.."
 n=${1:-400}
 latency=${2:-100}
 shift 2 || true
-concurrency=("${@:-8 default}")
+concurrency=("$@")
 [ $# -eq 0 ] && concurrency=(8 default)
 scripts/setup-emulator.sh
 profile=${PROFILE:-debug}
 if [ "$profile" = release ]; then flag=--release; else flag=; fi
 cargo build --quiet $flag --bin tagwarden --example seed_accounts
 target=${CARGO_TARGET_DIR:-target}/$profile
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-port=$(free_port)
-proxy_port=$(free_port)
-.venv/bin/moto_server -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &
-moto=$!
+. scripts/emulator.sh
+start_moto
 trap 'kill $moto 2>/dev/null' EXIT
-for _ in $(seq 1 100); do
-  python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" 2>/dev/null && break
-  sleep 0.2
-done
+proxy_port=$(free_port)
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 AWS_ENDPOINT_URL="http://127.0.0.1:$port" "$target/examples/seed_accounts" "$n"
 dir=$(mktemp -d)

@@ -15,14 +15,9 @@ profile=${PROFILE:-debug}
 if [ "$profile" = release ]; then flag=--release; else flag=; fi
 cargo build --quiet $flag --bin tagwarden --example seed_bulk
 target=${CARGO_TARGET_DIR:-target}/$profile
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-.venv/bin/moto_server -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &
-moto=$!
+. scripts/emulator.sh
+start_moto
 trap 'kill $moto 2>/dev/null' EXIT
-for _ in $(seq 1 100); do
-  python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" 2>/dev/null && break
-  sleep 0.2
-done
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
 export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_EC2_METADATA_DISABLED=true
 "$target/examples/seed_bulk" "$n"

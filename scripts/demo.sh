@@ -8,15 +8,10 @@ cd "$(dirname "$0")/.."
 scripts/setup-emulator.sh
 cargo build --quiet --bin tagwarden --example demo_estate
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+. scripts/emulator.sh
 log=$(mktemp)
-.venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
-moto=$!
+start_moto "$log"
 trap 'kill $moto 2>/dev/null; rm -f "$log"' EXIT
-for _ in $(seq 1 100); do
-  if python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" 2>/dev/null; then break; fi
-  sleep 0.2
-done
 
 # The emulator accepts any credentials; these never leave this machine.
 export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1
