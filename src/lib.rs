@@ -5,13 +5,15 @@
 //!
 //! Modules in the order data flows: `config` → `aws` (sessions, limiter) →
 //! `scan` (accounts, regions) → `inventory` → `audit` (evaluate, report) →
-//! `enforce` (plan, apply, journal, verify, rollback) → `store`; `cli` on
-//! top, `error` and `progress` beside.
+//! `enforce` (plan, apply, journal, verify, rollback) → `store`; `daemon`
+//! (the same steps on a schedule, with HTTP and metrics) and `cli` on top,
+//! `error` and `progress` beside.
 
 pub mod audit;
 pub mod aws;
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod enforce;
 pub mod error;
 pub mod inventory;

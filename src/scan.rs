@@ -11,6 +11,7 @@ use futures::stream::{self, StreamExt};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tagwarden_core::config::Config;
 use tagwarden_core::resource::is_account_id;
+use tagwarden_core::shard::Shard;
 use tagwarden_core::{Resource, ScanError};
 
 #[derive(Debug, Clone, Default)]
@@ -19,6 +20,8 @@ pub struct Narrowing {
     pub accounts: Vec<String>,
     /// `--region`.
     pub regions: Vec<String>,
+    /// The daemon's replica: only its share of the accounts.
+    pub shard: Shard,
 }
 
 /// Everything a scan found, before evaluation.
@@ -27,6 +30,8 @@ pub struct Inventory {
     pub resources: Vec<Resource>,
     pub errors: Vec<ScanError>,
     pub account_names: BTreeMap<String, String>,
+    /// The accounts to scan (whether or not they could be).
+    pub account_ids: Vec<String>,
     pub accounts: usize,
     pub regions: usize,
     /// Open sessions, per account id, for the writes that follow a scan.
@@ -102,6 +107,7 @@ pub async fn scan(
     };
     let accounts = accounts(aws, config, narrow, &caller, &mut inv).await;
     inv.accounts = accounts.len();
+    inv.account_ids = accounts.iter().cloned().collect();
     tracing::info!(accounts = accounts.len(), regions = regions.len(), types = ?types, "scanning");
     let scans = stream::iter(accounts)
         .map(|account| {
@@ -183,6 +189,7 @@ async fn accounts(
         (include.is_empty() || include.contains(a))
             && !exclude.contains(a)
             && (only.is_empty() || only.contains(a))
+            && narrow.shard.owns(a)
     });
     accounts
 }

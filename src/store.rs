@@ -5,6 +5,7 @@
 use chrono::{SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
+use tagwarden_core::cycle::CycleSummary;
 use tagwarden_core::journal::{
     ChangeState, JournalEntry, KeyChange, Mark, RunRecord, UnknownState,
 };
@@ -94,6 +95,7 @@ impl Store {
             CREATE INDEX IF NOT EXISTS changes_by_run ON changes(run_id);
             CREATE INDEX IF NOT EXISTS changes_by_state ON changes(state);",
         )?;
+        add_summary_column(&conn)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
@@ -136,6 +138,21 @@ impl Store {
         self.conn.execute(
             "INSERT INTO runs (id, kind, started_at, status, config, rolls_back) VALUES (?1, ?2, ?3, 'running', ?4, ?5)",
             params![id, kind, now(), config, rolls_back],
+        )?;
+        Ok(())
+    }
+
+    /// A daemon cycle's end: its result and its summary (JSON).
+    pub fn finish_cycle(
+        &self,
+        id: &str,
+        status: &str,
+        summary: &CycleSummary,
+    ) -> Result<(), StoreError> {
+        let summary = serde_json::to_string(summary).expect("a summary serializes");
+        self.conn.execute(
+            "UPDATE runs SET finished_at = ?2, status = ?3, summary = ?4 WHERE id = ?1",
+            params![id, now(), status, summary],
         )?;
         Ok(())
     }
@@ -247,7 +264,7 @@ impl Store {
 
     fn runs_where(&self, filter: &str, arg: &str) -> Result<Vec<RunRecord>, StoreError> {
         let sql = format!(
-            "SELECT r.id, r.kind, r.started_at, r.finished_at, r.status, r.rolls_back,
+            "SELECT r.id, r.kind, r.started_at, r.finished_at, r.status, r.rolls_back, r.summary,
                     COUNT(CASE WHEN c.state = 'applied' THEN 1 END),
                     COUNT(CASE WHEN c.state = 'failed' THEN 1 END),
                     COUNT(CASE WHEN c.state = 'pending' THEN 1 END),
@@ -257,6 +274,7 @@ impl Store {
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(params![arg], |r| {
+            let summary: Option<String> = r.get(6)?;
             Ok(RunRecord {
                 id: r.get(0)?,
                 kind: r.get(1)?,
@@ -264,10 +282,13 @@ impl Store {
                 finished_at: r.get(3)?,
                 status: r.get(4)?,
                 rolls_back: r.get(5)?,
-                applied: r.get(6)?,
-                failed: r.get(7)?,
-                pending: r.get(8)?,
-                rolled_back: r.get(9)?,
+                applied: r.get(7)?,
+                failed: r.get(8)?,
+                pending: r.get(9)?,
+                rolled_back: r.get(10)?,
+                // A summary this version cannot read is left out, not fatal:
+                // it only describes a finished cycle.
+                summary: summary.and_then(|s| serde_json::from_str(&s).ok()),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -282,6 +303,16 @@ impl Store {
         Ok(())
     }
 
+    /// Daemon cycles still marked running: their process is gone (each
+    /// daemon has its own store, and this is called at its start).
+    pub fn mark_cycles_interrupted(&self) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE runs SET status = 'interrupted', finished_at = ?1 WHERE status = 'running' AND kind = 'cycle'",
+            params![now()],
+        )?;
+        Ok(())
+    }
+
     pub fn config_of(&self, run_id: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn
@@ -292,6 +323,30 @@ impl Store {
             )
             .optional()?
             .flatten())
+    }
+}
+
+/// Stores made before daemon cycles were recorded have no `summary` column.
+fn add_summary_column(conn: &Connection) -> Result<(), StoreError> {
+    let has: bool = conn.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('runs') WHERE name = 'summary'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has {
+        conn.execute("ALTER TABLE runs ADD COLUMN summary TEXT", [])?;
+    }
+    Ok(())
+}
+
+/// Run a store call from async code without stalling the runtime's worker
+/// (SQLite waits on the disk): on the multi-threaded runtime the worker
+/// hands its other tasks over first. Outside a runtime it just calls `f`.
+pub fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }
 

@@ -79,6 +79,8 @@ pub struct Api {
     /// `limits.requests_per_second`: one rate for every API.
     uniform: Option<Rate>,
     calls: Mutex<BTreeMap<String, u64>>,
+    /// Throttling answers seen, per `service:Operation`.
+    throttles: Mutex<BTreeMap<String, u64>>,
     backoff: Duration,
     /// The most items a list request asks for (`TAGWARDEN_PAGE_SIZE`).
     page_limit: Option<i32>,
@@ -91,6 +93,7 @@ impl Api {
             limiters: Mutex::default(),
             uniform: requests_per_second.map(Rate::uniform),
             calls: Mutex::default(),
+            throttles: Mutex::default(),
             backoff: FIRST_BACKOFF,
             page_limit: None,
         }
@@ -160,6 +163,14 @@ impl Api {
                 Ok(v) => return Ok(v),
                 Err(e) => {
                     let err = AwsError::from_sdk(operation, &e);
+                    if err.is_throttling() {
+                        *self
+                            .throttles
+                            .lock()
+                            .expect("throttles")
+                            .entry(operation.to_string())
+                            .or_default() += 1;
+                    }
                     if err.is_throttling() && attempt < EXTRA_THROTTLE_RETRIES {
                         tracing::warn!(
                             account,
@@ -206,6 +217,12 @@ impl Api {
     /// Requests made so far, per `service:Operation`.
     pub fn calls(&self) -> BTreeMap<String, u64> {
         self.calls.lock().expect("call counts").clone()
+    }
+
+    /// Throttling answers that reached tagwarden (after the SDK's own
+    /// retries), per `service:Operation`.
+    pub fn throttles(&self) -> BTreeMap<String, u64> {
+        self.throttles.lock().expect("throttles").clone()
     }
 
     pub fn total_calls(&self) -> u64 {
@@ -323,6 +340,7 @@ mod tests {
                 .await;
             assert_eq!(out.unwrap(), 42, "{code}");
             assert_eq!(api.total_calls(), 3, "{code}");
+            assert_eq!(api.throttles()["ec2:DescribeInstances"], 2, "{code}");
         }
     }
 

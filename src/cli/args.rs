@@ -52,8 +52,10 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Restore the tags a run changed, from the journal.
     Rollback(RollbackArgs),
-    /// Past apply and rollback runs, or the journal of one run.
+    /// Past apply and rollback runs and daemon cycles, or the journal of one run.
     History(HistoryArgs),
+    /// The daemon: audit (or enforce) on a schedule; serve /healthz, /readyz, /metrics and a status page.
+    Run(RunArgs),
     /// Policy files: validate them, or print their JSON Schema.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -141,6 +143,19 @@ pub struct HistoryArgs {
     pub run_id: Option<String>,
     #[command(flatten)]
     pub out: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// This replica's shard, 0-based: it scans the accounts whose id modulo --total-shards is N
+    #[arg(long, value_name = "N", env = "TAGWARDEN_SHARD")]
+    pub shard: Option<u32>,
+    /// How many replicas share the accounts
+    #[arg(long, value_name = "M", env = "TAGWARDEN_TOTAL_SHARDS")]
+    pub total_shards: Option<u32>,
+    /// A StatefulSet pod name (NAME-ORDINAL): the shard when --shard is not given
+    #[arg(long, value_name = "NAME", env = "POD_NAME")]
+    pub pod_name: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

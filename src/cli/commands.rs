@@ -2,11 +2,12 @@
 //! AWS request, run, and print the outcome.
 
 use super::args::{
-    ApplyArgs, AuditArgs, Cli, HistoryArgs, OutputArgs, PlanArgs, RollbackArgs, ScanArgs,
+    ApplyArgs, AuditArgs, Cli, HistoryArgs, OutputArgs, PlanArgs, RollbackArgs, RunArgs, ScanArgs,
 };
 use super::output;
 use crate::aws::Aws;
 use crate::config;
+use crate::daemon;
 use crate::enforce::{ApplyOptions, Enforcer};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
@@ -17,6 +18,7 @@ use tagwarden_core::config::Config;
 use tagwarden_core::plan::PlanDocument;
 use tagwarden_core::policy::{load_policies, PolicySet};
 use tagwarden_core::report::{ApplyReport, Format, History, Render};
+use tagwarden_core::shard::Shard;
 
 /// What every scanning command loads first; nothing has touched AWS yet.
 struct Loaded {
@@ -36,6 +38,7 @@ impl Loaded {
         let narrow = Narrowing {
             accounts: args.accounts.clone(),
             regions: args.regions.clone(),
+            ..Narrowing::default()
         };
         scan::check_narrowing(&self.config, &narrow)?;
         Ok(narrow)
@@ -185,11 +188,21 @@ pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<u8> {
                     config.store.display()
                 ))
             })?;
-            History::Journal(run, store.run_entries(id)?)
+            History::Journal(Box::new(run), store.run_entries(id)?)
         }
     };
     print(&history, &args.out)?;
     Ok(0)
+}
+
+pub fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
+    let shard = Shard::resolve(args.shard, args.total_shards, args.pod_name.as_deref())
+        .map_err(|e| Error::usage(e.to_string()))?;
+    let sources = daemon::Sources {
+        config: cli.config.clone(),
+        policies: cli.policies.clone(),
+    };
+    daemon::run(daemon::Options { sources, shard })
 }
 
 fn read_plan(path: &Path) -> Result<PlanDocument> {

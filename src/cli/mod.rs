@@ -14,7 +14,8 @@ use tagwarden_core::Diagnostics;
 /// Parse, run, and return the process exit code.
 pub fn main() -> u8 {
     let cli = Cli::parse();
-    output::init_logging(cli.verbose, cli.quiet, cli.log_format);
+    let daemon = matches!(cli.command, Command::Run(_));
+    output::init_logging(cli.verbose, cli.quiet, cli.log_format, daemon);
     match run(&cli) {
         Ok(code) => code,
         Err(e) => {
@@ -38,5 +39,6 @@ fn run(cli: &Cli) -> crate::Result<u8> {
         Command::Plan(args) => commands::plan(cli, args),
         Command::Apply(args) => commands::apply(cli, args),
         Command::Rollback(args) => commands::rollback(cli, args),
+        Command::Run(args) => commands::run(cli, args),
     }
 }

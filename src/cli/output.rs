@@ -9,23 +9,34 @@ use std::path::Path;
 use tagwarden_core::apply::Refusal;
 use tagwarden_core::report::Format;
 
-pub fn init_logging(verbose: u8, quiet: bool, format: LogFormat) {
+/// Commands log to standard error; the daemon logs to standard output
+/// (journald, container logs) and says what it does at `info`.
+pub fn init_logging(verbose: u8, quiet: bool, format: LogFormat, daemon: bool) {
     use tracing_subscriber::EnvFilter;
     let default = match (quiet, verbose) {
         (true, _) => "error",
+        (false, 0) if daemon => "info",
         (false, 0) => "warn",
         (false, 1) => "warn,tagwarden=debug,tagwarden_core=debug",
         _ => "debug",
     };
     let filter =
         EnvFilter::try_from_env("TAGWARDEN_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    // Colours only on a terminal: journald and container logs get plain text.
+    let terminal = if daemon {
+        std::io::stdout().is_terminal()
+    } else {
+        std::io::stderr().is_terminal()
+    };
     let builder = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
         .with_env_filter(filter)
-        .with_target(false);
-    match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
+        .with_target(false)
+        .with_ansi(terminal);
+    match (format, daemon) {
+        (LogFormat::Json, true) => builder.json().with_writer(std::io::stdout).init(),
+        (LogFormat::Json, false) => builder.json().with_writer(std::io::stderr).init(),
+        (LogFormat::Text, true) => builder.with_writer(std::io::stdout).init(),
+        (LogFormat::Text, false) => builder.with_writer(std::io::stderr).init(),
     }
 }
 

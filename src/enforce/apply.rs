@@ -38,8 +38,22 @@ impl Enforcer<'_> {
         }
         let inv = scan::scan(self.aws, self.config, &types, &narrow, self.progress).await?;
         self.progress.clear();
+        self.apply_scanned(store, &inv, opts, confirm, now).await
+    }
+
+    /// Apply after the scan: settle the journal of an interrupted run, then
+    /// select, cap, confirm and write. The daemon calls this with the
+    /// inventory its audit has just scanned.
+    pub async fn apply_scanned(
+        &self,
+        store: &mut Store,
+        inv: &Inventory,
+        opts: ApplyOptions,
+        confirm: Confirm<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<ApplyReport> {
         self.reconcile(store, &inv.sessions).await?;
-        let (to_apply, mut report) = self.due_changes(opts.plan, &inv, now)?;
+        let (to_apply, mut report) = self.due_changes(opts.plan, inv, now)?;
         apply_rules::check_cap(
             to_apply.len(),
             opts.max_changes.unwrap_or(self.config.max_changes_per_run),

@@ -33,8 +33,12 @@ use tagwarden_core::policy::PolicySet;
 /// before any tag is sent: how tests simulate a crash at the worst moment.
 pub const CRASH_AFTER_JOURNAL_ENV: &str = "TAGWARDEN_CRASH_AFTER_JOURNAL";
 
+/// Milliseconds to wait between the journal and the writes: how tests stop
+/// the daemon while a write is in flight.
+pub const PAUSE_AFTER_JOURNAL_ENV: &str = "TAGWARDEN_PAUSE_AFTER_JOURNAL_MS";
+
 /// Asks before anything is written: true to go ahead.
-pub type Confirm<'a> = Box<dyn FnOnce(&str) -> Result<bool> + 'a>;
+pub type Confirm<'a> = Box<dyn FnOnce(&str) -> Result<bool> + Send + 'a>;
 
 pub struct Enforcer<'a> {
     pub aws: &'a Aws,
@@ -130,9 +134,15 @@ where
         .collect()
 }
 
-fn crash_point() {
+/// The test hooks between the journal and the writes.
+async fn after_journal() {
     if std::env::var_os(CRASH_AFTER_JOURNAL_ENV).is_some() {
         eprintln!("{CRASH_AFTER_JOURNAL_ENV} is set: aborting after the journal write");
         std::process::abort();
+    }
+    let pause = std::env::var(PAUSE_AFTER_JOURNAL_ENV).ok();
+    if let Some(ms) = pause.and_then(|ms| ms.parse::<u64>().ok()) {
+        tracing::warn!("{PAUSE_AFTER_JOURNAL_ENV} is set: waiting {ms} ms before writing");
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
 }

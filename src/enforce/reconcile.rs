@@ -8,7 +8,7 @@ use super::verify::{self, Located};
 use super::Enforcer;
 use crate::aws::AccountSession;
 use crate::error::Result;
-use crate::store::Store;
+use crate::store::{blocking, Store};
 use std::collections::HashMap;
 use tagwarden_core::journal;
 
@@ -18,9 +18,9 @@ impl Enforcer<'_> {
         store: &mut Store,
         sessions: &HashMap<String, AccountSession>,
     ) -> Result<()> {
-        let pending = store.pending()?;
+        let pending = blocking(|| store.pending())?;
         if !pending.is_empty() {
-            let located = pending.iter().map(|e| Located::from(&e.change));
+            let located = pending.iter().map(|e| Located::from(&e.change)).collect();
             let current = verify::read_current(
                 &self.aws.api,
                 sessions,
@@ -35,9 +35,9 @@ impl Enforcer<'_> {
                     "settled the journal of an interrupted run"
                 );
             }
-            store.mark(&marks)?;
+            blocking(|| store.mark(&marks))?;
         }
-        store.mark_interrupted("")?;
+        blocking(|| store.mark_interrupted(""))?;
         Ok(())
     }
 }

@@ -7,7 +7,7 @@ use super::verify::{self, Located};
 use super::{Confirm, Enforcer};
 use crate::error::{Error, Result};
 use crate::scan;
-use crate::store::Store;
+use crate::store::{blocking, Store};
 use std::collections::BTreeSet;
 use tagwarden_core::report::ApplyReport;
 use tagwarden_core::rollback::{self as rollback_rules, RollbackPlan};
@@ -19,13 +19,13 @@ impl Enforcer<'_> {
         run_id: &str,
         confirm: Confirm<'_>,
     ) -> Result<ApplyReport> {
-        if store.run(run_id)?.is_none() {
+        if blocking(|| store.run(run_id))?.is_none() {
             return Err(Error::usage(format!(
                 "no run `{run_id}` in the state store {}: see `tagwarden history`",
                 self.config.store.display()
             )));
         }
-        let entries = rollback_rules::undoable(store.run_entries(run_id)?);
+        let entries = rollback_rules::undoable(blocking(|| store.run_entries(run_id))?);
         if entries.is_empty() {
             return Err(Error::usage(format!(
                 "run `{run_id}` has no applied changes to roll back"
@@ -33,7 +33,7 @@ impl Enforcer<'_> {
         }
         let accounts: BTreeSet<String> = entries.iter().map(|e| e.change.account.clone()).collect();
         let (sessions, mut errors) = scan::open_sessions(self.aws, self.config, accounts).await;
-        let located = entries.iter().map(|e| Located::from(&e.change));
+        let located = entries.iter().map(|e| Located::from(&e.change)).collect();
         let current = verify::read_current(
             &self.aws.api,
             &sessions,
@@ -47,7 +47,7 @@ impl Enforcer<'_> {
             skipped,
             errors: unreadable,
         } = rollback_rules::plan_rollback(run_id, entries, &current);
-        store.mark(&settled)?;
+        blocking(|| store.mark(&settled))?;
         errors.extend(unreadable);
         let mut report = ApplyReport::new(chrono::Utc::now(), errors, skipped);
         if restores.is_empty() {

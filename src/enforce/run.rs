@@ -4,10 +4,10 @@
 
 use super::verify::{self, Current};
 use super::write::{self, Outcomes};
-use super::{crash_point, per_account_region, Enforcer};
+use super::{after_journal, per_account_region, Enforcer};
 use crate::aws::AccountSession;
 use crate::error::Result;
-use crate::store::Store;
+use crate::store::{blocking, Store};
 use std::collections::HashMap;
 use tagwarden_core::apply::{Failure, TagWrite};
 use tagwarden_core::journal::{self, KeyChange, Mark};
@@ -37,16 +37,16 @@ impl Enforcer<'_> {
         more_marks: impl FnOnce(&[Mark]) -> Vec<Mark>,
     ) -> Result<Written> {
         let run_id = uuid::Uuid::now_v7().to_string();
-        store.begin_run(&run_id, spec.kind, &self.fingerprint, spec.rolls_back)?;
-        let ids = store.journal(&run_id, spec.entries)?;
-        crash_point();
+        blocking(|| store.begin_run(&run_id, spec.kind, &self.fingerprint, spec.rolls_back))?;
+        let ids = blocking(|| store.journal(&run_id, spec.entries))?;
+        after_journal().await;
         let outcomes = self.write_all(sessions, spec.writes).await;
         let concurrency = self.config.concurrent_accounts;
         let current: Current =
             verify::read_back(&self.aws.api, sessions, spec.writes, &outcomes, concurrency).await;
         let marks = journal::outcome_marks(spec.entries, &ids, &outcomes, &current);
-        store.mark(&[marks.clone(), more_marks(&marks)].concat())?;
-        store.finish_run(&run_id, journal::run_status(&marks))?;
+        blocking(|| store.mark(&[marks.clone(), more_marks(&marks)].concat()))?;
+        blocking(|| store.finish_run(&run_id, journal::run_status(&marks)))?;
         let mut failures = journal::failures(spec.entries, &marks);
         for (arn, failure) in &mut failures {
             let refused = outcomes.get(arn).and_then(|r| r.as_ref().err());

@@ -55,7 +55,9 @@ const READ_BACK_PAUSES: [std::time::Duration; 3] = [
 pub async fn read_current(
     api: &Api,
     sessions: &HashMap<String, AccountSession>,
-    resources: impl IntoIterator<Item = Located>,
+    // A Vec, not an iterator: a borrowing closure held across the await
+    // would keep the daemon's cycle future from being `Send`.
+    resources: Vec<Located>,
     concurrency: usize,
 ) -> Current {
     let groups = resources
@@ -93,7 +95,8 @@ pub async fn read_back(
     for pause in READ_BACK_PAUSES {
         let located = unverified
             .iter()
-            .map(|w| Located::of(&w.account, &w.region, &w.arn, &w.resource_type));
+            .map(|w| Located::of(&w.account, &w.region, &w.arn, &w.resource_type))
+            .collect();
         let read = read_current(api, sessions, located, concurrency).await;
         current.extend(read.into_iter().map(|(arn, tags)| match tags {
             // Just written: a resource the Tagging API does not return has

@@ -2,6 +2,7 @@
 //! for seeding it, and a runner for the `tagwarden` binary.
 #![allow(dead_code)]
 
+pub mod daemon;
 pub mod estate;
 
 use std::io::{Read, Write};
@@ -26,6 +27,24 @@ fn moto_server_path() -> PathBuf {
         .unwrap_or_else(|| repo_root().join(".venv/bin/moto_server"))
 }
 
+/// A loopback port nothing listens on (yet).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn spawn_moto(exe: &Path, port: u16, log: &Path) -> Child {
+    Command::new(exe)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{MOTO_HINT} ({}: {e})", exe.display()))
+}
+
 /// A running moto server, stopped when dropped.
 pub struct Emulator {
     child: Child,
@@ -42,17 +61,8 @@ impl Emulator {
         assert!(exe.exists(), "{MOTO_HINT} (looked for {})", exe.display());
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("moto.log");
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(&exe)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{MOTO_HINT} ({}: {e})", exe.display()));
+        let port = free_port();
+        let child = spawn_moto(&exe, port, &log);
         let mut emu = Emulator {
             child,
             port,
@@ -67,6 +77,22 @@ impl Emulator {
         }
         emu.reset();
         emu
+    }
+
+    /// Stop the server, as an outage would (`restart` brings it back on the
+    /// same port, empty).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn restart(&mut self) {
+        self.child = spawn_moto(&moto_server_path(), self.port, &self.log);
+        assert!(
+            self.wait_until_up(),
+            "moto did not restart on port {}",
+            self.port
+        );
     }
 
     fn wait_until_up(&mut self) -> bool {
@@ -142,6 +168,14 @@ impl Emulator {
         all.extend_from_slice(env);
         run_tagwarden(args, &all)
     }
+
+    /// The command line to run `tagwarden` against this emulator, with test
+    /// credentials, not started yet (for the daemon).
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = tagwarden_command(args);
+        cmd.env("AWS_ENDPOINT_URL", self.endpoint());
+        cmd
+    }
 }
 
 impl Drop for Emulator {
@@ -172,24 +206,39 @@ const RUN_TIMEOUT: Duration = Duration::from_secs(180);
 /// not finish within RUN_TIMEOUT is killed and fails the test, so that a
 /// loop (a lost page token) is a failure rather than a hang.
 pub fn run_tagwarden(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tagwarden"));
-    cmd.args(args)
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("TAGWARDEN_CONFIG")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .stdin(Stdio::null())
+    let mut cmd = tagwarden_command(args);
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().expect("run tagwarden");
+    let child = cmd.spawn().expect("run tagwarden");
+    wait_and_read(child, args)
+}
+
+/// `tagwarden ARGS` with test credentials (moto accepts any) and nothing
+/// from the environment that could point it elsewhere.
+pub fn tagwarden_command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tagwarden"));
+    cmd.args(args)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("TAGWARDEN_CONFIG")
+        .env_remove("TAGWARDEN_SHARD")
+        .env_remove("TAGWARDEN_TOTAL_SHARDS")
+        .env_remove("POD_NAME")
+        .env_remove("NOTIFY_SOCKET")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
+    cmd
+}
+
+fn wait_and_read(mut child: Child, args: &[&str]) -> Run {
     let drain = |mut pipe: Box<dyn Read + Send>| {
         std::thread::spawn(move || {
             let mut text = Vec::new();

@@ -9,6 +9,7 @@ use crate::yaml::{self, index, key, lenient, Document, Seg};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -79,6 +80,8 @@ struct DaemonSpec {
     mode: Option<String>,
     #[serde(default)]
     listen: Option<String>,
+    #[serde(default)]
+    drain: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -147,7 +150,18 @@ pub enum DaemonMode {
 pub struct Daemon {
     pub interval: Duration,
     pub mode: DaemonMode,
-    pub listen: String,
+    pub listen: SocketAddr,
+    /// How long shutdown waits for an in-flight apply to finish.
+    pub drain: Duration,
+}
+
+impl DaemonMode {
+    pub fn label(self) -> &'static str {
+        match self {
+            DaemonMode::Audit => "audit",
+            DaemonMode::Enforce => "enforce",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -192,7 +206,8 @@ impl Default for Config {
             daemon: Daemon {
                 interval: Duration::from_secs(3600),
                 mode: DaemonMode::Audit,
-                listen: "127.0.0.1:9464".into(),
+                listen: SocketAddr::from(([127, 0, 0, 1], 9464)),
+                drain: Duration::from_secs(20),
             },
             map: MapAgreement {
                 mpe_id: None,
@@ -398,13 +413,19 @@ impl Checker<'_> {
             ),
         }
         if let Some(l) = spec.listen {
-            if l.parse::<std::net::SocketAddr>().is_err() {
-                self.error(
+            match l.parse::<SocketAddr>() {
+                Ok(addr) => daemon.listen = addr,
+                Err(_) => self.error(
                     &key(&at, "listen"),
-                    format!("`{l}` is not an address such as 127.0.0.1:9464"),
-                );
+                    format!("`{l}` is not an address such as 127.0.0.1:9464 or [::]:9464"),
+                ),
             }
-            daemon.listen = l;
+        }
+        if let Some(d) = &spec.drain {
+            match parse_duration(d) {
+                Ok(d) => daemon.drain = d,
+                Err(why) => self.error(&key(&at, "drain"), why.to_string()),
+            }
         }
     }
 
@@ -544,7 +565,7 @@ accounts:
     - {id: 222222222222, name: staging}
 store: state.db
 limits: {requests_per_second: 10, max_changes_per_run: 50, concurrent_accounts: 64}
-daemon: {interval: 15m, mode: enforce, listen: "127.0.0.1:9000"}
+daemon: {interval: 15m, mode: enforce, listen: "127.0.0.1:9000", drain: 45s}
 map:
   mpe_id: ABCDE12345
   agreement: {start: 2026-01-01, end: 2028-12-31}
@@ -567,6 +588,8 @@ aws: {endpoint_url: "http://127.0.0.1:5000"}
         assert_eq!(c.concurrent_accounts, 64);
         assert_eq!(c.daemon.interval, Duration::from_secs(900));
         assert_eq!(c.daemon.mode, DaemonMode::Enforce);
+        assert_eq!(c.daemon.listen, "127.0.0.1:9000".parse().unwrap());
+        assert_eq!(c.daemon.drain, Duration::from_secs(45));
         assert_eq!(c.endpoint_url.as_deref(), Some("http://127.0.0.1:5000"));
         assert_eq!(c.load_context().account_names["prod"], "111111111111");
         assert!(c.policies[0].ends_with("policies/"));
@@ -584,7 +607,7 @@ accounts:
     - {id: "1234", name: prod}
     - {id: "111111111111", name: prod}
 limits: {requests_per_second: 0}
-daemon: {interval: soon, mode: fix, listen: "here"}
+daemon: {interval: soon, mode: fix, listen: "here", drain: 0s}
 map: {mpe_id: abc, credit_rate: 2, agreement: {start: 2027-01-01, end: 2026-01-01}}
 "#,
         )

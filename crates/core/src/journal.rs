@@ -117,7 +117,7 @@ impl Mark {
 }
 
 /// One run, as `history` lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunRecord {
     pub id: String,
     pub kind: String,
@@ -130,6 +130,9 @@ pub struct RunRecord {
     pub failed: i64,
     pub pending: i64,
     pub rolled_back: i64,
+    /// A daemon cycle's counts (kind `cycle`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<crate::cycle::CycleSummary>,
 }
 
 /// The key changes to journal for planned changes: one per key.

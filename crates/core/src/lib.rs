@@ -5,11 +5,12 @@
 //!
 //! Modules in the order data flows; each uses only those above it in this
 //! list (reports use everything, nothing uses reports):
-//! `resource`, `scan`, `time`, `diagnostics`, `yaml` → `policy` → `config`
-//! → `plan` → `apply` → `journal` → `rollback` → `report`.
+//! `resource`, `scan`, `time`, `diagnostics`, `yaml`, `shard` → `policy` →
+//! `config` → `plan` → `apply` → `cycle` → `journal` → `rollback` → `report`.
 
 pub mod apply;
 pub mod config;
+pub mod cycle;
 pub mod diagnostics;
 pub mod journal;
 pub mod plan;
@@ -18,6 +19,7 @@ pub mod report;
 pub mod resource;
 pub mod rollback;
 pub mod scan;
+pub mod shard;
 pub mod time;
 pub mod yaml;
 

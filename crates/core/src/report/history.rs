@@ -6,10 +6,10 @@ use crate::journal::{JournalEntry, RunRecord};
 pub enum History {
     Runs(Vec<RunRecord>),
     /// One run's journal: an entry per key.
-    Journal(RunRecord, Vec<JournalEntry>),
+    Journal(Box<RunRecord>, Vec<JournalEntry>),
 }
 
-const RUN_HEADER: [&str; 10] = [
+const RUN_HEADER: [&str; 11] = [
     "id",
     "kind",
     "started_at",
@@ -20,6 +20,7 @@ const RUN_HEADER: [&str; 10] = [
     "failed",
     "pending",
     "rolled_back",
+    "summary",
 ];
 const ENTRY_HEADER: [&str; 10] = [
     "arn",
@@ -34,7 +35,7 @@ const ENTRY_HEADER: [&str; 10] = [
     "error",
 ];
 
-fn run_row(r: &RunRecord) -> [String; 10] {
+fn run_row(r: &RunRecord) -> [String; 11] {
     [
         r.id.clone(),
         r.kind.clone(),
@@ -46,6 +47,7 @@ fn run_row(r: &RunRecord) -> [String; 10] {
         r.failed.to_string(),
         r.pending.to_string(),
         r.rolled_back.to_string(),
+        r.summary.as_ref().map(|s| s.line()).unwrap_or_default(),
     ]
 }
 
@@ -79,9 +81,10 @@ fn table(h: &History) -> String {
                 "PENDING",
                 "ROLLED BACK",
                 "ROLLS BACK",
+                "SUMMARY",
             ]);
             for r in runs {
-                let [id, kind, started, _, status, rolls_back, applied, failed, pending, rolled_back] =
+                let [id, kind, started, _, status, rolls_back, applied, failed, pending, rolled_back, summary] =
                     run_row(r);
                 t.add_row([
                     id,
@@ -93,6 +96,7 @@ fn table(h: &History) -> String {
                     pending,
                     rolled_back,
                     rolls_back,
+                    summary,
                 ]);
             }
             format!("{t}\n")
@@ -127,18 +131,18 @@ fn table(h: &History) -> String {
 }
 
 fn markdown(h: &History) -> String {
-    let esc = |row: [String; 10]| row.iter().map(|c| cell(c)).collect::<Vec<_>>();
+    let esc = |row: &[String]| row.iter().map(|c| cell(c)).collect::<Vec<_>>();
     match h {
         History::Runs(runs) => format!(
             "# tagwarden history\n\n{}",
-            markdown_table(&RUN_HEADER, runs.iter().map(run_row).map(esc))
+            markdown_table(&RUN_HEADER, runs.iter().map(|r| esc(&run_row(r))))
         ),
         History::Journal(run, entries) => format!(
             "# tagwarden run `{}`\n\n{} run, {}.\n\n{}",
             run.id,
             run.kind,
             run.status,
-            markdown_table(&ENTRY_HEADER, entries.iter().map(entry_row).map(esc))
+            markdown_table(&ENTRY_HEADER, entries.iter().map(|e| esc(&entry_row(e))))
         ),
     }
 }
@@ -175,6 +179,29 @@ mod tests {
             failed: 0,
             pending: 0,
             rolled_back: 0,
+            summary: None,
+        }
+    }
+
+    fn cycle(id: &str) -> RunRecord {
+        RunRecord {
+            status: "partial".into(),
+            applied: 0,
+            summary: Some(crate::cycle::CycleSummary {
+                mode: "audit".into(),
+                resources: 40,
+                in_scope: 38,
+                compliant: 30,
+                non_compliant: 7,
+                unknown: 1,
+                findings: 9,
+                accounts: 3,
+                accounts_failed: 1,
+                errors: 1,
+                duration_seconds: 2.5,
+                ..Default::default()
+            }),
+            ..run(id, "cycle", None)
         }
     }
 
@@ -213,8 +240,9 @@ mod tests {
         let runs = History::Runs(vec![
             run("r1", "apply", None),
             run("r2", "rollback", Some("r1")),
+            cycle("r3"),
         ]);
-        let journal = History::Journal(run("r1", "apply", None), entries());
+        let journal = History::Journal(Box::new(run("r1", "apply", None)), entries());
         for (name, h) in [("runs", &runs), ("journal", &journal)] {
             for (f, format) in [
                 ("table", Format::Table),

@@ -5,11 +5,13 @@
 
 pub mod apply;
 pub mod audit;
+pub mod cycle;
 pub mod history;
 pub mod plan;
 
 pub use apply::{ApplyReport, ApplySummary};
-pub use audit::{AuditReport, FindingRecord, ReportSummary};
+pub use audit::{AuditReport, ComplianceRow, FindingRecord, ReportSummary};
+pub use cycle::{LastCycle, StatusPage};
 pub use history::History;
 
 use crate::plan::Skip;

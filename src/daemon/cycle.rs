@@ -1,0 +1,223 @@
+//! One cycle: scan every account of this shard, evaluate, and in enforce
+//! mode apply the changes due now, journaled exactly as `apply` is. The
+//! cycle is recorded in the store as a run of kind `cycle` with its summary,
+//! so `history` lists it. Shutdown cancels a cycle while it only reads;
+//! once it has started to write, it is left to finish.
+
+use super::state::Loaded;
+use crate::audit;
+use crate::aws::Aws;
+use crate::enforce::{ApplyOptions, Enforcer};
+use crate::error::{Error, Result};
+use crate::inventory::TypeSet;
+use crate::progress::Progress;
+use crate::scan::{self, Inventory, Narrowing};
+use crate::store::{blocking, Store};
+use std::collections::BTreeMap;
+use std::time::Instant;
+use tagwarden_core::config::DaemonMode;
+use tagwarden_core::cycle::{CycleResult, CycleSummary};
+use tagwarden_core::report::{ApplyReport, AuditReport};
+use tagwarden_core::shard::Shard;
+use tokio_util::sync::CancellationToken;
+
+/// What a finished cycle hands to the metrics, the status page and the logs.
+#[derive(Default)]
+pub struct CycleOutput {
+    pub run_id: String,
+    pub result: CycleResult,
+    pub summary: CycleSummary,
+    /// The metric label of the error that failed the whole cycle.
+    pub failure: Option<&'static str>,
+    pub audit: Option<AuditReport>,
+    /// The accounts of this shard, and the resources found in each.
+    pub accounts: Vec<String>,
+    pub resources_by_account: BTreeMap<String, usize>,
+    /// Tag changes applied and failed, per account.
+    pub changes_by_account: BTreeMap<String, (u64, u64)>,
+    /// AWS requests and throttling answers, per `service:Operation`.
+    pub calls: BTreeMap<String, u64>,
+    pub throttles: BTreeMap<String, u64>,
+}
+
+/// Why a cycle stopped before its end.
+enum Stop {
+    Cancelled,
+    Failed(Error),
+}
+
+impl From<Error> for Stop {
+    fn from(e: Error) -> Stop {
+        Stop::Failed(e)
+    }
+}
+
+/// Run one cycle to its end and record it; never fails (a failure is the
+/// cycle's result).
+pub async fn run(loaded: &Loaded, shard: Shard, cancel: CancellationToken) -> CycleOutput {
+    let started = Instant::now();
+    let mode = loaded.config.daemon.mode;
+    let run_id = uuid::Uuid::now_v7().to_string();
+    let mut out = CycleOutput {
+        run_id: run_id.clone(),
+        ..CycleOutput::default()
+    };
+    match blocking(|| open_and_begin(loaded, &run_id)) {
+        Ok(mut store) => {
+            let outcome = scan_and_enforce(loaded, shard, &mut store, &cancel, &mut out).await;
+            finish(&mut out, outcome, mode, started);
+            let recorded =
+                blocking(|| store.finish_cycle(&run_id, out.result.label(), &out.summary));
+            if let Err(e) = recorded {
+                tracing::error!(error = %e, "cannot record the cycle in the state store");
+            }
+        }
+        Err(e) => finish(&mut out, Err(Stop::Failed(e)), mode, started),
+    }
+    out
+}
+
+fn open_and_begin(loaded: &Loaded, run_id: &str) -> Result<Store> {
+    let store = Store::open(&loaded.config.store)?;
+    store.begin_run(run_id, "cycle", &loaded.fingerprint, None)?;
+    Ok(store)
+}
+
+/// The summary and result, from what the cycle did or why it stopped.
+fn finish(
+    out: &mut CycleOutput,
+    outcome: std::result::Result<Option<ApplyReport>, Stop>,
+    mode: DaemonMode,
+    started: Instant,
+) {
+    let seconds = started.elapsed().as_secs_f64();
+    let apply = match outcome {
+        Ok(apply) => apply,
+        Err(Stop::Cancelled) => {
+            out.summary = CycleSummary {
+                mode: mode.label().into(),
+                error: Some("cancelled by shutdown before any write".into()),
+                duration_seconds: seconds,
+                ..CycleSummary::default()
+            };
+            out.result = CycleResult::Cancelled;
+            return;
+        }
+        Err(Stop::Failed(e)) => {
+            tracing::error!(error = %e, label = e.metric_label(), "the cycle failed");
+            out.failure = Some(e.metric_label());
+            let mut summary = match &out.audit {
+                Some(a) => CycleSummary::of(mode.label(), a, None, seconds),
+                None => CycleSummary {
+                    mode: mode.label().into(),
+                    duration_seconds: seconds,
+                    ..CycleSummary::default()
+                },
+            };
+            summary.error = Some(e.to_string());
+            out.result = summary.result();
+            out.summary = summary;
+            return;
+        }
+    };
+    let audit = out.audit.as_ref().expect("a finished cycle has its audit");
+    out.summary = CycleSummary::of(mode.label(), audit, apply.as_ref(), seconds);
+    out.result = out.summary.result();
+    if out.result == CycleResult::Failed {
+        out.failure = Some("nothing_scanned");
+    }
+    if let Some(apply) = apply {
+        for c in &apply.changes {
+            let counts = out
+                .changes_by_account
+                .entry(c.change.account.clone())
+                .or_default();
+            match c.status {
+                tagwarden_core::apply::Status::Applied => counts.0 += 1,
+                tagwarden_core::apply::Status::Failed => counts.1 += 1,
+                _ => {}
+            }
+        }
+    }
+}
+
+async fn scan_and_enforce(
+    loaded: &Loaded,
+    shard: Shard,
+    store: &mut Store,
+    cancel: &CancellationToken,
+    out: &mut CycleOutput,
+) -> std::result::Result<Option<ApplyReport>, Stop> {
+    let config = &loaded.config;
+    let aws = Aws::connect(config).await;
+    let progress = Progress::new(true);
+    let narrow = Narrowing {
+        shard,
+        ..Narrowing::default()
+    };
+    let types = TypeSet::new(loaded.policies.resource_types());
+    let scanned = tokio::select! {
+        inv = scan::scan(&aws, config, &types, &narrow, &progress) => inv,
+        () = cancel.cancelled() => return Err(Stop::Cancelled),
+    };
+    let counted = |out: &mut CycleOutput| {
+        out.calls = aws.api.calls();
+        out.throttles = aws.api.throttles();
+    };
+    let inv = match scanned {
+        Ok(inv) => inv,
+        Err(e) => {
+            counted(out);
+            return Err(e.into());
+        }
+    };
+    record_scan(out, &inv, audit::report(&aws, &loaded.policies, &inv));
+    let applied = match config.daemon.mode {
+        DaemonMode::Audit => Ok(None),
+        DaemonMode::Enforce if cancel.is_cancelled() => Err(Stop::Cancelled),
+        DaemonMode::Enforce => enforce(loaded, &aws, &progress, store, &inv)
+            .await
+            .map(Some),
+    };
+    counted(out);
+    applied
+}
+
+fn record_scan(out: &mut CycleOutput, inv: &Inventory, audit: AuditReport) {
+    out.accounts = inv.account_ids.clone();
+    for r in &inv.resources {
+        *out.resources_by_account
+            .entry(r.account.clone())
+            .or_default() += 1;
+    }
+    out.audit = Some(audit);
+}
+
+/// The changes due now, under the blast-radius cap, with the store's lock
+/// held so no one-off apply or rollback races the cycle.
+async fn enforce(
+    loaded: &Loaded,
+    aws: &Aws,
+    progress: &Progress,
+    store: &mut Store,
+    inv: &Inventory,
+) -> std::result::Result<ApplyReport, Stop> {
+    let _lock = blocking(|| store.lock()).map_err(Error::from)?;
+    let enforcer = Enforcer {
+        aws,
+        config: &loaded.config,
+        policies: &loaded.policies,
+        fingerprint: loaded.fingerprint.clone(),
+        progress,
+    };
+    let opts = ApplyOptions {
+        plan: None,
+        max_changes: None,
+        narrow: Narrowing::default(),
+    };
+    let yes = Box::new(|_: &str| Ok(true));
+    let report = enforcer
+        .apply_scanned(store, inv, opts, yes, chrono::Utc::now())
+        .await?;
+    Ok(report)
+}

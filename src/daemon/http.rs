@@ -1,0 +1,100 @@
+//! The HTTP endpoints: `/healthz`, `/readyz`, `/metrics` and the status page
+//! `/`. Every answer comes from memory; none waits for AWS or the store.
+
+use super::state::Shared;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use std::sync::Arc;
+use std::time::Duration;
+use tagwarden_core::report::{LastCycle, StatusPage};
+use tokio_util::sync::CancellationToken;
+
+/// The scheduler goes round at least every second; this long without it
+/// means it is stuck.
+const STALLED_AFTER: Duration = Duration::from_secs(15);
+
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/", get(page))
+        .with_state(shared)
+}
+
+/// Serve until `stop` is cancelled.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    stop: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(shared))
+        .with_graceful_shutdown(stop.cancelled_owned())
+        .await
+}
+
+async fn healthz(State(s): State<Arc<Shared>>) -> Response {
+    let since = s.since_heartbeat();
+    if since < STALLED_AFTER {
+        (StatusCode::OK, "ok\n").into_response()
+    } else {
+        let why = format!(
+            "the scheduler has not gone round for {} s\n",
+            since.as_secs()
+        );
+        (StatusCode::SERVICE_UNAVAILABLE, why).into_response()
+    }
+}
+
+async fn readyz(State(s): State<Arc<Shared>>) -> Response {
+    match s.readiness() {
+        Ok(why) => (StatusCode::OK, why + "\n").into_response(),
+        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why + "\n").into_response(),
+    }
+}
+
+async fn metrics(State(s): State<Arc<Shared>>) -> Response {
+    ([(header::CONTENT_TYPE, OPENMETRICS)], s.metrics.encode()).into_response()
+}
+
+async fn page(State(s): State<Arc<Shared>>) -> Html<String> {
+    let loaded = s.loaded();
+    let daemon = &loaded.config.daemon;
+    let readiness = match s.readiness() {
+        Ok(r) | Err(r) => r,
+    };
+    let interval = humantime(daemon.interval);
+    let last = s.last.lock().expect("last cycle");
+    let page = StatusPage {
+        version: env!("CARGO_PKG_VERSION"),
+        mode: daemon.mode.label(),
+        shard: s.shard,
+        interval: &interval,
+        readiness: &readiness,
+        last: last.as_ref().map(|f| LastCycle {
+            run_id: &f.run_id,
+            finished_at: &f.finished_at,
+            result: f.result,
+            summary: &f.summary,
+            compliance: &f.compliance,
+            errors: &f.errors,
+        }),
+    };
+    Html(page.html())
+}
+
+/// `1h`, `15m`, `90s`: as the configuration spells intervals.
+fn humantime(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}

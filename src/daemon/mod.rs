@@ -1,0 +1,70 @@
+//! `tagwarden run`: the daemon. A loop around the same scan, evaluation and
+//! apply the commands use (`cycle`), on a schedule (`schedule`), serving
+//! health, readiness, metrics and a status page (`http`, `metrics`), with
+//! SIGHUP reloads (`reload`) and systemd's notify protocol (`notify`).
+
+mod cycle;
+mod http;
+mod metrics;
+mod notify;
+mod reload;
+mod schedule;
+mod state;
+
+pub use state::Sources;
+
+use crate::error::{Error, Result};
+use crate::store::{blocking, Store};
+use schedule::Signals;
+use state::{Loaded, Shared};
+use std::sync::Arc;
+use std::time::Duration;
+use tagwarden_core::shard::Shard;
+use tokio_util::sync::CancellationToken;
+
+pub struct Options {
+    pub sources: Sources,
+    pub shard: Shard,
+}
+
+/// Load and check everything, then serve until SIGTERM or SIGINT: exit 0
+/// after a drain; 2 when the configuration or the listen address is bad,
+/// before anything is scanned.
+pub fn run(opts: Options) -> Result<u8> {
+    let loaded = Loaded::load(&opts.sources)?;
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| Error::io("cannot start the async runtime", e))?;
+    let served = runtime.block_on(serve(loaded, opts));
+    // A cycle still writing after the drain is abandoned here; its journal
+    // entries stay pending and the next start settles them.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    served.map(|()| 0)
+}
+
+async fn serve(loaded: Loaded, opts: Options) -> Result<()> {
+    let signals = Signals::register()?;
+    let listen = loaded.config.daemon.listen;
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+        Error::usage(format!(
+            "cannot listen on {listen} (daemon.listen): {e}; stop what holds the address or set another daemon.listen"
+        ))
+    })?;
+    let store = loaded.config.store.clone();
+    blocking(|| Store::open(&store)?.mark_cycles_interrupted())?;
+    let mode = loaded.config.daemon.mode.label();
+    let shard = opts.shard;
+    let shared = Arc::new(Shared::new(loaded, shard));
+    let stop_http = CancellationToken::new();
+    let server = tokio::spawn(http::serve(listener, shared.clone(), stop_http.clone()));
+    tracing::info!(%listen, mode, shard = %shard, "tagwarden daemon ready");
+    notify::ready(&format!("serving on {listen}, shard {shard}"));
+    schedule::schedule(shared, opts.sources, signals).await;
+    stop_http.cancel();
+    match server.await {
+        Ok(Err(e)) => tracing::error!(error = %e, "the HTTP server failed"),
+        Err(e) => tracing::error!(error = %e, "the HTTP server task ended abnormally"),
+        Ok(Ok(())) => {}
+    }
+    tracing::info!("stopped");
+    Ok(())
+}

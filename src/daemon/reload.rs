@@ -1,0 +1,40 @@
+//! SIGHUP: read the configuration and policies again, validate them, and
+//! swap them in for the next cycle. An invalid file is rejected with every
+//! diagnostic logged, and the running configuration is kept.
+
+use super::notify;
+use super::state::{Loaded, Shared, Sources};
+use crate::store::blocking;
+
+pub fn reload(shared: &Shared, sources: &Sources) {
+    notify::reloading();
+    match blocking(|| Loaded::load(sources)) {
+        Ok(new) => {
+            let old = shared.loaded();
+            if new.config.daemon.listen != old.config.daemon.listen {
+                tracing::warn!(
+                    listen = %old.config.daemon.listen,
+                    "daemon.listen changed: the new address takes effect on restart"
+                );
+            }
+            if new.config.store != old.config.store {
+                tracing::warn!("store changed: cycles write to the new store from the next one");
+            }
+            tracing::info!(
+                policies = new.policies.policies.len(),
+                "configuration reloaded; it applies from the next cycle"
+            );
+            shared.swap(new);
+            shared.metrics.reload(true);
+        }
+        Err(e) => {
+            // Each diagnostic on its own line, with file:line:column.
+            tracing::error!(
+                label = e.metric_label(),
+                "configuration reload rejected; keeping the running configuration:\n{e}"
+            );
+            shared.metrics.reload(false);
+        }
+    }
+    notify::ready("configuration reloaded");
+}
