@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-emulator.sh
+scripts/setup-tools.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
