@@ -298,22 +298,25 @@ fn sighup_keeps_a_broken_configuration_out_and_takes_a_valid_one() {
     assert_eq!(d.wait_exit(Duration::from_secs(20)).0, 0);
 }
 
-const PAUSE: &str = "TAGWARDEN_PAUSE_AFTER_JOURNAL_MS";
-
-#[test]
-fn shutdown_during_an_enforce_cycle_lets_the_writes_finish() {
-    let f = fixture(Some("d4"), "interval: 1h, mode: enforce");
-    let mut d = f.start(&[], &[(PAUSE, "3000")]);
+/// Start in enforce mode with `pause_ms` between the journal and the
+/// writes, and send SIGTERM in that pause: the daemon exits 0 within `bound`.
+fn terminate_while_writing(f: &Fixture, pause_ms: &str, bound: Duration) -> Daemon {
+    let mut d = f.start(&[], &[("TAGWARDEN_PAUSE_AFTER_JOURNAL_MS", pause_ms)]);
     d.wait_for("the journal written", MINUTE, |d| {
         d.log_text().contains("before writing")
     });
     d.signal("TERM");
     let (code, took) = d.wait_exit(Duration::from_secs(30));
     assert_eq!(code, 0, "{}", d.log_text());
-    assert!(
-        took < Duration::from_secs(20),
-        "within daemon.drain: {took:?}"
-    );
+    assert!(took < bound, "exit took {took:?}, more than {bound:?}");
+    d
+}
+
+#[test]
+fn shutdown_during_an_enforce_cycle_lets_the_writes_finish() {
+    let f = fixture(Some("d4"), "interval: 1h, mode: enforce");
+    // Within daemon.drain (20 s).
+    terminate_while_writing(&f, "3000", Duration::from_secs(20));
 
     let history = f.history();
     let applies = runs_of(&history, "apply");
@@ -336,17 +339,8 @@ fn shutdown_during_an_enforce_cycle_lets_the_writes_finish() {
 #[test]
 fn a_drain_that_runs_out_leaves_only_what_the_next_start_settles() {
     let f = fixture(Some("d5"), "interval: 1h, mode: enforce, drain: 1s");
-    let mut d = f.start(&[], &[(PAUSE, "60000")]);
-    d.wait_for("the journal written", MINUTE, |d| {
-        d.log_text().contains("before writing")
-    });
-    d.signal("TERM");
-    let (code, took) = d.wait_exit(Duration::from_secs(30));
-    assert_eq!(code, 0, "{}", d.log_text());
-    assert!(
-        took < Duration::from_secs(5),
-        "bounded by daemon.drain: {took:?}"
-    );
+    // Bounded by daemon.drain (1 s), though the writes would take a minute.
+    let d = terminate_while_writing(&f, "60000", Duration::from_secs(5));
     assert!(d.log_text().contains("did not finish within daemon.drain"));
     let history = f.history();
     let interrupted = runs_of(&history, "apply")[0]["id"]
@@ -496,4 +490,24 @@ fn systemd_hears_ready_reloading_stopping_and_the_watchdog() {
     d.signal("TERM");
     until("STOPPING=1", &mut seen);
     assert_eq!(d.wait_exit(Duration::from_secs(20)).0, 0);
+}
+
+#[test]
+fn the_blast_radius_cap_holds_in_enforce_mode() {
+    let f = fixture(Some("d8"), "interval: 1h, mode: enforce");
+    let text = std::fs::read_to_string(&f.cfg).unwrap() + "limits: {max_changes_per_run: 1}\n";
+    std::fs::write(&f.cfg, text).unwrap();
+    let mut d = f.start(&[], &[]);
+    d.wait_cycles("failed", 1.0, MINUTE);
+    let over = d.metric("tagwarden_cycle_failures_total{reason=\"over_cap\"}");
+    assert_eq!(over, Some(1.0), "{}", d.log_text());
+    let history = f.history();
+    assert!(
+        runs_of(&history, "apply").is_empty(),
+        "nothing written: {history:?}"
+    );
+    let cycle = runs_of(&history, "cycle")[0];
+    assert_eq!(cycle["status"], "failed");
+    let error = cycle["summary"]["error"].as_str().unwrap();
+    assert!(error.contains("max_changes_per_run"), "{error}");
 }

@@ -37,7 +37,7 @@ pub fn run(opts: Options) -> Result<u8> {
     let served = runtime.block_on(serve(loaded, opts));
     // A cycle still writing after the drain is abandoned here; its journal
     // entries stay pending and the next start settles them.
-    runtime.shutdown_timeout(Duration::from_secs(1));
+    runtime.shutdown_timeout(Duration::from_millis(250));
     served.map(|()| 0)
 }
 
@@ -60,10 +60,12 @@ async fn serve(loaded: Loaded, opts: Options) -> Result<()> {
     notify::ready(&format!("serving on {listen}, shard {shard}"));
     schedule::schedule(shared, opts.sources, signals).await;
     stop_http.cancel();
-    match server.await {
-        Ok(Err(e)) => tracing::error!(error = %e, "the HTTP server failed"),
-        Err(e) => tracing::error!(error = %e, "the HTTP server task ended abnormally"),
-        Ok(Ok(())) => {}
+    // Requests in flight get a moment; a client holding its connection open
+    // does not hold up the exit.
+    match tokio::time::timeout(Duration::from_secs(2), server).await {
+        Ok(Ok(Err(e))) => tracing::error!(error = %e, "the HTTP server failed"),
+        Ok(Err(e)) => tracing::error!(error = %e, "the HTTP server task ended abnormally"),
+        Ok(Ok(Ok(()))) | Err(_) => {}
     }
     tracing::info!("stopped");
     Ok(())

@@ -51,8 +51,8 @@ pub async fn schedule(shared: Arc<Shared>, sources: Sources, mut signals: Signal
     let mut next_due = Instant::now();
     let mut running: Option<Running> = None;
     let (done, mut finished) = mpsc::channel::<CycleOutput>(1);
-    let beat =
-        notify::watchdog_period().map_or(Duration::from_secs(1), |w| w.min(Duration::from_secs(1)));
+    let watchdog = notify::watchdog_period();
+    let beat = watchdog.map_or(Duration::from_secs(1), |w| w.min(Duration::from_secs(1)));
     let mut ticks = tokio::time::interval(beat);
     loop {
         tokio::select! {
@@ -72,7 +72,7 @@ pub async fn schedule(shared: Arc<Shared>, sources: Sources, mut signals: Signal
             }
             _ = ticks.tick() => {
                 shared.beat();
-                if progressing(&shared, running.as_ref()) {
+                if watchdog.is_some() && progressing(&shared, running.as_ref()) {
                     notify::watchdog();
                 }
             }
