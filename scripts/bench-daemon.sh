@@ -56,6 +56,10 @@ rss5=$(idle_rss 5)
 busy_before=$(metric tagwarden_cycle_duration_seconds_sum)
 wrk -t2 -c50 -d20s --latency "http://127.0.0.1:$listen/metrics" >"$dir/wrk"
 busy_after=$(metric tagwarden_cycle_duration_seconds_sum)
+series=""
+for at in $(seq 25 25 "$cycles"); do
+  series="$series $at:$(( $(idle_rss "$at") / 1024 ))"
+done
 rss_n=$(idle_rss "$cycles")
 peak=$(awk '/^VmHWM/ { print $2 }' /proc/$daemon/status)
 skipped=$(metric 'tagwarden_cycles_total{result="skipped"}')
@@ -64,6 +68,7 @@ failed=$(metric 'tagwarden_cycles_total{result="failed"}')
 echo "== tagwarden run ($profile): $cycles cycles of the demo estate, 1 s interval"
 awk -v a="$rss5" -v b="$rss_n" -v n="$cycles" -v p="$peak" 'BEGIN {
   printf "RSS between cycles: after 5 cycles %.1f MiB, after %d cycles %.1f MiB; peak %.1f MiB\n", a/1024, n, b/1024, p/1024 }'
+echo "RSS (MiB) between cycles, by cycle:$series"
 echo "cycles skipped: $skipped, failed: $failed"
 p50=$(awk '$1 == "50%" { print $2 }' "$dir/wrk")
 p99=$(awk '$1 == "99%" { print $2 }' "$dir/wrk")

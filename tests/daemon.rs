@@ -511,3 +511,50 @@ fn the_blast_radius_cap_holds_in_enforce_mode() {
     let error = cycle["summary"]["error"].as_str().unwrap();
     assert!(error.contains("max_changes_per_run"), "{error}");
 }
+
+#[test]
+fn a_new_organization_account_is_scanned_from_the_next_cycle() {
+    let f = fixture(None, "interval: 2s");
+    let create = |name: &str| -> String {
+        runtime().block_on(async {
+            let seeder = estate::Seeder::new(&f.emu.endpoint()).await;
+            let org = aws_sdk_organizations::Client::new(seeder.base());
+            let _ = org.create_organization().send().await; // once; later calls fail harmlessly
+            let created = org
+                .create_account()
+                .account_name(name)
+                .email(format!("{name}@example.com"))
+                .send()
+                .await
+                .expect("CreateAccount");
+            let id = created
+                .create_account_status()
+                .and_then(|s| s.account_id())
+                .unwrap()
+                .to_string();
+            let cfg = seeder.account(&id).await;
+            estate::launch(&estate::Seeder::ec2(&cfg, "us-east-1"), 1, &[], &[]).await;
+            id
+        })
+    };
+    let first = create("wave-1");
+    let policy = f.dir.path().join("map.yaml").display().to_string();
+    let store = f.dir.path().join("state.db").display().to_string();
+    let text = format!(
+        "policies: [{policy}]\nregions: [us-east-1]\nstore: {store}\naccounts:\n  role: tagwarden-audit\n  discover: organizations\ndaemon: {{interval: 2s, listen: \"127.0.0.1:{}\"}}\n",
+        f.port
+    );
+    std::fs::write(&f.cfg, text).unwrap();
+    let mut d = f.start(&[], &[]);
+    let scanned = |d: &Daemon, id: &str| {
+        d.metric(&format!("tagwarden_resources_scanned{{account=\"{id}\"}}"))
+    };
+    d.wait_cycles("ok", 1.0, MINUTE);
+    // An instance and its root volume.
+    assert_eq!(scanned(&d, &first), Some(2.0));
+    let second = create("wave-2");
+    d.wait_for("the new account scanned", MINUTE, |d| {
+        scanned(d, &second) == Some(2.0)
+    });
+    assert_eq!(scanned(&d, &first), Some(2.0));
+}
