@@ -294,10 +294,12 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Runs still marked running whose process is gone.
+    /// Apply and rollback runs still marked running whose process is gone
+    /// (the caller holds the write lock). Daemon cycles are the daemon's to
+    /// settle: one may be running now.
     pub fn mark_interrupted(&self, except: &str) -> Result<(), StoreError> {
         self.conn.execute(
-            "UPDATE runs SET status = 'interrupted', finished_at = ?2 WHERE status = 'running' AND id != ?1",
+            "UPDATE runs SET status = 'interrupted', finished_at = ?2 WHERE status = 'running' AND id != ?1 AND kind != 'cycle'",
             params![except, now()],
         )?;
         Ok(())

@@ -287,6 +287,10 @@ fn the_container_image_runs_unprivileged_with_state_on_a_volume() {
         .expect("USER");
     assert!(!user.contains("root") && !user.contains(" 0"), "{user}");
     assert!(text.contains("VOLUME [\"/var/lib/tagwarden\"]"));
+    assert!(
+        text.contains("--chown=65532:65532 /state/var/lib/tagwarden /var/lib/tagwarden"),
+        "the volume starts writable"
+    );
     assert!(text.contains("ENTRYPOINT [\"/usr/local/bin/tagwarden\"]"));
     // The command it runs is one tagwarden accepts.
     let run = common::run_tagwarden(&["run", "--help"], &[]);

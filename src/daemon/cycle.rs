@@ -15,6 +15,7 @@ use crate::scan::{self, Inventory, Narrowing};
 use crate::store::{blocking, Store};
 use std::collections::BTreeMap;
 use std::time::Instant;
+use tagwarden_core::apply::Refusal;
 use tagwarden_core::config::DaemonMode;
 use tagwarden_core::cycle::{CycleResult, CycleSummary};
 use tagwarden_core::report::{ApplyReport, AuditReport};
@@ -35,6 +36,8 @@ pub struct CycleOutput {
     pub resources_by_account: BTreeMap<String, usize>,
     /// Tag changes applied and failed, per account.
     pub changes_by_account: BTreeMap<String, (u64, u64)>,
+    /// Journal entries still pending after the cycle (None: unknown).
+    pub journal_pending: Option<usize>,
     /// AWS requests and throttling answers, per `service:Operation`.
     pub calls: BTreeMap<String, u64>,
     pub throttles: BTreeMap<String, u64>,
@@ -71,6 +74,7 @@ pub async fn run(loaded: &Loaded, shard: Shard, cancel: CancellationToken) -> Cy
             if let Err(e) = recorded {
                 tracing::error!(error = %e, "cannot record the cycle in the state store");
             }
+            out.journal_pending = blocking(|| store.pending()).ok().map(|p| p.len());
         }
         Err(e) => finish(&mut out, Err(Stop::Failed(e)), mode, started),
     }
@@ -157,25 +161,29 @@ async fn scan_and_enforce(
     };
     let types = TypeSet::new(loaded.policies.resource_types());
     let scanned = tokio::select! {
-        inv = scan::scan(&aws, config, &types, &narrow, &progress) => inv,
-        () = cancel.cancelled() => return Err(Stop::Cancelled),
+        inv = scan::scan(&aws, config, &types, &narrow, &progress) => Some(inv),
+        () = cancel.cancelled() => None,
     };
     let counted = |out: &mut CycleOutput| {
         out.calls = aws.api.calls();
         out.throttles = aws.api.throttles();
     };
     let inv = match scanned {
-        Ok(inv) => inv,
-        Err(e) => {
+        Some(Ok(inv)) => inv,
+        Some(Err(e)) => {
             counted(out);
             return Err(e.into());
+        }
+        None => {
+            counted(out);
+            return Err(Stop::Cancelled);
         }
     };
     record_scan(out, &inv, audit::report(&aws, &loaded.policies, &inv));
     let applied = match config.daemon.mode {
         DaemonMode::Audit => Ok(None),
         DaemonMode::Enforce if cancel.is_cancelled() => Err(Stop::Cancelled),
-        DaemonMode::Enforce => enforce(loaded, &aws, &progress, store, &inv)
+        DaemonMode::Enforce => enforce(loaded, &aws, &progress, store, &inv, cancel)
             .await
             .map(Some),
     };
@@ -201,6 +209,7 @@ async fn enforce(
     progress: &Progress,
     store: &mut Store,
     inv: &Inventory,
+    cancel: &CancellationToken,
 ) -> std::result::Result<ApplyReport, Stop> {
     let _lock = blocking(|| store.lock()).map_err(Error::from)?;
     let enforcer = Enforcer {
@@ -215,9 +224,15 @@ async fn enforce(
         max_changes: None,
         narrow: Narrowing::default(),
     };
-    let yes = Box::new(|_: &str| Ok(true));
-    let report = enforcer
-        .apply_scanned(store, inv, opts, yes, chrono::Utc::now())
-        .await?;
-    Ok(report)
+    // Asked right before the journal is written: after a shutdown request,
+    // the answer is no and nothing new is written.
+    let token = cancel.clone();
+    let yes_unless_stopping = Box::new(move |_: &str| Ok(!token.is_cancelled()));
+    let applied = enforcer
+        .apply_scanned(store, inv, opts, yes_unless_stopping, chrono::Utc::now())
+        .await;
+    match applied {
+        Err(Error::Refused(Refusal::NotConfirmed)) => Err(Stop::Cancelled),
+        other => Ok(other?),
+    }
 }

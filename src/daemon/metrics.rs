@@ -72,6 +72,10 @@ impl Operation {
 
 pub struct Metrics {
     registry: Registry,
+    /// A scrape never sees a cycle's gauges half replaced: recording holds
+    /// this for writing, encoding for reading.
+    consistent: std::sync::RwLock<()>,
+    journal_pending: Gauge,
     cycles: Family<Result_, Counter>,
     cycle_failures: Family<Reason, Counter>,
     cycle_duration: Histogram,
@@ -94,6 +98,8 @@ impl Metrics {
     pub fn new(shard: Shard) -> Metrics {
         let mut m = Metrics {
             registry: Registry::with_prefix("tagwarden"),
+            consistent: std::sync::RwLock::new(()),
+            journal_pending: Gauge::default(),
             cycles: Family::default(),
             cycle_failures: Family::default(),
             cycle_duration: Histogram::new(exponential_buckets(0.5, 2.0, 14)),
@@ -239,15 +245,23 @@ impl Metrics {
         for (name, help, c) in aws {
             r.register(name, help, c.clone());
         }
+        let pending = "Journal entries written but not yet settled (an interrupted apply)";
+        r.register("journal_pending", pending, self.journal_pending.clone());
         let reloads = "Configuration reloads (SIGHUP) by result";
         r.register("config_reloads", reloads, self.reloads.clone());
     }
 
     /// The text exposition format.
     pub fn encode(&self) -> String {
+        let _consistent = self.consistent.read().expect("metrics");
         let mut out = String::new();
         encode(&mut out, &self.registry).expect("writing to a String cannot fail");
         out
+    }
+
+    /// Pending journal entries found at start.
+    pub fn pending_at_start(&self, n: usize) {
+        self.journal_pending.set(n as i64);
     }
 
     pub fn skipped(&self) {
@@ -262,8 +276,17 @@ impl Metrics {
     /// Everything a finished cycle tells. The last-cycle gauges are
     /// replaced whole, so an account or policy that went away disappears.
     pub fn record(&self, out: &CycleOutput, now_unix: f64) {
+        let _consistent = self.consistent.write().expect("metrics");
         let label = out.result.label();
         self.cycles.get_or_create(&result(label)).inc();
+        if let Some(n) = out.journal_pending {
+            self.journal_pending.set(n as i64);
+        }
+        if out.result == CycleResult::Cancelled {
+            // Cut short: its duration and results say nothing of a cycle.
+            add_per_operation(&self.aws_requests, &out.calls);
+            return;
+        }
         self.cycle_duration.observe(out.summary.duration_seconds);
         self.last_cycle.set(now_unix);
         if let Some(reason) = out.failure {
@@ -273,7 +296,7 @@ impl Metrics {
                 })
                 .inc();
         }
-        if out.result != CycleResult::Failed && out.result != CycleResult::Cancelled {
+        if out.result != CycleResult::Failed {
             self.last_success.set(now_unix);
         }
         add_per_operation(&self.aws_requests, &out.calls);

@@ -19,6 +19,7 @@ use schedule::Signals;
 use state::{Loaded, Shared};
 use std::sync::Arc;
 use std::time::Duration;
+use tagwarden_core::config::DaemonMode;
 use tagwarden_core::shard::Shard;
 use tokio_util::sync::CancellationToken;
 
@@ -50,10 +51,24 @@ async fn serve(loaded: Loaded, opts: Options) -> Result<()> {
         ))
     })?;
     let store = loaded.config.store.clone();
-    blocking(|| Store::open(&store)?.mark_cycles_interrupted())?;
-    let mode = loaded.config.daemon.mode.label();
+    let pending = blocking(|| settle_own_runs(&store))?;
+    let mode = loaded.config.daemon.mode;
+    if pending > 0 {
+        let settles = match mode {
+            DaemonMode::Enforce => "the first cycle settles them before it writes",
+            DaemonMode::Audit => {
+                "run `tagwarden apply` (or the daemon in enforce mode) to settle them"
+            }
+        };
+        tracing::warn!(
+            pending,
+            "an interrupted apply left journal entries pending; {settles}"
+        );
+    }
+    let mode = mode.label();
     let shard = opts.shard;
     let shared = Arc::new(Shared::new(loaded, shard));
+    shared.metrics.pending_at_start(pending);
     let stop_http = CancellationToken::new();
     let server = tokio::spawn(http::serve(listener, shared.clone(), stop_http.clone()));
     tracing::info!(%listen, mode, shard = %shard, "tagwarden daemon ready");
@@ -69,4 +84,12 @@ async fn serve(loaded: Loaded, opts: Options) -> Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Cycles of an earlier daemon still marked running ended with it; the
+/// journal entries still pending, counted.
+fn settle_own_runs(store: &std::path::Path) -> Result<usize> {
+    let store = Store::open(store)?;
+    store.mark_cycles_interrupted()?;
+    Ok(store.pending()?.len())
 }

@@ -8,7 +8,17 @@ use crate::store::blocking;
 
 pub fn reload(shared: &Shared, sources: &Sources) {
     notify::reloading();
-    match blocking(|| Loaded::load(sources)) {
+    let status = match blocking(|| Loaded::load(sources)) {
+        Ok(new) if new.config.store != shared.loaded().config.store => {
+            // The journal and its lock live in the store: moving it under a
+            // running daemon would orphan what is pending there.
+            tracing::error!(
+                store = %new.config.store.display(),
+                "configuration reload rejected: `store` cannot change while the daemon runs; restart it to use another store"
+            );
+            shared.metrics.reload(false);
+            "configuration reload rejected"
+        }
         Ok(new) => {
             let old = shared.loaded();
             if new.config.daemon.listen != old.config.daemon.listen {
@@ -17,15 +27,13 @@ pub fn reload(shared: &Shared, sources: &Sources) {
                     "daemon.listen changed: the new address takes effect on restart"
                 );
             }
-            if new.config.store != old.config.store {
-                tracing::warn!("store changed: cycles write to the new store from the next one");
-            }
             tracing::info!(
                 policies = new.policies.policies.len(),
                 "configuration reloaded; it applies from the next cycle"
             );
             shared.swap(new);
             shared.metrics.reload(true);
+            "configuration reloaded"
         }
         Err(e) => {
             // Each diagnostic on its own line, with file:line:column.
@@ -34,7 +42,8 @@ pub fn reload(shared: &Shared, sources: &Sources) {
                 "configuration reload rejected; keeping the running configuration:\n{e}"
             );
             shared.metrics.reload(false);
+            "configuration reload rejected"
         }
-    }
-    notify::ready("configuration reloaded");
+    };
+    notify::ready(status);
 }

@@ -71,9 +71,13 @@ pub async fn schedule(shared: Arc<Shared>, sources: Sources, mut signals: Signal
                 record(&shared, out);
             }
             _ = ticks.tick() => {
-                shared.beat();
-                if watchdog.is_some() && progressing(&shared, running.as_ref()) {
-                    notify::watchdog();
+                // A stuck cycle stops both the watchdog and /healthz, so that
+                // systemd or Kubernetes restarts the daemon.
+                if progressing(&shared, running.as_ref()) {
+                    shared.beat();
+                    if watchdog.is_some() {
+                        notify::watchdog();
+                    }
                 }
             }
             _ = signals.hangup.recv() => reload::reload(&shared, &sources),
@@ -114,8 +118,8 @@ fn outcome(joined: std::result::Result<CycleOutput, tokio::task::JoinError>) -> 
     })
 }
 
-/// Watchdog pings stop when a cycle has run for longer than twice the
-/// interval (and at least ten minutes): it is stuck, and systemd restarts us.
+/// The heartbeat and watchdog pings stop when a cycle has run for longer
+/// than twice the interval (and at least ten minutes): it is stuck.
 fn progressing(shared: &Shared, running: Option<&Running>) -> bool {
     let Some(r) = running else { return true };
     let interval = shared.loaded().config.daemon.interval;
