@@ -484,7 +484,7 @@ mod tests {
         let r = resource(&[]);
         let found: HashMap<&str, &Resource> = [(ARN, &r)].into();
         let (to_apply, held) = select(vec![fresh.clone(), later, gone], &found, None, now());
-        assert_eq!(to_apply, [fresh.clone()]);
+        assert_eq!(to_apply, std::slice::from_ref(&fresh));
         let reasons: Vec<&str> = held.iter().map(|h| h.reason.as_deref().unwrap()).collect();
         assert_eq!(
             reasons,

@@ -1,12 +1,15 @@
 //! `tagwarden.yaml` (cli.md): deserialized with unknown fields rejected, then
 //! checked, with every problem reported at once with its line and column.
 
+mod map;
+
+pub use map::{Issuance, MapAgreement, QuarterBasis, DEFAULT_ELIGIBLE_SERVICES};
+
 use crate::diagnostics::{Diagnostic, Diagnostics, Position};
 use crate::policy::load::parse_time;
 use crate::policy::LoadContext;
 use crate::resource::is_account_id;
 use crate::yaml::{self, index, key, lenient, Document, Seg};
-use chrono::NaiveDate;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -29,7 +32,7 @@ struct ConfigSpec {
     #[serde(default)]
     daemon: DaemonSpec,
     #[serde(default)]
-    map: Option<MapSpec>,
+    map: Option<map::MapSpec>,
     #[serde(default)]
     aws: AwsSpec,
 }
@@ -82,28 +85,6 @@ struct DaemonSpec {
     listen: Option<String>,
     #[serde(default)]
     drain: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MapSpec {
-    #[serde(default, deserialize_with = "lenient::opt_string")]
-    mpe_id: Option<String>,
-    #[serde(default)]
-    agreement: Option<AgreementSpec>,
-    #[serde(default)]
-    credit_rate: Option<f64>,
-    #[serde(default)]
-    min_migrated_spend: Option<f64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AgreementSpec {
-    #[serde(deserialize_with = "lenient::string")]
-    start: String,
-    #[serde(deserialize_with = "lenient::string")]
-    end: String,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -165,15 +146,6 @@ impl DaemonMode {
 }
 
 #[derive(Debug, Clone)]
-pub struct MapAgreement {
-    pub mpe_id: Option<String>,
-    pub start: Option<NaiveDate>,
-    pub end: Option<NaiveDate>,
-    pub credit_rate: f64,
-    pub min_migrated_spend: f64,
-}
-
-#[derive(Debug, Clone)]
 pub struct Config {
     /// The file the configuration came from (None: built-in defaults).
     pub file: Option<PathBuf>,
@@ -209,13 +181,7 @@ impl Default for Config {
                 listen: SocketAddr::from(([127, 0, 0, 1], 9464)),
                 drain: Duration::from_secs(20),
             },
-            map: MapAgreement {
-                mpe_id: None,
-                start: None,
-                end: None,
-                credit_rate: 0.25,
-                min_migrated_spend: 50_000.0,
-            },
+            map: MapAgreement::default(),
             endpoint_url: None,
         }
     }
@@ -428,63 +394,6 @@ impl Checker<'_> {
             }
         }
     }
-
-    fn map(&mut self, m: MapSpec, out: &mut MapAgreement) {
-        let map = key(&[], "map");
-        if let Some(id) = &m.mpe_id {
-            let ok = (id.len() == 5 && id.bytes().all(|b| b.is_ascii_digit()))
-                || (id.len() >= 10
-                    && id
-                        .bytes()
-                        .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()));
-            if !ok {
-                self.error(
-                    &key(&map, "mpe_id"),
-                    format!("MPE ID `{id}` must be 5 digits or 10 uppercase letters and digits"),
-                );
-            }
-        }
-        out.mpe_id = m.mpe_id;
-        if let Some(a) = m.agreement {
-            self.agreement(a, out);
-        }
-        if let Some(r) = m.credit_rate {
-            if !(0.0..=1.0).contains(&r) {
-                self.error(
-                    &key(&map, "credit_rate"),
-                    format!("credit_rate {r} must be between 0 and 1 (0.25 means 25 %)"),
-                );
-            }
-            out.credit_rate = r;
-        }
-        if let Some(s) = m.min_migrated_spend {
-            out.min_migrated_spend = s;
-        }
-    }
-
-    fn agreement(&mut self, a: AgreementSpec, out: &mut MapAgreement) {
-        let ag = key(&key(&[], "map"), "agreement");
-        let mut date = |field: &str, s: &str| {
-            let d = parse_time(s).map(|t| t.date_naive());
-            if d.is_none() {
-                self.error(
-                    &key(&ag, field),
-                    format!("`{s}` is not a date such as 2026-01-01"),
-                );
-            }
-            d
-        };
-        out.start = date("start", &a.start);
-        out.end = date("end", &a.end);
-        if let (Some(s), Some(e)) = (out.start, out.end) {
-            if s > e {
-                self.error(
-                    &key(&ag, "start"),
-                    format!("the agreement starts ({s}) after it ends ({e})"),
-                );
-            }
-        }
-    }
 }
 
 /// The longest interval a duration may name: a year. Longer values are
@@ -571,6 +480,9 @@ map:
   agreement: {start: 2026-01-01, end: 2028-12-31}
   credit_rate: 0.25
   min_migrated_spend: 50000
+  eligible_services: ["Amazon Elastic Compute Cloud - Compute", EC2 - Other]
+  issuance: monthly
+  quarters: calendar
 aws: {endpoint_url: "http://127.0.0.1:5000"}
 "#,
         )
@@ -591,6 +503,9 @@ aws: {endpoint_url: "http://127.0.0.1:5000"}
         assert_eq!(c.daemon.listen, "127.0.0.1:9000".parse().unwrap());
         assert_eq!(c.daemon.drain, Duration::from_secs(45));
         assert_eq!(c.endpoint_url.as_deref(), Some("http://127.0.0.1:5000"));
+        assert_eq!(c.map.eligible_services.len(), 2);
+        assert_eq!(c.map.issuance, Issuance::Monthly);
+        assert_eq!(c.map.quarters, QuarterBasis::Calendar);
         assert_eq!(c.load_context().account_names["prod"], "111111111111");
         assert!(c.policies[0].ends_with("policies/"));
     }
@@ -608,7 +523,7 @@ accounts:
     - {id: "111111111111", name: prod}
 limits: {requests_per_second: 0}
 daemon: {interval: soon, mode: fix, listen: "here", drain: 0s}
-map: {mpe_id: abc, credit_rate: 2, agreement: {start: 2027-01-01, end: 2026-01-01}}
+map: {mpe_id: abc, credit_rate: 2, agreement: {start: 2027-01-01, end: 2026-01-01}, eligible_services: [], issuance: yearly, quarters: fiscal, min_migrated_spend: -5}
 "#,
         )
         .unwrap_err();

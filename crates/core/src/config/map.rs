@@ -1,0 +1,196 @@
+//! `map:`: the MAP agreement (MPE id, window) and the credit terms that
+//! `credits` computes with. AWS's terms differ per agreement and are not
+//! public, so every one of them is configuration, stated in each report.
+
+use super::{key, parse_time, Checker};
+use crate::yaml::lenient;
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct MapSpec {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    mpe_id: Option<String>,
+    #[serde(default)]
+    agreement: Option<AgreementSpec>,
+    #[serde(default)]
+    credit_rate: Option<f64>,
+    #[serde(default)]
+    min_migrated_spend: Option<f64>,
+    #[serde(default)]
+    eligible_services: Option<Vec<String>>,
+    #[serde(default)]
+    issuance: Option<String>,
+    #[serde(default)]
+    quarters: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AgreementSpec {
+    #[serde(deserialize_with = "lenient::string")]
+    start: String,
+    #[serde(deserialize_with = "lenient::string")]
+    end: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct MapAgreement {
+    pub mpe_id: Option<String>,
+    pub start: Option<NaiveDate>,
+    pub end: Option<NaiveDate>,
+    pub credit_rate: f64,
+    pub min_migrated_spend: f64,
+    /// Cost Explorer SERVICE names whose spend counts toward credits.
+    pub eligible_services: Vec<String>,
+    pub issuance: Issuance,
+    pub quarters: QuarterBasis,
+}
+
+/// How often AWS issues the credit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Issuance {
+    Quarterly,
+    Monthly,
+}
+
+/// Where quarters start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuarterBasis {
+    /// Q1 of the agreement starts on its start date's month.
+    Agreement,
+    /// January, April, July, October.
+    Calendar,
+}
+
+/// A starter list of MAP-eligible services, as Cost Explorer names them.
+/// Agreements differ: the real list is in the agreement (a PDF); set
+/// `map.eligible_services` to it. Data transfer, Marketplace and third-party
+/// licences are commonly excluded and are not here.
+pub const DEFAULT_ELIGIBLE_SERVICES: &[&str] = &[
+    "Amazon Elastic Compute Cloud - Compute",
+    "EC2 - Other",
+    "Amazon Relational Database Service",
+    "Amazon Simple Storage Service",
+    "Amazon Elastic Container Service",
+    "Amazon Elastic Kubernetes Service",
+    "Amazon Elastic File System",
+    "Amazon FSx",
+    "Amazon DynamoDB",
+    "Amazon ElastiCache",
+    "Amazon Redshift",
+    "Amazon OpenSearch Service",
+    "AWS Lambda",
+    "Elastic Load Balancing",
+    "Amazon Elastic MapReduce",
+    "AWS Backup",
+];
+
+impl Default for MapAgreement {
+    fn default() -> MapAgreement {
+        MapAgreement {
+            mpe_id: None,
+            start: None,
+            end: None,
+            credit_rate: 0.25,
+            min_migrated_spend: 50_000.0,
+            eligible_services: DEFAULT_ELIGIBLE_SERVICES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            issuance: Issuance::Quarterly,
+            quarters: QuarterBasis::Agreement,
+        }
+    }
+}
+
+impl Checker<'_> {
+    pub(super) fn map(&mut self, m: MapSpec, out: &mut MapAgreement) {
+        let map = key(&[], "map");
+        if let Some(id) = &m.mpe_id {
+            let ok = (id.len() == 5 && id.bytes().all(|b| b.is_ascii_digit()))
+                || (id.len() >= 10
+                    && id
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()));
+            if !ok {
+                self.error(
+                    &key(&map, "mpe_id"),
+                    format!("MPE ID `{id}` must be 5 digits or 10 uppercase letters and digits"),
+                );
+            }
+        }
+        out.mpe_id = m.mpe_id;
+        if let Some(a) = m.agreement {
+            self.agreement(a, out);
+        }
+        if let Some(r) = m.credit_rate {
+            if !(0.0..=1.0).contains(&r) {
+                self.error(
+                    &key(&map, "credit_rate"),
+                    format!("credit_rate {r} must be between 0 and 1 (0.25 means 25 %)"),
+                );
+            }
+            out.credit_rate = r;
+        }
+        if let Some(s) = m.min_migrated_spend {
+            if s < 0.0 || !s.is_finite() {
+                self.error(
+                    &key(&map, "min_migrated_spend"),
+                    format!("min_migrated_spend {s} must be a positive amount (0 for none)"),
+                );
+            }
+            out.min_migrated_spend = s;
+        }
+        if let Some(list) = m.eligible_services {
+            if list.is_empty() {
+                self.error(
+                    &key(&map, "eligible_services"),
+                    "eligible_services is empty: no spend could earn credit; remove it for the starter list".into(),
+                );
+            }
+            out.eligible_services = list;
+        }
+        match m.issuance.as_deref() {
+            None | Some("quarterly") => {}
+            Some("monthly") => out.issuance = Issuance::Monthly,
+            Some(v) => self.error(
+                &key(&map, "issuance"),
+                format!("unknown issuance `{v}`; expected `quarterly` or `monthly`"),
+            ),
+        }
+        match m.quarters.as_deref() {
+            None | Some("agreement") => {}
+            Some("calendar") => out.quarters = QuarterBasis::Calendar,
+            Some(v) => self.error(
+                &key(&map, "quarters"),
+                format!("unknown quarters `{v}`; expected `agreement` (from the agreement's start) or `calendar`"),
+            ),
+        }
+    }
+
+    fn agreement(&mut self, a: AgreementSpec, out: &mut MapAgreement) {
+        let ag = key(&key(&[], "map"), "agreement");
+        let mut date = |field: &str, s: &str| {
+            let d = parse_time(s).map(|t| t.date_naive());
+            if d.is_none() {
+                self.error(
+                    &key(&ag, field),
+                    format!("`{s}` is not a date such as 2026-01-01"),
+                );
+            }
+            d
+        };
+        out.start = date("start", &a.start);
+        out.end = date("end", &a.end);
+        if let (Some(s), Some(e)) = (out.start, out.end) {
+            if s > e {
+                self.error(
+                    &key(&ag, "start"),
+                    format!("the agreement starts ({s}) after it ends ({e})"),
+                );
+            }
+        }
+    }
+}
