@@ -6,10 +6,11 @@
 //! Modules in the order data flows; each uses only those above it in this
 //! list (reports use everything, nothing uses reports):
 //! `resource`, `scan`, `time`, `diagnostics`, `yaml`, `shard` → `policy` →
-//! `config` → `plan` → `apply` → `cycle` → `journal` → `rollback` → `report`.
+//! `config` → `credits` → `plan` → `apply` → `cycle` → `journal` → `rollback` → `report`.
 
 pub mod apply;
 pub mod config;
+pub mod credits;
 pub mod cycle;
 pub mod diagnostics;
 pub mod journal;

@@ -43,6 +43,14 @@ impl MapFormat {
         Err(self.explain(value))
     }
 
+    /// The MPE ID a valid value carries (`migABCDE12345` → `ABCDE12345`).
+    pub fn mpe_id(self, value: &str) -> Option<&str> {
+        PREFIXES
+            .iter()
+            .filter_map(|p| value.strip_prefix(p))
+            .find(|id| self.valid_id(id))
+    }
+
     fn valid_id(self, id: &str) -> bool {
         let digits = id.len() == 5 && id.bytes().all(|b| b.is_ascii_digit());
         let alnum = id

@@ -1,0 +1,404 @@
+//! The MAP money view, pure: spend by month, map-migrated value, service and
+//! account in; tagged, mis-tagged and untagged eligible spend, coverage,
+//! estimated, received and missed credit per month and quarter, and a
+//! forecast out. The terms are the configuration's (`map:`), and the report
+//! states them in words.
+//!
+//! The arithmetic: credit is `credit_rate` × the tagged eligible spend above
+//! `min_migrated_spend`, cumulated from the agreement's start. A period's
+//! credit is the part of that earned in it, so the threshold may be crossed
+//! mid-period and issuance (monthly or quarterly) changes when credit is
+//! issued, not how much. Missed credit is what the same terms would give if
+//! the untagged and mis-tagged eligible spend had been tagged, less the
+//! estimate.
+
+pub mod periods;
+
+use crate::config::MapAgreement;
+use crate::policy::map_format::MapFormat;
+use chrono::NaiveDate;
+use periods::Period;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Spend of one month, one `map-migrated` value (None: untagged) and one
+/// key (a service, or an account), as Cost Explorer groups it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    pub month: NaiveDate,
+    pub key: String,
+    pub tag: Option<String>,
+    pub amount: f64,
+    pub currency: String,
+}
+
+/// Credit rows (Cost Explorer RECORD_TYPE Credit: negative amounts).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    pub month: NaiveDate,
+    pub amount: f64,
+    pub currency: String,
+}
+
+pub struct Input<'a> {
+    pub terms: &'a MapAgreement,
+    /// The months to report (months with no data report zero).
+    pub months: Vec<Period>,
+    /// The agreement's first day, for quarters and the forecast.
+    pub agreement_start: NaiveDate,
+    /// Its end, exclusive.
+    pub agreement_end: NaiveDate,
+    /// Months before this one are complete (the current one is partial).
+    pub complete_before: NaiveDate,
+    /// All spend, by value and SERVICE.
+    pub by_service: Vec<Cell>,
+    /// Eligible spend only, by value and LINKED_ACCOUNT.
+    pub by_account: Vec<Cell>,
+    pub received: Vec<Received>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CreditsError {
+    #[error("the billing data mixes currencies ({0} and {1}); tagwarden does not convert: narrow it to one payer")]
+    MixedCurrencies(String, String),
+}
+
+/// Which side of the MAP line a value puts its spend on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagState {
+    Tagged,
+    Mistagged,
+    Untagged,
+}
+
+/// Tagged: a valid MAP 2.0 value with this agreement's MPE ID (any valid
+/// value when no `mpe_id` is configured); mis-tagged: malformed or another
+/// agreement's; untagged: no value.
+pub fn classify(value: Option<&str>, mpe_id: Option<&str>) -> TagState {
+    match value.map(str::trim) {
+        None | Some("") => TagState::Untagged,
+        Some(v) => match (MapFormat::Relaxed.mpe_id(v), mpe_id) {
+            (Some(found), Some(ours)) if found == ours => TagState::Tagged,
+            (Some(_), None) => TagState::Tagged,
+            _ => TagState::Mistagged,
+        },
+    }
+}
+
+/// Eligible spend split by tag state, and what it earns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Amounts {
+    pub total: f64,
+    pub eligible: f64,
+    pub tagged: f64,
+    pub mistagged: f64,
+    pub untagged: f64,
+    /// tagged / eligible; None without eligible spend.
+    pub coverage: Option<f64>,
+    pub estimated_credit: f64,
+    pub received_credit: f64,
+    pub missed_credit: f64,
+}
+
+impl Amounts {
+    fn add_spend(&mut self, state: TagState, eligible: bool, amount: f64) {
+        self.total += amount;
+        if !eligible {
+            return;
+        }
+        self.eligible += amount;
+        match state {
+            TagState::Tagged => self.tagged += amount,
+            TagState::Mistagged => self.mistagged += amount,
+            TagState::Untagged => self.untagged += amount,
+        }
+    }
+
+    fn sum<'a>(items: impl IntoIterator<Item = &'a Amounts>) -> Amounts {
+        let mut out = Amounts::default();
+        for a in items {
+            out.total += a.total;
+            out.eligible += a.eligible;
+            out.tagged += a.tagged;
+            out.mistagged += a.mistagged;
+            out.untagged += a.untagged;
+            out.estimated_credit += a.estimated_credit;
+            out.received_credit += a.received_credit;
+            out.missed_credit += a.missed_credit;
+        }
+        out.finish()
+    }
+
+    fn finish(mut self) -> Amounts {
+        self.coverage = (self.eligible > 0.0).then(|| self.tagged / self.eligible);
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeriodRow {
+    #[serde(flatten)]
+    pub period: PeriodOut,
+    #[serde(flatten)]
+    pub amounts: Amounts,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeriodOut {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub label: String,
+    /// The period is not over: its spend is still growing.
+    pub partial: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyRow {
+    pub key: String,
+    /// For services: whether the terms count it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eligible_service: Option<bool>,
+    #[serde(flatten)]
+    pub amounts: Amounts,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Mistagged {
+    pub value: String,
+    pub amount: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Forecast {
+    /// Months left in the agreement after the last complete one.
+    pub remaining_months: u32,
+    /// The recent trend: average tagged eligible spend of the last (up to 3)
+    /// complete months.
+    pub monthly_tagged: f64,
+    pub monthly_untagged: f64,
+    /// Credit the trend earns over the remaining months.
+    pub credit: f64,
+    /// More credit if the untagged and mis-tagged spend were tagged too.
+    pub upside: f64,
+    /// Estimated so far plus the forecast.
+    pub agreement_total: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Credits {
+    pub currency: String,
+    pub totals: Amounts,
+    pub months: Vec<PeriodRow>,
+    pub quarters: Vec<PeriodRow>,
+    pub by_account: Vec<KeyRow>,
+    pub by_service: Vec<KeyRow>,
+    pub mistagged_values: Vec<Mistagged>,
+    pub forecast: Forecast,
+    pub assumptions: Vec<String>,
+}
+
+/// Credit earned by cumulative spend going from `before` to `after`.
+fn earned(rate: f64, threshold: f64, before: f64, after: f64) -> f64 {
+    rate * ((after - threshold).max(0.0) - (before - threshold).max(0.0))
+}
+
+pub fn compute(input: &Input<'_>) -> Result<Credits, CreditsError> {
+    let currency = one_currency(input)?;
+    let t = input.terms;
+    let month_index: BTreeMap<NaiveDate, usize> = input
+        .months
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (periods::first_of_month(m.start), i))
+        .collect();
+    let eligible = |service: &str| t.eligible_services.iter().any(|s| s == service);
+    let mut months = vec![Amounts::default(); input.months.len()];
+    let mut services: BTreeMap<&str, Amounts> = BTreeMap::new();
+    let mut mistagged: BTreeMap<&str, f64> = BTreeMap::new();
+    for c in &input.by_service {
+        let Some(&i) = month_index.get(&periods::first_of_month(c.month)) else {
+            continue;
+        };
+        let state = classify(c.tag.as_deref(), t.mpe_id.as_deref());
+        months[i].add_spend(state, eligible(&c.key), c.amount);
+        services
+            .entry(&c.key)
+            .or_default()
+            .add_spend(state, eligible(&c.key), c.amount);
+        if state == TagState::Mistagged && eligible(&c.key) {
+            *mistagged.entry(c.tag.as_deref().unwrap_or("")).or_default() += c.amount;
+        }
+    }
+    for r in &input.received {
+        if let Some(&i) = month_index.get(&periods::first_of_month(r.month)) {
+            months[i].received_credit -= r.amount;
+        }
+    }
+    accrue(&mut months, t.credit_rate, t.min_migrated_spend);
+    let months: Vec<Amounts> = months.into_iter().map(Amounts::finish).collect();
+    let rows = |p: &Period, a: Amounts| PeriodRow {
+        period: PeriodOut {
+            start: p.start,
+            end: p.end,
+            label: p.label.clone(),
+            partial: p.end > input.complete_before,
+        },
+        amounts: a,
+    };
+    let quarters = periods::quarters(&input.months, input.agreement_start, t.quarters)
+        .into_iter()
+        .map(|(q, idx)| rows(&q, Amounts::sum(idx.iter().map(|&i| &months[i]))))
+        .collect();
+    let totals = Amounts::sum(&months);
+    Ok(Credits {
+        currency,
+        forecast: forecast(input, &months, &totals),
+        totals,
+        months: input
+            .months
+            .iter()
+            .zip(&months)
+            .map(|(p, a)| rows(p, *a))
+            .collect(),
+        quarters,
+        by_account: by_account(input),
+        by_service: services
+            .into_iter()
+            .map(|(k, a)| KeyRow {
+                key: k.to_string(),
+                eligible_service: Some(eligible(k)),
+                amounts: a.finish(),
+            })
+            .collect(),
+        mistagged_values: mistagged
+            .into_iter()
+            .map(|(v, amount)| Mistagged {
+                value: v.to_string(),
+                amount,
+            })
+            .collect(),
+        assumptions: assumptions(t),
+    })
+}
+
+/// Estimated and missed credit per month, cumulating from the first.
+fn accrue(months: &mut [Amounts], rate: f64, threshold: f64) {
+    let (mut tagged, mut all) = (0.0, 0.0);
+    for m in months {
+        let potential = m.tagged + m.mistagged + m.untagged;
+        m.estimated_credit = earned(rate, threshold, tagged, tagged + m.tagged);
+        m.missed_credit = earned(rate, threshold, all, all + potential) - m.estimated_credit;
+        tagged += m.tagged;
+        all += potential;
+    }
+}
+
+fn one_currency(input: &Input<'_>) -> Result<String, CreditsError> {
+    let mut all = input
+        .by_service
+        .iter()
+        .map(|c| &c.currency)
+        .chain(input.by_account.iter().map(|c| &c.currency))
+        .chain(input.received.iter().map(|r| &r.currency));
+    let first = all.next().cloned().unwrap_or_else(|| "USD".to_string());
+    match all.find(|c| **c != first) {
+        Some(other) => Err(CreditsError::MixedCurrencies(first, other.clone())),
+        None => Ok(first),
+    }
+}
+
+fn by_account(input: &Input<'_>) -> Vec<KeyRow> {
+    let mut accounts: BTreeMap<&str, Amounts> = BTreeMap::new();
+    for c in &input.by_account {
+        let state = classify(c.tag.as_deref(), input.terms.mpe_id.as_deref());
+        accounts
+            .entry(&c.key)
+            .or_default()
+            .add_spend(state, true, c.amount);
+    }
+    accounts
+        .into_iter()
+        .map(|(k, a)| KeyRow {
+            key: k.to_string(),
+            eligible_service: None,
+            amounts: a.finish(),
+        })
+        .collect()
+}
+
+/// The recent trend, carried to the agreement's end.
+fn forecast(input: &Input<'_>, months: &[Amounts], totals: &Amounts) -> Forecast {
+    let t = input.terms;
+    let complete: Vec<&Amounts> = input
+        .months
+        .iter()
+        .zip(months)
+        .filter(|(p, _)| p.end <= input.complete_before)
+        .map(|(_, a)| a)
+        .collect();
+    let recent = &complete[complete.len().saturating_sub(3)..];
+    let avg = |f: fn(&Amounts) -> f64| {
+        if recent.is_empty() {
+            0.0
+        } else {
+            recent.iter().map(|a| f(a)).sum::<f64>() / recent.len() as f64
+        }
+    };
+    let monthly_tagged = avg(|a| a.tagged);
+    let monthly_untagged = avg(|a| a.untagged + a.mistagged);
+    let from = periods::first_of_month(input.complete_before);
+    let remaining_months = periods::months(from, input.agreement_end).len() as u32;
+    let n = f64::from(remaining_months);
+    let (tagged_so_far, all_so_far) = (
+        totals.tagged,
+        totals.tagged + totals.untagged + totals.mistagged,
+    );
+    let threshold = t.min_migrated_spend;
+    let credit = earned(
+        t.credit_rate,
+        threshold,
+        tagged_so_far,
+        tagged_so_far + monthly_tagged * n,
+    );
+    let if_all = earned(
+        t.credit_rate,
+        threshold,
+        all_so_far,
+        all_so_far + (monthly_tagged + monthly_untagged) * n,
+    );
+    Forecast {
+        remaining_months,
+        monthly_tagged,
+        monthly_untagged,
+        credit,
+        upside: (if_all - credit).max(0.0),
+        agreement_total: totals.estimated_credit + credit,
+    }
+}
+
+/// The terms, in words, for every report.
+fn assumptions(t: &MapAgreement) -> Vec<String> {
+    let id = match &t.mpe_id {
+        Some(id) => format!("`map-migrated` values with the MPE ID {id} count as tagged; other MAP values and malformed ones as mis-tagged"),
+        None => "no map.mpe_id is configured: every well-formed `map-migrated` value counts as tagged".into(),
+    };
+    let issuance = match t.issuance {
+        crate::config::Issuance::Quarterly => "quarterly",
+        crate::config::Issuance::Monthly => "monthly",
+    };
+    vec![
+        id,
+        format!(
+            "estimated credit is {:.0} % of tagged eligible spend above a cumulative {:.0} of tagged spend (map.credit_rate, map.min_migrated_spend), issued {issuance}; the terms of your agreement may differ",
+            t.credit_rate * 100.0,
+            t.min_migrated_spend
+        ),
+        format!("eligible spend is the spend of {} services (map.eligible_services); credits, refunds and taxes are left out", t.eligible_services.len()),
+        "credits are not retroactive: spend before a resource was tagged earns nothing, so missed credit is lost for good".into(),
+        "received credit is every Credit record in Cost Explorer, which cannot tell MAP credits from others".into(),
+        "the forecast carries the average of the last three complete months to the agreement's end".into(),
+    ]
+}
+
+#[cfg(test)]
+mod tests;

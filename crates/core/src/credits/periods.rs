@@ -1,0 +1,189 @@
+//! The periods a credits report is cut into: months (Cost Explorer's
+//! granularity) and quarters, counted from the agreement's start or by the
+//! calendar. Periods are clipped to the agreement: an agreement that starts
+//! on the 15th has a first month (and quarter) that starts on the 15th.
+//! Ends are exclusive, as in Cost Explorer.
+
+use crate::config::QuarterBasis;
+use chrono::{Datelike, Months, NaiveDate};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period {
+    pub start: NaiveDate,
+    /// Exclusive.
+    pub end: NaiveDate,
+    pub label: String,
+}
+
+pub fn first_of_month(d: NaiveDate) -> NaiveDate {
+    d.with_day(1).expect("day 1 exists")
+}
+
+fn next_month(d: NaiveDate) -> NaiveDate {
+    first_of_month(d) + Months::new(1)
+}
+
+/// The months from `start` to `end` (exclusive), clipped to both.
+pub fn months(start: NaiveDate, end: NaiveDate) -> Vec<Period> {
+    let mut out = Vec::new();
+    let mut at = start;
+    while at < end {
+        let next = next_month(at).min(end);
+        out.push(Period {
+            start: at,
+            end: next,
+            label: format!("{:04}-{:02}", at.year(), at.month()),
+        });
+        at = next;
+    }
+    out
+}
+
+/// The quarter a month belongs to: its index in the list `quarters` makes
+/// and its nominal bounds.
+fn quarter_of(
+    month: NaiveDate,
+    agreement_start: NaiveDate,
+    basis: QuarterBasis,
+) -> (NaiveDate, String) {
+    match basis {
+        QuarterBasis::Calendar => {
+            let q0 = (month.month0() / 3) * 3;
+            let start = NaiveDate::from_ymd_opt(month.year(), q0 + 1, 1).expect("a quarter start");
+            (start, format!("{}-Q{}", month.year(), q0 / 3 + 1))
+        }
+        QuarterBasis::Agreement => {
+            let origin = first_of_month(agreement_start);
+            let since =
+                (month.year() - origin.year()) * 12 + month.month() as i32 - origin.month() as i32;
+            let n = since.max(0) as u32 / 3;
+            (
+                origin + Months::new(n * 3),
+                format!("Q{} of the agreement", n + 1),
+            )
+        }
+    }
+}
+
+/// The quarters covering `months` (in order), each clipped to them, with
+/// the indexes of its months.
+pub fn quarters(
+    months: &[Period],
+    agreement_start: NaiveDate,
+    basis: QuarterBasis,
+) -> Vec<(Period, Vec<usize>)> {
+    let mut out: Vec<(Period, Vec<usize>)> = Vec::new();
+    for (i, m) in months.iter().enumerate() {
+        let (nominal, label) = quarter_of(first_of_month(m.start), agreement_start, basis);
+        match out.last_mut() {
+            Some((q, idx)) if q.label == label => {
+                q.end = m.end;
+                idx.push(i);
+            }
+            _ => {
+                let start = nominal.max(m.start);
+                out.push((
+                    Period {
+                        start,
+                        end: m.end,
+                        label,
+                    },
+                    vec![i],
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn months_are_clipped_to_the_window() {
+        let m = months(d("2026-01-15"), d("2026-04-01"));
+        let got: Vec<_> = m
+            .iter()
+            .map(|p| (p.start.to_string(), p.end.to_string(), p.label.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("2026-01-15".into(), "2026-02-01".into(), "2026-01"),
+                ("2026-02-01".into(), "2026-03-01".into(), "2026-02"),
+                ("2026-03-01".into(), "2026-04-01".into(), "2026-03"),
+            ]
+        );
+        assert!(months(d("2026-03-01"), d("2026-03-01")).is_empty());
+    }
+
+    #[test]
+    fn calendar_quarters_of_an_agreement_starting_mid_quarter() {
+        let m = months(d("2026-02-10"), d("2026-08-01"));
+        let q = quarters(&m, d("2026-02-10"), QuarterBasis::Calendar);
+        let got: Vec<_> = q
+            .iter()
+            .map(|(p, i)| {
+                (
+                    p.label.as_str(),
+                    p.start.to_string(),
+                    p.end.to_string(),
+                    i.len(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("2026-Q1", "2026-02-10".into(), "2026-04-01".into(), 2),
+                ("2026-Q2", "2026-04-01".into(), "2026-07-01".into(), 3),
+                ("2026-Q3", "2026-07-01".into(), "2026-08-01".into(), 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn agreement_quarters_count_from_its_start() {
+        let m = months(d("2026-02-10"), d("2026-09-01"));
+        let q = quarters(&m, d("2026-02-10"), QuarterBasis::Agreement);
+        let got: Vec<_> = q
+            .iter()
+            .map(|(p, i)| {
+                (
+                    p.label.as_str(),
+                    p.start.to_string(),
+                    p.end.to_string(),
+                    i.len(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "Q1 of the agreement",
+                    "2026-02-10".into(),
+                    "2026-05-01".into(),
+                    3
+                ),
+                (
+                    "Q2 of the agreement",
+                    "2026-05-01".into(),
+                    "2026-08-01".into(),
+                    3
+                ),
+                (
+                    "Q3 of the agreement",
+                    "2026-08-01".into(),
+                    "2026-09-01".into(),
+                    1
+                ),
+            ]
+        );
+    }
+}

@@ -1,0 +1,244 @@
+//! Hand-computed cases: each expected number is worked out in the comment.
+
+use super::*;
+use crate::config::{MapAgreement, QuarterBasis};
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+const EC2: &str = "Amazon Elastic Compute Cloud - Compute";
+const OURS: &str = "migABCDE12345";
+
+fn terms() -> MapAgreement {
+    MapAgreement {
+        mpe_id: Some("ABCDE12345".into()),
+        start: Some(d("2026-01-01")),
+        end: Some(d("2026-06-30")),
+        quarters: QuarterBasis::Calendar,
+        ..MapAgreement::default()
+    }
+}
+
+fn cell(month: &str, key: &str, tag: Option<&str>, amount: f64) -> Cell {
+    Cell {
+        month: d(month),
+        key: key.into(),
+        tag: tag.map(str::to_string),
+        amount,
+        currency: "USD".into(),
+    }
+}
+
+fn input<'a>(terms: &'a MapAgreement, by_service: Vec<Cell>) -> Input<'a> {
+    Input {
+        terms,
+        months: periods::months(d("2026-01-01"), d("2026-05-01")),
+        agreement_start: d("2026-01-01"),
+        agreement_end: d("2026-07-01"),
+        complete_before: d("2026-04-01"),
+        by_service,
+        by_account: Vec::new(),
+        received: Vec::new(),
+    }
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-6
+}
+
+#[test]
+fn values_are_tagged_mistagged_or_untagged() {
+    let ours = Some("ABCDE12345");
+    assert_eq!(classify(Some(OURS), ours), TagState::Tagged);
+    assert_eq!(
+        classify(Some("mig12345"), ours),
+        TagState::Mistagged,
+        "another agreement"
+    );
+    assert_eq!(
+        classify(Some("MIGABCDE12345"), ours),
+        TagState::Mistagged,
+        "wrong case"
+    );
+    assert_eq!(
+        classify(Some("d-server-020zya2d8ytar8"), ours),
+        TagState::Mistagged
+    );
+    assert_eq!(classify(None, ours), TagState::Untagged);
+    assert_eq!(classify(Some(""), ours), TagState::Untagged);
+    assert_eq!(
+        classify(Some("mig12345"), None),
+        TagState::Tagged,
+        "no MPE ID configured"
+    );
+}
+
+#[test]
+fn the_threshold_is_crossed_mid_quarter() {
+    let t = terms();
+    // Tagged eligible 30k a month: cumulative 30k (no credit), 60k (25 % of
+    // the 10k above 50k = 2,500), 90k (25 % of 30k = 7,500). 10k untagged in
+    // January: tagged, it would have crossed in February with 20k above:
+    // 5,000, so 2,500 missed there, and nothing missed in March.
+    let c = compute(&input(
+        &t,
+        vec![
+            cell("2026-01-01", EC2, Some(OURS), 30_000.0),
+            cell("2026-01-01", EC2, None, 10_000.0),
+            cell("2026-02-01", EC2, Some(OURS), 30_000.0),
+            cell("2026-03-01", EC2, Some(OURS), 30_000.0),
+        ],
+    ))
+    .unwrap();
+    let credit: Vec<f64> = c
+        .months
+        .iter()
+        .map(|m| m.amounts.estimated_credit)
+        .collect();
+    assert_eq!(credit, [0.0, 2_500.0, 7_500.0, 0.0]);
+    let missed: Vec<f64> = c.months.iter().map(|m| m.amounts.missed_credit).collect();
+    assert_eq!(missed, [0.0, 2_500.0, 0.0, 0.0]);
+    let q1 = &c.quarters[0];
+    assert_eq!(
+        (q1.period.label.as_str(), q1.amounts.estimated_credit),
+        ("2026-Q1", 10_000.0)
+    );
+    assert_eq!(q1.amounts.coverage, Some(0.9), "90k of 100k eligible");
+    assert_eq!(c.totals.estimated_credit, 10_000.0);
+    assert!(!q1.period.partial);
+    assert!(c.quarters[1].period.partial, "April is not over");
+}
+
+#[test]
+fn months_with_no_data_report_zero() {
+    let t = terms();
+    let c = compute(&input(&t, vec![cell("2026-02-01", EC2, Some(OURS), 100.0)])).unwrap();
+    assert_eq!(c.months.len(), 4);
+    assert_eq!(c.months[0].amounts, Amounts::default());
+    assert_eq!(c.months[0].amounts.coverage, None);
+    assert_eq!(c.months[1].amounts.coverage, Some(1.0));
+    assert_eq!(c.currency, "USD");
+}
+
+#[test]
+fn only_eligible_services_count() {
+    let t = terms();
+    let c = compute(&input(
+        &t,
+        vec![
+            cell("2026-01-01", EC2, Some(OURS), 100.0),
+            cell("2026-01-01", "AWS Marketplace", Some(OURS), 40.0),
+            cell("2026-01-01", "AWS Data Transfer", None, 10.0),
+        ],
+    ))
+    .unwrap();
+    let jan = &c.months[0].amounts;
+    assert_eq!(
+        (jan.total, jan.eligible, jan.tagged, jan.untagged),
+        (150.0, 100.0, 100.0, 0.0)
+    );
+    let marketplace = c
+        .by_service
+        .iter()
+        .find(|s| s.key == "AWS Marketplace")
+        .unwrap();
+    assert_eq!(marketplace.eligible_service, Some(false));
+    assert_eq!(marketplace.amounts.total, 40.0);
+}
+
+#[test]
+fn credit_rows_are_negative_and_reversals_count_against() {
+    let t = terms();
+    let mut i = input(&t, vec![]);
+    i.received = vec![
+        Received {
+            month: d("2026-02-01"),
+            amount: -1_000.0,
+            currency: "USD".into(),
+        },
+        Received {
+            month: d("2026-03-01"),
+            amount: 200.0,
+            currency: "USD".into(),
+        },
+    ];
+    let c = compute(&i).unwrap();
+    let received: Vec<f64> = c.months.iter().map(|m| m.amounts.received_credit).collect();
+    assert_eq!(received, [0.0, 1_000.0, -200.0, 0.0]);
+    assert_eq!(c.quarters[0].amounts.received_credit, 800.0);
+}
+
+#[test]
+fn mixed_currencies_are_refused() {
+    let t = terms();
+    let mut eur = cell("2026-01-01", EC2, None, 5.0);
+    eur.currency = "EUR".into();
+    let err = compute(&input(&t, vec![cell("2026-01-01", EC2, None, 5.0), eur])).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the billing data mixes currencies (USD and EUR); tagwarden does not convert: narrow it to one payer"
+    );
+}
+
+#[test]
+fn mistagged_values_are_listed_with_their_spend() {
+    let t = terms();
+    let c = compute(&input(
+        &t,
+        vec![
+            cell("2026-01-01", EC2, Some("mig12345"), 70.0),
+            cell("2026-02-01", EC2, Some("mig12345"), 30.0),
+            cell("2026-01-01", EC2, Some("Mig-ABCDE12345"), 5.0),
+        ],
+    ))
+    .unwrap();
+    let values: Vec<(&str, f64)> = c
+        .mistagged_values
+        .iter()
+        .map(|m| (m.value.as_str(), m.amount))
+        .collect();
+    assert_eq!(values, [("Mig-ABCDE12345", 5.0), ("mig12345", 100.0)]);
+    assert_eq!(c.totals.mistagged, 105.0);
+}
+
+#[test]
+fn the_forecast_carries_the_recent_trend_to_the_end() {
+    let t = terms();
+    // Complete months Jan-Mar average 30k tagged and 10k/3 untagged; April
+    // to June remain (3 months). 91k tagged so far is past the 50k
+    // threshold, so the trend earns 25 % of 3 x 30k = 22,500.
+    // With the untagged tagged too: 25 % of (30k + 3,333.33) x 3 = 25,000
+    // on top of 100k cumulative, all above the threshold: upside 2,500.
+    let c = compute(&input(
+        &t,
+        vec![
+            cell("2026-01-01", EC2, Some(OURS), 30_000.0),
+            cell("2026-01-01", EC2, None, 10_000.0),
+            cell("2026-02-01", EC2, Some(OURS), 30_000.0),
+            cell("2026-03-01", EC2, Some(OURS), 30_000.0),
+            cell("2026-04-01", EC2, Some(OURS), 1_000.0),
+        ],
+    ))
+    .unwrap();
+    let f = &c.forecast;
+    assert_eq!(f.remaining_months, 3);
+    assert!(close(f.monthly_tagged, 30_000.0));
+    assert!(close(f.credit, 22_500.0), "{f:?}");
+    assert!(close(f.upside, 2_500.0), "{f:?}");
+    // 10,000 to March, 250 in April (partial), plus the forecast.
+    assert!(close(f.agreement_total, 10_250.0 + 22_500.0), "{f:?}");
+}
+
+#[test]
+fn the_assumptions_are_stated() {
+    let t = terms();
+    let c = compute(&input(&t, vec![])).unwrap();
+    let text = c.assumptions.join("\n");
+    assert!(
+        text.contains("25 % of tagged eligible spend above a cumulative 50000"),
+        "{text}"
+    );
+    assert!(text.contains("MPE ID ABCDE12345"));
+    assert!(text.contains("cannot tell MAP credits from others"));
+}
