@@ -180,7 +180,7 @@ pub struct Forecast {
     pub credit: f64,
     /// More credit if the untagged and mis-tagged spend were tagged too.
     pub upside: f64,
-    /// Estimated so far plus the forecast.
+    /// Estimated for the complete months plus the forecast.
     pub agreement_total: f64,
 }
 
@@ -252,7 +252,7 @@ pub fn compute(input: &Input<'_>) -> Result<Credits, CreditsError> {
     let totals = Amounts::sum(&months);
     Ok(Credits {
         currency,
-        forecast: forecast(input, &months, &totals),
+        forecast: forecast(input, &months),
         totals,
         months: input
             .months
@@ -326,8 +326,9 @@ fn by_account(input: &Input<'_>) -> Vec<KeyRow> {
         .collect()
 }
 
-/// The recent trend, carried to the agreement's end.
-fn forecast(input: &Input<'_>, months: &[Amounts], totals: &Amounts) -> Forecast {
+/// The recent trend, carried from the current (partial) month to the
+/// agreement's end, on top of what the complete months earned.
+fn forecast(input: &Input<'_>, months: &[Amounts]) -> Forecast {
     let t = input.terms;
     let complete: Vec<&Amounts> = input
         .months
@@ -349,10 +350,8 @@ fn forecast(input: &Input<'_>, months: &[Amounts], totals: &Amounts) -> Forecast
     let from = periods::first_of_month(input.complete_before);
     let remaining_months = periods::months(from, input.agreement_end).len() as u32;
     let n = f64::from(remaining_months);
-    let (tagged_so_far, all_so_far) = (
-        totals.tagged,
-        totals.tagged + totals.untagged + totals.mistagged,
-    );
+    let done = Amounts::sum(complete.iter().copied());
+    let (tagged_so_far, all_so_far) = (done.tagged, done.tagged + done.untagged + done.mistagged);
     let threshold = t.min_migrated_spend;
     let credit = earned(
         t.credit_rate,
@@ -372,7 +371,7 @@ fn forecast(input: &Input<'_>, months: &[Amounts], totals: &Amounts) -> Forecast
         monthly_untagged,
         credit,
         upside: (if_all - credit).max(0.0),
-        agreement_total: totals.estimated_credit + credit,
+        agreement_total: done.estimated_credit + credit,
     }
 }
 

@@ -206,8 +206,9 @@ fn mistagged_values_are_listed_with_their_spend() {
 fn the_forecast_carries_the_recent_trend_to_the_end() {
     let t = terms();
     // Complete months Jan-Mar average 30k tagged and 10k/3 untagged; April
-    // to June remain (3 months). 91k tagged so far is past the 50k
-    // threshold, so the trend earns 25 % of 3 x 30k = 22,500.
+    // to June remain (3 months, the partial April included). 90k tagged in
+    // the complete months is past the 50k threshold, so the trend earns
+    // 25 % of 3 x 30k = 22,500.
     // With the untagged tagged too: 25 % of (30k + 3,333.33) x 3 = 25,000
     // on top of 100k cumulative, all above the threshold: upside 2,500.
     let c = compute(&input(
@@ -226,8 +227,8 @@ fn the_forecast_carries_the_recent_trend_to_the_end() {
     assert!(close(f.monthly_tagged, 30_000.0));
     assert!(close(f.credit, 22_500.0), "{f:?}");
     assert!(close(f.upside, 2_500.0), "{f:?}");
-    // 10,000 to March, 250 in April (partial), plus the forecast.
-    assert!(close(f.agreement_total, 10_250.0 + 22_500.0), "{f:?}");
+    // 10,000 to March, plus the forecast (which covers April).
+    assert!(close(f.agreement_total, 10_000.0 + 22_500.0), "{f:?}");
 }
 
 #[test]

@@ -5,12 +5,14 @@
 
 pub mod apply;
 pub mod audit;
+pub mod credits;
 pub mod cycle;
 pub mod history;
 pub mod plan;
 
 pub use apply::{ApplyReport, ApplySummary};
 pub use audit::{AuditReport, ComplianceRow, FindingRecord, ReportSummary};
+pub use credits::{CreditsReport, Source, TagActivation};
 pub use cycle::{LastCycle, StatusPage};
 pub use history::History;
 
