@@ -20,6 +20,13 @@ pub enum Error {
     /// The state store (SQLite) failed, or is held by another writer.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// AWS could not be read for something the command cannot do without
+    /// (Cost Explorer for `credits`).
+    #[error("{what}: {source}")]
+    Aws {
+        what: String,
+        source: crate::aws::AwsError,
+    },
     /// A local file or stream could not be read or written.
     #[error("{what}: {source}")]
     Io {
@@ -41,12 +48,14 @@ impl Error {
     }
 
     /// 2: nothing was scanned or written because the input or the request
-    /// was refused; 4: tagwarden itself failed (local I/O, the state store).
+    /// was refused; 3: AWS could not be read; 4: tagwarden itself failed
+    /// (local I/O, the state store).
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Invalid(_) | Error::Usage(_) | Error::Refused(_) => 2,
             Error::Store(StoreError::Locked { .. }) => 2,
             Error::Store(_) | Error::Io { .. } => 4,
+            Error::Aws { .. } => 3,
         }
     }
 
@@ -59,6 +68,7 @@ impl Error {
             Error::Store(StoreError::Locked { .. }) => "store_locked",
             Error::Store(_) => "store",
             Error::Io { .. } => "io",
+            Error::Aws { .. } => "aws",
         }
     }
 }

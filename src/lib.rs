@@ -13,6 +13,7 @@ pub mod audit;
 pub mod aws;
 pub mod cli;
 pub mod config;
+pub mod credits;
 pub mod daemon;
 pub mod enforce;
 pub mod error;

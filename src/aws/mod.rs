@@ -116,6 +116,17 @@ impl Aws {
         })
     }
 
+    /// A Cost Explorer client: one endpoint for the whole partition, in
+    /// us-east-1, answering for the payer's whole bill.
+    pub fn cost_explorer(&self) -> aws_sdk_costexplorer::Client {
+        aws_sdk_costexplorer::Client::from_conf(
+            aws_sdk_costexplorer::config::Builder::from(&self.base)
+                .region(Region::new("us-east-1"))
+                .interceptor(CountRetries(self.api.clone()))
+                .build(),
+        )
+    }
+
     /// Active accounts of the organization (`organizations:ListAccounts`).
     pub async fn organization_accounts(&self) -> Result<Vec<(String, String)>, AwsError> {
         let org = aws_sdk_organizations::Client::from_conf(

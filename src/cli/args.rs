@@ -54,6 +54,8 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// Past apply and rollback runs and daemon cycles, or the journal of one run.
     History(HistoryArgs),
+    /// MAP spend and credit from Cost Explorer: tagged, mis-tagged and untagged eligible spend per month and quarter, estimated, received and missed credit, forecast. Makes at least 3 Cost Explorer requests (USD 0.01 each).
+    Credits(CreditsArgs),
     /// The daemon: audit (or enforce) on a schedule; serve /healthz, /readyz, /metrics and a status page.
     Run(RunArgs),
     /// Policy files: validate them, or print their JSON Schema.
@@ -141,6 +143,15 @@ pub struct RollbackArgs {
 pub struct HistoryArgs {
     /// Show the journal of this run
     pub run_id: Option<String>,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct CreditsArgs {
+    /// Compute as of this day (YYYY-MM-DD) [default: today]
+    #[arg(long, value_name = "DATE")]
+    pub at: Option<String>,
     #[command(flatten)]
     pub out: OutputArgs,
 }

@@ -2,7 +2,8 @@
 //! AWS request, run, and print the outcome.
 
 use super::args::{
-    ApplyArgs, AuditArgs, Cli, HistoryArgs, OutputArgs, PlanArgs, RollbackArgs, RunArgs, ScanArgs,
+    ApplyArgs, AuditArgs, Cli, CreditsArgs, HistoryArgs, OutputArgs, PlanArgs, RollbackArgs,
+    RunArgs, ScanArgs,
 };
 use super::output;
 use crate::aws::Aws;
@@ -192,6 +193,28 @@ pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<u8> {
         }
     };
     print(&history, &args.out)?;
+    Ok(0)
+}
+
+pub fn credits(cli: &Cli, args: &CreditsArgs) -> Result<u8> {
+    let config = config::load(cli.config.as_deref())?;
+    let today = match &args.at {
+        None => chrono::Utc::now().date_naive(),
+        Some(d) => d
+            .parse()
+            .map_err(|_| Error::usage(format!("--at {d}: not a date such as 2026-04-30")))?,
+    };
+    let report = runtime()?.block_on(async {
+        let aws = Aws::connect(&config).await;
+        crate::credits::report(&aws, &config.map, today).await
+    })?;
+    let format = print(&report, &args.out)?;
+    if !cli.quiet && (args.out.output.is_some() || format != Format::Table) {
+        eprintln!("{}", report.summary_line());
+    }
+    for w in &report.warnings {
+        tracing::warn!("{w}");
+    }
     Ok(0)
 }
 

@@ -40,5 +40,6 @@ fn run(cli: &Cli) -> crate::Result<u8> {
         Command::Apply(args) => commands::apply(cli, args),
         Command::Rollback(args) => commands::rollback(cli, args),
         Command::Run(args) => commands::run(cli, args),
+        Command::Credits(args) => commands::credits(cli, args),
     }
 }

@@ -187,3 +187,101 @@ mod tests {
         );
     }
 }
+
+/// What a credits run reads and reports, as of `today`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    pub start: NaiveDate,
+    /// Exclusive: tomorrow, or the agreement's end.
+    pub end: NaiveDate,
+    /// The day after the agreement's last day.
+    pub agreement_end: NaiveDate,
+    /// The first day of the current month: months before it are complete.
+    pub complete_before: NaiveDate,
+    /// Months older than Cost Explorer keeps (13 before the current one).
+    pub beyond_history: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WindowError {
+    #[error("credits need the agreement's dates: set `map: {{agreement: {{start: 2026-01-01, end: 2028-12-31}}}}` in tagwarden.yaml")]
+    NoAgreement,
+    #[error("the agreement starts on {start}, after {today}: there is no spend to credit yet")]
+    NotStarted { start: NaiveDate, today: NaiveDate },
+}
+
+pub fn window(
+    start: Option<NaiveDate>,
+    last_day: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<Window, WindowError> {
+    let (Some(start), Some(last_day)) = (start, last_day) else {
+        return Err(WindowError::NoAgreement);
+    };
+    if today < start {
+        return Err(WindowError::NotStarted { start, today });
+    }
+    let agreement_end = last_day.succ_opt().expect("a date after the agreement");
+    let tomorrow = today.succ_opt().expect("a date after today");
+    let history = first_of_month(today) - Months::new(13);
+    Ok(Window {
+        start,
+        end: agreement_end.min(tomorrow),
+        agreement_end,
+        complete_before: first_of_month(today).min(agreement_end),
+        beyond_history: start < history,
+    })
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_window_runs_to_tomorrow_or_the_agreement_end() {
+        let w = window(
+            Some(d("2026-01-01")),
+            Some(d("2028-12-31")),
+            d("2026-04-10"),
+        )
+        .unwrap();
+        assert_eq!(
+            (w.end, w.agreement_end, w.complete_before),
+            (d("2026-04-11"), d("2029-01-01"), d("2026-04-01"))
+        );
+        assert!(!w.beyond_history);
+        let over = window(
+            Some(d("2024-01-01")),
+            Some(d("2025-06-30")),
+            d("2026-04-10"),
+        )
+        .unwrap();
+        assert_eq!(
+            (over.end, over.complete_before),
+            (d("2025-07-01"), d("2025-07-01"))
+        );
+        assert!(over.beyond_history, "Cost Explorer no longer has 2024");
+    }
+
+    #[test]
+    fn errors_say_what_to_do() {
+        assert_eq!(
+            window(None, None, d("2026-04-10")).unwrap_err().to_string(),
+            "credits need the agreement's dates: set `map: {agreement: {start: 2026-01-01, end: 2028-12-31}}` in tagwarden.yaml"
+        );
+        assert_eq!(
+            window(
+                Some(d("2027-01-01")),
+                Some(d("2028-12-31")),
+                d("2026-04-10")
+            )
+            .unwrap_err()
+            .to_string(),
+            "the agreement starts on 2027-01-01, after 2026-04-10: there is no spend to credit yet"
+        );
+    }
+}
