@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The tools the deploy/ tests use, installed when absent: kubernetes-validate
-# and cfn-lint into .venv (PyPI), systemd-analyze and kubectl from Debian's
-# packages (systemd, kubernetes-client). Idempotent.
+# The tools the deploy/ and report tests use, installed when absent:
+# kubernetes-validate and cfn-lint into .venv (PyPI); systemd-analyze, kubectl
+# and a headless browser from Debian's packages (systemd, kubernetes-client,
+# chromium). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KUBERNETES_VALIDATE_VERSION=1.37.0
@@ -19,11 +20,12 @@ fi
 packages=()
 command -v systemd-analyze >/dev/null || packages+=(systemd)
 command -v kubectl >/dev/null || packages+=(kubernetes-client)
+[ -x /usr/bin/chromium ] || packages+=(chromium)
 if [ ${#packages[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   if ! command -v apt-get >/dev/null; then
-    echo "error: ${packages[*]} needed by the deploy/ tests; install them with your package manager" >&2
+    echo "error: ${packages[*]} needed by the tests; install them with your package manager" >&2
     exit 1
   fi
   echo "Installing ${packages[*]} (Debian packages) …" >&2

@@ -55,7 +55,7 @@ impl AwsError {
         let message = match (&code, err.message()) {
             (Some(c), Some(m)) => format!("{c}: {m}"),
             (Some(c), None) => c.clone(),
-            _ => DisplayErrorContext(err).to_string(),
+            _ => without_raw_response(&DisplayErrorContext(err).to_string()),
         };
         AwsError {
             operation,
@@ -66,6 +66,28 @@ impl AwsError {
 
     pub fn is_throttling(&self) -> bool {
         is_throttling(self.code.as_deref())
+    }
+}
+
+/// The SDK's text for an error without an AWS code ends with a debug dump
+/// of the whole raw response (headers, body, extensions): keep the words
+/// before it, which say what went wrong.
+fn without_raw_response(text: &str) -> String {
+    let cut = [
+        " (ServiceError(",
+        " (ResponseError(",
+        " (DispatchFailure(",
+        " (TimeoutError(",
+    ]
+    .iter()
+    .filter_map(|marker| text.find(marker))
+    .min()
+    .unwrap_or(text.len());
+    let words = &text[..cut];
+    if words.chars().count() > 300 {
+        words.chars().take(300).collect::<String>() + "…"
+    } else {
+        words.to_string()
     }
 }
 
@@ -362,6 +384,19 @@ mod tests {
         );
         assert_eq!(err.code.as_deref(), Some("UnauthorizedOperation"));
         assert_eq!(api.calls()["ec2:DescribeInstances"], 1);
+    }
+
+    #[test]
+    fn an_error_without_a_code_is_told_without_the_raw_response() {
+        let text = "service error: unhandled error: error parsing XML: no root element (ServiceError(ServiceError { source: Unhandled, raw: Response { status: StatusCode(500), headers: {} } }))";
+        assert_eq!(
+            without_raw_response(text),
+            "service error: unhandled error: error parsing XML: no root element"
+        );
+        assert_eq!(
+            without_raw_response("dispatch failure: io error"),
+            "dispatch failure: io error"
+        );
     }
 
     #[tokio::test]

@@ -56,6 +56,8 @@ pub enum Command {
     History(HistoryArgs),
     /// MAP spend and credit from Cost Explorer: tagged, mis-tagged and untagged eligible spend per month and quarter, estimated, received and missed credit, forecast. Makes at least 3 Cost Explorer requests (USD 0.01 each).
     Credits(CreditsArgs),
+    /// One self-contained HTML report: compliance (an audit) and the MAP money view (Cost Explorer), with charts.
+    Report(ReportArgs),
     /// The daemon: audit (or enforce) on a schedule; serve /healthz, /readyz, /metrics and a status page.
     Run(RunArgs),
     /// Policy files: validate them, or print their JSON Schema.
@@ -154,6 +156,18 @@ pub struct CreditsArgs {
     pub at: Option<String>,
     #[command(flatten)]
     pub out: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Credits as of this day (YYYY-MM-DD) [default: today]
+    #[arg(long, value_name = "DATE")]
+    pub at: Option<String>,
+    /// The HTML file to write
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
 }
 
 #[derive(Args, Debug)]

@@ -2,8 +2,8 @@
 //! AWS request, run, and print the outcome.
 
 use super::args::{
-    ApplyArgs, AuditArgs, Cli, CreditsArgs, HistoryArgs, OutputArgs, PlanArgs, RollbackArgs,
-    RunArgs, ScanArgs,
+    ApplyArgs, AuditArgs, Cli, CreditsArgs, HistoryArgs, OutputArgs, PlanArgs, ReportArgs,
+    RollbackArgs, RunArgs, ScanArgs,
 };
 use super::output;
 use crate::aws::Aws;
@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use tagwarden_core::config::Config;
 use tagwarden_core::plan::PlanDocument;
 use tagwarden_core::policy::{load_policies, PolicySet};
+use tagwarden_core::report::html::HtmlReport;
 use tagwarden_core::report::{ApplyReport, Format, History, Render};
 use tagwarden_core::shard::Shard;
 
@@ -216,6 +217,53 @@ pub fn credits(cli: &Cli, args: &CreditsArgs) -> Result<u8> {
         tracing::warn!("{w}");
     }
     Ok(0)
+}
+
+/// `--at YYYY-MM-DD`, or today.
+fn day(at: Option<&str>) -> Result<chrono::NaiveDate> {
+    match at {
+        None => Ok(chrono::Utc::now().date_naive()),
+        Some(d) => d
+            .parse()
+            .map_err(|_| Error::usage(format!("--at {d}: not a date such as 2026-04-30"))),
+    }
+}
+
+/// The audit and the money view in one HTML file. Credits that cannot be
+/// read (no agreement dates, no Cost Explorer access) leave a note in the
+/// report instead of failing it.
+pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8> {
+    let loaded = Loaded::new(cli)?;
+    let narrow = loaded.narrowing(&args.scan)?;
+    let today = day(args.at.as_deref())?;
+    let (audit, credits) = runtime()?.block_on(async {
+        let aws = Aws::connect(&loaded.config).await;
+        let progress = Progress::new(cli.quiet);
+        let audit =
+            crate::audit::audit(&aws, &loaded.config, &loaded.policies, &narrow, &progress).await?;
+        let credits = crate::credits::report(&aws, &loaded.config.map, today).await;
+        Ok::<_, Error>((audit, credits))
+    })?;
+    let (credits, credits_error) = match credits {
+        Ok(c) => (Some(c), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let html = HtmlReport {
+        generated_at: tagwarden_core::time::rfc3339(chrono::Utc::now()),
+        audit: &audit,
+        credits: credits.as_ref(),
+        credits_error,
+    }
+    .render();
+    output::write(Some(&args.output), &html)?;
+    if !cli.quiet {
+        eprintln!("{}", audit.summary_line());
+        if let Some(c) = &credits {
+            eprintln!("{}", c.summary_line());
+        }
+        eprintln!("wrote {}", args.output.display());
+    }
+    Ok(audit.exit_code())
 }
 
 pub fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {

@@ -41,5 +41,6 @@ fn run(cli: &Cli) -> crate::Result<u8> {
         Command::Rollback(args) => commands::rollback(cli, args),
         Command::Run(args) => commands::run(cli, args),
         Command::Credits(args) => commands::credits(cli, args),
+        Command::Report(args) => commands::report(cli, args),
     }
 }

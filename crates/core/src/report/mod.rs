@@ -8,6 +8,7 @@ pub mod audit;
 pub mod credits;
 pub mod cycle;
 pub mod history;
+pub mod html;
 pub mod plan;
 
 pub use apply::{ApplyReport, ApplySummary};

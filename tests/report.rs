@@ -1,0 +1,169 @@
+//! `tagwarden report`: the audit and the money view in one HTML file,
+//! opened in a real headless browser (Debian's chromium, installed by
+//! `scripts/setup-tools.sh`). A screenshot is kept in the test run's target
+//! folder (`report.png`, beside `report.html`).
+
+mod common;
+
+use common::estate;
+use common::{repo_root, write, Emulator};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const HOSTILE: &str = "<script>document.title='pwned'</script>";
+const EC2: &str = "Amazon Elastic Compute Cloud - Compute";
+
+fn chromium() -> PathBuf {
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .expect("chromium not found: run scripts/setup-tools.sh (scripts/test.sh does) to install Debian's chromium")
+}
+
+/// Run headless chromium on `page` with `args`; its standard output.
+fn browse(page: &Path, args: &[String]) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("run chromium");
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn inject_billing(emu: &Emulator) {
+    let group = |tag: &str, key: &str, amount: f64| {
+        json!({"Keys": [format!("map-migrated${tag}"), key],
+               "Metrics": {"UnblendedCost": {"Amount": amount.to_string(), "Unit": "USD"}}})
+    };
+    let month = |start: &str, end: &str, groups: Vec<serde_json::Value>| json!({"TimePeriod": {"Start": start, "End": end}, "Total": {}, "Groups": groups, "Estimated": false});
+    let results = json!({"results": [
+        {"ResultsByTime": [
+            month("2026-01-01", "2026-02-01", vec![group("migABCDE12345", EC2, 40000.0), group("", EC2, 9000.0)]),
+            month("2026-02-01", "2026-03-01", vec![group("migABCDE12345", EC2, 42000.0), group(HOSTILE, EC2, 700.0)]),
+            month("2026-03-01", "2026-03-21", vec![group("migABCDE12345", EC2, 30000.0), group("", EC2, 4000.0)]),
+        ]},
+        {"ResultsByTime": []},
+        {"ResultsByTime": [
+            {"TimePeriod": {"Start": "2026-02-01", "End": "2026-03-01"},
+             "Total": {"UnblendedCost": {"Amount": "-6000", "Unit": "USD"}}, "Groups": []}
+        ]}
+    ]});
+    let answer = emu
+        .http(
+            "POST",
+            "/moto-api/static/ce/cost-and-usage-results",
+            &results.to_string(),
+        )
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+}
+
+#[test]
+fn the_html_report_renders_in_a_browser_with_charts_and_escaped_values() {
+    let emu = Emulator::start();
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(estate::seed(&emu.endpoint(), "r1"));
+    inject_billing(&emu);
+    let dir = tempfile::tempdir().unwrap();
+    let policy = repo_root()
+        .join("policies/map-migrated.yaml")
+        .display()
+        .to_string();
+    let map = "map:\n  mpe_id: ABCDE12345\n  agreement: {start: 2026-01-01, end: 2026-12-31}\n  quarters: calendar\n";
+    let cfg = write(dir.path(), "tagwarden.yaml", &estate::config(&policy, map));
+    let page = dir.path().join("report.html");
+    let run = emu.tagwarden(&[
+        "report",
+        "-c",
+        &cfg,
+        "--at",
+        "2026-03-20",
+        "-o",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "non-compliance found: {}", run.stderr);
+    assert!(run.stderr.contains("estimated credit"), "{}", run.stderr);
+
+    let html = std::fs::read_to_string(&page).unwrap();
+    // Self-contained: nothing fetched, no script of its own.
+    for fetch in ["src=", "href=\"http", "@import", "url(", "<script", "<link"] {
+        assert!(!html.contains(fetch), "{fetch} in the report");
+    }
+
+    // The browser's view of the document: charts drawn, the hostile tag
+    // value a piece of text, not an element (and the title untouched).
+    let dom = browse(&page, &["--dump-dom".to_string()]);
+    assert!(dom.matches("<svg").count() >= 4, "charts: {dom}");
+    assert!(dom.contains("<title>tagwarden report</title>"));
+    assert!(
+        dom.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;"),
+        "{dom}"
+    );
+    assert!(!dom.contains("<script"), "{dom}");
+    assert!(dom.contains("Eligible spend per month"));
+    assert!(dom.contains("Resources in scope, by account"));
+    assert!(dom.contains("2026-Q1"));
+
+    // A screenshot to look at, kept with the test run.
+    let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let shot = artifacts.join("report.png");
+    let _ = std::fs::remove_file(&shot);
+    browse(
+        &page,
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1200,2600".into(),
+        ],
+    );
+    let size = std::fs::metadata(&shot).expect("a screenshot").len();
+    assert!(
+        size > 20_000,
+        "a screenshot of a rendered page, not a blank one ({size} bytes)"
+    );
+    std::fs::copy(&page, artifacts.join("report.html")).unwrap();
+    eprintln!("screenshot: {}", shot.display());
+}
+
+#[test]
+fn without_agreement_dates_the_report_says_why_credits_are_missing() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let policy = repo_root()
+        .join("policies/map-migrated.yaml")
+        .display()
+        .to_string();
+    let cfg = write(
+        dir.path(),
+        "tagwarden.yaml",
+        &format!("policies: [{policy}]\nregions: [us-east-1]\n"),
+    );
+    let page = dir.path().join("r.html");
+    let run = emu.tagwarden(&["report", "-c", &cfg, "-o", page.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("Cost Explorer could not be read: credits need the agreement&#39;s dates"),
+        "{html}"
+    );
+}
