@@ -11,11 +11,17 @@
 
 use crate::aws::{Aws, AwsError};
 use crate::error::{Error, Result};
+use crate::store::{blocking, Store};
 use aws_sdk_costexplorer::types::{
     DateInterval, Dimension, DimensionValues, Expression, Granularity, GroupDefinition,
     GroupDefinitionType, ResultByTime,
 };
 use chrono::NaiveDate;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
 use tagwarden_core::config::MapAgreement;
 use tagwarden_core::credits::{compute, periods, Cell, Input, Received};
 use tagwarden_core::report::credits::Agreement;
@@ -31,13 +37,52 @@ pub struct Billing {
     pub received: Vec<Received>,
     pub tag_activation: TagActivation,
     pub warnings: Vec<String>,
+    /// Every answer came from the store's cache.
+    pub cached: bool,
 }
 
-/// The whole view as of `today`: read, compute, and describe the source.
-pub async fn report(aws: &Aws, terms: &MapAgreement, today: NaiveDate) -> Result<CreditsReport> {
+/// Cost Explorer answers kept in the state store: each request costs USD
+/// 0.01, and a report re-run within the hour should not pay twice.
+pub struct AnswerCache {
+    pub store: PathBuf,
+    /// None: always ask.
+    pub max_age: Option<Duration>,
+}
+
+impl AnswerCache {
+    /// The answer stored under `key`, or `fetch`ed and stored; and whether
+    /// it came from the store.
+    async fn get_or<T, F>(&self, key: &str, fetch: F) -> Result<(T, bool)>
+    where
+        T: Serialize + DeserializeOwned,
+        F: Future<Output = Result<T>>,
+    {
+        if let Some(max_age) = self.max_age {
+            let stored = blocking(|| Store::open(&self.store)?.cached_answer(key, max_age))?;
+            if let Some(answer) = stored.and_then(|text| serde_json::from_str(&text).ok()) {
+                return Ok((answer, true));
+            }
+        }
+        let answer = fetch.await?;
+        if self.max_age.is_some() {
+            let text = serde_json::to_string(&answer).expect("answers serialize");
+            blocking(|| Store::open(&self.store)?.cache_answer(key, &text))?;
+        }
+        Ok((answer, false))
+    }
+}
+
+/// The whole view as of `today`: read (or reuse), compute, and describe
+/// the source.
+pub async fn report(
+    aws: &Aws,
+    terms: &MapAgreement,
+    today: NaiveDate,
+    cache: &AnswerCache,
+) -> Result<CreditsReport> {
     let w =
         periods::window(terms.start, terms.end, today).map_err(|e| Error::usage(e.to_string()))?;
-    let billing = read(aws, terms, w.start, w.end).await?;
+    let billing = read(aws, terms, w.start, w.end, cache).await?;
     let mut warnings = billing.warnings;
     if w.beyond_history {
         warnings.push(format!(
@@ -68,7 +113,7 @@ pub async fn report(aws: &Aws, terms: &MapAgreement, today: NaiveDate) -> Result
             kind: "cost_explorer",
             api_requests: requests,
             api_cost_usd: requests as f64 * 0.01,
-            cached: false,
+            cached: billing.cached,
         },
         tag_activation: billing.tag_activation,
         credits,
@@ -82,6 +127,7 @@ pub async fn read(
     terms: &MapAgreement,
     start: NaiveDate,
     end: NaiveDate,
+    cache: &AnswerCache,
 ) -> Result<Billing> {
     let ce = aws.cost_explorer();
     let period = DateInterval::builder()
@@ -99,9 +145,23 @@ pub async fn read(
         ce: &ce,
         period: &period,
     };
-    let by_service = query.cells(&spend, Dimension::Service).await?;
-    let by_account = query.cells(&eligible, Dimension::LinkedAccount).await?;
-    let received = query.received().await?;
+    // The key names the query, its period and the eligible services.
+    let key = |kind: &str| {
+        format!(
+            "v1|{kind}|{start}|{end}|{}",
+            terms.eligible_services.join(",")
+        )
+    };
+    let (by_service, c1) = cache
+        .get_or(&key("by_service"), query.cells(&spend, Dimension::Service))
+        .await?;
+    let (by_account, c2) = cache
+        .get_or(
+            &key("by_account"),
+            query.cells(&eligible, Dimension::LinkedAccount),
+        )
+        .await?;
+    let (received, c3) = cache.get_or(&key("received"), query.received()).await?;
     let (tag_activation, warning) = tag_activation(aws, &ce).await;
     Ok(Billing {
         by_service,
@@ -109,6 +169,7 @@ pub async fn read(
         received,
         tag_activation,
         warnings: warning.into_iter().collect(),
+        cached: c1 && c2 && c3,
     })
 }
 

@@ -96,6 +96,13 @@ impl Store {
             CREATE INDEX IF NOT EXISTS changes_by_state ON changes(state);",
         )?;
         add_summary_column(&conn)?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS cost_explorer_cache (
+                key TEXT PRIMARY KEY,
+                answer TEXT NOT NULL,
+                fetched_at TEXT NOT NULL
+            );",
+        )?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
@@ -311,6 +318,37 @@ impl Store {
         self.conn.execute(
             "UPDATE runs SET status = 'interrupted', finished_at = ?1 WHERE status = 'running' AND kind = 'cycle'",
             params![now()],
+        )?;
+        Ok(())
+    }
+
+    /// A Cost Explorer answer stored less than `max_age` ago.
+    pub fn cached_answer(
+        &self,
+        key: &str,
+        max_age: std::time::Duration,
+    ) -> Result<Option<String>, StoreError> {
+        let row: Option<(String, String)> = self
+            .conn
+            .query_row(
+                "SELECT answer, fetched_at FROM cost_explorer_cache WHERE key = ?1",
+                params![key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let fresh = |at: &str| {
+            chrono::DateTime::parse_from_rfc3339(at).is_ok_and(|t| {
+                let age = Utc::now().signed_duration_since(t);
+                age.to_std().is_ok_and(|age| age < max_age)
+            })
+        };
+        Ok(row.filter(|(_, at)| fresh(at)).map(|(answer, _)| answer))
+    }
+
+    pub fn cache_answer(&self, key: &str, answer: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO cost_explorer_cache (key, answer, fetched_at) VALUES (?1, ?2, ?3)",
+            params![key, answer, now()],
         )?;
         Ok(())
     }

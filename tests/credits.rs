@@ -89,10 +89,11 @@ fn credits_from_cost_explorer_end_to_end() {
     assert!(injected.starts_with("HTTP/1.1 201"), "{injected}");
 
     let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("state.db");
     let cfg = write(
         dir.path(),
         "tagwarden.yaml",
-        "map:\n  mpe_id: ABCDE12345\n  agreement: {start: 2026-01-01, end: 2026-06-30}\n  quarters: calendar\n",
+        &format!("store: {}\nmap:\n  mpe_id: ABCDE12345\n  agreement: {{start: 2026-01-01, end: 2026-06-30}}\n  quarters: calendar\n", store.display()),
     );
     let run = emu.tagwarden(&[
         "credits",
@@ -167,6 +168,36 @@ fn credits_from_cost_explorer_end_to_end() {
     );
     assert!(!r["assumptions"].as_array().unwrap().is_empty());
 
+    // Run again: every answer comes from the store, free; --fresh asks again.
+    let again = emu
+        .tagwarden(&[
+            "credits",
+            "-c",
+            &cfg,
+            "--at",
+            "2026-04-10",
+            "--format",
+            "json",
+        ])
+        .json();
+    assert_eq!(again["source"]["api_requests"], 0);
+    assert_eq!(again["source"]["cached"], true);
+    assert_eq!(again["totals"], r["totals"]);
+    let fresh = emu
+        .tagwarden(&[
+            "credits",
+            "-c",
+            &cfg,
+            "--at",
+            "2026-04-10",
+            "--format",
+            "json",
+            "--fresh",
+        ])
+        .json();
+    assert_eq!(fresh["source"]["api_requests"], 4);
+    assert_eq!(fresh["totals"], r["totals"]);
+
     let table = emu.tagwarden(&[
         "credits",
         "-c",
@@ -184,7 +215,11 @@ fn credits_from_cost_explorer_end_to_end() {
 fn credits_need_the_agreement_dates() {
     let emu = Emulator::start();
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write(dir.path(), "tagwarden.yaml", "map: {mpe_id: ABCDE12345}\n");
+    let text = format!(
+        "store: {}\nmap: {{mpe_id: ABCDE12345}}\n",
+        dir.path().join("s.db").display()
+    );
+    let cfg = write(dir.path(), "tagwarden.yaml", &text);
     let run = emu.tagwarden(&["credits", "-c", &cfg, "--at", "2026-04-10"]);
     assert_eq!(run.code, 2);
     assert!(

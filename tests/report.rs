@@ -90,8 +90,11 @@ fn the_html_report_renders_in_a_browser_with_charts_and_escaped_values() {
         .join("policies/map-migrated.yaml")
         .display()
         .to_string();
-    let map = "map:\n  mpe_id: ABCDE12345\n  agreement: {start: 2026-01-01, end: 2026-12-31}\n  quarters: calendar\n";
-    let cfg = write(dir.path(), "tagwarden.yaml", &estate::config(&policy, map));
+    let map = format!(
+        "store: {}\nmap:\n  mpe_id: ABCDE12345\n  agreement: {{start: 2026-01-01, end: 2026-12-31}}\n  quarters: calendar\n",
+        dir.path().join("state.db").display()
+    );
+    let cfg = write(dir.path(), "tagwarden.yaml", &estate::config(&policy, &map));
     let page = dir.path().join("report.html");
     let run = emu.tagwarden(&[
         "report",

@@ -151,6 +151,9 @@ pub struct HistoryArgs {
 
 #[derive(Args, Debug)]
 pub struct CreditsArgs {
+    /// Ask Cost Explorer again instead of reusing its answers from the store (map.cost_explorer_cache)
+    #[arg(long)]
+    pub fresh: bool,
     /// Compute as of this day (YYYY-MM-DD) [default: today]
     #[arg(long, value_name = "DATE")]
     pub at: Option<String>,
@@ -160,6 +163,9 @@ pub struct CreditsArgs {
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
+    /// Ask Cost Explorer again instead of reusing its answers from the store (map.cost_explorer_cache)
+    #[arg(long)]
+    pub fresh: bool,
     #[command(flatten)]
     pub scan: ScanArgs,
     /// Credits as of this day (YYYY-MM-DD) [default: today]

@@ -24,6 +24,8 @@ pub(super) struct MapSpec {
     issuance: Option<String>,
     #[serde(default)]
     quarters: Option<String>,
+    #[serde(default)]
+    cost_explorer_cache: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -46,6 +48,9 @@ pub struct MapAgreement {
     pub eligible_services: Vec<String>,
     pub issuance: Issuance,
     pub quarters: QuarterBasis,
+    /// How long Cost Explorer answers are reused from the store (each
+    /// request costs USD 0.01); None: never.
+    pub cost_explorer_cache: Option<std::time::Duration>,
 }
 
 /// How often AWS issues the credit.
@@ -101,6 +106,7 @@ impl Default for MapAgreement {
                 .collect(),
             issuance: Issuance::Quarterly,
             quarters: QuarterBasis::Agreement,
+            cost_explorer_cache: Some(std::time::Duration::from_secs(12 * 3600)),
         }
     }
 }
@@ -159,6 +165,17 @@ impl Checker<'_> {
                 &key(&map, "issuance"),
                 format!("unknown issuance `{v}`; expected `quarterly` or `monthly`"),
             ),
+        }
+        match m.cost_explorer_cache.as_deref() {
+            None => {}
+            Some("off") => out.cost_explorer_cache = None,
+            Some(d) => match super::parse_duration(d) {
+                Ok(d) => out.cost_explorer_cache = Some(d),
+                Err(why) => self.error(
+                    &key(&map, "cost_explorer_cache"),
+                    format!("{why} (or `off`)"),
+                ),
+            },
         }
         match m.quarters.as_deref() {
             None | Some("agreement") => {}

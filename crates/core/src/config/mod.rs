@@ -483,6 +483,7 @@ map:
   eligible_services: ["Amazon Elastic Compute Cloud - Compute", EC2 - Other]
   issuance: monthly
   quarters: calendar
+  cost_explorer_cache: 1h
 aws: {endpoint_url: "http://127.0.0.1:5000"}
 "#,
         )
@@ -506,6 +507,9 @@ aws: {endpoint_url: "http://127.0.0.1:5000"}
         assert_eq!(c.map.eligible_services.len(), 2);
         assert_eq!(c.map.issuance, Issuance::Monthly);
         assert_eq!(c.map.quarters, QuarterBasis::Calendar);
+        assert_eq!(c.map.cost_explorer_cache, Some(Duration::from_secs(3600)));
+        let off = load("map: {cost_explorer_cache: \"off\"}\n").unwrap();
+        assert_eq!(off.map.cost_explorer_cache, None);
         assert_eq!(c.load_context().account_names["prod"], "111111111111");
         assert!(c.policies[0].ends_with("policies/"));
     }

@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 
 /// Spend of one month, one `map-migrated` value (None: untagged) and one
 /// key (a service, or an account), as Cost Explorer groups it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Cell {
     pub month: NaiveDate,
     pub key: String,
@@ -33,7 +33,7 @@ pub struct Cell {
 }
 
 /// Credit rows (Cost Explorer RECORD_TYPE Credit: negative amounts).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Received {
     pub month: NaiveDate,
     pub amount: f64,

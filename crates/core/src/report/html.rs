@@ -130,7 +130,11 @@ impl HtmlReport<'_> {
         match (self.credits, &self.credits_error) {
             (Some(c), _) => out += &money(c),
             (None, Some(e)) => {
-                let _ = writeln!(out, "<h2>MAP credits</h2><p class=\"warn\">Cost Explorer could not be read: {}</p>", esc(e));
+                let _ = writeln!(
+                    out,
+                    "<h2>MAP credits</h2><p class=\"warn\">Cost Explorer could not be read: {}</p>",
+                    esc(e)
+                );
             }
             (None, None) => {}
         }
