@@ -18,7 +18,7 @@ use std::time::Instant;
 use tagwarden_core::apply::Refusal;
 use tagwarden_core::config::DaemonMode;
 use tagwarden_core::cycle::{CycleResult, CycleSummary};
-use tagwarden_core::report::{ApplyReport, AuditReport};
+use tagwarden_core::report::{ApplyReport, AuditReport, CreditsReport};
 use tagwarden_core::shard::Shard;
 use tokio_util::sync::CancellationToken;
 
@@ -36,6 +36,9 @@ pub struct CycleOutput {
     pub resources_by_account: BTreeMap<String, usize>,
     /// Tag changes applied and failed, per account.
     pub changes_by_account: BTreeMap<String, (u64, u64)>,
+    /// The money view (Cost Explorer, answers cached in the store), or why
+    /// there is none.
+    pub credits: Option<std::result::Result<CreditsReport, String>>,
     /// Journal entries still pending after the cycle (None: unknown).
     pub journal_pending: Option<usize>,
     /// AWS requests and throttling answers, per `service:Operation`.
@@ -180,6 +183,7 @@ async fn scan_and_enforce(
         }
     };
     record_scan(out, &inv, audit::report(&aws, &loaded.policies, &inv));
+    out.credits = Some(money(loaded, &aws).await);
     let applied = match config.daemon.mode {
         DaemonMode::Audit => Ok(None),
         DaemonMode::Enforce if cancel.is_cancelled() => Err(Stop::Cancelled),
@@ -189,6 +193,20 @@ async fn scan_and_enforce(
     };
     counted(out);
     applied
+}
+
+/// Credits when the agreement's dates are configured; Cost Explorer is
+/// asked at most once per `map.cost_explorer_cache`.
+async fn money(loaded: &Loaded, aws: &Aws) -> std::result::Result<CreditsReport, String> {
+    let config = &loaded.config;
+    let cache = crate::credits::AnswerCache {
+        store: config.store.clone(),
+        max_age: config.map.cost_explorer_cache,
+    };
+    let today = chrono::Utc::now().date_naive();
+    crate::credits::report(aws, &config.map, today, &cache)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 fn record_scan(out: &mut CycleOutput, inv: &Inventory, audit: AuditReport) {

@@ -9,6 +9,7 @@ use axum::routing::get;
 use axum::Router;
 use std::sync::Arc;
 use std::time::Duration;
+use tagwarden_core::report::html::HtmlReport;
 use tagwarden_core::report::{LastCycle, StatusPage};
 use tokio_util::sync::CancellationToken;
 
@@ -24,6 +25,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/", get(page))
+        .route("/report", get(report))
         .with_state(shared)
 }
 
@@ -81,11 +83,34 @@ async fn page(State(s): State<Arc<Shared>>) -> Html<String> {
             finished_at: &f.finished_at,
             result: f.result,
             summary: &f.summary,
-            compliance: &f.compliance,
-            errors: &f.errors,
+            compliance: f.audit.as_ref().map_or(&[], |a| &a.compliance[..]),
+            errors: f.audit.as_ref().map_or(&[], |a| &a.errors[..]),
         }),
     };
     Html(page.html())
+}
+
+/// The last cycle's audit and money view as the HTML report `tagwarden
+/// report` writes.
+async fn report(State(s): State<Arc<Shared>>) -> Response {
+    let last = s.last.lock().expect("last cycle");
+    let Some((f, audit)) = last.as_ref().and_then(|f| Some((f, f.audit.as_ref()?))) else {
+        let why = "no cycle has scanned yet: the report comes with the first\n";
+        return (StatusCode::SERVICE_UNAVAILABLE, why).into_response();
+    };
+    let (credits, credits_error) = match &f.credits {
+        Some(Ok(c)) => (Some(c), None),
+        Some(Err(e)) => (None, Some(e.clone())),
+        None => (None, None),
+    };
+    let html = HtmlReport {
+        generated_at: f.finished_at.clone(),
+        audit,
+        credits,
+        credits_error,
+    }
+    .render();
+    Html(html).into_response()
 }
 
 /// `1h`, `15m`, `90s`: as the configuration spells intervals.

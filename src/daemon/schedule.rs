@@ -143,18 +143,14 @@ fn record(shared: &Shared, out: CycleOutput) {
     if out.result == CycleResult::Cancelled {
         return;
     }
-    let (compliance, errors) = match out.audit {
-        Some(a) => (a.compliance, a.errors),
-        None => Default::default(),
-    };
     *shared.last.lock().expect("last cycle") = Some(Finished {
         run_id: out.run_id,
         finished_at: tagwarden_core::time::rfc3339(now),
         at: std::time::Instant::now(),
         result: out.result,
         summary: out.summary,
-        compliance,
-        errors,
+        audit: out.audit,
+        credits: out.credits,
     });
 }
 

@@ -12,9 +12,8 @@ use std::time::{Duration, Instant};
 use tagwarden_core::config::Config;
 use tagwarden_core::cycle::{self, CycleResult, CycleSummary};
 use tagwarden_core::policy::PolicySet;
-use tagwarden_core::report::ComplianceRow;
+use tagwarden_core::report::{AuditReport, CreditsReport};
 use tagwarden_core::shard::Shard;
-use tagwarden_core::ScanError;
 
 /// Where the configuration comes from, so that a reload reads the same files.
 #[derive(Debug, Clone, Default)]
@@ -57,8 +56,11 @@ pub struct Finished {
     pub at: Instant,
     pub result: CycleResult,
     pub summary: CycleSummary,
-    pub compliance: Vec<ComplianceRow>,
-    pub errors: Vec<ScanError>,
+    /// The cycle's audit (None when it failed before one), for `/` and
+    /// `/report`.
+    pub audit: Option<AuditReport>,
+    /// The money view, or why there is none.
+    pub credits: Option<Result<CreditsReport, String>>,
 }
 
 pub struct Shared {
