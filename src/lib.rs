@@ -11,6 +11,7 @@
 
 pub mod audit;
 pub mod aws;
+pub mod billing;
 pub mod cli;
 pub mod config;
 pub mod credits;

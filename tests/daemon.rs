@@ -164,9 +164,15 @@ fn cycles_are_served_recorded_and_stopped_cleanly() {
     // The HTML report of the last cycle; credits need the agreement's dates.
     let (status, report) = d.get("/report").unwrap();
     assert_eq!(status, 200);
-    assert!(report.contains("<title>tagwarden report</title>"), "{report}");
+    assert!(
+        report.contains("<title>tagwarden report</title>"),
+        "{report}"
+    );
     assert!(report.contains("<svg"), "charts");
-    assert!(report.contains("credits need the agreement&#39;s dates"), "{report}");
+    assert!(
+        report.contains("credits need the agreement&#39;s dates"),
+        "{report}"
+    );
 
     d.signal("TERM");
     let (code, took) = d.wait_exit(Duration::from_secs(20));

@@ -95,6 +95,9 @@ pub struct OutputArgs {
 pub struct AuditArgs {
     #[command(flatten)]
     pub scan: ScanArgs,
+    /// Billing export (CUR 2.0, legacy CUR or FOCUS; CSV or .csv.gz; a file or a folder): each finding gets its resource's cost and the credit at risk, costliest first
+    #[arg(long, value_name = "FILE")]
+    pub cost: Option<PathBuf>,
     #[command(flatten)]
     pub out: OutputArgs,
 }

@@ -101,11 +101,20 @@ pub fn validate(cli: &Cli, paths: &[PathBuf]) -> Result<u8> {
 pub fn audit(cli: &Cli, args: &AuditArgs) -> Result<u8> {
     let loaded = Loaded::new(cli)?;
     let narrow = loaded.narrowing(&args.scan)?;
-    let report = runtime()?.block_on(async {
+    // Billing files are read first: a bad one stops the run before AWS.
+    let costs = args
+        .cost
+        .as_deref()
+        .map(crate::billing::read_costs)
+        .transpose()?;
+    let mut report = runtime()?.block_on(async {
         let aws = Aws::connect(&loaded.config).await;
         let progress = Progress::new(cli.quiet);
         crate::audit::audit(&aws, &loaded.config, &loaded.policies, &narrow, &progress).await
     })?;
+    if let Some(costs) = &costs {
+        report.attach_costs(costs, &loaded.config.map);
+    }
     let format = print(&report, &args.out)?;
     if !cli.quiet && (args.out.output.is_some() || format != Format::Table) {
         eprintln!("{}", report.summary_line());

@@ -416,6 +416,7 @@ mod tests {
             findings: Vec::new(),
             api_calls_by_operation: Default::default(),
             warnings: Vec::new(),
+            cost_currency: None,
         };
         CycleOutput {
             result: CycleResult::Ok,

@@ -9,6 +9,7 @@
 //! `config` → `credits` → `plan` → `apply` → `cycle` → `journal` → `rollback` → `report`.
 
 pub mod apply;
+pub mod billing;
 pub mod config;
 pub mod credits;
 pub mod cycle;

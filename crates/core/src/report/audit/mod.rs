@@ -26,6 +26,14 @@ pub struct FindingRecord {
     pub value: Option<String>,
     pub severity: Severity,
     pub hint: Option<String>,
+    /// With `--cost`: the resource's billed usage over the file's period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
+    /// With `--cost`: the credit that usage forfeits while it is not tagged
+    /// with this agreement's MAP value (`map.credit_rate` × cost; 0 when it
+    /// is).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit_at_risk: Option<f64>,
 }
 
 /// One policy's verdicts in one account.
@@ -62,6 +70,9 @@ pub struct AuditReport {
     /// Requests per `service:Operation`.
     pub api_calls_by_operation: BTreeMap<String, u64>,
     pub warnings: Vec<String>,
+    /// With `--cost`: the billing files' currency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_currency: Option<String>,
 }
 
 impl AuditReport {
@@ -87,6 +98,8 @@ impl AuditReport {
                 value: f.value.map(str::to_string),
                 severity: f.policy.severity,
                 hint: f.hint.clone(),
+                cost: None,
+                credit_at_risk: None,
             })
             .collect();
         findings.sort_by(|a, b| {
@@ -131,7 +144,29 @@ impl AuditReport {
             findings,
             api_calls_by_operation: BTreeMap::new(),
             warnings: Vec::new(),
+            cost_currency: None,
         }
+    }
+
+    /// Put each finding's resource cost from billing files on it: the
+    /// table then lists the costliest first ("tag these first").
+    pub fn attach_costs(
+        &mut self,
+        costs: &crate::billing::Costs,
+        terms: &crate::config::MapAgreement,
+    ) {
+        use crate::credits::{classify, TagState};
+        for f in &mut self.findings {
+            let Some(rc) = costs.of(&f.arn) else { continue };
+            let credited = classify(rc.tag.as_deref(), terms.mpe_id.as_deref()) == TagState::Tagged;
+            f.cost = Some(rc.cost);
+            f.credit_at_risk = Some(if credited {
+                0.0
+            } else {
+                terms.credit_rate * rc.cost
+            });
+        }
+        self.cost_currency = Some(costs.currency.clone().unwrap_or_else(|| "USD".into()));
     }
 
     /// Exit code of cli.md: 3 when anything could not be scanned or read,

@@ -55,21 +55,44 @@ fn problems(report: &AuditReport) -> String {
         .chunk_by(|a, b| a.arn == b.arn && a.policy == b.policy)
         .collect();
     groups.sort_by_key(|g| std::cmp::Reverse(g[0].severity));
-    let mut t = new_table(&[
+    let costed = report.cost_currency.as_deref();
+    if costed.is_some() {
+        // Tag these first: the most credit at risk, then the most cost.
+        let key =
+            |g: &&[FindingRecord]| (g[0].credit_at_risk.unwrap_or(0.0), g[0].cost.unwrap_or(0.0));
+        groups.sort_by(|a, b| {
+            key(b)
+                .partial_cmp(&key(a))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+    }
+    let mut header = vec![
         "SEVERITY", "ACCOUNT", "REGION", "RESOURCE", "POLICY", "PROBLEMS",
-    ]);
+    ];
+    if costed.is_some() {
+        header.extend(["COST", "CREDIT AT RISK"]);
+    }
+    let mut t = new_table(&header);
+    let money = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
     for group in groups {
         let f = &group[0];
-        t.add_row([
+        let mut row = vec![
             f.severity.as_str().to_string(),
             f.account_name.clone().unwrap_or_else(|| f.account.clone()),
             f.region.clone(),
             format!("{} {}", f.resource_type, short_id(&f.arn)),
             f.policy.clone(),
             problem_lines(group),
-        ]);
+        ];
+        if costed.is_some() {
+            row.extend([money(f.cost), money(f.credit_at_risk)]);
+        }
+        t.add_row(row);
     }
-    t.to_string()
+    match costed {
+        Some(currency) => format!("{t}\ncosts in {currency}, from the billing files\n"),
+        None => t.to_string(),
+    }
 }
 
 /// What is wrong, a line per problem; keys missing for the same reason

@@ -1,0 +1,155 @@
+//! `audit --cost`: billing exports generated here (CUR 2.0 as gzip CSV,
+//! legacy CUR and FOCUS as CSV) for the seeded estate, read from disk; each
+//! finding carries its resource's cost and the credit at risk, and the
+//! table lists the costliest first.
+
+mod common;
+
+use common::estate::{self, Seeded};
+use common::{repo_root, write, Emulator};
+use std::collections::HashMap;
+use std::io::Write;
+
+/// The id a bill names a resource by: the ARN for RDS, else its last part.
+fn billed_id(arn: &str) -> String {
+    if arn.starts_with("arn:aws:rds:") {
+        arn.to_string()
+    } else {
+        arn.rsplit(['/', ':']).next().unwrap().to_string()
+    }
+}
+
+/// Each seeded resource costs 10, 20, 30, … split over three files (one per
+/// dialect), plus lines that are not usage and must not count.
+fn write_bills(dir: &std::path::Path, seeded: &[Seeded]) -> HashMap<String, f64> {
+    let folder = dir.join("billing/data/BILLING_PERIOD=2026-03");
+    std::fs::create_dir_all(&folder).unwrap();
+    let mut cur2 = String::from("line_item_resource_id,line_item_usage_start_date,line_item_unblended_cost,line_item_line_item_type,line_item_currency_code,resource_tags\n");
+    let mut legacy = String::from("lineItem/ResourceId,lineItem/UsageStartDate,lineItem/UnblendedCost,lineItem/LineItemType,resourceTags/user:map-migrated\n");
+    let mut focus = String::from(
+        "ResourceId,ChargePeriodStart,BilledCost,ChargeCategory,BillingCurrency,Tags\n",
+    );
+    let mut expected = HashMap::new();
+    for (i, s) in seeded.iter().enumerate() {
+        let cost = 10.0 * (i + 1) as f64;
+        let id = billed_id(&s.arn);
+        // Half in CUR 2.0, a quarter each in legacy CUR and FOCUS.
+        cur2 += &format!("{id},2026-03-02T00:00:00Z,{},Usage,USD,{{}}\n", cost / 2.0);
+        cur2 += &format!("{id},2026-03-02T00:00:00Z,-5,Credit,USD,{{}}\n");
+        legacy += &format!(
+            "{id},2026-03-03T00:00:00Z,{},DiscountedUsage,\n",
+            cost / 4.0
+        );
+        focus += &format!("{id},2026-03-04T00:00:00Z,{},Usage,USD,{{}}\n", cost / 4.0);
+        focus += &format!("{id},2026-03-04T00:00:00Z,1,Tax,USD,{{}}\n");
+        expected.insert(s.arn.clone(), cost);
+    }
+    let gz = std::fs::File::create(folder.join("part-0.csv.gz")).unwrap();
+    let mut enc = flate2::write::GzEncoder::new(gz, flate2::Compression::default());
+    enc.write_all(cur2.as_bytes()).unwrap();
+    enc.finish().unwrap();
+    std::fs::write(folder.join("legacy.csv"), legacy).unwrap();
+    std::fs::write(folder.join("focus.csv"), focus).unwrap();
+    expected
+}
+
+#[test]
+fn findings_carry_their_cost_and_the_credit_at_risk() {
+    let emu = Emulator::start();
+    let seeded = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(estate::seed(&emu.endpoint(), "c1"));
+    let dir = tempfile::tempdir().unwrap();
+    let expected = write_bills(dir.path(), &seeded);
+    let policy = repo_root()
+        .join("policies/map-migrated.yaml")
+        .display()
+        .to_string();
+    let cfg = write(
+        dir.path(),
+        "tagwarden.yaml",
+        &estate::config(&policy, "map: {mpe_id: ABCDE12345, credit_rate: 0.2}\n"),
+    );
+    let billing = dir.path().join("billing");
+    let bill = billing.to_str().unwrap();
+
+    let run = emu.tagwarden(&["audit", "-c", &cfg, "--cost", bill, "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["cost_currency"], "USD");
+    let findings = common::non_empty(&report["findings"], "findings");
+    for f in findings {
+        let arn = f["arn"].as_str().unwrap();
+        let cost = expected[arn];
+        assert_eq!(
+            f["cost"].as_f64(),
+            Some(cost),
+            "{arn}: usage only, over three files"
+        );
+        // Billed without a MAP value: 20 % of it is at risk.
+        assert!(
+            (f["credit_at_risk"].as_f64().unwrap() - 0.2 * cost).abs() < 1e-9,
+            "{f}"
+        );
+    }
+
+    // The table leads with the costliest non-compliant resource.
+    let table = emu.tagwarden(&["audit", "-c", &cfg, "--cost", bill, "--format", "table"]);
+    let costliest = findings
+        .iter()
+        .max_by(|a, b| a["cost"].as_f64().partial_cmp(&b["cost"].as_f64()).unwrap())
+        .unwrap();
+    let id = costliest["arn"]
+        .as_str()
+        .unwrap()
+        .rsplit(['/', ':'])
+        .next()
+        .unwrap();
+    let first_row = table
+        .stdout
+        .lines()
+        .find(|l| l.contains("critical") || l.contains("warning") || l.contains("info"))
+        .unwrap_or_default();
+    assert!(first_row.contains(id), "{id} first:\n{}", table.stdout);
+    assert!(table.stdout.contains("CREDIT AT RISK"));
+}
+
+#[test]
+fn a_bad_billing_file_stops_the_audit_before_any_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = repo_root()
+        .join("policies/map-migrated.yaml")
+        .display()
+        .to_string();
+    let cfg = write(
+        dir.path(),
+        "tagwarden.yaml",
+        &format!("policies: [{policy}]\n"),
+    );
+    let bill = write(
+        dir.path(),
+        "bill.csv",
+        "ResourceId,ChargePeriodStart,BilledCost\ni-1,2026-03-01,lots\n",
+    );
+    // No emulator: a request would fail differently.
+    let run = common::run_tagwarden(
+        &["audit", "-c", &cfg, "--cost", &bill],
+        &[("AWS_ENDPOINT_URL", "http://127.0.0.1:9")],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("{bill}: line 2: cost `lots` is not a number")),
+        "{}",
+        run.stderr
+    );
+    let missing = common::run_tagwarden(&["audit", "-c", &cfg, "--cost", "/nonexistent/bill"], &[]);
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing
+            .stderr
+            .contains("--cost /nonexistent/bill: no such file or folder"),
+        "{}",
+        missing.stderr
+    );
+}
