@@ -1,23 +1,102 @@
-//! `--cost FILE`: billing exports read from disk, streamed and summed per
-//! resource (the parsing is `tagwarden_core::billing`). A path is a file or
-//! a folder searched for `*.csv` and `*.csv.gz` (a Data Exports or CUR
-//! delivery, `data/BILLING_PERIOD=…/` included).
+//! `--cost FILE`: billing exports streamed and summed per resource (the
+//! parsing is `tagwarden_core::billing`). A path is a file or a folder
+//! searched for `*.csv` and `*.csv.gz` (a Data Exports or CUR delivery,
+//! `data/BILLING_PERIOD=…/` included), or `s3://bucket/prefix`, whose files
+//! are copied to a temporary folder one at a time (never into memory) and
+//! read from there.
 
+use crate::aws::{all_pages, Aws, AwsError};
 use crate::error::{Error, Result};
 use chrono::NaiveDate;
 use std::fs::File;
+use std::io::Write;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use tagwarden_core::billing::Costs;
 
+/// The billing files at `path`, local or `s3://`.
+pub async fn costs(aws: &Aws, path: &Path) -> Result<Costs> {
+    match path.to_str().and_then(|p| p.strip_prefix("s3://")) {
+        Some(location) => {
+            let dir = download(aws, location).await?;
+            read_costs(dir.path())
+        }
+        None => read_costs(path),
+    }
+}
+
+/// Copy every `*.csv` and `*.csv.gz` object under `bucket/prefix` to a new
+/// temporary folder.
+async fn download(aws: &Aws, location: &str) -> Result<tempfile::TempDir> {
+    let (bucket, prefix) = location.split_once('/').unwrap_or((location, ""));
+    let s3 = aws.s3();
+    let failed = |e: AwsError| {
+        Error::Aws {
+        what: format!("cannot read the billing files in s3://{location} (the credentials need s3:ListBucket and s3:GetObject there)"),
+        source: e,
+    }
+    };
+    let keys = all_pages(|token| {
+        let s3 = &s3;
+        async move {
+            let page = aws
+                .api
+                .call("caller", "global", "s3:ListObjectsV2", || {
+                    s3.list_objects_v2()
+                        .bucket(bucket)
+                        .prefix(prefix)
+                        .set_continuation_token(token.clone())
+                        .send()
+                })
+                .await?;
+            let keys = page
+                .contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_string))
+                .filter(|k| k.ends_with(".csv") || k.ends_with(".csv.gz"))
+                .collect();
+            Ok((keys, page.next_continuation_token().map(str::to_string)))
+        }
+    })
+    .await
+    .map_err(failed)?;
+    let dir = tempfile::tempdir().map_err(|e| Error::io("cannot create a temporary folder", e))?;
+    for (i, key) in keys.iter().enumerate() {
+        let object = aws
+            .api
+            .call("caller", "global", "s3:GetObject", || {
+                s3.get_object().bucket(bucket).key(key).send()
+            })
+            .await
+            .map_err(failed)?;
+        // Keep the name's ending (.csv or .csv.gz); number for uniqueness.
+        let name = key.rsplit('/').next().unwrap_or(key);
+        let local = dir.path().join(format!("{i:05}-{name}"));
+        let mut file = File::create(&local)
+            .map_err(|e| Error::io(format!("cannot write {}", local.display()), e))?;
+        let mut body = object.body;
+        while let Some(chunk) = body.try_next().await.map_err(|e| Error::Aws {
+            what: format!("cannot read s3://{bucket}/{key}"),
+            source: AwsError {
+                operation: "s3:GetObject",
+                code: None,
+                message: e.to_string(),
+            },
+        })? {
+            file.write_all(&chunk)
+                .map_err(|e| Error::io(format!("cannot write {}", local.display()), e))?;
+        }
+    }
+    tracing::info!(
+        files = keys.len(),
+        "billing files copied from s3://{location}"
+    );
+    Ok(dir)
+}
+
 /// Every usage row of the billing files under `path`.
 pub fn read_costs(path: &Path) -> Result<Costs> {
     let shown = path.display().to_string();
-    if shown.starts_with("s3://") {
-        return Err(Error::usage(format!(
-            "--cost {shown}: reading billing files from S3 is not supported yet; copy them first (`aws s3 sync {shown} ./billing`) and pass the folder"
-        )));
-    }
     if !path.exists() {
         return Err(Error::usage(format!(
             "--cost {shown}: no such file or folder"

@@ -93,6 +93,36 @@ fn findings_carry_their_cost_and_the_credit_at_risk() {
         );
     }
 
+    // The same files from S3 give the same costs.
+    let endpoint = emu.endpoint();
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let seeder = estate::Seeder::new(&endpoint).await;
+        let s3 = estate::Seeder::s3(seeder.base(), "us-east-1");
+        s3.create_bucket().bucket("bills").send().await.unwrap();
+        let folder = billing.join("data/BILLING_PERIOD=2026-03");
+        for name in ["part-0.csv.gz", "legacy.csv", "focus.csv"] {
+            let body = std::fs::read(folder.join(name)).unwrap();
+            s3.put_object()
+                .bucket("bills")
+                .key(format!("cur/data/BILLING_PERIOD=2026-03/{name}"))
+                .body(body.into())
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    let remote = emu.tagwarden(&[
+        "audit",
+        "-c",
+        &cfg,
+        "--cost",
+        "s3://bills/cur/",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(remote.code, 1, "{}", remote.stderr);
+    assert_eq!(remote.json()["findings"], report["findings"]);
+
     // The table leads with the costliest non-compliant resource.
     let table = emu.tagwarden(&["audit", "-c", &cfg, "--cost", bill, "--format", "table"]);
     let costliest = findings

@@ -116,6 +116,17 @@ impl Aws {
         })
     }
 
+    /// An S3 client with the base credentials, in the default region (for
+    /// billing exports).
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&self.base)
+                .force_path_style(self.custom_endpoint)
+                .interceptor(CountRetries(self.api.clone()))
+                .build(),
+        )
+    }
+
     /// A Cost Explorer client: one endpoint for the whole partition, in
     /// us-east-1, answering for the payer's whole bill.
     pub fn cost_explorer(&self) -> aws_sdk_costexplorer::Client {

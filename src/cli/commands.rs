@@ -101,16 +101,17 @@ pub fn validate(cli: &Cli, paths: &[PathBuf]) -> Result<u8> {
 pub fn audit(cli: &Cli, args: &AuditArgs) -> Result<u8> {
     let loaded = Loaded::new(cli)?;
     let narrow = loaded.narrowing(&args.scan)?;
-    // Billing files are read first: a bad one stops the run before AWS.
-    let costs = args
-        .cost
-        .as_deref()
-        .map(crate::billing::read_costs)
-        .transpose()?;
-    let mut report = runtime()?.block_on(async {
+    let (mut report, costs) = runtime()?.block_on(async {
         let aws = Aws::connect(&loaded.config).await;
+        // Billing files first: a bad one stops the run before the scan.
+        let costs = match &args.cost {
+            Some(path) => Some(crate::billing::costs(&aws, path).await?),
+            None => None,
+        };
         let progress = Progress::new(cli.quiet);
-        crate::audit::audit(&aws, &loaded.config, &loaded.policies, &narrow, &progress).await
+        let report =
+            crate::audit::audit(&aws, &loaded.config, &loaded.policies, &narrow, &progress).await?;
+        Ok::<_, Error>((report, costs))
     })?;
     if let Some(costs) = &costs {
         report.attach_costs(costs, &loaded.config.map);

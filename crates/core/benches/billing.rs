@@ -39,8 +39,12 @@ impl Read for Rows {
             }
             let n = self.next;
             self.next += 1;
-            let kind = if (n / RESOURCES) % 10 == 0 { "Tax" } else { "Usage" };
-            let tag = if n % 3 == 0 {
+            let kind = if (n / RESOURCES).is_multiple_of(10) {
+                "Tax"
+            } else {
+                "Usage"
+            };
+            let tag = if n.is_multiple_of(3) {
                 r#""{""user_map_migrated"":""migABCDE12345""}""#
             } else {
                 "{}"
