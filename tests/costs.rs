@@ -65,10 +65,14 @@ fn findings_carry_their_cost_and_the_credit_at_risk() {
         .join("policies/map-migrated.yaml")
         .display()
         .to_string();
+    let extra = format!(
+        "store: {}\nmap: {{mpe_id: ABCDE12345, credit_rate: 0.2}}\n",
+        dir.path().join("state.db").display()
+    );
     let cfg = write(
         dir.path(),
         "tagwarden.yaml",
-        &estate::config(&policy, "map: {mpe_id: ABCDE12345, credit_rate: 0.2}\n"),
+        &estate::config(&policy, &extra),
     );
     let billing = dir.path().join("billing");
     let bill = billing.to_str().unwrap();
@@ -142,6 +146,82 @@ fn findings_carry_their_cost_and_the_credit_at_risk() {
         .unwrap_or_default();
     assert!(first_row.contains(id), "{id} first:\n{}", table.stdout);
     assert!(table.stdout.contains("CREDIT AT RISK"));
+}
+
+#[test]
+fn plan_costs_sit_beside_the_changes_and_apply_still_takes_the_plan() {
+    let emu = Emulator::start();
+    let seeded = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(estate::seed(&emu.endpoint(), "c2"));
+    let dir = tempfile::tempdir().unwrap();
+    let expected = write_bills(dir.path(), &seeded);
+    let policy = repo_root()
+        .join("policies/map-migrated.yaml")
+        .display()
+        .to_string();
+    let extra = format!(
+        "store: {}\nmap: {{mpe_id: ABCDE12345}}\n",
+        dir.path().join("state.db").display()
+    );
+    let cfg = write(
+        dir.path(),
+        "tagwarden.yaml",
+        &estate::config(&policy, &extra),
+    );
+    let bill = dir.path().join("billing");
+    let plan_file = dir.path().join("plan.json");
+    let run = emu.tagwarden(&[
+        "plan",
+        "-c",
+        &cfg,
+        "--cost",
+        bill.to_str().unwrap(),
+        "--format",
+        "table",
+        "-o",
+        plan_file.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
+    let changes = common::non_empty(&plan["changes"], "changes");
+    for c in changes {
+        let arn = c["arn"].as_str().unwrap();
+        let cost = &plan["costs"][arn];
+        assert_eq!(cost["cost"].as_f64(), Some(expected[arn]), "{arn}");
+        assert!((cost["credit_at_risk"].as_f64().unwrap() - 0.25 * expected[arn]).abs() < 1e-9);
+        assert!(c.get("cost").is_none(), "costs sit beside the changes");
+    }
+    // Most credit at risk first in the table.
+    let costliest = changes
+        .iter()
+        .map(|c| c["arn"].as_str().unwrap())
+        .max_by(|a, b| expected[*a].partial_cmp(&expected[*b]).unwrap())
+        .unwrap();
+    let id = costliest.rsplit(['/', ':']).next().unwrap();
+    let first = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("map-migrated"))
+        .unwrap_or_default();
+    assert!(first.contains(id), "{id} first:\n{}", run.stdout);
+    // The reviewed plan, costs and all, is applied as planned.
+    let applied = emu.tagwarden(&[
+        "apply",
+        "-c",
+        &cfg,
+        "--plan",
+        plan_file.to_str().unwrap(),
+        "--yes",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    assert_eq!(
+        applied.json()["summary"]["applied"].as_u64().unwrap() as usize,
+        changes.len()
+    );
 }
 
 #[test]

@@ -106,6 +106,9 @@ pub struct AuditArgs {
 pub struct PlanArgs {
     #[command(flatten)]
     pub scan: ScanArgs,
+    /// Billing export (as for `audit --cost`): each changed resource's cost and credit at risk, most at risk first
+    #[arg(long, value_name = "FILE")]
+    pub cost: Option<PathBuf>,
     /// Evaluate policy windows at this time (RFC 3339), to rehearse a cutover
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,

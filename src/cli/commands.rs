@@ -139,8 +139,17 @@ pub fn plan(cli: &Cli, args: &PlanArgs) -> Result<u8> {
     };
     let doc = runtime()?.block_on(async {
         let aws = Aws::connect(&loaded.config).await;
+        // Billing files first: a bad one stops the run before the scan.
+        let costs = match &args.cost {
+            Some(path) => Some(crate::billing::costs(&aws, path).await?),
+            None => None,
+        };
         let progress = Progress::new(cli.quiet);
-        loaded.enforcer(&aws, &progress)?.plan(&narrow, at).await
+        let mut doc = loaded.enforcer(&aws, &progress)?.plan(&narrow, at).await?;
+        if let Some(costs) = &costs {
+            doc.attach_costs(costs, &loaded.config.map);
+        }
+        Ok::<_, Error>(doc)
     })?;
     if let Some(path) = &args.output {
         output::write(Some(path), &doc.render(Format::Json))?;

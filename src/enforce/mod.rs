@@ -69,6 +69,8 @@ impl Enforcer<'_> {
             changes: planned.changes,
             skipped: planned.skipped,
             errors: inv.errors,
+            costs: Default::default(),
+            cost_currency: None,
         })
     }
 

@@ -537,6 +537,8 @@ mod tests {
             changes: vec![change(&[("k", "v")], &[("k", None)])],
             skipped: vec![],
             errors: vec![],
+            costs: Default::default(),
+            cost_currency: None,
         };
         assert_eq!(check_fingerprint(&plan, "sha256:aaa"), Ok(()));
         assert_eq!(

@@ -282,9 +282,59 @@ pub struct PlanDocument {
     pub skipped: Vec<Skip>,
     #[serde(default)]
     pub errors: Vec<ScanError>,
+    /// With `--cost`: per resource (ARN) changed, its billed cost and the
+    /// credit at risk. Kept beside the changes, not in them: `apply --plan`
+    /// compares changes as planned.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub costs: BTreeMap<String, ResourceCost>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_currency: Option<String>,
+}
+
+/// A changed resource's billed cost and the credit its usage forfeits while
+/// it does not carry this agreement's MAP value.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ResourceCost {
+    pub cost: f64,
+    pub credit_at_risk: f64,
+}
+
+impl ResourceCost {
+    /// From billing files: `credit_rate` × cost, unless the bill already
+    /// shows this agreement's MAP value.
+    pub fn of(
+        billed: &crate::billing::ResourceCost,
+        terms: &crate::config::MapAgreement,
+    ) -> ResourceCost {
+        use crate::credits::{classify, TagState};
+        let credited = classify(billed.tag.as_deref(), terms.mpe_id.as_deref()) == TagState::Tagged;
+        ResourceCost {
+            cost: billed.cost,
+            credit_at_risk: if credited {
+                0.0
+            } else {
+                terms.credit_rate * billed.cost
+            },
+        }
+    }
 }
 
 impl PlanDocument {
+    /// Put the billed cost of each changed resource beside the changes.
+    pub fn attach_costs(
+        &mut self,
+        costs: &crate::billing::Costs,
+        terms: &crate::config::MapAgreement,
+    ) {
+        for c in &self.changes {
+            if let Some(billed) = costs.of(&c.arn) {
+                self.costs
+                    .insert(c.arn.clone(), ResourceCost::of(billed, terms));
+            }
+        }
+        self.cost_currency = Some(costs.currency.clone().unwrap_or_else(|| "USD".into()));
+    }
+
     /// 3 when anything could not be scanned, else 1 when anything would
     /// change (now or scheduled), else 0.
     pub fn exit_code(&self) -> u8 {
@@ -556,6 +606,8 @@ mod document_tests {
                 reason: "tags unknown: AccessDenied".into(),
             }],
             errors: vec![],
+            costs: Default::default(),
+            cost_currency: None,
         }
     }
 

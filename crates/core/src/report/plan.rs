@@ -5,7 +5,7 @@ use super::{
     cell, csv, footer, json, markdown_notes, markdown_table, new_table, or_none, short_id,
     skip_row, Format, Render,
 };
-use crate::plan::{Change, PlanDocument};
+use crate::plan::{Change, PlanDocument, ResourceCost};
 use crate::time::rfc3339;
 
 /// One tag a change writes: (key, old value, new value, due).
@@ -17,29 +17,62 @@ fn key_rows(c: &Change) -> impl Iterator<Item = (&str, Option<&str>, &str, Strin
     })
 }
 
+/// The changes in plan order, or with `--cost` the most credit at risk
+/// first ("tag these first").
+fn changes_by_cost(doc: &PlanDocument) -> Vec<&Change> {
+    let mut changes: Vec<&Change> = doc.changes.iter().collect();
+    if doc.cost_currency.is_some() {
+        let at_risk = |c: &&Change| doc.costs.get(&c.arn).map_or(0.0, |r| r.credit_at_risk);
+        changes.sort_by(|a, b| {
+            at_risk(b)
+                .partial_cmp(&at_risk(a))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+    }
+    changes
+}
+
 fn table(doc: &PlanDocument) -> String {
     let mut out = String::new();
     if !doc.changes.is_empty() {
-        let mut t = new_table(&[
+        let costed = doc.cost_currency.is_some();
+        let mut header = vec![
             "RESOURCE", "ACCOUNT", "REGION", "KEY", "OLD", "NEW", "POLICY", "DUE",
-        ]);
-        for c in &doc.changes {
+        ];
+        if costed {
+            header.extend(["COST", "CREDIT AT RISK"]);
+        }
+        let mut t = new_table(&header);
+        for c in changes_by_cost(doc) {
             let resource = format!("{} {}", c.resource_type, short_id(&c.arn));
+            let cost = doc.costs.get(&c.arn);
+            let money = |f: fn(&ResourceCost) -> f64| {
+                cost.map_or("-".to_string(), |r| format!("{:.2}", f(r)))
+            };
             for (k, old, new, due) in key_rows(c) {
-                t.add_row([
-                    &resource,
-                    &c.account,
-                    &c.region,
-                    k,
-                    or_none(old),
-                    new,
-                    &c.policy,
-                    &due,
-                ]);
+                let mut row = vec![
+                    resource.clone(),
+                    c.account.clone(),
+                    c.region.clone(),
+                    k.to_string(),
+                    or_none(old).to_string(),
+                    new.to_string(),
+                    c.policy.clone(),
+                    due,
+                ];
+                if costed {
+                    row.extend([money(|r| r.cost), money(|r| r.credit_at_risk)]);
+                }
+                t.add_row(row);
             }
         }
         out.push_str(&t.to_string());
         out.push('\n');
+        if let Some(currency) = &doc.cost_currency {
+            out.push_str(&format!(
+                "costs in {currency}, from the billing files; the most credit at risk first\n"
+            ));
+        }
     }
     out.push_str(&footer(&doc.skipped, &doc.errors, &doc.summary_line()));
     out
@@ -169,6 +202,8 @@ mod tests {
                 reason: "tags unknown: AccessDenied".into(),
             }],
             errors: vec![ScanError::new("222222222222", "*", "cannot assume role")],
+            costs: Default::default(),
+            cost_currency: None,
         }
     }
 

@@ -155,16 +155,13 @@ impl AuditReport {
         costs: &crate::billing::Costs,
         terms: &crate::config::MapAgreement,
     ) {
-        use crate::credits::{classify, TagState};
         for f in &mut self.findings {
-            let Some(rc) = costs.of(&f.arn) else { continue };
-            let credited = classify(rc.tag.as_deref(), terms.mpe_id.as_deref()) == TagState::Tagged;
+            let Some(billed) = costs.of(&f.arn) else {
+                continue;
+            };
+            let rc = crate::plan::ResourceCost::of(billed, terms);
             f.cost = Some(rc.cost);
-            f.credit_at_risk = Some(if credited {
-                0.0
-            } else {
-                terms.credit_rate * rc.cost
-            });
+            f.credit_at_risk = Some(rc.credit_at_risk);
         }
         self.cost_currency = Some(costs.currency.clone().unwrap_or_else(|| "USD".into()));
     }
