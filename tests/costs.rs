@@ -53,27 +53,49 @@ fn write_bills(dir: &std::path::Path, seeded: &[Seeded]) -> HashMap<String, f64>
     expected
 }
 
-#[test]
-fn findings_carry_their_cost_and_the_credit_at_risk() {
+struct Setup {
+    emu: Emulator,
+    dir: tempfile::TempDir,
+    /// Cost per seeded resource's ARN, as billed.
+    expected: HashMap<String, f64>,
+    cfg: String,
+}
+
+/// The seeded estate, its bills in `dir/billing`, and a configuration with
+/// a store and the `map` line given.
+fn setup(suffix: &str, map: &str) -> Setup {
     let emu = Emulator::start();
     let seeded = tokio::runtime::Runtime::new()
         .unwrap()
-        .block_on(estate::seed(&emu.endpoint(), "c1"));
+        .block_on(estate::seed(&emu.endpoint(), suffix));
     let dir = tempfile::tempdir().unwrap();
     let expected = write_bills(dir.path(), &seeded);
     let policy = repo_root()
         .join("policies/map-migrated.yaml")
         .display()
         .to_string();
-    let extra = format!(
-        "store: {}\nmap: {{mpe_id: ABCDE12345, credit_rate: 0.2}}\n",
-        dir.path().join("state.db").display()
-    );
+    let store = dir.path().join("state.db").display().to_string();
     let cfg = write(
         dir.path(),
         "tagwarden.yaml",
-        &estate::config(&policy, &extra),
+        &estate::config(&policy, &format!("store: {store}\n{map}\n")),
     );
+    Setup {
+        emu,
+        dir,
+        expected,
+        cfg,
+    }
+}
+
+#[test]
+fn findings_carry_their_cost_and_the_credit_at_risk() {
+    let Setup {
+        emu,
+        dir,
+        expected,
+        cfg,
+    } = setup("c1", "map: {mpe_id: ABCDE12345, credit_rate: 0.2}");
     let billing = dir.path().join("billing");
     let bill = billing.to_str().unwrap();
 
@@ -150,25 +172,12 @@ fn findings_carry_their_cost_and_the_credit_at_risk() {
 
 #[test]
 fn plan_costs_sit_beside_the_changes_and_apply_still_takes_the_plan() {
-    let emu = Emulator::start();
-    let seeded = tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(estate::seed(&emu.endpoint(), "c2"));
-    let dir = tempfile::tempdir().unwrap();
-    let expected = write_bills(dir.path(), &seeded);
-    let policy = repo_root()
-        .join("policies/map-migrated.yaml")
-        .display()
-        .to_string();
-    let extra = format!(
-        "store: {}\nmap: {{mpe_id: ABCDE12345}}\n",
-        dir.path().join("state.db").display()
-    );
-    let cfg = write(
-        dir.path(),
-        "tagwarden.yaml",
-        &estate::config(&policy, &extra),
-    );
+    let Setup {
+        emu,
+        dir,
+        expected,
+        cfg,
+    } = setup("c2", "map: {mpe_id: ABCDE12345}");
     let bill = dir.path().join("billing");
     let plan_file = dir.path().join("plan.json");
     let run = emu.tagwarden(&[
