@@ -418,7 +418,7 @@ fn a_compliant_estate_exits_zero_in_every_format() {
     assert_eq!(csv.code, 0);
     assert_eq!(
         csv.stdout,
-        "arn,account,account_name,region,resource_type,policy,tag,kind,value,severity,hint\n"
+        "arn,account,account_name,region,resource_type,policy,tag,kind,value,severity,hint,cost,credit_at_risk\n"
     );
     let md = emu.tagwarden(&["audit", "-c", &cfg, "--format", "markdown"]);
     assert!(

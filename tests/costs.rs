@@ -168,6 +168,27 @@ fn findings_carry_their_cost_and_the_credit_at_risk() {
         .unwrap_or_default();
     assert!(first_row.contains(id), "{id} first:\n{}", table.stdout);
     assert!(table.stdout.contains("CREDIT AT RISK"));
+
+    // CSV and Markdown carry them too.
+    let csv = emu
+        .tagwarden(&["audit", "-c", &cfg, "--cost", bill, "--format", "csv"])
+        .stdout;
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with(",cost,credit_at_risk"),
+        "{csv}"
+    );
+    let cost = expected[costliest["arn"].as_str().unwrap()];
+    assert!(
+        csv.contains(&format!(",{cost:.2},{:.2}", 0.2 * cost)),
+        "{csv}"
+    );
+    let md = emu
+        .tagwarden(&["audit", "-c", &cfg, "--cost", bill, "--format", "markdown"])
+        .stdout;
+    assert!(md.contains("| cost | credit at risk |"), "{md}");
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! CSV: one row per finding, the columns of the JSON finding.
+//! CSV: one row per finding, the columns of the JSON finding (`cost` and
+//! `credit_at_risk` empty without `--cost`).
 
 use super::AuditReport;
 
@@ -15,6 +16,8 @@ pub fn render(report: &AuditReport) -> String {
         "value",
         "severity",
         "hint",
+        "cost",
+        "credit_at_risk",
     ];
     let rows = report.findings.iter().map(|f| {
         [
@@ -29,6 +32,10 @@ pub fn render(report: &AuditReport) -> String {
             f.value.clone().unwrap_or_default(),
             f.severity.as_str().to_string(),
             f.hint.clone().unwrap_or_default(),
+            f.cost.map(|c| format!("{c:.2}")).unwrap_or_default(),
+            f.credit_at_risk
+                .map(|c| format!("{c:.2}"))
+                .unwrap_or_default(),
         ]
     });
     crate::report::csv(header, rows)

@@ -81,9 +81,22 @@ fn compliance(report: &AuditReport) -> String {
     )
 }
 
+/// One row per finding; with `--cost`, its cost and credit at risk too,
+/// the most at risk first.
 fn findings(report: &AuditReport) -> String {
-    let rows = report.findings.iter().map(|f| {
-        vec![
+    let costed = report.cost_currency.is_some();
+    let mut findings: Vec<&super::FindingRecord> = report.findings.iter().collect();
+    if costed {
+        let at_risk = |f: &&super::FindingRecord| f.credit_at_risk.unwrap_or(0.0);
+        findings.sort_by(|a, b| {
+            at_risk(b)
+                .partial_cmp(&at_risk(a))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+    }
+    let money = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.2}"));
+    let rows = findings.into_iter().map(|f| {
+        let mut row = vec![
             f.severity.to_string(),
             account(&f.account, f.account_name.as_deref()),
             f.region.clone(),
@@ -97,13 +110,18 @@ fn findings(report: &AuditReport) -> String {
                 .map(|v| format!("`{}`", cell(v)))
                 .unwrap_or_default(),
             cell(f.hint.as_deref().unwrap_or("")),
-        ]
+        ];
+        if costed {
+            row.extend([money(f.cost), money(f.credit_at_risk)]);
+        }
+        row
     });
-    markdown_table(
-        &[
-            "severity", "account", "region", "type", "resource", "policy", "tag", "kind", "value",
-            "hint",
-        ],
-        rows,
-    )
+    let mut header = vec![
+        "severity", "account", "region", "type", "resource", "policy", "tag", "kind", "value",
+        "hint",
+    ];
+    if costed {
+        header.extend(["cost", "credit at risk"]);
+    }
+    markdown_table(&header, rows)
 }
