@@ -82,12 +82,13 @@ pub async fn report(
 ) -> Result<CreditsReport> {
     let w =
         periods::window(terms.start, terms.end, today).map_err(|e| Error::usage(e.to_string()))?;
-    let billing = read(aws, terms, w.start, w.end, cache).await?;
+    // Cost Explorer refuses a start older than it keeps: ask from there.
+    let billing = read(aws, terms, w.query_start, w.end, cache).await?;
     let mut warnings = billing.warnings;
     if w.beyond_history {
         warnings.push(format!(
-            "Cost Explorer keeps 13 months before the current one: spend before {} reads as zero",
-            periods::first_of_month(today) - chrono::Months::new(13)
+            "Cost Explorer keeps 13 months before the current one: spend before {} is not available and reads as zero (a billing export has it)",
+            w.query_start
         ));
     }
     let input = Input {

@@ -200,6 +200,9 @@ pub struct Window {
     pub complete_before: NaiveDate,
     /// Months older than Cost Explorer keeps (13 before the current one).
     pub beyond_history: bool,
+    /// Where to ask Cost Explorer from: the start, or the oldest month it
+    /// keeps (it refuses a request that starts earlier).
+    pub query_start: NaiveDate,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -230,6 +233,7 @@ pub fn window(
         agreement_end,
         complete_before: first_of_month(today).min(agreement_end),
         beyond_history: start < history,
+        query_start: start.max(history),
     })
 }
 
@@ -265,6 +269,12 @@ mod window_tests {
             (d("2025-07-01"), d("2025-07-01"))
         );
         assert!(over.beyond_history, "Cost Explorer no longer has 2024");
+        assert_eq!(
+            over.query_start,
+            d("2025-03-01"),
+            "13 months before April 2026"
+        );
+        assert_eq!(w.query_start, d("2026-01-01"));
     }
 
     #[test]
