@@ -283,10 +283,9 @@ impl Costs {
     /// The cost of a resource tagwarden knows by ARN: billed under its ARN,
     /// or under its bare id (the ARN's last part).
     pub fn of(&self, arn: &str) -> Option<&ResourceCost> {
-        self.by_resource.get(arn).or_else(|| {
-            self.by_resource
-                .get(arn.rsplit(['/', ':']).next().unwrap_or(arn))
-        })
+        self.by_resource
+            .get(arn)
+            .or_else(|| self.by_resource.get(crate::resource::short_id(arn)))
     }
 }
 

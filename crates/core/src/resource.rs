@@ -119,6 +119,12 @@ pub fn region_of_arn(arn: &str) -> Option<&str> {
     arn.split(':').nth(3).filter(|r| !r.is_empty())
 }
 
+/// The last part of an ARN: an instance id, a bucket or database name (as
+/// reports show a resource and billing files name it).
+pub fn short_id(arn: &str) -> &str {
+    arn.rsplit(['/', ':']).next().unwrap_or(arn)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

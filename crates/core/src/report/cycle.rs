@@ -2,6 +2,7 @@
 //! status page (`/`) that shows the last one.
 
 use super::audit::ComplianceRow;
+use super::html::esc;
 use super::{ApplyReport, AuditReport};
 use crate::cycle::{CycleResult, CycleSummary};
 use crate::scan::ScanError;
@@ -90,13 +91,6 @@ pub struct StatusPage<'a> {
     /// The readiness verdict, in words.
     pub readiness: &'a str,
     pub last: Option<LastCycle<'a>>,
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\

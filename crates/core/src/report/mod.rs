@@ -66,10 +66,7 @@ pub fn new_table(header: &[&str]) -> Table {
     t
 }
 
-/// The last part of an ARN: an instance id, a bucket or database name.
-pub fn short_id(arn: &str) -> &str {
-    arn.rsplit(['/', ':']).next().unwrap_or(arn)
-}
+pub use crate::resource::short_id;
 
 /// One line per account or region that could not be scanned.
 pub fn not_scanned(errors: &[ScanError]) -> String {
