@@ -22,7 +22,7 @@ use serde::Serialize;
 use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
-use tagwarden_core::config::MapAgreement;
+use tagwarden_core::config::{Config, MapAgreement};
 use tagwarden_core::credits::{compute, periods, Cell, Input, Received};
 use tagwarden_core::report::credits::Agreement;
 use tagwarden_core::report::{CreditsReport, Source, TagActivation};
@@ -50,6 +50,15 @@ pub struct AnswerCache {
 }
 
 impl AnswerCache {
+    /// The configuration's store and `map.cost_explorer_cache`; `fresh`
+    /// asks Cost Explorer again.
+    pub fn of(config: &Config, fresh: bool) -> AnswerCache {
+        AnswerCache {
+            store: config.store.clone(),
+            max_age: config.map.cost_explorer_cache.filter(|_| !fresh),
+        }
+    }
+
     /// The answer stored under `key`, or `fetch`ed and stored; and whether
     /// it came from the store.
     async fn get_or<T, F>(&self, key: &str, fetch: F) -> Result<(T, bool)>

@@ -226,7 +226,13 @@ pub fn credits(cli: &Cli, args: &CreditsArgs) -> Result<u8> {
     };
     let report = runtime()?.block_on(async {
         let aws = Aws::connect(&config).await;
-        crate::credits::report(&aws, &config.map, today, &answer_cache(&config, args.fresh)).await
+        crate::credits::report(
+            &aws,
+            &config.map,
+            today,
+            &crate::credits::AnswerCache::of(&config, args.fresh),
+        )
+        .await
     })?;
     let format = print(&report, &args.out)?;
     if !cli.quiet && (args.out.output.is_some() || format != Format::Table) {
@@ -236,14 +242,6 @@ pub fn credits(cli: &Cli, args: &CreditsArgs) -> Result<u8> {
         tracing::warn!("{w}");
     }
     Ok(0)
-}
-
-/// Cost Explorer answers from the store, unless `--fresh`.
-fn answer_cache(config: &Config, fresh: bool) -> crate::credits::AnswerCache {
-    crate::credits::AnswerCache {
-        store: config.store.clone(),
-        max_age: config.map.cost_explorer_cache.filter(|_| !fresh),
-    }
 }
 
 /// `--at YYYY-MM-DD`, or today.
@@ -268,7 +266,7 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8> {
         let progress = Progress::new(cli.quiet);
         let audit =
             crate::audit::audit(&aws, &loaded.config, &loaded.policies, &narrow, &progress).await?;
-        let cache = answer_cache(&loaded.config, args.fresh);
+        let cache = crate::credits::AnswerCache::of(&loaded.config, args.fresh);
         let credits = crate::credits::report(&aws, &loaded.config.map, today, &cache).await;
         Ok::<_, Error>((audit, credits))
     })?;

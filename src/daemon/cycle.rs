@@ -199,10 +199,7 @@ async fn scan_and_enforce(
 /// asked at most once per `map.cost_explorer_cache`.
 async fn money(loaded: &Loaded, aws: &Aws) -> std::result::Result<CreditsReport, String> {
     let config = &loaded.config;
-    let cache = crate::credits::AnswerCache {
-        store: config.store.clone(),
-        max_age: config.map.cost_explorer_cache,
-    };
+    let cache = crate::credits::AnswerCache::of(config, false);
     let today = chrono::Utc::now().date_naive();
     crate::credits::report(aws, &config.map, today, &cache)
         .await
