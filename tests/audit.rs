@@ -226,23 +226,7 @@ fn organization_accounts_are_discovered() {
     let rt = runtime();
     let member = rt.block_on(async {
         let seeder = estate::Seeder::new(&emu.endpoint()).await;
-        let org = aws_sdk_organizations::Client::new(seeder.base());
-        org.create_organization()
-            .send()
-            .await
-            .expect("CreateOrganization");
-        let created = org
-            .create_account()
-            .account_name("wave-1")
-            .email("wave1@example.com")
-            .send()
-            .await
-            .expect("CreateAccount");
-        let id = created
-            .create_account_status()
-            .and_then(|s| s.account_id())
-            .expect("account id")
-            .to_string();
+        let id = estate::member_account(&seeder, "wave-1").await;
         let cfg = seeder.account(&id).await;
         estate::launch(&estate::Seeder::ec2(&cfg, "us-east-1"), 1, &[], &[]).await;
         id
@@ -291,25 +275,9 @@ fn every_paginated_list_crosses_a_page_boundary() {
         for i in 0..21 {
             estate::database(&rds, &format!("db-{i}"), &[]).await;
         }
-        let org = aws_sdk_organizations::Client::new(seeder.base());
-        org.create_organization()
-            .send()
-            .await
-            .expect("CreateOrganization");
         let mut members = BTreeSet::new();
         for i in 0..2 {
-            let created = org
-                .create_account()
-                .account_name(format!("member-{i}"))
-                .email(format!("m{i}@example.com"))
-                .send()
-                .await
-                .expect("CreateAccount");
-            let id = created
-                .create_account_status()
-                .and_then(|s| s.account_id())
-                .unwrap();
-            members.insert(id.to_string());
+            members.insert(estate::member_account(&seeder, &format!("member-{i}")).await);
         }
         members
     });

@@ -550,20 +550,7 @@ fn a_new_organization_account_is_scanned_from_the_next_cycle() {
     let create = |name: &str| -> String {
         runtime().block_on(async {
             let seeder = estate::Seeder::new(&f.emu.endpoint()).await;
-            let org = aws_sdk_organizations::Client::new(seeder.base());
-            let _ = org.create_organization().send().await; // once; later calls fail harmlessly
-            let created = org
-                .create_account()
-                .account_name(name)
-                .email(format!("{name}@example.com"))
-                .send()
-                .await
-                .expect("CreateAccount");
-            let id = created
-                .create_account_status()
-                .and_then(|s| s.account_id())
-                .unwrap()
-                .to_string();
+            let id = estate::member_account(&seeder, name).await;
             let cfg = seeder.account(&id).await;
             estate::launch(&estate::Seeder::ec2(&cfg, "us-east-1"), 1, &[], &[]).await;
             id

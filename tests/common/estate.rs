@@ -613,6 +613,30 @@ pub async fn seed(endpoint: &str, suffix: &str) -> Vec<Seeded> {
     out
 }
 
+/// A new member account `name` in the emulator's organization (created on
+/// first use); its id.
+pub async fn member_account(seeder: &Seeder, name: &str) -> String {
+    let org = aws_sdk_organizations::Client::new(seeder.base());
+    if org.describe_organization().send().await.is_err() {
+        org.create_organization()
+            .send()
+            .await
+            .expect("CreateOrganization");
+    }
+    let created = org
+        .create_account()
+        .account_name(name)
+        .email(format!("{name}@example.com"))
+        .send()
+        .await
+        .expect("CreateAccount");
+    created
+        .create_account_status()
+        .and_then(|s| s.account_id())
+        .expect("account id")
+        .to_string()
+}
+
 /// The configuration that audits the demo estate.
 pub fn config(policies: &str, extra: &str) -> String {
     format!(
