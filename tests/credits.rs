@@ -95,15 +95,13 @@ fn credits_from_cost_explorer_end_to_end() {
         "tagwarden.yaml",
         &format!("store: {}\nmap:\n  mpe_id: ABCDE12345\n  agreement: {{start: 2026-01-01, end: 2026-06-30}}\n  quarters: calendar\n", store.display()),
     );
-    let run = emu.tagwarden(&[
-        "credits",
-        "-c",
-        &cfg,
-        "--at",
-        "2026-04-10",
-        "--format",
-        "json",
-    ]);
+    // `credits` as of 2026-04-10, with more arguments.
+    let credits = |more: &[&str]| {
+        let mut args = vec!["credits", "-c", &cfg, "--at", "2026-04-10"];
+        args.extend_from_slice(more);
+        emu.tagwarden(&args)
+    };
+    let run = credits(&["--format", "json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let r = run.json();
 
@@ -169,44 +167,15 @@ fn credits_from_cost_explorer_end_to_end() {
     assert!(!r["assumptions"].as_array().unwrap().is_empty());
 
     // Run again: every answer comes from the store, free; --fresh asks again.
-    let again = emu
-        .tagwarden(&[
-            "credits",
-            "-c",
-            &cfg,
-            "--at",
-            "2026-04-10",
-            "--format",
-            "json",
-        ])
-        .json();
+    let again = credits(&["--format", "json"]).json();
     assert_eq!(again["source"]["api_requests"], 0);
     assert_eq!(again["source"]["cached"], true);
     assert_eq!(again["totals"], r["totals"]);
-    let fresh = emu
-        .tagwarden(&[
-            "credits",
-            "-c",
-            &cfg,
-            "--at",
-            "2026-04-10",
-            "--format",
-            "json",
-            "--fresh",
-        ])
-        .json();
+    let fresh = credits(&["--format", "json", "--fresh"]).json();
     assert_eq!(fresh["source"]["api_requests"], 4);
     assert_eq!(fresh["totals"], r["totals"]);
 
-    let table = emu.tagwarden(&[
-        "credits",
-        "-c",
-        &cfg,
-        "--at",
-        "2026-04-10",
-        "--format",
-        "table",
-    ]);
+    let table = credits(&["--format", "table"]);
     assert_eq!(table.code, 0, "{}", table.stderr);
     assert!(table.stdout.contains("2026-Q1"), "{}", table.stdout);
 }

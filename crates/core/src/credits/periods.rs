@@ -122,12 +122,9 @@ mod tests {
         assert!(months(d("2026-03-01"), d("2026-03-01")).is_empty());
     }
 
-    #[test]
-    fn calendar_quarters_of_an_agreement_starting_mid_quarter() {
-        let m = months(d("2026-02-10"), d("2026-08-01"));
-        let q = quarters(&m, d("2026-02-10"), QuarterBasis::Calendar);
-        let got: Vec<_> = q
-            .iter()
+    /// Each quarter's label, bounds and number of months.
+    fn spans(q: &[(Period, Vec<usize>)]) -> Vec<(&str, String, String, usize)> {
+        q.iter()
             .map(|(p, i)| {
                 (
                     p.label.as_str(),
@@ -136,9 +133,15 @@ mod tests {
                     i.len(),
                 )
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn calendar_quarters_of_an_agreement_starting_mid_quarter() {
+        let m = months(d("2026-02-10"), d("2026-08-01"));
+        let q = quarters(&m, d("2026-02-10"), QuarterBasis::Calendar);
         assert_eq!(
-            got,
+            spans(&q),
             [
                 ("2026-Q1", "2026-02-10".into(), "2026-04-01".into(), 2),
                 ("2026-Q2", "2026-04-01".into(), "2026-07-01".into(), 3),
@@ -151,19 +154,8 @@ mod tests {
     fn agreement_quarters_count_from_its_start() {
         let m = months(d("2026-02-10"), d("2026-09-01"));
         let q = quarters(&m, d("2026-02-10"), QuarterBasis::Agreement);
-        let got: Vec<_> = q
-            .iter()
-            .map(|(p, i)| {
-                (
-                    p.label.as_str(),
-                    p.start.to_string(),
-                    p.end.to_string(),
-                    i.len(),
-                )
-            })
-            .collect();
         assert_eq!(
-            got,
+            spans(&q),
             [
                 (
                     "Q1 of the agreement",

@@ -43,6 +43,17 @@ fn input<'a>(terms: &'a MapAgreement, by_service: Vec<Cell>) -> Input<'a> {
     }
 }
 
+/// January to March: 30k tagged eligible spend a month, and 10k untagged
+/// in January.
+fn first_quarter() -> Vec<Cell> {
+    vec![
+        cell("2026-01-01", EC2, Some(OURS), 30_000.0),
+        cell("2026-01-01", EC2, None, 10_000.0),
+        cell("2026-02-01", EC2, Some(OURS), 30_000.0),
+        cell("2026-03-01", EC2, Some(OURS), 30_000.0),
+    ]
+}
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-6
 }
@@ -81,16 +92,7 @@ fn the_threshold_is_crossed_mid_quarter() {
     // the 10k above 50k = 2,500), 90k (25 % of 30k = 7,500). 10k untagged in
     // January: tagged, it would have crossed in February with 20k above:
     // 5,000, so 2,500 missed there, and nothing missed in March.
-    let c = compute(&input(
-        &t,
-        vec![
-            cell("2026-01-01", EC2, Some(OURS), 30_000.0),
-            cell("2026-01-01", EC2, None, 10_000.0),
-            cell("2026-02-01", EC2, Some(OURS), 30_000.0),
-            cell("2026-03-01", EC2, Some(OURS), 30_000.0),
-        ],
-    ))
-    .unwrap();
+    let c = compute(&input(&t, first_quarter())).unwrap();
     let credit: Vec<f64> = c
         .months
         .iter()
@@ -211,17 +213,9 @@ fn the_forecast_carries_the_recent_trend_to_the_end() {
     // 25 % of 3 x 30k = 22,500.
     // With the untagged tagged too: 25 % of (30k + 3,333.33) x 3 = 25,000
     // on top of 100k cumulative, all above the threshold: upside 2,500.
-    let c = compute(&input(
-        &t,
-        vec![
-            cell("2026-01-01", EC2, Some(OURS), 30_000.0),
-            cell("2026-01-01", EC2, None, 10_000.0),
-            cell("2026-02-01", EC2, Some(OURS), 30_000.0),
-            cell("2026-03-01", EC2, Some(OURS), 30_000.0),
-            cell("2026-04-01", EC2, Some(OURS), 1_000.0),
-        ],
-    ))
-    .unwrap();
+    let mut spend = first_quarter();
+    spend.push(cell("2026-04-01", EC2, Some(OURS), 1_000.0));
+    let c = compute(&input(&t, spend)).unwrap();
     let f = &c.forecast;
     assert_eq!(f.remaining_months, 3);
     assert!(close(f.monthly_tagged, 30_000.0));
