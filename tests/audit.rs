@@ -4,16 +4,9 @@
 mod common;
 
 use common::estate::{self, Seeded, CALLER, PROD, STAGING};
-use common::{findings, non_empty, repo_root, write, Emulator};
+use common::{findings, map_policy_path, non_empty, write, Emulator};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-
-fn map_policy() -> String {
-    repo_root()
-        .join("policies/map-migrated.yaml")
-        .display()
-        .to_string()
-}
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Runtime::new().unwrap()
@@ -27,7 +20,7 @@ fn audit_reports_exactly_the_seeded_problems() {
     let cfg = write(
         dir.path(),
         "tagwarden.yaml",
-        &estate::config(&map_policy(), ""),
+        &estate::config(&map_policy_path(), ""),
     );
     let run = emu.tagwarden(&["audit", "-c", &cfg, "--format", "json"]);
     assert_eq!(run.code, 1, "non-compliance is exit 1\n{}", run.stderr);
@@ -122,7 +115,7 @@ fn narrowing_to_an_account_and_region() {
     let cfg = write(
         dir.path(),
         "tagwarden.yaml",
-        &estate::config(&map_policy(), ""),
+        &estate::config(&map_policy_path(), ""),
     );
     let run = emu.tagwarden(&[
         "audit",
@@ -168,7 +161,7 @@ fn a_failing_region_or_account_does_not_stop_the_others() {
     let cfg = write(
         dir.path(),
         "tagwarden.yaml",
-        &estate::config(&map_policy(), "").replace(
+        &estate::config(&map_policy_path(), "").replace(
             "regions: [us-east-1, eu-west-1]",
             "regions: [us-east-1, eu-west-1, xx-nowhere-1]",
         ),
@@ -202,7 +195,7 @@ fn a_failing_region_or_account_does_not_stop_the_others() {
     let cfg = write(
         dir.path(),
         "no-role.yaml",
-        &format!("policies: [{}]\nregions: [us-east-1, eu-west-1]\naccounts:\n  list:\n    - {{id: \"{CALLER}\", name: own}}\n    - {{id: \"{}\", name: prod}}\n", map_policy(), PROD.0),
+        &format!("policies: [{}]\nregions: [us-east-1, eu-west-1]\naccounts:\n  list:\n    - {{id: \"{CALLER}\", name: own}}\n    - {{id: \"{}\", name: prod}}\n", map_policy_path(), PROD.0),
     );
     let run = emu.tagwarden(&["audit", "-c", &cfg, "--format", "json"]);
     assert_eq!(run.code, 3, "{}", run.stderr);
@@ -235,7 +228,7 @@ fn organization_accounts_are_discovered() {
     let cfg = write(
         dir.path(),
         "tagwarden.yaml",
-        &format!("policies: [{}]\nregions: [us-east-1]\naccounts:\n  role: tagwarden-audit\n  external_id: wave-1-audit\n  discover: organizations\n", map_policy()),
+        &format!("policies: [{}]\nregions: [us-east-1]\naccounts:\n  role: tagwarden-audit\n  external_id: wave-1-audit\n  discover: organizations\n", map_policy_path()),
     );
     let run = emu.tagwarden(&["audit", "-c", &cfg, "--format", "json"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
@@ -336,7 +329,7 @@ fn api_calls_grow_with_pages_not_resources() {
         "tagwarden.yaml",
         &format!(
             "policies: [{}]\nregions: [us-east-1]\naccounts:\n  list: [{{id: \"{CALLER}\"}}]\n",
-            map_policy()
+            map_policy_path()
         ),
     );
     let calls = |n: i32| {
@@ -376,7 +369,7 @@ fn a_compliant_estate_exits_zero_in_every_format() {
     let cfg = write(
         dir.path(),
         "tagwarden.yaml",
-        &format!("policies: [{}]\nregions: [us-east-1]\n", map_policy()),
+        &format!("policies: [{}]\nregions: [us-east-1]\n", map_policy_path()),
     );
     let run = emu.tagwarden(&["audit", "-c", &cfg, "--format", "json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -419,7 +412,7 @@ fn endpoint_from_the_configuration_reaches_every_client() {
         dir.path(),
         "tagwarden.yaml",
         &estate::config(
-            &map_policy(),
+            &map_policy_path(),
             &format!("aws:\n  endpoint_url: {}\n", emu.endpoint()),
         ),
     );

@@ -83,10 +83,7 @@ fn bad_input_stops_before_any_aws_request() {
     listener.set_nonblocking(true).unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let dir = tempfile::tempdir().unwrap();
-    let good_policy = repo_root()
-        .join("policies/map-migrated.yaml")
-        .display()
-        .to_string();
+    let good_policy = common::map_policy_path();
     let broken_policy = repo_root()
         .join("crates/core/tests/fixtures/broken/semantic.yaml")
         .display()

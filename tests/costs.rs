@@ -6,7 +6,7 @@
 mod common;
 
 use common::estate::{self, Seeded};
-use common::{repo_root, write, Emulator};
+use common::{write, Emulator};
 use std::collections::HashMap;
 use std::io::Write;
 
@@ -70,10 +70,7 @@ fn setup(suffix: &str, map: &str) -> Setup {
         .block_on(estate::seed(&emu.endpoint(), suffix));
     let dir = tempfile::tempdir().unwrap();
     let expected = write_bills(dir.path(), &seeded);
-    let policy = repo_root()
-        .join("policies/map-migrated.yaml")
-        .display()
-        .to_string();
+    let policy = common::map_policy_path();
     let store = dir.path().join("state.db").display().to_string();
     let cfg = write(
         dir.path(),
@@ -257,10 +254,7 @@ fn plan_costs_sit_beside_the_changes_and_apply_still_takes_the_plan() {
 #[test]
 fn a_bad_billing_file_stops_the_audit_before_any_request() {
     let dir = tempfile::tempdir().unwrap();
-    let policy = repo_root()
-        .join("policies/map-migrated.yaml")
-        .display()
-        .to_string();
+    let policy = common::map_policy_path();
     let cfg = write(
         dir.path(),
         "tagwarden.yaml",

@@ -30,10 +30,7 @@ fn setup(suffix: &str, policy: Option<&str>, extra: &str) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let policy = match policy {
         Some(text) => write(dir.path(), "policy.yaml", text),
-        None => repo_root()
-            .join("policies/map-migrated.yaml")
-            .display()
-            .to_string(),
+        None => common::map_policy_path(),
     };
     let store = dir.path().join("state.db").display().to_string();
     let cfg = write(

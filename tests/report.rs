@@ -6,7 +6,7 @@
 mod common;
 
 use common::estate;
-use common::{repo_root, write, Emulator};
+use common::{write, Emulator};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -86,10 +86,7 @@ fn the_html_report_renders_in_a_browser_with_charts_and_escaped_values() {
         .block_on(estate::seed(&emu.endpoint(), "r1"));
     inject_billing(&emu);
     let dir = tempfile::tempdir().unwrap();
-    let policy = repo_root()
-        .join("policies/map-migrated.yaml")
-        .display()
-        .to_string();
+    let policy = common::map_policy_path();
     let map = format!(
         "store: {}\nmap:\n  mpe_id: ABCDE12345\n  agreement: {{start: 2026-01-01, end: 2026-12-31}}\n  quarters: calendar\n",
         dir.path().join("state.db").display()
@@ -152,10 +149,7 @@ fn the_html_report_renders_in_a_browser_with_charts_and_escaped_values() {
 fn without_agreement_dates_the_report_says_why_credits_are_missing() {
     let emu = Emulator::start();
     let dir = tempfile::tempdir().unwrap();
-    let policy = repo_root()
-        .join("policies/map-migrated.yaml")
-        .display()
-        .to_string();
+    let policy = common::map_policy_path();
     let cfg = write(
         dir.path(),
         "tagwarden.yaml",

@@ -15,6 +15,7 @@ use prometheus_client::registry::{Registry, Unit};
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
 use tagwarden_core::cycle::CycleResult;
+use tagwarden_core::report::AuditReport;
 use tagwarden_core::shard::Shard;
 
 type Labels = Vec<(&'static str, String)>;
@@ -306,13 +307,12 @@ impl Metrics {
             self.changes_applied.get_or_create(&a).inc_by(*applied);
             self.changes_failed.get_or_create(&a).inc_by(*failed);
         }
-        if out.audit.is_some() {
-            self.record_last_scan(out);
+        if let Some(audit) = &out.audit {
+            self.record_last_scan(out, audit);
         }
     }
 
-    fn record_last_scan(&self, out: &CycleOutput) {
-        let Some(audit) = &out.audit else { return };
+    fn record_last_scan(&self, out: &CycleOutput, audit: &AuditReport) {
         for family in [&self.resources_scanned, &self.account_scan_success] {
             family.clear();
         }

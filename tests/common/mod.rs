@@ -21,6 +21,14 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The shipped MAP policy file, as a configuration names it.
+pub fn map_policy_path() -> String {
+    repo_root()
+        .join("policies/map-migrated.yaml")
+        .display()
+        .to_string()
+}
+
 fn moto_server_path() -> PathBuf {
     std::env::var_os("TAGWARDEN_MOTO_SERVER")
         .map(PathBuf::from)
