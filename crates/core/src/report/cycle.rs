@@ -154,17 +154,8 @@ impl LastCycle<'_> {
             out.push_str("</table>\n");
         }
         if !self.errors.is_empty() {
-            out.push_str("<h3>Not scanned</h3>\n<ul>\n");
-            for e in self.errors {
-                let _ = writeln!(
-                    out,
-                    "<li>{} {}: {}</li>",
-                    esc(&e.account),
-                    esc(&e.region),
-                    esc(&e.message)
-                );
-            }
-            out.push_str("</ul>\n");
+            out.push_str("<h3>Not scanned</h3>\n");
+            out.push_str(&super::html::not_scanned(self.errors));
         }
     }
 }

@@ -24,6 +24,22 @@ pub fn esc(s: &str) -> String {
     out
 }
 
+/// What could not be scanned, as an HTML list.
+pub fn not_scanned(errors: &[crate::scan::ScanError]) -> String {
+    let mut out = String::from("<ul>\n");
+    for e in errors {
+        let _ = writeln!(
+            out,
+            "<li>{} {}: {}</li>",
+            esc(&e.account),
+            esc(&e.region),
+            esc(&e.message)
+        );
+    }
+    out.push_str("</ul>\n");
+    out
+}
+
 pub struct HtmlReport<'a> {
     pub generated_at: String,
     pub audit: &'a AuditReport,
@@ -202,17 +218,8 @@ impl HtmlReport<'_> {
         );
         out += &bar_chart("Resources in scope, by account", &by(account), &legend);
         if !self.audit.errors.is_empty() {
-            out.push_str("<p class=\"warn\">Not scanned:</p><ul>");
-            for e in &self.audit.errors {
-                let _ = write!(
-                    out,
-                    "<li>{} {}: {}</li>",
-                    esc(&e.account),
-                    esc(&e.region),
-                    esc(&e.message)
-                );
-            }
-            out.push_str("</ul>\n");
+            out.push_str("<p class=\"warn\">Not scanned:</p>\n");
+            out += &not_scanned(&self.audit.errors);
         }
         out
     }
