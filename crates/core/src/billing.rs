@@ -1,52 +1,26 @@
-//! Billing exports, streamed: CUR 2.0 (Data Exports), legacy CUR and FOCUS
-//! files in CSV, summed per resource over a period, row by row, so tens of
-//! millions of rows never sit in memory. The dialect is told by the header.
-//! Only usage counts as spend (CUR line item types Usage, DiscountedUsage,
-//! SavingsPlanCoveredUsage; FOCUS charge category Usage): credits, refunds,
-//! taxes and fees are left out.
+//! Billing exports, streamed: CUR 2.0 (Data Exports), legacy CUR and FOCUS,
+//! in CSV or Parquet, summed row by row so tens of millions of rows never
+//! sit in memory. The dialect is told by the column names.
+//!
+//! Two sums come out of one pass. Per resource (for `--cost`): only usage
+//! counts (CUR line item types Usage, DiscountedUsage,
+//! SavingsPlanCoveredUsage; FOCUS charge category Usage). Per month,
+//! account, service and `map-migrated` value (for `credits --cost`, the
+//! [`Ledger`]): every charge but credits, refunds and taxes, as Cost
+//! Explorer's RECORD_TYPE filter counts it; credits apart, by description.
 
-use chrono::NaiveDate;
+mod csv_file;
+mod layout;
+mod ledger;
+mod parquet_file;
+pub mod services;
+
+pub use layout::Dialect;
+pub use ledger::{Ledger, Spend};
+
+use chrono::{Datelike, NaiveDate};
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::Read;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Cur2,
-    LegacyCur,
-    Focus,
-}
-
-impl Dialect {
-    pub fn name(self) -> &'static str {
-        match self {
-            Dialect::Cur2 => "CUR 2.0",
-            Dialect::LegacyCur => "legacy CUR",
-            Dialect::Focus => "FOCUS",
-        }
-    }
-}
-
-/// Where the `map-migrated` value is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TagColumn {
-    /// Its own column (legacy CUR `resourceTags/user:map-migrated`).
-    Plain(usize),
-    /// A JSON object column (CUR 2.0 `resource_tags`, FOCUS `Tags`).
-    Map(usize),
-    Absent,
-}
-
-/// The columns a dialect keeps its fields in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Layout {
-    pub dialect: Dialect,
-    resource: usize,
-    cost: usize,
-    start: usize,
-    kind: Option<usize>,
-    tag: TagColumn,
-    currency: Option<usize>,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum BillingError {
@@ -56,14 +30,17 @@ pub enum BillingError {
         missing: &'static str,
         found: String,
     },
-    #[error("{file}: line {line}: {why}")]
+    #[error("{file}: {at}: {why}")]
     Row {
         file: String,
-        line: u64,
+        /// `line N` (CSV) or `row N` (Parquet).
+        at: String,
         why: String,
     },
     #[error("{file}: {source}")]
     Csv { file: String, source: csv::Error },
+    #[error("{file}: not a readable Parquet file: {why}")]
+    Parquet { file: String, why: String },
     #[error("{file}: mixes currencies ({0} and {1}); tagwarden does not convert", .first, .other)]
     MixedCurrencies {
         file: String,
@@ -72,115 +49,50 @@ pub enum BillingError {
     },
 }
 
-fn find(header: &csv::StringRecord, names: &[&str]) -> Option<usize> {
-    header.iter().position(|h| names.contains(&h.trim()))
+/// What a line of the bill is, as far as MAP is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Charge {
+    /// Usage: the resource's own spend.
+    Usage,
+    /// Other spend Cost Explorer counts (fees, Savings Plans, discounts).
+    OtherSpend,
+    /// A credit: negative, received.
+    Credit,
+    /// Refunds and taxes: neither spend nor credit.
+    Excluded,
 }
 
-impl Layout {
-    /// The dialect and columns of a header row.
-    pub fn of(header: &csv::StringRecord, file: &str) -> Result<Layout, BillingError> {
-        let (dialect, resource, cost, start) = if find(header, &["line_item_resource_id"]).is_some()
-        {
-            (
-                Dialect::Cur2,
-                "line_item_resource_id",
-                "line_item_unblended_cost",
-                "line_item_usage_start_date",
-            )
-        } else if find(header, &["lineItem/ResourceId"]).is_some() {
-            (
-                Dialect::LegacyCur,
-                "lineItem/ResourceId",
-                "lineItem/UnblendedCost",
-                "lineItem/UsageStartDate",
-            )
-        } else {
-            (
-                Dialect::Focus,
-                "ResourceId",
-                "BilledCost",
-                "ChargePeriodStart",
-            )
-        };
-        let need = |name: &'static str| {
-            find(header, &[name]).ok_or_else(|| BillingError::UnknownLayout {
-                file: file.to_string(),
-                missing: name,
-                found: header.iter().take(12).collect::<Vec<_>>().join(", "),
-            })
-        };
-        let tag = match dialect {
-            Dialect::Cur2 => match (
-                find(header, &["resource_tags"]),
-                find(header, &["resource_tags_user_map_migrated"]),
-            ) {
-                (_, Some(i)) => TagColumn::Plain(i),
-                (Some(i), None) => TagColumn::Map(i),
-                (None, None) => TagColumn::Absent,
-            },
-            Dialect::LegacyCur => find(header, &["resourceTags/user:map-migrated"])
-                .map_or(TagColumn::Absent, TagColumn::Plain),
-            Dialect::Focus => find(header, &["Tags"]).map_or(TagColumn::Absent, TagColumn::Map),
-        };
-        Ok(Layout {
-            dialect,
-            resource: need(resource)?,
-            cost: need(cost)?,
-            start: need(start)?,
-            kind: find(
-                header,
-                &[
-                    "line_item_line_item_type",
-                    "lineItem/LineItemType",
-                    "ChargeCategory",
-                ],
-            ),
-            tag,
-            currency: find(
-                header,
-                &[
-                    "line_item_currency_code",
-                    "lineItem/CurrencyCode",
-                    "BillingCurrency",
-                ],
-            ),
-        })
-    }
-
-    /// Whether the row is spend (usage), not a credit, refund, tax or fee.
-    fn is_usage(&self, row: &csv::StringRecord) -> bool {
-        let Some(kind) = self.kind.and_then(|i| row.get(i)) else {
-            return true;
-        };
-        match self.dialect {
-            Dialect::Focus => kind == "Usage",
-            _ => matches!(
-                kind,
-                "Usage" | "DiscountedUsage" | "SavingsPlanCoveredUsage"
-            ),
+impl Charge {
+    /// A CUR line item type or a FOCUS charge category.
+    fn of(dialect: Dialect, kind: &str) -> Charge {
+        match (dialect, kind) {
+            (_, "Credit") => Charge::Credit,
+            (_, "Tax") | (Dialect::Focus, "Adjustment") | (_, "Refund") => Charge::Excluded,
+            (Dialect::Focus, "Usage") => Charge::Usage,
+            (Dialect::Focus, _) => Charge::OtherSpend,
+            (_, "Usage" | "DiscountedUsage" | "SavingsPlanCoveredUsage") => Charge::Usage,
+            _ => Charge::OtherSpend,
         }
     }
-
-    fn tag(&self, row: &csv::StringRecord) -> Option<String> {
-        let value = match self.tag {
-            TagColumn::Plain(i) => row.get(i).map(str::to_string),
-            TagColumn::Map(i) => row.get(i).and_then(map_value),
-            TagColumn::Absent => None,
-        };
-        value.filter(|v| !v.is_empty())
-    }
 }
 
-/// `map-migrated` in a JSON tag object, under any of the names the exports
-/// use for it.
-fn map_value(json: &str) -> Option<String> {
-    if json.trim().is_empty() {
-        return None;
-    }
-    let v: serde_json::Value = serde_json::from_str(json).ok()?;
-    ["user_map_migrated", "user:map-migrated", "map-migrated"]
-        .iter()
-        .find_map(|k| v.get(k)?.as_str().map(str::to_string))
+/// One line of a bill, whatever the file's dialect and format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line<'a> {
+    pub resource: &'a str,
+    pub day: NaiveDate,
+    pub cost: f64,
+    pub charge: Charge,
+    /// The `map-migrated` value, if any.
+    pub tag: Option<Cow<'a, str>>,
+    pub currency: &'a str,
+    pub account: &'a str,
+    /// The product code (`AmazonEC2`), FOCUS `x_ServiceCode`.
+    pub product: &'a str,
+    /// The product or service name, when there is no code.
+    pub product_name: &'a str,
+    pub usage_type: &'a str,
+    pub description: &'a str,
 }
 
 /// One resource's usage over the period.
@@ -196,88 +108,60 @@ pub struct ResourceCost {
 pub struct Costs {
     /// By resource id as billed: an ARN or a bare id (`i-…`, a bucket name).
     pub by_resource: HashMap<String, ResourceCost>,
+    /// Spend and credits by month, for the money view.
+    pub ledger: Ledger,
     pub currency: Option<String>,
     pub rows: u64,
     pub usage_rows: u64,
 }
 
 impl Costs {
-    /// Add every usage row of one CSV file that starts in [from, to).
-    pub fn read_csv(
-        &mut self,
-        input: impl Read,
-        file: &str,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<Dialect, BillingError> {
-        let csv_error = |source| BillingError::Csv {
-            file: file.to_string(),
-            source,
-        };
-        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-        let layout = Layout::of(&reader.headers().map_err(csv_error)?.clone(), file)?;
-        let mut row = csv::StringRecord::new();
-        while reader.read_record(&mut row).map_err(csv_error)? {
-            self.rows += 1;
-            self.add(&layout, &row, file, from, to)?;
-        }
-        Ok(layout.dialect)
-    }
-
+    /// Add one line if its day is in [from, to).
     fn add(
         &mut self,
-        layout: &Layout,
-        row: &csv::StringRecord,
+        line: &Line<'_>,
         file: &str,
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<(), BillingError> {
-        let bad = |why: String| BillingError::Row {
-            file: file.to_string(),
-            line: self.rows + 1,
-            why,
-        };
-        let resource = row.get(layout.resource).unwrap_or("");
-        if resource.is_empty() || !layout.is_usage(row) {
+        if line.day < from || line.day >= to || line.charge == Charge::Excluded {
             return Ok(());
         }
-        let start = row.get(layout.start).unwrap_or("");
-        let day: NaiveDate = start
-            .get(..10)
-            .and_then(|d| d.parse().ok())
-            .ok_or_else(|| bad(format!("`{start}` is not a date")))?;
-        if day < from || day >= to {
+        self.check_currency(line.currency, file)?;
+        let month = line.day.with_day(1).unwrap_or(line.day);
+        self.ledger.add(month, line);
+        if line.charge != Charge::Usage || line.resource.is_empty() {
             return Ok(());
-        }
-        let text = row.get(layout.cost).unwrap_or("");
-        let cost: f64 = text
-            .trim()
-            .parse()
-            .map_err(|_| bad(format!("cost `{text}` is not a number")))?;
-        if let Some(c) = layout
-            .currency
-            .and_then(|i| row.get(i))
-            .filter(|c| !c.is_empty())
-        {
-            match &self.currency {
-                None => self.currency = Some(c.to_string()),
-                Some(first) if first != c => {
-                    return Err(BillingError::MixedCurrencies {
-                        file: file.to_string(),
-                        first: first.clone(),
-                        other: c.to_string(),
-                    })
-                }
-                Some(_) => {}
-            }
         }
         self.usage_rows += 1;
-        let entry = self.by_resource.entry(resource.to_string()).or_default();
-        entry.cost += cost;
-        if let Some(tag) = layout.tag(row) {
-            entry.tag = Some(tag);
+        let entry = match self.by_resource.get_mut(line.resource) {
+            Some(e) => e,
+            None => self
+                .by_resource
+                .entry(line.resource.to_string())
+                .or_default(),
+        };
+        entry.cost += line.cost;
+        if let Some(tag) = &line.tag {
+            entry.tag = Some(tag.to_string());
         }
         Ok(())
+    }
+
+    fn check_currency(&mut self, currency: &str, file: &str) -> Result<(), BillingError> {
+        match &self.currency {
+            _ if currency.is_empty() => Ok(()),
+            None => {
+                self.currency = Some(currency.to_string());
+                Ok(())
+            }
+            Some(first) if first != currency => Err(BillingError::MixedCurrencies {
+                file: file.to_string(),
+                first: first.clone(),
+                other: currency.to_string(),
+            }),
+            Some(_) => Ok(()),
+        }
     }
 
     /// The cost of a resource tagwarden knows by ARN: billed under its ARN,
@@ -288,6 +172,21 @@ impl Costs {
             .or_else(|| self.by_resource.get(crate::resource::short_id(arn)))
     }
 }
+
+/// `map-migrated` in a JSON tag object, under any of the names the exports
+/// use for it.
+fn map_value_json(json: &str) -> Option<String> {
+    if json.trim().is_empty() {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    MAP_TAG_KEYS
+        .iter()
+        .find_map(|k| v.get(k)?.as_str().map(str::to_string))
+}
+
+/// The names `map-migrated` goes by in tag maps: CUR 2.0, FOCUS, plain.
+const MAP_TAG_KEYS: [&str; 3] = ["user_map_migrated", "user:map-migrated", "map-migrated"];
 
 #[cfg(test)]
 mod tests;

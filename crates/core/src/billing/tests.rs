@@ -98,3 +98,226 @@ fn errors_name_the_file_and_row() {
         "bill.csv: mixes currencies (USD and EUR); tagwarden does not convert"
     );
 }
+
+#[path = "../../tests/support/bill_parquet.rs"]
+mod bill_parquet;
+use bill_parquet::{write_bill, BillRow, TagStyle};
+
+/// A small bill: EC2 compute and EBS in one account, an unknown product in
+/// another, a MAP credit, a tax and a refund.
+fn bill() -> Vec<BillRow> {
+    let row = |resource: &str,
+               account: &str,
+               kind: &str,
+               product: &str,
+               usage: &str,
+               day: u32,
+               cost: f64,
+               tag: Option<&str>| BillRow {
+        resource: resource.into(),
+        account: account.into(),
+        kind: kind.into(),
+        product: product.into(),
+        usage_type: usage.into(),
+        description: if kind == "Credit" {
+            "AWS Migration Acceleration Program Credit".into()
+        } else {
+            String::new()
+        },
+        start_ms: d("2026-01-01")
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_millis()
+            + i64::from(day) * 86_400_000,
+        cost,
+        currency: "USD".into(),
+        tag: tag.map(str::to_string),
+    };
+    vec![
+        row(
+            "i-1",
+            "111111111111",
+            "Usage",
+            "AmazonEC2",
+            "BoxUsage:m5.large",
+            2,
+            10.0,
+            Some("migABCDE12345"),
+        ),
+        row(
+            "i-1",
+            "111111111111",
+            "SavingsPlanNegation",
+            "AmazonEC2",
+            "BoxUsage:m5.large",
+            2,
+            -1.0,
+            Some("migABCDE12345"),
+        ),
+        row(
+            "vol-1",
+            "111111111111",
+            "Usage",
+            "AmazonEC2",
+            "EBS:VolumeUsage.gp3",
+            40,
+            4.0,
+            None,
+        ),
+        row(
+            "w-1",
+            "222222222222",
+            "Usage",
+            "AWSGlobalWidgets",
+            "Widgets",
+            3,
+            2.5,
+            None,
+        ),
+        row(
+            "",
+            "111111111111",
+            "Credit",
+            "AmazonEC2",
+            "",
+            40,
+            -3.0,
+            None,
+        ),
+        row("", "111111111111", "Tax", "AmazonEC2", "", 40, 0.7, None),
+        row(
+            "i-1",
+            "111111111111",
+            "Refund",
+            "AmazonEC2",
+            "",
+            40,
+            -0.2,
+            None,
+        ),
+    ]
+}
+
+fn bill_csv() -> String {
+    let mut out = String::from("line_item_resource_id,line_item_usage_account_id,line_item_line_item_type,line_item_product_code,line_item_usage_type,line_item_line_item_description,line_item_usage_start_date,line_item_unblended_cost,line_item_currency_code,resource_tags\n");
+    for r in bill() {
+        let day = chrono::DateTime::from_timestamp_millis(r.start_ms).unwrap();
+        let tags = match &r.tag {
+            Some(t) => format!("\"{{\"\"user_map_migrated\"\":\"\"{t}\"\"}}\""),
+            None => "{}".into(),
+        };
+        out += &format!(
+            "{},{},{},{},{},{},{},{},{},{}\n",
+            r.resource,
+            r.account,
+            r.kind,
+            r.product,
+            r.usage_type,
+            r.description,
+            day.format("%Y-%m-%dT%H:%M:%SZ"),
+            r.cost,
+            r.currency,
+            tags
+        );
+    }
+    out
+}
+
+fn read_parquet(style: TagStyle, rows: Vec<BillRow>) -> Result<(Costs, Dialect), BillingError> {
+    let file = tempfile::tempfile().unwrap();
+    write_bill(&file, style, rows.into_iter(), 3).unwrap();
+    let mut c = Costs::default();
+    let dialect = c.read_parquet(file, "bill.parquet", NaiveDate::MIN, NaiveDate::MAX)?;
+    Ok((c, dialect))
+}
+
+/// The ledger's sums, sorted, with amounts rounded to cents.
+fn sums(c: &Costs) -> Vec<String> {
+    let mut out: Vec<String> = c
+        .ledger
+        .spend()
+        .map(|s| {
+            format!(
+                "{} {} {} {:?} {:.2}",
+                s.month, s.account, s.service, s.tag, s.amount
+            )
+        })
+        .chain(
+            c.ledger
+                .credits()
+                .map(|(m, d, a)| format!("{m} credit {d} {a:.2}")),
+        )
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn the_ledger_groups_like_cost_explorer() {
+    let mut c = Costs::default();
+    c.read_csv(
+        bill_csv().as_bytes(),
+        "bill.csv",
+        NaiveDate::MIN,
+        NaiveDate::MAX,
+    )
+    .unwrap();
+    assert_eq!(
+        sums(&c),
+        [
+            "2026-01-01 111111111111 Amazon Elastic Compute Cloud - Compute Some(\"migABCDE12345\") 9.00",
+            "2026-01-01 222222222222 AWSGlobalWidgets None 2.50",
+            "2026-02-01 111111111111 EC2 - Other None 4.00",
+            "2026-02-01 credit AWS Migration Acceleration Program Credit -3.00",
+        ],
+        "the Savings Plan negation nets out; tax and refund are left out"
+    );
+    assert_eq!(c.ledger.unnamed_services(), ["AWSGlobalWidgets"]);
+    assert_eq!((c.rows, c.usage_rows), (7, 3));
+    assert_eq!(c.by_resource["i-1"].cost, 10.0, "usage only, per resource");
+}
+
+#[test]
+fn parquet_with_a_tag_map_reads_like_its_csv() {
+    let mut csv = Costs::default();
+    csv.read_csv(
+        bill_csv().as_bytes(),
+        "bill.csv",
+        NaiveDate::MIN,
+        NaiveDate::MAX,
+    )
+    .unwrap();
+    for style in [TagStyle::Map, TagStyle::Column] {
+        let (pq, dialect) = read_parquet(style, bill()).unwrap();
+        assert_eq!(dialect, Dialect::Cur2);
+        assert_eq!(sums(&pq), sums(&csv), "{style:?}");
+        assert_eq!(pq.by_resource, csv.by_resource, "{style:?}");
+        assert_eq!((pq.rows, pq.usage_rows), (7, 3));
+        assert_eq!(pq.currency.as_deref(), Some("USD"));
+    }
+}
+
+#[test]
+fn parquet_errors_name_the_file_and_row() {
+    let mut c = Costs::default();
+    let err = c
+        .read_parquet(
+            tempfile::tempfile().unwrap(),
+            "empty.parquet",
+            NaiveDate::MIN,
+            NaiveDate::MAX,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("empty.parquet: not a readable Parquet file: "),
+        "{err}"
+    );
+    let mut rows = bill();
+    rows[2].currency = "EUR".into();
+    assert_eq!(
+        read_parquet(TagStyle::Map, rows).unwrap_err().to_string(),
+        "bill.parquet: mixes currencies (USD and EUR); tagwarden does not convert"
+    );
+}

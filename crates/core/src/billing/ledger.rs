@@ -1,0 +1,107 @@
+//! The bill summed the way Cost Explorer groups it: spend by month,
+//! account, service (Cost Explorer's name) and `map-migrated` value, and
+//! credits by month and description. Strings are interned so a row costs a
+//! lookup, not an allocation.
+
+use super::{services, Charge, Line};
+use chrono::NaiveDate;
+use std::collections::{BTreeSet, HashMap};
+
+/// The `tag` id meaning untagged.
+const NO_TAG: u32 = u32::MAX;
+
+#[derive(Debug, Default)]
+pub struct Ledger {
+    names: Vec<String>,
+    ids: HashMap<String, u32>,
+    /// (month, account, service, tag) → amount.
+    spend: HashMap<(NaiveDate, u32, u32, u32), f64>,
+    /// (month, description) → amount (negative).
+    credits: HashMap<(NaiveDate, u32), f64>,
+    /// Product codes with no Cost Explorer name.
+    unnamed: BTreeSet<u32>,
+}
+
+/// Spend of one month, account, service and value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spend<'a> {
+    pub month: NaiveDate,
+    pub account: &'a str,
+    pub service: &'a str,
+    pub tag: Option<&'a str>,
+    pub amount: f64,
+}
+
+impl Ledger {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.to_string());
+        self.ids.insert(name.to_string(), id);
+        id
+    }
+
+    pub(super) fn add(&mut self, month: NaiveDate, line: &Line<'_>) {
+        match line.charge {
+            Charge::Excluded => {}
+            Charge::Credit => {
+                let d = self.id(line.description);
+                *self.credits.entry((month, d)).or_default() += line.cost;
+            }
+            Charge::Usage | Charge::OtherSpend => {
+                let service = self.service(line);
+                let account = self.id(line.account);
+                let tag = line.tag.as_deref().map_or(NO_TAG, |t| self.id(t));
+                *self
+                    .spend
+                    .entry((month, account, service, tag))
+                    .or_default() += line.cost;
+            }
+        }
+    }
+
+    fn service(&mut self, line: &Line<'_>) -> u32 {
+        if let Some(name) = services::cost_explorer_name(line.product, line.usage_type) {
+            return self.id(name);
+        }
+        let own = if line.product.is_empty() {
+            line.product_name
+        } else {
+            line.product
+        };
+        let id = self.id(own);
+        self.unnamed.insert(id);
+        id
+    }
+
+    /// Every sum of spend, in no particular order.
+    pub fn spend(&self) -> impl Iterator<Item = Spend<'_>> {
+        self.spend
+            .iter()
+            .map(|(&(month, account, service, tag), &amount)| Spend {
+                month,
+                account: &self.names[account as usize],
+                service: &self.names[service as usize],
+                tag: (tag != NO_TAG).then(|| self.names[tag as usize].as_str()),
+                amount,
+            })
+    }
+
+    /// Credits by month and description (amounts negative).
+    pub fn credits(&self) -> impl Iterator<Item = (NaiveDate, &str, f64)> {
+        self.credits
+            .iter()
+            .map(|(&(month, d), &amount)| (month, self.names[d as usize].as_str(), amount))
+    }
+
+    /// Services billed under codes Cost Explorer names differently, as
+    /// billed (so `map.eligible_services` can list them).
+    pub fn unnamed_services(&self) -> Vec<&str> {
+        self.unnamed
+            .iter()
+            .map(|&id| self.names[id as usize].as_str())
+            .collect()
+    }
+}
