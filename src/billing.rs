@@ -1,6 +1,6 @@
-//! `--cost FILE`: billing exports streamed and summed per resource (the
-//! parsing is `tagwarden_core::billing`). A path is a file or a folder
-//! searched for `*.csv` and `*.csv.gz` (a Data Exports or CUR delivery,
+//! `--cost PATH`: billing exports streamed and summed (the parsing is
+//! `tagwarden_core::billing`). A path is a file or a folder searched for
+//! `*.csv`, `*.csv.gz` and `*.parquet` (a Data Exports or CUR delivery,
 //! `data/BILLING_PERIOD=…/` included), or `s3://bucket/prefix`, whose files
 //! are copied to a temporary folder one at a time (never into memory) and
 //! read from there.
@@ -9,8 +9,8 @@ use crate::aws::{all_pages, Aws, AwsError};
 use crate::error::{Error, Result};
 use chrono::NaiveDate;
 use std::fs::File;
+use std::io::BufReader;
 use std::io::Write;
-use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use tagwarden_core::billing::Costs;
 
@@ -25,8 +25,7 @@ pub async fn costs(aws: &Aws, path: &Path) -> Result<Costs> {
     }
 }
 
-/// Copy every `*.csv` and `*.csv.gz` object under `bucket/prefix` to a new
-/// temporary folder.
+/// Copy every billing file under `bucket/prefix` to a new temporary folder.
 async fn download(aws: &Aws, location: &str) -> Result<tempfile::TempDir> {
     let (bucket, prefix) = location.split_once('/').unwrap_or((location, ""));
     let s3 = aws.s3();
@@ -53,7 +52,7 @@ async fn download(aws: &Aws, location: &str) -> Result<tempfile::TempDir> {
                 .contents()
                 .iter()
                 .filter_map(|o| o.key().map(str::to_string))
-                .filter(|k| k.ends_with(".csv") || k.ends_with(".csv.gz"))
+                .filter(|k| is_billing_file(k))
                 .collect();
             Ok((keys, page.next_continuation_token().map(str::to_string)))
         }
@@ -69,7 +68,7 @@ async fn download(aws: &Aws, location: &str) -> Result<tempfile::TempDir> {
             })
             .await
             .map_err(failed)?;
-        // Keep the name's ending (.csv or .csv.gz); number for uniqueness.
+        // Keep the name's ending (it tells the format); number for uniqueness.
         let name = key.rsplit('/').next().unwrap_or(key);
         let local = dir.path().join(format!("{i:05}-{name}"));
         let mut file = File::create(&local)
@@ -105,26 +104,23 @@ pub fn read_costs(path: &Path) -> Result<Costs> {
     let files = billing_files(path)?;
     if files.is_empty() {
         return Err(Error::usage(format!(
-            "--cost {shown}: no billing file (*.csv or *.csv.gz) in it{}",
-            if has_parquet(path) {
-                "; Parquet exports are not read yet: export CSV (gzip) instead"
-            } else {
-                ""
-            }
+            "--cost {shown}: no billing file (*.csv, *.csv.gz or *.parquet) in it"
         )));
     }
     let mut costs = Costs::default();
     for f in files {
         let name = f.display().to_string();
         let file = File::open(&f).map_err(|e| Error::io(format!("cannot read {name}"), e))?;
-        let input: Box<dyn Read> = if name.ends_with(".gz") {
-            Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)))
+        let (from, to) = (NaiveDate::MIN, NaiveDate::MAX);
+        let dialect = if name.ends_with(".parquet") {
+            costs.read_parquet(file, &name, from, to)
+        } else if name.ends_with(".gz") {
+            let input = flate2::read::MultiGzDecoder::new(BufReader::new(file));
+            costs.read_csv(input, &name, from, to)
         } else {
-            Box::new(BufReader::new(file))
-        };
-        let dialect = costs
-            .read_csv(input, &name, NaiveDate::MIN, NaiveDate::MAX)
-            .map_err(|e| Error::usage(e.to_string()))?;
+            costs.read_csv(BufReader::new(file), &name, from, to)
+        }
+        .map_err(|e| Error::usage(e.to_string()))?;
         tracing::info!(file = %name, dialect = dialect.name(), "billing file read");
     }
     Ok(costs)
@@ -143,10 +139,9 @@ fn billing_files(path: &Path) -> Result<Vec<PathBuf>> {
             let p = entry
                 .map_err(|e| Error::io(format!("cannot list {}", dir.display()), e))?
                 .path();
-            let name = p.to_string_lossy();
             if p.is_dir() {
                 dirs.push(p);
-            } else if name.ends_with(".csv") || name.ends_with(".csv.gz") {
+            } else if is_billing_file(&p.to_string_lossy()) {
                 out.push(p);
             }
         }
@@ -155,9 +150,8 @@ fn billing_files(path: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn has_parquet(path: &Path) -> bool {
-    path.to_string_lossy().ends_with(".parquet")
-        || std::fs::read_dir(path).is_ok_and(|mut d| {
-            d.any(|e| e.is_ok_and(|e| e.path().to_string_lossy().ends_with(".parquet")))
-        })
+fn is_billing_file(name: &str) -> bool {
+    [".csv", ".csv.gz", ".parquet"]
+        .iter()
+        .any(|end| name.ends_with(end))
 }

@@ -117,23 +117,17 @@ fn findings_carry_their_cost_and_the_credit_at_risk() {
     }
 
     // The same files from S3 give the same costs.
-    let endpoint = emu.endpoint();
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let seeder = estate::Seeder::new(&endpoint).await;
-        let s3 = estate::Seeder::s3(seeder.base(), "us-east-1");
-        s3.create_bucket().bucket("bills").send().await.unwrap();
-        let folder = billing.join("data/BILLING_PERIOD=2026-03");
-        for name in ["part-0.csv.gz", "legacy.csv", "focus.csv"] {
-            let body = std::fs::read(folder.join(name)).unwrap();
-            s3.put_object()
-                .bucket("bills")
-                .key(format!("cur/data/BILLING_PERIOD=2026-03/{name}"))
-                .body(body.into())
-                .send()
-                .await
-                .unwrap();
-        }
-    });
+    let folder = billing.join("data/BILLING_PERIOD=2026-03");
+    let files: Vec<_> = ["part-0.csv.gz", "legacy.csv", "focus.csv"]
+        .iter()
+        .map(|name| folder.join(name))
+        .collect();
+    estate::upload(
+        &emu.endpoint(),
+        "bills",
+        "cur/data/BILLING_PERIOD=2026-03/",
+        &files,
+    );
     let remote = emu.tagwarden(&[
         "audit",
         "-c",

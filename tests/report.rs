@@ -78,20 +78,27 @@ fn inject_billing(emu: &Emulator) {
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
 }
 
-#[test]
-fn the_html_report_renders_in_a_browser_with_charts_and_escaped_values() {
-    let emu = Emulator::start();
+/// The demo estate seeded, and a configuration with the MAP policy and a
+/// 2026 agreement (calendar quarters).
+fn seeded(emu: &Emulator, suffix: &str) -> (tempfile::TempDir, String) {
     tokio::runtime::Runtime::new()
         .unwrap()
-        .block_on(estate::seed(&emu.endpoint(), "r1"));
-    inject_billing(&emu);
+        .block_on(estate::seed(&emu.endpoint(), suffix));
     let dir = tempfile::tempdir().unwrap();
-    let policy = common::map_policy_path();
     let map = format!(
         "store: {}\nmap:\n  mpe_id: ABCDE12345\n  agreement: {{start: 2026-01-01, end: 2026-12-31}}\n  quarters: calendar\n",
         dir.path().join("state.db").display()
     );
-    let cfg = write(dir.path(), "tagwarden.yaml", &estate::config(&policy, &map));
+    let config = estate::config(&common::map_policy_path(), &map);
+    let cfg = write(dir.path(), "tagwarden.yaml", &config);
+    (dir, cfg)
+}
+
+#[test]
+fn the_html_report_renders_in_a_browser_with_charts_and_escaped_values() {
+    let emu = Emulator::start();
+    let (dir, cfg) = seeded(&emu, "r1");
+    inject_billing(&emu);
     let page = dir.path().join("report.html");
     let run = emu.tagwarden(&[
         "report",
@@ -163,4 +170,60 @@ fn without_agreement_dates_the_report_says_why_credits_are_missing() {
         html.contains("Cost Explorer could not be read: credits need the agreement&#39;s dates"),
         "{html}"
     );
+}
+
+#[test]
+fn with_a_billing_export_the_report_ranks_untagged_resources_by_cost() {
+    let emu = Emulator::start();
+    let (dir, cfg) = seeded(&emu, "r2");
+    // The resources missing their MAP value, each billed a different amount.
+    let audit = emu
+        .tagwarden(&["audit", "-c", &cfg, "--format", "json"])
+        .json();
+    let mut arns: Vec<String> = common::non_empty(&audit["findings"], "findings")
+        .iter()
+        .filter(|f| f["tag"] == "map-migrated")
+        .map(|f| f["arn"].as_str().unwrap().to_string())
+        .collect();
+    arns.sort();
+    arns.dedup();
+    assert!(arns.len() >= 2, "{arns:?}");
+    let mut bill = String::from("line_item_resource_id,line_item_usage_account_id,line_item_line_item_type,line_item_product_code,line_item_usage_type,line_item_usage_start_date,line_item_unblended_cost,line_item_currency_code,resource_tags\n");
+    for (i, arn) in arns.iter().enumerate() {
+        bill += &format!(
+            "{arn},111111111111,Usage,AmazonEC2,BoxUsage:m5.large,2026-02-0{}T00:00:00Z,{},USD,{{}}\n",
+            1 + i % 9,
+            100 * (i + 1)
+        );
+    }
+    bill += "i-tagged,111111111111,Usage,AmazonEC2,BoxUsage:m5.large,2026-02-01T00:00:00Z,60000,USD,\"{\"\"user_map_migrated\"\":\"\"migABCDE12345\"\"}\"\n";
+    let bill = write(dir.path(), "bill.csv", &bill);
+    let page = dir.path().join("costs.html");
+    let run = emu.tagwarden(&[
+        "report",
+        "-c",
+        &cfg,
+        "--at",
+        "2026-03-20",
+        "--cost",
+        &bill,
+        "-o",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+
+    let dom = browse(&page, &["--dump-dom".to_string()]);
+    assert!(
+        dom.contains("Untagged resources, most credit at risk first"),
+        "{dom}"
+    );
+    assert!(dom.contains("From the billing export"), "{dom}");
+    // The costliest first: the last ARN was billed the most.
+    let costliest = dom
+        .find(arns.last().unwrap().as_str())
+        .expect("costliest listed");
+    let cheapest = dom.find(arns[0].as_str()).expect("cheapest listed");
+    assert!(costliest < cheapest, "ranked by credit at risk");
+    // 60,000 tagged, 10,000 above the threshold: 2,500 estimated.
+    assert!(dom.contains("2500 USD"), "{dom}");
 }

@@ -54,9 +54,9 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// Past apply and rollback runs and daemon cycles, or the journal of one run.
     History(HistoryArgs),
-    /// MAP spend and credit from Cost Explorer: tagged, mis-tagged and untagged eligible spend per month and quarter, estimated, received and missed credit, forecast. Makes at least 3 Cost Explorer requests (USD 0.01 each).
+    /// MAP spend and credit from Cost Explorer (at least 3 requests, USD 0.01 each; answers cached) or a billing export (--cost): tagged, mis-tagged and untagged eligible spend per month and quarter, estimated, received and missed credit, forecast.
     Credits(CreditsArgs),
-    /// One self-contained HTML report: compliance (an audit) and the MAP money view (Cost Explorer), with charts.
+    /// One self-contained HTML report: compliance (an audit) and the MAP money view (Cost Explorer, or a billing export with --cost), with charts.
     Report(ReportArgs),
     /// The daemon: audit (or enforce) on a schedule; serve /healthz, /readyz, /metrics and a status page.
     Run(RunArgs),
@@ -95,8 +95,8 @@ pub struct OutputArgs {
 pub struct AuditArgs {
     #[command(flatten)]
     pub scan: ScanArgs,
-    /// Billing export (CUR 2.0, legacy CUR or FOCUS; CSV or .csv.gz; a file or a folder): each finding gets its resource's cost and the credit at risk, costliest first
-    #[arg(long, value_name = "FILE")]
+    /// Billing export (CUR 2.0, legacy CUR or FOCUS; .csv, .csv.gz or .parquet; a file, a folder or s3://bucket/prefix): each finding gets its resource's cost and the credit at risk, costliest first
+    #[arg(long, value_name = "PATH")]
     pub cost: Option<PathBuf>,
     #[command(flatten)]
     pub out: OutputArgs,
@@ -107,7 +107,7 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub scan: ScanArgs,
     /// Billing export (as for `audit --cost`): each changed resource's cost and credit at risk, most at risk first
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "PATH")]
     pub cost: Option<PathBuf>,
     /// Evaluate policy windows at this time (RFC 3339), to rehearse a cutover
     #[arg(long, value_name = "TIME")]
@@ -158,8 +158,11 @@ pub struct HistoryArgs {
 #[derive(Args, Debug)]
 pub struct CreditsArgs {
     /// Ask Cost Explorer again instead of reusing its answers from the store (map.cost_explorer_cache)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "cost")]
     pub fresh: bool,
+    /// Read spend and credits from a billing export (as for `audit --cost`) instead of Cost Explorer: no request charges, no 13-month limit, and only credits whose description matches map.credit_description count as received
+    #[arg(long, value_name = "PATH")]
+    pub cost: Option<PathBuf>,
     /// Compute as of this day (YYYY-MM-DD) [default: today]
     #[arg(long, value_name = "DATE")]
     pub at: Option<String>,
@@ -170,8 +173,11 @@ pub struct CreditsArgs {
 #[derive(Args, Debug)]
 pub struct ReportArgs {
     /// Ask Cost Explorer again instead of reusing its answers from the store (map.cost_explorer_cache)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "cost")]
     pub fresh: bool,
+    /// A billing export (as for `audit --cost`): the money view comes from it instead of Cost Explorer, and untagged resources are ranked by their cost
+    #[arg(long, value_name = "PATH")]
+    pub cost: Option<PathBuf>,
     #[command(flatten)]
     pub scan: ScanArgs,
     /// Credits as of this day (YYYY-MM-DD) [default: today]

@@ -8,6 +8,7 @@ use super::args::{
 use super::output;
 use crate::aws::Aws;
 use crate::config;
+use crate::credits::{AnswerCache, SpendSource};
 use crate::daemon;
 use crate::enforce::{ApplyOptions, Enforcer};
 use crate::error::{Error, Result};
@@ -15,6 +16,7 @@ use crate::progress::Progress;
 use crate::scan::{self, Narrowing};
 use crate::store::Store;
 use std::path::{Path, PathBuf};
+use tagwarden_core::billing::Costs;
 use tagwarden_core::config::Config;
 use tagwarden_core::plan::PlanDocument;
 use tagwarden_core::policy::{load_policies, PolicySet};
@@ -103,11 +105,7 @@ pub fn audit(cli: &Cli, args: &AuditArgs) -> Result<u8> {
     let narrow = loaded.narrowing(&args.scan)?;
     let (mut report, costs) = runtime()?.block_on(async {
         let aws = Aws::connect(&loaded.config).await;
-        // Billing files first: a bad one stops the run before the scan.
-        let costs = match &args.cost {
-            Some(path) => Some(crate::billing::costs(&aws, path).await?),
-            None => None,
-        };
+        let costs = read_costs(&aws, args.cost.as_deref()).await?;
         let progress = Progress::new(cli.quiet);
         let report =
             crate::audit::audit(&aws, &loaded.config, &loaded.policies, &narrow, &progress).await?;
@@ -139,11 +137,7 @@ pub fn plan(cli: &Cli, args: &PlanArgs) -> Result<u8> {
     };
     let doc = runtime()?.block_on(async {
         let aws = Aws::connect(&loaded.config).await;
-        // Billing files first: a bad one stops the run before the scan.
-        let costs = match &args.cost {
-            Some(path) => Some(crate::billing::costs(&aws, path).await?),
-            None => None,
-        };
+        let costs = read_costs(&aws, args.cost.as_deref()).await?;
         let progress = Progress::new(cli.quiet);
         let mut doc = loaded.enforcer(&aws, &progress)?.plan(&narrow, at).await?;
         if let Some(costs) = &costs {
@@ -218,21 +212,13 @@ pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<u8> {
 
 pub fn credits(cli: &Cli, args: &CreditsArgs) -> Result<u8> {
     let config = config::load(cli.config.as_deref())?;
-    let today = match &args.at {
-        None => chrono::Utc::now().date_naive(),
-        Some(d) => d
-            .parse()
-            .map_err(|_| Error::usage(format!("--at {d}: not a date such as 2026-04-30")))?,
-    };
+    let today = day(args.at.as_deref())?;
+    let cache = AnswerCache::of(&config, args.fresh);
     let report = runtime()?.block_on(async {
         let aws = Aws::connect(&config).await;
-        crate::credits::report(
-            &aws,
-            &config.map,
-            today,
-            &crate::credits::AnswerCache::of(&config, args.fresh),
-        )
-        .await
+        let costs = read_costs(&aws, args.cost.as_deref()).await?;
+        let source = spend_source(costs.as_ref(), &cache);
+        crate::credits::report(&aws, &config.map, today, &source).await
     })?;
     let format = print(&report, &args.out)?;
     if !cli.quiet && (args.out.output.is_some() || format != Format::Table) {
@@ -242,6 +228,23 @@ pub fn credits(cli: &Cli, args: &CreditsArgs) -> Result<u8> {
         tracing::warn!("{w}");
     }
     Ok(0)
+}
+
+/// The billing export `--cost` names, read before anything else: a bad
+/// file stops the run before a scan.
+async fn read_costs(aws: &Aws, cost: Option<&Path>) -> Result<Option<Costs>> {
+    match cost {
+        Some(path) => Ok(Some(crate::billing::costs(aws, path).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The billing export when there is one, else Cost Explorer.
+fn spend_source<'a>(costs: Option<&'a Costs>, cache: &'a AnswerCache) -> SpendSource<'a> {
+    match costs {
+        Some(costs) => SpendSource::Export(costs),
+        None => SpendSource::CostExplorer(cache),
+    }
 }
 
 /// `--at YYYY-MM-DD`, or today.
@@ -261,15 +264,20 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8> {
     let loaded = Loaded::new(cli)?;
     let narrow = loaded.narrowing(&args.scan)?;
     let today = day(args.at.as_deref())?;
-    let (audit, credits) = runtime()?.block_on(async {
+    let cache = AnswerCache::of(&loaded.config, args.fresh);
+    let (mut audit, costs, credits) = runtime()?.block_on(async {
         let aws = Aws::connect(&loaded.config).await;
+        let costs = read_costs(&aws, args.cost.as_deref()).await?;
         let progress = Progress::new(cli.quiet);
         let audit =
             crate::audit::audit(&aws, &loaded.config, &loaded.policies, &narrow, &progress).await?;
-        let cache = crate::credits::AnswerCache::of(&loaded.config, args.fresh);
-        let credits = crate::credits::report(&aws, &loaded.config.map, today, &cache).await;
-        Ok::<_, Error>((audit, credits))
+        let source = spend_source(costs.as_ref(), &cache);
+        let credits = crate::credits::report(&aws, &loaded.config.map, today, &source).await;
+        Ok::<_, Error>((audit, costs, credits))
     })?;
+    if let Some(costs) = &costs {
+        audit.attach_costs(costs, &loaded.config.map);
+    }
     let (credits, credits_error) = match credits {
         Ok(c) => (Some(c), None),
         Err(e) => (None, Some(e.to_string())),

@@ -201,7 +201,8 @@ async fn money(loaded: &Loaded, aws: &Aws) -> std::result::Result<CreditsReport,
     let config = &loaded.config;
     let cache = crate::credits::AnswerCache::of(config, false);
     let today = chrono::Utc::now().date_naive();
-    crate::credits::report(aws, &config.map, today, &cache)
+    let source = crate::credits::SpendSource::CostExplorer(&cache);
+    crate::credits::report(aws, &config.map, today, &source)
         .await
         .map_err(|e| e.to_string())
 }

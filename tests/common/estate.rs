@@ -107,6 +107,26 @@ impl Seeder {
     }
 }
 
+/// A new bucket in the caller's account holding each local file under
+/// `prefix` + its name (billing exports for `--cost s3://…`).
+pub fn upload(endpoint: &str, bucket: &str, prefix: &str, files: &[std::path::PathBuf]) {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let seeder = Seeder::new(endpoint).await;
+        let s3 = Seeder::s3(seeder.base(), "us-east-1");
+        s3.create_bucket().bucket(bucket).send().await.unwrap();
+        for file in files {
+            let name = file.file_name().unwrap().to_string_lossy();
+            s3.put_object()
+                .bucket(bucket)
+                .key(format!("{prefix}{name}"))
+                .body(std::fs::read(file).unwrap().into())
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+}
+
 /// Launch `count` instances in one reservation; instance and root volume
 /// tags as given. Returns instance ids and, per instance, its root volume id.
 pub async fn launch(

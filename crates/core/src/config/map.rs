@@ -26,6 +26,8 @@ pub(super) struct MapSpec {
     quarters: Option<String>,
     #[serde(default)]
     cost_explorer_cache: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    credit_description: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -51,7 +53,13 @@ pub struct MapAgreement {
     /// How long Cost Explorer answers are reused from the store (each
     /// request costs USD 0.01); None: never.
     pub cost_explorer_cache: Option<std::time::Duration>,
+    /// Which credit rows of a billing export are MAP credits, by their
+    /// description (Cost Explorer cannot tell credits apart).
+    pub credit_description: regex::Regex,
 }
+
+/// MAP credits' descriptions, as AWS words them in the bill.
+pub const DEFAULT_CREDIT_DESCRIPTION: &str = r"(?i)migration acceleration|\bMAP\b";
 
 /// How often AWS issues the credit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +115,8 @@ impl Default for MapAgreement {
             issuance: Issuance::Quarterly,
             quarters: QuarterBasis::Agreement,
             cost_explorer_cache: Some(std::time::Duration::from_secs(12 * 3600)),
+            credit_description: regex::Regex::new(DEFAULT_CREDIT_DESCRIPTION)
+                .expect("the default pattern compiles"),
         }
     }
 }
@@ -176,6 +186,15 @@ impl Checker<'_> {
                     format!("{why} (or `off`)"),
                 ),
             },
+        }
+        if let Some(pattern) = &m.credit_description {
+            match regex::Regex::new(pattern) {
+                Ok(re) => out.credit_description = re,
+                Err(e) => self.error(
+                    &key(&map, "credit_description"),
+                    format!("credit_description is not a regular expression: {e}"),
+                ),
+            }
         }
         match m.quarters.as_deref() {
             None | Some("agreement") => {}

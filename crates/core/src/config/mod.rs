@@ -484,6 +484,7 @@ map:
   issuance: monthly
   quarters: calendar
   cost_explorer_cache: 1h
+  credit_description: "^MAP 2\\.0"
 aws: {endpoint_url: "http://127.0.0.1:5000"}
 "#,
         )
@@ -510,6 +511,18 @@ aws: {endpoint_url: "http://127.0.0.1:5000"}
         assert_eq!(c.map.cost_explorer_cache, Some(Duration::from_secs(3600)));
         let off = load("map: {cost_explorer_cache: \"off\"}\n").unwrap();
         assert_eq!(off.map.cost_explorer_cache, None);
+        assert!(c
+            .map
+            .credit_description
+            .is_match("MAP 2.0 migration credit"));
+        assert!(!c.map.credit_description.is_match("Promotional credit"));
+        let default = load("regions: [us-east-1]\n")
+            .unwrap()
+            .map
+            .credit_description;
+        assert!(default.is_match("AWS Migration Acceleration Program Credit"));
+        assert!(default.is_match("MAP 2.0 credit"));
+        assert!(!default.is_match("AWS Activate credit"));
         assert_eq!(c.load_context().account_names["prod"], "111111111111");
         assert!(c.policies[0].ends_with("policies/"));
     }
@@ -527,7 +540,7 @@ accounts:
     - {id: "111111111111", name: prod}
 limits: {requests_per_second: 0}
 daemon: {interval: soon, mode: fix, listen: "here", drain: 0s}
-map: {mpe_id: abc, credit_rate: 2, agreement: {start: 2027-01-01, end: 2026-01-01}, eligible_services: [], issuance: yearly, quarters: fiscal, min_migrated_spend: -5}
+map: {mpe_id: abc, credit_rate: 2, agreement: {start: 2027-01-01, end: 2026-01-01}, eligible_services: [], issuance: yearly, quarters: fiscal, min_migrated_spend: -5, credit_description: "MAP ("}
 "#,
         )
         .unwrap_err();

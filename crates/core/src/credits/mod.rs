@@ -12,6 +12,7 @@
 //! the untagged and mis-tagged eligible spend had been tagged, less the
 //! estimate.
 
+pub mod export;
 pub mod periods;
 
 use crate::config::MapAgreement;
@@ -55,6 +56,15 @@ pub struct Input<'a> {
     /// Eligible spend only, by value and LINKED_ACCOUNT.
     pub by_account: Vec<Cell>,
     pub received: Vec<Received>,
+    /// Where the figures come from: it decides what "received" means.
+    pub origin: Origin,
+}
+
+/// The source of the spend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    CostExplorer,
+    BillingExport,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -277,7 +287,7 @@ pub fn compute(input: &Input<'_>) -> Result<Credits, CreditsError> {
                 amount,
             })
             .collect(),
-        assumptions: assumptions(t),
+        assumptions: assumptions(t, input.origin),
     })
 }
 
@@ -376,7 +386,7 @@ fn forecast(input: &Input<'_>, months: &[Amounts]) -> Forecast {
 }
 
 /// The terms, in words, for every report.
-fn assumptions(t: &MapAgreement) -> Vec<String> {
+fn assumptions(t: &MapAgreement, origin: Origin) -> Vec<String> {
     let id = match &t.mpe_id {
         Some(id) => format!("`map-migrated` values with the MPE ID {id} count as tagged; other MAP values and malformed ones as mis-tagged"),
         None => "no map.mpe_id is configured: every well-formed `map-migrated` value counts as tagged".into(),
@@ -394,7 +404,10 @@ fn assumptions(t: &MapAgreement) -> Vec<String> {
         ),
         format!("eligible spend is the spend of {} services (map.eligible_services); credits, refunds and taxes are left out", t.eligible_services.len()),
         "credits are not retroactive: spend before a resource was tagged earns nothing, so missed credit is lost for good".into(),
-        "received credit is every Credit record in Cost Explorer, which cannot tell MAP credits from others".into(),
+        match origin {
+            Origin::CostExplorer => "received credit is every Credit record in Cost Explorer, which cannot tell MAP credits from others".into(),
+            Origin::BillingExport => format!("received credit is the billing export's credit lines whose description matches `{}` (map.credit_description)", t.credit_description.as_str()),
+        },
         "the forecast carries the average of the last three complete months to the agreement's end".into(),
     ]
 }

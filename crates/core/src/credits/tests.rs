@@ -40,6 +40,7 @@ fn input<'a>(terms: &'a MapAgreement, by_service: Vec<Cell>) -> Input<'a> {
         by_service,
         by_account: Vec::new(),
         received: Vec::new(),
+        origin: Origin::CostExplorer,
     }
 }
 
@@ -236,4 +237,80 @@ fn the_assumptions_are_stated() {
     );
     assert!(text.contains("MPE ID ABCDE12345"));
     assert!(text.contains("cannot tell MAP credits from others"));
+}
+
+/// A bill in CUR 2.0 CSV: EC2 compute tagged, EBS untagged, a product with
+/// no Cost Explorer name, a MAP credit and a promotional one.
+fn ledger() -> crate::billing::Costs {
+    let text = "line_item_usage_account_id,line_item_line_item_type,line_item_product_code,line_item_usage_type,line_item_line_item_description,line_item_resource_id,line_item_usage_start_date,line_item_unblended_cost,line_item_currency_code,resource_tags\n\
+111111111111,Usage,AmazonEC2,BoxUsage:m5.large,,i-1,2026-01-05T00:00:00Z,100,USD,\"{\"\"user_map_migrated\"\":\"\"migABCDE12345\"\"}\"\n\
+222222222222,Usage,AmazonEC2,BoxUsage:m5.large,,i-2,2026-01-06T00:00:00Z,50,USD,\"{\"\"user_map_migrated\"\":\"\"migABCDE12345\"\"}\"\n\
+111111111111,Usage,AmazonEC2,EBS:VolumeUsage.gp3,,vol-1,2026-02-01T00:00:00Z,40,USD,{}\n\
+111111111111,Usage,AWSGlobalWidgets,Widgets,,w-1,2026-02-01T00:00:00Z,7,USD,{}\n\
+111111111111,Credit,AmazonEC2,,AWS Migration Acceleration Program Credit,,2026-02-01T00:00:00Z,-12.5,USD,\n\
+111111111111,Credit,AmazonEC2,,Promotional credit,,2026-02-01T00:00:00Z,-3,USD,\n";
+    let mut costs = crate::billing::Costs::default();
+    costs
+        .read_csv(text.as_bytes(), "bill.csv", NaiveDate::MIN, NaiveDate::MAX)
+        .unwrap();
+    costs
+}
+
+#[test]
+fn a_bill_regroups_as_cost_explorer_would() {
+    let t = terms();
+    let bill = export::from_ledger(&ledger().ledger, "USD", &t);
+    assert_eq!(
+        bill.by_service,
+        [
+            cell("2026-01-01", EC2, Some(OURS), 150.0),
+            cell("2026-02-01", "AWSGlobalWidgets", None, 7.0),
+            cell("2026-02-01", "EC2 - Other", None, 40.0),
+        ]
+    );
+    assert_eq!(
+        bill.by_account,
+        [
+            cell("2026-01-01", "111111111111", Some(OURS), 100.0),
+            cell("2026-01-01", "222222222222", Some(OURS), 50.0),
+            cell("2026-02-01", "111111111111", None, 40.0),
+        ],
+        "the unnamed product is not eligible"
+    );
+    assert_eq!(
+        bill.received,
+        [Received {
+            month: d("2026-02-01"),
+            amount: -12.5,
+            currency: "USD".into()
+        }]
+    );
+    assert_eq!(
+        bill.warnings,
+        [
+            "1 credit is not counted as MAP credit (its description does not match map.credit_description `(?i)migration acceleration|\\bMAP\\b`): `Promotional credit` (3.00 USD)",
+            "1 service is billed under product codes tagwarden does not map to Cost Explorer's service names, counted as not eligible: AWSGlobalWidgets; list a code in map.eligible_services if your agreement covers it",
+        ]
+    );
+}
+
+#[test]
+fn a_product_code_listed_as_eligible_counts() {
+    let mut t = terms();
+    t.eligible_services.push("AWSGlobalWidgets".into());
+    let bill = export::from_ledger(&ledger().ledger, "USD", &t);
+    assert!(bill
+        .by_account
+        .contains(&cell("2026-02-01", "111111111111", None, 47.0)));
+    assert_eq!(bill.warnings.len(), 1, "{:?}", bill.warnings);
+    let mut i = input(&t, bill.by_service);
+    i.received = bill.received;
+    i.origin = Origin::BillingExport;
+    let c = compute(&i).unwrap();
+    assert!(close(c.totals.eligible, 197.0));
+    assert!(close(c.totals.received_credit, 12.5));
+    assert!(c
+        .assumptions
+        .iter()
+        .any(|a| a.contains("map.credit_description")));
 }

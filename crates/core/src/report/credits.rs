@@ -46,7 +46,7 @@ impl Agreement {
 /// Where the figures came from and what that cost.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Source {
-    /// `cost_explorer`.
+    /// `cost_explorer` or `billing_export`.
     pub kind: &'static str,
     /// Requests sent this run (answers from the cache are free).
     pub api_requests: u64,
@@ -295,6 +295,7 @@ mod tests {
                 amount: -3_000.0,
                 currency: "USD".into(),
             }],
+            origin: crate::credits::Origin::CostExplorer,
         };
         let report = CreditsReport {
             agreement: Agreement::new(&terms, d("2026-02-15"), d("2027-01-01")),

@@ -2,7 +2,7 @@
 //! scripts, no fonts or anything fetched) with compliance and the MAP money
 //! view. Every value that came from AWS or a tag is HTML-escaped.
 
-use super::audit::ComplianceRow;
+use super::audit::{ComplianceRow, FindingRecord};
 use super::{AuditReport, CreditsReport};
 use crate::credits::PeriodRow;
 use std::collections::BTreeMap;
@@ -143,6 +143,7 @@ impl HtmlReport<'_> {
         );
         out += &self.kpis();
         out += &self.compliance();
+        out += &self.costliest();
         match (self.credits, &self.credits_error) {
             (Some(c), _) => out += &money(c),
             (None, Some(e)) => {
@@ -225,6 +226,70 @@ impl HtmlReport<'_> {
     }
 }
 
+/// How many untagged resources the report lists.
+const TOP_RESOURCES: usize = 20;
+
+impl HtmlReport<'_> {
+    /// The resources whose missing or wrong tag forfeits the most credit:
+    /// what to tag first. Needs a billing export (`--cost`).
+    fn costliest(&self) -> String {
+        let mut out = String::from("<h2>Untagged resources, most credit at risk first</h2>\n");
+        let Some(currency) = &self.audit.cost_currency else {
+            out.push_str("<p class=\"muted\">Run <code>tagwarden report --cost PATH</code> with a billing export to rank them by cost.</p>\n");
+            return out;
+        };
+        // A resource may fail several rules: list it once, at its largest.
+        let mut by_arn: BTreeMap<&str, &FindingRecord> = BTreeMap::new();
+        let map_tag = |f: &FindingRecord| f.tag.eq_ignore_ascii_case("map-migrated");
+        for f in self.audit.findings.iter().filter(|f| map_tag(f)) {
+            if f.credit_at_risk.unwrap_or(0.0) <= 0.0 {
+                continue;
+            }
+            let e = by_arn.entry(&f.arn).or_insert(f);
+            if f.credit_at_risk > e.credit_at_risk {
+                *e = f;
+            }
+        }
+        let mut top: Vec<&FindingRecord> = by_arn.into_values().collect();
+        top.sort_by(|a, b| {
+            b.credit_at_risk
+                .partial_cmp(&a.credit_at_risk)
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        if top.is_empty() {
+            out.push_str("<p>No billed resource is missing its MAP value.</p>\n");
+            return out;
+        }
+        let _ = writeln!(out, "<table><tr><th>Resource</th><th>Account</th><th>Region</th><th>Finding</th><th>Cost ({0})</th><th>Credit at risk ({0})</th></tr>", esc(currency));
+        for f in top.iter().take(TOP_RESOURCES) {
+            let finding = match &f.value {
+                Some(v) => format!(
+                    "{} {} <code>{}</code>",
+                    f.kind.as_str(),
+                    esc(&f.tag),
+                    esc(v)
+                ),
+                None => format!("{} {}", f.kind.as_str(), esc(&f.tag)),
+            };
+            let _ = writeln!(
+                out,
+                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{finding}</td><td>{}</td><td>{}</td></tr>",
+                esc(&f.arn), esc(&f.account), esc(&f.region),
+                number(f.cost.unwrap_or(0.0)), number(f.credit_at_risk.unwrap_or(0.0))
+            );
+        }
+        out.push_str("</table>\n");
+        if top.len() > TOP_RESOURCES {
+            let _ = writeln!(
+                out,
+                "<p class=\"muted\">{} more in <code>tagwarden audit --cost</code>.</p>",
+                top.len() - TOP_RESOURCES
+            );
+        }
+        out
+    }
+}
+
 fn money(c: &CreditsReport) -> String {
     let cur = &c.credits.currency;
     let mut out = format!("<h2>MAP credits ({})</h2>\n", esc(cur));
@@ -284,9 +349,13 @@ fn money(c: &CreditsReport) -> String {
     for w in &c.warnings {
         let _ = writeln!(out, "<p class=\"warn\">{}</p>", esc(w));
     }
+    let source = match c.source.kind {
+        "billing_export" => "From the billing export; ",
+        _ => "",
+    };
     let _ = writeln!(
         out,
-        "<p class=\"muted\">{} Cost Explorer request(s), USD {:.2}.</p>",
+        "<p class=\"muted\">{source}{} Cost Explorer request(s), USD {:.2}.</p>",
         c.source.api_requests, c.source.api_cost_usd
     );
     out

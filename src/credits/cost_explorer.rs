@@ -1,135 +1,26 @@
-//! `tagwarden credits`: the MAP money view from Cost Explorer. Three
-//! `GetCostAndUsage` queries (monthly, over the agreement): all spend by
-//! `map-migrated` value and SERVICE; eligible spend by value and
-//! LINKED_ACCOUNT; and Credit records. Credits, refunds and taxes are left
-//! out of spend by RECORD_TYPE. Then `ListCostAllocationTags` says whether
-//! the tag is active. The arithmetic is `tagwarden_core::credits`.
+//! Cost Explorer's side: three `GetCostAndUsage` queries (monthly, over
+//! the agreement): all spend by `map-migrated` value and SERVICE; eligible
+//! spend by value and LINKED_ACCOUNT; and Credit records. Credits, refunds
+//! and taxes are left out of spend by RECORD_TYPE. Then
+//! `ListCostAllocationTags` says whether the tag is active.
 //!
 //! Cost Explorer charges USD 0.01 per request, every page included: a run
 //! makes at least 3 (plus one page per ~5,000 groups), and the report says
 //! how many it made.
 
+use super::{AnswerCache, Billing, MAP_TAG};
 use crate::aws::{Aws, AwsError};
 use crate::error::{Error, Result};
-use crate::store::{blocking, Store};
 use aws_sdk_costexplorer::types::{
     DateInterval, Dimension, DimensionValues, Expression, Granularity, GroupDefinition,
     GroupDefinitionType, ResultByTime,
 };
 use chrono::NaiveDate;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-use std::future::Future;
-use std::path::PathBuf;
-use std::time::Duration;
-use tagwarden_core::config::{Config, MapAgreement};
-use tagwarden_core::credits::{compute, periods, Cell, Input, Received};
-use tagwarden_core::report::credits::Agreement;
-use tagwarden_core::report::{CreditsReport, Source, TagActivation};
+use tagwarden_core::config::MapAgreement;
+use tagwarden_core::credits::{Cell, Origin, Received};
+use tagwarden_core::report::TagActivation;
 
-pub const MAP_TAG: &str = "map-migrated";
 const METRIC: &str = "UnblendedCost";
-
-/// What Cost Explorer answered, ready for `credits::compute`.
-pub struct Billing {
-    pub by_service: Vec<Cell>,
-    pub by_account: Vec<Cell>,
-    pub received: Vec<Received>,
-    pub tag_activation: TagActivation,
-    pub warnings: Vec<String>,
-    /// Every answer came from the store's cache.
-    pub cached: bool,
-}
-
-/// Cost Explorer answers kept in the state store: each request costs USD
-/// 0.01, and a report re-run within the hour should not pay twice.
-pub struct AnswerCache {
-    pub store: PathBuf,
-    /// None: always ask.
-    pub max_age: Option<Duration>,
-}
-
-impl AnswerCache {
-    /// The configuration's store and `map.cost_explorer_cache`; `fresh`
-    /// asks Cost Explorer again.
-    pub fn of(config: &Config, fresh: bool) -> AnswerCache {
-        AnswerCache {
-            store: config.store.clone(),
-            max_age: config.map.cost_explorer_cache.filter(|_| !fresh),
-        }
-    }
-
-    /// The answer stored under `key`, or `fetch`ed and stored; and whether
-    /// it came from the store.
-    async fn get_or<T, F>(&self, key: &str, fetch: F) -> Result<(T, bool)>
-    where
-        T: Serialize + DeserializeOwned,
-        F: Future<Output = Result<T>>,
-    {
-        if let Some(max_age) = self.max_age {
-            let stored = blocking(|| Store::open(&self.store)?.cached_answer(key, max_age))?;
-            if let Some(answer) = stored.and_then(|text| serde_json::from_str(&text).ok()) {
-                return Ok((answer, true));
-            }
-        }
-        let answer = fetch.await?;
-        if self.max_age.is_some() {
-            let text = serde_json::to_string(&answer).expect("answers serialize");
-            blocking(|| Store::open(&self.store)?.cache_answer(key, &text))?;
-        }
-        Ok((answer, false))
-    }
-}
-
-/// The whole view as of `today`: read (or reuse), compute, and describe
-/// the source.
-pub async fn report(
-    aws: &Aws,
-    terms: &MapAgreement,
-    today: NaiveDate,
-    cache: &AnswerCache,
-) -> Result<CreditsReport> {
-    let w =
-        periods::window(terms.start, terms.end, today).map_err(|e| Error::usage(e.to_string()))?;
-    // Cost Explorer refuses a start older than it keeps: ask from there.
-    let billing = read(aws, terms, w.query_start, w.end, cache).await?;
-    let mut warnings = billing.warnings;
-    if w.beyond_history {
-        warnings.push(format!(
-            "Cost Explorer keeps 13 months before the current one: spend before {} is not available and reads as zero (a billing export has it)",
-            w.query_start
-        ));
-    }
-    let input = Input {
-        terms,
-        months: periods::months(w.start, w.end),
-        agreement_start: w.start,
-        agreement_end: w.agreement_end,
-        complete_before: w.complete_before,
-        by_service: billing.by_service,
-        by_account: billing.by_account,
-        received: billing.received,
-    };
-    let credits = compute(&input).map_err(|e| Error::usage(e.to_string()))?;
-    let requests = aws
-        .api
-        .calls()
-        .get("ce:GetCostAndUsage")
-        .copied()
-        .unwrap_or(0);
-    Ok(CreditsReport {
-        agreement: Agreement::new(terms, w.start, w.agreement_end),
-        source: Source {
-            kind: "cost_explorer",
-            api_requests: requests,
-            api_cost_usd: requests as f64 * 0.01,
-            cached: billing.cached,
-        },
-        tag_activation: billing.tag_activation,
-        credits,
-        warnings,
-    })
-}
 
 /// Read the agreement's spend from `start` to `end` (exclusive).
 pub async fn read(
@@ -180,6 +71,7 @@ pub async fn read(
         tag_activation,
         warnings: warning.into_iter().collect(),
         cached: c1 && c2 && c3,
+        origin: Origin::CostExplorer,
     })
 }
 
@@ -331,7 +223,7 @@ fn tag_value(key: &str) -> Option<String> {
 
 /// Whether `map-migrated` is an active cost allocation tag: without it,
 /// Cost Explorer shows all spend as untagged whatever the resources carry.
-async fn tag_activation(
+pub(super) async fn tag_activation(
     aws: &Aws,
     ce: &aws_sdk_costexplorer::Client,
 ) -> (TagActivation, Option<String>) {

@@ -1,0 +1,142 @@
+//! `tagwarden credits`: the MAP money view, from Cost Explorer
+//! ([`cost_explorer`]) or from a billing export ([`export`]); the
+//! arithmetic is `tagwarden_core::credits` either way.
+
+mod cost_explorer;
+mod export;
+
+use crate::aws::Aws;
+use crate::error::{Error, Result};
+use crate::store::{blocking, Store};
+use chrono::NaiveDate;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+use tagwarden_core::billing::Costs;
+use tagwarden_core::config::{Config, MapAgreement};
+use tagwarden_core::credits::{compute, periods, Cell, Input, Origin, Received};
+use tagwarden_core::report::credits::Agreement;
+use tagwarden_core::report::{CreditsReport, Source, TagActivation};
+
+pub const MAP_TAG: &str = "map-migrated";
+
+/// Where the spend is read from.
+pub enum SpendSource<'a> {
+    /// Cost Explorer, through the store's answer cache.
+    CostExplorer(&'a AnswerCache),
+    /// A billing export, read.
+    Export(&'a Costs),
+}
+
+/// The spend as Cost Explorer groups it, ready for `credits::compute`.
+pub struct Billing {
+    pub by_service: Vec<Cell>,
+    pub by_account: Vec<Cell>,
+    pub received: Vec<Received>,
+    pub tag_activation: TagActivation,
+    pub warnings: Vec<String>,
+    /// Every answer came from the store's cache.
+    pub cached: bool,
+    pub origin: Origin,
+}
+
+/// Cost Explorer answers kept in the state store: each request costs USD
+/// 0.01, and a report re-run within the hour should not pay twice.
+pub struct AnswerCache {
+    pub store: PathBuf,
+    /// None: always ask.
+    pub max_age: Option<Duration>,
+}
+
+impl AnswerCache {
+    /// The configuration's store and `map.cost_explorer_cache`; `fresh`
+    /// asks Cost Explorer again.
+    pub fn of(config: &Config, fresh: bool) -> AnswerCache {
+        AnswerCache {
+            store: config.store.clone(),
+            max_age: config.map.cost_explorer_cache.filter(|_| !fresh),
+        }
+    }
+
+    /// The answer stored under `key`, or `fetch`ed and stored; and whether
+    /// it came from the store.
+    pub(super) async fn get_or<T, F>(&self, key: &str, fetch: F) -> Result<(T, bool)>
+    where
+        T: Serialize + DeserializeOwned,
+        F: Future<Output = Result<T>>,
+    {
+        if let Some(max_age) = self.max_age {
+            let stored = blocking(|| Store::open(&self.store)?.cached_answer(key, max_age))?;
+            if let Some(answer) = stored.and_then(|text| serde_json::from_str(&text).ok()) {
+                return Ok((answer, true));
+            }
+        }
+        let answer = fetch.await?;
+        if self.max_age.is_some() {
+            let text = serde_json::to_string(&answer).expect("answers serialize");
+            blocking(|| Store::open(&self.store)?.cache_answer(key, &text))?;
+        }
+        Ok((answer, false))
+    }
+}
+
+/// The whole view as of `today`: read (or reuse), compute, and describe
+/// the source.
+pub async fn report(
+    aws: &Aws,
+    terms: &MapAgreement,
+    today: NaiveDate,
+    source: &SpendSource<'_>,
+) -> Result<CreditsReport> {
+    let w =
+        periods::window(terms.start, terms.end, today).map_err(|e| Error::usage(e.to_string()))?;
+    let billing = match source {
+        SpendSource::CostExplorer(cache) => {
+            // Cost Explorer refuses a start older than it keeps: ask from there.
+            let mut billing = cost_explorer::read(aws, terms, w.query_start, w.end, cache).await?;
+            if w.beyond_history {
+                billing.warnings.push(format!(
+                    "Cost Explorer keeps 13 months before the current one: spend before {} is not available and reads as zero (a billing export has it: --cost)",
+                    w.query_start
+                ));
+            }
+            billing
+        }
+        SpendSource::Export(costs) => export::read(aws, terms, costs).await,
+    };
+    let input = Input {
+        terms,
+        months: periods::months(w.start, w.end),
+        agreement_start: w.start,
+        agreement_end: w.agreement_end,
+        complete_before: w.complete_before,
+        by_service: billing.by_service,
+        by_account: billing.by_account,
+        received: billing.received,
+        origin: billing.origin,
+    };
+    let credits = compute(&input).map_err(|e| Error::usage(e.to_string()))?;
+    let requests = aws
+        .api
+        .calls()
+        .get("ce:GetCostAndUsage")
+        .copied()
+        .unwrap_or(0);
+    Ok(CreditsReport {
+        agreement: Agreement::new(terms, w.start, w.agreement_end),
+        source: Source {
+            kind: match billing.origin {
+                Origin::CostExplorer => "cost_explorer",
+                Origin::BillingExport => "billing_export",
+            },
+            api_requests: requests,
+            api_cost_usd: requests as f64 * 0.01,
+            cached: billing.cached,
+        },
+        tag_activation: billing.tag_activation,
+        credits,
+        warnings: billing.warnings,
+    })
+}
