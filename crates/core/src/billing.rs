@@ -101,6 +101,29 @@ pub struct ResourceCost {
     pub cost: f64,
     /// The last `map-migrated` value billed for it.
     pub tag: Option<String>,
+    /// Its cost by service (Cost Explorer's name, else the product code;
+    /// empty when the bill has no product column).
+    pub by_service: Vec<(String, f64)>,
+}
+
+impl ResourceCost {
+    /// The part of its cost that can earn MAP credit: billed under an
+    /// eligible service, or under none the bill names.
+    pub fn eligible_cost(&self, eligible_services: &[String]) -> f64 {
+        self.by_service
+            .iter()
+            .filter(|(s, _)| s.is_empty() || eligible_services.iter().any(|e| e == s))
+            .map(|(_, c)| c)
+            .sum()
+    }
+
+    fn add(&mut self, service: &str, cost: f64) {
+        self.cost += cost;
+        match self.by_service.iter_mut().find(|(s, _)| s == service) {
+            Some((_, c)) => *c += cost,
+            None => self.by_service.push((service.to_string(), cost)),
+        }
+    }
 }
 
 /// What a run over billing files found.
@@ -129,7 +152,8 @@ impl Costs {
         }
         self.check_currency(line.currency, file)?;
         let month = line.day.with_day(1).unwrap_or(line.day);
-        self.ledger.add(month, line);
+        let (service, named) = services::of_line(line.product, line.usage_type, line.product_name);
+        self.ledger.add(month, line, service, named);
         if line.charge != Charge::Usage || line.resource.is_empty() {
             return Ok(());
         }
@@ -141,7 +165,7 @@ impl Costs {
                 .entry(line.resource.to_string())
                 .or_default(),
         };
-        entry.cost += line.cost;
+        entry.add(service, line.cost);
         if let Some(tag) = &line.tag {
             entry.tag = Some(tag.to_string());
         }

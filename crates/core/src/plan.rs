@@ -300,8 +300,9 @@ pub struct ResourceCost {
 }
 
 impl ResourceCost {
-    /// From billing files: `credit_rate` × cost, unless the bill already
-    /// shows this agreement's MAP value.
+    /// From billing files: `credit_rate` × its eligible cost, unless the
+    /// bill already shows this agreement's MAP value. The rate is the
+    /// marginal one, as once `min_migrated_spend` is crossed.
     pub fn of(
         billed: &crate::billing::ResourceCost,
         terms: &crate::config::MapAgreement,
@@ -313,7 +314,7 @@ impl ResourceCost {
             credit_at_risk: if credited {
                 0.0
             } else {
-                terms.credit_rate * billed.cost
+                terms.credit_rate * billed.eligible_cost(&terms.eligible_services)
             },
         }
     }
@@ -640,5 +641,46 @@ mod document_tests {
             format!("sha256:{hex}")
         });
         assert_eq!(fingerprint([b"x".as_slice()]).len(), 7 + 64);
+    }
+
+    #[test]
+    fn credit_at_risk_counts_eligible_usage_unless_already_credited() {
+        let terms = crate::config::MapAgreement {
+            mpe_id: Some("ABCDE12345".into()),
+            ..Default::default()
+        };
+        let billed = |tag: Option<&str>, by_service: &[(&str, f64)]| crate::billing::ResourceCost {
+            cost: by_service.iter().map(|(_, c)| c).sum(),
+            tag: tag.map(str::to_string),
+            by_service: by_service
+                .iter()
+                .map(|(s, c)| (s.to_string(), *c))
+                .collect(),
+        };
+        let risk = |b| ResourceCost::of(&b, &terms);
+        // 25 % of the EC2 and EBS usage; the Marketplace part earns nothing.
+        let mixed = billed(
+            None,
+            &[
+                ("Amazon Elastic Compute Cloud - Compute", 100.0),
+                ("EC2 - Other", 20.0),
+                ("AWS Marketplace", 40.0),
+            ],
+        );
+        assert_eq!(
+            risk(mixed),
+            ResourceCost {
+                cost: 160.0,
+                credit_at_risk: 30.0
+            }
+        );
+        // No product column in the bill: the benefit of the doubt.
+        assert_eq!(risk(billed(None, &[("", 8.0)])).credit_at_risk, 2.0);
+        // Already billed with this agreement's value: nothing at risk.
+        let ours = billed(Some("migABCDE12345"), &[("EC2 - Other", 20.0)]);
+        assert_eq!(risk(ours).credit_at_risk, 0.0);
+        // Another agreement's value does not earn this one's credit.
+        let theirs = billed(Some("mig12345"), &[("EC2 - Other", 20.0)]);
+        assert_eq!(risk(theirs).credit_at_risk, 5.0);
     }
 }

@@ -3,7 +3,7 @@
 //! credits by month and description. Strings are interned so a row costs a
 //! lookup, not an allocation.
 
-use super::{services, Charge, Line};
+use super::{Charge, Line};
 use chrono::NaiveDate;
 use std::collections::{BTreeSet, HashMap};
 
@@ -43,7 +43,8 @@ impl Ledger {
         id
     }
 
-    pub(super) fn add(&mut self, month: NaiveDate, line: &Line<'_>) {
+    /// Add a line billed under `service` (`named`: Cost Explorer's name).
+    pub(super) fn add(&mut self, month: NaiveDate, line: &Line<'_>, service: &str, named: bool) {
         match line.charge {
             Charge::Excluded => {}
             Charge::Credit => {
@@ -51,7 +52,10 @@ impl Ledger {
                 *self.credits.entry((month, d)).or_default() += line.cost;
             }
             Charge::Usage | Charge::OtherSpend => {
-                let service = self.service(line);
+                let service = self.id(service);
+                if !named {
+                    self.unnamed.insert(service);
+                }
                 let account = self.id(line.account);
                 let tag = line.tag.as_deref().map_or(NO_TAG, |t| self.id(t));
                 *self
@@ -60,20 +64,6 @@ impl Ledger {
                     .or_default() += line.cost;
             }
         }
-    }
-
-    fn service(&mut self, line: &Line<'_>) -> u32 {
-        if let Some(name) = services::cost_explorer_name(line.product, line.usage_type) {
-            return self.id(name);
-        }
-        let own = if line.product.is_empty() {
-            line.product_name
-        } else {
-            line.product
-        };
-        let id = self.id(own);
-        self.unnamed.insert(id);
-        id
     }
 
     /// Every sum of spend, in no particular order.

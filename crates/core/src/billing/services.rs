@@ -7,6 +7,16 @@
 //! apart. A code not listed here keeps its code as its name, and the
 //! report says so: list the code in `map.eligible_services` to count it.
 
+/// The service a bill line counts under: Cost Explorer's name when known
+/// (true), else its product code or name as billed (false).
+pub fn of_line<'a>(product: &'a str, usage_type: &str, product_name: &'a str) -> (&'a str, bool) {
+    match cost_explorer_name(product, usage_type) {
+        Some(name) => (name, true),
+        None if product.is_empty() => (product_name, false),
+        None => (product, false),
+    }
+}
+
 /// Cost Explorer's name for a product code, when tagwarden knows it.
 pub fn cost_explorer_name(product: &str, usage_type: &str) -> Option<&'static str> {
     if product == "AmazonEC2" {

@@ -31,14 +31,16 @@ vol-2,2026-04-01T00:00:00Z,100,Usage,USD,{}\n\
         c.by_resource["i-1"],
         ResourceCost {
             cost: 4.0,
-            tag: Some("migABCDE12345".into())
+            tag: Some("migABCDE12345".into()),
+            by_service: vec![(String::new(), 4.0)],
         }
     );
     assert_eq!(
         c.by_resource["vol-2"],
         ResourceCost {
             cost: 7.0,
-            tag: None
+            tag: None,
+            by_service: vec![(String::new(), 7.0)],
         },
         "April is outside the period"
     );
@@ -99,104 +101,40 @@ fn errors_name_the_file_and_row() {
     );
 }
 
+const EC2: &str = "Amazon Elastic Compute Cloud - Compute";
+
 #[path = "../../tests/support/bill_parquet.rs"]
 mod bill_parquet;
 use bill_parquet::{write_bill, BillRow, TagStyle};
 
 /// A small bill: EC2 compute and EBS in one account, an unknown product in
 /// another, a MAP credit, a tax and a refund.
+#[rustfmt::skip]
 fn bill() -> Vec<BillRow> {
-    let row = |resource: &str,
-               account: &str,
-               kind: &str,
-               product: &str,
-               usage: &str,
-               day: u32,
-               cost: f64,
-               tag: Option<&str>| BillRow {
-        resource: resource.into(),
-        account: account.into(),
-        kind: kind.into(),
-        product: product.into(),
-        usage_type: usage.into(),
-        description: if kind == "Credit" {
-            "AWS Migration Acceleration Program Credit".into()
-        } else {
-            String::new()
-        },
-        start_ms: d("2026-01-01")
-            .and_hms_opt(0, 0, 0)
-            .unwrap()
-            .and_utc()
-            .timestamp_millis()
-            + i64::from(day) * 86_400_000,
-        cost,
-        currency: "USD".into(),
-        tag: tag.map(str::to_string),
-    };
-    vec![
-        row(
-            "i-1",
-            "111111111111",
-            "Usage",
-            "AmazonEC2",
-            "BoxUsage:m5.large",
-            2,
-            10.0,
-            Some("migABCDE12345"),
-        ),
-        row(
-            "i-1",
-            "111111111111",
-            "SavingsPlanNegation",
-            "AmazonEC2",
-            "BoxUsage:m5.large",
-            2,
-            -1.0,
-            Some("migABCDE12345"),
-        ),
-        row(
-            "vol-1",
-            "111111111111",
-            "Usage",
-            "AmazonEC2",
-            "EBS:VolumeUsage.gp3",
-            40,
-            4.0,
-            None,
-        ),
-        row(
-            "w-1",
-            "222222222222",
-            "Usage",
-            "AWSGlobalWidgets",
-            "Widgets",
-            3,
-            2.5,
-            None,
-        ),
-        row(
-            "",
-            "111111111111",
-            "Credit",
-            "AmazonEC2",
-            "",
-            40,
-            -3.0,
-            None,
-        ),
-        row("", "111111111111", "Tax", "AmazonEC2", "", 40, 0.7, None),
-        row(
-            "i-1",
-            "111111111111",
-            "Refund",
-            "AmazonEC2",
-            "",
-            40,
-            -0.2,
-            None,
-        ),
-    ]
+    let rows = [
+        ("i-1", "111111111111", "Usage", "AmazonEC2", "BoxUsage:m5.large", 2, 10.0, Some("migABCDE12345")),
+        ("i-1", "111111111111", "SavingsPlanNegation", "AmazonEC2", "BoxUsage:m5.large", 2, -1.0, Some("migABCDE12345")),
+        ("vol-1", "111111111111", "Usage", "AmazonEC2", "EBS:VolumeUsage.gp3", 40, 4.0, None),
+        ("w-1", "222222222222", "Usage", "AWSGlobalWidgets", "Widgets", 3, 2.5, None),
+        ("", "111111111111", "Credit", "AmazonEC2", "", 40, -3.0, None),
+        ("", "111111111111", "Tax", "AmazonEC2", "", 40, 0.7, None),
+        ("i-1", "111111111111", "Refund", "AmazonEC2", "", 40, -0.2, None),
+    ];
+    let january = d("2026-01-01").and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis();
+    rows.into_iter()
+        .map(|(resource, account, kind, product, usage, day, cost, tag): (&str, &str, &str, &str, &str, i64, f64, Option<&str>)| BillRow {
+            resource: resource.into(),
+            account: account.into(),
+            kind: kind.into(),
+            product: product.into(),
+            usage_type: usage.into(),
+            description: if kind == "Credit" { "AWS Migration Acceleration Program Credit".into() } else { String::new() },
+            start_ms: january + day * 86_400_000,
+            cost,
+            currency: "USD".into(),
+            tag: tag.map(str::to_string),
+        })
+        .collect()
 }
 
 fn bill_csv() -> String {
@@ -275,7 +213,17 @@ fn the_ledger_groups_like_cost_explorer() {
     );
     assert_eq!(c.ledger.unnamed_services(), ["AWSGlobalWidgets"]);
     assert_eq!((c.rows, c.usage_rows), (7, 3));
-    assert_eq!(c.by_resource["i-1"].cost, 10.0, "usage only, per resource");
+    let instance = &c.by_resource["i-1"];
+    assert_eq!(instance.cost, 10.0, "usage only, per resource");
+    assert_eq!(instance.by_service, [(EC2.to_string(), 10.0)]);
+    let eligible = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(instance.eligible_cost(&eligible(&[EC2])), 10.0);
+    assert_eq!(instance.eligible_cost(&eligible(&["EC2 - Other"])), 0.0);
+    assert_eq!(
+        c.by_resource["w-1"].eligible_cost(&eligible(&["AWSGlobalWidgets"])),
+        2.5,
+        "a product code listed as eligible"
+    );
 }
 
 #[test]

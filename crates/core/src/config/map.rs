@@ -188,13 +188,7 @@ impl Checker<'_> {
             },
         }
         if let Some(pattern) = &m.credit_description {
-            match regex::Regex::new(pattern) {
-                Ok(re) => out.credit_description = re,
-                Err(e) => self.error(
-                    &key(&map, "credit_description"),
-                    format!("credit_description is not a regular expression: {e}"),
-                ),
-            }
+            self.credit_description(pattern, out);
         }
         match m.quarters.as_deref() {
             None | Some("agreement") => {}
@@ -202,6 +196,16 @@ impl Checker<'_> {
             Some(v) => self.error(
                 &key(&map, "quarters"),
                 format!("unknown quarters `{v}`; expected `agreement` (from the agreement's start) or `calendar`"),
+            ),
+        }
+    }
+
+    fn credit_description(&mut self, pattern: &str, out: &mut MapAgreement) {
+        match regex::Regex::new(pattern) {
+            Ok(re) => out.credit_description = re,
+            Err(e) => self.error(
+                &key(&key(&[], "map"), "credit_description"),
+                format!("credit_description is not a regular expression: {e}"),
             ),
         }
     }
