@@ -1,10 +1,16 @@
 //! Billing-file ingestion: 5 million CUR 2.0 rows (100,000 resources, 10 %
-//! non-usage lines), read as plain CSV and as gzip CSV, streamed from a
-//! generator so the input never sits in memory. Rows per second and the
-//! process's peak RSS.
+//! non-usage lines, every row with its account, product and usage type),
+//! read as plain CSV (streamed from a generator), as gzip CSV and as
+//! Snappy Parquet with the `resource_tags` map (both from files written
+//! first). Rows per second, and the peak RSS of each read alone (the
+//! high-water mark is reset before each).
 //!
 //!     cargo bench -p tagwarden-core --bench billing
 
+#[path = "../tests/support/bill_parquet.rs"]
+mod bill_parquet;
+
+use bill_parquet::{write_bill, BillRow, TagStyle};
 use chrono::NaiveDate;
 use std::io::Read;
 use std::time::Instant;
@@ -12,8 +18,30 @@ use tagwarden_core::billing::Costs;
 
 const ROWS: u64 = 5_000_000;
 const RESOURCES: u64 = 100_000;
+/// Rows per Parquet row group.
+const GROUP: usize = 250_000;
+const HEADER: &str = "line_item_resource_id,line_item_usage_account_id,line_item_line_item_type,line_item_product_code,line_item_usage_type,line_item_line_item_description,line_item_currency_code,line_item_usage_start_date,line_item_unblended_cost,resource_tags\n";
+/// 2026-03-01T00:00:00Z.
+const MARCH_MS: i64 = 1_772_323_200_000;
 
-/// CUR 2.0 CSV text, one row at a time.
+/// Row `n` of the bill.
+fn row(n: u64) -> BillRow {
+    let tax = (n / RESOURCES).is_multiple_of(10);
+    BillRow {
+        resource: format!("i-{:017x}", n % RESOURCES),
+        account: format!("{:012}", 111_111_111_111 + n % 40),
+        kind: if tax { "Tax" } else { "Usage" }.into(),
+        product: "AmazonEC2".into(),
+        usage_type: "USE1-BoxUsage:m5.large".into(),
+        description: String::new(),
+        start_ms: MARCH_MS + (n % 28) as i64 * 86_400_000,
+        cost: (n % 7) as f64 + (n % 10_000) as f64 / 10_000.0,
+        currency: "USD".into(),
+        tag: n.is_multiple_of(3).then(|| "migABCDE12345".to_string()),
+    }
+}
+
+/// The bill as CUR 2.0 CSV text, one row at a time.
 struct Rows {
     next: u64,
     buf: Vec<u8>,
@@ -22,10 +50,9 @@ struct Rows {
 
 impl Rows {
     fn new() -> Rows {
-        let header = "line_item_resource_id,line_item_usage_start_date,line_item_unblended_cost,line_item_line_item_type,line_item_currency_code,resource_tags\n";
         Rows {
             next: 0,
-            buf: header.as_bytes().to_vec(),
+            buf: HEADER.as_bytes().to_vec(),
             at: 0,
         }
     }
@@ -37,24 +64,23 @@ impl Read for Rows {
             if self.next == ROWS {
                 return Ok(0);
             }
-            let n = self.next;
+            let r = row(self.next);
             self.next += 1;
-            let kind = if (n / RESOURCES).is_multiple_of(10) {
-                "Tax"
-            } else {
-                "Usage"
-            };
-            let tag = if n.is_multiple_of(3) {
-                r#""{""user_map_migrated"":""migABCDE12345""}""#
-            } else {
-                "{}"
+            let day = chrono::DateTime::from_timestamp_millis(r.start_ms).unwrap();
+            let tags = match &r.tag {
+                Some(t) => format!(r#""{{""user_map_migrated"":""{t}""}}""#),
+                None => "{}".into(),
             };
             self.buf = format!(
-                "i-{:017x},2026-03-{:02}T00:00:00Z,{}.{:04},{kind},USD,{tag}\n",
-                n % RESOURCES,
-                1 + n % 28,
-                n % 7,
-                n % 10_000
+                "{},{},{},{},{},,{},{},{},{tags}\n",
+                r.resource,
+                r.account,
+                r.kind,
+                r.product,
+                r.usage_type,
+                r.currency,
+                day.format("%Y-%m-%dT%H:%M:%SZ"),
+                r.cost
             )
             .into_bytes();
             self.at = 0;
@@ -75,17 +101,21 @@ fn peak_rss_mib() -> f64 {
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
-fn ingest(name: &str, input: impl Read) {
+/// Start a new high-water mark (Linux: `5` to clear_refs).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn ingest(name: &str, read: impl FnOnce(&mut Costs)) {
+    reset_peak_rss();
     let started = Instant::now();
     let mut costs = Costs::default();
-    costs
-        .read_csv(input, name, NaiveDate::MIN, NaiveDate::MAX)
-        .expect("the generated rows parse");
+    read(&mut costs);
     let secs = started.elapsed().as_secs_f64();
     assert_eq!(costs.rows, ROWS);
     assert_eq!(costs.by_resource.len() as u64, RESOURCES);
     println!(
-        "{name:>9}: {} rows in {secs:.2} s = {:.2} M rows/s; {} resources; peak RSS so far {:.1} MiB",
+        "{name:>12}: {} rows in {secs:.2} s = {:.2} M rows/s; {} resources; peak RSS {:.1} MiB",
         costs.rows,
         costs.rows as f64 / secs / 1e6,
         costs.by_resource.len(),
@@ -93,16 +123,40 @@ fn ingest(name: &str, input: impl Read) {
     );
 }
 
+fn size_mib(path: &std::path::Path) -> f64 {
+    std::fs::metadata(path).unwrap().len() as f64 / 1_048_576.0
+}
+
 fn main() {
-    ingest("CSV", Rows::new());
-    // Compress once to a file, then time the read of the file.
-    let file = tempfile::NamedTempFile::new().unwrap();
-    let mut enc =
-        flate2::write::GzEncoder::new(file.reopen().unwrap(), flate2::Compression::fast());
+    let (from, to) = (NaiveDate::MIN, NaiveDate::MAX);
+    ingest("CSV", |c| {
+        c.read_csv(Rows::new(), "generated", from, to).unwrap();
+    });
+    // Write each file once, then time its read.
+    let gz = tempfile::NamedTempFile::new().unwrap();
+    let mut enc = flate2::write::GzEncoder::new(gz.reopen().unwrap(), flate2::Compression::fast());
     std::io::copy(&mut Rows::new(), &mut enc).unwrap();
     enc.finish().unwrap();
-    let size = std::fs::metadata(file.path()).unwrap().len();
-    println!("  gzip file: {:.0} MiB", size as f64 / 1048576.0);
-    let reader = std::io::BufReader::new(std::fs::File::open(file.path()).unwrap());
-    ingest("gzip CSV", flate2::read::MultiGzDecoder::new(reader));
+    println!("   gzip file: {:.0} MiB", size_mib(gz.path()));
+    ingest("gzip CSV", |c| {
+        let file = std::io::BufReader::new(std::fs::File::open(gz.path()).unwrap());
+        let input = flate2::read::MultiGzDecoder::new(file);
+        c.read_csv(input, "bill.csv.gz", from, to).unwrap();
+    });
+    let pq = tempfile::NamedTempFile::new().unwrap();
+    write_bill(
+        pq.reopen().unwrap(),
+        TagStyle::Map,
+        (0..ROWS).map(row),
+        GROUP,
+    )
+    .unwrap();
+    println!(
+        "Parquet file: {:.0} MiB, {GROUP} rows per row group",
+        size_mib(pq.path())
+    );
+    ingest("Parquet", |c| {
+        let file = std::fs::File::open(pq.path()).unwrap();
+        c.read_parquet(file, "bill.parquet", from, to).unwrap();
+    });
 }
