@@ -2,8 +2,8 @@
 //! non-usage lines, every row with its account, product and usage type),
 //! read as plain CSV (streamed from a generator), as gzip CSV and as
 //! Snappy Parquet with the `resource_tags` map (both from files written
-//! first). Rows per second, and the peak RSS of each read alone (the
-//! high-water mark is reset before each).
+//! first). Rows per second, and the peak RSS of each read, each in a
+//! process of its own.
 //!
 //!     cargo bench -p tagwarden-core --bench billing
 
@@ -101,13 +101,7 @@ fn peak_rss_mib() -> f64 {
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
-/// Start a new high-water mark (Linux: `5` to clear_refs).
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
 fn ingest(name: &str, read: impl FnOnce(&mut Costs)) {
-    reset_peak_rss();
     let started = Instant::now();
     let mut costs = Costs::default();
     read(&mut costs);
@@ -127,22 +121,49 @@ fn size_mib(path: &std::path::Path) -> f64 {
     std::fs::metadata(path).unwrap().len() as f64 / 1_048_576.0
 }
 
-fn main() {
+/// Read one file in this process: `--read csv|gzip|parquet PATH`.
+fn read(kind: &str, path: &str) {
     let (from, to) = (NaiveDate::MIN, NaiveDate::MAX);
-    ingest("CSV", |c| {
-        c.read_csv(Rows::new(), "generated", from, to).unwrap();
-    });
+    let open = || std::fs::File::open(path).unwrap();
+    match kind {
+        "csv" => ingest("CSV", |c| {
+            c.read_csv(Rows::new(), "generated", from, to).unwrap();
+        }),
+        "gzip" => ingest("gzip CSV", |c| {
+            let input = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(open()));
+            c.read_csv(input, path, from, to).unwrap();
+        }),
+        _ => ingest("Parquet", |c| {
+            c.read_parquet(open(), path, from, to).unwrap();
+        }),
+    }
+}
+
+/// Each read in a process of its own, so its peak RSS is its own.
+fn read_apart(kind: &str, path: &std::path::Path) {
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--read", kind])
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, flag, kind, path] = &args[..] {
+        if flag == "--read" {
+            return read(kind, path);
+        }
+    }
+    read_apart("csv", std::path::Path::new("-"));
     // Write each file once, then time its read.
     let gz = tempfile::NamedTempFile::new().unwrap();
     let mut enc = flate2::write::GzEncoder::new(gz.reopen().unwrap(), flate2::Compression::fast());
     std::io::copy(&mut Rows::new(), &mut enc).unwrap();
     enc.finish().unwrap();
     println!("   gzip file: {:.0} MiB", size_mib(gz.path()));
-    ingest("gzip CSV", |c| {
-        let file = std::io::BufReader::new(std::fs::File::open(gz.path()).unwrap());
-        let input = flate2::read::MultiGzDecoder::new(file);
-        c.read_csv(input, "bill.csv.gz", from, to).unwrap();
-    });
+    read_apart("gzip", gz.path());
     let pq = tempfile::NamedTempFile::new().unwrap();
     write_bill(
         pq.reopen().unwrap(),
@@ -155,8 +176,5 @@ fn main() {
         "Parquet file: {:.0} MiB, {GROUP} rows per row group",
         size_mib(pq.path())
     );
-    ingest("Parquet", |c| {
-        let file = std::fs::File::open(pq.path()).unwrap();
-        c.read_parquet(file, "bill.parquet", from, to).unwrap();
-    });
+    read_apart("parquet", pq.path());
 }

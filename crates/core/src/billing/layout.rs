@@ -89,27 +89,6 @@ fn find(header: &[&str], names: &[&str]) -> Option<usize> {
 }
 
 impl Layout {
-    /// Every column name a layout may use: what a Parquet reader projects.
-    pub fn wanted(name: &str) -> bool {
-        let name = name.trim();
-        [
-            KIND,
-            CURRENCY,
-            ACCOUNT,
-            PRODUCT,
-            PRODUCT_NAME,
-            USAGE_TYPE,
-            DESCRIPTION,
-            TAG_MAPS,
-            TAG_COLUMNS,
-        ]
-        .iter()
-        .any(|names| names.contains(&name))
-            || Dialect::required()
-                .iter()
-                .any(|(_, cols)| cols.contains(&name))
-    }
-
     /// The dialect and columns of a header row.
     pub fn of(header: &[&str], file: &str) -> Result<Layout, BillingError> {
         let dialect = [Dialect::Cur2, Dialect::LegacyCur]
@@ -167,9 +146,5 @@ impl Dialect {
             ],
             Dialect::Focus => ["ResourceId", "BilledCost", "ChargePeriodStart"],
         }
-    }
-
-    fn required() -> [(Dialect, [&'static str; 3]); 3] {
-        [Dialect::Cur2, Dialect::LegacyCur, Dialect::Focus].map(|d| (d, d.columns()))
     }
 }

@@ -1,16 +1,22 @@
 //! Billing exports in Parquet (CUR 2.0 and FOCUS from Data Exports, legacy
 //! CUR): only the columns a [`Layout`] uses are read, row group by row
-//! group, through the `parquet` crate's record reader (no Arrow).
+//! group, a batch of rows at a time, straight from the `parquet` crate's
+//! typed column readers (no Arrow, and no per-row allocation as its record
+//! reader would make).
 
 use super::layout::{Layout, TagColumn};
-use super::{map_value_json, BillingError, Charge, Costs, Dialect, Line, MAP_TAG_KEYS};
+use super::{BillingError, Charge, Costs, Dialect, Line, MAP_TAG_KEYS};
 use chrono::{DateTime, NaiveDate};
-use parquet::data_type::Decimal;
-use parquet::file::reader::{ChunkReader, FileReader, SerializedFileReader};
-use parquet::record::Field;
-use parquet::schema::types::Type;
+use parquet::basic::{ConvertedType, LogicalType, TimeUnit};
+use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
+use parquet::data_type::{ByteArray, ByteArrayType, DataType};
+use parquet::errors::ParquetError;
+use parquet::file::reader::{ChunkReader, FileReader, RowGroupReader, SerializedFileReader};
+use parquet::schema::types::{ColumnDescPtr, SchemaDescriptor};
 use std::borrow::Cow;
-use std::sync::Arc;
+
+/// Rows decoded at a time.
+const BATCH: usize = 8192;
 
 impl Costs {
     /// Add every line of one Parquet file that starts in [from, to).
@@ -21,132 +27,435 @@ impl Costs {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Dialect, BillingError> {
-        let bad = |e: parquet::errors::ParquetError| BillingError::Parquet {
+        let bad = |e: ParquetError| BillingError::Parquet {
             file: file.to_string(),
             why: e.to_string(),
         };
         let reader = SerializedFileReader::new(input).map_err(bad)?;
-        let schema = reader.metadata().file_metadata().schema();
-        let columns: Vec<Arc<Type>> = schema
+        let schema = reader.metadata().file_metadata().schema_descr();
+        let names: Vec<&str> = schema
+            .root_schema()
             .get_fields()
             .iter()
-            .filter(|f| Layout::wanted(f.name()))
-            .cloned()
+            .map(|f| f.name())
             .collect();
-        let names: Vec<&str> = columns.iter().map(|c| c.name()).collect();
         let layout = Layout::of(&names, file)?;
-        let projection = Type::group_type_builder(schema.name())
-            .with_fields(columns.clone())
-            .build()
-            .map_err(bad)?;
-        for (n, row) in reader
-            .get_row_iter(Some(projection))
-            .map_err(bad)?
-            .enumerate()
-        {
-            let row = row.map_err(bad)?;
-            self.rows += 1;
-            let values: Vec<&Field> = row.get_column_iter().map(|(_, f)| f).collect();
-            let line = line(&layout, &values).map_err(|why| BillingError::Row {
-                file: file.to_string(),
-                at: format!("row {}", n + 1),
-                why,
-            })?;
-            self.add(&line, file, from, to)?;
+        let leaves = Leaves::find(schema, &layout, &names).map_err(bad)?;
+        let mut row = 0;
+        for g in 0..reader.num_row_groups() {
+            let group = reader.get_row_group(g).map_err(bad)?;
+            let mut columns = leaves.open(&*group).map_err(bad)?;
+            loop {
+                let batch = columns.next(&leaves).map_err(bad)?;
+                if batch.rows == 0 {
+                    break;
+                }
+                for i in 0..batch.rows {
+                    row += 1;
+                    let line = batch.line(i, &layout).map_err(|why| BillingError::Row {
+                        file: file.to_string(),
+                        at: format!("row {row}"),
+                        why,
+                    })?;
+                    self.rows += 1;
+                    self.add(&line, file, from, to)?;
+                }
+            }
         }
         Ok(layout.dialect)
     }
 }
 
-fn line<'a>(layout: &Layout, row: &[&'a Field]) -> Result<Line<'a>, String> {
-    let column = |i: Option<usize>| i.and_then(|i| row.get(i)).map_or("", |f| text(f));
-    let day = day(row[layout.start])?;
-    let cost = number(row[layout.cost])?;
-    let tag = match layout.tag {
-        TagColumn::Plain(i) => Some(Cow::Borrowed(text(row[i]))),
-        TagColumn::Map(i) => map_value(row[i]),
-        TagColumn::Absent => None,
-    };
-    Ok(Line {
-        resource: column(Some(layout.resource)),
-        day,
-        cost,
-        charge: layout.kind.map_or(Charge::Usage, |i| {
-            Charge::of(layout.dialect, column(Some(i)))
-        }),
-        tag: tag.filter(|t| !t.is_empty()),
-        currency: column(layout.currency),
-        account: column(layout.account),
-        product: column(layout.product),
-        product_name: column(layout.product_name),
-        usage_type: column(layout.usage_type),
-        description: column(layout.description),
-    })
+/// The leaf columns a layout reads (indices into the file's columns).
+struct Leaves {
+    text: Vec<(Field, ColumnDescPtr, usize)>,
+    cost: (ColumnDescPtr, usize),
+    start: (ColumnDescPtr, usize),
+    /// A MAP column's key and value leaves.
+    tag_map: Option<[(ColumnDescPtr, usize); 2]>,
 }
 
-fn text(field: &Field) -> &str {
-    match field {
-        Field::Str(s) => s,
-        Field::Bytes(b) => std::str::from_utf8(b.data()).unwrap_or(""),
-        _ => "",
-    }
+/// The text fields of a [`Line`], in [`Batch::text`] order.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Resource,
+    Kind,
+    Currency,
+    Account,
+    Product,
+    ProductName,
+    UsageType,
+    Description,
+    Tag,
 }
 
-fn day(field: &Field) -> Result<NaiveDate, String> {
-    let from_epoch = match field {
-        Field::TimestampMillis(ms) => DateTime::from_timestamp_millis(*ms),
-        Field::TimestampMicros(us) => DateTime::from_timestamp_micros(*us),
-        Field::Date(days) => DateTime::from_timestamp(i64::from(*days) * 86_400, 0),
-        Field::Str(s) => {
-            return s
-                .get(..10)
-                .and_then(|d| d.parse().ok())
-                .ok_or_else(|| format!("`{s}` is not a date"))
+impl Leaves {
+    fn find(
+        schema: &SchemaDescriptor,
+        layout: &Layout,
+        names: &[&str],
+    ) -> Result<Leaves, ParquetError> {
+        let leaf = |top: usize, last: Option<&str>| {
+            schema
+                .columns()
+                .iter()
+                .position(|c| {
+                    let parts = c.path().parts();
+                    parts[0] == names[top]
+                        && match last {
+                            None => parts.len() == 1,
+                            Some(l) => parts.len() > 1 && parts[parts.len() - 1] == l,
+                        }
+                })
+                .map(|i| (schema.column(i), i))
+                .ok_or_else(|| {
+                    ParquetError::General(format!("column `{}` is not a plain value", names[top]))
+                })
+        };
+        let mut text = Vec::new();
+        let optional = [
+            (Some(layout.resource), Field::Resource),
+            (layout.kind, Field::Kind),
+            (layout.currency, Field::Currency),
+            (layout.account, Field::Account),
+            (layout.product, Field::Product),
+            (layout.product_name, Field::ProductName),
+            (layout.usage_type, Field::UsageType),
+            (layout.description, Field::Description),
+        ];
+        for (top, field) in optional {
+            if let Some(top) = top {
+                let (descr, i) = leaf(top, None)?;
+                text.push((field, descr, i));
+            }
         }
-        other => return Err(format!("the start date is {other}, not a date or time")),
-    };
-    from_epoch
-        .map(|t| t.date_naive())
-        .ok_or_else(|| format!("the start date {field} is out of range"))
-}
+        let mut tag_map = None;
+        match layout.tag {
+            TagColumn::Plain(top) => {
+                let (descr, i) = leaf(top, None)?;
+                text.push((Field::Tag, descr, i));
+            }
+            TagColumn::Map(top) => {
+                tag_map = Some([leaf(top, Some("key"))?, leaf(top, Some("value"))?])
+            }
+            TagColumn::Absent => {}
+        }
+        Ok(Leaves {
+            text,
+            cost: leaf(layout.cost, None)?,
+            start: leaf(layout.start, None)?,
+            tag_map,
+        })
+    }
 
-fn number(field: &Field) -> Result<f64, String> {
-    match field {
-        Field::Double(x) => Ok(*x),
-        Field::Float(x) => Ok(f64::from(*x)),
-        Field::Int(x) => Ok(f64::from(*x)),
-        Field::Long(x) => Ok(*x as f64),
-        Field::Decimal(d) => decimal(d),
-        Field::Str(s) => s
-            .trim()
-            .parse()
-            .map_err(|_| format!("cost `{s}` is not a number")),
-        other => Err(format!("cost {other} is not a number")),
+    fn open(&self, group: &dyn RowGroupReader) -> Result<Columns, ParquetError> {
+        let bytes = |i: usize| match group.get_column_reader(i)? {
+            ColumnReader::ByteArrayColumnReader(r) => Ok(r),
+            _ => Err(ParquetError::General(format!(
+                "column `{}` is not text",
+                group.metadata().column(i).column_path()
+            ))),
+        };
+        Ok(Columns {
+            text: self
+                .text
+                .iter()
+                .map(|(_, _, i)| bytes(*i))
+                .collect::<Result<_, _>>()?,
+            cost: group.get_column_reader(self.cost.1)?,
+            start: group.get_column_reader(self.start.1)?,
+            tag_map: match &self.tag_map {
+                Some([k, v]) => Some([bytes(k.1)?, bytes(v.1)?]),
+                None => None,
+            },
+        })
     }
 }
 
-/// A DECIMAL's big-endian two's-complement unscaled value over 10^scale.
-fn decimal(d: &Decimal) -> Result<f64, String> {
-    let bytes = d.data();
+/// Open column readers of one row group.
+struct Columns {
+    text: Vec<ColumnReaderImpl<ByteArrayType>>,
+    cost: ColumnReader,
+    start: ColumnReader,
+    tag_map: Option<[ColumnReaderImpl<ByteArrayType>; 2]>,
+}
+
+/// Up to [`BATCH`] rows, decoded column by column.
+struct Batch {
+    rows: usize,
+    fields: Vec<Field>,
+    text: Vec<Vec<Option<ByteArray>>>,
+    cost: Vec<Result<f64, String>>,
+    start: Vec<Result<NaiveDate, String>>,
+}
+
+impl Columns {
+    fn next(&mut self, leaves: &Leaves) -> Result<Batch, ParquetError> {
+        let (rows, cost) = costs(&mut self.cost, &leaves.cost.0)?;
+        let (_, start) = days(&mut self.start, &leaves.start.0)?;
+        let mut fields = Vec::new();
+        let mut text = Vec::new();
+        for (reader, (field, descr, _)) in self.text.iter_mut().zip(&leaves.text) {
+            fields.push(*field);
+            text.push(flat(reader, descr.max_def_level())?.1);
+        }
+        if let (Some([keys, values]), Some([k, v])) = (&mut self.tag_map, &leaves.tag_map) {
+            fields.push(Field::Tag);
+            text.push(map_values(
+                keys,
+                values,
+                k.0.max_def_level(),
+                v.0.max_def_level(),
+            )?);
+        }
+        let lengths_agree = start.len() == rows && text.iter().all(|t| t.len() == rows);
+        if !lengths_agree {
+            return Err(ParquetError::General("columns of different lengths".into()));
+        }
+        Ok(Batch {
+            rows,
+            fields,
+            text,
+            cost,
+            start,
+        })
+    }
+}
+
+impl Batch {
+    fn line(&self, i: usize, layout: &Layout) -> Result<Line<'_>, String> {
+        let field = |f: Field| {
+            self.fields
+                .iter()
+                .position(|x| *x == f)
+                .and_then(|c| self.text[c][i].as_ref())
+                .map_or("", |b| std::str::from_utf8(b.data()).unwrap_or(""))
+        };
+        let kind = field(Field::Kind);
+        Ok(Line {
+            resource: field(Field::Resource),
+            day: self.start[i].clone()?,
+            cost: self.cost[i].clone()?,
+            charge: match layout.kind {
+                Some(_) => Charge::of(layout.dialect, kind),
+                None => Charge::Usage,
+            },
+            tag: Some(Cow::Borrowed(field(Field::Tag))).filter(|t| !t.is_empty()),
+            currency: field(Field::Currency),
+            account: field(Field::Account),
+            product: field(Field::Product),
+            product_name: field(Field::ProductName),
+            usage_type: field(Field::UsageType),
+            description: field(Field::Description),
+        })
+    }
+}
+
+/// Rows read, and one entry per row (None: null).
+type Rows<V> = (usize, Vec<Option<V>>);
+
+/// One batch of a flat (non-repeated) column.
+fn flat<T: DataType>(
+    reader: &mut ColumnReaderImpl<T>,
+    max_def: i16,
+) -> Result<Rows<T::T>, ParquetError> {
+    let (mut defs, mut values) = (Vec::new(), Vec::new());
+    let (rows, _, _) = reader.read_records(BATCH, Some(&mut defs), None, &mut values)?;
+    if max_def == 0 {
+        return Ok((rows, values.into_iter().map(Some).collect()));
+    }
+    let mut values = values.into_iter();
+    let out = defs
+        .iter()
+        .map(|&d| if d == max_def { values.next() } else { None })
+        .collect();
+    Ok((rows, out))
+}
+
+/// The `map-migrated` value of each row of a MAP column (key and value
+/// leaves read in step; a new row starts at repetition level 0).
+fn map_values(
+    keys: &mut ColumnReaderImpl<ByteArrayType>,
+    values: &mut ColumnReaderImpl<ByteArrayType>,
+    key_def: i16,
+    value_def: i16,
+) -> Result<Vec<Option<ByteArray>>, ParquetError> {
+    let (mut kdefs, mut reps, mut kvals) = (Vec::new(), Vec::new(), Vec::new());
+    keys.read_records(BATCH, Some(&mut kdefs), Some(&mut reps), &mut kvals)?;
+    let (mut vdefs, mut vreps, mut vvals) = (Vec::new(), Vec::new(), Vec::new());
+    values.read_records(BATCH, Some(&mut vdefs), Some(&mut vreps), &mut vvals)?;
+    if vdefs.len() != kdefs.len() {
+        return Err(ParquetError::General(
+            "a map's keys and values differ in length".into(),
+        ));
+    }
+    let (mut kvals, mut vvals) = (kvals.into_iter(), vvals.into_iter());
+    let mut out: Vec<Option<ByteArray>> = Vec::new();
+    for (j, &rep) in reps.iter().enumerate() {
+        if rep == 0 {
+            out.push(None);
+        }
+        let key = (kdefs[j] == key_def).then(|| kvals.next()).flatten();
+        let value = (vdefs[j] == value_def).then(|| vvals.next()).flatten();
+        let is_map_tag = key
+            .as_ref()
+            .is_some_and(|k| MAP_TAG_KEYS.iter().any(|m| m.as_bytes() == k.data()));
+        if let (true, Some(last)) = (is_map_tag, out.last_mut()) {
+            *last = value;
+        }
+    }
+    Ok(out)
+}
+
+/// The cost column as numbers: DOUBLE, FLOAT, DECIMAL (any physical type),
+/// or text.
+fn costs(
+    reader: &mut ColumnReader,
+    descr: &ColumnDescPtr,
+) -> Result<(usize, Vec<Result<f64, String>>), ParquetError> {
+    let max_def = descr.max_def_level();
+    let scale = 10f64.powi(descr.type_scale().max(0));
+    let decimal = matches!(descr.converted_type(), ConvertedType::DECIMAL);
+    let each = |rows: usize, v: Vec<Option<f64>>| {
+        let out = v
+            .into_iter()
+            .map(|x| x.ok_or_else(|| "no cost".to_string()))
+            .collect();
+        Ok((rows, out))
+    };
+    match reader {
+        ColumnReader::DoubleColumnReader(r) => {
+            let (n, v) = flat(r, max_def)?;
+            each(n, v)
+        }
+        ColumnReader::FloatColumnReader(r) => {
+            let (n, v) = flat(r, max_def)?;
+            each(n, v.into_iter().map(|x| x.map(f64::from)).collect())
+        }
+        ColumnReader::Int32ColumnReader(r) => {
+            let (n, v) = flat(r, max_def)?;
+            each(
+                n,
+                v.into_iter()
+                    .map(|x| x.map(|x| f64::from(x) / scale))
+                    .collect(),
+            )
+        }
+        ColumnReader::Int64ColumnReader(r) => {
+            let (n, v) = flat(r, max_def)?;
+            each(
+                n,
+                v.into_iter().map(|x| x.map(|x| x as f64 / scale)).collect(),
+            )
+        }
+        ColumnReader::FixedLenByteArrayColumnReader(r) => {
+            let (n, v) = flat(r, max_def)?;
+            let out = v.iter().map(|x| match x {
+                Some(b) => unscaled(b.data()).map(|u| u / scale),
+                None => Err("no cost".into()),
+            });
+            Ok((n, out.collect()))
+        }
+        ColumnReader::ByteArrayColumnReader(r) => {
+            let (n, v) = flat(r, max_def)?;
+            let out = v.iter().map(|x| match x {
+                Some(b) if decimal => unscaled(b.data()).map(|u| u / scale),
+                Some(b) => {
+                    let s = String::from_utf8_lossy(b.data());
+                    s.trim()
+                        .parse()
+                        .map_err(|_| format!("cost `{s}` is not a number"))
+                }
+                None => Err("no cost".into()),
+            });
+            Ok((n, out.collect()))
+        }
+        _ => Err(ParquetError::General(format!(
+            "cost column `{}` is not a number",
+            descr.path()
+        ))),
+    }
+}
+
+/// A DECIMAL's big-endian two's-complement unscaled value.
+fn unscaled(bytes: &[u8]) -> Result<f64, String> {
     if bytes.is_empty() || bytes.len() > 16 {
         return Err(format!("cost decimal of {} bytes", bytes.len()));
     }
     let fill = if bytes[0] & 0x80 != 0 { 0xff } else { 0 };
     let mut wide = [fill; 16];
     wide[16 - bytes.len()..].copy_from_slice(bytes);
-    Ok(i128::from_be_bytes(wide) as f64 / 10f64.powi(d.scale()))
+    Ok(i128::from_be_bytes(wide) as f64)
 }
 
-/// `map-migrated` from a MAP column (or a JSON text one).
-fn map_value(field: &Field) -> Option<Cow<'_, str>> {
-    match field {
-        Field::MapInternal(map) => map.entries().iter().find_map(|(k, v)| {
-            MAP_TAG_KEYS
-                .contains(&text(k))
-                .then(|| Cow::Borrowed(text(v)))
-        }),
-        Field::Str(json) => map_value_json(json).map(Cow::Owned),
-        _ => None,
+/// The start column as days: TIMESTAMP (milli, micro or nanoseconds),
+/// INT96 (older writers), DATE, or ISO 8601 text.
+fn days(
+    reader: &mut ColumnReader,
+    descr: &ColumnDescPtr,
+) -> Result<(usize, Vec<Result<NaiveDate, String>>), ParquetError> {
+    let max_def = descr.max_def_level();
+    let missing = || Err("no start date".to_string());
+    let day = |t: Option<DateTime<chrono::Utc>>| {
+        t.map(|t| t.date_naive())
+            .ok_or_else(|| "the start date is out of range".to_string())
+    };
+    match reader {
+        ColumnReader::Int64ColumnReader(r) => {
+            let (n, v) = flat(r, max_def)?;
+            let unit = time_unit(descr);
+            let out = v.into_iter().map(|x| match x {
+                Some(t) => day(match unit {
+                    TimeUnit::MILLIS => DateTime::from_timestamp_millis(t),
+                    TimeUnit::MICROS => DateTime::from_timestamp_micros(t),
+                    TimeUnit::NANOS => Some(DateTime::from_timestamp_nanos(t)),
+                }),
+                None => missing(),
+            });
+            Ok((n, out.collect()))
+        }
+        ColumnReader::Int96ColumnReader(r) => {
+            let (n, v) = flat(r, max_def)?;
+            let out = v.into_iter().map(|x| match x {
+                Some(t) => day(DateTime::from_timestamp_millis(t.to_millis())),
+                None => missing(),
+            });
+            Ok((n, out.collect()))
+        }
+        ColumnReader::Int32ColumnReader(r) => {
+            let (n, v) = flat(r, max_def)?;
+            let out = v.into_iter().map(|x| match x {
+                Some(d) => day(DateTime::from_timestamp(i64::from(d) * 86_400, 0)),
+                None => missing(),
+            });
+            Ok((n, out.collect()))
+        }
+        ColumnReader::ByteArrayColumnReader(r) => {
+            let (n, v) = flat(r, max_def)?;
+            let out = v.into_iter().map(|x| match x {
+                Some(b) => {
+                    let s = String::from_utf8_lossy(b.data());
+                    s.get(..10)
+                        .and_then(|d| d.parse().ok())
+                        .ok_or_else(|| format!("`{s}` is not a date"))
+                }
+                None => missing(),
+            });
+            Ok((n, out.collect()))
+        }
+        _ => Err(ParquetError::General(format!(
+            "start column `{}` is not a date or time",
+            descr.path()
+        ))),
+    }
+}
+
+/// An INT64 timestamp's unit (milliseconds when the file does not say).
+fn time_unit(descr: &ColumnDescPtr) -> TimeUnit {
+    match (descr.logical_type_ref(), descr.converted_type()) {
+        (Some(LogicalType::Timestamp(t)), _) => t.unit,
+        (_, ConvertedType::TIMESTAMP_MICROS) => TimeUnit::MICROS,
+        _ => TimeUnit::MILLIS,
     }
 }
 
@@ -155,24 +464,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn decimals_keep_their_sign_and_scale() {
-        assert_eq!(decimal(&Decimal::from_i32(-1234, 9, 2)), Ok(-12.34));
-        assert_eq!(decimal(&Decimal::from_i64(5, 18, 0)), Ok(5.0));
-        let wide = Decimal::from_bytes(vec![0x01, 0x00].into(), 20, 1);
-        assert_eq!(decimal(&wide), Ok(25.6));
-    }
-
-    #[test]
-    fn dates_from_every_encoding() {
-        let want = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
-        let ms = 1_772_409_600_000; // 2026-03-02T00:00:00Z
-        assert_eq!(day(&Field::TimestampMillis(ms)), Ok(want));
-        assert_eq!(day(&Field::TimestampMicros(ms * 1000)), Ok(want));
-        assert_eq!(day(&Field::Date(20_514)), Ok(want));
-        assert_eq!(day(&Field::Str("2026-03-02T05:00:00Z".into())), Ok(want));
-        assert_eq!(
-            day(&Field::Bool(true)),
-            Err("the start date is true, not a date or time".into())
-        );
+    fn decimals_keep_their_sign() {
+        assert_eq!(unscaled(&(-1234i32).to_be_bytes()), Ok(-1234.0));
+        assert_eq!(unscaled(&[0x01, 0x00]), Ok(256.0));
+        assert_eq!(unscaled(&[]), Err("cost decimal of 0 bytes".into()));
     }
 }
