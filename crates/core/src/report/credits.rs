@@ -175,6 +175,19 @@ fn notes(r: &CreditsReport) -> String {
         money(f.monthly_tagged),
         money(f.upside)
     );
+    out += &match r.source.kind {
+        "billing_export" => "source: the billing export\n".to_string(),
+        _ => format!(
+            "source: Cost Explorer, {} request(s) this run (USD {:.2}){}\n",
+            r.source.api_requests,
+            r.source.api_cost_usd,
+            if r.source.cached {
+                ", answers from the store"
+            } else {
+                ""
+            }
+        ),
+    };
     out += &format!(
         "cost allocation tag map-migrated: {} ({})\n",
         r.tag_activation.status, r.tag_activation.detail
