@@ -35,16 +35,7 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
 /// that tests cross page boundaries with a handful of resources.
 pub const PAGE_SIZE_ENV: &str = "TAGWARDEN_PAGE_SIZE";
 
-/// The AWS partition of a region, for ARNs.
-pub fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
+pub use tagwarden_core::resource::partition_of;
 
 /// The process-wide AWS context: base credentials, endpoint and rate limiter.
 pub struct Aws {

@@ -14,6 +14,7 @@ pub mod config;
 pub mod credits;
 pub mod cycle;
 pub mod diagnostics;
+pub mod events;
 pub mod journal;
 pub mod plan;
 pub mod policy;

@@ -119,6 +119,17 @@ pub fn region_of_arn(arn: &str) -> Option<&str> {
     arn.split(':').nth(3).filter(|r| !r.is_empty())
 }
 
+/// The AWS partition of a region, for ARNs.
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
 /// The last part of an ARN: an instance id, a bucket or database name (as
 /// reports show a resource and billing files name it).
 pub fn short_id(arn: &str) -> &str {
