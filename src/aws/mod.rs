@@ -118,6 +118,17 @@ impl Aws {
         )
     }
 
+    /// An SQS client for a queue of the scanner's account, in the queue's
+    /// region when its URL names one.
+    pub fn sqs(&self, region: Option<&str>) -> aws_sdk_sqs::Client {
+        let mut b = aws_sdk_sqs::config::Builder::from(&self.base)
+            .interceptor(CountRetries(self.api.clone()));
+        if let Some(r) = region {
+            b = b.region(Region::new(r.to_string()));
+        }
+        aws_sdk_sqs::Client::from_conf(b.build())
+    }
+
     /// A Cost Explorer client: one endpoint for the whole partition, in
     /// us-east-1, answering for the payer's whole bill.
     pub fn cost_explorer(&self) -> aws_sdk_costexplorer::Client {

@@ -14,6 +14,7 @@ use crate::progress::Progress;
 use crate::scan::{self, Inventory, Narrowing};
 use crate::store::{blocking, Store};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 use tagwarden_core::apply::Refusal;
 use tagwarden_core::config::DaemonMode;
@@ -60,7 +61,12 @@ impl From<Error> for Stop {
 
 /// Run one cycle to its end and record it; never fails (a failure is the
 /// cycle's result).
-pub async fn run(loaded: &Loaded, shard: Shard, cancel: CancellationToken) -> CycleOutput {
+pub async fn run(
+    loaded: &Loaded,
+    shard: Shard,
+    cancel: CancellationToken,
+    writes: Arc<tokio::sync::Mutex<()>>,
+) -> CycleOutput {
     let started = Instant::now();
     let mode = loaded.config.daemon.mode;
     let run_id = uuid::Uuid::now_v7().to_string();
@@ -70,7 +76,11 @@ pub async fn run(loaded: &Loaded, shard: Shard, cancel: CancellationToken) -> Cy
     };
     match blocking(|| open_and_begin(loaded, &run_id)) {
         Ok(mut store) => {
-            let outcome = scan_and_enforce(loaded, shard, &mut store, &cancel, &mut out).await;
+            let ctx = Writer {
+                cancel: &cancel,
+                writes: &writes,
+            };
+            let outcome = scan_and_enforce(loaded, shard, &mut store, ctx, &mut out).await;
             finish(&mut out, outcome, mode, started);
             let recorded =
                 blocking(|| store.finish_cycle(&run_id, out.result.label(), &out.summary));
@@ -148,13 +158,22 @@ fn finish(
     }
 }
 
+/// What a write needs besides the inventory: shutdown, and the turn to
+/// write (shared with tag on create).
+#[derive(Clone, Copy)]
+pub struct Writer<'a> {
+    pub cancel: &'a CancellationToken,
+    pub writes: &'a tokio::sync::Mutex<()>,
+}
+
 async fn scan_and_enforce(
     loaded: &Loaded,
     shard: Shard,
     store: &mut Store,
-    cancel: &CancellationToken,
+    ctx: Writer<'_>,
     out: &mut CycleOutput,
 ) -> std::result::Result<Option<ApplyReport>, Stop> {
+    let cancel = ctx.cancel;
     let config = &loaded.config;
     let aws = Aws::connect(config).await;
     let progress = Progress::new(true);
@@ -187,9 +206,7 @@ async fn scan_and_enforce(
     let applied = match config.daemon.mode {
         DaemonMode::Audit => Ok(None),
         DaemonMode::Enforce if cancel.is_cancelled() => Err(Stop::Cancelled),
-        DaemonMode::Enforce => enforce(loaded, &aws, &progress, store, &inv, cancel)
-            .await
-            .map(Some),
+        DaemonMode::Enforce => enforce(loaded, &aws, store, &inv, ctx).await.map(Some),
     };
     counted(out);
     applied
@@ -217,24 +234,27 @@ fn record_scan(out: &mut CycleOutput, inv: &Inventory, audit: AuditReport) {
     out.audit = Some(audit);
 }
 
-/// The changes due now, under the blast-radius cap, with the store's lock
-/// held so no one-off apply or rollback races the cycle.
+/// The changes due now, under the blast-radius cap, with the daemon's
+/// write turn and the store's lock held so neither tag on create nor a
+/// one-off apply or rollback races the cycle.
 async fn enforce(
     loaded: &Loaded,
     aws: &Aws,
-    progress: &Progress,
     store: &mut Store,
     inv: &Inventory,
-    cancel: &CancellationToken,
+    ctx: Writer<'_>,
 ) -> std::result::Result<ApplyReport, Stop> {
+    let _turn = ctx.writes.lock().await;
     let _lock = blocking(|| store.lock()).map_err(Error::from)?;
+    let progress = Progress::new(true);
     let enforcer = Enforcer {
         aws,
         config: &loaded.config,
         policies: &loaded.policies,
         fingerprint: loaded.fingerprint.clone(),
-        progress,
+        progress: &progress,
     };
+    let cancel = ctx.cancel;
     let opts = ApplyOptions {
         plan: None,
         max_changes: None,
@@ -250,5 +270,26 @@ async fn enforce(
     match applied {
         Err(Error::Refused(Refusal::NotConfirmed)) => Err(Stop::Cancelled),
         other => Ok(other?),
+    }
+}
+
+/// Tag on create's write: the changes due now for `inv` (the resources
+/// events named), journaled as a cycle's are, in the daemon's write turn.
+pub async fn write_due(
+    shared: &super::state::Shared,
+    loaded: &Loaded,
+    aws: &Aws,
+    inv: &Inventory,
+    cancel: &CancellationToken,
+) -> std::result::Result<ApplyReport, String> {
+    let ctx = Writer {
+        cancel,
+        writes: &shared.writes,
+    };
+    let mut store = blocking(|| Store::open(&loaded.config.store)).map_err(|e| e.to_string())?;
+    match enforce(loaded, aws, &mut store, inv, ctx).await {
+        Ok(report) => Ok(report),
+        Err(Stop::Cancelled) => Err("shutting down".into()),
+        Err(Stop::Failed(e)) => Err(e.to_string()),
     }
 }

@@ -93,6 +93,8 @@ pub struct Metrics {
     aws_requests: Family<Operation, Counter>,
     aws_throttles: Family<Operation, Counter>,
     reloads: Family<Result_, Counter>,
+    /// Tag on create.
+    pub events: super::events::EventMetrics,
 }
 
 impl Metrics {
@@ -117,6 +119,7 @@ impl Metrics {
             aws_requests: Family::default(),
             aws_throttles: Family::default(),
             reloads: Family::default(),
+            events: super::events::EventMetrics::default(),
         };
         m.register(shard);
         // Every result shows from the start, at zero.
@@ -147,6 +150,7 @@ impl Metrics {
         self.register_cycles();
         self.register_last_scan();
         self.register_counters();
+        self.events.register(&mut self.registry);
     }
 
     fn register_cycles(&mut self) {

@@ -4,6 +4,7 @@
 //! SIGHUP reloads (`reload`) and systemd's notify protocol (`notify`).
 
 mod cycle;
+mod events;
 mod http;
 mod metrics;
 mod notify;
@@ -73,7 +74,18 @@ async fn serve(loaded: Loaded, opts: Options) -> Result<()> {
     let server = tokio::spawn(http::serve(listener, shared.clone(), stop_http.clone()));
     tracing::info!(%listen, mode, shard = %shard, "tagwarden daemon ready");
     notify::ready(&format!("serving on {listen}, shard {shard}"));
+    let stop_events = CancellationToken::new();
+    let consumer = (!shared.loaded().config.daemon.events.queues.is_empty())
+        .then(|| tokio::spawn(events::consume(shared.clone(), stop_events.clone())));
+    let drain = shared.loaded().config.daemon.drain;
     schedule::schedule(shared, opts.sources, signals).await;
+    stop_events.cancel();
+    if let Some(consumer) = consumer {
+        // A burst being written is finished (within the drain), not cut.
+        if tokio::time::timeout(drain, consumer).await.is_err() {
+            tracing::warn!("tag on create did not finish its writes within daemon.drain");
+        }
+    }
     stop_http.cancel();
     // Requests in flight get a moment; a client holding its connection open
     // does not hold up the exit.

@@ -95,7 +95,8 @@ fn start(shared: &Arc<Shared>, done: mpsc::Sender<CycleOutput>) -> Running {
     let token = cancel.clone();
     tracing::info!(mode = loaded.config.daemon.mode.label(), "cycle starting");
     notify::status("cycle running");
-    let handle = tokio::spawn(async move { cycle::run(&loaded, shard, token).await });
+    let writes = shared.writes.clone();
+    let handle = tokio::spawn(async move { cycle::run(&loaded, shard, token, writes).await });
     tokio::spawn(async move {
         // The scheduler stops listening only when the process exits.
         let _ = done.send(outcome(handle.await)).await;
@@ -142,6 +143,9 @@ fn record(shared: &Shared, out: CycleOutput) {
     notify::status(&format!("last cycle {}: {}", out.result.label(), s.line()));
     if out.result == CycleResult::Cancelled {
         return;
+    }
+    if out.result != CycleResult::Failed {
+        shared.set_accounts(&out.accounts);
     }
     *shared.last.lock().expect("last cycle") = Some(Finished {
         run_id: out.run_id,

@@ -5,6 +5,7 @@
 use super::metrics::Metrics;
 use crate::config;
 use crate::error::Result;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -71,6 +72,11 @@ pub struct Shared {
     started: Instant,
     /// Milliseconds since `started` when the scheduler last went round.
     heartbeat: AtomicU64,
+    /// Held by whoever writes tags (a cycle, tag on create), so they take
+    /// turns rather than race for the store's lock.
+    pub writes: Arc<tokio::sync::Mutex<()>>,
+    /// The accounts the last finished cycle scanned: this replica's share.
+    accounts: RwLock<Option<Arc<BTreeSet<String>>>>,
 }
 
 impl Shared {
@@ -82,6 +88,8 @@ impl Shared {
             shard,
             started: Instant::now(),
             heartbeat: AtomicU64::new(0),
+            writes: Arc::new(tokio::sync::Mutex::new(())),
+            accounts: RwLock::new(None),
         }
     }
 
@@ -92,6 +100,16 @@ impl Shared {
     /// Swap in a validated configuration; cycles already running keep theirs.
     pub fn swap(&self, loaded: Loaded) {
         *self.loaded.write().expect("loaded") = Arc::new(loaded);
+    }
+
+    /// The accounts of this replica, once a cycle has listed them.
+    pub fn accounts(&self) -> Option<Arc<BTreeSet<String>>> {
+        self.accounts.read().expect("accounts").clone()
+    }
+
+    pub fn set_accounts(&self, accounts: &[String]) {
+        let set = accounts.iter().cloned().collect();
+        *self.accounts.write().expect("accounts") = Some(Arc::new(set));
     }
 
     pub fn beat(&self) {

@@ -33,12 +33,14 @@ pub async fn instances(
     ec2: &aws_sdk_ec2::Client,
     account: &str,
     region: &str,
+    only: &[String],
 ) -> Result<Vec<Resource>, AwsError> {
     let page_size = api.page_size(1000, 5);
     all_pages(|token| async move {
         let page = api
             .call(account, region, "ec2:DescribeInstances", || {
                 ec2.describe_instances()
+                    .set_filters(only_ids("instance-id", only))
                     .max_results(page_size)
                     .set_next_token(token.clone())
                     .send()
@@ -69,12 +71,14 @@ pub async fn volumes(
     ec2: &aws_sdk_ec2::Client,
     account: &str,
     region: &str,
+    only: &[String],
 ) -> Result<Vec<Resource>, AwsError> {
     let page_size = api.page_size(500, 5);
     all_pages(|token| async move {
         let page = api
             .call(account, region, "ec2:DescribeVolumes", || {
                 ec2.describe_volumes()
+                    .set_filters(only_ids("volume-id", only))
                     .max_results(page_size)
                     .set_next_token(token.clone())
                     .send()
@@ -95,9 +99,27 @@ pub async fn volumes(
 }
 
 /// The account's own filter, besides `self`: moto ignores `OwnerIds=self` and
-/// lists Amazon's public snapshots; AWS honours both.
-fn owned_by(account: &str) -> Filter {
-    Filter::builder().name("owner-id").values(account).build()
+/// lists Amazon's public snapshots; AWS honours both. With `only`, the ids
+/// too.
+fn owned_by(account: &str, id_filter: &str, only: &[String]) -> Option<Vec<Filter>> {
+    let owner = Filter::builder().name("owner-id").values(account).build();
+    Some(
+        std::iter::once(owner)
+            .chain(only_ids(id_filter, only).into_iter().flatten())
+            .collect(),
+    )
+}
+
+/// A filter on ids (at most 200 a request): every resource when `only` is
+/// empty. A filter, not the ids parameter, so an id not visible yet is
+/// absent rather than an error for the whole request.
+fn only_ids(name: &str, only: &[String]) -> Option<Vec<Filter>> {
+    (!only.is_empty()).then(|| {
+        vec![Filter::builder()
+            .name(name)
+            .set_values(Some(only.to_vec()))
+            .build()]
+    })
 }
 
 pub async fn snapshots(
@@ -105,6 +127,7 @@ pub async fn snapshots(
     ec2: &aws_sdk_ec2::Client,
     account: &str,
     region: &str,
+    only: &[String],
 ) -> Result<Vec<Resource>, AwsError> {
     let page_size = api.page_size(1000, 5);
     all_pages(|token| async move {
@@ -112,7 +135,7 @@ pub async fn snapshots(
             .call(account, region, "ec2:DescribeSnapshots", || {
                 ec2.describe_snapshots()
                     .owner_ids("self")
-                    .filters(owned_by(account))
+                    .set_filters(owned_by(account, "snapshot-id", only))
                     .max_results(page_size)
                     .set_next_token(token.clone())
                     .send()
@@ -138,6 +161,7 @@ pub async fn images(
     ec2: &aws_sdk_ec2::Client,
     account: &str,
     region: &str,
+    only: &[String],
 ) -> Result<Vec<Resource>, AwsError> {
     let page_size = api.page_size(1000, 6);
     all_pages(|token| async move {
@@ -145,7 +169,7 @@ pub async fn images(
             .call(account, region, "ec2:DescribeImages", || {
                 ec2.describe_images()
                     .owners("self")
-                    .filters(owned_by(account))
+                    .set_filters(owned_by(account, "image-id", only))
                     .max_results(page_size)
                     .set_next_token(token.clone())
                     .send()

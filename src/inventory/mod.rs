@@ -184,16 +184,16 @@ async fn scan_region(
     let tagging_client = session.tagging(region);
     let mut jobs: Vec<BoxFuture<'_, Result<Vec<Resource>, AwsError>>> = Vec::new();
     if types.has("ec2:instance") {
-        jobs.push(Box::pin(ec2::instances(api, &ec2, account, region)));
+        jobs.push(Box::pin(ec2::instances(api, &ec2, account, region, &[])));
     }
     if types.has("ec2:volume") {
-        jobs.push(Box::pin(ec2::volumes(api, &ec2, account, region)));
+        jobs.push(Box::pin(ec2::volumes(api, &ec2, account, region, &[])));
     }
     if types.has("ec2:snapshot") {
-        jobs.push(Box::pin(ec2::snapshots(api, &ec2, account, region)));
+        jobs.push(Box::pin(ec2::snapshots(api, &ec2, account, region, &[])));
     }
     if types.has("ec2:image") {
-        jobs.push(Box::pin(ec2::images(api, &ec2, account, region)));
+        jobs.push(Box::pin(ec2::images(api, &ec2, account, region, &[])));
     }
     if types.has("rds:db") {
         jobs.push(Box::pin(rds::databases(api, &rds, account, region)));

@@ -84,6 +84,14 @@ pub enum EventError {
 }
 
 impl EventError {
+    /// The call's name, when the message got that far.
+    pub fn event_name(&self) -> Option<&str> {
+        match self {
+            EventError::Missing { event, .. } if event != "the event" => Some(event),
+            _ => None,
+        }
+    }
+
     /// The bounded label `events_total{outcome}` counts it under.
     pub fn metric_label(&self) -> &'static str {
         match self {

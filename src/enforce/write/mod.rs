@@ -4,9 +4,9 @@
 //! replaces the whole set), and the Tagging API `TagResources` (up to 20
 //! ARNs) for every other type. Every request goes through `Api::call`.
 
-pub(super) mod ec2;
-pub(super) mod rds;
-pub(super) mod s3;
+pub(crate) mod ec2;
+pub(crate) mod rds;
+pub(crate) mod s3;
 mod tagging;
 
 use crate::aws::{AccountSession, Api, AwsError};

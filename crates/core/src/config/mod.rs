@@ -1,8 +1,10 @@
 //! `tagwarden.yaml` (cli.md): deserialized with unknown fields rejected, then
 //! checked, with every problem reported at once with its line and column.
 
+mod events;
 mod map;
 
+pub use events::{queue_region, Events};
 pub use map::{Issuance, MapAgreement, QuarterBasis, DEFAULT_ELIGIBLE_SERVICES};
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Position};
@@ -85,6 +87,8 @@ struct DaemonSpec {
     listen: Option<String>,
     #[serde(default)]
     drain: Option<String>,
+    #[serde(default)]
+    events: Option<events::EventsSpec>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -134,6 +138,8 @@ pub struct Daemon {
     pub listen: SocketAddr,
     /// How long shutdown waits for an in-flight apply to finish.
     pub drain: Duration,
+    /// Tag on create: the queues of CloudTrail events.
+    pub events: Events,
 }
 
 impl DaemonMode {
@@ -180,6 +186,7 @@ impl Default for Config {
                 mode: DaemonMode::Audit,
                 listen: SocketAddr::from(([127, 0, 0, 1], 9464)),
                 drain: Duration::from_secs(20),
+                events: Events::default(),
             },
             map: MapAgreement::default(),
             endpoint_url: None,
@@ -393,6 +400,9 @@ impl Checker<'_> {
                 Err(why) => self.error(&key(&at, "drain"), why.to_string()),
             }
         }
+        if let Some(e) = spec.events {
+            self.events(e, &mut daemon.events);
+        }
     }
 }
 
@@ -474,7 +484,15 @@ accounts:
     - {id: 222222222222, name: staging}
 store: state.db
 limits: {requests_per_second: 10, max_changes_per_run: 50, concurrent_accounts: 64}
-daemon: {interval: 15m, mode: enforce, listen: "127.0.0.1:9000", drain: 45s}
+daemon:
+  interval: 15m
+  mode: enforce
+  listen: "127.0.0.1:9000"
+  drain: 45s
+  events:
+    queues: ["https://sqs.eu-west-1.amazonaws.com/111111111111/tagwarden-events"]
+    wait: 5s
+    max_receives: 3
 map:
   mpe_id: ABCDE12345
   agreement: {start: 2026-01-01, end: 2028-12-31}
@@ -504,6 +522,9 @@ aws: {endpoint_url: "http://127.0.0.1:5000"}
         assert_eq!(c.daemon.mode, DaemonMode::Enforce);
         assert_eq!(c.daemon.listen, "127.0.0.1:9000".parse().unwrap());
         assert_eq!(c.daemon.drain, Duration::from_secs(45));
+        assert_eq!(c.daemon.events.queues.len(), 1);
+        assert_eq!(c.daemon.events.wait, Duration::from_secs(5));
+        assert_eq!(c.daemon.events.max_receives, 3);
         assert_eq!(c.endpoint_url.as_deref(), Some("http://127.0.0.1:5000"));
         assert_eq!(c.map.eligible_services.len(), 2);
         assert_eq!(c.map.issuance, Issuance::Monthly);
@@ -539,7 +560,7 @@ accounts:
     - {id: "1234", name: prod}
     - {id: "111111111111", name: prod}
 limits: {requests_per_second: 0}
-daemon: {interval: soon, mode: fix, listen: "here", drain: 0s}
+daemon: {interval: soon, mode: fix, listen: "here", drain: 0s, events: {queues: [tagwarden-events], wait: 30s, max_receives: 0}}
 map: {mpe_id: abc, credit_rate: 2, agreement: {start: 2027-01-01, end: 2026-01-01}, eligible_services: [], issuance: yearly, quarters: fiscal, min_migrated_spend: -5, credit_description: "MAP ("}
 "#,
         )

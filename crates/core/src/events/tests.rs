@@ -225,6 +225,8 @@ fn poison_messages_say_why() {
         "RunInstances: no `detail.responseElements.instancesSet.items[].instanceId` in the event"
     );
     assert_eq!(err(&no_ids).metric_label(), "malformed");
+    assert_eq!(err(&no_ids).event_name(), Some("RunInstances"));
+    assert_eq!(err(&no_name).event_name(), None);
     let mut no_account: Value = serde_json::from_str(&event(
         "CreateVolume",
         "ec2",

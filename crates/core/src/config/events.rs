@@ -1,0 +1,115 @@
+//! `daemon.events`: tag on create. The SQS queues that receive EventBridge
+//! "AWS API Call via CloudTrail" events from the member accounts, and how
+//! long to keep trying an event before the next cycle takes over.
+
+use super::{key, parse_duration, Checker};
+use crate::yaml::lenient;
+use serde::Deserialize;
+use std::time::Duration;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct EventsSpec {
+    #[serde(default, deserialize_with = "lenient::strings")]
+    queues: Vec<String>,
+    #[serde(default)]
+    wait: Option<String>,
+    #[serde(default)]
+    max_receives: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Events {
+    /// Queue URLs, in the scanner's account; none: no tag on create.
+    pub queues: Vec<String>,
+    /// How long a receive waits for messages (SQS long polling, 1–20 s).
+    pub wait: Duration,
+    /// Receives of one event (SQS `ApproximateReceiveCount`) before it is
+    /// acknowledged and left to the next scheduled cycle.
+    pub max_receives: u32,
+}
+
+impl Default for Events {
+    fn default() -> Events {
+        Events {
+            queues: Vec::new(),
+            wait: Duration::from_secs(20),
+            max_receives: 5,
+        }
+    }
+}
+
+/// `https://sqs.REGION.amazonaws.com/ACCOUNT/NAME` (or an emulator's
+/// `http://HOST:PORT/ACCOUNT/NAME`): the region, when the host names one.
+pub fn queue_region(url: &str) -> Option<&str> {
+    let host = url.split("://").nth(1)?.split('/').next()?;
+    let mut parts = host.split('.');
+    match (parts.next(), parts.next()) {
+        (Some("sqs"), Some(region)) => Some(region),
+        (Some(region), Some("queue")) => Some(region),
+        _ => None,
+    }
+}
+
+fn is_queue_url(url: &str) -> bool {
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split('/').collect();
+    parts.len() == 3 && !parts[0].is_empty() && !parts[1].is_empty() && !parts[2].is_empty()
+}
+
+impl Checker<'_> {
+    pub(super) fn events(&mut self, spec: EventsSpec, out: &mut Events) {
+        let at = key(&key(&[], "daemon"), "events");
+        for (i, q) in spec.queues.iter().enumerate() {
+            if !is_queue_url(q) {
+                self.error(
+                    &super::index(&key(&at, "queues"), i),
+                    format!("`{q}` is not an SQS queue URL such as https://sqs.us-east-1.amazonaws.com/111111111111/tagwarden-events"),
+                );
+            }
+        }
+        out.queues = spec.queues;
+        if let Some(w) = &spec.wait {
+            match parse_duration(w) {
+                Ok(d) if d <= Duration::from_secs(20) => out.wait = d,
+                Ok(_) => self.error(
+                    &key(&at, "wait"),
+                    format!("wait `{w}` is longer than SQS allows (20s)"),
+                ),
+                Err(why) => self.error(&key(&at, "wait"), why.to_string()),
+            }
+        }
+        match spec.max_receives {
+            Some(0) => self.error(
+                &key(&at, "max_receives"),
+                "max_receives must be at least 1".into(),
+            ),
+            Some(n) => out.max_receives = n,
+            None => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_urls_and_their_region() {
+        let real = "https://sqs.eu-west-1.amazonaws.com/111111111111/tagwarden-events";
+        assert!(is_queue_url(real));
+        assert_eq!(queue_region(real), Some("eu-west-1"));
+        let legacy = "https://eu-west-1.queue.amazonaws.com/111111111111/q";
+        assert_eq!(queue_region(legacy), Some("eu-west-1"));
+        let emulator = "http://127.0.0.1:5000/123456789012/q";
+        assert!(is_queue_url(emulator));
+        assert_eq!(queue_region(emulator), None);
+        assert!(!is_queue_url("tagwarden-events"));
+        assert!(!is_queue_url("https://sqs.eu-west-1.amazonaws.com/q"));
+    }
+}

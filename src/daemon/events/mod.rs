@@ -1,0 +1,125 @@
+//! Tag on create (`daemon.events`): the daemon long-polls SQS queues that
+//! receive EventBridge "AWS API Call via CloudTrail" events from the member
+//! accounts, and handles each burst of messages together (`handle`): new
+//! resources are read from their services, evaluated with the same
+//! policies, and in enforce mode written through the same journaled apply
+//! as a cycle, seconds after they appear. The scheduled cycle stays the
+//! safety net for anything an event misses.
+
+mod handle;
+mod metrics;
+mod queue;
+mod read;
+
+pub use metrics::EventMetrics;
+
+use super::state::Shared;
+use crate::aws::{AccountSession, Aws};
+use queue::Queue;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Event ids handled recently, so a duplicate delivery is acknowledged
+/// without reading anything again (a duplicate that gets through anyway is
+/// harmless: its tags are already on, so nothing is written).
+pub struct Seen {
+    ids: HashSet<String>,
+    order: VecDeque<String>,
+}
+
+impl Seen {
+    const KEEP: usize = 20_000;
+
+    fn new() -> Seen {
+        Seen {
+            ids: HashSet::new(),
+            order: VecDeque::new(),
+        }
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        !id.is_empty() && self.ids.contains(id)
+    }
+
+    pub fn insert(&mut self, id: String) {
+        if id.is_empty() || !self.ids.insert(id.clone()) {
+            return;
+        }
+        self.order.push_back(id);
+        if self.order.len() > Self::KEEP {
+            if let Some(old) = self.order.pop_front() {
+                self.ids.remove(&old);
+            }
+        }
+    }
+}
+
+/// One queue's consumer: its sessions and recent events.
+pub struct Consumer {
+    shared: Arc<Shared>,
+    cancel: CancellationToken,
+    seen: Seen,
+    sessions: HashMap<String, AccountSession>,
+    caller: Option<String>,
+}
+
+impl Consumer {
+    /// Whether this replica handles the account: one the last cycle scanned.
+    fn owns(&self, account: &str) -> bool {
+        self.shared
+            .accounts()
+            .is_some_and(|accounts| accounts.contains(account))
+    }
+}
+
+/// Consume every configured queue until `cancel`; a burst being handled
+/// is finished first.
+pub async fn consume(shared: Arc<Shared>, cancel: CancellationToken) {
+    let queues = shared.loaded().config.daemon.events.queues.clone();
+    let consumers = queues.into_iter().map(|url| {
+        let shared = shared.clone();
+        let cancel = cancel.clone();
+        async move { consume_queue(shared, cancel, &url).await }
+    });
+    futures::future::join_all(consumers).await;
+}
+
+async fn consume_queue(shared: Arc<Shared>, cancel: CancellationToken, url: &str) {
+    // The first cycle says which accounts this replica owns.
+    while shared.accounts().is_none() {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(200)) => {}
+            () = cancel.cancelled() => return,
+        }
+    }
+    let aws = Aws::connect(&shared.loaded().config).await;
+    let queue = Queue::new(&aws, url);
+    let mut consumer = Consumer {
+        shared: shared.clone(),
+        cancel: cancel.clone(),
+        seen: Seen::new(),
+        sessions: HashMap::new(),
+        caller: None,
+    };
+    tracing::info!(queue = url, "tag on create: consuming");
+    loop {
+        let wait = shared.loaded().config.daemon.events.wait;
+        let received = tokio::select! {
+            r = queue.receive(&aws, wait) => r,
+            () = cancel.cancelled() => return,
+        };
+        match received {
+            Ok(messages) if messages.is_empty() => {}
+            Ok(messages) => handle::handle(&mut consumer, &aws, &queue, messages).await,
+            Err(e) => {
+                tracing::warn!(queue = url, error = %e, "cannot receive events; trying again in 5 s");
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(5)) => {}
+                    () = cancel.cancelled() => return,
+                }
+            }
+        }
+    }
+}

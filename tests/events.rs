@@ -1,0 +1,411 @@
+//! Tag on create against the emulator: CloudTrail events (shaped as the
+//! CloudTrail reference documents them, wrapped as EventBridge delivers
+//! them) put on an SQS queue the daemon consumes. Resources end up tagged
+//! and journaled once, duplicates and poison messages are counted and
+//! dropped, and a burst is written in a few batched calls.
+
+mod common;
+
+use common::daemon::Daemon;
+use common::estate::{self, Seeder, CALLER, PROD, STAGING};
+use common::{repo_root, write, Emulator};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().unwrap()
+}
+
+/// An EventBridge envelope around the CloudTrail record of a call.
+fn event(
+    id: &str,
+    name: &str,
+    account: &str,
+    region: &str,
+    request: Value,
+    response: Value,
+) -> String {
+    let source = match name {
+        "CreateBucket" => "s3",
+        n if n.contains("DB") => "rds",
+        _ => "ec2",
+    };
+    json!({
+        "version": "0", "id": format!("eb-{id}"),
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": format!("aws.{source}"), "account": account, "region": region,
+        "time": chrono::Utc::now().to_rfc3339(), "resources": [],
+        "detail": {
+            "eventVersion": "1.09", "eventTime": chrono::Utc::now().to_rfc3339(),
+            "eventSource": format!("{source}.amazonaws.com"), "eventName": name,
+            "awsRegion": region, "requestParameters": request, "responseElements": response,
+            "eventID": id, "eventType": "AwsApiCall", "recipientAccountId": account,
+            "userIdentity": {"type": "AssumedRole", "accountId": account},
+        }
+    })
+    .to_string()
+}
+
+fn run_instances(id: &str, account: &str, region: &str, instances: &[String]) -> String {
+    let items: Vec<Value> = instances.iter().map(|i| json!({"instanceId": i})).collect();
+    event(
+        id,
+        "RunInstances",
+        account,
+        region,
+        json!({}),
+        json!({"instancesSet": {"items": items}}),
+    )
+}
+
+struct Fixture {
+    emu: Emulator,
+    dir: tempfile::TempDir,
+    queue: String,
+    daemon: Daemon,
+}
+
+/// An empty estate, a queue, and the daemon in enforce mode consuming it
+/// (the schedule far off: only the first cycle runs).
+fn fixture(max_receives: u32) -> Fixture {
+    let emu = Emulator::start();
+    let queue = runtime().block_on(async {
+        let seeder = Seeder::new(&emu.endpoint()).await;
+        let sqs = aws_sdk_sqs::Client::new(seeder.base());
+        let q = sqs
+            .create_queue()
+            .queue_name("tagwarden-events")
+            .send()
+            .await
+            .unwrap();
+        q.queue_url().unwrap().to_string()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let policy = std::fs::read_to_string(repo_root().join("policies/map-migrated.yaml")).unwrap();
+    let policy = write(dir.path(), "map.yaml", &policy);
+    let port = Daemon::port();
+    let extra = format!(
+        "store: {}\ndaemon: {{listen: \"127.0.0.1:{port}\", interval: 1h, mode: enforce, events: {{queues: [\"{queue}\"], wait: 1s, max_receives: {max_receives}}}}}\n",
+        dir.path().join("state.db").display()
+    );
+    let cfg = write(
+        dir.path(),
+        "tagwarden.yaml",
+        &estate::config(&policy, &extra),
+    );
+    let mut daemon = Daemon::start(
+        emu.command(&["run", "-c", &cfg]),
+        port,
+        &dir.path().join("daemon.log"),
+    );
+    daemon.wait_for("the first cycle", MINUTE, |d| {
+        d.metric("tagwarden_cycles_total{result=\"ok\"}")
+            .unwrap_or(0.0)
+            >= 1.0
+    });
+    Fixture {
+        emu,
+        dir,
+        queue,
+        daemon,
+    }
+}
+
+impl Fixture {
+    fn send(&self, bodies: Vec<String>) {
+        runtime().block_on(async {
+            let seeder = Seeder::new(&self.emu.endpoint()).await;
+            let sqs = aws_sdk_sqs::Client::new(seeder.base());
+            for chunk in bodies.chunks(10) {
+                let entries = chunk.iter().enumerate().map(|(i, b)| {
+                    aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .message_body(b)
+                        .build()
+                        .unwrap()
+                });
+                let out = sqs
+                    .send_message_batch()
+                    .queue_url(&self.queue)
+                    .set_entries(Some(entries.collect()))
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(out.failed().is_empty(), "{:?}", out.failed());
+            }
+        });
+    }
+
+    /// Messages still in the queue, visible or not.
+    fn queued(&self) -> u64 {
+        runtime().block_on(async {
+            let seeder = Seeder::new(&self.emu.endpoint()).await;
+            let sqs = aws_sdk_sqs::Client::new(seeder.base());
+            let attrs = sqs
+                .get_queue_attributes()
+                .queue_url(&self.queue)
+                .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+                .send()
+                .await
+                .unwrap();
+            let a = attrs.attributes().unwrap();
+            [
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+            ]
+            .iter()
+            .map(|k| {
+                let key = aws_sdk_sqs::types::QueueAttributeName::from(*k);
+                a.get(&key).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+            })
+            .sum()
+        })
+    }
+
+    /// Apply runs in the journal and their applied entries.
+    fn applied_runs(&self) -> Vec<(String, i64)> {
+        let cfg = self.dir.path().join("tagwarden.yaml");
+        let run = self
+            .emu
+            .tagwarden(&["history", "-c", cfg.to_str().unwrap(), "--format", "json"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let v = run.json();
+        let runs = v
+            .as_array()
+            .or_else(|| v["runs"].as_array())
+            .expect("runs")
+            .clone();
+        runs.iter()
+            .filter(|r| r["kind"] == "apply")
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap().to_string(),
+                    r["applied"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// `tagwarden_events_total` for one event name and outcome.
+fn count(d: &Daemon, event: &str, outcome: &str) -> f64 {
+    let series = format!("tagwarden_events_total{{event=\"{event}\",outcome=\"{outcome}\"}}");
+    d.metric(&series).unwrap_or(0.0)
+}
+
+fn tags_of(tags: &[aws_sdk_ec2::types::Tag]) -> Vec<(String, String)> {
+    tags.iter()
+        .map(|t| (t.key().unwrap().to_string(), t.value().unwrap().to_string()))
+        .collect()
+}
+
+#[test]
+fn creation_events_tag_new_resources_once() {
+    let mut f = fixture(3);
+    let endpoint = f.emu.endpoint();
+    let (instances, volume, db_arn) = runtime().block_on(async {
+        let seeder = Seeder::new(&endpoint).await;
+        let staging = seeder.account(STAGING.0).await;
+        let ec2 = Seeder::ec2(&staging, "eu-west-1");
+        let launched = estate::launch(&ec2, 2, &[], &[]).await;
+        let instances: Vec<String> = launched.into_iter().map(|(i, _)| i).collect();
+        let volume = estate::volume(&ec2, "eu-west-1", &[]).await;
+        let rds = Seeder::rds(&seeder.account(PROD.0).await, "us-east-1");
+        let db_arn = estate::database(&rds, "orders-new", &[]).await;
+        let s3 = Seeder::s3(&seeder.account(PROD.0).await, "us-east-1");
+        s3.create_bucket()
+            .bucket("migrated-new")
+            .send()
+            .await
+            .unwrap();
+        (instances, volume, db_arn)
+    });
+    let volume_event = event(
+        "e-vol",
+        "CreateVolume",
+        STAGING.0,
+        "eu-west-1",
+        json!({}),
+        json!({"volumeId": volume}),
+    );
+    f.send(vec![
+        // Out of order: the volume's event before the instances'.
+        volume_event.clone(),
+        run_instances("e-run", STAGING.0, "eu-west-1", &instances),
+        event(
+            "e-db",
+            "CreateDBInstance",
+            PROD.0,
+            "us-east-1",
+            json!({}),
+            json!({"dBInstanceArn": db_arn}),
+        ),
+        event(
+            "e-bucket",
+            "CreateBucket",
+            PROD.0,
+            "us-east-1",
+            json!({"bucketName": "migrated-new"}),
+            Value::Null,
+        ),
+        // The same call delivered twice.
+        volume_event,
+        // A snapshot that never becomes visible: retried, then left to the cycle.
+        event(
+            "e-snap",
+            "CreateSnapshot",
+            STAGING.0,
+            "eu-west-1",
+            json!({}),
+            json!({"snapshotId": "snap-0123456789abcdef0"}),
+        ),
+        // An account this daemon does not scan.
+        event(
+            "e-other",
+            "CreateVolume",
+            "999999999999",
+            "eu-west-1",
+            json!({}),
+            json!({"volumeId": "vol-1"}),
+        ),
+    ]);
+    f.daemon.wait_for("the creations tagged", MINUTE, |d| {
+        let tagged = |e: &str| {
+            d.metric(&format!(
+                "tagwarden_events_total{{event=\"{e}\",outcome=\"tagged\"}}"
+            ))
+            .unwrap_or(0.0)
+        };
+        [
+            "CreateVolume",
+            "RunInstances",
+            "CreateDBInstance",
+            "CreateBucket",
+        ]
+        .iter()
+        .all(|e| tagged(e) >= 1.0)
+    });
+    // Every resource carries its MAP value now.
+    runtime().block_on(async {
+        let seeder = Seeder::new(&endpoint).await;
+        let ec2 = Seeder::ec2(&seeder.account(STAGING.0).await, "eu-west-1");
+        let described = ec2
+            .describe_instances()
+            .set_instance_ids(Some(instances.clone()))
+            .send()
+            .await
+            .unwrap();
+        for i in described.reservations().iter().flat_map(|r| r.instances()) {
+            assert!(
+                tags_of(i.tags()).iter().any(|(k, _)| k == "map-migrated"),
+                "{i:?}"
+            );
+        }
+        let vols = ec2
+            .describe_volumes()
+            .volume_ids(&volume)
+            .send()
+            .await
+            .unwrap();
+        assert!(tags_of(vols.volumes()[0].tags())
+            .iter()
+            .any(|(k, _)| k == "map-migrated"));
+    });
+    // The duplicate is acknowledged without a second write.
+    f.daemon
+        .wait_for("the duplicate and the stranger counted", MINUTE, |d| {
+            count(d, "CreateVolume", "duplicate") + count(d, "CreateVolume", "compliant") >= 1.0
+                && count(d, "CreateVolume", "account_not_configured") >= 1.0
+        });
+    // The invisible snapshot: tried 3 times (2 s, 4 s apart), then left.
+    f.daemon
+        .wait_for("the snapshot left to the cycle", MINUTE, |d| {
+            count(d, "CreateSnapshot", "left_for_cycle") >= 1.0
+        });
+    assert!(count(&f.daemon, "CreateSnapshot", "retried") >= 2.0);
+    assert_eq!(f.queued(), 0, "every message is settled and deleted");
+    // Journaled once: 5 resources, one entry each, whatever the batches.
+    let runs = f.applied_runs();
+    assert_eq!(runs.iter().map(|(_, n)| n).sum::<i64>(), 5, "{runs:?}");
+    let latency = f
+        .daemon
+        .metric("tagwarden_event_to_tagged_seconds_count")
+        .unwrap_or(0.0);
+    assert!(
+        latency >= 4.0,
+        "latency observed per tagged event: {latency}"
+    );
+}
+
+#[test]
+fn poison_messages_are_counted_and_dropped() {
+    let mut f = fixture(3);
+    let endpoint = f.emu.endpoint();
+    let volume = runtime().block_on(async {
+        let seeder = Seeder::new(&endpoint).await;
+        let ec2 = Seeder::ec2(&seeder.account(STAGING.0).await, "us-east-1");
+        estate::volume(&ec2, "us-east-1", &[]).await
+    });
+    let missing_ids = event(
+        "p-3",
+        "RunInstances",
+        STAGING.0,
+        "us-east-1",
+        json!({}),
+        json!({}),
+    );
+    let mut big = event(
+        "p-4",
+        "CreateVolume",
+        STAGING.0,
+        "us-east-1",
+        json!({}),
+        json!({"volumeId": volume}),
+    );
+    big = big.replace(
+        "\"requestParameters\":{}",
+        &format!(
+            "\"requestParameters\":{{\"padding\":\"{}\"}}",
+            "x".repeat(260 * 1024)
+        ),
+    );
+    f.send(vec![
+        "not json at all".into(),
+        event(
+            "p-2",
+            "DescribeInstances",
+            STAGING.0,
+            "us-east-1",
+            json!({}),
+            Value::Null,
+        ),
+        missing_ids,
+    ]);
+    f.send(vec![big]);
+    // The consumer goes on: a good event after the poison is handled.
+    f.send(vec![event(
+        "p-5",
+        "CreateVolume",
+        STAGING.0,
+        "us-east-1",
+        json!({}),
+        json!({"volumeId": volume}),
+    )]);
+    f.daemon.wait_for(
+        "the poison counted and the good event tagged",
+        MINUTE,
+        |d| {
+            count(d, "other", "not_json") >= 1.0
+                && count(d, "other", "not_creation") >= 1.0
+                && count(d, "RunInstances", "malformed") >= 1.0
+                && count(d, "other", "too_large") >= 1.0
+                && count(d, "CreateVolume", "tagged") >= 1.0
+        },
+    );
+    assert_eq!(f.queued(), 0);
+    let (status, _) = f.daemon.get("/healthz").unwrap();
+    assert_eq!(status, 200);
+    let _ = CALLER;
+}
