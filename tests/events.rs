@@ -70,6 +70,11 @@ struct Fixture {
 /// An empty estate, a queue, and the daemon in enforce mode consuming it
 /// (the schedule far off: only the first cycle runs).
 fn fixture(max_receives: u32) -> Fixture {
+    fixture_with(max_receives, "")
+}
+
+/// As `fixture`, with more configuration (`extra`, whole YAML lines).
+fn fixture_with(max_receives: u32, extra: &str) -> Fixture {
     let emu = Emulator::start();
     let queue = runtime().block_on(async {
         let seeder = Seeder::new(&emu.endpoint()).await;
@@ -87,7 +92,7 @@ fn fixture(max_receives: u32) -> Fixture {
     let policy = write(dir.path(), "map.yaml", &policy);
     let port = Daemon::port();
     let extra = format!(
-        "store: {}\ndaemon: {{listen: \"127.0.0.1:{port}\", interval: 1h, mode: enforce, events: {{queues: [\"{queue}\"], wait: 1s, max_receives: {max_receives}}}}}\n",
+        "store: {}\ndaemon: {{listen: \"127.0.0.1:{port}\", interval: 1h, mode: enforce, events: {{queues: [\"{queue}\"], wait: 1s, max_receives: {max_receives}}}}}\n{extra}",
         dir.path().join("state.db").display()
     );
     let cfg = write(
@@ -408,4 +413,66 @@ fn poison_messages_are_counted_and_dropped() {
     let (status, _) = f.daemon.get("/healthz").unwrap();
     assert_eq!(status, 200);
     let _ = CALLER;
+}
+
+#[test]
+fn a_burst_of_creations_is_written_in_a_few_batched_calls() {
+    const BURST: usize = 1000;
+    let mut f = fixture_with(3, "limits: {max_changes_per_run: 5000}\n");
+    let endpoint = f.emu.endpoint();
+    let instances = runtime().block_on(async {
+        let seeder = Seeder::new(&endpoint).await;
+        let ec2 = Seeder::ec2(&seeder.account(STAGING.0).await, "us-east-1");
+        let mut ids = Vec::new();
+        for _ in 0..BURST / 250 {
+            ids.extend(
+                estate::launch(&ec2, 250, &[], &[])
+                    .await
+                    .into_iter()
+                    .map(|(i, _)| i),
+            );
+        }
+        ids
+    });
+    let bodies = instances
+        .iter()
+        .enumerate()
+        .map(|(n, id)| {
+            run_instances(
+                &format!("burst-{n}"),
+                STAGING.0,
+                "us-east-1",
+                std::slice::from_ref(id),
+            )
+        })
+        .collect();
+    f.send(bodies);
+    f.daemon.wait_for("the burst tagged", 3 * MINUTE, |d| {
+        count(d, "RunInstances", "tagged") >= BURST as f64
+    });
+    let calls = |op: &str| {
+        f.daemon
+            .metric(&format!(
+                "tagwarden_aws_requests_total{{service=\"ec2\",operation=\"{op}\"}}"
+            ))
+            .unwrap_or(0.0)
+    };
+    // 1,000 resources with the same tags: CreateTags takes 1,000 a request.
+    assert!(
+        calls("CreateTags") <= 5.0,
+        "CreateTags calls: {}",
+        calls("CreateTags")
+    );
+    assert_eq!(f.queued(), 0);
+    let runs = f.applied_runs();
+    assert_eq!(
+        runs.iter().map(|(_, n)| n).sum::<i64>(),
+        BURST as i64,
+        "{runs:?}"
+    );
+    assert!(
+        runs.len() <= 10,
+        "a few apply runs for the burst, not one per event: {}",
+        runs.len()
+    );
 }

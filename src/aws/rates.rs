@@ -58,6 +58,8 @@ pub fn bucket(operation: &'static str) -> (&'static str, Rate) {
         ("sts", _) => ("sts", Rate::new(300, 300)),
         ("s3", _) => (operation, Rate::new(25, 50)),
         ("organizations", _) => (operation, Rate::new(5, 20)),
+        // Standard SQS queues take a nearly unlimited rate per action.
+        ("sqs", _) => (operation, Rate::new(300, 300)),
         _ => (operation, Rate::new(5, 5)),
     }
 }

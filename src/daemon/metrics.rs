@@ -269,6 +269,12 @@ impl Metrics {
         self.journal_pending.set(n as i64);
     }
 
+    /// Requests made outside cycles (tag on create), per `service:Operation`.
+    pub fn add_requests(&self, calls: &BTreeMap<String, u64>, throttles: &BTreeMap<String, u64>) {
+        add_per_operation(&self.aws_requests, calls);
+        add_per_operation(&self.aws_throttles, throttles);
+    }
+
     pub fn skipped(&self) {
         self.cycles.get_or_create(&result("skipped")).inc();
     }

@@ -301,7 +301,7 @@ async fn enforced(
 
 /// Delete what is settled; make the rest visible again after a backoff, or
 /// leave it to the next cycle once it has been received `max_receives`
-/// times.
+/// times. Counted once the queue has been told.
 async fn finish(
     c: &mut Consumer,
     aws: &Aws,
@@ -312,20 +312,21 @@ async fn finish(
     let max = c.shared.loaded().config.daemon.events.max_receives;
     let mut delete = Vec::new();
     let mut later = Vec::new();
+    let mut counts = Vec::new();
     for (m, v) in messages.iter().zip(verdicts) {
         match v {
             Verdict::Done { event, outcome } => {
-                c.shared.metrics.events.event(&event, outcome);
+                counts.push((event, outcome));
                 delete.push(m.receipt.as_str());
             }
             Verdict::Retry { event, why } if m.receive_count >= max => {
                 tracing::warn!(event = %event, reason = %why, receives = m.receive_count, "an event is left to the next cycle");
-                c.shared.metrics.events.event(&event, "left_for_cycle");
+                counts.push((event, "left_for_cycle"));
                 delete.push(m.receipt.as_str());
             }
             Verdict::Retry { event, why } => {
                 tracing::info!(event = %event, reason = %why, "an event is tried again later");
-                c.shared.metrics.events.event(&event, "retried");
+                counts.push((event, "retried"));
                 later.push((m.receipt.as_str(), backoff(m.receive_count)));
             }
         }
@@ -334,7 +335,10 @@ async fn finish(
         tracing::warn!(queue = %queue.url, error = %e, "cannot delete handled messages; they come back and are handled again, harmlessly");
     }
     if let Err(e) = queue.retry_later(aws, &later).await {
-        tracing::warn!(queue = %queue.url, error = %e, "cannot delay messages; they come back after the queue's visibility timeout");
+        tracing::warn!(queue = %queue.url, error = %e, "cannot delay messages; they come back after the visibility timeout");
+    }
+    for (event, outcome) in counts {
+        c.shared.metrics.events.event(&event, outcome);
     }
 }
 

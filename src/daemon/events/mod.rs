@@ -16,7 +16,7 @@ pub use metrics::EventMetrics;
 use super::state::Shared;
 use crate::aws::{AccountSession, Aws};
 use queue::Queue;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -104,7 +104,9 @@ async fn consume_queue(shared: Arc<Shared>, cancel: CancellationToken, url: &str
         caller: None,
     };
     tracing::info!(queue = url, "tag on create: consuming");
+    let mut counted = Counted::default();
     loop {
+        counted.report(&shared, &aws);
         let wait = shared.loaded().config.daemon.events.wait;
         let received = tokio::select! {
             r = queue.receive(&aws, wait) => r,
@@ -121,5 +123,29 @@ async fn consume_queue(shared: Arc<Shared>, cancel: CancellationToken, url: &str
                 }
             }
         }
+    }
+}
+
+/// The consumer's requests, added to `aws_requests_total` as they happen.
+#[derive(Default)]
+struct Counted {
+    calls: BTreeMap<String, u64>,
+    throttles: BTreeMap<String, u64>,
+}
+
+impl Counted {
+    fn report(&mut self, shared: &Shared, aws: &Aws) {
+        let (calls, throttles) = (aws.api.calls(), aws.api.throttles());
+        let since = |now: &BTreeMap<String, u64>, before: &BTreeMap<String, u64>| {
+            now.iter()
+                .map(|(k, n)| (k.clone(), n - before.get(k).copied().unwrap_or(0)))
+                .filter(|(_, n)| *n > 0)
+                .collect::<BTreeMap<_, _>>()
+        };
+        shared.metrics.add_requests(
+            &since(&calls, &self.calls),
+            &since(&throttles, &self.throttles),
+        );
+        (self.calls, self.throttles) = (calls, throttles);
     }
 }

@@ -14,6 +14,11 @@ use std::time::Duration;
 /// few batched writes instead of one per event.
 pub const MAX_BURST: usize = 1000;
 
+/// How long a received message stays invisible while its burst is handled
+/// (a large burst takes a while to read and write); one whose handling
+/// fails is made visible sooner, after its backoff.
+pub const HANDLING: Duration = Duration::from_secs(300);
+
 /// One received message.
 #[derive(Debug, Clone)]
 pub struct Message {
@@ -61,6 +66,7 @@ impl Queue {
                     .queue_url(&self.url)
                     .max_number_of_messages(10)
                     .wait_time_seconds(wait.as_secs() as i32)
+                    .visibility_timeout(HANDLING.as_secs() as i32)
                     .message_system_attribute_names(
                         MessageSystemAttributeName::ApproximateReceiveCount,
                     )
@@ -98,7 +104,8 @@ impl Queue {
                     .expect("id and receipt are set")
             });
             let entries: Vec<_> = entries.collect();
-            aws.api
+            let out = aws
+                .api
                 .call("caller", "events", "sqs:DeleteMessageBatch", || {
                     self.client
                         .delete_message_batch()
@@ -107,6 +114,9 @@ impl Queue {
                         .send()
                 })
                 .await?;
+            for f in out.failed() {
+                tracing::warn!(queue = %self.url, code = f.code(), "a message was not deleted: it comes back and is handled again, harmlessly");
+            }
         }
         Ok(())
     }
