@@ -297,3 +297,74 @@ fn the_container_image_runs_unprivileged_with_state_on_a_volume() {
     assert_eq!(run.code, 0);
     assert!(run.stdout.contains("--total-shards"));
 }
+
+#[test]
+fn the_tag_on_create_templates_lint_and_forward_exactly_the_calls_tagwarden_reads() {
+    let central = "deploy/cloudformation/events-central.yaml";
+    let member = "deploy/cloudformation/events-member.yaml";
+    run(&tool("cfn-lint"), &[central, member]);
+    let load = |f: &str| -> serde_json::Value {
+        serde_yaml_ng::from_str(&std::fs::read_to_string(repo_root().join(f)).unwrap()).unwrap()
+    };
+    let (central, member) = (load(central), load(member));
+    let names = |rule: &serde_json::Value| -> Vec<String> {
+        rule["Properties"]["EventPattern"]["detail"]["eventName"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_string())
+            .collect()
+    };
+    let known: Vec<String> = tagwarden_core::events::CREATION_EVENTS
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect();
+    let rule = &central["Resources"]["CreationRule"];
+    assert_eq!(names(rule), known);
+    assert_eq!(names(&member["Resources"]["ForwardRule"]), known);
+    assert_eq!(
+        rule["Properties"]["EventPattern"],
+        member["Resources"]["ForwardRule"]["Properties"]["EventPattern"]
+    );
+    // The queue outlasts tagwarden's 300 s of handling, and has a way out.
+    let queue = &central["Resources"]["EventsQueue"]["Properties"];
+    assert!(queue["VisibilityTimeout"].as_u64().unwrap() >= 300);
+    assert!(queue["RedrivePolicy"]["deadLetterTargetArn"].is_object());
+    // The scanner may consume the queue the template names by default, and
+    // the member role may read a new resource's tags.
+    let iam = |f: &str| -> serde_json::Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(repo_root().join("deploy/iam").join(f)).unwrap(),
+        )
+        .unwrap()
+    };
+    let scanner = iam("scanner-policy.json");
+    let sqs = scanner["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "ConsumeTagOnCreateEvents")
+        .expect("the SQS statement");
+    let default_name = central["Parameters"]["QueueName"]["Default"]
+        .as_str()
+        .unwrap();
+    assert!(sqs["Resource"].as_str().unwrap().ends_with(default_name));
+    for action in [
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+    ] {
+        assert!(
+            sqs["Action"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a == action),
+            "{action}"
+        );
+    }
+    let audit = actions(&iam("audit-role-policy.json"));
+    for read in ["rds:ListTagsForResource", "s3:GetBucketTagging"] {
+        assert!(audit.iter().any(|a| a == read), "{read}");
+    }
+}
