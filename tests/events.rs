@@ -8,191 +8,8 @@ mod common;
 
 use common::daemon::Daemon;
 use common::estate::{self, Seeder, CALLER, PROD, STAGING};
-use common::{repo_root, write, Emulator};
+use common::events::{event, fixture, fixture_in, fixture_with, run_instances, runtime, MINUTE};
 use serde_json::{json, Value};
-use std::time::Duration;
-
-const MINUTE: Duration = Duration::from_secs(60);
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Runtime::new().unwrap()
-}
-
-/// An EventBridge envelope around the CloudTrail record of a call.
-fn event(
-    id: &str,
-    name: &str,
-    account: &str,
-    region: &str,
-    request: Value,
-    response: Value,
-) -> String {
-    let source = match name {
-        "CreateBucket" => "s3",
-        n if n.contains("DB") => "rds",
-        _ => "ec2",
-    };
-    json!({
-        "version": "0", "id": format!("eb-{id}"),
-        "detail-type": "AWS API Call via CloudTrail",
-        "source": format!("aws.{source}"), "account": account, "region": region,
-        "time": chrono::Utc::now().to_rfc3339(), "resources": [],
-        "detail": {
-            "eventVersion": "1.09", "eventTime": chrono::Utc::now().to_rfc3339(),
-            "eventSource": format!("{source}.amazonaws.com"), "eventName": name,
-            "awsRegion": region, "requestParameters": request, "responseElements": response,
-            "eventID": id, "eventType": "AwsApiCall", "recipientAccountId": account,
-            "userIdentity": {"type": "AssumedRole", "accountId": account},
-        }
-    })
-    .to_string()
-}
-
-fn run_instances(id: &str, account: &str, region: &str, instances: &[String]) -> String {
-    let items: Vec<Value> = instances.iter().map(|i| json!({"instanceId": i})).collect();
-    event(
-        id,
-        "RunInstances",
-        account,
-        region,
-        json!({}),
-        json!({"instancesSet": {"items": items}}),
-    )
-}
-
-struct Fixture {
-    emu: Emulator,
-    dir: tempfile::TempDir,
-    queue: String,
-    daemon: Daemon,
-}
-
-/// An empty estate, a queue, and the daemon in enforce mode consuming it
-/// (the schedule far off: only the first cycle runs).
-fn fixture(max_receives: u32) -> Fixture {
-    fixture_with(max_receives, "")
-}
-
-/// As `fixture`, with more configuration (`extra`, whole YAML lines).
-fn fixture_with(max_receives: u32, extra: &str) -> Fixture {
-    let emu = Emulator::start();
-    let queue = runtime().block_on(async {
-        let seeder = Seeder::new(&emu.endpoint()).await;
-        let sqs = aws_sdk_sqs::Client::new(seeder.base());
-        let q = sqs
-            .create_queue()
-            .queue_name("tagwarden-events")
-            .send()
-            .await
-            .unwrap();
-        q.queue_url().unwrap().to_string()
-    });
-    let dir = tempfile::tempdir().unwrap();
-    let policy = std::fs::read_to_string(repo_root().join("policies/map-migrated.yaml")).unwrap();
-    let policy = write(dir.path(), "map.yaml", &policy);
-    let port = Daemon::port();
-    let extra = format!(
-        "store: {}\ndaemon: {{listen: \"127.0.0.1:{port}\", interval: 1h, mode: enforce, events: {{queues: [\"{queue}\"], wait: 1s, max_receives: {max_receives}}}}}\n{extra}",
-        dir.path().join("state.db").display()
-    );
-    let cfg = write(
-        dir.path(),
-        "tagwarden.yaml",
-        &estate::config(&policy, &extra),
-    );
-    let mut daemon = Daemon::start(
-        emu.command(&["run", "-c", &cfg]),
-        port,
-        &dir.path().join("daemon.log"),
-    );
-    daemon.wait_for("the first cycle", MINUTE, |d| {
-        d.metric("tagwarden_cycles_total{result=\"ok\"}")
-            .unwrap_or(0.0)
-            >= 1.0
-    });
-    Fixture {
-        emu,
-        dir,
-        queue,
-        daemon,
-    }
-}
-
-impl Fixture {
-    fn send(&self, bodies: Vec<String>) {
-        runtime().block_on(async {
-            let seeder = Seeder::new(&self.emu.endpoint()).await;
-            let sqs = aws_sdk_sqs::Client::new(seeder.base());
-            for chunk in bodies.chunks(10) {
-                let entries = chunk.iter().enumerate().map(|(i, b)| {
-                    aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .message_body(b)
-                        .build()
-                        .unwrap()
-                });
-                let out = sqs
-                    .send_message_batch()
-                    .queue_url(&self.queue)
-                    .set_entries(Some(entries.collect()))
-                    .send()
-                    .await
-                    .unwrap();
-                assert!(out.failed().is_empty(), "{:?}", out.failed());
-            }
-        });
-    }
-
-    /// Messages still in the queue, visible or not.
-    fn queued(&self) -> u64 {
-        runtime().block_on(async {
-            let seeder = Seeder::new(&self.emu.endpoint()).await;
-            let sqs = aws_sdk_sqs::Client::new(seeder.base());
-            let attrs = sqs
-                .get_queue_attributes()
-                .queue_url(&self.queue)
-                .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
-                .send()
-                .await
-                .unwrap();
-            let a = attrs.attributes().unwrap();
-            [
-                "ApproximateNumberOfMessages",
-                "ApproximateNumberOfMessagesNotVisible",
-            ]
-            .iter()
-            .map(|k| {
-                let key = aws_sdk_sqs::types::QueueAttributeName::from(*k);
-                a.get(&key).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
-            })
-            .sum()
-        })
-    }
-
-    /// Apply runs in the journal and their applied entries.
-    fn applied_runs(&self) -> Vec<(String, i64)> {
-        let cfg = self.dir.path().join("tagwarden.yaml");
-        let run = self
-            .emu
-            .tagwarden(&["history", "-c", cfg.to_str().unwrap(), "--format", "json"]);
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        let v = run.json();
-        let runs = v
-            .as_array()
-            .or_else(|| v["runs"].as_array())
-            .expect("runs")
-            .clone();
-        runs.iter()
-            .filter(|r| r["kind"] == "apply")
-            .map(|r| {
-                (
-                    r["id"].as_str().unwrap().to_string(),
-                    r["applied"].as_i64().unwrap(),
-                )
-            })
-            .collect()
-    }
-}
 
 /// `tagwarden_events_total` for one event name and outcome.
 fn count(d: &Daemon, event: &str, outcome: &str) -> f64 {
@@ -475,4 +292,43 @@ fn a_burst_of_creations_is_written_in_a_few_batched_calls() {
         "a few apply runs for the burst, not one per event: {}",
         runs.len()
     );
+}
+
+#[test]
+fn in_audit_mode_a_new_resource_is_reported_not_tagged() {
+    let mut f = fixture_in("audit", 3, "");
+    let endpoint = f.emu.endpoint();
+    let volume = runtime().block_on(async {
+        let seeder = Seeder::new(&endpoint).await;
+        let ec2 = Seeder::ec2(&seeder.account(STAGING.0).await, "us-east-1");
+        estate::volume(&ec2, "us-east-1", &[]).await
+    });
+    f.send(vec![event(
+        "a-1",
+        "CreateVolume",
+        STAGING.0,
+        "us-east-1",
+        json!({}),
+        json!({"volumeId": volume}),
+    )]);
+    f.daemon.wait_for("the finding counted", MINUTE, |d| {
+        count(d, "CreateVolume", "non_compliant") >= 1.0
+    });
+    assert!(f
+        .daemon
+        .log_text()
+        .contains("a new resource is not compliant"));
+    assert!(f.applied_runs().is_empty(), "audit mode writes nothing");
+    let tags = runtime().block_on(async {
+        let seeder = Seeder::new(&endpoint).await;
+        let ec2 = Seeder::ec2(&seeder.account(STAGING.0).await, "us-east-1");
+        let v = ec2
+            .describe_volumes()
+            .volume_ids(&volume)
+            .send()
+            .await
+            .unwrap();
+        tags_of(v.volumes()[0].tags())
+    });
+    assert!(tags.is_empty(), "{tags:?}");
 }

@@ -4,6 +4,7 @@
 
 pub mod daemon;
 pub mod estate;
+pub mod events;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

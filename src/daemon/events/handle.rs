@@ -57,14 +57,24 @@ pub async fn handle(c: &mut Consumer, aws: &Aws, queue: &Queue, messages: Vec<Me
             Err(v) => verdicts[i] = Some(v),
         }
     }
+    let started = std::time::Instant::now();
+    let n_creations = creations.len();
     for (i, v) in settle_creations(c, aws, creations).await {
         verdicts[i] = Some(v);
     }
+    let written = started.elapsed();
     let verdicts: Vec<Verdict> = verdicts
         .into_iter()
         .map(|v| v.expect("every message has a verdict"))
         .collect();
     finish(c, aws, queue, &messages, verdicts).await;
+    tracing::info!(
+        messages = messages.len(),
+        creations = n_creations,
+        read_and_write_ms = written.as_millis() as u64,
+        settle_ms = (started.elapsed() - written).as_millis() as u64,
+        "burst handled"
+    );
 }
 
 /// A creation to act on, or the verdict of anything else.

@@ -19,6 +19,9 @@ pub const MAX_BURST: usize = 1000;
 /// fails is made visible sooner, after its backoff.
 pub const HANDLING: Duration = Duration::from_secs(300);
 
+/// The longest a burst is read before it is handled.
+pub const BURST_WINDOW: Duration = Duration::from_secs(1);
+
 /// One received message.
 #[derive(Debug, Clone)]
 pub struct Message {
@@ -44,10 +47,16 @@ impl Queue {
     }
 
     /// Wait up to `wait` for messages; once some arrive, read on without
-    /// waiting while full pages keep coming, up to [`MAX_BURST`].
+    /// waiting while full pages keep coming, up to [`MAX_BURST`] messages or
+    /// [`BURST_WINDOW`], so a steady stream is not held back.
     pub async fn receive(&self, aws: &Aws, wait: Duration) -> Result<Vec<Message>, AwsError> {
         let mut out = self.receive_page(aws, wait).await?;
-        while out.len().is_multiple_of(10) && !out.is_empty() && out.len() < MAX_BURST {
+        let first = std::time::Instant::now();
+        while out.len().is_multiple_of(10)
+            && !out.is_empty()
+            && out.len() < MAX_BURST
+            && first.elapsed() < BURST_WINDOW
+        {
             let more = self.receive_page(aws, Duration::ZERO).await?;
             if more.is_empty() {
                 break;
