@@ -27,6 +27,11 @@ pub fn reload(shared: &Shared, sources: &Sources) {
                     "daemon.listen changed: the new address takes effect on restart"
                 );
             }
+            if new.config.daemon.events.queues != old.config.daemon.events.queues {
+                tracing::warn!(
+                    "daemon.events.queues changed: the queues are read from the next restart (policies and limits apply at once)"
+                );
+            }
             tracing::info!(
                 policies = new.policies.policies.len(),
                 "configuration reloaded; it applies from the next cycle"
