@@ -32,6 +32,9 @@ pub struct Inventory {
     pub account_names: BTreeMap<String, String>,
     /// The accounts to scan (whether or not they could be).
     pub account_ids: Vec<String>,
+    /// The configured accounts of every shard: tag on create takes an
+    /// event for any of them, whichever replica the queue hands it to.
+    pub every_shard: Vec<String>,
     pub accounts: usize,
     pub regions: usize,
     /// Open sessions, per account id, for the writes that follow a scan.
@@ -189,8 +192,9 @@ async fn accounts(
         (include.is_empty() || include.contains(a))
             && !exclude.contains(a)
             && (only.is_empty() || only.contains(a))
-            && narrow.shard.owns(a)
     });
+    inv.every_shard = accounts.iter().cloned().collect();
+    accounts.retain(|a| narrow.shard.owns(a));
     accounts
 }
 

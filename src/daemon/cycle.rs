@@ -34,6 +34,8 @@ pub struct CycleOutput {
     pub audit: Option<AuditReport>,
     /// The accounts of this shard, and the resources found in each.
     pub accounts: Vec<String>,
+    /// The configured accounts of every shard.
+    pub every_shard: Vec<String>,
     pub resources_by_account: BTreeMap<String, usize>,
     /// Tag changes applied and failed, per account.
     pub changes_by_account: BTreeMap<String, (u64, u64)>,
@@ -226,6 +228,7 @@ async fn money(loaded: &Loaded, aws: &Aws) -> std::result::Result<CreditsReport,
 
 fn record_scan(out: &mut CycleOutput, inv: &Inventory, audit: AuditReport) {
     out.accounts = inv.account_ids.clone();
+    out.every_shard = inv.every_shard.clone();
     for r in &inv.resources {
         *out.resources_by_account
             .entry(r.account.clone())

@@ -145,7 +145,7 @@ fn record(shared: &Shared, out: CycleOutput) {
         return;
     }
     if out.result != CycleResult::Failed {
-        shared.set_accounts(&out.accounts);
+        shared.set_accounts(&out.every_shard);
     }
     *shared.last.lock().expect("last cycle") = Some(Finished {
         run_id: out.run_id,

@@ -75,7 +75,9 @@ pub struct Shared {
     /// Held by whoever writes tags (a cycle, tag on create), so they take
     /// turns rather than race for the store's lock.
     pub writes: Arc<tokio::sync::Mutex<()>>,
-    /// The accounts the last finished cycle scanned: this replica's share.
+    /// The accounts the last finished cycle found configured, every
+    /// shard's: tag on create handles an event of any of them (a queue
+    /// shared by replicas hands each message to one).
     accounts: RwLock<Option<Arc<BTreeSet<String>>>>,
 }
 
@@ -102,7 +104,7 @@ impl Shared {
         *self.loaded.write().expect("loaded") = Arc::new(loaded);
     }
 
-    /// The accounts of this replica, once a cycle has listed them.
+    /// The configured accounts, once a cycle has listed them.
     pub fn accounts(&self) -> Option<Arc<BTreeSet<String>>> {
         self.accounts.read().expect("accounts").clone()
     }

@@ -72,11 +72,12 @@ pub fn fixture(max_receives: u32) -> Fixture {
 
 /// As `fixture`, with more configuration (`extra`, whole YAML lines).
 pub fn fixture_with(max_receives: u32, extra: &str) -> Fixture {
-    fixture_in("enforce", max_receives, extra)
+    fixture_in("enforce", max_receives, extra, &[])
 }
 
-/// As `fixture_with`, the daemon in `mode` (audit or enforce).
-pub fn fixture_in(mode: &str, max_receives: u32, extra: &str) -> Fixture {
+/// As `fixture_with`, the daemon in `mode` (audit or enforce), with more
+/// arguments to `run`.
+pub fn fixture_in(mode: &str, max_receives: u32, extra: &str, args: &[&str]) -> Fixture {
     let emu = Emulator::start();
     let queue = runtime().block_on(async {
         let seeder = Seeder::new(&emu.endpoint()).await;
@@ -103,7 +104,7 @@ pub fn fixture_in(mode: &str, max_receives: u32, extra: &str) -> Fixture {
         &estate::config(&policy, &extra),
     );
     let mut daemon = Daemon::start(
-        emu.command(&["run", "-c", &cfg]),
+        emu.command(&[&["run", "-c", cfg.as_str()][..], args].concat()),
         port,
         &dir.path().join("daemon.log"),
     );

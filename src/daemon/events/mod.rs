@@ -66,7 +66,8 @@ pub struct Consumer {
 }
 
 impl Consumer {
-    /// Whether this replica handles the account: one the last cycle scanned.
+    /// Whether the account is configured (in any shard: replicas sharing a
+    /// queue each get some messages, and any may enter any account).
     fn owns(&self, account: &str) -> bool {
         self.shared
             .accounts()
