@@ -150,3 +150,36 @@ impl Counted {
         (self.calls, self.throttles) = (calls, throttles);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::queue::backoff;
+    use super::Seen;
+    use std::time::Duration;
+
+    #[test]
+    fn retries_back_off_up_to_five_minutes() {
+        let secs: Vec<u64> = [1, 2, 3, 8, 9, 40]
+            .iter()
+            .map(|&n| backoff(n).as_secs())
+            .collect();
+        assert_eq!(secs, [2, 4, 8, 256, 300, 300]);
+        assert_eq!(backoff(u32::MAX), Duration::from_secs(300));
+    }
+
+    #[test]
+    fn recent_events_are_remembered_and_the_oldest_forgotten() {
+        let mut seen = Seen::new();
+        seen.insert(String::new());
+        assert!(
+            !seen.contains(""),
+            "an event without an id is never a duplicate"
+        );
+        for i in 0..=Seen::KEEP {
+            seen.insert(format!("e-{i}"));
+        }
+        assert!(!seen.contains("e-0"), "the oldest is forgotten");
+        assert!(seen.contains("e-1") && seen.contains(&format!("e-{}", Seen::KEEP)));
+        assert_eq!(seen.ids.len(), Seen::KEEP);
+    }
+}
