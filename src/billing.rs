@@ -15,13 +15,18 @@ use std::path::{Path, PathBuf};
 use tagwarden_core::billing::Costs;
 
 /// The billing files at `path`, local or `s3://`.
-pub async fn costs(aws: &Aws, path: &Path) -> Result<Costs> {
+/// `window`: the days the money view takes from them (None: every day).
+pub async fn costs(
+    aws: &Aws,
+    path: &Path,
+    window: Option<(NaiveDate, NaiveDate)>,
+) -> Result<Costs> {
     match path.to_str().and_then(|p| p.strip_prefix("s3://")) {
         Some(location) => {
             let dir = download(aws, location).await?;
-            read_costs(dir.path())
+            read_costs(dir.path(), window)
         }
-        None => read_costs(path),
+        None => read_costs(path, window),
     }
 }
 
@@ -94,7 +99,7 @@ async fn download(aws: &Aws, location: &str) -> Result<tempfile::TempDir> {
 }
 
 /// Every usage row of the billing files under `path`.
-pub fn read_costs(path: &Path) -> Result<Costs> {
+pub fn read_costs(path: &Path, window: Option<(NaiveDate, NaiveDate)>) -> Result<Costs> {
     let shown = path.display().to_string();
     if !path.exists() {
         return Err(Error::usage(format!(
@@ -107,7 +112,10 @@ pub fn read_costs(path: &Path) -> Result<Costs> {
             "--cost {shown}: no billing file (*.csv, *.csv.gz or *.parquet) in it"
         )));
     }
-    let mut costs = Costs::default();
+    let mut costs = Costs {
+        ledger_window: window,
+        ..Costs::default()
+    };
     for f in files {
         let name = f.display().to_string();
         let file = File::open(&f).map_err(|e| Error::io(format!("cannot read {name}"), e))?;

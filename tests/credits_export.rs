@@ -50,6 +50,11 @@ fn scenario() -> Vec<Line> {
         l("2026-03-05", "222222222222", "i-0c3", "Usage", "AmazonEC2", "BoxUsage:c5.xlarge", EC2, Some("mig12345"), 2_000.0),
         l("2026-03-20", "111111111111", "", "Credit", "AmazonEC2", "", EC2, None, -2_500.0),
         l("2026-04-02", "111111111111", "i-0a1", "Usage", "AmazonEC2", "BoxUsage:m5.large", EC2, Some(OURS), 1_000.0),
+        // Outside the window: before the agreement, and after --at 2026-04-10
+        // in its month. Cost Explorer is not asked for them; the bill has them.
+        l("2025-12-20", "111111111111", "i-0a1", "Usage", "AmazonEC2", "BoxUsage:m5.large", EC2, Some(OURS), 700.0),
+        l("2026-04-20", "222222222222", "i-0c3", "Usage", "AmazonEC2", "BoxUsage:c5.xlarge", EC2, None, 900.0),
+        l("2026-04-21", "111111111111", "", "Credit", "AmazonEC2", "", EC2, None, -50.0),
     ]
 }
 
@@ -63,6 +68,12 @@ fn month_end(start: &str) -> String {
     format!("{y}-{m:02}-01")
 }
 
+/// The days Cost Explorer is asked for: the agreement's start to the day
+/// after --at.
+fn in_window(l: &Line) -> bool {
+    ("2026-01-01".."2026-04-11").contains(&l.day)
+}
+
 fn eligible(service: &str) -> bool {
     service != "AWSMarketplace"
 }
@@ -70,7 +81,7 @@ fn eligible(service: &str) -> bool {
 /// What Cost Explorer answers for the scenario, in request order: spend by
 /// value and service, eligible spend by value and account, credits.
 fn cost_explorer_results(lines: &[Line]) -> Value {
-    let spend = |l: &&Line| !matches!(l.kind, "Credit" | "Tax" | "Refund");
+    let spend = |l: &&Line| in_window(l) && !matches!(l.kind, "Credit" | "Tax" | "Refund");
     let grouped = |key: &dyn Fn(&Line) -> Option<&'static str>| {
         let mut months: BTreeMap<String, BTreeMap<(String, String), f64>> = BTreeMap::new();
         for l in lines.iter().filter(spend) {
@@ -95,7 +106,7 @@ fn cost_explorer_results(lines: &[Line]) -> Value {
         json!({"ResultsByTime": by_time, "DimensionValueAttributes": []})
     };
     let mut credits: BTreeMap<String, f64> = BTreeMap::new();
-    for l in lines.iter().filter(|l| l.kind == "Credit") {
+    for l in lines.iter().filter(|l| in_window(l) && l.kind == "Credit") {
         *credits.entry(month_of(l.day)).or_default() += l.cost;
     }
     let credits: Vec<Value> = credits

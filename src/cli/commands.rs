@@ -105,7 +105,7 @@ pub fn audit(cli: &Cli, args: &AuditArgs) -> Result<u8> {
     let narrow = loaded.narrowing(&args.scan)?;
     let (mut report, costs) = runtime()?.block_on(async {
         let aws = Aws::connect(&loaded.config).await;
-        let costs = read_costs(&aws, args.cost.as_deref()).await?;
+        let costs = read_costs(&aws, args.cost.as_deref(), None).await?;
         let progress = Progress::new(cli.quiet);
         let report =
             crate::audit::audit(&aws, &loaded.config, &loaded.policies, &narrow, &progress).await?;
@@ -137,7 +137,7 @@ pub fn plan(cli: &Cli, args: &PlanArgs) -> Result<u8> {
     };
     let doc = runtime()?.block_on(async {
         let aws = Aws::connect(&loaded.config).await;
-        let costs = read_costs(&aws, args.cost.as_deref()).await?;
+        let costs = read_costs(&aws, args.cost.as_deref(), None).await?;
         let progress = Progress::new(cli.quiet);
         let mut doc = loaded.enforcer(&aws, &progress)?.plan(&narrow, at).await?;
         if let Some(costs) = &costs {
@@ -216,7 +216,8 @@ pub fn credits(cli: &Cli, args: &CreditsArgs) -> Result<u8> {
     let cache = AnswerCache::of(&config, args.fresh);
     let report = runtime()?.block_on(async {
         let aws = Aws::connect(&config).await;
-        let costs = read_costs(&aws, args.cost.as_deref()).await?;
+        let window = credits_window(&config.map, today);
+        let costs = read_costs(&aws, args.cost.as_deref(), window).await?;
         let source = spend_source(costs.as_ref(), &cache);
         crate::credits::report(&aws, &config.map, today, &source).await
     })?;
@@ -231,12 +232,27 @@ pub fn credits(cli: &Cli, args: &CreditsArgs) -> Result<u8> {
 }
 
 /// The billing export `--cost` names, read before anything else: a bad
-/// file stops the run before a scan.
-async fn read_costs(aws: &Aws, cost: Option<&Path>) -> Result<Option<Costs>> {
+/// file stops the run before a scan. `window`: the days the money view
+/// takes (None: it is not computed).
+async fn read_costs(
+    aws: &Aws,
+    cost: Option<&Path>,
+    window: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
+) -> Result<Option<Costs>> {
     match cost {
-        Some(path) => Ok(Some(crate::billing::costs(aws, path).await?)),
+        Some(path) => Ok(Some(crate::billing::costs(aws, path, window).await?)),
         None => Ok(None),
     }
+}
+
+/// The agreement's days up to `today`, as Cost Explorer is asked for them
+/// (None without agreement dates: `credits` then says why).
+fn credits_window(
+    terms: &tagwarden_core::config::MapAgreement,
+    today: chrono::NaiveDate,
+) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
+    let w = tagwarden_core::credits::periods::window(terms.start, terms.end, today).ok()?;
+    Some((w.start, w.end))
 }
 
 /// The billing export when there is one, else Cost Explorer.
@@ -267,7 +283,8 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8> {
     let cache = AnswerCache::of(&loaded.config, args.fresh);
     let (mut audit, costs, credits) = runtime()?.block_on(async {
         let aws = Aws::connect(&loaded.config).await;
-        let costs = read_costs(&aws, args.cost.as_deref()).await?;
+        let window = credits_window(&loaded.config.map, today);
+        let costs = read_costs(&aws, args.cost.as_deref(), window).await?;
         let progress = Progress::new(cli.quiet);
         let audit =
             crate::audit::audit(&aws, &loaded.config, &loaded.policies, &narrow, &progress).await?;

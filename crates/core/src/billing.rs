@@ -6,8 +6,9 @@
 //! counts (CUR line item types Usage, DiscountedUsage,
 //! SavingsPlanCoveredUsage; FOCUS charge category Usage). Per month,
 //! account, service and `map-migrated` value (for `credits --cost`, the
-//! [`Ledger`]): every charge but credits, refunds and taxes, as Cost
-//! Explorer's RECORD_TYPE filter counts it; credits apart, by description.
+//! [`Ledger`]): every charge but credits, refunds and taxes (FOCUS: and
+//! adjustments), as Cost Explorer's RECORD_TYPE filter counts it; credits
+//! apart, by description.
 
 mod csv_file;
 mod layout;
@@ -41,7 +42,7 @@ pub enum BillingError {
     Csv { file: String, source: csv::Error },
     #[error("{file}: not a readable Parquet file: {why}")]
     Parquet { file: String, why: String },
-    #[error("{file}: mixes currencies ({0} and {1}); tagwarden does not convert", .first, .other)]
+    #[error("{file}: bills in {other}, but {first} was read before; tagwarden does not convert currencies")]
     MixedCurrencies {
         file: String,
         first: String,
@@ -101,8 +102,8 @@ pub struct ResourceCost {
     pub cost: f64,
     /// The last `map-migrated` value billed for it.
     pub tag: Option<String>,
-    /// Its cost by service (Cost Explorer's name, else the product code;
-    /// empty when the bill has no product column).
+    /// Its cost by service (Cost Explorer's name, else the product code,
+    /// else [`services::UNNAMED`]).
     pub by_service: Vec<(String, f64)>,
 }
 
@@ -112,7 +113,7 @@ impl ResourceCost {
     pub fn eligible_cost(&self, eligible_services: &[String]) -> f64 {
         self.by_service
             .iter()
-            .filter(|(s, _)| s.is_empty() || eligible_services.iter().any(|e| e == s))
+            .filter(|(s, _)| services::is_eligible(s, eligible_services))
             .map(|(_, c)| c)
             .sum()
     }
@@ -133,6 +134,10 @@ pub struct Costs {
     pub by_resource: HashMap<String, ResourceCost>,
     /// Spend and credits by month, for the money view.
     pub ledger: Ledger,
+    /// The days the ledger takes, [from, to): the money view's window, so a
+    /// month the agreement starts or `--at` ends in counts only its days in
+    /// it, as Cost Explorer's daily bounds do. None: every day.
+    pub ledger_window: Option<(NaiveDate, NaiveDate)>,
     pub currency: Option<String>,
     pub rows: u64,
     pub usage_rows: u64,
@@ -153,7 +158,12 @@ impl Costs {
         self.check_currency(line.currency, file)?;
         let month = line.day.with_day(1).unwrap_or(line.day);
         let (service, named) = services::of_line(line.product, line.usage_type, line.product_name);
-        self.ledger.add(month, line, service, named);
+        let in_window = self
+            .ledger_window
+            .is_none_or(|(from, to)| line.day >= from && line.day < to);
+        if in_window {
+            self.ledger.add(month, line, service, named);
+        }
         if line.charge != Charge::Usage || line.resource.is_empty() {
             return Ok(());
         }

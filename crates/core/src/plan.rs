@@ -675,7 +675,8 @@ mod document_tests {
             }
         );
         // No product column in the bill: the benefit of the doubt.
-        assert_eq!(risk(billed(None, &[("", 8.0)])).credit_at_risk, 2.0);
+        let unnamed = crate::billing::services::UNNAMED;
+        assert_eq!(risk(billed(None, &[(unnamed, 8.0)])).credit_at_risk, 2.0);
         // Already billed with this agreement's value: nothing at risk.
         let ours = billed(Some("migABCDE12345"), &[("EC2 - Other", 20.0)]);
         assert_eq!(risk(ours).credit_at_risk, 0.0);

@@ -24,14 +24,12 @@ impl Costs {
         let header = reader.headers().map_err(csv_error)?.clone();
         let layout = Layout::of(&header.iter().collect::<Vec<_>>(), file)?;
         let mut row = csv::StringRecord::new();
-        // The header is line 1.
-        let mut at = 1;
         while reader.read_record(&mut row).map_err(csv_error)? {
             self.rows += 1;
-            at += 1;
             let line = line(&layout, &row).map_err(|why| BillingError::Row {
                 file: file.to_string(),
-                at: format!("line {at}"),
+                // Where the record starts (a quoted field may span lines).
+                at: format!("line {}", row.position().map_or(0, |p| p.line())),
                 why,
             })?;
             self.add(&line, file, from, to)?;

@@ -290,21 +290,23 @@ fn map_values(
         ));
     }
     let (mut kvals, mut vvals) = (kvals.into_iter(), vvals.into_iter());
-    let mut out: Vec<Option<ByteArray>> = Vec::new();
+    // Per row: the value of the first of MAP_TAG_KEYS present with a
+    // value (as the JSON maps of CSV files are read), and its rank.
+    let mut out: Vec<Option<(usize, ByteArray)>> = Vec::new();
     for (j, &rep) in reps.iter().enumerate() {
         if rep == 0 {
             out.push(None);
         }
         let key = (kdefs[j] == key_def).then(|| kvals.next()).flatten();
         let value = (vdefs[j] == value_def).then(|| vvals.next()).flatten();
-        let is_map_tag = key
-            .as_ref()
-            .is_some_and(|k| MAP_TAG_KEYS.iter().any(|m| m.as_bytes() == k.data()));
-        if let (true, Some(last)) = (is_map_tag, out.last_mut()) {
-            *last = value;
+        let rank = key.and_then(|k| MAP_TAG_KEYS.iter().position(|m| m.as_bytes() == k.data()));
+        if let (Some(rank), Some(value), Some(last)) = (rank, value, out.last_mut()) {
+            if last.as_ref().is_none_or(|(r, _)| rank < *r) {
+                *last = Some((rank, value));
+            }
         }
     }
-    Ok(out)
+    Ok(out.into_iter().map(|v| v.map(|(_, value)| value)).collect())
 }
 
 /// The cost column as numbers: DOUBLE, FLOAT, DECIMAL (any physical type),

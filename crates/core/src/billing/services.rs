@@ -7,14 +7,26 @@
 //! apart. A code not listed here keeps its code as its name, and the
 //! report says so: list the code in `map.eligible_services` to count it.
 
+/// Where a bill names no product at all (no product column): such spend
+/// counts as eligible, per resource and in the money view alike, since the
+/// bill cannot say otherwise.
+pub const UNNAMED: &str = "(no product named in the bill)";
+
 /// The service a bill line counts under: Cost Explorer's name when known
-/// (true), else its product code or name as billed (false).
+/// (true), else its product code or name as billed (false), else
+/// [`UNNAMED`] (true: no code to warn about).
 pub fn of_line<'a>(product: &'a str, usage_type: &str, product_name: &'a str) -> (&'a str, bool) {
     match cost_explorer_name(product, usage_type) {
         Some(name) => (name, true),
-        None if product.is_empty() => (product_name, false),
-        None => (product, false),
+        None if !product.is_empty() => (product, false),
+        None if !product_name.is_empty() => (product_name, false),
+        None => (UNNAMED, true),
     }
+}
+
+/// Whether spend under `service` can earn credit under these terms.
+pub fn is_eligible(service: &str, eligible_services: &[String]) -> bool {
+    service == UNNAMED || eligible_services.iter().any(|e| e == service)
 }
 
 /// Cost Explorer's name for a product code, when tagwarden knows it.

@@ -32,7 +32,7 @@ vol-2,2026-04-01T00:00:00Z,100,Usage,USD,{}\n\
         ResourceCost {
             cost: 4.0,
             tag: Some("migABCDE12345".into()),
-            by_service: vec![(String::new(), 4.0)],
+            by_service: vec![(services::UNNAMED.to_string(), 4.0)],
         }
     );
     assert_eq!(
@@ -40,7 +40,7 @@ vol-2,2026-04-01T00:00:00Z,100,Usage,USD,{}\n\
         ResourceCost {
             cost: 7.0,
             tag: None,
-            by_service: vec![(String::new(), 7.0)],
+            by_service: vec![(services::UNNAMED.to_string(), 7.0)],
         },
         "April is outside the period"
     );
@@ -97,7 +97,7 @@ fn errors_name_the_file_and_row() {
     );
     assert_eq!(
         err("ResourceId,ChargePeriodStart,BilledCost,BillingCurrency\nr,2026-01-01,1,USD\nr,2026-01-01,1,EUR\n"),
-        "bill.csv: mixes currencies (USD and EUR); tagwarden does not convert"
+        "bill.csv: bills in EUR, but USD was read before; tagwarden does not convert currencies"
     );
 }
 
@@ -266,7 +266,7 @@ fn parquet_errors_name_the_file_and_row() {
     rows[2].currency = "EUR".into();
     assert_eq!(
         read_parquet(TagStyle::Map, rows).unwrap_err().to_string(),
-        "bill.parquet: mixes currencies (USD and EUR); tagwarden does not convert"
+        "bill.parquet: bills in EUR, but USD was read before; tagwarden does not convert currencies"
     );
 }
 
@@ -337,4 +337,34 @@ fn parquet_decimals_and_microseconds() {
     assert!(!c.by_resource.contains_key("i-2"), "a credit is not usage");
     let credits: Vec<_> = c.ledger.credits().collect();
     assert_eq!(credits, [(d("2026-03-01"), "", 1.0)]);
+}
+
+#[test]
+fn the_ledger_takes_only_the_window_and_resources_every_day() {
+    let mut c = Costs {
+        ledger_window: Some((d("2026-01-04"), d("2026-02-01"))),
+        ..Costs::default()
+    };
+    c.read_csv(
+        bill_csv().as_bytes(),
+        "bill.csv",
+        NaiveDate::MIN,
+        NaiveDate::MAX,
+    )
+    .unwrap();
+    assert_eq!(
+        sums(&c),
+        ["2026-01-01 222222222222 AWSGlobalWidgets None 2.50"],
+        "from January 4 (the instance's line is on the 3rd), before February"
+    );
+    assert_eq!(c.by_resource["i-1"].cost, 10.0, "per resource: every day");
+}
+
+#[test]
+fn a_row_error_names_the_line_it_starts_on() {
+    let text = "ResourceId,ChargePeriodStart,BilledCost,ChargeDescription\nr,2026-01-01,1,\"two\nlines\"\nr,2026-01-01,ten,x\n";
+    assert_eq!(
+        read(text).unwrap_err().to_string(),
+        "bill.csv: line 4: cost `ten` is not a number"
+    );
 }

@@ -6,6 +6,7 @@
 //! matches `map.credit_description` count as received.
 
 use super::{Cell, Received};
+use crate::billing::services::is_eligible;
 use crate::billing::Ledger;
 use crate::config::MapAgreement;
 use chrono::NaiveDate;
@@ -23,7 +24,7 @@ pub struct FromExport {
 type Key<'a> = (NaiveDate, &'a str, Option<&'a str>);
 
 pub fn from_ledger(ledger: &Ledger, currency: &str, terms: &MapAgreement) -> FromExport {
-    let eligible = |service: &str| terms.eligible_services.iter().any(|s| s == service);
+    let eligible = |service: &str| is_eligible(service, &terms.eligible_services);
     let mut by_service: BTreeMap<Key, f64> = BTreeMap::new();
     let mut by_account: BTreeMap<Key, f64> = BTreeMap::new();
     for s in ledger.spend() {

@@ -221,7 +221,8 @@ pub fn compute(input: &Input<'_>) -> Result<Credits, CreditsError> {
         .enumerate()
         .map(|(i, m)| (periods::first_of_month(m.start), i))
         .collect();
-    let eligible = |service: &str| t.eligible_services.iter().any(|s| s == service);
+    let eligible =
+        |service: &str| crate::billing::services::is_eligible(service, &t.eligible_services);
     let mut months = vec![Amounts::default(); input.months.len()];
     let mut services: BTreeMap<&str, Amounts> = BTreeMap::new();
     let mut mistagged: BTreeMap<&str, f64> = BTreeMap::new();
