@@ -47,8 +47,10 @@ pub async fn handle(c: &mut Consumer, aws: &Aws, queue: &Queue, messages: Vec<Me
     }
     let mut verdicts: Vec<Option<Verdict>> = vec![None; messages.len()];
     let mut creations: Vec<(usize, Creation)> = Vec::new();
+    // The policies' types, once per burst.
+    let types = c.shared.loaded().policies.resource_types();
     for (i, m) in messages.iter().enumerate() {
-        match classify(c, &m.body) {
+        match classify(c, &types, &m.body) {
             // The same call twice in one burst: the first copy stands for both.
             Ok(cr) if creations.iter().any(|(_, x)| x.event_id == cr.event_id) => {
                 verdicts[i] = Some(Verdict::done(&cr.event_name, "duplicate"));
@@ -78,7 +80,7 @@ pub async fn handle(c: &mut Consumer, aws: &Aws, queue: &Queue, messages: Vec<Me
 }
 
 /// A creation to act on, or the verdict of anything else.
-fn classify(c: &mut Consumer, body: &str) -> Result<Creation, Verdict> {
+fn classify(c: &mut Consumer, types: &[String], body: &str) -> Result<Creation, Verdict> {
     let creation = match events::parse(body) {
         Err(e) => {
             tracing::warn!(error = %e, "an event message cannot be read: dropped");
@@ -102,7 +104,6 @@ fn classify(c: &mut Consumer, body: &str) -> Result<Creation, Verdict> {
     if !c.owns(&creation.account) {
         return Err(Verdict::done(&name, "account_not_configured"));
     }
-    let types = c.shared.loaded().policies.resource_types();
     if !creation
         .resources
         .iter()
@@ -182,10 +183,7 @@ async fn read_all(
         let Some(session) = c.session(aws, &account).await else {
             continue;
         };
-        let at = created
-            .first()
-            .and_then(|r| created_at.get(&r.arn).copied().flatten());
-        found.extend(read::read(&aws.api, &session, &region, &created, at).await);
+        found.extend(read::read(&aws.api, &session, &region, &created, &created_at).await);
     }
     found
 }

@@ -27,7 +27,8 @@ pub async fn read(
     session: &AccountSession,
     region: &str,
     created: &[Created],
-    created_at: Option<DateTime<Utc>>,
+    // Each resource's event time, by ARN (RDS and S3 reads give none).
+    created_at: &HashMap<String, Option<DateTime<Utc>>>,
 ) -> HashMap<String, Found> {
     let account = session.account.as_str();
     let mut out = HashMap::new();
@@ -50,14 +51,32 @@ pub async fn read(
                 let client = session.rds(region);
                 for c in items {
                     let tags = rds::tags(&at, &client, &c.arn).await;
-                    out.insert(c.arn.clone(), found(account, region, c, tags, created_at));
+                    out.insert(
+                        c.arn.clone(),
+                        found(
+                            account,
+                            region,
+                            c,
+                            tags,
+                            created_at.get(&c.arn).copied().flatten(),
+                        ),
+                    );
                 }
             }
             "s3:bucket" => {
                 let client = session.s3(region);
                 for c in items {
                     let tags = s3::tags(&at, &client, s3::bucket_name(&c.arn)).await;
-                    out.insert(c.arn.clone(), found(account, region, c, tags, created_at));
+                    out.insert(
+                        c.arn.clone(),
+                        found(
+                            account,
+                            region,
+                            c,
+                            tags,
+                            created_at.get(&c.arn).copied().flatten(),
+                        ),
+                    );
                 }
             }
             _ => {
