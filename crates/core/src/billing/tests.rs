@@ -162,6 +162,17 @@ fn bill_csv() -> String {
     out
 }
 
+/// The test bill, as CUR 2.0 CSV, every day.
+fn read_bill(c: &mut Costs) {
+    c.read_csv(
+        bill_csv().as_bytes(),
+        "bill.csv",
+        NaiveDate::MIN,
+        NaiveDate::MAX,
+    )
+    .unwrap();
+}
+
 fn read_parquet(style: TagStyle, rows: Vec<BillRow>) -> Result<(Costs, Dialect), BillingError> {
     let file = tempfile::tempfile().unwrap();
     write_bill(&file, style, rows.into_iter(), 3).unwrap();
@@ -194,13 +205,7 @@ fn sums(c: &Costs) -> Vec<String> {
 #[test]
 fn the_ledger_groups_like_cost_explorer() {
     let mut c = Costs::default();
-    c.read_csv(
-        bill_csv().as_bytes(),
-        "bill.csv",
-        NaiveDate::MIN,
-        NaiveDate::MAX,
-    )
-    .unwrap();
+    read_bill(&mut c);
     assert_eq!(
         sums(&c),
         [
@@ -229,13 +234,7 @@ fn the_ledger_groups_like_cost_explorer() {
 #[test]
 fn parquet_with_a_tag_map_reads_like_its_csv() {
     let mut csv = Costs::default();
-    csv.read_csv(
-        bill_csv().as_bytes(),
-        "bill.csv",
-        NaiveDate::MIN,
-        NaiveDate::MAX,
-    )
-    .unwrap();
+    read_bill(&mut csv);
     for style in [TagStyle::Map, TagStyle::Column] {
         let (pq, dialect) = read_parquet(style, bill()).unwrap();
         assert_eq!(dialect, Dialect::Cur2);
@@ -345,13 +344,7 @@ fn the_ledger_takes_only_the_window_and_resources_every_day() {
         ledger_window: Some((d("2026-01-04"), d("2026-02-01"))),
         ..Costs::default()
     };
-    c.read_csv(
-        bill_csv().as_bytes(),
-        "bill.csv",
-        NaiveDate::MIN,
-        NaiveDate::MAX,
-    )
-    .unwrap();
+    read_bill(&mut c);
     assert_eq!(
         sums(&c),
         ["2026-01-01 222222222222 AWSGlobalWidgets None 2.50"],
