@@ -7,7 +7,8 @@
 //!
 //!     cargo bench --bench events
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
+#[allow(dead_code)]
 mod common;
 
 use common::estate::{self, Seeder, STAGING};

@@ -1,7 +1,7 @@
 //! Seeds the demo estate into the emulator at `AWS_ENDPOINT_URL` (used by
 //! scripts/demo.sh). The estate is the one the integration tests audit.
 
-#[path = "../tests/common/estate.rs"]
+#[path = "../tests/it/common/estate.rs"]
 mod estate;
 
 #[tokio::main]

@@ -2,7 +2,7 @@
 //! `AWS_ENDPOINT_URL`, each with one never-tagged instance (and its root
 //! volume) and one bucket, for scripts/bench-accounts.sh.
 
-#[path = "../tests/common/estate.rs"]
+#[path = "../tests/it/common/estate.rs"]
 mod estate;
 
 use futures::stream::{self, StreamExt};

@@ -2,7 +2,7 @@
 //! resources) into the emulator at `AWS_ENDPOINT_URL`, in reservations of up
 //! to 500, for scripts/bench-audit.sh.
 
-#[path = "../tests/common/estate.rs"]
+#[path = "../tests/it/common/estate.rs"]
 mod estate;
 
 #[tokio::main]

@@ -7,7 +7,9 @@ scripts/setup-tools.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-cargo test --workspace "$@" 2>&1 | tee "$log"
+# test-hooks: the crash and pause hooks the integration tests drive (never
+# in a release build).
+cargo test --workspace --features tagwarden/test-hooks "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 # One closing line over every test binary.

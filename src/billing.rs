@@ -5,7 +5,7 @@
 //! are copied to a temporary folder one at a time (never into memory) and
 //! read from there.
 
-use crate::aws::{all_pages, Aws, AwsError};
+use crate::aws::{all_pages, Aws, AwsError, Quota, Zone};
 use crate::error::{Error, Result};
 use chrono::NaiveDate;
 use std::fs::File;
@@ -45,7 +45,7 @@ async fn download(aws: &Aws, location: &str) -> Result<tempfile::TempDir> {
         async move {
             let page = aws
                 .api
-                .call("caller", "global", "s3:ListObjectsV2", || {
+                .call(Quota::Caller(Zone::Global), "s3:ListObjectsV2", || {
                     s3.list_objects_v2()
                         .bucket(bucket)
                         .prefix(prefix)
@@ -68,7 +68,7 @@ async fn download(aws: &Aws, location: &str) -> Result<tempfile::TempDir> {
     for (i, key) in keys.iter().enumerate() {
         let object = aws
             .api
-            .call("caller", "global", "s3:GetObject", || {
+            .call(Quota::Caller(Zone::Global), "s3:GetObject", || {
                 s3.get_object().bucket(bucket).key(key).send()
             })
             .await
@@ -127,8 +127,7 @@ pub fn read_costs(path: &Path, window: Option<(NaiveDate, NaiveDate)>) -> Result
             costs.read_csv(input, &name, from, to)
         } else {
             costs.read_csv(BufReader::new(file), &name, from, to)
-        }
-        .map_err(|e| Error::usage(e.to_string()))?;
+        }?;
         tracing::info!(file = %name, dialect = dialect.name(), "billing file read");
     }
     Ok(costs)

@@ -33,9 +33,42 @@ pub fn load(path: Option<&Path>) -> Result<Config> {
     }
 }
 
-/// The policies: `--policy` paths, else the configuration's. Warnings go to
-/// standard error unless `quiet`.
-pub fn policies(config: &Config, override_paths: &[PathBuf], quiet: bool) -> Result<PolicySet> {
+/// Where the configuration comes from, so that a reload reads the same files.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// `-c`: None finds it as every command does.
+    pub config: Option<PathBuf>,
+    /// `--policy`: instead of the configuration's.
+    pub policies: Vec<PathBuf>,
+}
+
+/// A configuration and its policies, validated together, and their
+/// fingerprint (what plans and journaled runs record). What every command
+/// and the daemon load first; nothing has touched AWS yet.
+pub struct Loaded {
+    pub config: Config,
+    pub policies: PolicySet,
+    pub fingerprint: String,
+}
+
+impl Loaded {
+    /// Read and validate everything; any problem is an error and nothing
+    /// of the files is used. The policies' warnings are the caller's to
+    /// show (`policies.warnings`).
+    pub fn load(sources: &Sources) -> Result<Loaded> {
+        let config = load(sources.config.as_deref())?;
+        let policies = policies(&config, &sources.policies)?;
+        let fingerprint = fingerprint(&config, &policies)?;
+        Ok(Loaded {
+            config,
+            policies,
+            fingerprint,
+        })
+    }
+}
+
+/// The policies: `--policy` paths, else the configuration's.
+pub fn policies(config: &Config, override_paths: &[PathBuf]) -> Result<PolicySet> {
     let paths = if override_paths.is_empty() {
         config.policies.clone()
     } else {
@@ -46,13 +79,7 @@ pub fn policies(config: &Config, override_paths: &[PathBuf], quiet: bool) -> Res
             "no policies: list them under `policies:` in tagwarden.yaml or pass --policy PATH",
         ));
     }
-    let set = load_policies(&paths, &config.load_context())?;
-    if !quiet {
-        for w in &set.warnings {
-            eprintln!("{w}");
-        }
-    }
-    Ok(set)
+    Ok(load_policies(&paths, &config.load_context())?)
 }
 
 /// The configuration file and every policy file, as plans record them.

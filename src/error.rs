@@ -2,7 +2,12 @@
 //! (cli.md) and a stable label for logs and metrics.
 
 use crate::store::StoreError;
-use tagwarden_core::apply::Refusal;
+use std::path::PathBuf;
+use tagwarden_core::apply_rules::Refusal;
+use tagwarden_core::billing::BillingError;
+use tagwarden_core::credits::periods::WindowError;
+use tagwarden_core::credits::CreditsError;
+use tagwarden_core::shard::ShardError;
 use tagwarden_core::Diagnostics;
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +38,27 @@ pub enum Error {
         what: String,
         source: std::io::Error,
     },
+    /// A billing export (`--cost`) that cannot be read or is not a bill.
+    #[error(transparent)]
+    Billing(#[from] BillingError),
+    /// The money view cannot be computed from what was read.
+    #[error(transparent)]
+    Credits(#[from] CreditsError),
+    /// The agreement's dates are missing or in the future.
+    #[error(transparent)]
+    Window(#[from] WindowError),
+    /// `--shard`, `--total-shards` or the pod name do not name a shard.
+    #[error(transparent)]
+    Shard(#[from] ShardError),
+    /// `apply --plan FILE`: the file is not a tagwarden plan.
+    #[error("{}: not a tagwarden plan: {source}", path.display())]
+    PlanFile {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    /// Shutdown came before anything was written.
+    #[error("stopped by shutdown before anything was written")]
+    Cancelled,
 }
 
 impl Error {
@@ -53,6 +79,10 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Invalid(_) | Error::Usage(_) | Error::Refused(_) => 2,
+            Error::Credits(_) | Error::Window(_) | Error::Shard(_) => 2,
+            Error::PlanFile { .. } | Error::Cancelled => 2,
+            Error::Billing(e) if e.is_unreadable() => 4,
+            Error::Billing(_) => 2,
             Error::Store(StoreError::Locked { .. }) => 2,
             Error::Store(_) | Error::Io { .. } => 4,
             Error::Aws { .. } => 3,
@@ -69,6 +99,14 @@ impl Error {
             Error::Store(_) => "store",
             Error::Io { .. } => "io",
             Error::Aws { .. } => "aws",
+            Error::Billing(e) if e.is_unreadable() => "billing_unreadable",
+            Error::Billing(_) => "billing_invalid",
+            Error::Credits(_) => "credits",
+            Error::Window(WindowError::NoAgreement) => "no_agreement",
+            Error::Window(WindowError::NotStarted { .. }) => "agreement_not_started",
+            Error::Shard(_) => "shard",
+            Error::PlanFile { .. } => "plan_file",
+            Error::Cancelled => "cancelled",
         }
     }
 }
@@ -106,6 +144,39 @@ mod tests {
                 "store",
             ),
             (broken_pipe, 4, "io"),
+            (
+                Error::Billing(BillingError::Parquet {
+                    file: "bill.parquet".into(),
+                    why: "EOF: file size of 3 is less than footer".into(),
+                }),
+                4,
+                "billing_unreadable",
+            ),
+            (
+                Error::Billing(BillingError::Row {
+                    file: "bill.csv".into(),
+                    at: "line 3".into(),
+                    why: "`x` is not an amount".into(),
+                }),
+                2,
+                "billing_invalid",
+            ),
+            (Error::Window(WindowError::NoAgreement), 2, "no_agreement"),
+            (Error::Shard(ShardError::NoShards), 2, "shard"),
+            (
+                Error::PlanFile {
+                    path: "plan.json".into(),
+                    source: serde_json::from_str::<u8>("x").unwrap_err(),
+                },
+                2,
+                "plan_file",
+            ),
+            (
+                Error::Credits(CreditsError::MixedCurrencies("USD".into(), "EUR".into())),
+                2,
+                "credits",
+            ),
+            (Error::Cancelled, 2, "cancelled"),
         ];
         for (e, code, label) in cases {
             assert_eq!((e.exit_code(), e.metric_label()), (code, label), "{e}");

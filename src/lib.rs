@@ -11,6 +11,7 @@
 
 pub mod audit;
 pub mod aws;
+pub mod backoff;
 pub mod billing;
 pub mod cli;
 pub mod config;
@@ -22,5 +23,7 @@ pub mod inventory;
 pub mod progress;
 pub mod scan;
 pub mod store;
+#[cfg(feature = "test-hooks")]
+pub mod test_hooks;
 
 pub use error::{Error, Result};

@@ -41,6 +41,26 @@ pub struct Inventory {
     pub sessions: HashMap<String, AccountSession>,
 }
 
+/// What apply needs of a scan: the resources found, what could not be
+/// scanned, and the sessions to write through. A cycle passes its whole
+/// inventory; tag on create the resources its events named.
+#[derive(Clone, Copy)]
+pub struct Scanned<'a> {
+    pub resources: &'a [Resource],
+    pub errors: &'a [ScanError],
+    pub sessions: &'a HashMap<String, AccountSession>,
+}
+
+impl Inventory {
+    pub fn scanned(&self) -> Scanned<'_> {
+        Scanned {
+            resources: &self.resources,
+            errors: &self.errors,
+            sessions: &self.sessions,
+        }
+    }
+}
+
 /// Regions to scan: the configuration's (or the credentials chain's default),
 /// narrowed by `--region`.
 pub fn regions(config: &Config, default_region: &str, narrow: &[String]) -> Result<Vec<String>> {
@@ -105,8 +125,12 @@ pub async fn scan(
         regions: regions.len(),
         ..Inventory::default()
     };
-    let Some(caller) = caller(aws, &mut inv.errors).await else {
-        return Ok(inv);
+    let caller = match caller(aws).await {
+        Ok(caller) => caller,
+        Err(e) => {
+            inv.errors.push(e);
+            return Ok(inv);
+        }
     };
     let accounts = accounts(aws, config, narrow, &caller, &mut inv).await;
     inv.accounts = accounts.len();
@@ -133,15 +157,12 @@ pub async fn scan(
     Ok(inv)
 }
 
-/// The account the credentials belong to, or an error for the report.
-pub async fn caller(aws: &Aws, errors: &mut Vec<ScanError>) -> Option<String> {
-    match aws.caller_account().await {
-        Ok(c) => Some(c),
-        Err(e) => {
-            errors.push(ScanError::new("*", "*", format!("cannot identify the AWS credentials (check the standard credential chain: environment, profile, SSO, instance role): {e}")));
-            None
-        }
-    }
+/// The account the credentials belong to, or the error that stops every
+/// account being scanned.
+pub async fn caller(aws: &Aws) -> Result<String, ScanError> {
+    aws.caller_account().await.map_err(|e| {
+        ScanError::caller(format!("cannot identify the AWS credentials (check the standard credential chain: environment, profile, SSO, instance role): {e}"))
+    })
 }
 
 /// Accounts: the static list, the organization's active accounts, or the
@@ -169,9 +190,8 @@ async fn accounts(
                     accounts.insert(id);
                 }
             }
-            Err(e) => inv.errors.push(ScanError::new(
+            Err(e) => inv.errors.push(ScanError::global(
                 caller,
-                "global",
                 format!("cannot list the organization's accounts: {e}"),
             )),
         }
@@ -211,7 +231,7 @@ pub async fn open_session(
         .await
         .map_err(|e| {
             tracing::warn!(account, error = %e, "cannot open a session");
-            ScanError::new(account, "*", e.to_string())
+            ScanError::account(account, e.to_string())
         })
 }
 
@@ -223,10 +243,11 @@ pub async fn open_sessions(
     config: &Config,
     accounts: BTreeSet<String>,
 ) -> (HashMap<String, AccountSession>, Vec<ScanError>) {
-    let mut errors = Vec::new();
-    let Some(caller) = caller(aws, &mut errors).await else {
-        return (HashMap::new(), errors);
+    let caller = match caller(aws).await {
+        Ok(caller) => caller,
+        Err(e) => return (HashMap::new(), vec![e]),
     };
+    let mut errors = Vec::new();
     let opened: Vec<_> = stream::iter(accounts)
         .map(|a| {
             let caller = &caller;

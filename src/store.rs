@@ -5,10 +5,11 @@
 use chrono::{SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
-use tagwarden_core::cycle::CycleSummary;
+use tagwarden_core::cycle_summary::{CycleResult, CycleSummary};
 use tagwarden_core::journal::{
-    ChangeState, JournalEntry, KeyChange, Mark, RunRecord, UnknownState,
+    ChangeState, JournalEntry, KeyChange, Mark, RunKind, RunRecord, RunStatus, UnknownState,
 };
+use tagwarden_core::Arn;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -33,6 +34,22 @@ pub enum StoreError {
     },
     #[error(transparent)]
     UnknownState(#[from] UnknownState),
+}
+
+/// A text column parsed into its type: a value this version cannot read
+/// is an error, never a guess.
+fn parse_column<T, E>(
+    r: &rusqlite::Row<'_>,
+    i: usize,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> rusqlite::Result<T>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let text: String = r.get(i)?;
+    parse(&text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 /// Held while a process writes tags: apply and rollback take it for their
@@ -138,13 +155,20 @@ impl Store {
     pub fn begin_run(
         &self,
         id: &str,
-        kind: &str,
+        kind: RunKind,
         config: &str,
         rolls_back: Option<&str>,
     ) -> Result<(), StoreError> {
         self.conn.execute(
-            "INSERT INTO runs (id, kind, started_at, status, config, rolls_back) VALUES (?1, ?2, ?3, 'running', ?4, ?5)",
-            params![id, kind, now(), config, rolls_back],
+            "INSERT INTO runs (id, kind, started_at, status, config, rolls_back) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                id,
+                kind.label(),
+                now(),
+                RunStatus::Running.label(),
+                config,
+                rolls_back
+            ],
         )?;
         Ok(())
     }
@@ -153,21 +177,22 @@ impl Store {
     pub fn finish_cycle(
         &self,
         id: &str,
-        status: &str,
+        result: CycleResult,
         summary: &CycleSummary,
     ) -> Result<(), StoreError> {
         let summary = serde_json::to_string(summary).expect("a summary serializes");
+        let status = RunStatus::from(result);
         self.conn.execute(
             "UPDATE runs SET finished_at = ?2, status = ?3, summary = ?4 WHERE id = ?1",
-            params![id, now(), status, summary],
+            params![id, now(), status.label(), summary],
         )?;
         Ok(())
     }
 
-    pub fn finish_run(&self, id: &str, status: &str) -> Result<(), StoreError> {
+    pub fn finish_run(&self, id: &str, status: RunStatus) -> Result<(), StoreError> {
         self.conn.execute(
             "UPDATE runs SET finished_at = ?2, status = ?3 WHERE id = ?1",
-            params![id, now(), status],
+            params![id, now(), status.label()],
         )?;
         Ok(())
     }
@@ -185,7 +210,7 @@ impl Store {
             for e in entries {
                 insert.execute(params![
                     run_id,
-                    e.arn,
+                    e.arn.as_str(),
                     e.account,
                     e.region,
                     e.resource_type,
@@ -228,7 +253,7 @@ impl Store {
                 id: r.get(0)?,
                 run_id: r.get(1)?,
                 change: KeyChange {
-                    arn: r.get(2)?,
+                    arn: parse_column(r, 2, Arn::parse)?,
                     account: r.get(3)?,
                     region: r.get(4)?,
                     resource_type: r.get(5)?,
@@ -284,10 +309,10 @@ impl Store {
             let summary: Option<String> = r.get(6)?;
             Ok(RunRecord {
                 id: r.get(0)?,
-                kind: r.get(1)?,
+                kind: parse_column(r, 1, RunKind::parse)?,
                 started_at: r.get(2)?,
                 finished_at: r.get(3)?,
-                status: r.get(4)?,
+                status: parse_column(r, 4, RunStatus::parse)?,
                 rolls_back: r.get(5)?,
                 applied: r.get(7)?,
                 failed: r.get(8)?,
@@ -306,8 +331,14 @@ impl Store {
     /// settle: one may be running now.
     pub fn mark_interrupted(&self, except: &str) -> Result<(), StoreError> {
         self.conn.execute(
-            "UPDATE runs SET status = 'interrupted', finished_at = ?2 WHERE status = 'running' AND id != ?1 AND kind != 'cycle'",
-            params![except, now()],
+            "UPDATE runs SET status = ?3, finished_at = ?2 WHERE status = ?4 AND id != ?1 AND kind != ?5",
+            params![
+                except,
+                now(),
+                RunStatus::Interrupted.label(),
+                RunStatus::Running.label(),
+                RunKind::Cycle.label()
+            ],
         )?;
         Ok(())
     }
@@ -316,8 +347,13 @@ impl Store {
     /// daemon has its own store, and this is called at its start).
     pub fn mark_cycles_interrupted(&self) -> Result<(), StoreError> {
         self.conn.execute(
-            "UPDATE runs SET status = 'interrupted', finished_at = ?1 WHERE status = 'running' AND kind = 'cycle'",
-            params![now()],
+            "UPDATE runs SET status = ?2, finished_at = ?1 WHERE status = ?3 AND kind = ?4",
+            params![
+                now(),
+                RunStatus::Interrupted.label(),
+                RunStatus::Running.label(),
+                RunKind::Cycle.label()
+            ],
         )?;
         Ok(())
     }
@@ -396,7 +432,9 @@ mod tests {
 
     fn entry(key: &str) -> KeyChange {
         KeyChange {
-            arn: "arn:aws:ec2:us-east-1:111111111111:instance/i-1".into(),
+            arn: "arn:aws:ec2:us-east-1:111111111111:instance/i-1"
+                .parse()
+                .unwrap(),
             account: "111111111111".into(),
             region: "us-east-1".into(),
             resource_type: "ec2:instance".into(),
@@ -411,7 +449,7 @@ mod tests {
     fn journal_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("state/state.db")).unwrap();
-        store.begin_run("r1", "apply", "cfg", None).unwrap();
+        store.begin_run("r1", RunKind::Apply, "cfg", None).unwrap();
         let ids = store
             .journal("r1", &[entry("map-migrated"), entry("Team")])
             .unwrap();
@@ -426,14 +464,14 @@ mod tests {
                 },
             ])
             .unwrap();
-        store.finish_run("r1", "done").unwrap();
+        store.finish_run("r1", RunStatus::Done).unwrap();
         let entries = store.run_entries("r1").unwrap();
         assert_eq!(entries[0].state, ChangeState::Applied);
         assert_eq!(entries[1].error.as_deref(), Some("denied"));
         assert!(store.pending().unwrap().is_empty());
         let run = store.run("r1").unwrap().unwrap();
         assert_eq!(
-            (run.applied, run.failed, run.status.as_str()),
+            (run.applied, run.failed, run.status.label()),
             (1, 1, "done")
         );
         assert_eq!(store.config_of("r1").unwrap().as_deref(), Some("cfg"));
@@ -444,7 +482,7 @@ mod tests {
     fn an_unknown_state_is_an_error_not_pending() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("s.db")).unwrap();
-        store.begin_run("r1", "apply", "cfg", None).unwrap();
+        store.begin_run("r1", RunKind::Apply, "cfg", None).unwrap();
         store.journal("r1", &[entry("map-migrated")]).unwrap();
         store
             .conn
@@ -485,11 +523,17 @@ mod tests {
     fn interrupted_runs_are_marked() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("s.db")).unwrap();
-        store.begin_run("old", "apply", "cfg", None).unwrap();
-        store.begin_run("new", "apply", "cfg", None).unwrap();
+        store.begin_run("old", RunKind::Apply, "cfg", None).unwrap();
+        store.begin_run("new", RunKind::Apply, "cfg", None).unwrap();
         store.mark_interrupted("new").unwrap();
-        assert_eq!(store.run("old").unwrap().unwrap().status, "interrupted");
-        assert_eq!(store.run("new").unwrap().unwrap().status, "running");
+        assert_eq!(
+            store.run("old").unwrap().unwrap().status,
+            RunStatus::Interrupted
+        );
+        assert_eq!(
+            store.run("new").unwrap().unwrap().status,
+            RunStatus::Running
+        );
         assert_eq!(store.runs().unwrap().len(), 2);
     }
 }

@@ -4,10 +4,11 @@
 //! AWS keeps throttling after the SDK's own retries.
 
 use super::rates::{self, Rate};
+use crate::backoff::Backoff;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultKeyedRateLimiter, Quota as TokenRate, RateLimiter};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -32,9 +33,12 @@ pub fn is_throttling(code: Option<&str>) -> bool {
 }
 
 /// How many more times a throttled request is retried once the SDK's own
-/// retries are spent, and the first pause (doubled each time).
+/// retries are spent, and the pauses before each (0.5, 1, 2, 4 s, jittered).
 const EXTRA_THROTTLE_RETRIES: u32 = 4;
-const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+const THROTTLED: Backoff = Backoff {
+    first: Duration::from_millis(500),
+    max: Duration::from_secs(8),
+};
 
 /// A failed AWS request, with the operation that failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -91,9 +95,89 @@ fn without_raw_response(text: &str) -> String {
     }
 }
 
-/// (account, region) within one bucket.
-type Key = (String, String);
+/// Whose request quota a call spends: AWS rate-limits each account in each
+/// region (account-wide APIs once per account).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quota<'a> {
+    /// The credentials' own account: STS, Organizations, Cost Explorer,
+    /// the billing bucket, the event queues.
+    Caller(Zone<'a>),
+    /// A scanned account.
+    Account(&'a str, Zone<'a>),
+}
+
+/// Where in an account a request goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zone<'a> {
+    /// An account-wide API (STS, Organizations, S3's bucket listing).
+    Global,
+    Region(&'a str),
+}
+
+impl<'a> Quota<'a> {
+    /// A scanned account's region.
+    pub fn at(account: &'a str, region: &'a str) -> Quota<'a> {
+        Quota::Account(account, Zone::Region(region))
+    }
+
+    fn key(self) -> Key {
+        let zone = |z: Zone<'_>| match z {
+            Zone::Global => None,
+            Zone::Region(r) => Some(r.to_string()),
+        };
+        match self {
+            Quota::Caller(z) => (Owner::Caller, zone(z)),
+            Quota::Account(a, z) => (Owner::Account(a.to_string()), zone(z)),
+        }
+    }
+}
+
+impl std::fmt::Display for Quota<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (who, zone) = match self {
+            Quota::Caller(z) => ("the caller", z),
+            Quota::Account(a, z) => (*a, z),
+        };
+        match zone {
+            Zone::Global => write!(f, "{who}"),
+            Zone::Region(r) => write!(f, "{who} in {r}"),
+        }
+    }
+}
+
+/// Whose bucket a request takes its token from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Owner {
+    Caller,
+    Account(String),
+}
+
+/// (owner, region; None for account-wide) within one bucket.
+type Key = (Owner, Option<String>);
 type Limiter = DefaultKeyedRateLimiter<Key>;
+
+/// Requests made and throttling answers seen, per `service:Operation`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Requests {
+    pub calls: BTreeMap<String, u64>,
+    pub throttles: BTreeMap<String, u64>,
+}
+
+impl Requests {
+    /// What was added since `earlier` (a snapshot of the same counters).
+    pub fn since(&self, earlier: &Requests) -> Requests {
+        let diff = |now: &BTreeMap<String, u64>, before: &BTreeMap<String, u64>| {
+            now.iter()
+                .map(|(k, n)| (k.clone(), n - before.get(k).copied().unwrap_or(0).min(*n)))
+                .filter(|(_, n)| *n > 0)
+                .collect()
+        };
+        Requests {
+            calls: diff(&self.calls, &earlier.calls),
+            throttles: diff(&self.throttles, &earlier.throttles),
+        }
+    }
+}
 
 pub struct Api {
     /// One keyed limiter per bucket, made on first use.
@@ -103,7 +187,7 @@ pub struct Api {
     calls: Mutex<BTreeMap<String, u64>>,
     /// Throttling answers seen, per `service:Operation`.
     throttles: Mutex<BTreeMap<String, u64>>,
-    backoff: Duration,
+    backoff: Backoff,
     /// The most items a list request asks for (`TAGWARDEN_PAGE_SIZE`).
     page_limit: Option<i32>,
 }
@@ -116,7 +200,7 @@ impl Api {
             uniform: requests_per_second.map(Rate::uniform),
             calls: Mutex::default(),
             throttles: Mutex::default(),
-            backoff: FIRST_BACKOFF,
+            backoff: THROTTLED,
             page_limit: None,
         }
     }
@@ -135,20 +219,20 @@ impl Api {
     }
 
     #[cfg(test)]
-    fn with_backoff(mut self, backoff: Duration) -> Api {
-        self.backoff = backoff;
+    fn with_backoff(mut self, first: Duration) -> Api {
+        self.backoff = Backoff { first, max: first };
         self
     }
 
     /// The limiter and key a request of `operation` in `account` and
     /// `region` waits on.
-    fn limiter(&self, account: &str, region: &str, operation: &'static str) -> (Arc<Limiter>, Key) {
+    fn limiter(&self, quota: Quota<'_>, operation: &'static str) -> (Arc<Limiter>, Key) {
         let (bucket, rate) = rates::bucket(operation);
         // STS counts against the caller whatever the rate.
         let key = if rates::charged_to_caller(bucket) {
-            ("caller".to_string(), "global".to_string())
+            Quota::Caller(Zone::Global).key()
         } else {
-            (account.to_string(), region.to_string())
+            quota.key()
         };
         let (bucket, rate) = match self.uniform {
             Some(uniform) => (operation, uniform),
@@ -156,7 +240,7 @@ impl Api {
         };
         let mut limiters = self.limiters.lock().expect("limiters");
         let limiter = limiters.entry(bucket).or_insert_with(|| {
-            let quota = Quota::per_second(rate.per_second).allow_burst(rate.burst);
+            let quota = TokenRate::per_second(rate.per_second).allow_burst(rate.burst);
             Arc::new(RateLimiter::keyed(quota))
         });
         (limiter.clone(), key)
@@ -166,8 +250,7 @@ impl Api {
     /// limiter first and retrying with backoff while AWS throttles.
     pub async fn call<T, E, R, F, Fut>(
         &self,
-        account: &str,
-        region: &str,
+        quota: Quota<'_>,
         operation: &'static str,
         mut send: F,
     ) -> Result<T, AwsError>
@@ -177,10 +260,9 @@ impl Api {
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug,
     {
-        let mut pause = self.backoff;
         for attempt in 0.. {
-            self.acquire(account, region, operation).await;
-            tracing::debug!(account, region, operation, attempt, "AWS request");
+            self.acquire(quota, operation).await;
+            tracing::debug!(%quota, operation, attempt, "AWS request");
             match send().await {
                 Ok(v) => return Ok(v),
                 Err(e) => {
@@ -194,17 +276,12 @@ impl Api {
                             .or_default() += 1;
                     }
                     if err.is_throttling() && attempt < EXTRA_THROTTLE_RETRIES {
-                        tracing::warn!(
-                            account,
-                            region,
-                            operation,
-                            "throttled by AWS; retrying in {pause:?}"
-                        );
+                        let pause = self.backoff.next(attempt + 1);
+                        tracing::warn!(%quota, operation, "throttled by AWS; retrying in {pause:?}");
                         tokio::time::sleep(pause).await;
-                        pause *= 2;
                         continue;
                     }
-                    tracing::debug!(account, region, operation, error = %err, "AWS request failed");
+                    tracing::debug!(%quota, operation, error = %err, "AWS request failed");
                     return Err(err);
                 }
             }
@@ -214,8 +291,8 @@ impl Api {
 
     /// Wait for the rate limiter and count a request made outside `call`
     /// (credential providers, which do not return an `SdkError`).
-    pub async fn acquire(&self, account: &str, region: &str, operation: &'static str) {
-        let (limiter, key) = self.limiter(account, region, operation);
+    pub async fn acquire(&self, quota: Quota<'_>, operation: &'static str) {
+        let (limiter, key) = self.limiter(quota, operation);
         limiter.until_key_ready(&key).await;
         self.count(operation);
     }
@@ -223,7 +300,12 @@ impl Api {
     /// Take a token now if there is one (no wait, nothing counted).
     #[cfg(test)]
     fn try_acquire(&self, account: &str, region: &str, operation: &'static str) -> bool {
-        let (limiter, key) = self.limiter(account, region, operation);
+        let quota = match (account, region) {
+            ("caller", "global") => Quota::Caller(Zone::Global),
+            (a, "global") => Quota::Account(a, Zone::Global),
+            (a, r) => Quota::at(a, r),
+        };
+        let (limiter, key) = self.limiter(quota, operation);
         limiter.check_key(&key).is_ok()
     }
 
@@ -234,6 +316,14 @@ impl Api {
             .expect("call counts")
             .entry(operation.to_string())
             .or_default() += 1;
+    }
+
+    /// Every request and throttling answer so far.
+    pub fn requests(&self) -> Requests {
+        Requests {
+            calls: self.calls(),
+            throttles: self.throttles(),
+        }
     }
 
     /// Requests made so far, per `service:Operation`.
@@ -348,8 +438,7 @@ mod tests {
             let tries = AtomicU32::new(0);
             let out = api
                 .call(
-                    "111111111111",
-                    "us-east-1",
+                    Quota::at("111111111111", "us-east-1"),
                     "ec2:DescribeInstances",
                     || async {
                         if tries.fetch_add(1, Ordering::SeqCst) < 2 {
@@ -371,8 +460,7 @@ mod tests {
         let api = Api::new(None);
         let err = api
             .call(
-                "111111111111",
-                "us-east-1",
+                Quota::at("111111111111", "us-east-1"),
                 "ec2:DescribeInstances",
                 || async { Err::<(), _>(service_error("UnauthorizedOperation")) },
             )
@@ -403,7 +491,7 @@ mod tests {
     async fn persistent_throttling_gives_up() {
         let api = Api::new(Some(1000)).with_backoff(Duration::from_millis(1));
         let err = api
-            .call("1", "r", "tagging:GetResources", || async {
+            .call(Quota::at("1", "r"), "tagging:GetResources", || async {
                 Err::<(), _>(service_error("ThrottledException"))
             })
             .await
@@ -452,7 +540,8 @@ mod tests {
     #[tokio::test]
     async fn waiting_for_a_token_counts_the_request() {
         let api = Api::new(None);
-        api.acquire("1", "us-east-1", "ec2:CreateTags").await;
+        api.acquire(Quota::at("1", "us-east-1"), "ec2:CreateTags")
+            .await;
         assert_eq!(api.calls()["ec2:CreateTags"], 1);
         assert!(api.try_acquire("1", "us-east-1", "ec2:CreateTags"));
         assert_eq!(
@@ -481,6 +570,43 @@ mod tests {
         };
         assert_eq!(sts("111111111111"), 3);
         assert_eq!(sts("222222222222"), 0);
+    }
+
+    #[test]
+    fn the_caller_has_its_own_buckets_whatever_an_account_is_called() {
+        let api = Api::new(Some(1));
+        let take = |q| {
+            let (limiter, key) = api.limiter(q, "s3:ListObjectsV2");
+            limiter.check_key(&key).is_ok()
+        };
+        assert!(take(Quota::Caller(Zone::Global)));
+        assert!(!take(Quota::Caller(Zone::Global)));
+        assert!(take(Quota::Caller(Zone::Region("us-east-1"))));
+        assert!(take(Quota::Account("caller", Zone::Global)));
+    }
+
+    #[test]
+    fn requests_since_a_snapshot() {
+        let before = Requests {
+            calls: [("ec2:A".to_string(), 2), ("ec2:B".to_string(), 1)].into(),
+            throttles: [("ec2:A".to_string(), 1)].into(),
+        };
+        let now = Requests {
+            calls: [
+                ("ec2:A".to_string(), 5),
+                ("ec2:B".to_string(), 1),
+                ("sqs:C".to_string(), 3),
+            ]
+            .into(),
+            throttles: [("ec2:A".to_string(), 1)].into(),
+        };
+        let added = now.since(&before);
+        assert_eq!(
+            added.calls,
+            [("ec2:A".to_string(), 3), ("sqs:C".to_string(), 3)].into()
+        );
+        assert!(added.throttles.is_empty());
+        assert_eq!(now.since(&Requests::default()), now);
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod pages;
 pub mod rates;
 mod session;
 
-pub use limiter::{Api, AwsError, CountRetries};
+pub use limiter::{Api, AwsError, CountRetries, Quota, Requests, Zone};
 pub use pages::all_pages;
 pub use session::AccountSession;
 
@@ -96,7 +96,7 @@ impl Aws {
         );
         let out = self
             .api
-            .call("caller", "global", "sts:GetCallerIdentity", || {
+            .call(Quota::Caller(Zone::Global), "sts:GetCallerIdentity", || {
                 sts.get_caller_identity().send()
             })
             .await?;
@@ -153,12 +153,16 @@ impl Aws {
             let org = &org;
             async move {
                 let page = api
-                    .call("caller", "global", "organizations:ListAccounts", || {
-                        org.list_accounts()
-                            .max_results(page_size)
-                            .set_next_token(token.clone())
-                            .send()
-                    })
+                    .call(
+                        Quota::Caller(Zone::Global),
+                        "organizations:ListAccounts",
+                        || {
+                            org.list_accounts()
+                                .max_results(page_size)
+                                .set_next_token(token.clone())
+                                .send()
+                        },
+                    )
                     .await?;
                 let active = page
                     .accounts()

@@ -2,7 +2,7 @@
 //! the configured role, assumed once now (so that a failure is reported once
 //! per account) and again only when those credentials near expiry.
 
-use super::{partition_of, Api, Aws, AwsError, CountRetries};
+use super::{partition_of, Api, Aws, AwsError, CountRetries, Quota, Zone};
 use aws_config::identity::IdentityCache;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{Region, SdkConfig};
@@ -77,7 +77,9 @@ impl Aws {
             builder = builder.external_id(id);
         }
         let provider = builder.build().await;
-        self.api.acquire(account, "global", "sts:AssumeRole").await;
+        self.api
+            .acquire(Quota::Account(account, Zone::Global), "sts:AssumeRole")
+            .await;
         let first = provider.provide_credentials().await.map_err(|e| AwsError {
             operation: "sts:AssumeRole",
             code: None,
@@ -124,7 +126,10 @@ impl ProvideCredentials for Prefetched {
                 return Ok(c);
             }
             self.api
-                .acquire(&self.account, "global", "sts:AssumeRole")
+                .acquire(
+                    Quota::Account(&self.account, Zone::Global),
+                    "sts:AssumeRole",
+                )
                 .await;
             self.inner.provide_credentials().await
         })

@@ -7,7 +7,7 @@ use super::args::{
 };
 use super::output;
 use crate::aws::Aws;
-use crate::config;
+use crate::config::{self, Loaded, Sources};
 use crate::credits::{AnswerCache, SpendSource};
 use crate::daemon;
 use crate::enforce::{ApplyOptions, Enforcer};
@@ -19,44 +19,39 @@ use std::path::{Path, PathBuf};
 use tagwarden_core::billing::Costs;
 use tagwarden_core::config::Config;
 use tagwarden_core::plan::PlanDocument;
-use tagwarden_core::policy::{load_policies, PolicySet};
+use tagwarden_core::policy::load_policies;
 use tagwarden_core::report::html::HtmlReport;
 use tagwarden_core::report::{ApplyReport, Format, History, Render};
 use tagwarden_core::shard::Shard;
 
-/// What every scanning command loads first; nothing has touched AWS yet.
-struct Loaded {
-    config: Config,
-    policies: PolicySet,
+/// The configuration and policies `-c` and `--policy` name; their
+/// warnings on standard error unless `--quiet`.
+fn load(cli: &Cli) -> Result<Loaded> {
+    let loaded = Loaded::load(&sources(cli))?;
+    if !cli.quiet {
+        for w in &loaded.policies.warnings {
+            eprintln!("{w}");
+        }
+    }
+    Ok(loaded)
 }
 
-impl Loaded {
-    fn new(cli: &Cli) -> Result<Loaded> {
-        let config = config::load(cli.config.as_deref())?;
-        let policies = config::policies(&config, &cli.policies, cli.quiet)?;
-        Ok(Loaded { config, policies })
+fn sources(cli: &Cli) -> Sources {
+    Sources {
+        config: cli.config.clone(),
+        policies: cli.policies.clone(),
     }
+}
 
-    /// `--account` and `--region`, checked before any request.
-    fn narrowing(&self, args: &ScanArgs) -> Result<Narrowing> {
-        let narrow = Narrowing {
-            accounts: args.accounts.clone(),
-            regions: args.regions.clone(),
-            ..Narrowing::default()
-        };
-        scan::check_narrowing(&self.config, &narrow)?;
-        Ok(narrow)
-    }
-
-    fn enforcer<'a>(&'a self, aws: &'a Aws, progress: &'a Progress) -> Result<Enforcer<'a>> {
-        Ok(Enforcer {
-            aws,
-            config: &self.config,
-            policies: &self.policies,
-            fingerprint: config::fingerprint(&self.config, &self.policies)?,
-            progress,
-        })
-    }
+/// `--account` and `--region`, checked before any request.
+fn narrowing(loaded: &Loaded, args: &ScanArgs) -> Result<Narrowing> {
+    let narrow = Narrowing {
+        accounts: args.accounts.clone(),
+        regions: args.regions.clone(),
+        ..Narrowing::default()
+    };
+    scan::check_narrowing(&loaded.config, &narrow)?;
+    Ok(narrow)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -101,8 +96,8 @@ pub fn validate(cli: &Cli, paths: &[PathBuf]) -> Result<u8> {
 }
 
 pub fn audit(cli: &Cli, args: &AuditArgs) -> Result<u8> {
-    let loaded = Loaded::new(cli)?;
-    let narrow = loaded.narrowing(&args.scan)?;
+    let loaded = load(cli)?;
+    let narrow = narrowing(&loaded, &args.scan)?;
     let (mut report, costs) = runtime()?.block_on(async {
         let aws = Aws::connect(&loaded.config).await;
         let costs = read_costs(&aws, args.cost.as_deref(), None).await?;
@@ -125,11 +120,11 @@ pub fn audit(cli: &Cli, args: &AuditArgs) -> Result<u8> {
 }
 
 pub fn plan(cli: &Cli, args: &PlanArgs) -> Result<u8> {
-    let loaded = Loaded::new(cli)?;
-    let narrow = loaded.narrowing(&args.scan)?;
+    let loaded = load(cli)?;
+    let narrow = narrowing(&loaded, &args.scan)?;
     let at = match &args.at {
         None => chrono::Utc::now(),
-        Some(t) => tagwarden_core::policy::load::parse_time(t).ok_or_else(|| {
+        Some(t) => tagwarden_core::time::parse_time(t).ok_or_else(|| {
             Error::usage(format!(
                 "--at {t}: not an RFC 3339 time such as 2026-12-05T02:00:00Z"
             ))
@@ -139,7 +134,9 @@ pub fn plan(cli: &Cli, args: &PlanArgs) -> Result<u8> {
         let aws = Aws::connect(&loaded.config).await;
         let costs = read_costs(&aws, args.cost.as_deref(), None).await?;
         let progress = Progress::new(cli.quiet);
-        let mut doc = loaded.enforcer(&aws, &progress)?.plan(&narrow, at).await?;
+        let mut doc = Enforcer::new(&aws, &loaded, &progress)
+            .plan(&narrow, at)
+            .await?;
         if let Some(costs) = &costs {
             doc.attach_costs(costs, &loaded.config.map);
         }
@@ -153,8 +150,8 @@ pub fn plan(cli: &Cli, args: &PlanArgs) -> Result<u8> {
 }
 
 pub fn apply(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
-    let loaded = Loaded::new(cli)?;
-    let narrow = loaded.narrowing(&args.scan)?;
+    let loaded = load(cli)?;
+    let narrow = narrowing(&loaded, &args.scan)?;
     let plan = args.plan.as_deref().map(read_plan).transpose()?;
     let mut store = open_store(&loaded.config)?;
     let _lock = store.lock()?;
@@ -162,13 +159,13 @@ pub fn apply(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
         plan,
         max_changes: args.max_changes,
         narrow,
+        cancel: None,
     };
     let report = runtime()?.block_on(async {
         let aws = Aws::connect(&loaded.config).await;
         let progress = Progress::new(cli.quiet);
         let confirm = Box::new(output::confirmation(args.yes));
-        loaded
-            .enforcer(&aws, &progress)?
+        Enforcer::new(&aws, &loaded, &progress)
             .apply(&mut store, opts, confirm)
             .await
     })?;
@@ -176,15 +173,14 @@ pub fn apply(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
 }
 
 pub fn rollback(cli: &Cli, args: &RollbackArgs) -> Result<u8> {
-    let loaded = Loaded::new(cli)?;
+    let loaded = load(cli)?;
     let mut store = open_store(&loaded.config)?;
     let _lock = store.lock()?;
     let report = runtime()?.block_on(async {
         let aws = Aws::connect(&loaded.config).await;
         let progress = Progress::new(cli.quiet);
         let confirm = Box::new(output::confirmation(args.yes));
-        loaded
-            .enforcer(&aws, &progress)?
+        Enforcer::new(&aws, &loaded, &progress)
             .rollback(&mut store, &args.run_id, confirm)
             .await
     })?;
@@ -277,8 +273,8 @@ fn day(at: Option<&str>) -> Result<chrono::NaiveDate> {
 /// read (no agreement dates, no Cost Explorer access) leave a note in the
 /// report instead of failing it.
 pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8> {
-    let loaded = Loaded::new(cli)?;
-    let narrow = loaded.narrowing(&args.scan)?;
+    let loaded = load(cli)?;
+    let narrow = narrowing(&loaded, &args.scan)?;
     let today = day(args.at.as_deref())?;
     let cache = AnswerCache::of(&loaded.config, args.fresh);
     let (mut audit, costs, credits) = runtime()?.block_on(async {
@@ -318,20 +314,20 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8> {
 }
 
 pub fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
-    let shard = Shard::resolve(args.shard, args.total_shards, args.pod_name.as_deref())
-        .map_err(|e| Error::usage(e.to_string()))?;
-    let sources = daemon::Sources {
-        config: cli.config.clone(),
-        policies: cli.policies.clone(),
-    };
-    daemon::run(daemon::Options { sources, shard })
+    let shard = Shard::resolve(args.shard, args.total_shards, args.pod_name.as_deref())?;
+    daemon::run(daemon::Options {
+        sources: sources(cli),
+        shard,
+    })
 }
 
 fn read_plan(path: &Path) -> Result<PlanDocument> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::usage(format!("cannot read the plan {}: {e}", path.display())))?;
-    serde_json::from_str(&text)
-        .map_err(|e| Error::usage(format!("{}: not a tagwarden plan: {e}", path.display())))
+        .map_err(|e| Error::io(format!("cannot read the plan {}", path.display()), e))?;
+    serde_json::from_str(&text).map_err(|source| Error::PlanFile {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Render in the chosen format to standard output or the file.

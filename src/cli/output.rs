@@ -6,7 +6,7 @@ use super::args::{LogFormat, OutputFormat};
 use crate::error::{Error, Result};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use tagwarden_core::apply::Refusal;
+use tagwarden_core::apply_rules::Refusal;
 use tagwarden_core::report::Format;
 
 /// Commands log to standard error; the daemon logs to standard output

@@ -9,7 +9,7 @@
 //! how many it made.
 
 use super::{AnswerCache, Billing, MAP_TAG};
-use crate::aws::{Aws, AwsError};
+use crate::aws::{Aws, AwsError, Quota, Zone};
 use crate::error::{Error, Result};
 use aws_sdk_costexplorer::types::{
     DateInterval, Dimension, DimensionValues, Expression, Granularity, GroupDefinition,
@@ -135,9 +135,11 @@ impl Query<'_> {
             let page = self
                 .aws
                 .api
-                .call("caller", "us-east-1", "ce:GetCostAndUsage", || {
-                    req.clone().send()
-                })
+                .call(
+                    Quota::Caller(Zone::Region("us-east-1")),
+                    "ce:GetCostAndUsage",
+                    || req.clone().send(),
+                )
                 .await
                 .map_err(read_error)?;
             out.extend(page.results_by_time().iter().cloned());
@@ -231,9 +233,11 @@ pub(super) async fn tag_activation(
     // for ever.
     let answer = aws
         .api
-        .call("caller", "us-east-1", "ce:ListCostAllocationTags", || {
-            ce.list_cost_allocation_tags().tag_keys(MAP_TAG).send()
-        })
+        .call(
+            Quota::Caller(Zone::Region("us-east-1")),
+            "ce:ListCostAllocationTags",
+            || ce.list_cost_allocation_tags().tag_keys(MAP_TAG).send(),
+        )
         .await;
     match answer {
         Ok(out) => {

@@ -6,7 +6,7 @@ mod cost_explorer;
 mod export;
 
 use crate::aws::Aws;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::{blocking, Store};
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
@@ -90,8 +90,7 @@ pub async fn report(
     today: NaiveDate,
     source: &SpendSource<'_>,
 ) -> Result<CreditsReport> {
-    let w =
-        periods::window(terms.start, terms.end, today).map_err(|e| Error::usage(e.to_string()))?;
+    let w = periods::window(terms.start, terms.end, today)?;
     let billing = match source {
         SpendSource::CostExplorer(cache) => {
             // Cost Explorer refuses a start older than it keeps: ask from there.
@@ -117,7 +116,7 @@ pub async fn report(
         received: billing.received,
         origin: billing.origin,
     };
-    let credits = compute(&input).map_err(|e| Error::usage(e.to_string()))?;
+    let credits = compute(&input)?;
     let requests = aws
         .api
         .calls()

@@ -1,298 +1,206 @@
 //! One cycle: scan every account of this shard, evaluate, and in enforce
-//! mode apply the changes due now, journaled exactly as `apply` is. The
-//! cycle is recorded in the store as a run of kind `cycle` with its summary,
-//! so `history` lists it. Shutdown cancels a cycle while it only reads;
-//! once it has started to write, it is left to finish.
+//! mode apply the changes due now through the write turn, journaled exactly
+//! as `apply` is. The cycle is recorded in the store as a run of kind
+//! `cycle` with its summary, so `history` lists it. Shutdown cancels a
+//! cycle while it only reads; once it has started to write, it is left to
+//! finish.
 
-use super::state::Loaded;
+use super::outcome::{ChangeCounts, CycleFailure, CycleOutput, ScanRecord};
+use super::writer::WriteTurn;
 use crate::audit;
 use crate::aws::Aws;
-use crate::enforce::{ApplyOptions, Enforcer};
+use crate::config::Loaded;
+use crate::credits::{AnswerCache, SpendSource};
 use crate::error::{Error, Result};
 use crate::inventory::TypeSet;
 use crate::progress::Progress;
 use crate::scan::{self, Inventory, Narrowing};
 use crate::store::{blocking, Store};
-use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Instant;
-use tagwarden_core::apply::Refusal;
 use tagwarden_core::config::DaemonMode;
-use tagwarden_core::cycle::{CycleResult, CycleSummary};
-use tagwarden_core::report::{ApplyReport, AuditReport, CreditsReport};
+use tagwarden_core::cycle_summary::{CycleResult, CycleSummary};
+use tagwarden_core::journal::RunKind;
+use tagwarden_core::report::{ApplyReport, CreditsReport};
 use tagwarden_core::shard::Shard;
 use tokio_util::sync::CancellationToken;
-
-/// What a finished cycle hands to the metrics, the status page and the logs.
-#[derive(Default)]
-pub struct CycleOutput {
-    pub run_id: String,
-    pub result: CycleResult,
-    pub summary: CycleSummary,
-    /// The metric label of the error that failed the whole cycle.
-    pub failure: Option<&'static str>,
-    pub audit: Option<AuditReport>,
-    /// The accounts of this shard, and the resources found in each.
-    pub accounts: Vec<String>,
-    /// The configured accounts of every shard.
-    pub every_shard: Vec<String>,
-    pub resources_by_account: BTreeMap<String, usize>,
-    /// Tag changes applied and failed, per account.
-    pub changes_by_account: BTreeMap<String, (u64, u64)>,
-    /// The money view (Cost Explorer, answers cached in the store), or why
-    /// there is none.
-    pub credits: Option<std::result::Result<CreditsReport, String>>,
-    /// Journal entries still pending after the cycle (None: unknown).
-    pub journal_pending: Option<usize>,
-    /// AWS requests and throttling answers, per `service:Operation`.
-    pub calls: BTreeMap<String, u64>,
-    pub throttles: BTreeMap<String, u64>,
-}
-
-/// Why a cycle stopped before its end.
-enum Stop {
-    Cancelled,
-    Failed(Error),
-}
-
-impl From<Error> for Stop {
-    fn from(e: Error) -> Stop {
-        Stop::Failed(e)
-    }
-}
 
 /// Run one cycle to its end and record it; never fails (a failure is the
 /// cycle's result).
 pub async fn run(
     loaded: &Loaded,
     shard: Shard,
+    writer: &WriteTurn,
     cancel: CancellationToken,
-    writes: Arc<tokio::sync::Mutex<()>>,
 ) -> CycleOutput {
     let started = Instant::now();
-    let mode = loaded.config.daemon.mode;
     let run_id = uuid::Uuid::now_v7().to_string();
-    let mut out = CycleOutput {
-        run_id: run_id.clone(),
-        ..CycleOutput::default()
+    let store = match blocking(|| open_and_begin(loaded, &run_id)) {
+        Ok(store) => store,
+        Err(e) => return summarize(run_id, loaded, Steps::stopped(e), started),
     };
-    match blocking(|| open_and_begin(loaded, &run_id)) {
-        Ok(mut store) => {
-            let ctx = Writer {
-                cancel: &cancel,
-                writes: &writes,
-            };
-            let outcome = scan_and_enforce(loaded, shard, &mut store, ctx, &mut out).await;
-            finish(&mut out, outcome, mode, started);
-            let recorded =
-                blocking(|| store.finish_cycle(&run_id, out.result.label(), &out.summary));
-            if let Err(e) = recorded {
-                tracing::error!(error = %e, "cannot record the cycle in the state store");
-            }
-            out.journal_pending = blocking(|| store.pending()).ok().map(|p| p.len());
-        }
-        Err(e) => finish(&mut out, Err(Stop::Failed(e)), mode, started),
-    }
+    let aws = Aws::connect(&loaded.config).await;
+    let steps = steps(loaded, shard, &aws, writer, &cancel).await;
+    let mut out = summarize(run_id, loaded, steps, started);
+    out.requests = aws.api.requests();
+    out.journal_pending = record(&store, &out);
     out
+}
+
+/// What the steps produced, and how they ended.
+struct Steps {
+    scan: Option<ScanRecord>,
+    credits: Option<Result<CreditsReport>>,
+    end: Result<Option<ApplyReport>>,
+}
+
+impl Steps {
+    fn stopped(e: Error) -> Steps {
+        Steps {
+            scan: None,
+            credits: None,
+            end: Err(e),
+        }
+    }
+}
+
+/// Scan, audit, the money view, and in enforce mode the write.
+async fn steps(
+    loaded: &Loaded,
+    shard: Shard,
+    aws: &Aws,
+    writer: &WriteTurn,
+    cancel: &CancellationToken,
+) -> Steps {
+    let inv = match scan(loaded, shard, aws, cancel).await {
+        Ok(inv) => inv,
+        Err(e) => return Steps::stopped(e),
+    };
+    let scan = ScanRecord::of(&inv, audit::report(aws, &loaded.policies, &inv));
+    let credits = money(loaded, aws).await;
+    let end = enforce(loaded, aws, &inv, writer, cancel).await;
+    Steps {
+        scan: Some(scan),
+        credits: Some(credits),
+        end,
+    }
 }
 
 fn open_and_begin(loaded: &Loaded, run_id: &str) -> Result<Store> {
     let store = Store::open(&loaded.config.store)?;
-    store.begin_run(run_id, "cycle", &loaded.fingerprint, None)?;
+    store.begin_run(run_id, RunKind::Cycle, &loaded.fingerprint, None)?;
     Ok(store)
 }
 
-/// The summary and result, from what the cycle did or why it stopped.
-fn finish(
-    out: &mut CycleOutput,
-    outcome: std::result::Result<Option<ApplyReport>, Stop>,
-    mode: DaemonMode,
-    started: Instant,
-) {
-    let seconds = started.elapsed().as_secs_f64();
-    let apply = match outcome {
-        Ok(apply) => apply,
-        Err(Stop::Cancelled) => {
-            out.summary = CycleSummary {
-                mode: mode.label().into(),
-                error: Some("cancelled by shutdown before any write".into()),
-                duration_seconds: seconds,
-                ..CycleSummary::default()
-            };
-            out.result = CycleResult::Cancelled;
-            return;
-        }
-        Err(Stop::Failed(e)) => {
-            tracing::error!(error = %e, label = e.metric_label(), "the cycle failed");
-            out.failure = Some(e.metric_label());
-            let mut summary = match &out.audit {
-                Some(a) => CycleSummary::of(mode.label(), a, None, seconds),
-                None => CycleSummary {
-                    mode: mode.label().into(),
-                    duration_seconds: seconds,
-                    ..CycleSummary::default()
-                },
-            };
-            summary.error = Some(e.to_string());
-            out.result = summary.result();
-            out.summary = summary;
-            return;
-        }
-    };
-    let audit = out.audit.as_ref().expect("a finished cycle has its audit");
-    out.summary = CycleSummary::of(mode.label(), audit, apply.as_ref(), seconds);
-    out.result = out.summary.result();
-    if out.result == CycleResult::Failed {
-        out.failure = Some("nothing_scanned");
-    }
-    if let Some(apply) = apply {
-        for c in &apply.changes {
-            let counts = out
-                .changes_by_account
-                .entry(c.change.account.clone())
-                .or_default();
-            match c.status {
-                tagwarden_core::apply::Status::Applied => counts.0 += 1,
-                tagwarden_core::apply::Status::Failed => counts.1 += 1,
-                _ => {}
-            }
-        }
-    }
-}
-
-/// What a write needs besides the inventory: shutdown, and the turn to
-/// write (shared with tag on create).
-#[derive(Clone, Copy)]
-pub struct Writer<'a> {
-    pub cancel: &'a CancellationToken,
-    pub writes: &'a tokio::sync::Mutex<()>,
-}
-
-async fn scan_and_enforce(
+/// Every account of this shard, for every policy's types; stopped at once
+/// by shutdown.
+async fn scan(
     loaded: &Loaded,
     shard: Shard,
-    store: &mut Store,
-    ctx: Writer<'_>,
-    out: &mut CycleOutput,
-) -> std::result::Result<Option<ApplyReport>, Stop> {
-    let cancel = ctx.cancel;
-    let config = &loaded.config;
-    let aws = Aws::connect(config).await;
+    aws: &Aws,
+    cancel: &CancellationToken,
+) -> Result<Inventory> {
     let progress = Progress::new(true);
     let narrow = Narrowing {
         shard,
         ..Narrowing::default()
     };
     let types = TypeSet::new(loaded.policies.resource_types());
-    let scanned = tokio::select! {
-        inv = scan::scan(&aws, config, &types, &narrow, &progress) => Some(inv),
-        () = cancel.cancelled() => None,
-    };
-    let counted = |out: &mut CycleOutput| {
-        out.calls = aws.api.calls();
-        out.throttles = aws.api.throttles();
-    };
-    let inv = match scanned {
-        Some(Ok(inv)) => inv,
-        Some(Err(e)) => {
-            counted(out);
-            return Err(e.into());
-        }
-        None => {
-            counted(out);
-            return Err(Stop::Cancelled);
-        }
-    };
-    record_scan(out, &inv, audit::report(&aws, &loaded.policies, &inv));
-    out.credits = Some(money(loaded, &aws).await);
-    let applied = match config.daemon.mode {
-        DaemonMode::Audit => Ok(None),
-        DaemonMode::Enforce if cancel.is_cancelled() => Err(Stop::Cancelled),
-        DaemonMode::Enforce => enforce(loaded, &aws, store, &inv, ctx).await.map(Some),
-    };
-    counted(out);
-    applied
+    tokio::select! {
+        inv = scan::scan(aws, &loaded.config, &types, &narrow, &progress) => inv,
+        () = cancel.cancelled() => Err(Error::Cancelled),
+    }
 }
 
 /// Credits when the agreement's dates are configured; Cost Explorer is
 /// asked at most once per `map.cost_explorer_cache`.
-async fn money(loaded: &Loaded, aws: &Aws) -> std::result::Result<CreditsReport, String> {
+async fn money(loaded: &Loaded, aws: &Aws) -> Result<CreditsReport> {
     let config = &loaded.config;
-    let cache = crate::credits::AnswerCache::of(config, false);
+    let cache = AnswerCache::of(config, false);
     let today = chrono::Utc::now().date_naive();
-    let source = crate::credits::SpendSource::CostExplorer(&cache);
-    crate::credits::report(aws, &config.map, today, &source)
-        .await
-        .map_err(|e| e.to_string())
+    crate::credits::report(aws, &config.map, today, &SpendSource::CostExplorer(&cache)).await
 }
 
-fn record_scan(out: &mut CycleOutput, inv: &Inventory, audit: AuditReport) {
-    out.accounts = inv.account_ids.clone();
-    out.every_shard = inv.every_shard.clone();
-    for r in &inv.resources {
-        *out.resources_by_account
-            .entry(r.account.clone())
-            .or_default() += 1;
-    }
-    out.audit = Some(audit);
-}
-
-/// The changes due now, under the blast-radius cap, with the daemon's
-/// write turn and the store's lock held so neither tag on create nor a
-/// one-off apply or rollback races the cycle.
+/// Enforce mode: the changes due now, through the write turn.
 async fn enforce(
     loaded: &Loaded,
     aws: &Aws,
-    store: &mut Store,
     inv: &Inventory,
-    ctx: Writer<'_>,
-) -> std::result::Result<ApplyReport, Stop> {
-    let _turn = ctx.writes.lock().await;
-    let _lock = blocking(|| store.lock()).map_err(Error::from)?;
-    let progress = Progress::new(true);
-    let enforcer = Enforcer {
-        aws,
-        config: &loaded.config,
-        policies: &loaded.policies,
-        fingerprint: loaded.fingerprint.clone(),
-        progress: &progress,
-    };
-    let cancel = ctx.cancel;
-    let opts = ApplyOptions {
-        plan: None,
-        max_changes: None,
-        narrow: Narrowing::default(),
-    };
-    // Asked right before the journal is written: after a shutdown request,
-    // the answer is no and nothing new is written.
-    let token = cancel.clone();
-    let yes_unless_stopping = Box::new(move |_: &str| Ok(!token.is_cancelled()));
-    let applied = enforcer
-        .apply_scanned(store, inv, opts, yes_unless_stopping, chrono::Utc::now())
-        .await;
-    match applied {
-        Err(Error::Refused(Refusal::NotConfirmed)) => Err(Stop::Cancelled),
-        other => Ok(other?),
+    writer: &WriteTurn,
+    cancel: &CancellationToken,
+) -> Result<Option<ApplyReport>> {
+    match loaded.config.daemon.mode {
+        DaemonMode::Audit => Ok(None),
+        DaemonMode::Enforce if cancel.is_cancelled() => Err(Error::Cancelled),
+        DaemonMode::Enforce => writer
+            .write_due(loaded, aws, inv.scanned(), cancel)
+            .await
+            .map(Some),
     }
 }
 
-/// Tag on create's write: the changes due now for `inv` (the resources
-/// events named), journaled as a cycle's are, in the daemon's write turn.
-pub async fn write_due(
-    shared: &super::state::Shared,
-    loaded: &Loaded,
-    aws: &Aws,
-    inv: &Inventory,
-    cancel: &CancellationToken,
-) -> std::result::Result<ApplyReport, String> {
-    let ctx = Writer {
-        cancel,
-        writes: &shared.writes,
+/// The summary and result, from what the steps did or why they stopped.
+fn summarize(run_id: String, loaded: &Loaded, steps: Steps, started: Instant) -> CycleOutput {
+    let mode = loaded.config.daemon.mode;
+    let seconds = started.elapsed().as_secs_f64();
+    let Steps { scan, credits, end } = steps;
+    let audit = scan.as_ref().map(|s| &s.audit);
+    let mut out = match end {
+        Err(Error::Cancelled) => CycleOutput {
+            result: CycleResult::Cancelled,
+            summary: CycleSummary {
+                mode,
+                error: Some("cancelled by shutdown before any write".into()),
+                duration_seconds: seconds,
+                ..CycleSummary::default()
+            },
+            ..CycleOutput::default()
+        },
+        Err(e) => {
+            tracing::error!(error = %e, label = e.metric_label(), "the cycle failed");
+            let mut summary = match audit {
+                Some(a) => CycleSummary::of(mode, a, None, seconds),
+                None => CycleSummary {
+                    mode,
+                    duration_seconds: seconds,
+                    ..CycleSummary::default()
+                },
+            };
+            summary.error = Some(e.to_string());
+            CycleOutput {
+                result: summary.result(),
+                summary,
+                failure: Some(CycleFailure::Error(e.metric_label())),
+                ..CycleOutput::default()
+            }
+        }
+        Ok(apply) => {
+            let audit = audit.expect("a cycle that ran its steps has its audit");
+            let summary = CycleSummary::of(mode, audit, apply.as_ref(), seconds);
+            let result = summary.result();
+            CycleOutput {
+                result,
+                summary,
+                failure: (result == CycleResult::Failed).then_some(CycleFailure::NothingScanned),
+                changes_by_account: apply
+                    .as_ref()
+                    .map(ChangeCounts::per_account)
+                    .unwrap_or_default(),
+                ..CycleOutput::default()
+            }
+        }
     };
-    let mut store = blocking(|| Store::open(&loaded.config.store)).map_err(|e| e.to_string())?;
-    match enforce(loaded, aws, &mut store, inv, ctx).await {
-        Ok(report) => Ok(report),
-        Err(Stop::Cancelled) => Err("shutting down".into()),
-        Err(Stop::Failed(e)) => Err(e.to_string()),
+    out.run_id = run_id;
+    out.scan = scan;
+    out.credits = credits;
+    out
+}
+
+/// The cycle's end in the store; the journal entries still pending after
+/// it (None: unknown).
+fn record(store: &Store, out: &CycleOutput) -> Option<usize> {
+    let recorded = blocking(|| store.finish_cycle(&out.run_id, out.result, &out.summary));
+    if let Err(e) = recorded {
+        tracing::error!(error = %e, "cannot record the cycle in the state store");
     }
+    blocking(|| store.pending()).ok().map(|p| p.len())
 }

@@ -54,10 +54,13 @@ async fn healthz(State(s): State<Arc<Shared>>) -> Response {
 }
 
 async fn readyz(State(s): State<Arc<Shared>>) -> Response {
-    match s.readiness() {
-        Ok(why) => (StatusCode::OK, why + "\n").into_response(),
-        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why + "\n").into_response(),
-    }
+    let r = s.readiness();
+    let status = if r.ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, r.why + "\n").into_response()
 }
 
 async fn metrics(State(s): State<Arc<Shared>>) -> Response {
@@ -67,14 +70,12 @@ async fn metrics(State(s): State<Arc<Shared>>) -> Response {
 async fn page(State(s): State<Arc<Shared>>) -> Html<String> {
     let loaded = s.loaded();
     let daemon = &loaded.config.daemon;
-    let readiness = match s.readiness() {
-        Ok(r) | Err(r) => r,
-    };
-    let interval = humantime(daemon.interval);
+    let readiness = s.readiness().why;
+    let interval = humantime::format_duration(daemon.interval).to_string();
     let last = s.last.lock().expect("last cycle");
     let page = StatusPage {
         version: env!("CARGO_PKG_VERSION"),
-        mode: daemon.mode.label(),
+        mode: daemon.mode,
         shard: s.shard,
         interval: &interval,
         readiness: &readiness,
@@ -100,7 +101,7 @@ async fn report(State(s): State<Arc<Shared>>) -> Response {
     };
     let (credits, credits_error) = match &f.credits {
         Some(Ok(c)) => (Some(c), None),
-        Some(Err(e)) => (None, Some(e.clone())),
+        Some(Err(e)) => (None, Some(e.to_string())),
         None => (None, None),
     };
     let html = HtmlReport {
@@ -111,15 +112,4 @@ async fn report(State(s): State<Arc<Shared>>) -> Response {
     }
     .render();
     Html(html).into_response()
-}
-
-/// `1h`, `15m`, `90s`: as the configuration spells intervals.
-fn humantime(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
-        s if s % 3600 == 0 => format!("{}h", s / 3600),
-        s if s % 60 == 0 => format!("{}m", s / 60),
-        s => format!("{s}s"),
-    }
 }

@@ -4,20 +4,21 @@
 //! SIGHUP reloads (`reload`) and systemd's notify protocol (`notify`).
 
 mod cycle;
-mod events;
 mod http;
 mod metrics;
 mod notify;
+mod on_create;
+mod outcome;
 mod reload;
 mod schedule;
 mod state;
+mod writer;
 
-pub use state::Sources;
-
+use crate::config::{Loaded, Sources};
 use crate::error::{Error, Result};
 use crate::store::{blocking, Store};
 use schedule::Signals;
-use state::{Loaded, Shared};
+use state::Shared;
 use std::sync::Arc;
 use std::time::Duration;
 use tagwarden_core::config::DaemonMode;
@@ -33,7 +34,7 @@ pub struct Options {
 /// after a drain; 2 when the configuration or the listen address is bad,
 /// before anything is scanned.
 pub fn run(opts: Options) -> Result<u8> {
-    let loaded = Loaded::load(&opts.sources)?;
+    let loaded = state::load(&opts.sources)?;
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| Error::io("cannot start the async runtime", e))?;
     let served = runtime.block_on(serve(loaded, opts));
@@ -45,38 +46,23 @@ pub fn run(opts: Options) -> Result<u8> {
 
 async fn serve(loaded: Loaded, opts: Options) -> Result<()> {
     let signals = Signals::register()?;
-    let listen = loaded.config.daemon.listen;
-    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
-        Error::usage(format!(
-            "cannot listen on {listen} (daemon.listen): {e}; stop what holds the address or set another daemon.listen"
-        ))
-    })?;
-    let store = loaded.config.store.clone();
-    let pending = blocking(|| settle_own_runs(&store))?;
-    let mode = loaded.config.daemon.mode;
-    if pending > 0 {
-        let settles = match mode {
-            DaemonMode::Enforce => "the first cycle settles them before it writes",
-            DaemonMode::Audit => {
-                "run `tagwarden apply` (or the daemon in enforce mode) to settle them"
-            }
-        };
-        tracing::warn!(
-            pending,
-            "an interrupted apply left journal entries pending; {settles}"
-        );
-    }
-    let mode = mode.label();
-    let shard = opts.shard;
-    let shared = Arc::new(Shared::new(loaded, shard));
+    let listener = bind(loaded.config.daemon.listen).await?;
+    // The address bound: `daemon.listen` with port 0 gets a free port, and
+    // this line says which.
+    let listen = listener
+        .local_addr()
+        .map_err(|e| Error::io("cannot read the listening address", e))?;
+    let pending = settle_own_runs(&loaded.config.store, loaded.config.daemon.mode)?;
+    let shared = Arc::new(Shared::new(loaded, opts.shard));
     shared.metrics.pending_at_start(pending);
     let stop_http = CancellationToken::new();
     let server = tokio::spawn(http::serve(listener, shared.clone(), stop_http.clone()));
-    tracing::info!(%listen, mode, shard = %shard, "tagwarden daemon ready");
-    notify::ready(&format!("serving on {listen}, shard {shard}"));
+    let mode = shared.loaded().config.daemon.mode.label();
+    tracing::info!(%listen, mode, shard = %opts.shard, "tagwarden daemon ready");
+    notify::ready(&format!("serving on {listen}, shard {}", opts.shard));
     let stop_events = CancellationToken::new();
     let consumer = (!shared.loaded().config.daemon.events.queues.is_empty())
-        .then(|| tokio::spawn(events::consume(shared.clone(), stop_events.clone())));
+        .then(|| tokio::spawn(on_create::consume(shared.clone(), stop_events.clone())));
     let drain = shared.loaded().config.daemon.drain;
     schedule::schedule(shared, opts.sources, signals).await;
     stop_events.cancel();
@@ -98,10 +84,33 @@ async fn serve(loaded: Loaded, opts: Options) -> Result<()> {
     Ok(())
 }
 
+async fn bind(listen: std::net::SocketAddr) -> Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+        Error::usage(format!(
+            "cannot listen on {listen} (daemon.listen): {e}; stop what holds the address or set another daemon.listen"
+        ))
+    })
+}
+
 /// Cycles of an earlier daemon still marked running ended with it; the
-/// journal entries still pending, counted.
-fn settle_own_runs(store: &std::path::Path) -> Result<usize> {
-    let store = Store::open(store)?;
-    store.mark_cycles_interrupted()?;
-    Ok(store.pending()?.len())
+/// journal entries still pending, counted (and said how they are settled).
+fn settle_own_runs(store: &std::path::Path, mode: DaemonMode) -> Result<usize> {
+    let pending = blocking(|| {
+        let store = Store::open(store)?;
+        store.mark_cycles_interrupted()?;
+        Ok::<_, Error>(store.pending()?.len())
+    })?;
+    if pending > 0 {
+        let settles = match mode {
+            DaemonMode::Enforce => "the first cycle settles them before it writes",
+            DaemonMode::Audit => {
+                "run `tagwarden apply` (or the daemon in enforce mode) to settle them"
+            }
+        };
+        tracing::warn!(
+            pending,
+            "an interrupted apply left journal entries pending; {settles}"
+        );
+    }
+    Ok(pending)
 }

@@ -2,13 +2,15 @@
 //! swap them in for the next cycle. An invalid file is rejected with every
 //! diagnostic logged, and the running configuration is kept.
 
+use super::metrics::Reload;
 use super::notify;
-use super::state::{Loaded, Shared, Sources};
+use super::state::{self, Shared};
+use crate::config::Sources;
 use crate::store::blocking;
 
 pub fn reload(shared: &Shared, sources: &Sources) {
     notify::reloading();
-    let status = match blocking(|| Loaded::load(sources)) {
+    let status = match blocking(|| state::load(sources)) {
         Ok(new) if new.config.store != shared.loaded().config.store => {
             // The journal and its lock live in the store: moving it under a
             // running daemon would orphan what is pending there.
@@ -16,7 +18,7 @@ pub fn reload(shared: &Shared, sources: &Sources) {
                 store = %new.config.store.display(),
                 "configuration reload rejected: `store` cannot change while the daemon runs; restart it to use another store"
             );
-            shared.metrics.reload(false);
+            shared.metrics.reload(Reload::Failure);
             "configuration reload rejected"
         }
         Ok(new) => {
@@ -37,7 +39,7 @@ pub fn reload(shared: &Shared, sources: &Sources) {
                 "configuration reloaded; it applies from the next cycle"
             );
             shared.swap(new);
-            shared.metrics.reload(true);
+            shared.metrics.reload(Reload::Success);
             "configuration reloaded"
         }
         Err(e) => {
@@ -46,7 +48,7 @@ pub fn reload(shared: &Shared, sources: &Sources) {
                 label = e.metric_label(),
                 "configuration reload rejected; keeping the running configuration:\n{e}"
             );
-            shared.metrics.reload(false);
+            shared.metrics.reload(Reload::Failure);
             "configuration reload rejected"
         }
     };

@@ -5,14 +5,16 @@
 //! systemd watchdog while cycles make progress, reloads on SIGHUP, and on
 //! SIGTERM or SIGINT stops new work and drains the running cycle.
 
-use super::cycle::{self, CycleOutput};
-use super::state::{Finished, Shared, Sources};
+use super::cycle;
+use super::outcome::CycleOutput;
+use super::state::{Finished, Shared};
 use super::{notify, reload};
+use crate::backoff::random_unit;
+use crate::config::Sources;
 use crate::error::{Error, Result};
-use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::time::Duration;
-use tagwarden_core::cycle::CycleResult;
+use tagwarden_core::cycle_summary::CycleResult;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Instant};
@@ -95,8 +97,8 @@ fn start(shared: &Arc<Shared>, done: mpsc::Sender<CycleOutput>) -> Running {
     let token = cancel.clone();
     tracing::info!(mode = loaded.config.daemon.mode.label(), "cycle starting");
     notify::status("cycle running");
-    let writes = shared.writes.clone();
-    let handle = tokio::spawn(async move { cycle::run(&loaded, shard, token, writes).await });
+    let writer = shared.writer.clone();
+    let handle = tokio::spawn(async move { cycle::run(&loaded, shard, &writer, token).await });
     tokio::spawn(async move {
         // The scheduler stops listening only when the process exits.
         let _ = done.send(outcome(handle.await)).await;
@@ -111,11 +113,7 @@ fn start(shared: &Arc<Shared>, done: mpsc::Sender<CycleOutput>) -> Running {
 fn outcome(joined: std::result::Result<CycleOutput, tokio::task::JoinError>) -> CycleOutput {
     joined.unwrap_or_else(|e| {
         tracing::error!(error = %e, "the cycle task ended abnormally");
-        CycleOutput {
-            result: CycleResult::Failed,
-            failure: Some("internal"),
-            ..CycleOutput::default()
-        }
+        CycleOutput::internal_failure()
     })
 }
 
@@ -144,8 +142,12 @@ fn record(shared: &Shared, out: CycleOutput) {
     if out.result == CycleResult::Cancelled {
         return;
     }
-    if out.result != CycleResult::Failed {
-        shared.set_accounts(&out.every_shard);
+    if let Some(scan) = out
+        .scan
+        .as_ref()
+        .filter(|_| out.result != CycleResult::Failed)
+    {
+        shared.set_accounts(&scan.every_shard);
     }
     *shared.last.lock().expect("last cycle") = Some(Finished {
         run_id: out.run_id,
@@ -153,7 +155,7 @@ fn record(shared: &Shared, out: CycleOutput) {
         at: std::time::Instant::now(),
         result: out.result,
         summary: out.summary,
-        audit: out.audit,
+        audit: out.scan.map(|s| s.audit),
         credits: out.credits,
     });
 }
@@ -171,16 +173,13 @@ async fn drain(
         return;
     };
     let drain = shared.loaded().config.daemon.drain;
-    tracing::info!(
-        drain_seconds = drain.as_secs(),
-        "stopping: draining the running cycle"
-    );
+    let shown = humantime::format_duration(drain);
+    tracing::info!(drain = %shown, "stopping: draining the running cycle");
     r.cancel.cancel();
     match tokio::time::timeout(drain, finished.recv()).await {
         Ok(Some(out)) => record(shared, out),
         Ok(None) | Err(_) => tracing::warn!(
-            "the running cycle did not finish within daemon.drain ({} s); the changes it journaled stay pending and the next start settles them",
-            drain.as_secs()
+            "the running cycle did not finish within daemon.drain ({shown}); the changes it journaled stay pending and the next start settles them"
         ),
     }
 }
@@ -188,13 +187,6 @@ async fn drain(
 /// `interval` scaled by a factor in [0.9, 1.1), from `unit` in [0, 1).
 pub fn jittered(interval: Duration, unit: f64) -> Duration {
     interval.mul_f64(0.9 + 0.2 * unit.clamp(0.0, 1.0))
-}
-
-/// A number in [0, 1) from the standard library's randomly keyed hasher
-/// (no random-number crate needed for jitter).
-fn random_unit() -> f64 {
-    let h = std::collections::hash_map::RandomState::new().hash_one(std::time::SystemTime::now());
-    (h >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]
@@ -207,9 +199,5 @@ mod tests {
         assert_eq!(jittered(hour, 0.0), Duration::from_secs(3240));
         assert_eq!(jittered(hour, 0.5), hour);
         assert!(jittered(hour, 0.999_999) < Duration::from_secs(3960));
-        for _ in 0..1000 {
-            let u = random_unit();
-            assert!((0.0..1.0).contains(&u), "{u}");
-        }
     }
 }

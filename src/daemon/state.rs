@@ -1,53 +1,27 @@
-//! What the scheduler, the cycles and the HTTP server share: the loaded
-//! configuration (swapped whole on reload), the last cycle, the heartbeat
-//! and the metrics.
+//! What the scheduler, the cycles, tag on create and the HTTP server
+//! share: the loaded configuration (swapped whole on reload), the last
+//! cycle, the heartbeat, the metrics and the write turn. Nothing it holds
+//! imports it back.
 
 use super::metrics::Metrics;
-use crate::config;
-use crate::error::Result;
+use super::writer::WriteTurn;
+use crate::config::{Loaded, Sources};
+use crate::error::{Error, Result};
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
-use tagwarden_core::config::Config;
-use tagwarden_core::cycle::{self, CycleResult, CycleSummary};
-use tagwarden_core::policy::PolicySet;
+use tagwarden_core::cycle_summary::{self, CycleResult, CycleSummary, Readiness};
 use tagwarden_core::report::{AuditReport, CreditsReport};
 use tagwarden_core::shard::Shard;
 
-/// Where the configuration comes from, so that a reload reads the same files.
-#[derive(Debug, Clone, Default)]
-pub struct Sources {
-    /// `-c`: None finds it as every command does.
-    pub config: Option<PathBuf>,
-    /// `--policy`: instead of the configuration's.
-    pub policies: Vec<PathBuf>,
-}
-
-/// A configuration and its policies, validated together.
-pub struct Loaded {
-    pub config: Config,
-    pub policies: PolicySet,
-    pub fingerprint: String,
-}
-
-impl Loaded {
-    /// Read and validate everything; any problem is an error and nothing
-    /// of the file is used.
-    pub fn load(sources: &Sources) -> Result<Loaded> {
-        let config = config::load(sources.config.as_deref())?;
-        let policies = config::policies(&config, &sources.policies, true)?;
-        for w in &policies.warnings {
-            tracing::warn!("{w}");
-        }
-        let fingerprint = config::fingerprint(&config, &policies)?;
-        Ok(Loaded {
-            config,
-            policies,
-            fingerprint,
-        })
+/// Load the configuration and the policies, their warnings logged.
+pub fn load(sources: &Sources) -> Result<Loaded> {
+    let loaded = Loaded::load(sources)?;
+    for w in &loaded.policies.warnings {
+        tracing::warn!("{w}");
     }
+    Ok(loaded)
 }
 
 /// The last finished cycle, kept for `/`, `/readyz` and the logs.
@@ -61,7 +35,7 @@ pub struct Finished {
     /// `/report`.
     pub audit: Option<AuditReport>,
     /// The money view, or why there is none.
-    pub credits: Option<Result<CreditsReport, String>>,
+    pub credits: Option<std::result::Result<CreditsReport, Error>>,
 }
 
 pub struct Shared {
@@ -72,9 +46,9 @@ pub struct Shared {
     started: Instant,
     /// Milliseconds since `started` when the scheduler last went round.
     heartbeat: AtomicU64,
-    /// Held by whoever writes tags (a cycle, tag on create), so they take
-    /// turns rather than race for the store's lock.
-    pub writes: Arc<tokio::sync::Mutex<()>>,
+    /// Whoever writes tags (a cycle, tag on create) writes through it, in
+    /// turn.
+    pub writer: Arc<WriteTurn>,
     /// The accounts the last finished cycle found configured, every
     /// shard's: tag on create handles an event of any of them (a queue
     /// shared by replicas hands each message to one).
@@ -90,7 +64,7 @@ impl Shared {
             shard,
             started: Instant::now(),
             heartbeat: AtomicU64::new(0),
-            writes: Arc::new(tokio::sync::Mutex::new(())),
+            writer: Arc::new(WriteTurn::default()),
             accounts: RwLock::new(None),
         }
     }
@@ -125,9 +99,9 @@ impl Shared {
         self.started.elapsed().saturating_sub(beat)
     }
 
-    pub fn readiness(&self) -> std::result::Result<String, String> {
+    pub fn readiness(&self) -> Readiness {
         let interval = self.loaded().config.daemon.interval;
         let last = self.last.lock().expect("last cycle");
-        cycle::readiness(last.as_ref().map(|f| (f.result, f.at.elapsed())), interval)
+        cycle_summary::readiness(last.as_ref().map(|f| (f.result, f.at.elapsed())), interval)
     }
 }

@@ -4,24 +4,30 @@
 
 use super::run::RunSpec;
 use super::{Confirm, Enforcer};
+use crate::error::Error;
 use crate::error::Result;
 use crate::inventory::TypeSet;
-use crate::scan::{self, Inventory, Narrowing};
+use crate::scan::{self, Narrowing, Scanned};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeSet, HashMap};
-use tagwarden_core::apply::{self as apply_rules, Replanned, TagWrite};
-use tagwarden_core::journal;
+use tagwarden_core::apply_rules::{self, Replanned, TagWrite};
+use tagwarden_core::journal::{self, RunKind};
 use tagwarden_core::plan::{self, Change, PlanDocument};
 use tagwarden_core::report::ApplyReport;
 use tagwarden_core::Resource;
+use tokio_util::sync::CancellationToken;
 
+#[derive(Default)]
 pub struct ApplyOptions {
     /// A reviewed plan to apply exactly (`apply --plan`).
     pub plan: Option<PlanDocument>,
     /// `--max-changes`: raises the configured blast-radius cap.
     pub max_changes: Option<usize>,
     pub narrow: Narrowing,
+    /// The daemon's shutdown: once it is requested, nothing new is
+    /// journaled or written (`Error::Cancelled`).
+    pub cancel: Option<CancellationToken>,
 }
 
 impl Enforcer<'_> {
@@ -38,7 +44,8 @@ impl Enforcer<'_> {
         }
         let inv = scan::scan(self.aws, self.config, &types, &narrow, self.progress).await?;
         self.progress.clear();
-        self.apply_scanned(store, &inv, opts, confirm, now).await
+        self.apply_scanned(store, inv.scanned(), opts, confirm, now)
+            .await
     }
 
     /// Apply after the scan: settle the journal of an interrupted run, then
@@ -47,13 +54,13 @@ impl Enforcer<'_> {
     pub async fn apply_scanned(
         &self,
         store: &mut Store,
-        inv: &Inventory,
+        scanned: Scanned<'_>,
         opts: ApplyOptions,
         confirm: Confirm<'_>,
         now: DateTime<Utc>,
     ) -> Result<ApplyReport> {
-        self.reconcile(store, &inv.sessions).await?;
-        let (to_apply, mut report) = self.due_changes(opts.plan, inv, now)?;
+        self.reconcile(store, scanned.sessions).await?;
+        let (to_apply, mut report) = self.due_changes(opts.plan, scanned, now)?;
         apply_rules::check_cap(
             to_apply.len(),
             opts.max_changes.unwrap_or(self.config.max_changes_per_run),
@@ -62,16 +69,19 @@ impl Enforcer<'_> {
             return Ok(self.finished(report));
         }
         Self::confirm(confirm, &apply_rules::confirmation_prompt(&to_apply))?;
+        if opts.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+            return Err(Error::Cancelled);
+        }
         let entries = journal::key_changes(&to_apply);
         let writes = apply_rules::merge_writes(to_apply.iter().map(TagWrite::of));
         let spec = RunSpec {
-            kind: "apply",
+            kind: RunKind::Apply,
             rolls_back: None,
             entries: &entries,
             writes: &writes,
         };
         let run = self
-            .journaled_write(store, spec, &inv.sessions, |_| Vec::new())
+            .journaled_write(store, spec, scanned.sessions, |_| Vec::new())
             .await?;
         report
             .changes
@@ -87,7 +97,7 @@ impl Enforcer<'_> {
         let Some(p) = &opts.plan else {
             return Ok((narrow, self.remediating_types()));
         };
-        apply_rules::check_fingerprint(p, &self.fingerprint)?;
+        apply_rules::check_fingerprint(p, self.fingerprint)?;
         if narrow.accounts.is_empty() {
             let accounts: BTreeSet<&String> = p.changes.iter().map(|c| &c.account).collect();
             narrow.accounts = accounts.into_iter().cloned().collect();
@@ -103,28 +113,31 @@ impl Enforcer<'_> {
     fn due_changes(
         &self,
         reviewed: Option<PlanDocument>,
-        inv: &Inventory,
+        scanned: Scanned<'_>,
         now: DateTime<Utc>,
     ) -> Result<(Vec<Change>, ApplyReport)> {
-        let found: HashMap<&str, &Resource> =
-            inv.resources.iter().map(|r| (r.arn.as_str(), r)).collect();
+        let found: HashMap<&str, &Resource> = scanned
+            .resources
+            .iter()
+            .map(|r| (r.arn.as_str(), r))
+            .collect();
         let policies = &self.policies.policies;
         let (candidates, skipped, replanned) = match reviewed {
             Some(p) => {
-                apply_rules::check_known(&p, &found, &inv.errors)?;
+                apply_rules::check_known(&p, &found, scanned.errors)?;
                 // A reviewed change is written only if the policies would
                 // still make exactly it now: windows, scopes and edits to the
                 // file are checked again, never trusted.
-                let replanned = Replanned::new(&inv.resources, policies, now);
+                let replanned = Replanned::new(scanned.resources, policies, now);
                 (p.changes, p.skipped, Some(replanned))
             }
             None => {
-                let planned = plan::plan(&inv.resources, policies, now);
+                let planned = plan::plan(scanned.resources, policies, now);
                 (planned.changes, planned.skipped, None)
             }
         };
         let (to_apply, held) = apply_rules::select(candidates, &found, replanned.as_ref(), now);
-        let mut report = ApplyReport::new(now, inv.errors.clone(), skipped);
+        let mut report = ApplyReport::new(now, scanned.errors.to_vec(), skipped);
         report.changes = held;
         Ok((to_apply, report))
     }

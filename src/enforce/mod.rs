@@ -16,6 +16,7 @@ pub mod write;
 pub use apply::ApplyOptions;
 
 use crate::aws::Aws;
+use crate::config::Loaded;
 use crate::error::{Error, Result};
 use crate::inventory::TypeSet;
 use crate::progress::Progress;
@@ -24,29 +25,34 @@ use chrono::{DateTime, Utc};
 use futures::future::join_all;
 use futures::stream::{self, StreamExt};
 use std::collections::BTreeMap;
-use tagwarden_core::apply::Refusal;
+use tagwarden_core::apply_rules::Refusal;
 use tagwarden_core::config::Config;
 use tagwarden_core::plan::{self, PlanDocument};
 use tagwarden_core::policy::PolicySet;
-
-/// Set to make the process abort right after the journal is written and
-/// before any tag is sent: how tests simulate a crash at the worst moment.
-pub const CRASH_AFTER_JOURNAL_ENV: &str = "TAGWARDEN_CRASH_AFTER_JOURNAL";
-
-/// Milliseconds to wait between the journal and the writes: how tests stop
-/// the daemon while a write is in flight.
-pub const PAUSE_AFTER_JOURNAL_ENV: &str = "TAGWARDEN_PAUSE_AFTER_JOURNAL_MS";
 
 /// Asks before anything is written: true to go ahead.
 pub type Confirm<'a> = Box<dyn FnOnce(&str) -> Result<bool> + Send + 'a>;
 
 pub struct Enforcer<'a> {
-    pub aws: &'a Aws,
-    pub config: &'a Config,
-    pub policies: &'a PolicySet,
+    aws: &'a Aws,
+    config: &'a Config,
+    policies: &'a PolicySet,
     /// Fingerprint of the configuration and policy files.
-    pub fingerprint: String,
-    pub progress: &'a Progress,
+    fingerprint: &'a str,
+    progress: &'a Progress,
+}
+
+impl<'a> Enforcer<'a> {
+    /// The one way to build an enforcer: from what was loaded and checked.
+    pub fn new(aws: &'a Aws, loaded: &'a Loaded, progress: &'a Progress) -> Enforcer<'a> {
+        Enforcer {
+            aws,
+            config: &loaded.config,
+            policies: &loaded.policies,
+            fingerprint: &loaded.fingerprint,
+            progress,
+        }
+    }
 }
 
 impl Enforcer<'_> {
@@ -65,7 +71,7 @@ impl Enforcer<'_> {
             run_id: uuid::Uuid::now_v7().to_string(),
             generated_at: Utc::now(),
             at,
-            config: self.fingerprint.clone(),
+            config: self.fingerprint.to_string(),
             changes: planned.changes,
             skipped: planned.skipped,
             errors: inv.errors,
@@ -136,15 +142,9 @@ where
         .collect()
 }
 
-/// The test hooks between the journal and the writes.
+/// Between the journal and the writes: nothing in a release build; with
+/// the `test-hooks` feature, how tests crash or pause at the worst moment.
 async fn after_journal() {
-    if std::env::var_os(CRASH_AFTER_JOURNAL_ENV).is_some() {
-        eprintln!("{CRASH_AFTER_JOURNAL_ENV} is set: aborting after the journal write");
-        std::process::abort();
-    }
-    let pause = std::env::var(PAUSE_AFTER_JOURNAL_ENV).ok();
-    if let Some(ms) = pause.and_then(|ms| ms.parse::<u64>().ok()) {
-        tracing::warn!("{PAUSE_AFTER_JOURNAL_ENV} is set: waiting {ms} ms before writing");
-        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-    }
+    #[cfg(feature = "test-hooks")]
+    crate::test_hooks::after_journal().await;
 }

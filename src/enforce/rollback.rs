@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::scan;
 use crate::store::{blocking, Store};
 use std::collections::BTreeSet;
+use tagwarden_core::journal::RunKind;
 use tagwarden_core::report::ApplyReport;
 use tagwarden_core::rollback::{self as rollback_rules, RollbackPlan};
 
@@ -62,7 +63,7 @@ impl Enforcer<'_> {
         let inverse = rollback_rules::inverse(&restores);
         let writes: Vec<_> = restores.iter().map(|r| r.write.clone()).collect();
         let spec = RunSpec {
-            kind: "rollback",
+            kind: RunKind::Rollback,
             rolls_back: Some(run_id),
             entries: &inverse,
             writes: &writes,

@@ -9,8 +9,8 @@ use crate::aws::AccountSession;
 use crate::error::Result;
 use crate::store::{blocking, Store};
 use std::collections::HashMap;
-use tagwarden_core::apply::{Failure, TagWrite};
-use tagwarden_core::journal::{self, KeyChange, Mark};
+use tagwarden_core::apply_rules::{Failure, TagWrite};
+use tagwarden_core::journal::{self, KeyChange, Mark, RunKind};
 
 pub struct Written {
     pub run_id: String,
@@ -20,7 +20,7 @@ pub struct Written {
 
 /// What a run is and does.
 pub struct RunSpec<'a> {
-    pub kind: &'static str,
+    pub kind: RunKind,
     pub rolls_back: Option<&'a str>,
     pub entries: &'a [KeyChange],
     pub writes: &'a [TagWrite],
@@ -37,7 +37,7 @@ impl Enforcer<'_> {
         more_marks: impl FnOnce(&[Mark]) -> Vec<Mark>,
     ) -> Result<Written> {
         let run_id = uuid::Uuid::now_v7().to_string();
-        blocking(|| store.begin_run(&run_id, spec.kind, &self.fingerprint, spec.rolls_back))?;
+        blocking(|| store.begin_run(&run_id, spec.kind, self.fingerprint, spec.rolls_back))?;
         let ids = blocking(|| store.journal(&run_id, spec.entries))?;
         after_journal().await;
         let outcomes = self.write_all(sessions, spec.writes).await;
@@ -78,7 +78,7 @@ impl Enforcer<'_> {
                     None => {
                         let no_session = write::TagError::NoSession(account);
                         ws.into_iter()
-                            .map(|w| (w.arn, Err(no_session.clone())))
+                            .map(|w| (w.arn.to_string(), Err(no_session.clone())))
                             .collect()
                     }
                 }

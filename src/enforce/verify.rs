@@ -5,12 +5,12 @@
 //! interrupted run's journal before anything else is written.
 
 use super::per_account_region;
-use super::write::{ec2, rds, s3, Outcomes, TagError, Target};
+use super::write::{rds, s3, Outcomes, TagError, Target};
 use crate::aws::{all_pages, AccountSession, Api, AwsError};
 use std::collections::{BTreeMap, HashMap};
-use tagwarden_core::apply::TagWrite;
+use tagwarden_core::apply_rules::TagWrite;
 use tagwarden_core::journal::KeyChange;
-use tagwarden_core::Tags;
+use tagwarden_core::{Arn, Tags};
 
 /// Tags read now, per ARN. An ARN whose account has no session is absent.
 pub type Current = HashMap<String, Result<Tags, TagError>>;
@@ -20,7 +20,7 @@ pub type Current = HashMap<String, Result<Tags, TagError>>;
 pub struct Located {
     pub account: String,
     pub region: String,
-    pub arn: String,
+    pub arn: Arn,
     pub resource_type: String,
 }
 
@@ -31,11 +31,11 @@ impl From<&KeyChange> for Located {
 }
 
 impl Located {
-    pub fn of(account: &str, region: &str, arn: &str, resource_type: &str) -> Located {
+    pub fn of(account: &str, region: &str, arn: &Arn, resource_type: &str) -> Located {
         Located {
             account: account.into(),
             region: region.into(),
-            arn: arn.into(),
+            arn: arn.clone(),
             resource_type: resource_type.into(),
         }
     }
@@ -90,7 +90,7 @@ pub async fn read_back(
     let mut current = Current::new();
     let mut unverified: Vec<&TagWrite> = writes
         .iter()
-        .filter(|w| matches!(outcomes.get(&w.arn), Some(Ok(()))))
+        .filter(|w| matches!(outcomes.get(w.arn.as_str()), Some(Ok(()))))
         .collect();
     for pause in READ_BACK_PAUSES {
         let located = unverified
@@ -105,7 +105,8 @@ pub async fn read_back(
             Err(TagError::NotReturned) => (arn, Ok(Tags::new())),
             other => (arn, other),
         }));
-        unverified.retain(|w| !matches!(current.get(&w.arn), Some(Ok(tags)) if w.shows(tags)));
+        unverified
+            .retain(|w| !matches!(current.get(w.arn.as_str()), Some(Ok(tags)) if w.shows(tags)));
         if unverified.is_empty() {
             break;
         }
@@ -119,17 +120,16 @@ async fn read_tags(
     api: &Api,
     session: &AccountSession,
     region: &str,
-    resources: &[(String, String)],
+    resources: &[(Arn, String)],
 ) -> Current {
     let at = Target {
         api,
         account: &session.account,
         region,
     };
-    let mut by_service: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (arn, ty) in resources {
-        let service = ty.split(':').next().unwrap_or_default();
-        by_service.entry(service).or_default().push(arn);
+    let mut by_service: BTreeMap<&str, Vec<&Arn>> = BTreeMap::new();
+    for (arn, _) in resources {
+        by_service.entry(arn.service()).or_default().push(arn);
     }
     let mut out = Current::new();
     for (service, arns) in by_service {
@@ -145,7 +145,7 @@ async fn read_tags(
             "s3" => {
                 let client = session.s3(region);
                 for arn in arns {
-                    let tags = s3::tags(&at, &client, s3::bucket_name(arn)).await;
+                    let tags = s3::tags(&at, &client, arn.id()).await;
                     out.insert(arn.to_string(), tags.map_err(Into::into));
                 }
             }
@@ -156,13 +156,13 @@ async fn read_tags(
 }
 
 /// EC2: `DescribeTags` filtered by up to 200 resource ids a request.
-async fn ec2_tags(at: &Target<'_>, client: &aws_sdk_ec2::Client, arns: &[&str], out: &mut Current) {
+async fn ec2_tags(at: &Target<'_>, client: &aws_sdk_ec2::Client, arns: &[&Arn], out: &mut Current) {
     for chunk in arns.chunks(200) {
-        let ids: Vec<String> = chunk.iter().map(|a| ec2::ec2_id(a).to_string()).collect();
+        let ids: Vec<String> = chunk.iter().map(|a| a.id().to_string()).collect();
         match describe_tags(at, client, ids).await {
             Ok(mut found) => {
                 for arn in chunk {
-                    let tags = found.remove(ec2::ec2_id(arn)).unwrap_or_default();
+                    let tags = found.remove(arn.id()).unwrap_or_default();
                     out.insert(arn.to_string(), Ok(tags));
                 }
             }
@@ -189,7 +189,7 @@ async fn describe_tags(
     let tags = all_pages(|token| async move {
         let page = at
             .api
-            .call(at.account, at.region, "ec2:DescribeTags", || {
+            .call(at.quota(), "ec2:DescribeTags", || {
                 client
                     .describe_tags()
                     .filters(filter.clone())
@@ -223,14 +223,14 @@ async fn describe_tags(
 async fn by_arn(
     at: &Target<'_>,
     client: &aws_sdk_resourcegroupstagging::Client,
-    arns: &[&str],
+    arns: &[&Arn],
     out: &mut Current,
 ) {
     for chunk in arns.chunks(100) {
         let list: Vec<String> = chunk.iter().map(|a| a.to_string()).collect();
         let page = at
             .api
-            .call(at.account, at.region, "tagging:GetResources", || {
+            .call(at.quota(), "tagging:GetResources", || {
                 client
                     .get_resources()
                     .set_resource_arn_list(Some(list.clone()))
@@ -239,13 +239,13 @@ async fn by_arn(
             .await;
         match page {
             Ok(page) => {
-                let mut found: HashMap<String, Tags> = page
+                let mut found: HashMap<Arn, Tags> = page
                     .resource_tag_mapping_list()
                     .iter()
                     .filter_map(crate::inventory::tagging::arn_and_tags)
                     .collect();
                 for arn in chunk {
-                    let tags = found.remove(*arn).ok_or(TagError::NotReturned);
+                    let tags = found.remove(arn.as_str()).ok_or(TagError::NotReturned);
                     out.insert(arn.to_string(), tags);
                 }
             }

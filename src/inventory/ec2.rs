@@ -3,9 +3,9 @@
 //! never-tagged resources are found and no per-resource tag read is made.
 
 use super::to_chrono;
-use crate::aws::{all_pages, partition_of, Api, AwsError};
+use crate::aws::{all_pages, partition_of, Api, AwsError, Quota};
 use aws_sdk_ec2::types::{Filter, Tag};
-use tagwarden_core::{Resource, Tags};
+use tagwarden_core::{Arn, Resource, Tags};
 
 pub(crate) fn tags_of(tags: &[Tag]) -> Tags {
     tags.iter()
@@ -18,14 +18,24 @@ pub(crate) fn tags_of(tags: &[Tag]) -> Tags {
         .collect()
 }
 
-fn resource(account: &str, region: &str, kind: &str, id: &str, tags: &[Tag]) -> Resource {
-    let arn = format!(
+/// The resource an EC2 answer describes; None (logged) when its id does
+/// not make an ARN.
+fn resource(account: &str, region: &str, kind: &str, id: &str, tags: &[Tag]) -> Option<Resource> {
+    let text = format!(
         "arn:{}:ec2:{region}:{account}:{kind}/{id}",
         partition_of(region)
     );
+    let arn = parsed(&text)?;
     let mut r = Resource::new(arn, account, region, &format!("ec2:{kind}"));
     r.tags = tags_of(tags);
-    r
+    Some(r)
+}
+
+/// An ARN from an AWS answer; one that does not parse is logged and left out.
+pub(crate) fn parsed(text: &str) -> Option<Arn> {
+    Arn::parse(text)
+        .map_err(|e| tracing::warn!(error = %e, "AWS answered with a resource whose ARN does not parse: left out"))
+        .ok()
 }
 
 pub async fn instances(
@@ -38,7 +48,7 @@ pub async fn instances(
     let page_size = api.page_size(1000, 5);
     all_pages(|token| async move {
         let page = api
-            .call(account, region, "ec2:DescribeInstances", || {
+            .call(Quota::at(account, region), "ec2:DescribeInstances", || {
                 ec2.describe_instances()
                     .set_filters(only_ids("instance-id", only))
                     .max_results(page_size)
@@ -56,7 +66,7 @@ pub async fn instances(
                     .is_none_or(|n| n.as_str() != "terminated")
             })
             .filter_map(|i| {
-                let mut r = resource(account, region, "instance", i.instance_id()?, i.tags());
+                let mut r = resource(account, region, "instance", i.instance_id()?, i.tags())?;
                 r.created_at = i.launch_time().and_then(to_chrono);
                 Some(r)
             })
@@ -76,7 +86,7 @@ pub async fn volumes(
     let page_size = api.page_size(500, 5);
     all_pages(|token| async move {
         let page = api
-            .call(account, region, "ec2:DescribeVolumes", || {
+            .call(Quota::at(account, region), "ec2:DescribeVolumes", || {
                 ec2.describe_volumes()
                     .set_filters(only_ids("volume-id", only))
                     .max_results(page_size)
@@ -88,7 +98,7 @@ pub async fn volumes(
             .volumes()
             .iter()
             .filter_map(|v| {
-                let mut r = resource(account, region, "volume", v.volume_id()?, v.tags());
+                let mut r = resource(account, region, "volume", v.volume_id()?, v.tags())?;
                 r.created_at = v.create_time().and_then(to_chrono);
                 Some(r)
             })
@@ -132,7 +142,7 @@ pub async fn snapshots(
     let page_size = api.page_size(1000, 5);
     all_pages(|token| async move {
         let page = api
-            .call(account, region, "ec2:DescribeSnapshots", || {
+            .call(Quota::at(account, region), "ec2:DescribeSnapshots", || {
                 ec2.describe_snapshots()
                     .owner_ids("self")
                     .set_filters(owned_by(account, "snapshot-id", only))
@@ -146,7 +156,7 @@ pub async fn snapshots(
             .iter()
             .filter(|s| s.owner_id().is_none_or(|o| o == account))
             .filter_map(|s| {
-                let mut r = resource(account, region, "snapshot", s.snapshot_id()?, s.tags());
+                let mut r = resource(account, region, "snapshot", s.snapshot_id()?, s.tags())?;
                 r.created_at = s.start_time().and_then(to_chrono);
                 Some(r)
             })
@@ -166,7 +176,7 @@ pub async fn images(
     let page_size = api.page_size(1000, 6);
     all_pages(|token| async move {
         let page = api
-            .call(account, region, "ec2:DescribeImages", || {
+            .call(Quota::at(account, region), "ec2:DescribeImages", || {
                 ec2.describe_images()
                     .owners("self")
                     .set_filters(owned_by(account, "image-id", only))
@@ -180,7 +190,7 @@ pub async fn images(
             .iter()
             .filter(|i| i.owner_id().is_none_or(|o| o == account))
             .filter_map(|i| {
-                let mut r = resource(account, region, "image", i.image_id()?, i.tags());
+                let mut r = resource(account, region, "image", i.image_id()?, i.tags())?;
                 r.created_at = i
                     .creation_date()
                     .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())

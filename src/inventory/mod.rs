@@ -11,9 +11,9 @@ use crate::aws::{AccountSession, Api, AwsError};
 use crate::progress::Bar;
 use futures::future::{join_all, BoxFuture};
 use std::collections::{BTreeSet, HashMap, HashSet};
-use tagwarden_core::resource::{is_full_discovery, region_of_arn, resource_type_of_arn};
+use tagwarden_core::resource::is_full_discovery;
 use tagwarden_core::ScanError;
-use tagwarden_core::{Resource, Tags};
+use tagwarden_core::{Arn, Resource, Tags};
 
 pub(crate) fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<chrono::DateTime<chrono::Utc>> {
     chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())
@@ -61,7 +61,7 @@ pub struct AccountScan {
 struct RegionScan {
     region: String,
     resources: Vec<Resource>,
-    tagged: Option<Result<HashMap<String, Tags>, AwsError>>,
+    tagged: Option<Result<HashMap<Arn, Tags>, AwsError>>,
     errors: Vec<ScanError>,
 }
 
@@ -98,11 +98,7 @@ pub async fn scan_account(
         .extend(tagging_only(account, types, &region_scans));
     match buckets {
         None => {}
-        Some(Err(e)) => scan.errors.push(ScanError {
-            account: account.into(),
-            region: "global".into(),
-            message: e.to_string(),
-        }),
+        Some(Err(e)) => scan.errors.push(ScanError::global(account, e.to_string())),
         Some(Ok(buckets)) => {
             scan.resources
                 .extend(with_tags(account, regions, buckets, &region_scans))
@@ -119,13 +115,11 @@ fn tagging_only(account: &str, types: &TypeSet, scans: &[RegionScan]) -> Vec<Res
     for rs in scans {
         let Some(Ok(map)) = &rs.tagged else { continue };
         for (arn, tags) in map {
-            let Some(ty) = resource_type_of_arn(arn) else {
-                continue;
-            };
+            let ty = arn.resource_type();
             if is_full_discovery(&ty) || !types.has(&ty) || !seen.insert(arn.clone()) {
                 continue;
             }
-            let region = region_of_arn(arn).unwrap_or(&rs.region);
+            let region = arn.region().unwrap_or(&rs.region);
             let mut r = Resource::new(arn.clone(), account, region, &ty);
             r.tags = tags.clone();
             out.push(r);
@@ -151,8 +145,8 @@ fn with_tags(
     buckets
         .into_iter()
         .filter(|b| regions.contains(&b.region))
-        .map(|b| {
-            let arn = b.arn();
+        .filter_map(|b| {
+            let arn = b.arn()?;
             let mut r = Resource::new(arn.clone(), account, &b.region, "s3:bucket");
             r.created_at = b.created_at;
             // AWS answers a bucket's tags in its own region (moto in every
@@ -166,7 +160,7 @@ fn with_tags(
             } else if let Some(Err(e)) = answer(&b.region) {
                 r.tags_unreadable = Some(format!("the Tagging API failed in {}: {e}", b.region));
             }
-            r
+            Some(r)
         })
         .collect()
 }
@@ -228,21 +222,15 @@ async fn scan_region(
             Ok(found) => scan.resources.extend(found),
             Err(e) => {
                 tracing::warn!(account, region, error = %e, "could not list resources");
-                scan.errors.push(ScanError {
-                    account: account.into(),
-                    region: region.into(),
-                    message: e.to_string(),
-                });
+                scan.errors
+                    .push(ScanError::region(account, region, e.to_string()));
             }
         }
     }
     if let Some(Err(e)) = &scan.tagged {
         tracing::warn!(account, region, error = %e, "could not read tags through the Tagging API");
-        scan.errors.push(ScanError {
-            account: account.into(),
-            region: region.into(),
-            message: e.to_string(),
-        });
+        scan.errors
+            .push(ScanError::region(account, region, e.to_string()));
     }
     bar.finish(&scan.errors);
     scan

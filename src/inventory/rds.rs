@@ -1,7 +1,7 @@
 //! RDS discovery: DB instances and clusters, tags inline (`TagList`).
 
 use super::to_chrono;
-use crate::aws::{all_pages, Api, AwsError};
+use crate::aws::{all_pages, Api, AwsError, Quota};
 use aws_sdk_rds::types::Tag;
 use tagwarden_core::{Resource, Tags};
 
@@ -23,11 +23,11 @@ fn resource(
     ty: &str,
     tags: &[Tag],
     created: Option<&aws_smithy_types::DateTime>,
-) -> Resource {
-    let mut r = Resource::new(arn, account, region, ty);
+) -> Option<Resource> {
+    let mut r = Resource::new(super::ec2::parsed(arn)?, account, region, ty);
     r.tags = tags_of(tags);
     r.created_at = created.and_then(to_chrono);
-    r
+    Some(r)
 }
 
 pub async fn databases(
@@ -39,25 +39,29 @@ pub async fn databases(
     let page_size = api.page_size(100, 20);
     all_pages(|marker| async move {
         let page = api
-            .call(account, region, "rds:DescribeDBInstances", || {
-                rds.describe_db_instances()
-                    .max_records(page_size)
-                    .set_marker(marker.clone())
-                    .send()
-            })
+            .call(
+                Quota::at(account, region),
+                "rds:DescribeDBInstances",
+                || {
+                    rds.describe_db_instances()
+                        .max_records(page_size)
+                        .set_marker(marker.clone())
+                        .send()
+                },
+            )
             .await?;
         let found = page
             .db_instances()
             .iter()
             .filter_map(|db| {
-                Some(resource(
+                resource(
                     db.db_instance_arn()?,
                     account,
                     region,
                     "rds:db",
                     db.tag_list(),
                     db.instance_create_time(),
-                ))
+                )
             })
             .collect();
         Ok((found, page.marker().map(str::to_string)))
@@ -74,7 +78,7 @@ pub async fn clusters(
     let page_size = api.page_size(100, 20);
     all_pages(|marker| async move {
         let page = api
-            .call(account, region, "rds:DescribeDBClusters", || {
+            .call(Quota::at(account, region), "rds:DescribeDBClusters", || {
                 rds.describe_db_clusters()
                     .max_records(page_size)
                     .set_marker(marker.clone())
@@ -85,14 +89,14 @@ pub async fn clusters(
             .db_clusters()
             .iter()
             .filter_map(|c| {
-                Some(resource(
+                resource(
                     c.db_cluster_arn()?,
                     account,
                     region,
                     "rds:cluster",
                     c.tag_list(),
                     c.cluster_create_time(),
-                ))
+                )
             })
             .collect();
         Ok((found, page.marker().map(str::to_string)))

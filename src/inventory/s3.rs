@@ -2,7 +2,7 @@
 //! attributed to its own region. Their tags come from the Tagging API's pages
 //! (see `tagging`), not from one `GetBucketTagging` per bucket.
 
-use crate::aws::{all_pages, partition_of, Api, AwsError};
+use crate::aws::{all_pages, partition_of, Api, AwsError, Quota};
 use aws_sdk_s3::types::BucketLocationConstraint;
 use chrono::{DateTime, Utc};
 
@@ -14,8 +14,13 @@ pub struct Bucket {
 }
 
 impl Bucket {
-    pub fn arn(&self) -> String {
-        format!("arn:{}:s3:::{}", partition_of(&self.region), self.name)
+    /// None (logged) when the name AWS gave does not make an ARN.
+    pub fn arn(&self) -> Option<tagwarden_core::Arn> {
+        super::ec2::parsed(&format!(
+            "arn:{}:s3:::{}",
+            partition_of(&self.region),
+            self.name
+        ))
     }
 }
 
@@ -28,7 +33,7 @@ pub async fn buckets(
     let page_size = api.page_size(1000, 1);
     all_pages(|token| async move {
         let page = api
-            .call(account, region, "s3:ListBuckets", || {
+            .call(Quota::at(account, region), "s3:ListBuckets", || {
                 s3.list_buckets()
                     .max_buckets(page_size)
                     .set_continuation_token(token.clone())
@@ -63,7 +68,7 @@ async fn location(
     bucket: &str,
 ) -> Result<String, AwsError> {
     let out = api
-        .call(account, region, "s3:GetBucketLocation", || {
+        .call(Quota::at(account, region), "s3:GetBucketLocation", || {
             s3.get_bucket_location().bucket(bucket).send()
         })
         .await?;

@@ -2,9 +2,9 @@
 //! was tagged, 100 a page. It cannot see never-tagged resources, so it is the
 //! source only for S3 bucket tags and for types without their own discovery.
 
-use crate::aws::{all_pages, Api, AwsError};
+use crate::aws::{all_pages, Api, AwsError, Quota};
 use std::collections::HashMap;
-use tagwarden_core::Tags;
+use tagwarden_core::{Arn, Tags};
 
 /// ARN to tags, for the given type filters (`s3`, `lambda:function`, …).
 pub async fn tagged_resources(
@@ -13,11 +13,11 @@ pub async fn tagged_resources(
     account: &str,
     region: &str,
     type_filters: &[String],
-) -> Result<HashMap<String, Tags>, AwsError> {
+) -> Result<HashMap<Arn, Tags>, AwsError> {
     let page_size = api.page_size(100, 1);
     let mappings = all_pages(|token| async move {
         let page = api
-            .call(account, region, "tagging:GetResources", || {
+            .call(Quota::at(account, region), "tagging:GetResources", || {
                 client
                     .get_resources()
                     .set_resource_type_filters(Some(type_filters.to_vec()))
@@ -26,7 +26,7 @@ pub async fn tagged_resources(
                     .send()
             })
             .await?;
-        let found: Vec<(String, Tags)> = page
+        let found: Vec<(Arn, Tags)> = page
             .resource_tag_mapping_list()
             .iter()
             .filter_map(arn_and_tags)
@@ -37,14 +37,21 @@ pub async fn tagged_resources(
     Ok(mappings.into_iter().collect())
 }
 
-/// The ARN and tags of one Tagging API answer entry.
+/// The ARN and tags of one Tagging API answer entry (an entry whose ARN
+/// does not parse is left out, and logged).
 pub fn arn_and_tags(
     m: &aws_sdk_resourcegroupstagging::types::ResourceTagMapping,
-) -> Option<(String, Tags)> {
+) -> Option<(Arn, Tags)> {
     let tags = m
         .tags()
         .iter()
         .map(|t| (t.key().to_string(), t.value().to_string()))
         .collect();
-    Some((m.resource_arn()?.to_string(), tags))
+    match Arn::parse(m.resource_arn()?) {
+        Ok(arn) => Some((arn, tags)),
+        Err(e) => {
+            tracing::warn!(error = %e, "the Tagging API returned an entry that is not an ARN: left out");
+            None
+        }
+    }
 }

@@ -9,6 +9,7 @@
 
 use std::time::Instant;
 use tagwarden_core::policy::{evaluate, load_policies, LoadContext};
+use tagwarden_core::Arn;
 use tagwarden_core::Resource;
 
 const RESOURCES: usize = 1_000_000;
@@ -97,6 +98,7 @@ fn resources() -> Vec<Resource> {
                 3 => tags.push(("map-migrated".into(), "MIG12345".into())),
                 _ => tags.push(("map-migrated".into(), "migABCDE12345".into())),
             }
+            let arn = Arn::parse(&arn).expect("a benchmark ARN");
             Resource::new(arn, account, region, ty).with_tags(tags)
         })
         .collect()

@@ -3,9 +3,10 @@
 //! back afterwards (a run's outcome, settling an interrupted run). The state
 //! store (SQLite, in the binary) keeps it.
 
-use crate::apply::Failure;
+use crate::apply_rules::Failure;
+use crate::cycle_summary::{CycleResult, CycleSummary};
 use crate::plan::{Change, Skip};
-use crate::resource::{shown, Tags};
+use crate::resource::{shown, Arn, Tags};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt::Display;
@@ -63,7 +64,7 @@ impl ChangeState {
 /// One key written (or removed, when `new` is None) on one resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KeyChange {
-    pub arn: String,
+    pub arn: Arn,
     pub account: String,
     pub region: String,
     pub resource_type: String,
@@ -116,14 +117,114 @@ impl Mark {
     }
 }
 
+/// What a run in the store is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunKind {
+    Apply,
+    Rollback,
+    /// A daemon cycle (with its summary).
+    Cycle,
+}
+
+/// Where a run stands. Apply and rollback runs end `done` or `failed`;
+/// cycles end with their result (`ok`, `partial`, `failed`, `cancelled`);
+/// a run still `running` when its process died is `interrupted`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    Done,
+    Failed,
+    Interrupted,
+    Ok,
+    Partial,
+    Cancelled,
+}
+
+/// A kind or status the store holds that this version does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown run {what} `{value}` in the state store")]
+pub struct UnknownRunLabel {
+    pub what: &'static str,
+    pub value: String,
+}
+
+impl RunKind {
+    pub const ALL: [RunKind; 3] = [RunKind::Apply, RunKind::Rollback, RunKind::Cycle];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RunKind::Apply => "apply",
+            RunKind::Rollback => "rollback",
+            RunKind::Cycle => "cycle",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<RunKind, UnknownRunLabel> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.label() == s)
+            .ok_or_else(|| UnknownRunLabel {
+                what: "kind",
+                value: s.to_string(),
+            })
+    }
+}
+
+impl RunStatus {
+    pub const ALL: [RunStatus; 7] = [
+        RunStatus::Running,
+        RunStatus::Done,
+        RunStatus::Failed,
+        RunStatus::Interrupted,
+        RunStatus::Ok,
+        RunStatus::Partial,
+        RunStatus::Cancelled,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Done => "done",
+            RunStatus::Failed => "failed",
+            RunStatus::Interrupted => "interrupted",
+            RunStatus::Ok => "ok",
+            RunStatus::Partial => "partial",
+            RunStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<RunStatus, UnknownRunLabel> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.label() == s)
+            .ok_or_else(|| UnknownRunLabel {
+                what: "status",
+                value: s.to_string(),
+            })
+    }
+}
+
+impl From<CycleResult> for RunStatus {
+    fn from(r: CycleResult) -> RunStatus {
+        match r {
+            CycleResult::Ok => RunStatus::Ok,
+            CycleResult::Partial => RunStatus::Partial,
+            CycleResult::Failed => RunStatus::Failed,
+            CycleResult::Cancelled => RunStatus::Cancelled,
+        }
+    }
+}
+
 /// One run, as `history` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunRecord {
     pub id: String,
-    pub kind: String,
+    pub kind: RunKind,
     pub started_at: String,
     pub finished_at: Option<String>,
-    pub status: String,
+    pub status: RunStatus,
     /// For a rollback: the run it undid.
     pub rolls_back: Option<String>,
     pub applied: i64,
@@ -132,7 +233,7 @@ pub struct RunRecord {
     pub rolled_back: i64,
     /// A daemon cycle's counts (kind `cycle`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub summary: Option<crate::cycle::CycleSummary>,
+    pub summary: Option<CycleSummary>,
 }
 
 /// The key changes to journal for planned changes: one per key.
@@ -184,7 +285,7 @@ pub fn outcome_marks<W: Display, R: Display>(
         .iter()
         .zip(ids)
         .map(
-            |(e, &id)| match (outcomes.get(&e.arn), current.get(&e.arn)) {
+            |(e, &id)| match (outcomes.get(e.arn.as_str()), current.get(e.arn.as_str())) {
                 (Some(Err(why)), _) => failed(id, why.to_string()),
                 (None, _) => failed(id, "not written".into()),
                 (Some(Ok(())), Some(Ok(tags))) if tags.get(&e.key) == e.new.as_ref() => {
@@ -218,7 +319,7 @@ pub fn settle<R>(
     pending
         .iter()
         .filter_map(|e| {
-            let tags = current.get(&e.change.arn)?.as_ref().ok()?;
+            let tags = current.get(e.change.arn.as_str())?.as_ref().ok()?;
             let state = if tags.get(&e.change.key) == e.change.new.as_ref() {
                 ChangeState::Applied
             } else {
@@ -236,7 +337,7 @@ pub fn failures(entries: &[KeyChange], marks: &[Mark]) -> HashMap<String, Failur
     let mut out: HashMap<String, Failure> = HashMap::new();
     for (e, m) in entries.iter().zip(marks) {
         if m.state != ChangeState::Applied {
-            out.entry(e.arn.clone()).or_insert(Failure {
+            out.entry(e.arn.to_string()).or_insert(Failure {
                 reason: m.error.clone(),
                 code: None,
             });
@@ -246,11 +347,11 @@ pub fn failures(entries: &[KeyChange], marks: &[Mark]) -> HashMap<String, Failur
 }
 
 /// A run's status once its marks are recorded.
-pub fn run_status(marks: &[Mark]) -> &'static str {
+pub fn run_status(marks: &[Mark]) -> RunStatus {
     if marks.iter().all(|m| m.state == ChangeState::Applied) {
-        "done"
+        RunStatus::Done
     } else {
-        "failed"
+        RunStatus::Failed
     }
 }
 
@@ -260,7 +361,7 @@ mod tests {
 
     fn key_change(arn: &str) -> KeyChange {
         KeyChange {
-            arn: arn.to_string(),
+            arn: crate::arn::instance(arn),
             account: "1".into(),
             region: "r".into(),
             resource_type: "ec2:instance".into(),
@@ -279,6 +380,21 @@ mod tests {
     }
 
     #[test]
+    fn run_labels_read_back() {
+        for k in RunKind::ALL {
+            assert_eq!(RunKind::parse(k.label()), Ok(k));
+        }
+        for s in RunStatus::ALL {
+            assert_eq!(RunStatus::parse(s.label()), Ok(s));
+        }
+        assert_eq!(
+            RunStatus::parse("exploded").unwrap_err().to_string(),
+            "unknown run status `exploded` in the state store"
+        );
+        assert_eq!(RunStatus::from(CycleResult::Partial), RunStatus::Partial);
+    }
+
+    #[test]
     fn states_round_trip_and_unknown_states_are_errors() {
         for state in ChangeState::ALL {
             assert_eq!(ChangeState::parse(state.as_str()), Ok(state));
@@ -294,16 +410,28 @@ mod tests {
     fn outcomes_become_journal_states() {
         let entries = ["ok", "refused", "invisible", "unread", "unsent"].map(key_change);
         let outcomes: HashMap<String, Result<(), String>> = [
-            ("ok".to_string(), Ok(())),
-            ("refused".to_string(), Err("AccessDenied".to_string())),
-            ("invisible".to_string(), Ok(())),
-            ("unread".to_string(), Ok(())),
+            (crate::arn::instance("ok").to_string(), Ok(())),
+            (
+                crate::arn::instance("refused").to_string(),
+                Err("AccessDenied".to_string()),
+            ),
+            (crate::arn::instance("invisible").to_string(), Ok(())),
+            (crate::arn::instance("unread").to_string(), Ok(())),
         ]
         .into();
         let current: HashMap<String, Result<Tags, String>> = [
-            ("ok".to_string(), Ok(tags(&[("k", "v")]))),
-            ("invisible".to_string(), Ok(Tags::new())),
-            ("unread".to_string(), Err("throttled".to_string())),
+            (
+                crate::arn::instance("ok").to_string(),
+                Ok(tags(&[("k", "v")])),
+            ),
+            (
+                crate::arn::instance("invisible").to_string(),
+                Ok(Tags::new()),
+            ),
+            (
+                crate::arn::instance("unread").to_string(),
+                Err("throttled".to_string()),
+            ),
         ]
         .into();
         let marks = outcome_marks(&entries, &[1, 2, 3, 4, 5], &outcomes, &current);
@@ -331,17 +459,16 @@ mod tests {
             (marks[4].state, marks[4].error.as_deref()),
             (ChangeState::Failed, Some("not written"))
         );
-        assert_eq!(run_status(&marks), "failed");
+        assert_eq!(run_status(&marks), RunStatus::Failed);
         let failures = failures(&entries, &marks);
-        assert_eq!(
-            failures
-                .keys()
-                .map(String::as_str)
-                .collect::<std::collections::BTreeSet<_>>(),
-            ["invisible", "refused", "unread", "unsent"].into()
-        );
-        assert_eq!(failures["refused"].reason.as_deref(), Some("AccessDenied"));
-        assert_eq!(run_status(&marks[..1]), "done");
+        let ids: std::collections::BTreeSet<&str> = failures
+            .keys()
+            .map(|arn| arn.rsplit('/').next().unwrap())
+            .collect();
+        assert_eq!(ids, ["invisible", "refused", "unread", "unsent"].into());
+        let refused = crate::arn::instance("refused").to_string();
+        assert_eq!(failures[&refused].reason.as_deref(), Some("AccessDenied"));
+        assert_eq!(run_status(&marks[..1]), RunStatus::Done);
     }
 
     #[test]
@@ -360,9 +487,18 @@ mod tests {
             entry(4, "unread"),
         ];
         let current: HashMap<String, Result<Tags, String>> = [
-            ("landed".to_string(), Ok(tags(&[("k", "v")]))),
-            ("lost".to_string(), Ok(tags(&[("k", "other")]))),
-            ("unreadable".to_string(), Err("AccessDenied".to_string())),
+            (
+                crate::arn::instance("landed").to_string(),
+                Ok(tags(&[("k", "v")])),
+            ),
+            (
+                crate::arn::instance("lost").to_string(),
+                Ok(tags(&[("k", "other")])),
+            ),
+            (
+                crate::arn::instance("unreadable").to_string(),
+                Err("AccessDenied".to_string()),
+            ),
         ]
         .into();
         assert_eq!(
@@ -377,7 +513,7 @@ mod tests {
     #[test]
     fn one_key_change_per_key() {
         let c = Change {
-            arn: "a".into(),
+            arn: crate::arn::instance("a"),
             account: "1".into(),
             region: "r".into(),
             resource_type: "ec2:instance".into(),

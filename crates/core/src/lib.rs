@@ -8,13 +8,14 @@
 //! `resource`, `scan`, `time`, `diagnostics`, `yaml`, `shard` → `policy` →
 //! `config` → `credits` → `plan` → `apply` → `cycle` → `journal` → `rollback` → `report`.
 
-pub mod apply;
+pub mod apply_rules;
+pub mod arn;
 pub mod billing;
+pub mod cloudtrail;
 pub mod config;
 pub mod credits;
-pub mod cycle;
+pub mod cycle_summary;
 pub mod diagnostics;
-pub mod events;
 pub mod journal;
 pub mod plan;
 pub mod policy;
@@ -26,6 +27,7 @@ pub mod shard;
 pub mod time;
 pub mod yaml;
 
+pub use arn::Arn;
 pub use diagnostics::{Diagnostic, Diagnostics};
 pub use resource::{Resource, Tags};
 pub use scan::ScanError;

@@ -4,7 +4,7 @@
 
 use crate::policy::eval::{check_value, in_scope};
 use crate::policy::{Overwrite, Policy};
-use crate::resource::Resource;
+use crate::resource::{Arn, Resource};
 use crate::scan::ScanError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,7 @@ pub const MAX_USER_TAGS: usize = 50;
 /// Tags to write on one resource for one policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
-    pub arn: String,
+    pub arn: Arn,
     pub account: String,
     pub region: String,
     pub resource_type: String,
@@ -33,7 +33,7 @@ pub struct Change {
 /// A resource a policy would change but will not, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skip {
-    pub arn: String,
+    pub arn: Arn,
     pub account: String,
     pub region: String,
     pub resource_type: String,
@@ -286,7 +286,7 @@ pub struct PlanDocument {
     /// credit at risk. Kept beside the changes, not in them: `apply --plan`
     /// compares changes as planned.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub costs: BTreeMap<String, ResourceCost>,
+    pub costs: BTreeMap<Arn, ResourceCost>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_currency: Option<String>,
 }
@@ -404,7 +404,7 @@ mod tests {
 
     fn instance(tags: &[(&str, &str)]) -> Resource {
         Resource::new(
-            "arn:aws:ec2:us-east-1:111111111111:instance/i-1",
+            crate::arn::arn("arn:aws:ec2:us-east-1:111111111111:instance/i-1"),
             "111111111111",
             "us-east-1",
             "ec2:instance",
@@ -589,7 +589,7 @@ mod document_tests {
             at: t,
             config: fingerprint([b"config".as_slice()]),
             changes: vec![Change {
-                arn: "arn:aws:ec2:us-east-1:111111111111:instance/i-1".into(),
+                arn: crate::arn::arn("arn:aws:ec2:us-east-1:111111111111:instance/i-1"),
                 account: "111111111111".into(),
                 region: "us-east-1".into(),
                 resource_type: "ec2:instance".into(),
@@ -599,7 +599,7 @@ mod document_tests {
                 due: Some(Utc.with_ymd_and_hms(2026, 12, 5, 2, 0, 0).unwrap()),
             }],
             skipped: vec![Skip {
-                arn: "arn:aws:s3:::b".into(),
+                arn: crate::arn::arn("arn:aws:s3:::b"),
                 account: "111111111111".into(),
                 region: "us-east-1".into(),
                 resource_type: "s3:bucket".into(),

@@ -2,10 +2,10 @@
 //! restored (settling writes an interruption left pending), what each
 //! resource gets back, and what the rollback run journals and reports.
 
-use crate::apply::{AppliedChange, Failure, TagWrite};
+use crate::apply_rules::{AppliedChange, Failure, TagWrite};
 use crate::journal::{ChangeState, JournalEntry, KeyChange, Mark};
 use crate::plan::{Change, Skip};
-use crate::resource::{shown, Tags};
+use crate::resource::{shown, Arn, Tags};
 use crate::scan::ScanError;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Display;
@@ -46,14 +46,14 @@ pub fn plan_rollback<R: Display>(
     current: &HashMap<String, Result<Tags, R>>,
 ) -> RollbackPlan {
     let mut plan = RollbackPlan::default();
-    let mut by_resource: BTreeMap<String, Vec<JournalEntry>> = BTreeMap::new();
+    let mut by_resource: BTreeMap<Arn, Vec<JournalEntry>> = BTreeMap::new();
     for e in entries {
         if let Some(e) = settle_pending(e, current, &mut plan) {
             by_resource.entry(e.change.arn.clone()).or_default().push(e);
         }
     }
     for (arn, entries) in by_resource {
-        match current.get(&arn) {
+        match current.get(arn.as_str()) {
             Some(Ok(tags)) => match changed_since(run_id, &entries, tags) {
                 Some(reason) => plan.skipped.push(skip(&entries[0], reason)),
                 None => plan.restores.push(restore(entries)),
@@ -84,7 +84,7 @@ fn settle_pending<R>(
         return Some(e);
     }
     let now = current
-        .get(&e.change.arn)
+        .get(e.change.arn.as_str())
         .and_then(|r| r.as_ref().ok())
         .map(|t| t.get(&e.change.key).cloned());
     match now {
@@ -105,7 +105,7 @@ fn settle_pending<R>(
 }
 
 fn unreadable(plan: &mut RollbackPlan, e: &JournalEntry, why: String) {
-    plan.errors.push(ScanError::new(
+    plan.errors.push(ScanError::region(
         &e.change.account,
         &e.change.region,
         format!("{}: {why}", e.change.arn),
@@ -203,7 +203,7 @@ pub fn report_changes(
         .map(|r| {
             let change = restored_change(r);
             let removed: Vec<&str> = r.write.remove.keys().map(String::as_str).collect();
-            match failures.get(&r.write.arn) {
+            match failures.get(r.write.arn.as_str()) {
                 Some(f) => AppliedChange::failed(change, f),
                 None if removed.is_empty() => AppliedChange::applied(change),
                 None => AppliedChange {
@@ -236,7 +236,7 @@ fn restored_change(r: &Restore) -> Change {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apply::Status;
+    use crate::apply_rules::Status;
 
     fn entry(
         id: i64,
@@ -250,7 +250,7 @@ mod tests {
             id,
             run_id: "run".into(),
             change: KeyChange {
-                arn: arn.into(),
+                arn: crate::arn::instance(arn),
                 account: "111111111111".into(),
                 region: "us-east-1".into(),
                 resource_type: "ec2:instance".into(),
@@ -297,7 +297,7 @@ mod tests {
             entry(2, "a", "Team", None, "web", ChangeState::Applied),
         ];
         let current = HashMap::from([(
-            "a".to_string(),
+            crate::arn::instance("a").to_string(),
             tags(&[("map-migrated", "mig12345"), ("Team", "web")]),
         )]);
         let plan = plan_rollback("run", entries, &current);
@@ -348,7 +348,7 @@ mod tests {
     #[test]
     fn a_failed_restore_is_reported_and_not_marked_rolled_back() {
         let entries = vec![entry(1, "a", "k", Some("old"), "v", ChangeState::Applied)];
-        let current = HashMap::from([("a".to_string(), tags(&[("k", "v")]))]);
+        let current = HashMap::from([(crate::arn::instance("a").to_string(), tags(&[("k", "v")]))]);
         let plan = plan_rollback("run", entries, &current);
         let marks = [Mark {
             id: 9,
@@ -370,7 +370,10 @@ mod tests {
             entry(1, "a", "k", None, "v", ChangeState::Applied),
             entry(2, "a", "j", None, "w", ChangeState::Applied),
         ];
-        let current = HashMap::from([("a".to_string(), tags(&[("k", "someone"), ("j", "w")]))]);
+        let current = HashMap::from([(
+            crate::arn::instance("a").to_string(),
+            tags(&[("k", "someone"), ("j", "w")]),
+        )]);
         let plan = plan_rollback("run-7", entries, &current);
         assert!(plan.restores.is_empty(), "the whole resource is left");
         assert_eq!(
@@ -388,9 +391,15 @@ mod tests {
             entry(3, "unreadable", "k", None, "v", ChangeState::Pending),
         ];
         let current = HashMap::from([
-            ("landed".to_string(), tags(&[("k", "v")])),
-            ("lost".to_string(), tags(&[])),
-            ("unreadable".to_string(), Err("AccessDenied".to_string())),
+            (
+                crate::arn::instance("landed").to_string(),
+                tags(&[("k", "v")]),
+            ),
+            (crate::arn::instance("lost").to_string(), tags(&[])),
+            (
+                crate::arn::instance("unreadable").to_string(),
+                Err("AccessDenied".to_string()),
+            ),
         ]);
         let plan = plan_rollback("run", entries, &current);
         assert_eq!(
@@ -401,14 +410,14 @@ mod tests {
             ]
         );
         assert_eq!(plan.restores.len(), 1);
-        assert_eq!(plan.restores[0].write.arn, "landed");
+        assert_eq!(plan.restores[0].write.arn.id(), "landed");
         assert_eq!(
             plan.skipped[0].reason,
             "an interrupted write whose outcome cannot be read; left pending"
         );
         assert_eq!(
             plan.errors[0].message,
-            "unreadable: an interrupted write whose outcome cannot be read; left pending"
+            "arn:aws:ec2:us-east-1:111111111111:instance/unreadable: an interrupted write whose outcome cannot be read; left pending"
         );
     }
 
@@ -419,7 +428,7 @@ mod tests {
             entry(2, "elsewhere", "k", None, "v", ChangeState::Applied),
         ];
         let current = HashMap::from([(
-            "denied".to_string(),
+            crate::arn::instance("denied").to_string(),
             Err::<Tags, _>("AccessDenied".to_string()),
         )]);
         let plan = plan_rollback("run", entries, &current);

@@ -5,14 +5,9 @@ use super::{group_by, record, record_all, Outcomes, TagError, Target};
 use crate::aws::AwsError;
 use aws_sdk_ec2::types::Tag;
 use std::collections::BTreeMap;
-use tagwarden_core::apply::TagWrite;
+use tagwarden_core::apply_rules::TagWrite;
 
 pub const EC2_BATCH: usize = 1000;
-
-/// The resource id of an EC2 ARN (`…:instance/i-1` is `i-1`).
-pub fn ec2_id(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or(arn)
-}
 
 /// Errors one malformed or vanished resource id causes for a whole batch.
 fn is_bad_id(e: &AwsError) -> bool {
@@ -59,7 +54,7 @@ async fn batches(
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect();
     for batch in group.chunks(EC2_BATCH) {
-        let ids: Vec<String> = batch.iter().map(|w| ec2_id(&w.arn).to_string()).collect();
+        let ids: Vec<String> = batch.iter().map(|w| w.arn.id().to_string()).collect();
         match send(at, client, op, ids, &tags).await {
             Ok(()) => record_all(out, batch.iter().map(|w| w.arn.as_str()), Ok(())),
             // One bad id fails the whole request: retry one by one to find
@@ -68,7 +63,7 @@ async fn batches(
             Err(e) if batch.len() > 1 && is_bad_id(&e) => {
                 tracing::warn!(account = at.account, region = at.region, error = %e, "a bad id failed a batch; writing one by one");
                 for w in batch {
-                    let r = send(at, client, op, vec![ec2_id(&w.arn).to_string()], &tags).await;
+                    let r = send(at, client, op, vec![w.arn.id().to_string()], &tags).await;
                     record(out, &w.arn, r.map_err(TagError::Aws));
                 }
             }
@@ -87,7 +82,7 @@ async fn send(
     match op {
         Op::Create => at
             .api
-            .call(at.account, at.region, "ec2:CreateTags", || {
+            .call(at.quota(), "ec2:CreateTags", || {
                 client
                     .create_tags()
                     .set_resources(Some(ids.clone()))
@@ -98,7 +93,7 @@ async fn send(
             .map(|_| ()),
         Op::Delete => at
             .api
-            .call(at.account, at.region, "ec2:DeleteTags", || {
+            .call(at.quota(), "ec2:DeleteTags", || {
                 client
                     .delete_tags()
                     .set_resources(Some(ids.clone()))
@@ -115,8 +110,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_and_bad_ids() {
-        assert_eq!(ec2_id("arn:aws:ec2:us-east-1:1:instance/i-1"), "i-1");
+    fn bad_ids() {
         let e = |code: &str| AwsError {
             operation: "ec2:CreateTags",
             code: Some(code.into()),

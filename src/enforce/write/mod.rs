@@ -9,9 +9,9 @@ pub(crate) mod rds;
 pub(crate) mod s3;
 mod tagging;
 
-use crate::aws::{AccountSession, Api, AwsError};
+use crate::aws::{AccountSession, Api, AwsError, Quota};
 use std::collections::{BTreeMap, HashMap};
-use tagwarden_core::apply::{MergeRefusal, TagWrite};
+use tagwarden_core::apply_rules::{MergeRefusal, TagWrite};
 
 /// Why a tag write (or the read of a resource's tags) failed for one
 /// resource. The AWS error code is kept (`code`), for reports and metrics.
@@ -126,6 +126,13 @@ pub struct Target<'a> {
     pub api: &'a Api,
     pub account: &'a str,
     pub region: &'a str,
+}
+
+impl Target<'_> {
+    /// The request quota a call here spends.
+    pub fn quota(&self) -> Quota<'_> {
+        Quota::at(self.account, self.region)
+    }
 }
 
 /// Writes with identical tag sets (or removals), so that one request can

@@ -2,7 +2,7 @@
 
 use super::{record, Outcomes, Target};
 use aws_sdk_rds::types::Tag;
-use tagwarden_core::apply::TagWrite;
+use tagwarden_core::apply_rules::TagWrite;
 
 pub(super) async fn write(
     at: &Target<'_>,
@@ -19,10 +19,10 @@ pub(super) async fn write(
                 .collect();
             let r = at
                 .api
-                .call(at.account, at.region, "rds:AddTagsToResource", || {
+                .call(at.quota(), "rds:AddTagsToResource", || {
                     client
                         .add_tags_to_resource()
-                        .resource_name(&w.arn)
+                        .resource_name(w.arn.as_str())
                         .set_tags(Some(tags.clone()))
                         .send()
                 })
@@ -35,10 +35,10 @@ pub(super) async fn write(
             let keys: Vec<String> = w.remove.keys().cloned().collect();
             let r = at
                 .api
-                .call(at.account, at.region, "rds:RemoveTagsFromResource", || {
+                .call(at.quota(), "rds:RemoveTagsFromResource", || {
                     client
                         .remove_tags_from_resource()
-                        .resource_name(&w.arn)
+                        .resource_name(w.arn.as_str())
                         .set_tag_keys(Some(keys.clone()))
                         .send()
                 })
@@ -56,7 +56,7 @@ pub async fn tags(
 ) -> Result<tagwarden_core::Tags, crate::aws::AwsError> {
     let out = at
         .api
-        .call(at.account, at.region, "rds:ListTagsForResource", || {
+        .call(at.quota(), "rds:ListTagsForResource", || {
             client.list_tags_for_resource().resource_name(arn).send()
         })
         .await?;

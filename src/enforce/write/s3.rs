@@ -5,12 +5,8 @@
 use super::{record, Outcomes, TagError, Target};
 use crate::aws::AwsError;
 use aws_sdk_s3::types::{Tag, Tagging};
-use tagwarden_core::apply::{merge_tag_set, TagWrite};
+use tagwarden_core::apply_rules::{merge_tag_set, TagWrite};
 use tagwarden_core::Tags;
-
-pub fn bucket_name(arn: &str) -> &str {
-    arn.rsplit(':').next().unwrap_or(arn)
-}
 
 pub(super) async fn write(
     at: &Target<'_>,
@@ -29,14 +25,14 @@ async fn write_one(
     client: &aws_sdk_s3::Client,
     w: &TagWrite,
 ) -> Result<(), TagError> {
-    let bucket = bucket_name(&w.arn);
+    let bucket = w.arn.id();
     let current = tags(at, client, bucket).await?;
     let Some(merged) = merge_tag_set(&current, w)? else {
         return Ok(());
     };
     if merged.is_empty() {
         at.api
-            .call(at.account, at.region, "s3:DeleteBucketTagging", || {
+            .call(at.quota(), "s3:DeleteBucketTagging", || {
                 client.delete_bucket_tagging().bucket(bucket).send()
             })
             .await?;
@@ -57,7 +53,7 @@ async fn write_one(
         .build()
         .expect("tag set is set");
     at.api
-        .call(at.account, at.region, "s3:PutBucketTagging", || {
+        .call(at.quota(), "s3:PutBucketTagging", || {
             client
                 .put_bucket_tagging()
                 .bucket(bucket)
@@ -76,7 +72,7 @@ pub async fn tags(
 ) -> Result<Tags, AwsError> {
     match at
         .api
-        .call(at.account, at.region, "s3:GetBucketTagging", || {
+        .call(at.quota(), "s3:GetBucketTagging", || {
             client.get_bucket_tagging().bucket(bucket).send()
         })
         .await

@@ -6,7 +6,7 @@ use super::{group_by, record, record_all, Outcomes, TagError, Target};
 use aws_sdk_resourcegroupstagging::types::{ErrorCode, FailureInfo};
 use std::collections::HashMap;
 use std::time::Duration;
-use tagwarden_core::apply::TagWrite;
+use tagwarden_core::apply_rules::TagWrite;
 
 pub const TAGGING_BATCH: usize = 20;
 /// Attempts for entries that fail with a retryable error.
@@ -47,7 +47,7 @@ async fn batches(
     out: &mut Outcomes,
 ) {
     for batch in group.chunks(TAGGING_BATCH) {
-        let mut arns: Vec<String> = batch.iter().map(|w| w.arn.clone()).collect();
+        let mut arns: Vec<String> = batch.iter().map(|w| w.arn.to_string()).collect();
         for attempt in 1..=TAGGING_ATTEMPTS {
             let failed = match send(at, client, &op, &arns).await {
                 Ok(failed) => failed,
@@ -114,7 +114,7 @@ async fn send(
     let failed = match op {
         Op::Tag(tags) => at
             .api
-            .call(at.account, at.region, operation(op), || {
+            .call(at.quota(), operation(op), || {
                 client
                     .tag_resources()
                     .set_resource_arn_list(Some(arns.to_vec()))
@@ -126,7 +126,7 @@ async fn send(
             .cloned(),
         Op::Untag(keys) => at
             .api
-            .call(at.account, at.region, operation(op), || {
+            .call(at.quota(), operation(op), || {
                 client
                     .untag_resources()
                     .set_resource_arn_list(Some(arns.to_vec()))

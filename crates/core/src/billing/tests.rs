@@ -58,7 +58,9 @@ arn:aws:rds:us-east-1:111111111111:db:orders,2026-01-06T00:00:00Z,5,SavingsPlanC
     let (c, dialect) = read(text).unwrap();
     assert_eq!(dialect, Dialect::LegacyCur);
     let db = c
-        .of("arn:aws:rds:us-east-1:111111111111:db:orders")
+        .of(&crate::arn::arn(
+            "arn:aws:rds:us-east-1:111111111111:db:orders",
+        ))
         .unwrap();
     assert_eq!((db.cost, db.tag.as_deref()), (15.0, Some("mig12345")));
 }
@@ -71,7 +73,7 @@ my-bucket,2026-02-01T00:00:00Z,1,Purchase,EUR,\n";
     let (c, dialect) = read(text).unwrap();
     assert_eq!(dialect, Dialect::Focus);
     let bucket = c
-        .of("arn:aws:s3:::my-bucket")
+        .of(&crate::arn::arn("arn:aws:s3:::my-bucket"))
         .expect("a bare id matches the ARN's last part");
     assert_eq!(
         (bucket.cost, bucket.tag.as_deref()),

@@ -1,16 +1,16 @@
 //! `tagwarden.yaml` (cli.md): deserialized with unknown fields rejected, then
 //! checked, with every problem reported at once with its line and column.
 
-mod events;
 mod map;
+mod tag_on_create;
 
-pub use events::{queue_region, Events};
 pub use map::{Issuance, MapAgreement, QuarterBasis, DEFAULT_ELIGIBLE_SERVICES};
+pub use tag_on_create::{queue_region, Events};
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Position};
-use crate::policy::load::parse_time;
 use crate::policy::LoadContext;
 use crate::resource::is_account_id;
+use crate::time::parse_time;
 use crate::yaml::{self, index, key, lenient, Document, Seg};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -88,7 +88,7 @@ struct DaemonSpec {
     #[serde(default)]
     drain: Option<String>,
     #[serde(default)]
-    events: Option<events::EventsSpec>,
+    events: Option<tag_on_create::EventsSpec>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -125,8 +125,10 @@ pub struct Accounts {
     pub list: Vec<Account>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum DaemonMode {
+    #[default]
     Audit,
     Enforce,
 }
@@ -421,32 +423,17 @@ pub enum DurationError {
     TooLong(String),
 }
 
-/// `90s`, `15m`, `1h`, `1d`, from 1s to a year.
+/// `90s`, `15m`, `1h`, `1d`, `1h 30m` (humantime's syntax), from 1s to a
+/// year.
 pub fn parse_duration(s: &str) -> Result<Duration, DurationError> {
-    let t = s.trim();
-    let malformed = || DurationError::Malformed(s.to_string());
-    let split = t
-        .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(malformed)?;
-    let (n, unit) = t.split_at(split);
-    let unit_secs: u64 = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(malformed()),
-    };
-    // Digits that do not fit in u64 are too long, not malformed.
-    let too_long = || DurationError::TooLong(s.to_string());
-    let n: u64 = match n.parse() {
-        Ok(n) => n,
-        Err(_) if !n.is_empty() => return Err(too_long()),
-        Err(_) => return Err(malformed()),
-    };
-    let secs = n.checked_mul(unit_secs).ok_or_else(too_long)?;
-    match Duration::from_secs(secs) {
+    let d = humantime::parse_duration(s.trim()).map_err(|e| match e {
+        // Digits that do not fit are too long, not malformed.
+        humantime::DurationError::NumberOverflow => DurationError::TooLong(s.to_string()),
+        _ => DurationError::Malformed(s.to_string()),
+    })?;
+    match d {
         d if d.is_zero() => Err(DurationError::Zero(s.to_string())),
-        d if d > MAX_DURATION => Err(too_long()),
+        d if d > MAX_DURATION => Err(DurationError::TooLong(s.to_string())),
         d => Ok(d),
     }
 }
@@ -594,9 +581,15 @@ map: {mpe_id: abc, credit_rate: 2, agreement: {start: 2027-01-01, end: 2026-01-0
             err("90"),
             "`90` is not a duration such as 90s, 15m, 1h or 1d"
         );
+        assert_eq!(parse_duration("5 minutes"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
         assert_eq!(
-            err("5 minutes"),
-            "`5 minutes` is not a duration such as 90s, 15m, 1h or 1d"
+            err("5 fortnights"),
+            "`5 fortnights` is not a duration such as 90s, 15m, 1h or 1d"
+        );
+        assert_eq!(
+            err("-5s"),
+            "`-5s` is not a duration such as 90s, 15m, 1h or 1d"
         );
         assert_eq!(
             err("367d"),

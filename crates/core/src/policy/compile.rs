@@ -1,16 +1,26 @@
 //! Compiling one policy as written into the form evaluation uses, with a
 //! diagnostic (file, line, column) for every problem found.
 
-use super::load::{key_problem, parse_time, LoadContext, MAX_VALUE_LEN};
 use super::map_format::MapFormat;
+use super::model::{key_problem, MAX_VALUE_LEN};
 use super::model::{PolicySpec, RemediateSpec, RequireSpec, ScopeSpec, WindowSpec};
 use super::{eval, Overwrite, Policy, Remediate, Requirement, Scope, Severity, ValueMatch, Window};
 use crate::diagnostics::{suggest, Diagnostic, Position};
 use crate::resource::{is_account_id, is_full_discovery, FULL_DISCOVERY_TYPES};
+use crate::time::parse_time;
 use crate::yaml::{index, key, Document, Seg};
 use regex::Regex;
 use std::collections::BTreeMap;
 use std::path::Path;
+
+/// What policies may refer to from the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct LoadContext {
+    /// Account names from the configuration, name to id.
+    pub account_names: BTreeMap<String, String>,
+    /// Regions the configuration scans (empty: not known).
+    pub regions: Vec<String>,
+}
 
 /// Checks one deserialized policy and turns it into its compiled form,
 /// recording every problem it finds.

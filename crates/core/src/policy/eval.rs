@@ -340,7 +340,7 @@ mod tests {
 
     fn instance(tags: &[(&str, &str)]) -> Resource {
         Resource::new(
-            "arn:aws:ec2:us-east-1:111111111111:instance/i-1",
+            crate::arn::arn("arn:aws:ec2:us-east-1:111111111111:instance/i-1"),
             "111111111111",
             "us-east-1",
             "ec2:instance",

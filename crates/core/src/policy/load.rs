@@ -1,26 +1,13 @@
 //! Loading policy files: every problem in every file, with file:line:column,
 //! in one run. Nothing is scanned or written when any policy is invalid.
 
-use super::compile::Compiler;
+use super::compile::{Compiler, LoadContext};
 use super::model::PolicySpec;
 use super::Policy;
 use crate::diagnostics::{Diagnostic, Diagnostics, Position};
 use crate::yaml::{self, index, key, Document};
-use chrono::{DateTime, NaiveDate, Utc};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-
-pub const MAX_KEY_LEN: usize = 128;
-pub const MAX_VALUE_LEN: usize = 256;
-
-/// What policies may refer to from the configuration.
-#[derive(Debug, Clone, Default)]
-pub struct LoadContext {
-    /// Account names from the configuration, name to id.
-    pub account_names: BTreeMap<String, String>,
-    /// Regions the configuration scans (empty: not known).
-    pub regions: Vec<String>,
-}
 
 /// Loaded, valid policies and the warnings loading produced.
 #[derive(Debug, Clone, Default)]
@@ -220,29 +207,4 @@ fn policy_items(file: &Path, doc: &Document, diags: &mut Vec<Diagnostic>) -> Opt
             }
         },
     }
-}
-
-/// A tag key AWS would refuse.
-pub(super) fn key_problem(k: &str) -> Option<String> {
-    let n = k.chars().count();
-    if n == 0 {
-        Some("tag keys cannot be empty".into())
-    } else if n > MAX_KEY_LEN {
-        Some(format!(
-            "tag key is {n} characters long; AWS allows at most {MAX_KEY_LEN}"
-        ))
-    } else {
-        None
-    }
-}
-
-/// A date (midnight UTC) or an RFC 3339 time.
-pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.with_timezone(&Utc));
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
 }

@@ -14,8 +14,9 @@ use serde::Serialize;
 use std::fmt;
 use std::path::PathBuf;
 
+pub use compile::LoadContext;
 pub use eval::{evaluate, Evaluation, Finding, FindingKind, PolicyCounts, Summary};
-pub use load::{load_policies, LoadContext, PolicySet};
+pub use load::{load_policies, PolicySet};
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,

@@ -7,6 +7,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+/// The longest tag key and value AWS accepts, in characters.
+pub const MAX_KEY_LEN: usize = 128;
+pub const MAX_VALUE_LEN: usize = 256;
+
 /// A policy file: `version: 1` and a list of policies.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -138,4 +142,18 @@ pub struct WindowSpec {
 /// The JSON Schema of policy files, for editors (`# yaml-language-server: $schema=…`).
 pub fn json_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(PolicyFile)).expect("a schema is plain JSON")
+}
+
+/// A tag key AWS would refuse.
+pub fn key_problem(k: &str) -> Option<String> {
+    let n = k.chars().count();
+    if n == 0 {
+        Some("tag keys cannot be empty".into())
+    } else if n > MAX_KEY_LEN {
+        Some(format!(
+            "tag key is {n} characters long; AWS allows at most {MAX_KEY_LEN}"
+        ))
+    } else {
+        None
+    }
 }

@@ -38,10 +38,10 @@ const ENTRY_HEADER: [&str; 10] = [
 fn run_row(r: &RunRecord) -> [String; 11] {
     [
         r.id.clone(),
-        r.kind.clone(),
+        r.kind.label().to_string(),
         r.started_at.clone(),
         r.finished_at.clone().unwrap_or_default(),
-        r.status.clone(),
+        r.status.label().to_string(),
         r.rolls_back.clone().unwrap_or_default(),
         r.applied.to_string(),
         r.failed.to_string(),
@@ -54,7 +54,7 @@ fn run_row(r: &RunRecord) -> [String; 11] {
 fn entry_row(e: &JournalEntry) -> [String; 10] {
     let c = &e.change;
     [
-        c.arn.clone(),
+        c.arn.to_string(),
         c.account.clone(),
         c.region.clone(),
         c.resource_type.clone(),
@@ -122,8 +122,8 @@ fn table(h: &History) -> String {
             format!(
                 "run {} ({}, {}): {} key(s)\n{t}\n",
                 run.id,
-                run.kind,
-                run.status,
+                run.kind.label(),
+                run.status.label(),
                 entries.len()
             )
         }
@@ -140,8 +140,8 @@ fn markdown(h: &History) -> String {
         History::Journal(run, entries) => format!(
             "# tagwarden run `{}`\n\n{} run, {}.\n\n{}",
             run.id,
-            run.kind,
-            run.status,
+            run.kind.label(),
+            run.status.label(),
             markdown_table(&ENTRY_HEADER, entries.iter().map(|e| esc(&entry_row(e))))
         ),
     }
@@ -165,15 +165,15 @@ impl Render for History {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::journal::{ChangeState, KeyChange};
+    use crate::journal::{ChangeState, KeyChange, RunKind, RunStatus};
 
-    fn run(id: &str, kind: &str, rolls_back: Option<&str>) -> RunRecord {
+    fn run(id: &str, kind: RunKind, rolls_back: Option<&str>) -> RunRecord {
         RunRecord {
             id: id.into(),
-            kind: kind.into(),
+            kind,
             started_at: "2026-12-01T00:00:00.000Z".into(),
             finished_at: Some("2026-12-01T00:00:05.000Z".into()),
-            status: "done".into(),
+            status: RunStatus::Done,
             rolls_back: rolls_back.map(str::to_string),
             applied: 2,
             failed: 0,
@@ -185,10 +185,10 @@ mod tests {
 
     fn cycle(id: &str) -> RunRecord {
         RunRecord {
-            status: "partial".into(),
+            status: RunStatus::Partial,
             applied: 0,
-            summary: Some(crate::cycle::CycleSummary {
-                mode: "audit".into(),
+            summary: Some(crate::cycle_summary::CycleSummary {
+                mode: crate::config::DaemonMode::Audit,
                 resources: 40,
                 in_scope: 38,
                 compliant: 30,
@@ -201,7 +201,7 @@ mod tests {
                 duration_seconds: 2.5,
                 ..Default::default()
             }),
-            ..run(id, "cycle", None)
+            ..run(id, RunKind::Cycle, None)
         }
     }
 
@@ -211,7 +211,7 @@ mod tests {
                 id,
                 run_id: "r1".into(),
                 change: KeyChange {
-                    arn: "arn:aws:ec2:us-east-1:111111111111:instance/i-1".into(),
+                    arn: crate::arn::arn("arn:aws:ec2:us-east-1:111111111111:instance/i-1"),
                     account: "111111111111".into(),
                     region: "us-east-1".into(),
                     resource_type: "ec2:instance".into(),
@@ -238,11 +238,11 @@ mod tests {
     #[test]
     fn every_format() {
         let runs = History::Runs(vec![
-            run("r1", "apply", None),
-            run("r2", "rollback", Some("r1")),
+            run("r1", RunKind::Apply, None),
+            run("r2", RunKind::Rollback, Some("r1")),
             cycle("r3"),
         ]);
-        let journal = History::Journal(Box::new(run("r1", "apply", None)), entries());
+        let journal = History::Journal(Box::new(run("r1", RunKind::Apply, None)), entries());
         for (name, h) in [("runs", &runs), ("journal", &journal)] {
             for (f, format) in [
                 ("table", Format::Table),

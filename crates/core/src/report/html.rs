@@ -28,13 +28,7 @@ pub fn esc(s: &str) -> String {
 pub fn not_scanned(errors: &[crate::scan::ScanError]) -> String {
     let mut out = String::from("<ul>\n");
     for e in errors {
-        let _ = writeln!(
-            out,
-            "<li>{} {}: {}</li>",
-            esc(&e.account),
-            esc(&e.region),
-            esc(&e.message)
-        );
+        let _ = writeln!(out, "<li>{}</li>", esc(&e.to_string()));
     }
     out.push_str("</ul>\n");
     out

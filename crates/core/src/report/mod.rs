@@ -3,19 +3,19 @@
 //! comes from the steps below (scan, evaluation, plan, apply, journal), and
 //! nothing below imports from here.
 
-pub mod apply;
+pub mod apply_report;
 pub mod audit;
 pub mod credits;
-pub mod cycle;
 pub mod history;
 pub mod html;
 pub mod plan;
+pub mod status_page;
 
-pub use apply::{ApplyReport, ApplySummary};
+pub use apply_report::{ApplyReport, ApplySummary};
 pub use audit::{AuditReport, ComplianceRow, FindingRecord, ReportSummary};
 pub use credits::{CreditsReport, Source, TagActivation};
-pub use cycle::{LastCycle, StatusPage};
 pub use history::History;
+pub use status_page::{LastCycle, StatusPage};
 
 use crate::plan::Skip;
 use crate::scan::ScanError;
@@ -66,18 +66,11 @@ pub fn new_table(header: &[&str]) -> Table {
     t
 }
 
-pub use crate::resource::short_id;
-
 /// One line per account or region that could not be scanned.
 pub fn not_scanned(errors: &[ScanError]) -> String {
     errors
         .iter()
-        .map(|e| {
-            format!(
-                "not scanned: account {} region {}: {}\n",
-                e.account, e.region, e.message
-            )
-        })
+        .map(|e| format!("not scanned: {e}\n"))
         .collect()
 }
 
@@ -185,8 +178,6 @@ mod tests {
 
     #[test]
     fn helpers() {
-        assert_eq!(short_id("arn:aws:ec2:us-east-1:1:instance/i-1"), "i-1");
-        assert_eq!(short_id("arn:aws:s3:::b"), "b");
         assert_eq!(cell("a|b\nc"), "a\\|b c");
         assert_eq!(
             csv(["a", "b"], [["1".to_string(), "x,y".to_string()]]),

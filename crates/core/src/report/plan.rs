@@ -2,8 +2,8 @@
 //! format (CSV and Markdown suit a review outside the terminal).
 
 use super::{
-    cell, csv, footer, json, markdown_notes, markdown_table, new_table, or_none, short_id,
-    skip_row, Format, Render,
+    cell, csv, footer, json, markdown_notes, markdown_table, new_table, or_none, skip_row, Format,
+    Render,
 };
 use crate::plan::{Change, PlanDocument, ResourceCost};
 use crate::time::rfc3339;
@@ -22,7 +22,11 @@ fn key_rows(c: &Change) -> impl Iterator<Item = (&str, Option<&str>, &str, Strin
 fn changes_by_cost(doc: &PlanDocument) -> Vec<&Change> {
     let mut changes: Vec<&Change> = doc.changes.iter().collect();
     if doc.cost_currency.is_some() {
-        let at_risk = |c: &&Change| doc.costs.get(&c.arn).map_or(0.0, |r| r.credit_at_risk);
+        let at_risk = |c: &&Change| {
+            doc.costs
+                .get(c.arn.as_str())
+                .map_or(0.0, |r| r.credit_at_risk)
+        };
         changes.sort_by(|a, b| {
             at_risk(b)
                 .partial_cmp(&at_risk(a))
@@ -44,8 +48,8 @@ fn table(doc: &PlanDocument) -> String {
         }
         let mut t = new_table(&header);
         for c in changes_by_cost(doc) {
-            let resource = format!("{} {}", c.resource_type, short_id(&c.arn));
-            let cost = doc.costs.get(&c.arn);
+            let resource = format!("{} {}", c.resource_type, c.arn.id());
+            let cost = doc.costs.get(c.arn.as_str());
             let money = |f: fn(&ResourceCost) -> f64| {
                 cost.map_or("-".to_string(), |r| format!("{:.2}", f(r)))
             };
@@ -97,7 +101,7 @@ fn csv_rows(doc: &PlanDocument) -> String {
         key_rows(c).map(|(k, old, new, due)| {
             [
                 "set".to_string(),
-                c.arn.clone(),
+                c.arn.to_string(),
                 c.account.clone(),
                 c.region.clone(),
                 c.resource_type.clone(),
@@ -171,7 +175,7 @@ mod tests {
     fn doc() -> PlanDocument {
         let t = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
         let change = |id: &str, previous: Option<&str>, due| Change {
-            arn: format!("arn:aws:ec2:us-east-1:111111111111:instance/{id}"),
+            arn: crate::arn::instance(id),
             account: "111111111111".into(),
             region: "us-east-1".into(),
             resource_type: "ec2:instance".into(),
@@ -194,14 +198,14 @@ mod tests {
                 change("i-2", Some("MIG12345"), None),
             ],
             skipped: vec![Skip {
-                arn: "arn:aws:s3:::b|pipe".into(),
+                arn: crate::arn::arn("arn:aws:s3:::b|pipe"),
                 account: "111111111111".into(),
                 region: "us-east-1".into(),
                 resource_type: "s3:bucket".into(),
                 policy: "map-migrated".into(),
                 reason: "tags unknown: AccessDenied".into(),
             }],
-            errors: vec![ScanError::new("222222222222", "*", "cannot assume role")],
+            errors: vec![ScanError::account("222222222222", "cannot assume role")],
             costs: Default::default(),
             cost_currency: None,
         }

@@ -21,7 +21,7 @@ pub fn render(report: &AuditReport) -> String {
     ];
     let rows = report.findings.iter().map(|f| {
         [
-            f.arn.clone(),
+            f.arn.to_string(),
             f.account.clone(),
             f.account_name.clone().unwrap_or_default(),
             f.region.clone(),

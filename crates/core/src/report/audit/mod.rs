@@ -7,6 +7,7 @@ mod table;
 
 use super::{Format, Render};
 use crate::policy::{Evaluation, FindingKind, PolicyCounts, Severity, Summary};
+use crate::resource::Arn;
 use crate::scan::ScanError;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -14,7 +15,7 @@ use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FindingRecord {
-    pub arn: String,
+    pub arn: Arn,
     pub account: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_name: Option<String>,
@@ -233,21 +234,21 @@ mod tests {
         };
         let resources = vec![
             Resource::new(
-                "arn:aws:ec2:us-east-1:111111111111:instance/i-1",
+                crate::arn::arn("arn:aws:ec2:us-east-1:111111111111:instance/i-1"),
                 "111111111111",
                 "us-east-1",
                 "ec2:instance",
             )
             .with_tags([("Map-Migrated", "mig12345")]),
             Resource::new(
-                "arn:aws:s3:::logs|pipe",
+                crate::arn::arn("arn:aws:s3:::logs|pipe"),
                 "222222222222",
                 "eu-west-1",
                 "s3:bucket",
             )
             .with_tags([("map-migrated", "MIG12345")]),
             Resource::new(
-                "arn:aws:ec2:us-east-1:111111111111:instance/i-2",
+                crate::arn::arn("arn:aws:ec2:us-east-1:111111111111:instance/i-2"),
                 "111111111111",
                 "us-east-1",
                 "ec2:instance",
@@ -270,7 +271,7 @@ mod tests {
             ..policy.clone()
         };
         let mut unreadable = Resource::new(
-            "arn:aws:ec2:eu-west-1:111111111111:instance/i-3",
+            crate::arn::arn("arn:aws:ec2:eu-west-1:111111111111:instance/i-3"),
             "111111111111",
             "eu-west-1",
             "ec2:instance",
@@ -294,9 +295,8 @@ mod tests {
         r.summary.api_calls = 7;
         r.summary.accounts = 3;
         r.summary.regions = 2;
-        r.errors.push(ScanError::new(
+        r.errors.push(ScanError::account(
             "333333333333",
-            "*",
             "cannot assume role: AccessDenied",
         ));
         r.api_calls_by_operation

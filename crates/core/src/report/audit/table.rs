@@ -4,7 +4,7 @@
 
 use super::{AuditReport, FindingRecord};
 use crate::policy::FindingKind;
-use crate::report::{new_table, not_scanned, short_id};
+use crate::report::{new_table, not_scanned};
 use std::fmt::Write;
 
 pub fn render(report: &AuditReport) -> String {
@@ -80,7 +80,7 @@ fn problems(report: &AuditReport) -> String {
             f.severity.as_str().to_string(),
             f.account_name.clone().unwrap_or_else(|| f.account.clone()),
             f.region.clone(),
-            format!("{} {}", f.resource_type, short_id(&f.arn)),
+            format!("{} {}", f.resource_type, f.arn.id()),
             f.policy.clone(),
             problem_lines(group),
         ];

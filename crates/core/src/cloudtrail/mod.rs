@@ -1,0 +1,311 @@
+//! Tag on create, pure: an EventBridge "AWS API Call via CloudTrail" event
+//! (as an SQS message body) read into the resources the call created. The
+//! ids come from the event's response (or, for S3, its request); the tags
+//! do not: they are read from the resource's own service afterwards, since
+//! tags may have been added since the call.
+//!
+//! Written from the CloudTrail event reference: the envelope's `detail` is
+//! the CloudTrail record (`eventName`, `eventID`, `eventTime`,
+//! `recipientAccountId`, `awsRegion`, `requestParameters`,
+//! `responseElements`, `errorCode` when the call failed).
+
+use crate::arn::{Arn, ArnError};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+/// Larger bodies are refused before parsing (SQS allows up to 1 MiB; a
+/// creation event is a few KiB, RunInstances of hundreds of instances a few
+/// hundred).
+pub const MAX_EVENT_BYTES: usize = 256 * 1024;
+
+/// The creation calls tagwarden understands, and what they create.
+pub const CREATION_EVENTS: &[(&str, &str)] = &[
+    ("RunInstances", "ec2:instance"),
+    ("CreateVolume", "ec2:volume"),
+    ("CreateSnapshot", "ec2:snapshot"),
+    ("CopySnapshot", "ec2:snapshot"),
+    ("CreateImage", "ec2:image"),
+    ("CopyImage", "ec2:image"),
+    ("RegisterImage", "ec2:image"),
+    ("CreateDBInstance", "rds:db"),
+    ("CreateDBInstanceReadReplica", "rds:db"),
+    ("RestoreDBInstanceFromDBSnapshot", "rds:db"),
+    ("RestoreDBInstanceToPointInTime", "rds:db"),
+    ("CreateDBCluster", "rds:cluster"),
+    ("RestoreDBClusterFromSnapshot", "rds:cluster"),
+    ("RestoreDBClusterToPointInTime", "rds:cluster"),
+    ("CreateBucket", "s3:bucket"),
+];
+
+/// A resource a call created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    pub arn: Arn,
+    pub resource_type: &'static str,
+}
+
+/// A creation call that succeeded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Creation {
+    /// CloudTrail's `eventID`: the same call delivered twice has the same.
+    pub event_id: String,
+    pub event_name: String,
+    pub event_time: Option<DateTime<Utc>>,
+    pub account: String,
+    pub region: String,
+    pub resources: Vec<Created>,
+}
+
+/// What a message turned out to be.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Creation(Creation),
+    /// A CloudTrail event of a call that creates nothing tagwarden tags.
+    NotCreation {
+        event_name: String,
+    },
+    /// A creation call that failed (`errorCode`): nothing was created.
+    FailedCall {
+        event_name: String,
+        error_code: String,
+    },
+}
+
+/// Why a message cannot be read: acknowledged and counted, never retried.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EventError {
+    #[error("the message is {0} bytes, over the {max} tagwarden reads", max = MAX_EVENT_BYTES)]
+    TooLarge(usize),
+    #[error("the message is not JSON: {0}")]
+    NotJson(String),
+    #[error("not an \"AWS API Call via CloudTrail\" event (detail-type `{0}`)")]
+    NotCloudTrail(String),
+    #[error("{event}: no `{field}` in the event")]
+    Missing { event: String, field: &'static str },
+    #[error("{event}: {source}")]
+    BadArn { event: String, source: ArnError },
+}
+
+impl EventError {
+    /// The call's name, when the message got that far.
+    pub fn event_name(&self) -> Option<&str> {
+        match self {
+            EventError::Missing { event, .. } if event != "the event" => Some(event),
+            EventError::BadArn { event, .. } => Some(event),
+            _ => None,
+        }
+    }
+
+    /// What becomes of the message.
+    pub fn outcome(&self) -> EventOutcome {
+        match self {
+            EventError::TooLarge(_) => EventOutcome::TooLarge,
+            EventError::NotJson(_) => EventOutcome::NotJson,
+            EventError::NotCloudTrail(_) => EventOutcome::NotCloudTrail,
+            EventError::Missing { .. } | EventError::BadArn { .. } => EventOutcome::Malformed,
+        }
+    }
+}
+
+/// What became of an event: the bounded `outcome` label of
+/// `events_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventOutcome {
+    /// Its resources were written and verified.
+    Tagged,
+    /// Its resources already comply: nothing to write.
+    Compliant,
+    /// Audit mode: a new resource does not comply (logged, not written).
+    NonCompliant,
+    /// Not readable yet or a write failed: tried again later.
+    Retried,
+    /// Tried `max_receives` times: the next cycle handles it.
+    LeftForCycle,
+    Duplicate,
+    AccountNotConfigured,
+    /// No policy covers what it created.
+    OutOfScope,
+    /// A call that creates nothing tagwarden tags.
+    NotCreation,
+    /// A creation call that failed: nothing was created.
+    FailedCall,
+    TooLarge,
+    NotJson,
+    NotCloudTrail,
+    Malformed,
+}
+
+impl EventOutcome {
+    pub const ALL: [EventOutcome; 14] = [
+        EventOutcome::Tagged,
+        EventOutcome::Compliant,
+        EventOutcome::NonCompliant,
+        EventOutcome::Retried,
+        EventOutcome::LeftForCycle,
+        EventOutcome::Duplicate,
+        EventOutcome::AccountNotConfigured,
+        EventOutcome::OutOfScope,
+        EventOutcome::NotCreation,
+        EventOutcome::FailedCall,
+        EventOutcome::TooLarge,
+        EventOutcome::NotJson,
+        EventOutcome::NotCloudTrail,
+        EventOutcome::Malformed,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            EventOutcome::Tagged => "tagged",
+            EventOutcome::Compliant => "compliant",
+            EventOutcome::NonCompliant => "non_compliant",
+            EventOutcome::Retried => "retried",
+            EventOutcome::LeftForCycle => "left_for_cycle",
+            EventOutcome::Duplicate => "duplicate",
+            EventOutcome::AccountNotConfigured => "account_not_configured",
+            EventOutcome::OutOfScope => "out_of_scope",
+            EventOutcome::NotCreation => "not_creation",
+            EventOutcome::FailedCall => "failed_call",
+            EventOutcome::TooLarge => "too_large",
+            EventOutcome::NotJson => "not_json",
+            EventOutcome::NotCloudTrail => "not_cloudtrail",
+            EventOutcome::Malformed => "malformed",
+        }
+    }
+}
+
+/// The `event` label of a call: its name when tagwarden knows it, else
+/// `other`, so that labels stay bounded whatever arrives.
+pub fn event_label(name: &str) -> &'static str {
+    CREATION_EVENTS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or("other", |(n, _)| n)
+}
+
+/// Read one message body.
+pub fn parse(body: &str) -> Result<Event, EventError> {
+    if body.len() > MAX_EVENT_BYTES {
+        return Err(EventError::TooLarge(body.len()));
+    }
+    let v: Value = serde_json::from_str(body).map_err(|e| EventError::NotJson(e.to_string()))?;
+    let kind = v["detail-type"].as_str().unwrap_or("");
+    if kind != "AWS API Call via CloudTrail" {
+        return Err(EventError::NotCloudTrail(kind.to_string()));
+    }
+    let d = &v["detail"];
+    let event_name = d["eventName"].as_str().unwrap_or("").to_string();
+    let missing = |field| EventError::Missing {
+        event: if event_name.is_empty() {
+            "the event".into()
+        } else {
+            event_name.clone()
+        },
+        field,
+    };
+    if event_name.is_empty() {
+        return Err(missing("detail.eventName"));
+    }
+    let Some(&(_, resource_type)) = CREATION_EVENTS.iter().find(|(n, _)| *n == event_name) else {
+        return Ok(Event::NotCreation { event_name });
+    };
+    if let Some(code) = d["errorCode"].as_str() {
+        return Ok(Event::FailedCall {
+            event_name,
+            error_code: code.to_string(),
+        });
+    }
+    let text = |field: &'static str, value: &Value| {
+        value
+            .as_str()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| missing(field))
+    };
+    let account = text("detail.recipientAccountId", &d["recipientAccountId"])?;
+    let region = text("detail.awsRegion", &d["awsRegion"])?;
+    let ids = created_ids(&event_name, d).ok_or_else(|| missing(response_field(&event_name)))?;
+    if ids.is_empty() {
+        return Err(missing(response_field(&event_name)));
+    }
+    let resources = ids
+        .into_iter()
+        .map(|id| {
+            let arn = arn(resource_type, &account, &region, &id).map_err(|source| {
+                EventError::BadArn {
+                    event: event_name.clone(),
+                    source,
+                }
+            })?;
+            Ok(Created { arn, resource_type })
+        })
+        .collect::<Result<_, EventError>>()?;
+    Ok(Event::Creation(Creation {
+        event_id: d["eventID"]
+            .as_str()
+            .or(v["id"].as_str())
+            .unwrap_or("")
+            .to_string(),
+        event_name,
+        event_time: d["eventTime"]
+            .as_str()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc)),
+        account,
+        region,
+        resources,
+    }))
+}
+
+/// Where each call's ids are, for messages.
+fn response_field(event_name: &str) -> &'static str {
+    match event_name {
+        "RunInstances" => "detail.responseElements.instancesSet.items[].instanceId",
+        "CreateVolume" => "detail.responseElements.volumeId",
+        "CreateSnapshot" | "CopySnapshot" => "detail.responseElements.snapshotId",
+        "CreateImage" | "CopyImage" | "RegisterImage" => "detail.responseElements.imageId",
+        "CreateBucket" => "detail.requestParameters.bucketName",
+        n if n.contains("DBCluster") => "detail.responseElements.dBClusterArn",
+        _ => "detail.responseElements.dBInstanceArn",
+    }
+}
+
+/// The ids (RDS: ARNs) a successful call created.
+fn created_ids(event_name: &str, d: &Value) -> Option<Vec<String>> {
+    let r = &d["responseElements"];
+    let one = |v: &Value| {
+        v.as_str()
+            .filter(|s| !s.is_empty())
+            .map(|s| vec![s.to_string()])
+    };
+    match event_name {
+        "RunInstances" => r["instancesSet"]["items"].as_array().map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i["instanceId"].as_str().map(str::to_string))
+                .collect()
+        }),
+        "CreateVolume" => one(&r["volumeId"]),
+        "CreateSnapshot" | "CopySnapshot" => one(&r["snapshotId"]),
+        "CreateImage" | "CopyImage" | "RegisterImage" => one(&r["imageId"]),
+        "CreateBucket" => one(&d["requestParameters"]["bucketName"]),
+        n if n.contains("DBCluster") => one(&r["dBClusterArn"]),
+        _ => one(&r["dBInstanceArn"]),
+    }
+}
+
+/// The ARN tagwarden's inventory gives the same resource.
+fn arn(resource_type: &str, account: &str, region: &str, id: &str) -> Result<Arn, ArnError> {
+    let partition = crate::resource::partition_of(region);
+    let text = match resource_type {
+        "s3:bucket" => format!("arn:{partition}:s3:::{id}"),
+        "rds:db" | "rds:cluster" => id.to_string(),
+        t => {
+            let kind = t.trim_start_matches("ec2:");
+            format!("arn:{partition}:ec2:{region}:{account}:{kind}/{id}")
+        }
+    };
+    Arn::parse(&text)
+}
+
+#[cfg(test)]
+mod tests;

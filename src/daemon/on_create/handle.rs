@@ -1,0 +1,348 @@
+//! One burst of messages from one queue, to its end: each message is read
+//! (`tagwarden_core::events`), the resources of the creations are read from
+//! their services, evaluated together, and in enforce mode written through
+//! the journaled apply path in one run; then each message is deleted or
+//! made visible again later. Nothing is deleted before its outcome is
+//! journaled, and an event retried `max_receives` times is left to the next
+//! scheduled cycle.
+
+use super::queue::{Message, Queue, RETRY};
+use super::read::{self, Found};
+use super::Consumer;
+use crate::aws::{AccountSession, Aws};
+use crate::config::Loaded;
+use crate::scan::Scanned;
+use chrono::Utc;
+use std::collections::{BTreeMap, HashMap};
+use tagwarden_core::apply_rules::Status;
+use tagwarden_core::cloudtrail::{self, event_label, Creation, Event, EventOutcome};
+use tagwarden_core::config::DaemonMode;
+use tagwarden_core::report::ApplyReport;
+use tagwarden_core::{Arn, Resource};
+
+/// What becomes of a message. `event` is its bounded label (the call's
+/// name when tagwarden knows it, else `other`).
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    /// Settled: delete it.
+    Done {
+        event: &'static str,
+        outcome: EventOutcome,
+    },
+    /// Try again later (not visible yet, a read or write failed).
+    Retry { event: &'static str, why: String },
+}
+
+impl Verdict {
+    fn done(event: &str, outcome: EventOutcome) -> Verdict {
+        Verdict::Done {
+            event: event_label(event),
+            outcome,
+        }
+    }
+
+    fn retry(event: &str, why: impl Into<String>) -> Verdict {
+        Verdict::Retry {
+            event: event_label(event),
+            why: why.into(),
+        }
+    }
+}
+
+pub async fn handle(c: &mut Consumer, aws: &Aws, queue: &Queue, messages: Vec<Message>) {
+    let now = Utc::now();
+    if let Some(oldest) = messages.iter().filter_map(|m| m.sent_at).min() {
+        let lag = (now - oldest).num_milliseconds() as f64 / 1000.0;
+        c.shared.metrics.events.lag(lag);
+    }
+    let mut verdicts: Vec<Option<Verdict>> = vec![None; messages.len()];
+    let mut creations: Vec<(usize, Creation)> = Vec::new();
+    // The policies' types, once per burst.
+    let types = c.shared.loaded().policies.resource_types();
+    for (i, m) in messages.iter().enumerate() {
+        match classify(c, &types, &m.body) {
+            // The same call twice in one burst: the first copy stands for both.
+            Ok(cr) if creations.iter().any(|(_, x)| x.event_id == cr.event_id) => {
+                verdicts[i] = Some(Verdict::done(&cr.event_name, EventOutcome::Duplicate));
+            }
+            Ok(creation) => creations.push((i, creation)),
+            Err(v) => verdicts[i] = Some(v),
+        }
+    }
+    let started = std::time::Instant::now();
+    let n_creations = creations.len();
+    for (i, v) in settle_creations(c, aws, creations).await {
+        verdicts[i] = Some(v);
+    }
+    let written = started.elapsed();
+    let verdicts: Vec<Verdict> = verdicts
+        .into_iter()
+        .map(|v| v.expect("every message has a verdict"))
+        .collect();
+    finish(c, aws, queue, &messages, verdicts).await;
+    tracing::info!(
+        messages = messages.len(),
+        creations = n_creations,
+        read_and_write_ms = written.as_millis() as u64,
+        settle_ms = (started.elapsed() - written).as_millis() as u64,
+        "burst handled"
+    );
+}
+
+/// A creation to act on, or the verdict of anything else.
+fn classify(c: &mut Consumer, types: &[String], body: &str) -> Result<Creation, Verdict> {
+    let creation = match cloudtrail::parse(body) {
+        Err(e) => {
+            tracing::warn!(error = %e, "an event message cannot be read: dropped");
+            return Err(Verdict::done(
+                e.event_name().unwrap_or("other"),
+                e.outcome(),
+            ));
+        }
+        Ok(Event::Creation(creation)) => creation,
+        Ok(Event::NotCreation { event_name }) => {
+            return Err(Verdict::done(&event_name, EventOutcome::NotCreation))
+        }
+        Ok(Event::FailedCall { event_name, .. }) => {
+            return Err(Verdict::done(&event_name, EventOutcome::FailedCall))
+        }
+    };
+    let name = creation.event_name.as_str();
+    if !c.owns(&creation.account) {
+        return Err(Verdict::done(name, EventOutcome::AccountNotConfigured));
+    }
+    if !creation
+        .resources
+        .iter()
+        .any(|r| types.iter().any(|t| t == r.resource_type))
+    {
+        return Err(Verdict::done(name, EventOutcome::OutOfScope));
+    }
+    if c.seen.contains(&creation.event_id) {
+        return Err(Verdict::done(name, EventOutcome::Duplicate));
+    }
+    Ok(creation)
+}
+
+/// Read the created resources, evaluate them, write what is due (enforce),
+/// and say what became of each creation.
+async fn settle_creations(
+    c: &mut Consumer,
+    aws: &Aws,
+    creations: Vec<(usize, Creation)>,
+) -> Vec<(usize, Verdict)> {
+    if creations.is_empty() {
+        return Vec::new();
+    }
+    let found = read_all(c, aws, &creations).await;
+    let mut ready = Vec::new();
+    let mut out = Vec::new();
+    for (i, creation) in creations {
+        let missing = creation
+            .resources
+            .iter()
+            .find_map(|r| match found.get(&r.arn) {
+                Some(Found::Now(_)) => None,
+                Some(Found::NotYet(why)) => Some(why.clone()),
+                None => Some(format!("{} was not read", r.arn)),
+            });
+        match missing {
+            Some(why) => out.push((i, Verdict::retry(&creation.event_name, why))),
+            None => ready.push((i, creation)),
+        }
+    }
+    let resources: Vec<Resource> = found
+        .into_values()
+        .filter_map(|f| match f {
+            Found::Now(r) => Some(r),
+            Found::NotYet(_) => None,
+        })
+        .collect();
+    out.extend(evaluate_and_write(c, aws, ready, resources).await);
+    out
+}
+
+/// Every created resource, read per account and region.
+async fn read_all(
+    c: &mut Consumer,
+    aws: &Aws,
+    creations: &[(usize, Creation)],
+) -> HashMap<Arn, Found> {
+    let mut groups: BTreeMap<(String, String), Vec<cloudtrail::Created>> = BTreeMap::new();
+    let mut created_at = HashMap::new();
+    for (_, cr) in creations {
+        let group = groups
+            .entry((cr.account.clone(), cr.region.clone()))
+            .or_default();
+        for r in &cr.resources {
+            group.push(r.clone());
+            created_at.insert(r.arn.clone(), cr.event_time);
+        }
+    }
+    let mut found = HashMap::new();
+    for ((account, region), created) in groups {
+        match c.session(aws, &account).await {
+            Ok(session) => {
+                found.extend(read::read(&aws.api, &session, &region, &created, &created_at).await)
+            }
+            Err(e) => found.extend(
+                created
+                    .into_iter()
+                    .map(|r| (r.arn, Found::NotYet(e.message.clone()))),
+            ),
+        }
+    }
+    found
+}
+
+/// Audit: record the verdicts. Enforce: one journaled apply over every
+/// ready resource, then per creation: tagged, compliant, or retry when a
+/// write failed.
+async fn evaluate_and_write(
+    c: &mut Consumer,
+    aws: &Aws,
+    ready: Vec<(usize, Creation)>,
+    resources: Vec<Resource>,
+) -> Vec<(usize, Verdict)> {
+    if ready.is_empty() {
+        return Vec::new();
+    }
+    let loaded = c.shared.loaded();
+    let sessions: HashMap<String, AccountSession> = ready
+        .iter()
+        .filter_map(|(_, cr)| Some((cr.account.clone(), c.sessions.get(&cr.account)?.clone())))
+        .collect();
+    let scanned = Scanned {
+        resources: &resources,
+        errors: &[],
+        sessions: &sessions,
+    };
+    match loaded.config.daemon.mode {
+        DaemonMode::Audit => audited(c, &loaded, &resources, ready),
+        DaemonMode::Enforce => {
+            let applied = c
+                .shared
+                .writer
+                .write_due(&loaded, aws, scanned, &c.cancel)
+                .await;
+            match applied {
+                Ok(report) => enforced(c, &report, ready),
+                Err(e) => {
+                    tracing::warn!(error = %e, "tag on create could not write: the events are tried again");
+                    let why = e.to_string();
+                    ready
+                        .into_iter()
+                        .map(|(i, cr)| (i, Verdict::retry(&cr.event_name, why.clone())))
+                        .collect()
+                }
+            }
+        }
+    }
+}
+
+/// Audit mode: each new resource's findings, logged.
+fn audited(
+    c: &mut Consumer,
+    loaded: &Loaded,
+    resources: &[Resource],
+    ready: Vec<(usize, Creation)>,
+) -> Vec<(usize, Verdict)> {
+    let evaluation = tagwarden_core::policy::evaluate(resources, &loaded.policies.policies);
+    ready
+        .into_iter()
+        .map(|(i, cr)| {
+            let findings: Vec<_> = evaluation
+                .findings
+                .iter()
+                .filter(|f| cr.resources.iter().any(|r| r.arn == f.resource.arn))
+                .collect();
+            for f in &findings {
+                tracing::warn!(arn = %f.resource.arn, policy = %f.policy.name, tag = %f.tag, kind = f.kind.as_str(), event = %cr.event_name, "a new resource is not compliant");
+            }
+            c.seen.insert(cr.event_id.clone());
+            let outcome = if findings.is_empty() {
+                EventOutcome::Compliant
+            } else {
+                EventOutcome::NonCompliant
+            };
+            (i, Verdict::done(&cr.event_name, outcome))
+        })
+        .collect()
+}
+
+/// Enforce mode: per creation, tagged, already compliant, or tried again
+/// when one of its writes failed.
+fn enforced(
+    c: &mut Consumer,
+    report: &ApplyReport,
+    ready: Vec<(usize, Creation)>,
+) -> Vec<(usize, Verdict)> {
+    let now = Utc::now();
+    ready
+        .into_iter()
+        .map(|(i, cr)| {
+            let mine: Vec<_> = report
+                .changes
+                .iter()
+                .filter(|ch| cr.resources.iter().any(|r| r.arn == ch.change.arn))
+                .collect();
+            if let Some(failed) = mine.iter().find(|ch| ch.status == Status::Failed) {
+                let why = failed.reason.as_deref().unwrap_or("the write failed");
+                return (i, Verdict::retry(&cr.event_name, why));
+            }
+            c.seen.insert(cr.event_id.clone());
+            if mine.iter().any(|ch| ch.status == Status::Applied) {
+                if let Some(t) = cr.event_time {
+                    let seconds = (now - t).num_milliseconds() as f64 / 1000.0;
+                    c.shared.metrics.events.tagged_after(seconds);
+                }
+                (i, Verdict::done(&cr.event_name, EventOutcome::Tagged))
+            } else {
+                (i, Verdict::done(&cr.event_name, EventOutcome::Compliant))
+            }
+        })
+        .collect()
+}
+
+/// Delete what is settled; make the rest visible again after a backoff, or
+/// leave it to the next cycle once it has been received `max_receives`
+/// times. Counted once the queue has been told.
+async fn finish(
+    c: &mut Consumer,
+    aws: &Aws,
+    queue: &Queue,
+    messages: &[Message],
+    verdicts: Vec<Verdict>,
+) {
+    let max = c.shared.loaded().config.daemon.events.max_receives;
+    let mut delete = Vec::new();
+    let mut later = Vec::new();
+    let mut counts = Vec::new();
+    for (m, v) in messages.iter().zip(verdicts) {
+        match v {
+            Verdict::Done { event, outcome } => {
+                counts.push((event, outcome));
+                delete.push(m.receipt.as_str());
+            }
+            Verdict::Retry { event, why } if m.receive_count >= max => {
+                tracing::warn!(event, reason = %why, receives = m.receive_count, "an event is left to the next cycle");
+                counts.push((event, EventOutcome::LeftForCycle));
+                delete.push(m.receipt.as_str());
+            }
+            Verdict::Retry { event, why } => {
+                tracing::info!(event, reason = %why, "an event is tried again later");
+                counts.push((event, EventOutcome::Retried));
+                later.push((m.receipt.as_str(), RETRY.next(m.receive_count)));
+            }
+        }
+    }
+    if let Err(e) = queue.delete(aws, &delete).await {
+        tracing::warn!(queue = %queue.url, error = %e, "cannot delete handled messages; they come back and are handled again, harmlessly");
+    }
+    if let Err(e) = queue.retry_later(aws, &later).await {
+        tracing::warn!(queue = %queue.url, error = %e, "cannot delay messages; they come back after the visibility timeout");
+    }
+    for (event, outcome) in counts {
+        c.shared.metrics.events.event(event, outcome);
+    }
+}

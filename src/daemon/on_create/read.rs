@@ -1,0 +1,147 @@
+//! Tag on create: the resources creation events name, read as they are now
+//! from their own service (the event's request is not the truth: tags may
+//! have been added since). EC2 resources are described by id, and one not
+//! visible yet is simply absent (EC2 is eventually consistent); RDS and S3
+//! tags are read directly, and a resource they do not know yet is an error.
+//! Either way the event is tried again later, never taken as untagged.
+
+use crate::aws::{AccountSession, Api};
+use crate::enforce::write::{rds, s3, Target};
+use crate::inventory::ec2;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use tagwarden_core::cloudtrail::Created;
+use tagwarden_core::{Arn, Resource};
+
+/// What reading a created resource gave.
+#[derive(Debug)]
+pub enum Found {
+    Now(Resource),
+    /// Not visible yet, or its read failed (the reason): try again later.
+    NotYet(String),
+}
+
+/// The resources `created` in one account and region, by ARN.
+pub async fn read(
+    api: &Api,
+    session: &AccountSession,
+    region: &str,
+    created: &[Created],
+    // Each resource's event time, by ARN (RDS and S3 reads give none).
+    created_at: &HashMap<Arn, Option<DateTime<Utc>>>,
+) -> HashMap<Arn, Found> {
+    let account = session.account.as_str();
+    let mut out = HashMap::new();
+    let mut by_type: HashMap<&str, Vec<&Created>> = HashMap::new();
+    for c in created {
+        let same_type = by_type.entry(c.resource_type).or_default();
+        // Two events may name the same resource (a duplicate delivery).
+        if !same_type.iter().any(|x| x.arn == c.arn) {
+            same_type.push(c);
+        }
+    }
+    let at = Target {
+        api,
+        account,
+        region,
+    };
+    for (ty, items) in by_type {
+        match ty {
+            "rds:db" | "rds:cluster" => {
+                let client = session.rds(region);
+                for c in items {
+                    let tags = rds::tags(&at, &client, &c.arn).await;
+                    out.insert(
+                        c.arn.clone(),
+                        found(
+                            account,
+                            region,
+                            c,
+                            tags,
+                            created_at.get(&c.arn).copied().flatten(),
+                        ),
+                    );
+                }
+            }
+            "s3:bucket" => {
+                let client = session.s3(region);
+                for c in items {
+                    let tags = s3::tags(&at, &client, c.arn.id()).await;
+                    out.insert(
+                        c.arn.clone(),
+                        found(
+                            account,
+                            region,
+                            c,
+                            tags,
+                            created_at.get(&c.arn).copied().flatten(),
+                        ),
+                    );
+                }
+            }
+            _ => {
+                let client = session.ec2(region);
+                for chunk in items.chunks(200) {
+                    out.extend(described(api, &client, account, region, ty, chunk).await);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn found(
+    account: &str,
+    region: &str,
+    c: &Created,
+    tags: Result<tagwarden_core::Tags, crate::aws::AwsError>,
+    created_at: Option<DateTime<Utc>>,
+) -> Found {
+    match tags {
+        Ok(tags) => {
+            let mut r = Resource::new(c.arn.clone(), account, region, c.resource_type);
+            r.tags = tags;
+            r.created_at = created_at;
+            Found::Now(r)
+        }
+        Err(e) => Found::NotYet(e.to_string()),
+    }
+}
+
+/// EC2 resources of one type, described by id (200 a request).
+async fn described(
+    api: &Api,
+    client: &aws_sdk_ec2::Client,
+    account: &str,
+    region: &str,
+    ty: &str,
+    items: &[&Created],
+) -> Vec<(Arn, Found)> {
+    let ids: Vec<String> = items.iter().map(|c| c.arn.id().to_string()).collect();
+    let listed = match ty {
+        "ec2:instance" => ec2::instances(api, client, account, region, &ids).await,
+        "ec2:volume" => ec2::volumes(api, client, account, region, &ids).await,
+        "ec2:snapshot" => ec2::snapshots(api, client, account, region, &ids).await,
+        _ => ec2::images(api, client, account, region, &ids).await,
+    };
+    match listed {
+        Ok(resources) => {
+            let mut by_arn: HashMap<Arn, Resource> =
+                resources.into_iter().map(|r| (r.arn.clone(), r)).collect();
+            items
+                .iter()
+                .map(|c| {
+                    let f = match by_arn.remove(&c.arn) {
+                        Some(r) => Found::Now(r),
+                        None => Found::NotYet(format!("{} is not visible yet", c.arn)),
+                    };
+                    (c.arn.clone(), f)
+                })
+                .collect()
+        }
+        Err(e) => items
+            .iter()
+            .map(|c| (c.arn.clone(), Found::NotYet(e.to_string())))
+            .collect(),
+    }
+}

@@ -1,0 +1,329 @@
+//! Test harness: a moto server per test on a free loopback port, SDK clients
+//! for seeding it, and a runner for the `tagwarden` binary.
+
+pub mod daemon;
+pub mod estate;
+pub mod events;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const MOTO_HINT: &str = "moto server not found. Install it with `scripts/setup-emulator.sh` \
+(creates .venv with moto[server]==5.2.5), or point TAGWARDEN_MOTO_SERVER at a moto_server executable.";
+
+/// The crash and pause hooks exist only in a binary built with the
+/// `test-hooks` feature: a test that drives them fails, saying so, without it.
+pub fn needs_test_hooks() {
+    #[cfg(not(feature = "test-hooks"))]
+    panic!("this test drives the binary's test hooks: run the suite with scripts/test.sh (cargo test --workspace --features tagwarden/test-hooks)");
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The shipped MAP policy file, as a configuration names it.
+pub fn map_policy_path() -> String {
+    repo_root()
+        .join("policies/map-migrated.yaml")
+        .display()
+        .to_string()
+}
+
+fn moto_server_path() -> PathBuf {
+    std::env::var_os("TAGWARDEN_MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".venv/bin/moto_server"))
+}
+
+/// A loopback port nothing listens on (yet).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn spawn_moto(exe: &Path, port: u16, log: &Path) -> Child {
+    Command::new(exe)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{MOTO_HINT} ({}: {e})", exe.display()))
+}
+
+/// A running moto server, stopped when dropped.
+pub struct Emulator {
+    child: Child,
+    pub port: u16,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Emulator {
+    /// Start moto on a free port. Never skips: without moto the test fails
+    /// and says how to install it. A port another process took between
+    /// choosing it and moto binding it (tests run in parallel) is given up
+    /// for another.
+    pub fn start() -> Emulator {
+        let exe = moto_server_path();
+        assert!(exe.exists(), "{MOTO_HINT} (looked for {})", exe.display());
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("moto.log");
+        let port = free_port();
+        let child = spawn_moto(&exe, port, &log);
+        let mut emu = Emulator {
+            child,
+            port,
+            log,
+            _dir: dir,
+        };
+        for _ in 0..4 {
+            if emu.wait_until_up() {
+                emu.reset();
+                return emu;
+            }
+            let text = std::fs::read_to_string(&emu.log).unwrap_or_default();
+            if !text.contains("Address already in use") {
+                break;
+            }
+            emu.port = free_port();
+            emu.child = spawn_moto(&exe, emu.port, &emu.log);
+        }
+        panic!(
+            "moto server did not start on port {}: {}\n{MOTO_HINT}",
+            emu.port,
+            std::fs::read_to_string(&emu.log).unwrap_or_default()
+        );
+    }
+
+    /// Stop the server, as an outage would (`restart` brings it back on the
+    /// same port, empty).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn restart(&mut self) {
+        self.child = spawn_moto(&moto_server_path(), self.port, &self.log);
+        assert!(
+            self.wait_until_up(),
+            "moto did not restart on port {}",
+            self.port
+        );
+    }
+
+    fn wait_until_up(&mut self) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            if self.http("GET", "/moto-api/", "").is_some() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Wipe every account's state.
+    pub fn reset(&self) {
+        self.http("POST", "/moto-api/reset", "")
+            .expect("moto reset");
+    }
+
+    /// A minimal HTTP/1.1 request; the status line and body, or None when
+    /// nothing listens yet.
+    pub fn http(&self, method: &str, path: &str, body: &str) -> Option<String> {
+        self.http_with(method, path, "", body)
+    }
+
+    fn http_with(&self, method: &str, path: &str, headers: &str, body: &str) -> Option<String> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+        let req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.port,
+            body.len()
+        );
+        s.write_all(req.as_bytes()).ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        out.starts_with("HTTP/").then_some(out)
+    }
+
+    /// A query-protocol call (SNS, SQS) in moto's default account and
+    /// us-east-1, for services this project has no SDK crate for. The
+    /// emulator does not check signatures; the credential scope names the
+    /// service.
+    pub fn query(&self, service: &str, body: &str) -> String {
+        let headers = format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20261126/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0\r\n"
+        );
+        let out = self
+            .http_with("POST", "/", &headers, body)
+            .expect("emulator answers");
+        assert!(
+            out.starts_with("HTTP/1.1 200") || out.starts_with("HTTP/1.0 200"),
+            "{out}"
+        );
+        out
+    }
+
+    /// Run `tagwarden` with credentials and endpoint for this emulator.
+    pub fn tagwarden(&self, args: &[&str]) -> Run {
+        self.tagwarden_env(args, &[])
+    }
+
+    pub fn tagwarden_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let endpoint = self.endpoint();
+        let mut all = vec![("AWS_ENDPOINT_URL", endpoint.as_str())];
+        all.extend_from_slice(env);
+        run_tagwarden(args, &all)
+    }
+
+    /// The command line to run `tagwarden` against this emulator, with test
+    /// credentials, not started yet (for the daemon).
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = tagwarden_command(args);
+        cmd.env("AWS_ENDPOINT_URL", self.endpoint());
+        cmd
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!("not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr)
+        })
+    }
+}
+
+/// How long one run of the binary may take before the test fails.
+const RUN_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// Run the binary with test credentials (moto accepts any). A run that does
+/// not finish within RUN_TIMEOUT is killed and fails the test, so that a
+/// loop (a lost page token) is a failure rather than a hang.
+pub fn run_tagwarden(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = tagwarden_command(args);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().expect("run tagwarden");
+    wait_and_read(child, args)
+}
+
+/// `tagwarden ARGS` with test credentials (moto accepts any) and nothing
+/// from the environment that could point it elsewhere.
+pub fn tagwarden_command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tagwarden"));
+    cmd.args(args)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("TAGWARDEN_CONFIG")
+        .env_remove("TAGWARDEN_SHARD")
+        .env_remove("TAGWARDEN_TOTAL_SHARDS")
+        .env_remove("POD_NAME")
+        .env_remove("NOTIFY_SOCKET")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
+    cmd
+}
+
+fn wait_and_read(mut child: Child, args: &[&str]) -> Run {
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = pipe.read_to_end(&mut text);
+            String::from_utf8_lossy(&text).into_owned()
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + RUN_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for tagwarden") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "tagwarden {args:?} did not finish within {RUN_TIMEOUT:?}; stderr:\n{}",
+                stderr.join().unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    }
+}
+
+/// Write `text` to `dir/name` and return the path as a string.
+pub fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+/// (arn, tag, kind) of every finding of an audit report.
+pub fn findings(
+    report: &serde_json::Value,
+) -> std::collections::BTreeSet<(String, String, String)> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["arn"].as_str().unwrap().into(),
+                f["tag"].as_str().unwrap().into(),
+                f["kind"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+/// The items of a JSON array, which must not be empty: a check over every
+/// item of an empty list proves nothing.
+pub fn non_empty<'a>(v: &'a serde_json::Value, what: &str) -> &'a Vec<serde_json::Value> {
+    let items = v
+        .as_array()
+        .unwrap_or_else(|| panic!("{what} is not a list: {v}"));
+    assert!(!items.is_empty(), "{what} is empty");
+    items
+}

@@ -1,0 +1,283 @@
+//! `audit --cost`: billing exports generated here (CUR 2.0 as gzip CSV,
+//! legacy CUR and FOCUS as CSV) for the seeded estate, read from disk; each
+//! finding carries its resource's cost and the credit at risk, and the
+//! table lists the costliest first.
+
+use crate::common;
+
+use common::estate::{self, Seeded};
+use common::{write, Emulator};
+use std::collections::HashMap;
+use std::io::Write;
+
+/// The id a bill names a resource by: the ARN for RDS, else its last part.
+fn billed_id(arn: &str) -> String {
+    if arn.starts_with("arn:aws:rds:") {
+        arn.to_string()
+    } else {
+        arn.rsplit(['/', ':']).next().unwrap().to_string()
+    }
+}
+
+/// Each seeded resource costs 10, 20, 30, … split over three files (one per
+/// dialect), plus lines that are not usage and must not count.
+fn write_bills(dir: &std::path::Path, seeded: &[Seeded]) -> HashMap<String, f64> {
+    let folder = dir.join("billing/data/BILLING_PERIOD=2026-03");
+    std::fs::create_dir_all(&folder).unwrap();
+    let mut cur2 = String::from("line_item_resource_id,line_item_usage_start_date,line_item_unblended_cost,line_item_line_item_type,line_item_currency_code,resource_tags\n");
+    let mut legacy = String::from("lineItem/ResourceId,lineItem/UsageStartDate,lineItem/UnblendedCost,lineItem/LineItemType,resourceTags/user:map-migrated\n");
+    let mut focus = String::from(
+        "ResourceId,ChargePeriodStart,BilledCost,ChargeCategory,BillingCurrency,Tags\n",
+    );
+    let mut expected = HashMap::new();
+    for (i, s) in seeded.iter().enumerate() {
+        let cost = 10.0 * (i + 1) as f64;
+        let id = billed_id(&s.arn);
+        // Half in CUR 2.0, a quarter each in legacy CUR and FOCUS.
+        cur2 += &format!("{id},2026-03-02T00:00:00Z,{},Usage,USD,{{}}\n", cost / 2.0);
+        cur2 += &format!("{id},2026-03-02T00:00:00Z,-5,Credit,USD,{{}}\n");
+        legacy += &format!(
+            "{id},2026-03-03T00:00:00Z,{},DiscountedUsage,\n",
+            cost / 4.0
+        );
+        focus += &format!("{id},2026-03-04T00:00:00Z,{},Usage,USD,{{}}\n", cost / 4.0);
+        focus += &format!("{id},2026-03-04T00:00:00Z,1,Tax,USD,{{}}\n");
+        expected.insert(s.arn.clone(), cost);
+    }
+    let gz = std::fs::File::create(folder.join("part-0.csv.gz")).unwrap();
+    let mut enc = flate2::write::GzEncoder::new(gz, flate2::Compression::default());
+    enc.write_all(cur2.as_bytes()).unwrap();
+    enc.finish().unwrap();
+    std::fs::write(folder.join("legacy.csv"), legacy).unwrap();
+    std::fs::write(folder.join("focus.csv"), focus).unwrap();
+    expected
+}
+
+struct Setup {
+    emu: Emulator,
+    dir: tempfile::TempDir,
+    /// Cost per seeded resource's ARN, as billed.
+    expected: HashMap<String, f64>,
+    cfg: String,
+}
+
+/// The seeded estate, its bills in `dir/billing`, and a configuration with
+/// a store and the `map` line given.
+fn setup(suffix: &str, map: &str) -> Setup {
+    let emu = Emulator::start();
+    let seeded = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(estate::seed(&emu.endpoint(), suffix));
+    let dir = tempfile::tempdir().unwrap();
+    let expected = write_bills(dir.path(), &seeded);
+    let policy = common::map_policy_path();
+    let store = dir.path().join("state.db").display().to_string();
+    let cfg = write(
+        dir.path(),
+        "tagwarden.yaml",
+        &estate::config(&policy, &format!("store: {store}\n{map}\n")),
+    );
+    Setup {
+        emu,
+        dir,
+        expected,
+        cfg,
+    }
+}
+
+#[test]
+fn findings_carry_their_cost_and_the_credit_at_risk() {
+    let Setup {
+        emu,
+        dir,
+        expected,
+        cfg,
+    } = setup("c1", "map: {mpe_id: ABCDE12345, credit_rate: 0.2}");
+    let billing = dir.path().join("billing");
+    let bill = billing.to_str().unwrap();
+
+    let run = emu.tagwarden(&["audit", "-c", &cfg, "--cost", bill, "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["cost_currency"], "USD");
+    let findings = common::non_empty(&report["findings"], "findings");
+    for f in findings {
+        let arn = f["arn"].as_str().unwrap();
+        let cost = expected[arn];
+        assert_eq!(
+            f["cost"].as_f64(),
+            Some(cost),
+            "{arn}: usage only, over three files"
+        );
+        // Billed without a MAP value: 20 % of it is at risk.
+        assert!(
+            (f["credit_at_risk"].as_f64().unwrap() - 0.2 * cost).abs() < 1e-9,
+            "{f}"
+        );
+    }
+
+    // The same files from S3 give the same costs.
+    let folder = billing.join("data/BILLING_PERIOD=2026-03");
+    let files: Vec<_> = ["part-0.csv.gz", "legacy.csv", "focus.csv"]
+        .iter()
+        .map(|name| folder.join(name))
+        .collect();
+    estate::upload(
+        &emu.endpoint(),
+        "bills",
+        "cur/data/BILLING_PERIOD=2026-03/",
+        &files,
+    );
+    let remote = emu.tagwarden(&[
+        "audit",
+        "-c",
+        &cfg,
+        "--cost",
+        "s3://bills/cur/",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(remote.code, 1, "{}", remote.stderr);
+    assert_eq!(remote.json()["findings"], report["findings"]);
+
+    // The table leads with the costliest non-compliant resource.
+    let table = emu.tagwarden(&["audit", "-c", &cfg, "--cost", bill, "--format", "table"]);
+    let costliest = findings
+        .iter()
+        .max_by(|a, b| a["cost"].as_f64().partial_cmp(&b["cost"].as_f64()).unwrap())
+        .unwrap();
+    let id = costliest["arn"]
+        .as_str()
+        .unwrap()
+        .rsplit(['/', ':'])
+        .next()
+        .unwrap();
+    let first_row = table
+        .stdout
+        .lines()
+        .find(|l| l.contains("critical") || l.contains("warning") || l.contains("info"))
+        .unwrap_or_default();
+    assert!(first_row.contains(id), "{id} first:\n{}", table.stdout);
+    assert!(table.stdout.contains("CREDIT AT RISK"));
+
+    // CSV and Markdown carry them too.
+    let csv = emu
+        .tagwarden(&["audit", "-c", &cfg, "--cost", bill, "--format", "csv"])
+        .stdout;
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with(",cost,credit_at_risk"),
+        "{csv}"
+    );
+    let cost = expected[costliest["arn"].as_str().unwrap()];
+    assert!(
+        csv.contains(&format!(",{cost:.2},{:.2}", 0.2 * cost)),
+        "{csv}"
+    );
+    let md = emu
+        .tagwarden(&["audit", "-c", &cfg, "--cost", bill, "--format", "markdown"])
+        .stdout;
+    assert!(md.contains("| cost | credit at risk |"), "{md}");
+}
+
+#[test]
+fn plan_costs_sit_beside_the_changes_and_apply_still_takes_the_plan() {
+    let Setup {
+        emu,
+        dir,
+        expected,
+        cfg,
+    } = setup("c2", "map: {mpe_id: ABCDE12345}");
+    let bill = dir.path().join("billing");
+    let plan_file = dir.path().join("plan.json");
+    let run = emu.tagwarden(&[
+        "plan",
+        "-c",
+        &cfg,
+        "--cost",
+        bill.to_str().unwrap(),
+        "--format",
+        "table",
+        "-o",
+        plan_file.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
+    let changes = common::non_empty(&plan["changes"], "changes");
+    for c in changes {
+        let arn = c["arn"].as_str().unwrap();
+        let cost = &plan["costs"][arn];
+        assert_eq!(cost["cost"].as_f64(), Some(expected[arn]), "{arn}");
+        assert!((cost["credit_at_risk"].as_f64().unwrap() - 0.25 * expected[arn]).abs() < 1e-9);
+        assert!(c.get("cost").is_none(), "costs sit beside the changes");
+    }
+    // Most credit at risk first in the table.
+    let costliest = changes
+        .iter()
+        .map(|c| c["arn"].as_str().unwrap())
+        .max_by(|a, b| expected[*a].partial_cmp(&expected[*b]).unwrap())
+        .unwrap();
+    let id = costliest.rsplit(['/', ':']).next().unwrap();
+    let first = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("map-migrated"))
+        .unwrap_or_default();
+    assert!(first.contains(id), "{id} first:\n{}", run.stdout);
+    // The reviewed plan, costs and all, is applied as planned.
+    let applied = emu.tagwarden(&[
+        "apply",
+        "-c",
+        &cfg,
+        "--plan",
+        plan_file.to_str().unwrap(),
+        "--yes",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    assert_eq!(
+        applied.json()["summary"]["applied"].as_u64().unwrap() as usize,
+        changes.len()
+    );
+}
+
+#[test]
+fn a_bad_billing_file_stops_the_audit_before_any_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = common::map_policy_path();
+    let cfg = write(
+        dir.path(),
+        "tagwarden.yaml",
+        &format!("policies: [{policy}]\n"),
+    );
+    let bill = write(
+        dir.path(),
+        "bill.csv",
+        "ResourceId,ChargePeriodStart,BilledCost\ni-1,2026-03-01,lots\n",
+    );
+    // No emulator: a request would fail differently.
+    let run = common::run_tagwarden(
+        &["audit", "-c", &cfg, "--cost", &bill],
+        &[("AWS_ENDPOINT_URL", "http://127.0.0.1:9")],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("{bill}: line 2: cost `lots` is not a number")),
+        "{}",
+        run.stderr
+    );
+    let missing = common::run_tagwarden(&["audit", "-c", &cfg, "--cost", "/nonexistent/bill"], &[]);
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing
+            .stderr
+            .contains("--cost /nonexistent/bill: no such file or folder"),
+        "{}",
+        missing.stderr
+    );
+}

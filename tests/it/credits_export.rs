@@ -1,0 +1,389 @@
+//! `credits --cost`: the money view from a billing export. One scenario is
+//! written both as Cost Explorer's answers (injected into the emulator) and
+//! as bills in every format tagwarden reads: CUR 2.0 Parquet with its
+//! `resource_tags` map, CUR 2.0 gzip CSV, legacy CUR CSV and FOCUS CSV,
+//! read from disk and from the emulator's S3. Every figure must agree.
+//! Amounts are multiples of 1/4, so sums are exact in any order.
+
+use crate::common;
+
+#[path = "../../crates/core/tests/support/bill_parquet.rs"]
+mod bill_parquet;
+
+use bill_parquet::{write_bill, BillRow, TagStyle};
+use common::{estate, write, Emulator};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+const EC2: &str = "Amazon Elastic Compute Cloud - Compute";
+const OURS: &str = "migABCDE12345";
+const MAP_CREDIT: &str = "AWS Migration Acceleration Program Credit";
+
+/// One line of the scenario, with the service name Cost Explorer gives it.
+struct Line {
+    day: &'static str,
+    account: &'static str,
+    resource: &'static str,
+    /// CUR line item type.
+    kind: &'static str,
+    product: &'static str,
+    usage_type: &'static str,
+    service: &'static str,
+    tag: Option<&'static str>,
+    cost: f64,
+}
+
+#[rustfmt::skip]
+fn scenario() -> Vec<Line> {
+    let l = |day, account, resource, kind, product, usage_type, service, tag, cost| Line { day, account, resource, kind, product, usage_type, service, tag, cost };
+    vec![
+        l("2026-01-03", "111111111111", "i-0a1", "Usage", "AmazonEC2", "BoxUsage:m5.large", EC2, Some(OURS), 30_000.25),
+        l("2026-01-04", "222222222222", "vol-0b2", "Usage", "AmazonEC2", "EBS:VolumeUsage.gp3", "EC2 - Other", None, 4_000.5),
+        l("2026-01-04", "222222222222", "arn:aws:rds:us-east-1:222222222222:db:orders", "Usage", "AmazonRDS", "InstanceUsage:db.r5.large", "Amazon Relational Database Service", None, 6_000.0),
+        l("2026-01-09", "222222222222", "", "Usage", "AWSMarketplace", "Widgets", "AWSMarketplace", None, 500.0),
+        l("2026-02-02", "111111111111", "i-0a1", "Usage", "AmazonEC2", "BoxUsage:m5.large", EC2, Some(OURS), 30_000.0),
+        l("2026-02-03", "111111111111", "arn:aws:rds:us-east-1:111111111111:db:ledger", "Fee", "AmazonRDS", "RDS:Fee", "Amazon Relational Database Service", Some(OURS), 250.75),
+        l("2026-02-03", "111111111111", "", "Tax", "AmazonEC2", "", EC2, None, 900.0),
+        l("2026-03-05", "111111111111", "i-0a1", "Usage", "AmazonEC2", "BoxUsage:m5.large", EC2, Some(OURS), 29_000.0),
+        l("2026-03-05", "222222222222", "i-0c3", "Usage", "AmazonEC2", "BoxUsage:c5.xlarge", EC2, Some("mig12345"), 2_000.0),
+        l("2026-03-20", "111111111111", "", "Credit", "AmazonEC2", "", EC2, None, -2_500.0),
+        l("2026-04-02", "111111111111", "i-0a1", "Usage", "AmazonEC2", "BoxUsage:m5.large", EC2, Some(OURS), 1_000.0),
+        // Outside the window: before the agreement, and after --at 2026-04-10
+        // in its month. Cost Explorer is not asked for them; the bill has them.
+        l("2025-12-20", "111111111111", "i-0a1", "Usage", "AmazonEC2", "BoxUsage:m5.large", EC2, Some(OURS), 700.0),
+        l("2026-04-20", "222222222222", "i-0c3", "Usage", "AmazonEC2", "BoxUsage:c5.xlarge", EC2, None, 900.0),
+        l("2026-04-21", "111111111111", "", "Credit", "AmazonEC2", "", EC2, None, -50.0),
+    ]
+}
+
+fn month_of(day: &str) -> String {
+    format!("{}-01", &day[..7])
+}
+
+fn month_end(start: &str) -> String {
+    let (y, m): (i32, u32) = (start[..4].parse().unwrap(), start[5..7].parse().unwrap());
+    let (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    format!("{y}-{m:02}-01")
+}
+
+/// The days Cost Explorer is asked for: the agreement's start to the day
+/// after --at.
+fn in_window(l: &Line) -> bool {
+    ("2026-01-01".."2026-04-11").contains(&l.day)
+}
+
+fn eligible(service: &str) -> bool {
+    service != "AWSMarketplace"
+}
+
+/// What Cost Explorer answers for the scenario, in request order: spend by
+/// value and service, eligible spend by value and account, credits.
+fn cost_explorer_results(lines: &[Line]) -> Value {
+    let spend = |l: &&Line| in_window(l) && !matches!(l.kind, "Credit" | "Tax" | "Refund");
+    let grouped = |key: &dyn Fn(&Line) -> Option<&'static str>| {
+        let mut months: BTreeMap<String, BTreeMap<(String, String), f64>> = BTreeMap::new();
+        for l in lines.iter().filter(spend) {
+            let Some(k) = key(l) else { continue };
+            let tag = format!("map-migrated${}", l.tag.unwrap_or(""));
+            *months
+                .entry(month_of(l.day))
+                .or_default()
+                .entry((tag, k.to_string()))
+                .or_default() += l.cost;
+        }
+        let by_time: Vec<Value> = months
+            .into_iter()
+            .map(|(m, groups)| {
+                let groups: Vec<Value> = groups
+                    .into_iter()
+                    .map(|((tag, k), amount)| json!({"Keys": [tag, k], "Metrics": {"UnblendedCost": {"Amount": amount.to_string(), "Unit": "USD"}}}))
+                    .collect();
+                json!({"TimePeriod": {"Start": m, "End": month_end(&m)}, "Total": {}, "Groups": groups, "Estimated": false})
+            })
+            .collect();
+        json!({"ResultsByTime": by_time, "DimensionValueAttributes": []})
+    };
+    let mut credits: BTreeMap<String, f64> = BTreeMap::new();
+    for l in lines.iter().filter(|l| in_window(l) && l.kind == "Credit") {
+        *credits.entry(month_of(l.day)).or_default() += l.cost;
+    }
+    let credits: Vec<Value> = credits
+        .into_iter()
+        .map(|(m, amount)| json!({"TimePeriod": {"Start": m, "End": month_end(&m)}, "Total": {"UnblendedCost": {"Amount": amount.to_string(), "Unit": "USD"}}, "Groups": [], "Estimated": false}))
+        .collect();
+    json!({"results": [
+        grouped(&|l| Some(l.service)),
+        grouped(&|l| eligible(l.service).then_some(l.account)),
+        {"ResultsByTime": credits, "DimensionValueAttributes": []},
+    ]})
+}
+
+fn description(l: &Line) -> &'static str {
+    if l.kind == "Credit" {
+        MAP_CREDIT
+    } else {
+        ""
+    }
+}
+
+fn bill_rows(lines: &[Line]) -> impl Iterator<Item = BillRow> + '_ {
+    lines.iter().map(|l| BillRow {
+        resource: l.resource.into(),
+        account: l.account.into(),
+        kind: l.kind.into(),
+        product: l.product.into(),
+        usage_type: l.usage_type.into(),
+        description: description(l).into(),
+        start_ms: chrono::NaiveDate::parse_from_str(l.day, "%Y-%m-%d")
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_millis(),
+        cost: l.cost,
+        currency: "USD".into(),
+        tag: l.tag.map(str::to_string),
+    })
+}
+
+/// CSV text: a header, then one row per line built by `row`.
+fn csv(header: &str, lines: &[Line], row: impl Fn(&Line) -> Vec<String>) -> String {
+    let quote = |f: &String| {
+        if f.contains([',', '"']) {
+            format!("\"{}\"", f.replace('"', "\"\""))
+        } else {
+            f.clone()
+        }
+    };
+    let mut out = format!("{header}\n");
+    for l in lines {
+        out += &row(l).iter().map(quote).collect::<Vec<_>>().join(",");
+        out.push('\n');
+    }
+    out
+}
+
+fn json_tags(key: &str, tag: Option<&str>) -> String {
+    tag.map_or("{}".into(), |t| json!({ key: t }).to_string())
+}
+
+/// The scenario in all four files, under `dir`.
+fn write_bills(dir: &Path, lines: &[Line]) {
+    let time = |l: &Line| format!("{}T00:00:00Z", l.day);
+    let cur2 = csv(
+        "line_item_resource_id,line_item_usage_account_id,line_item_line_item_type,line_item_product_code,line_item_usage_type,line_item_line_item_description,line_item_usage_start_date,line_item_unblended_cost,line_item_currency_code,resource_tags",
+        lines,
+        |l| vec![l.resource.into(), l.account.into(), l.kind.into(), l.product.into(), l.usage_type.into(), description(l).into(), time(l), l.cost.to_string(), "USD".into(), json_tags("user_map_migrated", l.tag)],
+    );
+    let legacy = csv(
+        "identity/LineItemId,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/ProductCode,lineItem/UsageType,lineItem/LineItemDescription,lineItem/UsageStartDate,lineItem/UnblendedCost,lineItem/CurrencyCode,lineItem/ResourceId,resourceTags/user:map-migrated",
+        lines,
+        |l| vec!["x".into(), l.account.into(), l.kind.into(), l.product.into(), l.usage_type.into(), description(l).into(), time(l), l.cost.to_string(), "USD".into(), l.resource.into(), l.tag.unwrap_or("").into()],
+    );
+    let focus_category = |kind: &'static str| match kind {
+        "Fee" => "Purchase",
+        other => other,
+    };
+    let focus = csv(
+        "ResourceId,SubAccountId,ChargeCategory,x_ServiceCode,x_UsageType,ChargeDescription,ChargePeriodStart,BilledCost,BillingCurrency,Tags",
+        lines,
+        |l| vec![l.resource.into(), l.account.into(), focus_category(l.kind).into(), l.product.into(), l.usage_type.into(), description(l).into(), time(l), l.cost.to_string(), "USD".into(), json_tags("user:map-migrated", l.tag)],
+    );
+    for (folder, name, text) in [("legacy", "cur.csv", legacy), ("focus", "focus.csv", focus)] {
+        std::fs::create_dir_all(dir.join(folder)).unwrap();
+        write(&dir.join(folder), name, &text);
+    }
+    let gz = dir.join("cur2-csv");
+    std::fs::create_dir_all(&gz).unwrap();
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(gz.join("part-0.csv.gz")).unwrap(),
+        flate2::Compression::default(),
+    );
+    enc.write_all(cur2.as_bytes()).unwrap();
+    enc.finish().unwrap();
+    // Parquet: two files of a Data Exports delivery, two row groups each.
+    let pq = dir.join("cur2-parquet/data/BILLING_PERIOD=2026-01");
+    std::fs::create_dir_all(&pq).unwrap();
+    let (first, second) = lines.split_at(5);
+    for (i, part) in [first, second].into_iter().enumerate() {
+        let file = std::fs::File::create(pq.join(format!("part-{i}.snappy.parquet"))).unwrap();
+        write_bill(file, TagStyle::Map, bill_rows(part), 3).unwrap();
+    }
+}
+
+/// Every figure of a credits report, without what tells the sources apart
+/// (source, warnings, the sentence on received credit).
+fn figures(r: &Value) -> Value {
+    let fields = [
+        "currency",
+        "agreement",
+        "totals",
+        "months",
+        "quarters",
+        "by_account",
+        "by_service",
+        "mistagged_values",
+        "forecast",
+    ];
+    fields
+        .iter()
+        .map(|f| (f.to_string(), r[f].clone()))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+#[test]
+fn a_billing_export_gives_the_same_figures_as_cost_explorer() {
+    let emu = Emulator::start();
+    let lines = scenario();
+    let injected = emu
+        .http(
+            "POST",
+            "/moto-api/static/ce/cost-and-usage-results",
+            &cost_explorer_results(&lines).to_string(),
+        )
+        .unwrap();
+    assert!(injected.starts_with("HTTP/1.1 201"), "{injected}");
+    let dir = tempfile::tempdir().unwrap();
+    write_bills(dir.path(), &lines);
+    let cfg = write(
+        dir.path(),
+        "tagwarden.yaml",
+        &format!(
+            "store: {}\nmap:\n  mpe_id: ABCDE12345\n  agreement: {{start: 2026-01-01, end: 2026-06-30}}\n  quarters: calendar\n  cost_explorer_cache: \"off\"\n",
+            dir.path().join("state.db").display()
+        ),
+    );
+    let credits = |more: &[&str]| {
+        let mut args = vec![
+            "credits",
+            "-c",
+            &cfg,
+            "--at",
+            "2026-04-10",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(more);
+        let run = emu.tagwarden(&args);
+        assert_eq!(run.code, 0, "{more:?}: {}", run.stderr);
+        run.json()
+    };
+    let from_ce = credits(&[]);
+    assert_eq!(from_ce["source"]["kind"], "cost_explorer");
+    // The scenario, worked out: eligible is everything but Marketplace and
+    // the tax; tagged is our MPE ID's EC2 and RDS spend.
+    let t = &from_ce["totals"];
+    assert_eq!(t["total"], 102_751.5);
+    assert_eq!(t["eligible"], 102_251.5);
+    assert_eq!(t["tagged"], 90_251.0);
+    assert_eq!(t["mistagged"], 2_000.0);
+    assert_eq!(t["untagged"], 10_000.5);
+    assert_eq!(t["received_credit"], 2_500.0);
+
+    for folder in ["cur2-parquet", "cur2-csv", "legacy", "focus"] {
+        let path = dir.path().join(folder);
+        let from_file = credits(&["--cost", path.to_str().unwrap()]);
+        assert_eq!(from_file["source"]["kind"], "billing_export", "{folder}");
+        assert_eq!(from_file["source"]["api_requests"], 0, "{folder}");
+        assert_eq!(figures(&from_file), figures(&from_ce), "{folder}");
+        let warnings = from_file["warnings"].to_string();
+        assert!(
+            warnings.contains("AWSMarketplace"),
+            "{folder}: the unnamed product is said: {warnings}"
+        );
+    }
+
+    // The same Parquet delivery from the emulator's S3.
+    let local = dir.path().join("cur2-parquet/data/BILLING_PERIOD=2026-01");
+    let files: Vec<_> = ["part-0.snappy.parquet", "part-1.snappy.parquet"]
+        .iter()
+        .map(|name| local.join(name))
+        .collect();
+    estate::upload(
+        &emu.endpoint(),
+        "bills",
+        "exports/data/BILLING_PERIOD=2026-01/",
+        &files,
+    );
+    let remote = credits(&["--cost", "s3://bills/exports/"]);
+    assert_eq!(figures(&remote), figures(&from_ce));
+}
+
+#[test]
+fn only_map_credits_count_as_received_from_a_bill() {
+    let emu = Emulator::start();
+    let mut lines = scenario();
+    lines.push(Line {
+        day: "2026-03-21",
+        account: "111111111111",
+        resource: "",
+        kind: "Credit",
+        product: "AmazonEC2",
+        usage_type: "",
+        service: EC2,
+        tag: None,
+        cost: -100.0,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    // The promotional credit gets its own description in the CUR 2.0 file.
+    let mut text = String::from("line_item_resource_id,line_item_usage_account_id,line_item_line_item_type,line_item_product_code,line_item_usage_type,line_item_line_item_description,line_item_usage_start_date,line_item_unblended_cost,line_item_currency_code,resource_tags\n");
+    for (i, l) in lines.iter().enumerate() {
+        let d = if i == lines.len() - 1 {
+            "AWS Activate promotional credit"
+        } else {
+            description(l)
+        };
+        text += &format!(
+            "{},{},{},{},{},{d},{}T00:00:00Z,{},USD,\"{}\"\n",
+            l.resource,
+            l.account,
+            l.kind,
+            l.product,
+            l.usage_type,
+            l.day,
+            l.cost,
+            json_tags("user_map_migrated", l.tag).replace('"', "\"\"")
+        );
+    }
+    let bill = write(dir.path(), "bill.csv", &text);
+    let cfg = write(
+        dir.path(),
+        "tagwarden.yaml",
+        &format!("store: {}\nmap:\n  mpe_id: ABCDE12345\n  agreement: {{start: 2026-01-01, end: 2026-06-30}}\n", dir.path().join("s.db").display()),
+    );
+    let run = emu.tagwarden(&[
+        "credits",
+        "-c",
+        &cfg,
+        "--at",
+        "2026-04-10",
+        "--cost",
+        &bill,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let r = run.json();
+    assert_eq!(r["totals"]["received_credit"], 2_500.0);
+    let warnings = r["warnings"].to_string();
+    assert!(
+        warnings.contains("`AWS Activate promotional credit` (100.00 USD)"),
+        "{warnings}"
+    );
+    assert!(r["assumptions"]
+        .to_string()
+        .contains("map.credit_description"));
+    // A bad path is a usage error that names it.
+    let missing = emu.tagwarden(&["credits", "-c", &cfg, "--cost", "/nonexistent/bills"]);
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing
+            .stderr
+            .contains("--cost /nonexistent/bills: no such file or folder"),
+        "{}",
+        missing.stderr
+    );
+}

@@ -1,0 +1,370 @@
+//! What a user installs from deploy/, checked with the tools that consume
+//! it: `systemd-analyze security` scores the unit, `kubectl kustomize`
+//! renders the manifests and `kubernetes-validate` checks them against the
+//! Kubernetes schemas, `cfn-lint` checks the CloudFormation template. The
+//! tools come from `scripts/setup-tools.sh` (run by `scripts/test.sh`); a
+//! missing one fails the test and says so.
+
+use crate::common;
+
+use common::repo_root;
+use serde_yaml_ng::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const SETUP_HINT: &str = "run scripts/setup-tools.sh (scripts/test.sh does) to install it";
+
+fn tool(name: &str) -> PathBuf {
+    let venv = repo_root().join(".venv/bin").join(name);
+    if venv.exists() {
+        return venv;
+    }
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    });
+    found.unwrap_or_else(|| panic!("`{name}` not found: {SETUP_HINT}"))
+}
+
+/// Run a tool: its standard output, or the test fails with what it said.
+fn run(tool_path: &Path, args: &[&str]) -> String {
+    let out = Command::new(tool_path)
+        .args(args)
+        .current_dir(repo_root())
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}; {SETUP_HINT}", tool_path.display()));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{} {args:?} failed:\n{stdout}\n{}",
+        tool_path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn the_systemd_unit_is_hardened() {
+    let unit = "deploy/systemd/tagwarden.service";
+    let out = run(
+        &tool("systemd-analyze"),
+        &["security", "--offline=yes", unit],
+    );
+    let line = out
+        .lines()
+        .find(|l| l.contains("Overall exposure level"))
+        .unwrap_or_else(|| panic!("no score in:\n{out}"));
+    let score: f64 = line
+        .split(": ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("cannot read the score in `{line}`"));
+    assert!(score <= 2.0, "exposure {score} > 2.0 (\"OK\"):\n{out}");
+    let text = std::fs::read_to_string(repo_root().join(unit)).unwrap();
+    for want in [
+        "Type=notify",
+        "WatchdogSec=",
+        "ExecReload=/bin/kill -HUP $MAINPID",
+        "DynamicUser=yes",
+        "StateDirectory=tagwarden",
+    ] {
+        assert!(text.contains(want), "{want}");
+    }
+}
+
+/// `kubectl kustomize DIR`, validated against the Kubernetes schemas, as
+/// a list of objects.
+fn render(dir: &str) -> Vec<Value> {
+    let yaml = run(&tool("kubectl"), &["kustomize", dir]);
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &yaml).unwrap();
+    let path = file.path().to_str().unwrap();
+    run(&tool("kubernetes-validate"), &["--strict", "--quiet", path]);
+    serde_yaml_ng::Deserializer::from_str(&yaml)
+        .map(|doc| Value::deserialize(doc).unwrap())
+        .collect()
+}
+
+use serde::Deserialize;
+
+fn of_kind<'a>(objects: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    objects
+        .iter()
+        .filter(|o| o["kind"].as_str() == Some(kind))
+        .collect()
+}
+
+fn str_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
+    path.iter().fold(v, |v, k| &v[*k]).as_str().unwrap_or("")
+}
+
+/// What both renderings must get right: one namespace, references that
+/// resolve, probes on the daemon's endpoints, a locked-down container.
+fn check_workload(objects: &[Value], workload: &Value) {
+    for o in objects.iter().filter(|o| o["kind"] != "Namespace") {
+        assert_eq!(str_at(o, &["metadata", "namespace"]), "tagwarden", "{o:?}");
+    }
+    let pod = &workload["spec"]["template"]["spec"];
+    let names = |kind: &str| -> BTreeSet<&str> {
+        of_kind(objects, kind)
+            .iter()
+            .map(|o| str_at(o, &["metadata", "name"]))
+            .collect()
+    };
+    assert!(names("ServiceAccount").contains(str_at(pod, &["serviceAccountName"])));
+    for v in pod["volumes"].as_sequence().unwrap() {
+        if let Some(cm) = v["configMap"]["name"].as_str() {
+            assert!(
+                names("ConfigMap").contains(cm),
+                "volume refers to ConfigMap {cm}"
+            );
+        }
+    }
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], Value::Bool(true));
+    let c = &pod["containers"][0];
+    assert_eq!(str_at(c, &["livenessProbe", "httpGet", "path"]), "/healthz");
+    assert_eq!(str_at(c, &["readinessProbe", "httpGet", "path"]), "/readyz");
+    let sc = &c["securityContext"];
+    assert_eq!(sc["readOnlyRootFilesystem"], Value::Bool(true));
+    assert_eq!(sc["allowPrivilegeEscalation"], Value::Bool(false));
+    assert_eq!(sc["capabilities"]["drop"][0], "ALL");
+    let sa = of_kind(objects, "ServiceAccount")[0];
+    assert!(str_at(
+        sa,
+        &["metadata", "annotations", "eks.amazonaws.com/role-arn"]
+    )
+    .starts_with("arn:aws:iam::"));
+}
+
+#[test]
+fn the_kubernetes_base_renders_and_validates() {
+    let objects = render("deploy/k8s/base");
+    let deployments = of_kind(&objects, "Deployment");
+    assert_eq!(deployments.len(), 1);
+    let d = deployments[0];
+    assert_eq!(str_at(d, &["spec", "strategy", "type"]), "Recreate");
+    assert_eq!(d["spec"]["replicas"], Value::from(1));
+    check_workload(&objects, d);
+    assert_eq!(of_kind(&objects, "Service").len(), 1);
+    check_shipped_configuration(of_kind(&objects, "ConfigMap")[0]);
+}
+
+#[test]
+fn the_sharded_overlay_renders_a_statefulset_instead() {
+    let objects = render("deploy/k8s/overlays/sharded");
+    assert!(of_kind(&objects, "Deployment").is_empty());
+    assert!(
+        of_kind(&objects, "PersistentVolumeClaim").is_empty(),
+        "one volume per replica instead"
+    );
+    let sets = of_kind(&objects, "StatefulSet");
+    assert_eq!(sets.len(), 1);
+    let s = sets[0];
+    check_workload(&objects, s);
+    let env = s["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_sequence()
+        .unwrap();
+    let var = |name: &str| {
+        env.iter()
+            .find(|e| e["name"] == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    assert_eq!(
+        str_at(var("POD_NAME"), &["valueFrom", "fieldRef", "fieldPath"]),
+        "metadata.name"
+    );
+    let total: u64 = str_at(var("TAGWARDEN_TOTAL_SHARDS"), &["value"])
+        .parse()
+        .unwrap();
+    assert_eq!(
+        Some(total),
+        s["spec"]["replicas"].as_u64(),
+        "shards = replicas"
+    );
+    assert_eq!(
+        s["spec"]["volumeClaimTemplates"][0]["metadata"]["name"],
+        "state"
+    );
+    let headless = of_kind(&objects, "Service")
+        .into_iter()
+        .find(|svc| svc["spec"]["clusterIP"] == "None")
+        .expect("a headless service");
+    assert_eq!(
+        str_at(s, &["spec", "serviceName"]),
+        str_at(headless, &["metadata", "name"])
+    );
+}
+
+/// The ConfigMap's configuration and policy load as tagwarden loads them,
+/// and the policy is the one shipped in policies/.
+fn check_shipped_configuration(cm: &Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = cm["data"].as_mapping().unwrap();
+    for (name, text) in data {
+        std::fs::write(
+            dir.path().join(name.as_str().unwrap()),
+            text.as_str().unwrap(),
+        )
+        .unwrap();
+    }
+    let shipped = std::fs::read_to_string(repo_root().join("policies/map-migrated.yaml")).unwrap();
+    assert_eq!(
+        data[&Value::from("map-migrated.yaml")].as_str(),
+        Some(shipped.as_str()),
+        "deploy/k8s/base/map-migrated.yaml is a copy of policies/map-migrated.yaml"
+    );
+    let cfg = dir.path().join("tagwarden.yaml");
+    let run = common::run_tagwarden(&["policy", "validate", "-c", cfg.to_str().unwrap()], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+fn actions(v: &serde_json::Value) -> BTreeSet<String> {
+    v["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| {
+            s["Action"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn the_cloudformation_template_lints_and_matches_the_iam_policies() {
+    let template = "deploy/cloudformation/member-role.yaml";
+    run(&tool("cfn-lint"), &[template]);
+    let text = std::fs::read_to_string(repo_root().join(template)).unwrap();
+    let t: serde_json::Value = serde_yaml_ng::from_str(&text).unwrap();
+    let r = &t["Resources"];
+    assert_eq!(r["MemberRole"]["Type"], "AWS::IAM::Role");
+    assert_eq!(r["EnforcePolicy"]["Type"], "AWS::IAM::RolePolicy");
+    assert_eq!(
+        r["EnforcePolicy"]["Condition"], "Enforce",
+        "enforcement is optional"
+    );
+    let trust = &r["MemberRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0];
+    assert_eq!(
+        trust["Condition"]["StringEquals"]["sts:ExternalId"]["Ref"],
+        "ExternalId"
+    );
+    for p in [
+        "ScannerAccountId",
+        "ExternalId",
+        "RoleName",
+        "EnableEnforcement",
+    ] {
+        assert!(t["Parameters"][p].is_object(), "parameter {p}");
+    }
+    let iam = |f: &str| -> serde_json::Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(repo_root().join("deploy/iam").join(f)).unwrap(),
+        )
+        .unwrap()
+    };
+    let audit = &r["MemberRole"]["Properties"]["Policies"][0]["PolicyDocument"];
+    assert_eq!(actions(audit), actions(&iam("audit-role-policy.json")));
+    let enforce = &r["EnforcePolicy"]["Properties"]["PolicyDocument"];
+    assert_eq!(actions(enforce), actions(&iam("enforce-role-policy.json")));
+}
+
+#[test]
+fn the_container_image_runs_unprivileged_with_state_on_a_volume() {
+    // No registry is reachable here to build it; check what matters in it.
+    let text = std::fs::read_to_string(repo_root().join("deploy/container/Containerfile")).unwrap();
+    let stages = text.lines().filter(|l| l.starts_with("FROM ")).count();
+    assert_eq!(stages, 2, "a build stage and a runtime stage");
+    let user = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("USER "))
+        .expect("USER");
+    assert!(!user.contains("root") && !user.contains(" 0"), "{user}");
+    assert!(text.contains("VOLUME [\"/var/lib/tagwarden\"]"));
+    assert!(
+        text.contains("--chown=65532:65532 /state/var/lib/tagwarden /var/lib/tagwarden"),
+        "the volume starts writable"
+    );
+    assert!(text.contains("ENTRYPOINT [\"/usr/local/bin/tagwarden\"]"));
+    // The command it runs is one tagwarden accepts.
+    let run = common::run_tagwarden(&["run", "--help"], &[]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains("--total-shards"));
+}
+
+#[test]
+fn the_tag_on_create_templates_lint_and_forward_exactly_the_calls_tagwarden_reads() {
+    let central = "deploy/cloudformation/events-central.yaml";
+    let member = "deploy/cloudformation/events-member.yaml";
+    run(&tool("cfn-lint"), &[central, member]);
+    let load = |f: &str| -> serde_json::Value {
+        serde_yaml_ng::from_str(&std::fs::read_to_string(repo_root().join(f)).unwrap()).unwrap()
+    };
+    let (central, member) = (load(central), load(member));
+    let names = |rule: &serde_json::Value| -> Vec<String> {
+        rule["Properties"]["EventPattern"]["detail"]["eventName"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_string())
+            .collect()
+    };
+    let known: Vec<String> = tagwarden_core::cloudtrail::CREATION_EVENTS
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect();
+    let rule = &central["Resources"]["CreationRule"];
+    assert_eq!(names(rule), known);
+    assert_eq!(names(&member["Resources"]["ForwardRule"]), known);
+    assert_eq!(
+        rule["Properties"]["EventPattern"],
+        member["Resources"]["ForwardRule"]["Properties"]["EventPattern"]
+    );
+    // The queue outlasts tagwarden's 300 s of handling, and has a way out.
+    let queue = &central["Resources"]["EventsQueue"]["Properties"];
+    assert!(queue["VisibilityTimeout"].as_u64().unwrap() >= 300);
+    assert!(queue["RedrivePolicy"]["deadLetterTargetArn"].is_object());
+    // The scanner may consume the queue the template names by default, and
+    // the member role may read a new resource's tags.
+    let iam = |f: &str| -> serde_json::Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(repo_root().join("deploy/iam").join(f)).unwrap(),
+        )
+        .unwrap()
+    };
+    let scanner = iam("scanner-policy.json");
+    let sqs = scanner["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "ConsumeTagOnCreateEvents")
+        .expect("the SQS statement");
+    let default_name = central["Parameters"]["QueueName"]["Default"]
+        .as_str()
+        .unwrap();
+    assert!(sqs["Resource"].as_str().unwrap().ends_with(default_name));
+    for action in [
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+    ] {
+        assert!(
+            sqs["Action"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a == action),
+            "{action}"
+        );
+    }
+    let audit = actions(&iam("audit-role-policy.json"));
+    for read in ["rds:ListTagsForResource", "s3:GetBucketTagging"] {
+        assert!(audit.iter().any(|a| a == read), "{read}");
+    }
+}

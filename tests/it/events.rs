@@ -1,0 +1,368 @@
+//! Tag on create against the emulator: CloudTrail events (shaped as the
+//! CloudTrail reference documents them, wrapped as EventBridge delivers
+//! them) put on an SQS queue the daemon consumes. Resources end up tagged
+//! and journaled once, duplicates and poison messages are counted and
+//! dropped, and a burst is written in a few batched calls.
+
+use crate::common;
+
+use common::daemon::Daemon;
+use common::estate::{self, Seeder, CALLER, PROD, STAGING};
+use common::events::{event, fixture, fixture_in, fixture_with, run_instances, runtime, MINUTE};
+use serde_json::{json, Value};
+
+/// `tagwarden_events_total` for one event name and outcome.
+fn count(d: &Daemon, event: &str, outcome: &str) -> f64 {
+    let series = format!("tagwarden_events_total{{event=\"{event}\",outcome=\"{outcome}\"}}");
+    d.metric(&series).unwrap_or(0.0)
+}
+
+fn tags_of(tags: &[aws_sdk_ec2::types::Tag]) -> Vec<(String, String)> {
+    tags.iter()
+        .map(|t| (t.key().unwrap().to_string(), t.value().unwrap().to_string()))
+        .collect()
+}
+
+#[test]
+fn creation_events_tag_new_resources_once() {
+    let mut f = fixture(3);
+    let endpoint = f.emu.endpoint();
+    let (instances, volume, db_arn) = runtime().block_on(async {
+        let seeder = Seeder::new(&endpoint).await;
+        let staging = seeder.account(STAGING.0).await;
+        let ec2 = Seeder::ec2(&staging, "eu-west-1");
+        let launched = estate::launch(&ec2, 2, &[], &[]).await;
+        let instances: Vec<String> = launched.into_iter().map(|(i, _)| i).collect();
+        let volume = estate::volume(&ec2, "eu-west-1", &[]).await;
+        let rds = Seeder::rds(&seeder.account(PROD.0).await, "us-east-1");
+        let db_arn = estate::database(&rds, "orders-new", &[]).await;
+        let s3 = Seeder::s3(&seeder.account(PROD.0).await, "us-east-1");
+        s3.create_bucket()
+            .bucket("migrated-new")
+            .send()
+            .await
+            .unwrap();
+        (instances, volume, db_arn)
+    });
+    let volume_event = event(
+        "e-vol",
+        "CreateVolume",
+        STAGING.0,
+        "eu-west-1",
+        json!({}),
+        json!({"volumeId": volume}),
+    );
+    f.send(vec![
+        // Out of order: the volume's event before the instances'.
+        volume_event.clone(),
+        run_instances("e-run", STAGING.0, "eu-west-1", &instances),
+        event(
+            "e-db",
+            "CreateDBInstance",
+            PROD.0,
+            "us-east-1",
+            json!({}),
+            json!({"dBInstanceArn": db_arn}),
+        ),
+        event(
+            "e-bucket",
+            "CreateBucket",
+            PROD.0,
+            "us-east-1",
+            json!({"bucketName": "migrated-new"}),
+            Value::Null,
+        ),
+        // The same call delivered twice.
+        volume_event,
+        // A snapshot that never becomes visible: retried, then left to the cycle.
+        event(
+            "e-snap",
+            "CreateSnapshot",
+            STAGING.0,
+            "eu-west-1",
+            json!({}),
+            json!({"snapshotId": "snap-0123456789abcdef0"}),
+        ),
+        // An account this daemon does not scan.
+        event(
+            "e-other",
+            "CreateVolume",
+            "999999999999",
+            "eu-west-1",
+            json!({}),
+            json!({"volumeId": "vol-1"}),
+        ),
+    ]);
+    f.daemon.wait_for("the creations tagged", MINUTE, |d| {
+        let tagged = |e: &str| {
+            d.metric(&format!(
+                "tagwarden_events_total{{event=\"{e}\",outcome=\"tagged\"}}"
+            ))
+            .unwrap_or(0.0)
+        };
+        [
+            "CreateVolume",
+            "RunInstances",
+            "CreateDBInstance",
+            "CreateBucket",
+        ]
+        .iter()
+        .all(|e| tagged(e) >= 1.0)
+    });
+    // Every resource carries its MAP value now.
+    runtime().block_on(async {
+        let seeder = Seeder::new(&endpoint).await;
+        let ec2 = Seeder::ec2(&seeder.account(STAGING.0).await, "eu-west-1");
+        let described = ec2
+            .describe_instances()
+            .set_instance_ids(Some(instances.clone()))
+            .send()
+            .await
+            .unwrap();
+        for i in described.reservations().iter().flat_map(|r| r.instances()) {
+            assert!(
+                tags_of(i.tags()).iter().any(|(k, _)| k == "map-migrated"),
+                "{i:?}"
+            );
+        }
+        let vols = ec2
+            .describe_volumes()
+            .volume_ids(&volume)
+            .send()
+            .await
+            .unwrap();
+        assert!(tags_of(vols.volumes()[0].tags())
+            .iter()
+            .any(|(k, _)| k == "map-migrated"));
+    });
+    // The duplicate is acknowledged without a second write.
+    f.daemon
+        .wait_for("the duplicate and the stranger counted", MINUTE, |d| {
+            count(d, "CreateVolume", "duplicate") + count(d, "CreateVolume", "compliant") >= 1.0
+                && count(d, "CreateVolume", "account_not_configured") >= 1.0
+        });
+    // The invisible snapshot: tried 3 times (2 s, 4 s apart), then left.
+    f.daemon
+        .wait_for("the snapshot left to the cycle", MINUTE, |d| {
+            count(d, "CreateSnapshot", "left_for_cycle") >= 1.0
+        });
+    assert!(count(&f.daemon, "CreateSnapshot", "retried") >= 2.0);
+    assert_eq!(f.queued(), 0, "every message is settled and deleted");
+    // Journaled once: 5 resources, one entry each, whatever the batches.
+    let runs = f.applied_runs();
+    assert_eq!(runs.iter().map(|(_, n)| n).sum::<i64>(), 5, "{runs:?}");
+    let latency = f
+        .daemon
+        .metric("tagwarden_event_to_tagged_seconds_count")
+        .unwrap_or(0.0);
+    assert!(
+        latency >= 4.0,
+        "latency observed per tagged event: {latency}"
+    );
+}
+
+#[test]
+fn poison_messages_are_counted_and_dropped() {
+    let mut f = fixture(3);
+    let endpoint = f.emu.endpoint();
+    let volume = runtime().block_on(async {
+        let seeder = Seeder::new(&endpoint).await;
+        let ec2 = Seeder::ec2(&seeder.account(STAGING.0).await, "us-east-1");
+        estate::volume(&ec2, "us-east-1", &[]).await
+    });
+    let missing_ids = event(
+        "p-3",
+        "RunInstances",
+        STAGING.0,
+        "us-east-1",
+        json!({}),
+        json!({}),
+    );
+    let mut big = event(
+        "p-4",
+        "CreateVolume",
+        STAGING.0,
+        "us-east-1",
+        json!({}),
+        json!({"volumeId": volume}),
+    );
+    big = big.replace(
+        "\"requestParameters\":{}",
+        &format!(
+            "\"requestParameters\":{{\"padding\":\"{}\"}}",
+            "x".repeat(300 * 1024)
+        ),
+    );
+    f.send(vec![
+        "not json at all".into(),
+        event(
+            "p-2",
+            "DescribeInstances",
+            STAGING.0,
+            "us-east-1",
+            json!({}),
+            Value::Null,
+        ),
+        missing_ids,
+    ]);
+    f.send(vec![big]);
+    // The consumer goes on: a good event after the poison is handled.
+    f.send(vec![event(
+        "p-5",
+        "CreateVolume",
+        STAGING.0,
+        "us-east-1",
+        json!({}),
+        json!({"volumeId": volume}),
+    )]);
+    f.daemon.wait_for(
+        "the poison counted and the good event tagged",
+        MINUTE,
+        |d| {
+            count(d, "other", "not_json") >= 1.0
+                && count(d, "other", "not_creation") >= 1.0
+                && count(d, "RunInstances", "malformed") >= 1.0
+                && count(d, "other", "too_large") >= 1.0
+                && count(d, "CreateVolume", "tagged") >= 1.0
+        },
+    );
+    assert_eq!(f.queued(), 0);
+    let (status, _) = f.daemon.get("/healthz").unwrap();
+    assert_eq!(status, 200);
+    let _ = CALLER;
+}
+
+#[test]
+fn a_burst_of_creations_is_written_in_a_few_batched_calls() {
+    const BURST: usize = 1000;
+    let mut f = fixture_with(3, "limits: {max_changes_per_run: 5000}\n");
+    let endpoint = f.emu.endpoint();
+    let instances = runtime().block_on(async {
+        let seeder = Seeder::new(&endpoint).await;
+        let ec2 = Seeder::ec2(&seeder.account(STAGING.0).await, "us-east-1");
+        let mut ids = Vec::new();
+        for _ in 0..BURST / 250 {
+            ids.extend(
+                estate::launch(&ec2, 250, &[], &[])
+                    .await
+                    .into_iter()
+                    .map(|(i, _)| i),
+            );
+        }
+        ids
+    });
+    let bodies = instances
+        .iter()
+        .enumerate()
+        .map(|(n, id)| {
+            run_instances(
+                &format!("burst-{n}"),
+                STAGING.0,
+                "us-east-1",
+                std::slice::from_ref(id),
+            )
+        })
+        .collect();
+    f.send(bodies);
+    f.daemon.wait_for("the burst tagged", 3 * MINUTE, |d| {
+        count(d, "RunInstances", "tagged") >= BURST as f64
+    });
+    let calls = |op: &str| {
+        f.daemon
+            .metric(&format!(
+                "tagwarden_aws_requests_total{{service=\"ec2\",operation=\"{op}\"}}"
+            ))
+            .unwrap_or(0.0)
+    };
+    // Each burst read together is one write: CreateTags takes up to 1,000
+    // ids with the same tags a request. The emulator hands out ~13 messages
+    // a second with 1,000 queued (emulator-notes.md), so the burst arrives
+    // over many one-second windows; AWS delivers it in a few.
+    let bursts = f.daemon.log_text().matches("burst handled").count() as f64;
+    let create_tags = calls("CreateTags");
+    assert!(
+        create_tags <= bursts && create_tags <= (BURST / 20) as f64,
+        "{create_tags} CreateTags calls for {bursts} bursts of {BURST} events"
+    );
+    assert_eq!(f.queued(), 0);
+    let runs = f.applied_runs();
+    assert_eq!(
+        runs.iter().map(|(_, n)| n).sum::<i64>(),
+        BURST as i64,
+        "{runs:?}"
+    );
+    assert!(
+        runs.len() as f64 <= bursts,
+        "one apply run per burst, not per event: {} runs, {bursts} bursts",
+        runs.len()
+    );
+}
+
+#[test]
+fn in_audit_mode_a_new_resource_is_reported_not_tagged() {
+    let mut f = fixture_in("audit", 3, "", &[]);
+    let endpoint = f.emu.endpoint();
+    let volume = runtime().block_on(async {
+        let seeder = Seeder::new(&endpoint).await;
+        let ec2 = Seeder::ec2(&seeder.account(STAGING.0).await, "us-east-1");
+        estate::volume(&ec2, "us-east-1", &[]).await
+    });
+    f.send(vec![event(
+        "a-1",
+        "CreateVolume",
+        STAGING.0,
+        "us-east-1",
+        json!({}),
+        json!({"volumeId": volume}),
+    )]);
+    f.daemon.wait_for("the finding counted", MINUTE, |d| {
+        count(d, "CreateVolume", "non_compliant") >= 1.0
+    });
+    assert!(f
+        .daemon
+        .log_text()
+        .contains("a new resource is not compliant"));
+    assert!(f.applied_runs().is_empty(), "audit mode writes nothing");
+    let tags = runtime().block_on(async {
+        let seeder = Seeder::new(&endpoint).await;
+        let ec2 = Seeder::ec2(&seeder.account(STAGING.0).await, "us-east-1");
+        let v = ec2
+            .describe_volumes()
+            .volume_ids(&volume)
+            .send()
+            .await
+            .unwrap();
+        tags_of(v.volumes()[0].tags())
+    });
+    assert!(tags.is_empty(), "{tags:?}");
+}
+
+#[test]
+fn a_replica_handles_events_of_accounts_another_shard_scans() {
+    // Shard 0 of 2 scans 222222222222 (even); 111111111111 is shard 1's.
+    let mut f = fixture_in("enforce", 3, "", &["--shard", "0", "--total-shards", "2"]);
+    let endpoint = f.emu.endpoint();
+    let volume = runtime().block_on(async {
+        let seeder = Seeder::new(&endpoint).await;
+        let ec2 = Seeder::ec2(&seeder.account(PROD.0).await, "us-east-1");
+        estate::volume(&ec2, "us-east-1", &[]).await
+    });
+    f.send(vec![event(
+        "s-1",
+        "CreateVolume",
+        PROD.0,
+        "us-east-1",
+        json!({}),
+        json!({"volumeId": volume}),
+    )]);
+    f.daemon
+        .wait_for("the other shard's volume tagged", MINUTE, |d| {
+            count(d, "CreateVolume", "tagged") >= 1.0
+        });
+    assert_eq!(
+        f.daemon
+            .metric("tagwarden_resources_scanned{account=\"111111111111\"}"),
+        None,
+        "not scanned here"
+    );
+}

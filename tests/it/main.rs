@@ -1,0 +1,18 @@
+//! The integration tests, one binary (one link of the AWS SDK, one build of
+//! the harness): each module an area, run against a local AWS emulator
+//! (`common` starts moto and seeds it) and the real `tagwarden` binary.
+
+mod common;
+
+mod audit;
+mod cli;
+mod costs;
+mod credits;
+mod credits_export;
+mod daemon;
+mod deploy;
+mod enforce;
+mod events;
+mod pages;
+mod report;
+mod writers;

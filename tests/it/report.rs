@@ -1,0 +1,229 @@
+//! `tagwarden report`: the audit and the money view in one HTML file,
+//! opened in a real headless browser (Debian's chromium, installed by
+//! `scripts/setup-tools.sh`). A screenshot is kept in the test run's target
+//! folder (`report.png`, beside `report.html`).
+
+use crate::common;
+
+use common::estate;
+use common::{write, Emulator};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const HOSTILE: &str = "<script>document.title='pwned'</script>";
+const EC2: &str = "Amazon Elastic Compute Cloud - Compute";
+
+fn chromium() -> PathBuf {
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .expect("chromium not found: run scripts/setup-tools.sh (scripts/test.sh does) to install Debian's chromium")
+}
+
+/// Run headless chromium on `page` with `args`; its standard output.
+fn browse(page: &Path, args: &[String]) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("run chromium");
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn inject_billing(emu: &Emulator) {
+    let group = |tag: &str, key: &str, amount: f64| {
+        json!({"Keys": [format!("map-migrated${tag}"), key],
+               "Metrics": {"UnblendedCost": {"Amount": amount.to_string(), "Unit": "USD"}}})
+    };
+    let month = |start: &str, end: &str, groups: Vec<serde_json::Value>| json!({"TimePeriod": {"Start": start, "End": end}, "Total": {}, "Groups": groups, "Estimated": false});
+    let results = json!({"results": [
+        {"ResultsByTime": [
+            month("2026-01-01", "2026-02-01", vec![group("migABCDE12345", EC2, 40000.0), group("", EC2, 9000.0)]),
+            month("2026-02-01", "2026-03-01", vec![group("migABCDE12345", EC2, 42000.0), group(HOSTILE, EC2, 700.0)]),
+            month("2026-03-01", "2026-03-21", vec![group("migABCDE12345", EC2, 30000.0), group("", EC2, 4000.0)]),
+        ]},
+        {"ResultsByTime": []},
+        {"ResultsByTime": [
+            {"TimePeriod": {"Start": "2026-02-01", "End": "2026-03-01"},
+             "Total": {"UnblendedCost": {"Amount": "-6000", "Unit": "USD"}}, "Groups": []}
+        ]}
+    ]});
+    let answer = emu
+        .http(
+            "POST",
+            "/moto-api/static/ce/cost-and-usage-results",
+            &results.to_string(),
+        )
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+}
+
+/// The demo estate seeded, and a configuration with the MAP policy and a
+/// 2026 agreement (calendar quarters).
+fn seeded(emu: &Emulator, suffix: &str) -> (tempfile::TempDir, String) {
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(estate::seed(&emu.endpoint(), suffix));
+    let dir = tempfile::tempdir().unwrap();
+    let map = format!(
+        "store: {}\nmap:\n  mpe_id: ABCDE12345\n  agreement: {{start: 2026-01-01, end: 2026-12-31}}\n  quarters: calendar\n",
+        dir.path().join("state.db").display()
+    );
+    let config = estate::config(&common::map_policy_path(), &map);
+    let cfg = write(dir.path(), "tagwarden.yaml", &config);
+    (dir, cfg)
+}
+
+#[test]
+fn the_html_report_renders_in_a_browser_with_charts_and_escaped_values() {
+    let emu = Emulator::start();
+    let (dir, cfg) = seeded(&emu, "r1");
+    inject_billing(&emu);
+    let page = dir.path().join("report.html");
+    let run = emu.tagwarden(&[
+        "report",
+        "-c",
+        &cfg,
+        "--at",
+        "2026-03-20",
+        "-o",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "non-compliance found: {}", run.stderr);
+    assert!(run.stderr.contains("estimated credit"), "{}", run.stderr);
+
+    let html = std::fs::read_to_string(&page).unwrap();
+    // Self-contained: nothing fetched, no script of its own.
+    for fetch in ["src=", "href=\"http", "@import", "url(", "<script", "<link"] {
+        assert!(!html.contains(fetch), "{fetch} in the report");
+    }
+
+    // The browser's view of the document: charts drawn, the hostile tag
+    // value a piece of text, not an element (and the title untouched).
+    let dom = browse(&page, &["--dump-dom".to_string()]);
+    assert!(dom.matches("<svg").count() >= 4, "charts: {dom}");
+    assert!(dom.contains("<title>tagwarden report</title>"));
+    assert!(
+        dom.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;"),
+        "{dom}"
+    );
+    assert!(!dom.contains("<script"), "{dom}");
+    assert!(dom.contains("Eligible spend per month"));
+    assert!(dom.contains("Resources in scope, by account"));
+    assert!(dom.contains("2026-Q1"));
+
+    // A screenshot to look at, kept with the test run.
+    let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let shot = artifacts.join("report.png");
+    let _ = std::fs::remove_file(&shot);
+    browse(
+        &page,
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1200,2600".into(),
+        ],
+    );
+    let size = std::fs::metadata(&shot).expect("a screenshot").len();
+    assert!(
+        size > 20_000,
+        "a screenshot of a rendered page, not a blank one ({size} bytes)"
+    );
+    std::fs::copy(&page, artifacts.join("report.html")).unwrap();
+    eprintln!("screenshot: {}", shot.display());
+}
+
+#[test]
+fn without_agreement_dates_the_report_says_why_credits_are_missing() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let policy = common::map_policy_path();
+    let cfg = write(
+        dir.path(),
+        "tagwarden.yaml",
+        &format!("policies: [{policy}]\nregions: [us-east-1]\n"),
+    );
+    let page = dir.path().join("r.html");
+    let run = emu.tagwarden(&["report", "-c", &cfg, "-o", page.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("Cost Explorer could not be read: credits need the agreement&#39;s dates"),
+        "{html}"
+    );
+}
+
+#[test]
+fn with_a_billing_export_the_report_ranks_untagged_resources_by_cost() {
+    let emu = Emulator::start();
+    let (dir, cfg) = seeded(&emu, "r2");
+    // The resources missing their MAP value, each billed a different amount.
+    let audit = emu
+        .tagwarden(&["audit", "-c", &cfg, "--format", "json"])
+        .json();
+    let mut arns: Vec<String> = common::non_empty(&audit["findings"], "findings")
+        .iter()
+        .filter(|f| f["tag"] == "map-migrated")
+        .map(|f| f["arn"].as_str().unwrap().to_string())
+        .collect();
+    arns.sort();
+    arns.dedup();
+    assert!(arns.len() >= 2, "{arns:?}");
+    let mut bill = String::from("line_item_resource_id,line_item_usage_account_id,line_item_line_item_type,line_item_product_code,line_item_usage_type,line_item_usage_start_date,line_item_unblended_cost,line_item_currency_code,resource_tags\n");
+    for (i, arn) in arns.iter().enumerate() {
+        bill += &format!(
+            "{arn},111111111111,Usage,AmazonEC2,BoxUsage:m5.large,2026-02-0{}T00:00:00Z,{},USD,{{}}\n",
+            1 + i % 9,
+            100 * (i + 1)
+        );
+    }
+    bill += "i-tagged,111111111111,Usage,AmazonEC2,BoxUsage:m5.large,2026-02-01T00:00:00Z,60000,USD,\"{\"\"user_map_migrated\"\":\"\"migABCDE12345\"\"}\"\n";
+    let bill = write(dir.path(), "bill.csv", &bill);
+    let page = dir.path().join("costs.html");
+    let run = emu.tagwarden(&[
+        "report",
+        "-c",
+        &cfg,
+        "--at",
+        "2026-03-20",
+        "--cost",
+        &bill,
+        "-o",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+
+    let dom = browse(&page, &["--dump-dom".to_string()]);
+    assert!(
+        dom.contains("Untagged resources, most credit at risk first"),
+        "{dom}"
+    );
+    assert!(dom.contains("From the billing export"), "{dom}");
+    // The costliest first: the last ARN was billed the most.
+    let costliest = dom
+        .find(arns.last().unwrap().as_str())
+        .expect("costliest listed");
+    let cheapest = dom.find(arns[0].as_str()).expect("cheapest listed");
+    assert!(costliest < cheapest, "ranked by credit at risk");
+    // 60,000 tagged, 10,000 above the threshold: 2,500 estimated.
+    assert!(dom.contains("2500 USD"), "{dom}");
+}
