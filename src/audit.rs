@@ -36,6 +36,9 @@ pub fn report(aws: &Aws, policies: &PolicySet, inv: &Inventory) -> AuditReport {
     report.summary.api_calls = aws.api.total_calls();
     report.api_calls_by_operation = aws.api.calls();
     report.warnings = policies.warnings.iter().map(|w| w.to_string()).collect();
+    if let Some(c) = inv.explorer {
+        report.warnings.push(explorer_note(c));
+    }
     for (op, n) in &report.api_calls_by_operation {
         tracing::debug!(operation = %op, requests = n, "AWS requests");
     }
@@ -45,4 +48,12 @@ pub fn report(aws: &Aws, policies: &PolicySet, inv: &Inventory) -> AuditReport {
         "audit finished"
     );
     report
+}
+
+/// What Resource Explorer contributed, for the report.
+fn explorer_note(c: crate::scan::ExplorerCounts) -> String {
+    format!(
+        "Resource Explorer listed {} resource(s) of the types tagwarden does not list itself; their tags were read again from the Tagging API: {} had changed since Resource Explorer indexed them (the current tags were used), {} had been deleted since (left out)",
+        c.listed, c.stale, c.gone
+    )
 }

@@ -5,12 +5,15 @@
 
 use crate::aws::{AccountSession, Aws};
 use crate::error::{Error, Result};
-use crate::inventory::{self, AccountScan, TypeSet};
+use crate::inventory::explorer::{ExplorerError, Reader};
+use crate::inventory::{self, AccountScan, Explored, TypeSet};
 use crate::progress::{Bar, Progress};
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use tagwarden_core::config::Config;
+use tagwarden_core::config::{Config, ExplorerScope, ResourceExplorer};
+use tagwarden_core::explorer::{filter_strings, Listed};
 use tagwarden_core::resource::is_account_id;
+use tagwarden_core::scan::AccountScope;
 use tagwarden_core::shard::Shard;
 use tagwarden_core::{Resource, ScanError};
 
@@ -39,6 +42,20 @@ pub struct Inventory {
     pub regions: usize,
     /// Open sessions, per account id, for the writes that follow a scan.
     pub sessions: HashMap<String, AccountSession>,
+    /// Resource Explorer's part, when it is configured.
+    pub explorer: Option<ExplorerCounts>,
+}
+
+/// What Resource Explorer contributed to a scan.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExplorerCounts {
+    /// Resources it listed in the scanned accounts and regions.
+    pub listed: usize,
+    /// Of those, how many had tags that changed since it indexed them
+    /// (their current tags, from the Tagging API, were used).
+    pub stale: usize,
+    /// Listed, but deleted since it indexed them (left out).
+    pub gone: usize,
 }
 
 /// What apply needs of a scan: the resources found, what could not be
@@ -135,26 +152,172 @@ pub async fn scan(
     let accounts = accounts(aws, config, narrow, &caller, &mut inv).await;
     inv.accounts = accounts.len();
     inv.account_ids = accounts.iter().cloned().collect();
+    let types = &types
+        .clone()
+        .with_explorer(config.inventory.resource_explorer.is_some());
+    let explore = Explore::plan(config, types, &accounts, &regions, narrow);
+    let mut listed = explore.list_organization(aws, &caller, &mut inv).await;
     tracing::info!(accounts = accounts.len(), regions = regions.len(), types = ?types, "scanning");
     let scans = stream::iter(accounts)
         .map(|account| {
             let label = inv.account_names.get(&account).unwrap_or(&account).clone();
             let bars: Vec<Bar> = regions.iter().map(|r| progress.bar(&label, r)).collect();
-            scan_account(aws, config, &caller, account, &regions, types, bars)
+            let explored = explore.for_account(&account, &mut listed);
+            scan_account(
+                aws, config, &caller, account, &regions, types, explored, bars,
+            )
         })
         .buffer_unordered(config.concurrent_accounts)
         .collect::<Vec<_>>()
         .await;
     for (session, scan) in scans {
-        if let Some(session) = session {
-            inv.sessions.insert(session.account.clone(), session);
-        }
-        inv.resources.extend(scan.resources);
-        inv.errors.extend(scan.errors);
+        add_scan(&mut inv, session, scan, explore.on());
     }
+    // One resource, one finding: an ARN two sources saw is kept once, the
+    // natively listed one (added first; the sort is stable).
     inv.resources.sort_by(|a, b| a.arn.cmp(&b.arn));
+    inv.resources.dedup_by(|a, b| a.arn == b.arn);
     inv.errors.sort();
     Ok(inv)
+}
+
+fn add_scan(
+    inv: &mut Inventory,
+    session: Option<AccountSession>,
+    scan: AccountScan,
+    explorer: bool,
+) {
+    if let Some(session) = session {
+        inv.sessions.insert(session.account.clone(), session);
+    }
+    inv.resources.extend(scan.resources);
+    inv.errors.extend(scan.errors);
+    if explorer {
+        let counts = inv.explorer.get_or_insert_with(ExplorerCounts::default);
+        counts.listed += scan.explored;
+        counts.stale += scan.stale;
+        counts.gone += scan.gone;
+    }
+}
+
+/// Resource Explorer's plan for one scan: off, one organization view read
+/// once (each account then takes its share), or each account's own view.
+enum Explore<'a> {
+    Off,
+    Organization {
+        config: &'a ResourceExplorer,
+        types: Vec<String>,
+        filters: Vec<String>,
+    },
+    PerAccount {
+        config: &'a ResourceExplorer,
+        filters: Vec<String>,
+    },
+}
+
+impl<'a> Explore<'a> {
+    fn plan(
+        config: &'a Config,
+        types: &TypeSet,
+        accounts: &BTreeSet<String>,
+        regions: &[String],
+        narrow: &Narrowing,
+    ) -> Explore<'a> {
+        let explored = types.explored();
+        let Some(re) = config.inventory.resource_explorer.as_ref() else {
+            return Explore::Off;
+        };
+        if explored.is_empty() {
+            return Explore::Off;
+        }
+        // Narrowed scans ask only for what they need; a whole scan lists
+        // the view's resources once and keeps those of its accounts.
+        let narrowed = !narrow.accounts.is_empty() || narrow.shard.total > 1;
+        let ids: Vec<String> = accounts.iter().cloned().collect();
+        let account_filter = (narrowed && ids.len() <= 50).then_some(ids.as_slice());
+        let region_filter = (!narrow.regions.is_empty()).then_some(regions);
+        match re.scope {
+            ExplorerScope::Organization => Explore::Organization {
+                config: re,
+                filters: filter_strings(&explored, account_filter, region_filter),
+                types: explored,
+            },
+            ExplorerScope::Account => Explore::PerAccount {
+                config: re,
+                filters: filter_strings(&explored, None, region_filter),
+            },
+        }
+    }
+
+    fn on(&self) -> bool {
+        !matches!(self, Explore::Off)
+    }
+
+    /// The organization view, read once with the caller's credentials, per
+    /// owning account; a view that cannot be read is one error for every
+    /// account's types (None).
+    async fn list_organization(
+        &self,
+        aws: &Aws,
+        caller: &str,
+        inv: &mut Inventory,
+    ) -> Option<HashMap<String, Vec<Listed>>> {
+        let Explore::Organization {
+            config,
+            types,
+            filters,
+        } = self
+        else {
+            return None;
+        };
+        let client = aws.resource_explorer(&config.region);
+        let reader = Reader {
+            api: &aws.api,
+            client: &client,
+            account: caller,
+            member: false,
+            config,
+        };
+        let read: std::result::Result<Vec<Listed>, ExplorerError> = match reader.view().await {
+            Ok(view) => reader.list(&view, filters).await,
+            Err(e) => Err(e),
+        };
+        match read {
+            Ok(all) => {
+                let mut by_account: HashMap<String, Vec<Listed>> = HashMap::new();
+                for l in all {
+                    by_account.entry(l.account.clone()).or_default().push(l);
+                }
+                Some(by_account)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "Resource Explorer cannot be read");
+                inv.errors.push(ScanError::types(
+                    AccountScope::Every,
+                    types.clone(),
+                    e.to_string(),
+                ));
+                None
+            }
+        }
+    }
+
+    /// What `account`'s scan takes from Resource Explorer (`listed`: the
+    /// organization view's resources, each account taking its own).
+    fn for_account(
+        &self,
+        account: &str,
+        listed: &mut Option<HashMap<String, Vec<Listed>>>,
+    ) -> Explored<'_> {
+        match (self, listed) {
+            (Explore::Off, _) => Explored::Off,
+            (Explore::Organization { .. }, None) => Explored::Failed,
+            (Explore::Organization { .. }, Some(by_account)) => {
+                Explored::Listed(by_account.remove(account).unwrap_or_default())
+            }
+            (Explore::PerAccount { config, filters }, _) => Explored::Own { config, filters },
+        }
+    }
 }
 
 /// The account the credentials belong to, or the error that stops every
@@ -269,6 +432,7 @@ pub async fn open_sessions(
     (sessions, errors)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn scan_account(
     aws: &Aws,
     config: &Config,
@@ -276,18 +440,20 @@ async fn scan_account(
     account: String,
     regions: &[String],
     types: &TypeSet,
+    explored: Explored<'_>,
     bars: Vec<Bar>,
 ) -> (Option<AccountSession>, AccountScan) {
     match open_session(aws, config, caller, &account).await {
         Ok(session) => {
-            let scan = inventory::scan_account(&aws.api, &session, regions, types, &bars).await;
+            let scan =
+                inventory::scan_account(&aws.api, &session, regions, types, explored, &bars).await;
             (Some(session), scan)
         }
         Err(e) => {
             bars.iter().for_each(|b| b.fail(&e.message));
             let scan = AccountScan {
-                resources: Vec::new(),
                 errors: vec![e],
+                ..AccountScan::default()
             };
             (None, scan)
         }

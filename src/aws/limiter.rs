@@ -373,6 +373,7 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for CountRetries {
         if let (true, Some(meta)) = (retry, cfg.load::<Metadata>()) {
             let service = match meta.service() {
                 "Resource Groups Tagging API" => "tagging".to_string(),
+                "Resource Explorer 2" => "resource-explorer-2".to_string(),
                 other => other.to_ascii_lowercase(),
             };
             tracing::debug!(operation = meta.name(), service, "SDK retry");

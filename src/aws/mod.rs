@@ -129,6 +129,17 @@ impl Aws {
         aws_sdk_sqs::Client::from_conf(b.build())
     }
 
+    /// A Resource Explorer client with the base credentials (an
+    /// organization-wide view is the caller's own), in the index's region.
+    pub fn resource_explorer(&self, region: &str) -> aws_sdk_resourceexplorer2::Client {
+        aws_sdk_resourceexplorer2::Client::from_conf(
+            aws_sdk_resourceexplorer2::config::Builder::from(&self.base)
+                .region(Region::new(region.to_string()))
+                .interceptor(CountRetries(self.api.clone()))
+                .build(),
+        )
+    }
+
     /// A Cost Explorer client: one endpoint for the whole partition, in
     /// us-east-1, answering for the payer's whole bill.
     pub fn cost_explorer(&self) -> aws_sdk_costexplorer::Client {

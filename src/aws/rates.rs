@@ -19,6 +19,11 @@
 //!   account (so one bucket for the whole process, not one per target).
 //! - S3 bucket-level calls and Organizations publish no figure; the rates
 //!   below are our own conservative choices.
+//! - Resource Explorer, "Quotas": 5 Search operations per second and 3 of
+//!   every other operation, per account and region, not adjustable.
+//!   ListResources is authorized as Search; which bucket it counts against
+//!   is not published, so it gets half of the smaller one, as do the others
+//!   (one bucket: 1 a second, a burst of 2).
 
 use std::num::NonZeroU32;
 
@@ -58,6 +63,7 @@ pub fn bucket(operation: &'static str) -> (&'static str, Rate) {
         ("sts", _) => ("sts", Rate::new(300, 300)),
         ("s3", _) => (operation, Rate::new(25, 50)),
         ("organizations", _) => (operation, Rate::new(5, 20)),
+        ("resource-explorer-2", _) => ("resource-explorer-2", Rate::new(1, 2)),
         // Standard SQS queues take a nearly unlimited rate per action.
         ("sqs", _) => (operation, Rate::new(300, 300)),
         _ => (operation, Rate::new(5, 5)),
@@ -92,5 +98,13 @@ mod tests {
         assert_eq!(bucket("s3:GetBucketLocation").1, Rate::new(25, 50));
         assert!(charged_to_caller("sts") && !charged_to_caller("rds"));
         assert_eq!(Rate::uniform(0), Rate::new(1, 1));
+        assert_eq!(
+            bucket("resource-explorer-2:ListResources"),
+            ("resource-explorer-2", Rate::new(1, 2))
+        );
+        assert_eq!(
+            bucket("resource-explorer-2:GetView").0,
+            "resource-explorer-2"
+        );
     }
 }

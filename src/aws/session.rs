@@ -169,6 +169,16 @@ impl AccountSession {
         aws_sdk_s3::Client::from_conf(conf)
     }
 
+    /// Resource Explorer in this account (a view of its own, `scope: account`).
+    pub fn resource_explorer(&self, region: &str) -> aws_sdk_resourceexplorer2::Client {
+        let conf = aws_sdk_resourceexplorer2::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .retry_partition(self.partition(region))
+            .interceptor(CountRetries(self.api.clone()))
+            .build();
+        aws_sdk_resourceexplorer2::Client::from_conf(conf)
+    }
+
     pub fn tagging(&self, region: &str) -> aws_sdk_resourcegroupstagging::Client {
         let conf = aws_sdk_resourcegroupstagging::config::Builder::from(&self.config)
             .region(Region::new(region.to_string()))

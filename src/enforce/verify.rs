@@ -219,41 +219,22 @@ async fn describe_tags(
     Ok(by_id)
 }
 
-/// Every other type: `GetResources` by ARN, 100 a request.
+/// Every other type: `GetResources` by ARN, 100 a request; a resource the
+/// answer leaves out is `NotReturned`.
 async fn by_arn(
     at: &Target<'_>,
     client: &aws_sdk_resourcegroupstagging::Client,
     arns: &[&Arn],
     out: &mut Current,
 ) {
-    for chunk in arns.chunks(100) {
-        let list: Vec<String> = chunk.iter().map(|a| a.to_string()).collect();
-        let page = at
-            .api
-            .call(at.quota(), "tagging:GetResources", || {
-                client
-                    .get_resources()
-                    .set_resource_arn_list(Some(list.clone()))
-                    .send()
-            })
-            .await;
-        match page {
-            Ok(page) => {
-                let mut found: HashMap<Arn, Tags> = page
-                    .resource_tag_mapping_list()
-                    .iter()
-                    .filter_map(crate::inventory::tagging::arn_and_tags)
-                    .collect();
-                for arn in chunk {
-                    let tags = found.remove(arn.as_str()).ok_or(TagError::NotReturned);
-                    out.insert(arn.to_string(), tags);
-                }
-            }
-            Err(e) => {
-                for arn in chunk {
-                    out.insert(arn.to_string(), Err(e.clone().into()));
-                }
-            }
-        }
+    let read =
+        crate::inventory::tagging::tags_by_arn(at.api, client, at.account, at.region, arns).await;
+    for (arn, tags) in read {
+        let tags = match tags {
+            Ok(Some(tags)) => Ok(tags),
+            Ok(None) => Err(TagError::NotReturned),
+            Err(e) => Err(e.into()),
+        };
+        out.insert(arn.to_string(), tags);
     }
 }

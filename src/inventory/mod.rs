@@ -1,8 +1,11 @@
 //! Inventory: every resource of the policies' types in one account, across
 //! regions, concurrently. Service APIs find never-tagged resources (EC2, RDS,
-//! S3); the Tagging API adds S3 tags and types without their own discovery.
+//! S3); Resource Explorer, when configured, every other type (never-tagged
+//! ones too); without it the Tagging API lists the other types (tagged
+//! ones only). The Tagging API also gives S3 tags.
 
 pub mod ec2;
+pub mod explorer;
 pub mod rds;
 pub mod s3;
 pub mod tagging;
@@ -21,41 +24,90 @@ pub(crate) fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<chrono::DateTi
 
 /// The resource types to look for: those the loaded policies name.
 #[derive(Debug, Clone, Default)]
-pub struct TypeSet(BTreeSet<String>);
+pub struct TypeSet {
+    types: BTreeSet<String>,
+    /// Resource Explorer finds the types tagwarden does not list itself.
+    explorer: bool,
+}
 
 impl TypeSet {
     pub fn new(types: impl IntoIterator<Item = String>) -> TypeSet {
-        TypeSet(types.into_iter().collect())
+        TypeSet {
+            types: types.into_iter().collect(),
+            explorer: false,
+        }
+    }
+
+    /// The types not listed natively come from Resource Explorer.
+    pub fn with_explorer(mut self, on: bool) -> TypeSet {
+        self.explorer = on;
+        self
     }
 
     pub fn any(&self) -> bool {
-        !self.0.is_empty()
+        !self.types.is_empty()
     }
 
     pub fn has(&self, t: &str) -> bool {
-        self.0.contains(t)
+        self.types.contains(t)
     }
 
-    /// Tagging API type filters: `s3` for bucket tags, and every type that
-    /// only the Tagging API can see.
+    /// The types Resource Explorer finds (none when it is not configured).
+    pub fn explored(&self) -> Vec<String> {
+        if self.explorer {
+            tagwarden_core::explorer::explored_types(self.types.iter().map(String::as_str))
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Tagging API type filters: `s3` for bucket tags, and, without
+    /// Resource Explorer, every type only the Tagging API can see. SNS
+    /// topics and SQS queues are filtered by service: their ARNs name no
+    /// type.
     pub fn tagging_filters(&self) -> Vec<String> {
-        let mut f: Vec<String> = self
-            .0
-            .iter()
-            .filter(|t| !is_full_discovery(t))
-            .cloned()
-            .collect();
+        let mut f: Vec<String> = Vec::new();
         if self.has("s3:bucket") {
-            f.insert(0, "s3".into());
+            f.push("s3".into());
+        }
+        if !self.explorer {
+            f.extend(self.types.iter().filter(|t| !is_full_discovery(t)).map(
+                |t| match t.as_str() {
+                    "sns:topic" => "sns".to_string(),
+                    "sqs:queue" => "sqs".to_string(),
+                    _ => t.clone(),
+                },
+            ));
         }
         f
     }
+}
+
+/// What Resource Explorer gives an account's scan.
+pub enum Explored<'a> {
+    /// Not configured: the Tagging API lists the other types.
+    Off,
+    /// The organization view, read once for the scan: this account's share.
+    Listed(Vec<tagwarden_core::explorer::Listed>),
+    /// The organization view could not be read: the scan says so once.
+    Failed,
+    /// The account's own view, through its role (`scope: account`).
+    Own {
+        config: &'a tagwarden_core::config::ResourceExplorer,
+        filters: &'a [String],
+    },
 }
 
 #[derive(Debug, Default)]
 pub struct AccountScan {
     pub resources: Vec<Resource>,
     pub errors: Vec<ScanError>,
+    /// Resources Resource Explorer listed, and those whose indexed tags
+    /// had changed since.
+    pub explored: usize,
+    pub stale: usize,
+    /// Listed, but deleted since Resource Explorer indexed them.
+    pub gone: usize,
 }
 
 struct RegionScan {
@@ -72,6 +124,7 @@ pub async fn scan_account(
     session: &AccountSession,
     regions: &[String],
     types: &TypeSet,
+    explored: Explored<'_>,
     bars: &[Bar],
 ) -> AccountScan {
     let account = session.account.as_str();
@@ -87,15 +140,24 @@ pub async fn scan_account(
             _ => None,
         }
     };
-    let (region_scans, buckets) = tokio::join!(region_scans, bucket_listing);
+    let explorer = explore(api, session, regions, types, explored);
+    let (region_scans, buckets, found) = tokio::join!(region_scans, bucket_listing, explorer);
 
-    let mut scan = AccountScan::default();
+    let mut scan = AccountScan {
+        explored: found.listed,
+        stale: found.stale,
+        gone: found.gone,
+        errors: found.errors,
+        resources: found.resources,
+    };
     for rs in &region_scans {
         scan.resources.extend(rs.resources.iter().cloned());
         scan.errors.extend(rs.errors.iter().cloned());
     }
-    scan.resources
-        .extend(tagging_only(account, types, &region_scans));
+    if !types.explorer {
+        scan.resources
+            .extend(tagging_only(account, types, &region_scans));
+    }
     match buckets {
         None => {}
         Some(Err(e)) => scan.errors.push(ScanError::global(account, e.to_string())),
@@ -105,6 +167,55 @@ pub async fn scan_account(
         }
     }
     scan
+}
+
+/// The resources Resource Explorer finds in the account, with current tags.
+async fn explore(
+    api: &Api,
+    session: &AccountSession,
+    regions: &[String],
+    types: &TypeSet,
+    explored: Explored<'_>,
+) -> explorer::Found {
+    let listed = match explored {
+        Explored::Off | Explored::Failed => return explorer::Found::default(),
+        Explored::Listed(listed) => listed,
+        Explored::Own { config, filters } => {
+            let client = session.resource_explorer(&config.region);
+            let reader = explorer::Reader {
+                api,
+                client: &client,
+                account: &session.account,
+                member: true,
+                config,
+            };
+            let read = match reader.view().await {
+                Ok(view) => reader.list(&view, filters).await,
+                Err(e) => Err(e),
+            };
+            match read {
+                Ok(listed) => listed,
+                Err(e) => {
+                    tracing::warn!(account = %session.account, error = %e, "Resource Explorer cannot be read");
+                    let error = ScanError::types(
+                        tagwarden_core::scan::AccountScope::of(&session.account),
+                        types.explored(),
+                        e.to_string(),
+                    );
+                    return explorer::Found {
+                        errors: vec![error],
+                        ..explorer::Found::default()
+                    };
+                }
+            }
+        }
+    };
+    let wanted = types.explored();
+    let listed = listed
+        .into_iter()
+        .filter(|l| wanted.contains(&l.resource_type))
+        .collect();
+    explorer::with_current_tags(api, session, regions, listed).await
 }
 
 /// Resources of the types only the Tagging API sees; global ones may come

@@ -37,6 +37,46 @@ pub async fn tagged_resources(
     Ok(mappings.into_iter().collect())
 }
 
+/// The current tags of resources named by ARN (`GetResources` with
+/// `ResourceARNList`, 100 a request), in one account and region. A
+/// resource the answer leaves out has no tags (the Tagging API returns
+/// only resources that are or were tagged): `Ok(None)`.
+pub async fn tags_by_arn(
+    api: &Api,
+    client: &aws_sdk_resourcegroupstagging::Client,
+    account: &str,
+    region: &str,
+    arns: &[&Arn],
+) -> Vec<(Arn, Result<Option<Tags>, AwsError>)> {
+    let mut out = Vec::with_capacity(arns.len());
+    for chunk in arns.chunks(100) {
+        let list: Vec<String> = chunk.iter().map(|a| a.to_string()).collect();
+        let page = api
+            .call(Quota::at(account, region), "tagging:GetResources", || {
+                client
+                    .get_resources()
+                    .set_resource_arn_list(Some(list.clone()))
+                    .send()
+            })
+            .await;
+        match page {
+            Ok(page) => {
+                let mut found: HashMap<Arn, Tags> = page
+                    .resource_tag_mapping_list()
+                    .iter()
+                    .filter_map(arn_and_tags)
+                    .collect();
+                for arn in chunk {
+                    let tags = found.remove(arn.as_str());
+                    out.push(((*arn).clone(), Ok(tags)));
+                }
+            }
+            Err(e) => out.extend(chunk.iter().map(|a| ((*a).clone(), Err(e.clone())))),
+        }
+    }
+    out
+}
+
 /// The ARN and tags of one Tagging API answer entry (an entry whose ARN
 /// does not parse is left out, and logged).
 pub fn arn_and_tags(

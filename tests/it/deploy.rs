@@ -307,21 +307,24 @@ fn the_tag_on_create_templates_lint_and_forward_exactly_the_calls_tagwarden_read
         serde_yaml_ng::from_str(&std::fs::read_to_string(repo_root().join(f)).unwrap()).unwrap()
     };
     let (central, member) = (load(central), load(member));
-    let names = |rule: &serde_json::Value| -> Vec<String> {
-        rule["Properties"]["EventPattern"]["detail"]["eventName"]
-            .as_array()
+    let list = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
             .unwrap()
             .iter()
             .map(|n| n.as_str().unwrap().to_string())
             .collect()
     };
-    let known: Vec<String> = tagwarden_core::cloudtrail::CREATION_EVENTS
+    let names =
+        |rule: &serde_json::Value| list(&rule["Properties"]["EventPattern"]["detail"]["eventName"]);
+    let sources = |rule: &serde_json::Value| list(&rule["Properties"]["EventPattern"]["source"]);
+    let known: Vec<String> = tagwarden_core::cloudtrail::call_names()
         .iter()
-        .map(|(n, _)| n.to_string())
+        .map(|n| n.to_string())
         .collect();
     let rule = &central["Resources"]["CreationRule"];
     assert_eq!(names(rule), known);
     assert_eq!(names(&member["Resources"]["ForwardRule"]), known);
+    assert_eq!(sources(rule), tagwarden_core::cloudtrail::event_sources());
     assert_eq!(
         rule["Properties"]["EventPattern"],
         member["Resources"]["ForwardRule"]["Properties"]["EventPattern"]

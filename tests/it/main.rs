@@ -13,6 +13,7 @@ mod daemon;
 mod deploy;
 mod enforce;
 mod events;
+mod explorer;
 mod pages;
 mod report;
 mod writers;

@@ -144,6 +144,7 @@ pub fn check_known(
     let could_not_read = |c: &Change| {
         errors.iter().any(|e| {
             e.account.covers(&c.account)
+                && e.covers_type(&c.resource_type)
                 && (e.region.covers(&c.region)
                     // Buckets are listed account-wide (region `global` in errors).
                     || (c.resource_type == "s3:bucket" && e.region == RegionScope::Global))

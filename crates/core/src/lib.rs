@@ -16,6 +16,7 @@ pub mod config;
 pub mod credits;
 pub mod cycle_summary;
 pub mod diagnostics;
+pub mod explorer;
 pub mod journal;
 pub mod plan;
 pub mod policy;

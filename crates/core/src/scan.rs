@@ -28,6 +28,10 @@ pub enum RegionScope {
 pub struct ScanError {
     pub account: AccountScope,
     pub region: RegionScope,
+    /// The resource types it covers (those Resource Explorer finds, when it
+    /// is not set up); empty: every type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub types: Vec<String>,
     pub message: String,
 }
 
@@ -56,12 +60,27 @@ impl ScanError {
         )
     }
 
+    /// Some types, in every region of `account`: what a discovery service
+    /// (Resource Explorer) would have found there.
+    pub fn types(account: AccountScope, types: Vec<String>, message: impl Into<String>) -> Self {
+        ScanError {
+            types,
+            ..Self::of(account, RegionScope::Every, message)
+        }
+    }
+
     fn of(account: AccountScope, region: RegionScope, message: impl Into<String>) -> Self {
         ScanError {
             account,
             region,
+            types: Vec::new(),
             message: message.into(),
         }
+    }
+
+    /// Whether the error covers resources of type `t`.
+    pub fn covers_type(&self, t: &str) -> bool {
+        self.types.is_empty() || self.types.iter().any(|x| x == t)
     }
 }
 
@@ -69,11 +88,11 @@ impl ScanError {
 /// report lists what it could not scan.
 impl fmt::Display for ScanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "account {} region {}: {}",
-            self.account, self.region, self.message
-        )
+        write!(f, "account {} region {}", self.account, self.region)?;
+        if !self.types.is_empty() {
+            write!(f, " types {}", self.types.join(", "))?;
+        }
+        write!(f, ": {}", self.message)
     }
 }
 
@@ -179,6 +198,24 @@ mod tests {
         );
         let back: Vec<ScanError> = serde_json::from_str(&json).unwrap();
         assert_eq!(back, errors);
+        let some = ScanError::types(
+            AccountScope::of("111111111111"),
+            vec!["lambda:function".into(), "dynamodb:table".into()],
+            "no Resource Explorer index",
+        );
+        assert_eq!(
+            serde_json::to_string(&some).unwrap(),
+            r#"{"account":"111111111111","region":"*","types":["lambda:function","dynamodb:table"],"message":"no Resource Explorer index"}"#
+        );
+        assert_eq!(
+            some.to_string(),
+            "account 111111111111 region * types lambda:function, dynamodb:table: no Resource Explorer index"
+        );
+        assert!(some.covers_type("dynamodb:table") && !some.covers_type("ec2:instance"));
+        assert!(
+            errors[0].covers_type("ec2:instance"),
+            "no types: every type"
+        );
         assert_eq!(
             errors[3].to_string(),
             "account 111111111111 region eu-west-1: denied"

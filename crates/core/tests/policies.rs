@@ -12,6 +12,7 @@ fn context() -> LoadContext {
     LoadContext {
         account_names: [("prod".to_string(), "111111111111".to_string())].into(),
         regions: vec!["us-east-1".into(), "eu-west-1".into()],
+        resource_explorer: false,
     }
 }
 
@@ -95,12 +96,18 @@ fn missing_paths_are_reported() {
 fn tagging_api_only_types_warn() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("p.yaml");
-    std::fs::write(&f, "version: 1\npolicies:\n  - name: fn\n    resources: [lambda:function]\n    require: {Owner: {}}\n").unwrap();
-    let set = load_policies(&[f], &context()).unwrap();
-    assert_eq!(set.warnings.len(), 1);
+    std::fs::write(&f, "version: 1\npolicies:\n  - name: fn\n    resources: [ec2:instance, lambda:function, dynamodb:table, sns:topic]\n    require: {Owner: {}}\n").unwrap();
+    let set = load_policies(std::slice::from_ref(&f), &context()).unwrap();
+    assert_eq!(set.warnings.len(), 1, "one warning for every such type");
     assert!(set.warnings[0].to_string().ends_with(
-        "p.yaml:4:17: warning: `lambda:function` is seen only through the Resource Groups Tagging API: resources of this type that have never been tagged cannot be found"
-    ));
+        "p.yaml:4:31: warning: `lambda:function`, `dynamodb:table` and `sns:topic` are seen only through the Resource Groups Tagging API: resources of these types that have never been tagged cannot be found; configure `inventory.resource_explorer` to find them"
+    ), "{}", set.warnings[0]);
+    // Resource Explorer finds them, never-tagged ones included.
+    let explorer = LoadContext {
+        resource_explorer: true,
+        ..context()
+    };
+    assert!(load_policies(&[f], &explorer).unwrap().warnings.is_empty());
 }
 
 #[test]
@@ -109,7 +116,12 @@ fn other_types_of_discovered_services_are_tagging_api_types() {
     let f = dir.path().join("p.yaml");
     std::fs::write(&f, "version: 1\npolicies:\n  - name: sg\n    resources: [ec2:security-group, rds:snapshot]\n    require: {Owner: {}}\n").unwrap();
     let set = load_policies(&[f], &context()).unwrap();
-    assert_eq!(set.warnings.len(), 2, "{:?}", set.warnings);
+    assert_eq!(set.warnings.len(), 1, "{:?}", set.warnings);
+    let text = set.warnings[0].to_string();
+    assert!(
+        text.contains("`ec2:security-group` and `rds:snapshot` are seen only through"),
+        "{text}"
+    );
 }
 
 #[test]

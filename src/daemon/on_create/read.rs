@@ -1,9 +1,10 @@
 //! Tag on create: the resources creation events name, read as they are now
-//! from their own service (the event's request is not the truth: tags may
-//! have been added since). EC2 resources are described by id, and one not
-//! visible yet is simply absent (EC2 is eventually consistent); RDS and S3
-//! tags are read directly, and a resource they do not know yet is an error.
-//! Either way the event is tried again later, never taken as untagged.
+//! (the event's request is not the truth: tags may have been added since).
+//! EC2 instances, volumes, snapshots and images are described by id, and
+//! one not visible yet is simply absent (EC2 is eventually consistent); RDS
+//! and S3 tags are read directly, and a resource they do not know yet is an
+//! error; then the event is tried again later, never taken as untagged.
+//! Every other type's tags come from the Tagging API by ARN.
 
 use crate::aws::{AccountSession, Api};
 use crate::enforce::write::{rds, s3, Target};
@@ -79,10 +80,24 @@ pub async fn read(
                     );
                 }
             }
-            _ => {
+            "ec2:instance" | "ec2:volume" | "ec2:snapshot" | "ec2:image" => {
                 let client = session.ec2(region);
                 for chunk in items.chunks(200) {
                     out.extend(described(api, &client, account, region, ty, chunk).await);
+                }
+            }
+            _ => {
+                let client = session.tagging(region);
+                let arns: Vec<&Arn> = items.iter().map(|c| &c.arn).collect();
+                let read =
+                    crate::inventory::tagging::tags_by_arn(api, &client, account, region, &arns)
+                        .await;
+                for (c, (_, tags)) in items.iter().zip(read) {
+                    // The Tagging API returns only resources that are or were
+                    // tagged: one it does not return has no tags yet.
+                    let tags = tags.map(Option::unwrap_or_default);
+                    let at = created_at.get(&c.arn).copied().flatten();
+                    out.insert(c.arn.clone(), found(account, region, c, tags, at));
                 }
             }
         }

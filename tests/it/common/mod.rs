@@ -6,13 +6,13 @@ pub mod estate;
 pub mod events;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub const MOTO_HINT: &str = "moto server not found. Install it with `scripts/setup-emulator.sh` \
-(creates .venv with moto[server]==5.2.5), or point TAGWARDEN_MOTO_SERVER at a moto_server executable.";
+pub const MOTO_HINT: &str = "the AWS emulator (moto) is not installed. Install it with `scripts/setup-emulator.sh` \
+(creates .venv with moto[server]==5.2.5), or point TAGWARDEN_EMULATOR_PYTHON at a Python that has moto[server]==5.2.5.";
 
 /// The crash and pause hooks exist only in a binary built with the
 /// `test-hooks` feature: a test that drives them fails, saying so, without it.
@@ -33,73 +33,93 @@ pub fn map_policy_path() -> String {
         .to_string()
 }
 
-fn moto_server_path() -> PathBuf {
-    std::env::var_os("TAGWARDEN_MOTO_SERVER")
+/// The Python with moto (`.venv`, or `TAGWARDEN_EMULATOR_PYTHON`).
+fn emulator_python() -> PathBuf {
+    std::env::var_os("TAGWARDEN_EMULATOR_PYTHON")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".venv/bin/moto_server"))
+        .unwrap_or_else(|| repo_root().join(".venv/bin/python"))
 }
 
-/// A loopback port nothing listens on (yet).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// The ports the emulator bound, from the line it prints first.
+struct Ports {
+    moto: u16,
+    resource_explorer: u16,
 }
 
-fn spawn_moto(exe: &Path, port: u16, log: &Path) -> Child {
-    Command::new(exe)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
+/// Start `tests/it/support/emulator.py` (moto, and the Resource Explorer
+/// stand-in in the same process) on `port` (0: any free port, which it
+/// picks itself, so parallel tests never race for one).
+fn spawn_emulator(port: u16, log: &Path) -> (Child, Ports) {
+    let python = emulator_python();
+    assert!(
+        python.exists(),
+        "{MOTO_HINT} (looked for {})",
+        python.display()
+    );
+    let script = repo_root().join("tests/it/support/emulator.py");
+    let mut child = Command::new(&python)
+        .arg(&script)
+        .args(["--port", &port.to_string()])
+        .stdout(Stdio::piped())
         .stderr(std::fs::File::create(log).unwrap())
         .spawn()
-        .unwrap_or_else(|e| panic!("{MOTO_HINT} ({}: {e})", exe.display()))
+        .unwrap_or_else(|e| panic!("{MOTO_HINT} ({}: {e})", python.display()));
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("piped");
+    let read = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+    let ports: Option<serde_json::Value> = read.ok().and_then(|_| serde_json::from_str(&line).ok());
+    let port = |k: &str| ports.as_ref().and_then(|p| p[k].as_u64()).map(|p| p as u16);
+    match (port("moto"), port("resource_explorer")) {
+        (Some(moto), Some(resource_explorer)) => (
+            child,
+            Ports {
+                moto,
+                resource_explorer,
+            },
+        ),
+        _ => {
+            let _ = child.kill();
+            panic!(
+                "the emulator did not start: {}\n{MOTO_HINT}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            )
+        }
+    }
 }
 
-/// A running moto server, stopped when dropped.
+/// A running moto server (with the Resource Explorer stand-in), stopped
+/// when dropped.
 pub struct Emulator {
     child: Child,
     pub port: u16,
+    /// The Resource Explorer stand-in's port.
+    pub explorer_port: u16,
     log: PathBuf,
     _dir: tempfile::TempDir,
 }
 
 impl Emulator {
-    /// Start moto on a free port. Never skips: without moto the test fails
-    /// and says how to install it. A port another process took between
-    /// choosing it and moto binding it (tests run in parallel) is given up
-    /// for another.
+    /// Start the emulator. Never skips: without moto the test fails and
+    /// says how to install it.
     pub fn start() -> Emulator {
-        let exe = moto_server_path();
-        assert!(exe.exists(), "{MOTO_HINT} (looked for {})", exe.display());
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("moto.log");
-        let port = free_port();
-        let child = spawn_moto(&exe, port, &log);
+        let (child, ports) = spawn_emulator(0, &log);
         let mut emu = Emulator {
             child,
-            port,
+            port: ports.moto,
+            explorer_port: ports.resource_explorer,
             log,
             _dir: dir,
         };
-        for _ in 0..4 {
-            if emu.wait_until_up() {
-                emu.reset();
-                return emu;
-            }
-            let text = std::fs::read_to_string(&emu.log).unwrap_or_default();
-            if !text.contains("Address already in use") {
-                break;
-            }
-            emu.port = free_port();
-            emu.child = spawn_moto(&exe, emu.port, &emu.log);
-        }
-        panic!(
-            "moto server did not start on port {}: {}\n{MOTO_HINT}",
+        assert!(
+            emu.wait_until_up(),
+            "moto did not answer on port {}: {}\n{MOTO_HINT}",
             emu.port,
             std::fs::read_to_string(&emu.log).unwrap_or_default()
         );
+        emu.reset();
+        emu
     }
 
     /// Stop the server, as an outage would (`restart` brings it back on the
@@ -110,7 +130,9 @@ impl Emulator {
     }
 
     pub fn restart(&mut self) {
-        self.child = spawn_moto(&moto_server_path(), self.port, &self.log);
+        let (child, ports) = spawn_emulator(self.port, &self.log);
+        self.child = child;
+        self.explorer_port = ports.resource_explorer;
         assert!(
             self.wait_until_up(),
             "moto did not restart on port {}",
@@ -187,9 +209,44 @@ impl Emulator {
 
     pub fn tagwarden_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let endpoint = self.endpoint();
-        let mut all = vec![("AWS_ENDPOINT_URL", endpoint.as_str())];
+        let explorer = self.explorer_endpoint();
+        let mut all = vec![
+            ("AWS_ENDPOINT_URL", endpoint.as_str()),
+            ("AWS_ENDPOINT_URL_RESOURCE_EXPLORER_2", explorer.as_str()),
+        ];
         all.extend_from_slice(env);
         run_tagwarden(args, &all)
+    }
+
+    /// The Resource Explorer stand-in.
+    pub fn explorer_endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.explorer_port)
+    }
+
+    /// Set the stand-in up (index, views, faults): `POST /_control`.
+    pub fn explorer(&self, path: &str, body: &str) -> String {
+        self.explorer_request("POST", path, body)
+    }
+
+    /// What the stand-in answered so far: `GET /_control/calls`.
+    pub fn explorer_get(&self, path: &str) -> String {
+        self.explorer_request("GET", path, "")
+    }
+
+    fn explorer_request(&self, method: &str, path: &str, body: &str) -> String {
+        let mut s =
+            TcpStream::connect(("127.0.0.1", self.explorer_port)).expect("the stand-in listens");
+        let req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(req.as_bytes()).unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        assert!(out.starts_with("HTTP/1.0 200"), "{out}");
+        out.split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default()
     }
 
     /// The command line to run `tagwarden` against this emulator, with test
@@ -197,6 +254,10 @@ impl Emulator {
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = tagwarden_command(args);
         cmd.env("AWS_ENDPOINT_URL", self.endpoint());
+        cmd.env(
+            "AWS_ENDPOINT_URL_RESOURCE_EXPLORER_2",
+            self.explorer_endpoint(),
+        );
         cmd
     }
 }

@@ -9,7 +9,10 @@
 //! `recipientAccountId`, `awsRegion`, `requestParameters`,
 //! `responseElements`, `errorCode` when the call failed).
 
+mod calls;
+
 use crate::arn::{Arn, ArnError};
+use calls::Named;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -18,24 +21,7 @@ use serde_json::Value;
 /// hundred).
 pub const MAX_EVENT_BYTES: usize = 256 * 1024;
 
-/// The creation calls tagwarden understands, and what they create.
-pub const CREATION_EVENTS: &[(&str, &str)] = &[
-    ("RunInstances", "ec2:instance"),
-    ("CreateVolume", "ec2:volume"),
-    ("CreateSnapshot", "ec2:snapshot"),
-    ("CopySnapshot", "ec2:snapshot"),
-    ("CreateImage", "ec2:image"),
-    ("CopyImage", "ec2:image"),
-    ("RegisterImage", "ec2:image"),
-    ("CreateDBInstance", "rds:db"),
-    ("CreateDBInstanceReadReplica", "rds:db"),
-    ("RestoreDBInstanceFromDBSnapshot", "rds:db"),
-    ("RestoreDBInstanceToPointInTime", "rds:db"),
-    ("CreateDBCluster", "rds:cluster"),
-    ("RestoreDBClusterFromSnapshot", "rds:cluster"),
-    ("RestoreDBClusterToPointInTime", "rds:cluster"),
-    ("CreateBucket", "s3:bucket"),
-];
+pub use calls::{Call, CALLS};
 
 /// A resource a call created.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,10 +162,31 @@ impl EventOutcome {
 /// The `event` label of a call: its name when tagwarden knows it, else
 /// `other`, so that labels stay bounded whatever arrives.
 pub fn event_label(name: &str) -> &'static str {
-    CREATION_EVENTS
+    CALLS
         .iter()
-        .find(|(n, _)| *n == name)
-        .map_or("other", |(n, _)| n)
+        .find(|c| c.name == name)
+        .map_or("other", |c| c.name)
+}
+
+/// The EventBridge sources of the creation calls (`aws.ec2` for
+/// `ec2.amazonaws.com`), once each, sorted.
+pub fn event_sources() -> Vec<String> {
+    let mut sources: Vec<String> = CALLS
+        .iter()
+        .map(|c| format!("aws.{}", c.source.trim_end_matches(".amazonaws.com")))
+        .collect();
+    sources.sort_unstable();
+    sources.dedup();
+    sources
+}
+
+/// The names of the creation calls, once each (several services record a
+/// `CreateCluster`).
+pub fn call_names() -> Vec<&'static str> {
+    let mut names: Vec<&str> = CALLS.iter().map(|c| c.name).collect();
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
 /// Read one message body.
@@ -205,7 +212,8 @@ pub fn parse(body: &str) -> Result<Event, EventError> {
     if event_name.is_empty() {
         return Err(missing("detail.eventName"));
     }
-    let Some(&(_, resource_type)) = CREATION_EVENTS.iter().find(|(n, _)| *n == event_name) else {
+    let source = d["eventSource"].as_str().unwrap_or("");
+    let Some(call) = calls::find(source, &event_name) else {
         return Ok(Event::NotCreation { event_name });
     };
     if let Some(code) = d["errorCode"].as_str() {
@@ -223,22 +231,18 @@ pub fn parse(body: &str) -> Result<Event, EventError> {
     };
     let account = text("detail.recipientAccountId", &d["recipientAccountId"])?;
     let region = text("detail.awsRegion", &d["awsRegion"])?;
-    let ids = created_ids(&event_name, d).ok_or_else(|| missing(response_field(&event_name)))?;
-    if ids.is_empty() {
-        return Err(missing(response_field(&event_name)));
-    }
-    let resources = ids
+    let named = calls::named(call, d).map_err(missing)?;
+    let resources = named
         .into_iter()
-        .map(|id| {
-            let arn = arn(resource_type, &account, &region, &id).map_err(|source| {
-                EventError::BadArn {
-                    event: event_name.clone(),
-                    source,
-                }
+        .map(|n| {
+            let (resource_type, arn) = built(n, &account, &region);
+            let arn = arn.map_err(|source| EventError::BadArn {
+                event: event_name.clone(),
+                source,
             })?;
             Ok(Created { arn, resource_type })
         })
-        .collect::<Result<_, EventError>>()?;
+        .collect::<Result<Vec<_>, EventError>>()?;
     Ok(Event::Creation(Creation {
         event_id: d["eventID"]
             .as_str()
@@ -256,55 +260,28 @@ pub fn parse(body: &str) -> Result<Event, EventError> {
     }))
 }
 
-/// Where each call's ids are, for messages.
-fn response_field(event_name: &str) -> &'static str {
-    match event_name {
-        "RunInstances" => "detail.responseElements.instancesSet.items[].instanceId",
-        "CreateVolume" => "detail.responseElements.volumeId",
-        "CreateSnapshot" | "CopySnapshot" => "detail.responseElements.snapshotId",
-        "CreateImage" | "CopyImage" | "RegisterImage" => "detail.responseElements.imageId",
-        "CreateBucket" => "detail.requestParameters.bucketName",
-        n if n.contains("DBCluster") => "detail.responseElements.dBClusterArn",
-        _ => "detail.responseElements.dBInstanceArn",
-    }
-}
-
-/// The ids (RDS: ARNs) a successful call created.
-fn created_ids(event_name: &str, d: &Value) -> Option<Vec<String>> {
-    let r = &d["responseElements"];
-    let one = |v: &Value| {
-        v.as_str()
-            .filter(|s| !s.is_empty())
-            .map(|s| vec![s.to_string()])
+/// The ARN of what a record names: as given, or built from an id the way
+/// the Tagging API (and tagwarden's inventory) names the resource.
+fn built(named: Named, account: &str, region: &str) -> (&'static str, Result<Arn, ArnError>) {
+    let (ty, id) = match named {
+        Named::Arn { resource_type, arn } => return (resource_type, Arn::parse(&arn)),
+        Named::Id { resource_type, id } => (resource_type, id),
     };
-    match event_name {
-        "RunInstances" => r["instancesSet"]["items"].as_array().map(|items| {
-            items
-                .iter()
-                .filter_map(|i| i["instanceId"].as_str().map(str::to_string))
-                .collect()
-        }),
-        "CreateVolume" => one(&r["volumeId"]),
-        "CreateSnapshot" | "CopySnapshot" => one(&r["snapshotId"]),
-        "CreateImage" | "CopyImage" | "RegisterImage" => one(&r["imageId"]),
-        "CreateBucket" => one(&d["requestParameters"]["bucketName"]),
-        n if n.contains("DBCluster") => one(&r["dBClusterArn"]),
-        _ => one(&r["dBInstanceArn"]),
-    }
-}
-
-/// The ARN tagwarden's inventory gives the same resource.
-fn arn(resource_type: &str, account: &str, region: &str, id: &str) -> Result<Arn, ArnError> {
-    let partition = crate::resource::partition_of(region);
-    let text = match resource_type {
-        "s3:bucket" => format!("arn:{partition}:s3:::{id}"),
-        "rds:db" | "rds:cluster" => id.to_string(),
-        t => {
-            let kind = t.trim_start_matches("ec2:");
-            format!("arn:{partition}:ec2:{region}:{account}:{kind}/{id}")
+    let p = crate::resource::partition_of(region);
+    let (service, kind) = ty.split_once(':').unwrap_or((ty, ""));
+    let text = match ty {
+        "s3:bucket" => format!("arn:{p}:s3:::{id}"),
+        "sns:topic" | "sqs:queue" => format!("arn:{p}:{service}:{region}:{account}:{id}"),
+        "lambda:function"
+        | "elasticache:cluster"
+        | "elasticache:replicationgroup"
+        | "redshift:cluster"
+        | "logs:log-group" => {
+            format!("arn:{p}:{service}:{region}:{account}:{kind}:{id}")
         }
+        _ => format!("arn:{p}:{service}:{region}:{account}:{kind}/{id}"),
     };
-    Arn::parse(&text)
+    (ty, Arn::parse(&text))
 }
 
 #[cfg(test)]

@@ -246,14 +246,20 @@ fn poison_messages_say_why() {
 
 #[test]
 fn arns_follow_the_partition() {
+    let id = |resource_type, id: &str| Named::Id {
+        resource_type,
+        id: id.into(),
+    };
+    let (ty, arn) = built(id("ec2:volume", "vol-1"), "1", "cn-north-1");
     assert_eq!(
-        arn("ec2:volume", "1", "cn-north-1", "vol-1").unwrap(),
-        "arn:aws-cn:ec2:cn-north-1:1:volume/vol-1"
+        (ty, arn.unwrap()),
+        (
+            "ec2:volume",
+            crate::arn::arn("arn:aws-cn:ec2:cn-north-1:1:volume/vol-1")
+        )
     );
-    assert_eq!(
-        arn("s3:bucket", "1", "us-gov-west-1", "b").unwrap(),
-        "arn:aws-us-gov:s3:::b"
-    );
+    let (_, arn) = built(id("s3:bucket", "b"), "1", "us-gov-west-1");
+    assert_eq!(arn.unwrap(), "arn:aws-us-gov:s3:::b");
 }
 
 #[test]
@@ -276,4 +282,375 @@ fn an_id_that_makes_no_arn_is_malformed() {
     let e = parse(&bad).unwrap_err();
     assert_eq!(e.outcome(), EventOutcome::Malformed);
     assert_eq!(e.event_name(), Some("CreateVolume"));
+}
+
+/// An event of `source` (`lambda` for lambda.amazonaws.com), in eu-west-1
+/// of ACCOUNT.
+fn call(source: &str, name: &str, request: Value, response: Value) -> Creation {
+    created(&event(name, source, request, response))
+}
+
+fn typed(c: &Creation) -> Vec<(&str, &str)> {
+    c.resources
+        .iter()
+        .map(|r| (r.resource_type, r.arn.as_str()))
+        .collect()
+}
+
+#[test]
+fn serverless_databases_and_queues_name_their_arns() {
+    let cases: Vec<(Creation, Vec<(&str, &str)>)> = vec![
+        (
+            call(
+                "lambda",
+                "CreateFunction20150331",
+                json!({"functionName": "orders"}),
+                json!({"functionName": "orders", "functionArn": "arn:aws:lambda:eu-west-1:222222222222:function:orders"}),
+            ),
+            vec![(
+                "lambda:function",
+                "arn:aws:lambda:eu-west-1:222222222222:function:orders",
+            )],
+        ),
+        (
+            call(
+                "dynamodb",
+                "CreateTable",
+                json!({"tableName": "carts"}),
+                json!({"tableDescription": {"tableName": "carts", "tableArn": "arn:aws:dynamodb:eu-west-1:222222222222:table/carts"}}),
+            ),
+            vec![(
+                "dynamodb:table",
+                "arn:aws:dynamodb:eu-west-1:222222222222:table/carts",
+            )],
+        ),
+        (
+            call(
+                "ecs",
+                "CreateCluster",
+                json!({"clusterName": "web"}),
+                json!({"cluster": {"clusterArn": "arn:aws:ecs:eu-west-1:222222222222:cluster/web"}}),
+            ),
+            vec![(
+                "ecs:cluster",
+                "arn:aws:ecs:eu-west-1:222222222222:cluster/web",
+            )],
+        ),
+        (
+            call(
+                "ecs",
+                "CreateService",
+                json!({"serviceName": "api"}),
+                json!({"service": {"clusterArn": "arn:aws:ecs:eu-west-1:222222222222:cluster/web", "serviceArn": "arn:aws:ecs:eu-west-1:222222222222:service/web/api"}}),
+            ),
+            vec![(
+                "ecs:service",
+                "arn:aws:ecs:eu-west-1:222222222222:service/web/api",
+            )],
+        ),
+        (
+            call(
+                "eks",
+                "CreateCluster",
+                json!({"name": "k8s"}),
+                json!({"cluster": {"arn": "arn:aws:eks:eu-west-1:222222222222:cluster/k8s"}}),
+            ),
+            vec![(
+                "eks:cluster",
+                "arn:aws:eks:eu-west-1:222222222222:cluster/k8s",
+            )],
+        ),
+        (
+            call(
+                "eks",
+                "CreateNodegroup",
+                json!({}),
+                json!({"nodegroup": {"nodegroupArn": "arn:aws:eks:eu-west-1:222222222222:nodegroup/k8s/ng/0ac5"}}),
+            ),
+            vec![(
+                "eks:nodegroup",
+                "arn:aws:eks:eu-west-1:222222222222:nodegroup/k8s/ng/0ac5",
+            )],
+        ),
+        (
+            call(
+                "elasticfilesystem",
+                "CreateFileSystem",
+                json!({}),
+                json!({"fileSystemId": "fs-1", "fileSystemArn": "arn:aws:elasticfilesystem:eu-west-1:222222222222:file-system/fs-1"}),
+            ),
+            vec![(
+                "elasticfilesystem:file-system",
+                "arn:aws:elasticfilesystem:eu-west-1:222222222222:file-system/fs-1",
+            )],
+        ),
+        (
+            call(
+                "fsx",
+                "CreateFileSystem",
+                json!({}),
+                json!({"fileSystem": {"fileSystemId": "fs-0f", "resourceARN": "arn:aws:fsx:eu-west-1:222222222222:file-system/fs-0f"}}),
+            ),
+            vec![(
+                "fsx:file-system",
+                "arn:aws:fsx:eu-west-1:222222222222:file-system/fs-0f",
+            )],
+        ),
+        (
+            call(
+                "es",
+                "CreateDomain",
+                json!({"domainName": "search"}),
+                json!({"domainStatus": {"aRN": "arn:aws:es:eu-west-1:222222222222:domain/search"}}),
+            ),
+            vec![(
+                "es:domain",
+                "arn:aws:es:eu-west-1:222222222222:domain/search",
+            )],
+        ),
+        (
+            call(
+                "sns",
+                "CreateTopic",
+                json!({"name": "alerts"}),
+                json!({"topicArn": "arn:aws:sns:eu-west-1:222222222222:alerts"}),
+            ),
+            vec![("sns:topic", "arn:aws:sns:eu-west-1:222222222222:alerts")],
+        ),
+        (
+            // Since February 2024 `arn`; before, `aRN`: either is read.
+            call(
+                "secretsmanager",
+                "CreateSecret",
+                json!({"name": "db"}),
+                json!({"aRN": "arn:aws:secretsmanager:eu-west-1:222222222222:secret:db-AbCdEf"}),
+            ),
+            vec![(
+                "secretsmanager:secret",
+                "arn:aws:secretsmanager:eu-west-1:222222222222:secret:db-AbCdEf",
+            )],
+        ),
+    ];
+    for (c, expected) in cases {
+        assert_eq!(typed(&c), expected, "{}", c.event_name);
+    }
+}
+
+#[test]
+fn calls_that_answer_a_name_get_the_arn_the_tagging_api_uses() {
+    let cases: Vec<(Creation, Vec<(&str, &str)>)> = vec![
+        (
+            call(
+                "kinesis",
+                "CreateStream",
+                json!({"streamName": "clicks", "shardCount": 1}),
+                Value::Null,
+            ),
+            vec![(
+                "kinesis:stream",
+                "arn:aws:kinesis:eu-west-1:222222222222:stream/clicks",
+            )],
+        ),
+        (
+            call(
+                "logs",
+                "CreateLogGroup",
+                json!({"logGroupName": "/aws/lambda/orders"}),
+                Value::Null,
+            ),
+            vec![(
+                "logs:log-group",
+                "arn:aws:logs:eu-west-1:222222222222:log-group:/aws/lambda/orders",
+            )],
+        ),
+        (
+            call(
+                "sqs",
+                "CreateQueue",
+                json!({"queueName": "jobs"}),
+                json!({"queueUrl": "https://sqs.eu-west-1.amazonaws.com/222222222222/jobs"}),
+            ),
+            vec![("sqs:queue", "arn:aws:sqs:eu-west-1:222222222222:jobs")],
+        ),
+        (
+            // Redshift's answer is flat, and names no cluster ARN.
+            call(
+                "redshift",
+                "CreateCluster",
+                json!({"clusterIdentifier": "dw"}),
+                json!({"clusterIdentifier": "dw", "clusterNamespaceArn": "arn:aws:redshift:eu-west-1:222222222222:namespace:0b1c"}),
+            ),
+            vec![(
+                "redshift:cluster",
+                "arn:aws:redshift:eu-west-1:222222222222:cluster:dw",
+            )],
+        ),
+        (
+            call(
+                "elasticache",
+                "CreateCacheCluster",
+                json!({"cacheClusterId": "sessions"}),
+                json!({"cacheClusterId": "sessions"}),
+            ),
+            vec![(
+                "elasticache:cluster",
+                "arn:aws:elasticache:eu-west-1:222222222222:cluster:sessions",
+            )],
+        ),
+        (
+            call(
+                "elasticache",
+                "CreateReplicationGroup",
+                json!({"replicationGroupId": "cache"}),
+                json!({"aRN": "arn:aws:elasticache:eu-west-1:222222222222:replicationgroup:cache"}),
+            ),
+            vec![(
+                "elasticache:replicationgroup",
+                "arn:aws:elasticache:eu-west-1:222222222222:replicationgroup:cache",
+            )],
+        ),
+    ];
+    for (c, expected) in cases {
+        assert_eq!(typed(&c), expected, "{}", c.event_name);
+    }
+}
+
+#[test]
+fn load_balancers_of_both_generations() {
+    let v2 = call(
+        "elasticloadbalancing",
+        "CreateLoadBalancer",
+        json!({"name": "web"}),
+        json!({"loadBalancers": [{"loadBalancerArn": "arn:aws:elasticloadbalancing:eu-west-1:222222222222:loadbalancer/app/web/50dc6c495c0c9188", "dNSName": "web-1.elb.amazonaws.com"}]}),
+    );
+    assert_eq!(typed(&v2), [("elasticloadbalancing:loadbalancer", "arn:aws:elasticloadbalancing:eu-west-1:222222222222:loadbalancer/app/web/50dc6c495c0c9188")]);
+    let classic = call(
+        "elasticloadbalancing",
+        "CreateLoadBalancer",
+        json!({"loadBalancerName": "legacy"}),
+        json!({"dNSName": "legacy-1.eu-west-1.elb.amazonaws.com"}),
+    );
+    assert_eq!(
+        typed(&classic),
+        [(
+            "elasticloadbalancing:loadbalancer",
+            "arn:aws:elasticloadbalancing:eu-west-1:222222222222:loadbalancer/legacy"
+        )]
+    );
+}
+
+#[test]
+fn newer_ec2_calls_wrap_their_answer_and_lists() {
+    let fleet = call(
+        "ec2",
+        "CreateFleet",
+        json!({}),
+        json!({"CreateFleetResponse": {
+            "xmlns": "http://ec2.amazonaws.com/doc/2016-11-15/",
+            "fleetId": "fleet-0a1",
+            "fleetInstanceSet": {"item": [
+                {"instanceIds": {"item": ["i-0aaa", "i-0bbb"]}, "lifecycle": "on-demand"},
+                {"instanceIds": {"item": "i-0ccc"}, "lifecycle": "spot"}
+            ]}
+        }}),
+    );
+    assert_eq!(
+        typed(&fleet),
+        [
+            (
+                "ec2:fleet",
+                "arn:aws:ec2:eu-west-1:222222222222:fleet/fleet-0a1"
+            ),
+            (
+                "ec2:instance",
+                "arn:aws:ec2:eu-west-1:222222222222:instance/i-0aaa"
+            ),
+            (
+                "ec2:instance",
+                "arn:aws:ec2:eu-west-1:222222222222:instance/i-0bbb"
+            ),
+            (
+                "ec2:instance",
+                "arn:aws:ec2:eu-west-1:222222222222:instance/i-0ccc"
+            ),
+        ]
+    );
+    let one = call(
+        "ec2",
+        "CreateSnapshots",
+        json!({}),
+        json!({"CreateSnapshotsResponse": {"snapshotSet": {"item": {"snapshotId": "snap-1"}}}}),
+    );
+    assert_eq!(
+        arns(&one),
+        ["arn:aws:ec2:eu-west-1:222222222222:snapshot/snap-1"]
+    );
+    let two = call(
+        "ec2",
+        "CreateSnapshots",
+        json!({}),
+        json!({"CreateSnapshotsResponse": {"snapshotSet": {"item": [{"snapshotId": "snap-1"}, {"snapshotId": "snap-2"}]}}}),
+    );
+    assert_eq!(arns(&two).len(), 2);
+    let nat = call(
+        "ec2",
+        "CreateNatGateway",
+        json!({}),
+        json!({"CreateNatGatewayResponse": {"natGateway": {"natGatewayId": "nat-0f"}}}),
+    );
+    assert_eq!(
+        typed(&nat),
+        [(
+            "ec2:natgateway",
+            "arn:aws:ec2:eu-west-1:222222222222:natgateway/nat-0f"
+        )]
+    );
+    let eip = call(
+        "ec2",
+        "AllocateAddress",
+        json!({"domain": "vpc"}),
+        json!({"publicIp": "198.51.100.1", "allocationId": "eipalloc-1", "domain": "vpc"}),
+    );
+    assert_eq!(
+        typed(&eip),
+        [(
+            "ec2:elastic-ip",
+            "arn:aws:ec2:eu-west-1:222222222222:elastic-ip/eipalloc-1"
+        )]
+    );
+    let tgw = call(
+        "ec2",
+        "CreateTransitGateway",
+        json!({}),
+        json!({"CreateTransitGatewayResponse": {"transitGateway": {"transitGatewayId": "tgw-0e", "ownerId": 222222222222u64}}}),
+    );
+    assert_eq!(
+        typed(&tgw),
+        [(
+            "ec2:transit-gateway",
+            "arn:aws:ec2:eu-west-1:222222222222:transit-gateway/tgw-0e"
+        )]
+    );
+}
+
+#[test]
+fn a_call_is_known_by_its_service_and_name() {
+    // CreateCluster of a service tagwarden does not know creates nothing it tags.
+    let other = event(
+        "CreateCluster",
+        "kafka",
+        json!({}),
+        json!({"clusterArn": "arn:aws:kafka:eu-west-1:222222222222:cluster/x/1"}),
+    );
+    assert!(matches!(parse(&other).unwrap(), Event::NotCreation { .. }));
+    let names = call_names();
+    assert!(names.windows(2).all(|w| w[0] < w[1]), "sorted, once each");
+    assert!(names.contains(&"CreateCluster") && names.contains(&"CreateFunction20150331"));
+    assert!(event_sources().contains(&"aws.elasticloadbalancing".to_string()));
+    // A known call whose answer lacks the field names it.
+    let missing = event("CreateTable", "dynamodb", json!({}), json!({}));
+    assert_eq!(
+        parse(&missing).unwrap_err().to_string(),
+        "CreateTable: no `detail.responseElements.tableDescription.tableArn` in the event"
+    );
 }

@@ -1,9 +1,11 @@
 //! `tagwarden.yaml` (cli.md): deserialized with unknown fields rejected, then
 //! checked, with every problem reported at once with its line and column.
 
+mod inventory;
 mod map;
 mod tag_on_create;
 
+pub use inventory::{ExplorerScope, InventoryConfig, ResourceExplorer};
 pub use map::{Issuance, MapAgreement, QuarterBasis, DEFAULT_ELIGIBLE_SERVICES};
 pub use tag_on_create::{queue_region, Events};
 
@@ -37,6 +39,8 @@ struct ConfigSpec {
     map: Option<map::MapSpec>,
     #[serde(default)]
     aws: AwsSpec,
+    #[serde(default)]
+    inventory: inventory::InventorySpec,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -170,6 +174,8 @@ pub struct Config {
     pub daemon: Daemon,
     pub map: MapAgreement,
     pub endpoint_url: Option<String>,
+    /// How resources beyond the natively listed types are found.
+    pub inventory: InventoryConfig,
 }
 
 impl Default for Config {
@@ -192,6 +198,7 @@ impl Default for Config {
             },
             map: MapAgreement::default(),
             endpoint_url: None,
+            inventory: InventoryConfig::default(),
         }
     }
 }
@@ -207,6 +214,7 @@ impl Config {
                 .filter_map(|a| a.name.clone().map(|n| (n, a.id.clone())))
                 .collect::<BTreeMap<_, _>>(),
             regions: self.regions.clone(),
+            resource_explorer: self.inventory.resource_explorer.is_some(),
         }
     }
 
@@ -266,6 +274,7 @@ impl Checker<'_> {
         if let Some(store) = spec.store {
             config.store = base.join(store);
         }
+        config.inventory = self.inventory(spec.inventory);
         self.limits(spec.limits, &mut config);
         self.daemon(spec.daemon, &mut config.daemon);
         if let Some(m) = spec.map {
@@ -275,9 +284,8 @@ impl Checker<'_> {
     }
 
     fn regions(&mut self, regions: Vec<String>) -> Vec<String> {
-        let region_re = regex::Regex::new(r"^[a-z]{2}(-[a-z]+)+-\d+$").expect("valid regex");
         for (i, r) in regions.iter().enumerate() {
-            if !region_re.is_match(r) {
+            if !is_region(r) {
                 self.error(
                     &index(&key(&[], "regions"), i),
                     format!("`{r}` is not an AWS region name, e.g. `us-east-1`"),
@@ -406,6 +414,22 @@ impl Checker<'_> {
             self.events(e, &mut daemon.events);
         }
     }
+}
+
+/// An AWS region name: `us-east-1`, `ap-southeast-2`, `us-gov-west-1`.
+fn is_region(r: &str) -> bool {
+    let mut parts = r.split('-');
+    let first = parts.next().unwrap_or_default();
+    let rest: Vec<&str> = parts.collect();
+    first.len() == 2
+        && first.bytes().all(|b| b.is_ascii_lowercase())
+        && rest.len() >= 2
+        && rest
+            .last()
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        && rest[..rest.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
 }
 
 /// The longest interval a duration may name: a year. Longer values are

@@ -20,6 +20,9 @@ pub struct LoadContext {
     pub account_names: BTreeMap<String, String>,
     /// Regions the configuration scans (empty: not known).
     pub regions: Vec<String>,
+    /// `inventory.resource_explorer` is configured: it finds never-tagged
+    /// resources of every type it indexes.
+    pub resource_explorer: bool,
 }
 
 /// Checks one deserialized policy and turns it into its compiled form,
@@ -152,6 +155,7 @@ impl<'a> Compiler<'a> {
             );
         }
         let shape = Regex::new("^[a-z0-9-]+:[A-Za-z0-9-]+$").expect("valid regex");
+        let mut unseen: Vec<(usize, &str)> = Vec::new();
         for (i, t) in types.iter().enumerate() {
             if is_full_discovery(t) {
                 continue;
@@ -175,15 +179,31 @@ impl<'a> Compiler<'a> {
                     format!("unsupported resource type `{t}`; {hint}expected `service:type` as the Resource Groups Tagging API names it, e.g. `ec2:instance`")
                 };
                 self.item_error(&["resources"], i, msg);
-            } else {
-                let pos = self.doc.value_pos(&index(&self.at(&["resources"]), i));
-                self.diags.push(Diagnostic::warning(
-                    self.file,
-                    pos,
-                    format!("`{t}` is seen only through the Resource Groups Tagging API: resources of this type that have never been tagged cannot be found"),
-                ));
+            } else if !self.ctx.resource_explorer {
+                unseen.push((i, t));
             }
         }
+        self.warn_unseen(&unseen);
+    }
+
+    /// One warning for the types only the Tagging API would list (without
+    /// Resource Explorer): their never-tagged resources stay invisible.
+    fn warn_unseen(&mut self, unseen: &[(usize, &str)]) {
+        let Some(&(first, _)) = unseen.first() else {
+            return;
+        };
+        let names: Vec<String> = unseen.iter().map(|(_, t)| format!("`{t}`")).collect();
+        let which = match names.as_slice() {
+            [one] => format!("{one} is"),
+            [rest @ .., last] => format!("{} and {last} are", rest.join(", ")),
+            [] => unreachable!("at least one"),
+        };
+        let pos = self.doc.value_pos(&index(&self.at(&["resources"]), first));
+        self.diags.push(Diagnostic::warning(
+            self.file,
+            pos,
+            format!("{which} seen only through the Resource Groups Tagging API: resources of these types that have never been tagged cannot be found; configure `inventory.resource_explorer` to find them"),
+        ));
     }
 
     fn compile_scope(&mut self, spec: &ScopeSpec) -> Scope {

@@ -58,7 +58,9 @@ fn nothing_scanned(audit: &AuditReport) -> bool {
     let regions = audit.summary.regions;
     let mut failed: BTreeSet<(&str, &str)> = BTreeSet::new();
     let mut whole: BTreeSet<&str> = BTreeSet::new();
-    for e in &audit.errors {
+    // An error about some types only (Resource Explorer not set up) leaves
+    // the rest of the account scanned.
+    for e in audit.errors.iter().filter(|e| e.types.is_empty()) {
         let AccountScope::One(account) = &e.account else {
             return true;
         };
@@ -267,6 +269,15 @@ mod tests {
             result(audit(1, 1, &[("1", "global")])),
             CycleResult::Partial
         );
+        // Resource Explorer is not set up: its types in every account are
+        // not scanned, the natively listed types are.
+        let mut explorer = audit(2, 1, &[]);
+        explorer.errors.push(ScanError::types(
+            AccountScope::Every,
+            vec!["lambda:function".into()],
+            "no Resource Explorer index",
+        ));
+        assert_eq!(result(explorer), CycleResult::Partial);
     }
 
     #[test]

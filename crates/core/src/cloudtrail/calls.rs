@@ -1,0 +1,408 @@
+//! The creation calls tagwarden understands, and where each CloudTrail
+//! record names what it created. Written from the CloudTrail event
+//! reference and the services' API references:
+//!
+//! - `responseElements` mirrors the API's response with each member's first
+//!   letter lower-cased (`ARN` is `aRN`, `DBInstanceArn` `dBInstanceArn`),
+//!   and services have changed casing before (Secrets Manager `aRN` →
+//!   `arn`), so keys are looked up without regard to case.
+//! - Query-protocol services (RDS, ELB, ElastiCache, Redshift, SNS) flatten
+//!   the result into `responseElements`.
+//! - Newer EC2 calls wrap it in `<Call>Response`, and their lists are
+//!   `{"item": X}` with X an object for one element and a list for several;
+//!   older EC2 calls are flat with `{"items": [...]}`.
+//! - Some calls answer nothing (Kinesis `CreateStream`, Logs
+//!   `CreateLogGroup`): the name is in `requestParameters`.
+
+use serde_json::Value;
+
+/// One creation call: the service that records it, its name, and the
+/// types it creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Call {
+    /// `eventSource`: `ec2.amazonaws.com`.
+    pub source: &'static str,
+    pub name: &'static str,
+    /// What it creates (the first is its main resource).
+    pub types: &'static [&'static str],
+}
+
+const fn call(source: &'static str, name: &'static str, types: &'static [&'static str]) -> Call {
+    Call {
+        source,
+        name,
+        types,
+    }
+}
+
+const EC2: &str = "ec2.amazonaws.com";
+const RDS: &str = "rds.amazonaws.com";
+
+pub const CALLS: &[Call] = &[
+    call(EC2, "RunInstances", &["ec2:instance"]),
+    call(EC2, "CreateVolume", &["ec2:volume"]),
+    call(EC2, "CreateSnapshot", &["ec2:snapshot"]),
+    call(EC2, "CopySnapshot", &["ec2:snapshot"]),
+    call(EC2, "CreateSnapshots", &["ec2:snapshot"]),
+    call(EC2, "CreateImage", &["ec2:image"]),
+    call(EC2, "CopyImage", &["ec2:image"]),
+    call(EC2, "RegisterImage", &["ec2:image"]),
+    call(EC2, "CreateFleet", &["ec2:fleet", "ec2:instance"]),
+    call(EC2, "CreateNatGateway", &["ec2:natgateway"]),
+    call(EC2, "AllocateAddress", &["ec2:elastic-ip"]),
+    call(EC2, "CreateTransitGateway", &["ec2:transit-gateway"]),
+    call(RDS, "CreateDBInstance", &["rds:db"]),
+    call(RDS, "CreateDBInstanceReadReplica", &["rds:db"]),
+    call(RDS, "RestoreDBInstanceFromDBSnapshot", &["rds:db"]),
+    call(RDS, "RestoreDBInstanceToPointInTime", &["rds:db"]),
+    call(RDS, "CreateDBCluster", &["rds:cluster"]),
+    call(RDS, "RestoreDBClusterFromSnapshot", &["rds:cluster"]),
+    call(RDS, "RestoreDBClusterToPointInTime", &["rds:cluster"]),
+    call("s3.amazonaws.com", "CreateBucket", &["s3:bucket"]),
+    call(
+        "lambda.amazonaws.com",
+        "CreateFunction20150331",
+        &["lambda:function"],
+    ),
+    call(
+        "lambda.amazonaws.com",
+        "CreateFunction20141111",
+        &["lambda:function"],
+    ),
+    call("dynamodb.amazonaws.com", "CreateTable", &["dynamodb:table"]),
+    call(
+        "elasticloadbalancing.amazonaws.com",
+        "CreateLoadBalancer",
+        &["elasticloadbalancing:loadbalancer"],
+    ),
+    call(
+        "elasticfilesystem.amazonaws.com",
+        "CreateFileSystem",
+        &["elasticfilesystem:file-system"],
+    ),
+    call(
+        "fsx.amazonaws.com",
+        "CreateFileSystem",
+        &["fsx:file-system"],
+    ),
+    call("ecs.amazonaws.com", "CreateCluster", &["ecs:cluster"]),
+    call("ecs.amazonaws.com", "CreateService", &["ecs:service"]),
+    call("eks.amazonaws.com", "CreateCluster", &["eks:cluster"]),
+    call("eks.amazonaws.com", "CreateNodegroup", &["eks:nodegroup"]),
+    call(
+        "elasticache.amazonaws.com",
+        "CreateCacheCluster",
+        &["elasticache:cluster"],
+    ),
+    call(
+        "elasticache.amazonaws.com",
+        "CreateReplicationGroup",
+        &["elasticache:replicationgroup"],
+    ),
+    call(
+        "redshift.amazonaws.com",
+        "CreateCluster",
+        &["redshift:cluster"],
+    ),
+    call("es.amazonaws.com", "CreateDomain", &["es:domain"]),
+    call(
+        "es.amazonaws.com",
+        "CreateElasticsearchDomain",
+        &["es:domain"],
+    ),
+    call("kinesis.amazonaws.com", "CreateStream", &["kinesis:stream"]),
+    call("sns.amazonaws.com", "CreateTopic", &["sns:topic"]),
+    call("sqs.amazonaws.com", "CreateQueue", &["sqs:queue"]),
+    call(
+        "secretsmanager.amazonaws.com",
+        "CreateSecret",
+        &["secretsmanager:secret"],
+    ),
+    call("logs.amazonaws.com", "CreateLogGroup", &["logs:log-group"]),
+];
+
+/// The call an event records, by its service and name.
+pub fn find(source: &str, name: &str) -> Option<&'static Call> {
+    CALLS.iter().find(|c| c.source == source && c.name == name)
+}
+
+/// What a record names: an ARN, or an id or name to build one from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Named {
+    Arn {
+        resource_type: &'static str,
+        arn: String,
+    },
+    Id {
+        resource_type: &'static str,
+        id: String,
+    },
+}
+
+/// Where the record names what it created, or which field is missing.
+pub fn named(call: &Call, d: &Value) -> Result<Vec<Named>, &'static str> {
+    let req = get(d, "requestParameters");
+    let resp = get(d, "responseElements");
+    let ty = call.types[0];
+    let arn = |v: Option<&Value>| {
+        text(v).map(|arn| Named::Arn {
+            resource_type: ty,
+            arn,
+        })
+    };
+    let id = |v: Option<&Value>| {
+        text(v).map(|id| Named::Id {
+            resource_type: ty,
+            id,
+        })
+    };
+    let one = |found: Option<Named>, field| found.map(|n| vec![n]).ok_or(field);
+    match (call.source, call.name) {
+        (EC2, "RunInstances") => ids_at(
+            path(resp, &["instancesSet", "items"]),
+            "instanceId",
+            ty,
+            "detail.responseElements.instancesSet.items[].instanceId",
+        ),
+        (EC2, "CreateVolume") => one(
+            id(path(resp, &["volumeId"])),
+            "detail.responseElements.volumeId",
+        ),
+        (EC2, "CreateSnapshot" | "CopySnapshot") => one(
+            id(path(resp, &["snapshotId"])),
+            "detail.responseElements.snapshotId",
+        ),
+        (EC2, "CreateImage" | "CopyImage" | "RegisterImage") => one(
+            id(path(resp, &["imageId"])),
+            "detail.responseElements.imageId",
+        ),
+        (EC2, "CreateSnapshots") => ids_at(
+            ec2(resp, call.name, &["snapshotSet"]),
+            "snapshotId",
+            ty,
+            "detail.responseElements.CreateSnapshotsResponse.snapshotSet.item[].snapshotId",
+        ),
+        (EC2, "CreateFleet") => fleet(resp),
+        (EC2, "CreateNatGateway") => one(
+            id(ec2(resp, call.name, &["natGateway", "natGatewayId"])),
+            "detail.responseElements.CreateNatGatewayResponse.natGateway.natGatewayId",
+        ),
+        (EC2, "AllocateAddress") => one(
+            id(ec2(resp, call.name, &["allocationId"])),
+            "detail.responseElements.allocationId",
+        ),
+        (EC2, "CreateTransitGateway") => one(
+            id(ec2(
+                resp,
+                call.name,
+                &["transitGateway", "transitGatewayId"],
+            )),
+            "detail.responseElements.CreateTransitGatewayResponse.transitGateway.transitGatewayId",
+        ),
+        ("s3.amazonaws.com", _) => one(
+            id(path(req, &["bucketName"])),
+            "detail.requestParameters.bucketName",
+        ),
+        (RDS, n) if n.contains("DBCluster") => one(
+            arn(path(resp, &["dBClusterArn"])),
+            "detail.responseElements.dBClusterArn",
+        ),
+        (RDS, _) => one(
+            arn(path(resp, &["dBInstanceArn"])),
+            "detail.responseElements.dBInstanceArn",
+        ),
+        ("lambda.amazonaws.com", _) => one(
+            arn(path(resp, &["functionArn"])).or_else(|| id(path(req, &["functionName"]))),
+            "detail.responseElements.functionArn",
+        ),
+        ("dynamodb.amazonaws.com", _) => one(
+            arn(path(resp, &["tableDescription", "tableArn"]))
+                .or_else(|| id(path(req, &["tableName"]))),
+            "detail.responseElements.tableDescription.tableArn",
+        ),
+        ("elasticloadbalancing.amazonaws.com", _) => load_balancers(d, ty),
+        ("elasticfilesystem.amazonaws.com", _) => one(
+            arn(path(resp, &["fileSystemArn"])).or_else(|| id(path(resp, &["fileSystemId"]))),
+            "detail.responseElements.fileSystemArn",
+        ),
+        ("fsx.amazonaws.com", _) => one(
+            arn(path(resp, &["fileSystem", "resourceARN"]))
+                .or_else(|| id(path(resp, &["fileSystem", "fileSystemId"]))),
+            "detail.responseElements.fileSystem.resourceARN",
+        ),
+        ("ecs.amazonaws.com", "CreateCluster") => one(
+            arn(path(resp, &["cluster", "clusterArn"])),
+            "detail.responseElements.cluster.clusterArn",
+        ),
+        ("ecs.amazonaws.com", _) => one(
+            arn(path(resp, &["service", "serviceArn"])),
+            "detail.responseElements.service.serviceArn",
+        ),
+        ("eks.amazonaws.com", "CreateCluster") => one(
+            arn(path(resp, &["cluster", "arn"])),
+            "detail.responseElements.cluster.arn",
+        ),
+        ("eks.amazonaws.com", _) => one(
+            arn(path(resp, &["nodegroup", "nodegroupArn"])),
+            "detail.responseElements.nodegroup.nodegroupArn",
+        ),
+        ("elasticache.amazonaws.com", "CreateCacheCluster") => one(
+            arn(path(resp, &["aRN"]))
+                .or_else(|| id(path(resp, &["cacheClusterId"])))
+                .or_else(|| id(path(req, &["cacheClusterId"]))),
+            "detail.responseElements.aRN",
+        ),
+        ("elasticache.amazonaws.com", _) => one(
+            arn(path(resp, &["aRN"]))
+                .or_else(|| id(path(resp, &["replicationGroupId"])))
+                .or_else(|| id(path(req, &["replicationGroupId"]))),
+            "detail.responseElements.aRN",
+        ),
+        ("redshift.amazonaws.com", _) => one(
+            id(path(resp, &["clusterIdentifier"]))
+                .or_else(|| id(path(req, &["clusterIdentifier"]))),
+            "detail.responseElements.clusterIdentifier",
+        ),
+        ("es.amazonaws.com", _) => one(
+            arn(path(resp, &["domainStatus", "aRN"])).or_else(|| id(path(req, &["domainName"]))),
+            "detail.responseElements.domainStatus.aRN",
+        ),
+        ("kinesis.amazonaws.com", _) => one(
+            id(path(req, &["streamName"])),
+            "detail.requestParameters.streamName",
+        ),
+        ("sns.amazonaws.com", _) => one(
+            arn(path(resp, &["topicArn"])).or_else(|| id(path(req, &["name"]))),
+            "detail.responseElements.topicArn",
+        ),
+        ("sqs.amazonaws.com", _) => one(
+            id(path(req, &["queueName"])).or_else(|| {
+                let url = text(path(resp, &["queueUrl"]))?;
+                let name = url.rsplit('/').next()?.to_string();
+                Some(Named::Id {
+                    resource_type: ty,
+                    id: name,
+                })
+            }),
+            "detail.requestParameters.queueName",
+        ),
+        ("secretsmanager.amazonaws.com", _) => {
+            one(arn(path(resp, &["arn"])), "detail.responseElements.arn")
+        }
+        ("logs.amazonaws.com", _) => one(
+            id(path(req, &["logGroupName"])),
+            "detail.requestParameters.logGroupName",
+        ),
+        _ => Err("a known creation call"),
+    }
+}
+
+/// ELB: v2 (`apiVersion` 2015-12-01) answers the load balancers' ARNs;
+/// classic (2012-06-01) only a DNS name, so the ARN is built from the name.
+fn load_balancers(d: &Value, ty: &'static str) -> Result<Vec<Named>, &'static str> {
+    let resp = get(d, "responseElements");
+    let v2: Vec<Named> = items(path(resp, &["loadBalancers"]))
+        .into_iter()
+        .filter_map(|lb| text(get(lb, "loadBalancerArn")))
+        .map(|arn| Named::Arn {
+            resource_type: ty,
+            arn,
+        })
+        .collect();
+    if !v2.is_empty() {
+        return Ok(v2);
+    }
+    let name = text(path(get(d, "requestParameters"), &["loadBalancerName"]))
+        .ok_or("detail.requestParameters.loadBalancerName")?;
+    Ok(vec![Named::Id {
+        resource_type: ty,
+        id: name,
+    }])
+}
+
+/// EC2 Fleet: the fleet, and for an `instant` fleet the instances it
+/// launched (`fleetInstanceSet.item[].instanceIds.item[]`).
+fn fleet(resp: Option<&Value>) -> Result<Vec<Named>, &'static str> {
+    let id = text(ec2(resp, "CreateFleet", &["fleetId"]))
+        .ok_or("detail.responseElements.CreateFleetResponse.fleetId")?;
+    let mut out = vec![Named::Id {
+        resource_type: "ec2:fleet",
+        id,
+    }];
+    for set in items(ec2(resp, "CreateFleet", &["fleetInstanceSet"])) {
+        for instance in items(get(set, "instanceIds")) {
+            if let Some(id) = text(Some(instance)) {
+                out.push(Named::Id {
+                    resource_type: "ec2:instance",
+                    id,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The ids under `key` of every element of an EC2 list.
+fn ids_at(
+    list: Option<&Value>,
+    key: &str,
+    ty: &'static str,
+    field: &'static str,
+) -> Result<Vec<Named>, &'static str> {
+    let ids: Vec<Named> = items(list)
+        .into_iter()
+        .filter_map(|i| text(get(i, key)))
+        .map(|id| Named::Id {
+            resource_type: ty,
+            id,
+        })
+        .collect();
+    if ids.is_empty() {
+        Err(field)
+    } else {
+        Ok(ids)
+    }
+}
+
+/// A member of an EC2 answer, flat or inside its `<Call>Response` wrapper.
+fn ec2<'a>(resp: Option<&'a Value>, call: &str, keys: &[&str]) -> Option<&'a Value> {
+    path(resp, keys).or_else(|| path(get(resp?, &format!("{call}Response")), keys))
+}
+
+/// The elements of a list, however the record spells it: a JSON array,
+/// `{"items": [...]}`, or `{"item": X}` (X an object or a list).
+fn items(v: Option<&Value>) -> Vec<&Value> {
+    let Some(v) = v else { return Vec::new() };
+    let inner = get(v, "items").or_else(|| get(v, "item"));
+    match inner.unwrap_or(v) {
+        Value::Array(a) => a.iter().collect(),
+        Value::Null => Vec::new(),
+        Value::String(s) if s.is_empty() => Vec::new(),
+        other if inner.is_some() => vec![other],
+        Value::Object(_) => Vec::new(),
+        other => vec![other],
+    }
+}
+
+/// A member by name, whatever the case of its letters.
+fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    let m = v.as_object()?;
+    m.get(key).or_else(|| {
+        m.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
+}
+
+fn path<'a>(v: Option<&'a Value>, keys: &[&str]) -> Option<&'a Value> {
+    keys.iter().try_fold(v?, |v, k| get(v, k))
+}
+
+/// A non-empty string (EC2 sometimes sends ids as numbers).
+fn text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
