@@ -371,3 +371,62 @@ fn the_tag_on_create_templates_lint_and_forward_exactly_the_calls_tagwarden_read
         assert!(audit.iter().any(|a| a == read), "{read}");
     }
 }
+
+#[test]
+fn the_roles_may_use_resource_explorer_and_write_every_shipped_type() {
+    let iam = |f: &str| -> serde_json::Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(repo_root().join("deploy/iam").join(f)).unwrap(),
+        )
+        .unwrap()
+    };
+    let explorer = [
+        "resource-explorer-2:Search",
+        "resource-explorer-2:GetView",
+        "resource-explorer-2:GetDefaultView",
+        "resource-explorer-2:GetIndex",
+    ];
+    let scanner: Vec<String> = iam("scanner-policy.json")["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| match &s["Action"] {
+            serde_json::Value::String(one) => vec![one.clone()],
+            many => many
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap().to_string())
+                .collect(),
+        })
+        .collect();
+    let audit = actions(&iam("audit-role-policy.json"));
+    for a in explorer {
+        assert!(scanner.iter().any(|x| x == a), "scanner: {a}");
+        assert!(audit.iter().any(|x| x == a), "audit role (scope: account): {a}");
+    }
+    // TagResources needs the service's own tag permission as well: every
+    // type of the shipped MAP policy written through it has one.
+    let enforce = actions(&iam("enforce-role-policy.json"));
+    let policy: serde_json::Value = serde_yaml_ng::from_str(
+        &std::fs::read_to_string(repo_root().join("policies/map-migrated.yaml")).unwrap(),
+    )
+    .unwrap();
+    let own_action = |service: &str| match service {
+        "ec2" => "ec2:CreateTags",
+        "rds" => "rds:AddTagsToResource",
+        "s3" => "s3:PutBucketTagging",
+        "elasticloadbalancing" | "es" => return format!("{service}:AddTags"),
+        "elasticache" => "elasticache:AddTagsToResource",
+        "redshift" => "redshift:CreateTags",
+        "kinesis" => "kinesis:AddTagsToStream",
+        "sqs" => "sqs:TagQueue",
+        other => return format!("{other}:TagResource"),
+    }
+    .to_string();
+    for t in policy["policies"][0]["resources"].as_array().unwrap() {
+        let service = t.as_str().unwrap().split(':').next().unwrap();
+        let needed = own_action(service);
+        assert!(enforce.contains(&needed), "{t}: {needed}");
+    }
+}

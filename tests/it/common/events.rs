@@ -29,6 +29,19 @@ pub fn event(
         n if n.contains("DB") => "rds",
         _ => "ec2",
     };
+    service_event(id, source, name, account, region, request, response)
+}
+
+/// The same, for a call of `source` (`lambda` for lambda.amazonaws.com).
+pub fn service_event(
+    id: &str,
+    source: &str,
+    name: &str,
+    account: &str,
+    region: &str,
+    request: Value,
+    response: Value,
+) -> String {
     json!({
         "version": "0", "id": format!("eb-{id}"),
         "detail-type": "AWS API Call via CloudTrail",
