@@ -38,6 +38,7 @@ const fn call(source: &'static str, name: &'static str, types: &'static [&'stati
 const EC2: &str = "ec2.amazonaws.com";
 const RDS: &str = "rds.amazonaws.com";
 
+#[rustfmt::skip]
 pub const CALLS: &[Call] = &[
     call(EC2, "RunInstances", &["ec2:instance"]),
     call(EC2, "CreateVolume", &["ec2:volume"]),
@@ -139,161 +140,149 @@ pub enum Named {
     },
 }
 
+/// Where a record names what its call created: an ARN in the answer (tried
+/// first), else an id or name to build the ARN from, in the answer or the
+/// request (in that order). `field` is what a message names when none is
+/// there.
+struct Located {
+    arn: Option<&'static [&'static str]>,
+    ids: &'static [(Side, &'static [&'static str])],
+    field: &'static str,
+}
+
+#[derive(Clone, Copy)]
+enum Side {
+    Request,
+    Response,
+}
+
+use Side::{Request as REQ, Response as RESP};
+
+const fn at(
+    arn: Option<&'static [&'static str]>,
+    ids: &'static [(Side, &'static [&'static str])],
+    field: &'static str,
+) -> Located {
+    Located { arn, ids, field }
+}
+
+/// Where each call of a service with one resource per call names it: by
+/// `eventSource` and call name (None: every other call of the service),
+/// the first that matches.
+#[rustfmt::skip]
+const LOCATIONS: &[(&str, Option<&str>, Located)] = &[
+    ("s3.amazonaws.com", None, at(None, &[(REQ, &["bucketName"])], "detail.requestParameters.bucketName")),
+    (RDS, Some("CreateDBCluster"), at(Some(&["dBClusterArn"]), &[], "detail.responseElements.dBClusterArn")),
+    (RDS, Some("RestoreDBClusterFromSnapshot"), at(Some(&["dBClusterArn"]), &[], "detail.responseElements.dBClusterArn")),
+    (RDS, Some("RestoreDBClusterToPointInTime"), at(Some(&["dBClusterArn"]), &[], "detail.responseElements.dBClusterArn")),
+    (RDS, None, at(Some(&["dBInstanceArn"]), &[], "detail.responseElements.dBInstanceArn")),
+    ("lambda.amazonaws.com", None, at(Some(&["functionArn"]), &[(REQ, &["functionName"])], "detail.responseElements.functionArn")),
+    ("dynamodb.amazonaws.com", None, at(Some(&["tableDescription", "tableArn"]), &[(REQ, &["tableName"])], "detail.responseElements.tableDescription.tableArn")),
+    ("elasticfilesystem.amazonaws.com", None, at(Some(&["fileSystemArn"]), &[(RESP, &["fileSystemId"])], "detail.responseElements.fileSystemArn")),
+    ("fsx.amazonaws.com", None, at(Some(&["fileSystem", "resourceARN"]), &[(RESP, &["fileSystem", "fileSystemId"])], "detail.responseElements.fileSystem.resourceARN")),
+    ("ecs.amazonaws.com", Some("CreateCluster"), at(Some(&["cluster", "clusterArn"]), &[], "detail.responseElements.cluster.clusterArn")),
+    ("ecs.amazonaws.com", None, at(Some(&["service", "serviceArn"]), &[], "detail.responseElements.service.serviceArn")),
+    ("eks.amazonaws.com", Some("CreateCluster"), at(Some(&["cluster", "arn"]), &[], "detail.responseElements.cluster.arn")),
+    ("eks.amazonaws.com", None, at(Some(&["nodegroup", "nodegroupArn"]), &[], "detail.responseElements.nodegroup.nodegroupArn")),
+    ("elasticache.amazonaws.com", Some("CreateCacheCluster"), at(Some(&["aRN"]), &[(RESP, &["cacheClusterId"]), (REQ, &["cacheClusterId"])], "detail.responseElements.aRN")),
+    ("elasticache.amazonaws.com", None, at(Some(&["aRN"]), &[(RESP, &["replicationGroupId"]), (REQ, &["replicationGroupId"])], "detail.responseElements.aRN")),
+    // Redshift's answer names no cluster ARN (`clusterNamespaceArn` is the
+    // namespace's).
+    ("redshift.amazonaws.com", None, at(None, &[(RESP, &["clusterIdentifier"]), (REQ, &["clusterIdentifier"])], "detail.responseElements.clusterIdentifier")),
+    ("es.amazonaws.com", None, at(Some(&["domainStatus", "aRN"]), &[(REQ, &["domainName"])], "detail.responseElements.domainStatus.aRN")),
+    ("kinesis.amazonaws.com", None, at(None, &[(REQ, &["streamName"])], "detail.requestParameters.streamName")),
+    ("sns.amazonaws.com", None, at(Some(&["topicArn"]), &[(REQ, &["name"])], "detail.responseElements.topicArn")),
+    ("sqs.amazonaws.com", None, at(None, &[(REQ, &["queueName"])], "detail.requestParameters.queueName")),
+    ("secretsmanager.amazonaws.com", None, at(Some(&["arn"]), &[], "detail.responseElements.arn")),
+    ("logs.amazonaws.com", None, at(None, &[(REQ, &["logGroupName"])], "detail.requestParameters.logGroupName")),
+];
+
+fn located(source: &str, name: &str) -> Option<&'static Located> {
+    LOCATIONS
+        .iter()
+        .find(|(s, n, _)| *s == source && n.is_none_or(|n| n == name))
+        .map(|(_, _, l)| l)
+}
+
 /// Where the record names what it created, or which field is missing.
 pub fn named(call: &Call, d: &Value) -> Result<Vec<Named>, &'static str> {
     let req = get(d, "requestParameters");
     let resp = get(d, "responseElements");
     let ty = call.types[0];
-    let arn = |v: Option<&Value>| {
-        text(v).map(|arn| Named::Arn {
-            resource_type: ty,
-            arn,
-        })
+    match call.source {
+        EC2 => ec2_named(call.name, resp, ty),
+        "elasticloadbalancing.amazonaws.com" => load_balancers(d, ty),
+        source => {
+            let l = located(source, call.name).ok_or("a known creation call")?;
+            let arn = l
+                .arn
+                .and_then(|p| text(path(resp, p)))
+                .map(|arn| Named::Arn {
+                    resource_type: ty,
+                    arn,
+                });
+            let id = || {
+                l.ids.iter().find_map(|(side, p)| {
+                    let v = match side {
+                        Side::Request => req,
+                        Side::Response => resp,
+                    };
+                    text(path(v, p)).map(|id| Named::Id {
+                        resource_type: ty,
+                        id,
+                    })
+                })
+            };
+            arn.or_else(id).map(|n| vec![n]).ok_or(l.field)
+        }
+    }
+}
+
+/// EC2: flat answers with `items` lists, and newer calls wrapped in
+/// `<Call>Response` with `item` lists.
+fn ec2_named(
+    name: &str,
+    resp: Option<&Value>,
+    ty: &'static str,
+) -> Result<Vec<Named>, &'static str> {
+    let id = |keys: &[&str], field| {
+        text(ec2(resp, name, keys))
+            .map(|id| {
+                vec![Named::Id {
+                    resource_type: ty,
+                    id,
+                }]
+            })
+            .ok_or(field)
     };
-    let id = |v: Option<&Value>| {
-        text(v).map(|id| Named::Id {
-            resource_type: ty,
-            id,
-        })
-    };
-    let one = |found: Option<Named>, field| found.map(|n| vec![n]).ok_or(field);
-    match (call.source, call.name) {
-        (EC2, "RunInstances") => ids_at(
+    match name {
+        "RunInstances" => ids_at(
             path(resp, &["instancesSet", "items"]),
             "instanceId",
             ty,
             "detail.responseElements.instancesSet.items[].instanceId",
         ),
-        (EC2, "CreateVolume") => one(
-            id(path(resp, &["volumeId"])),
-            "detail.responseElements.volumeId",
-        ),
-        (EC2, "CreateSnapshot" | "CopySnapshot") => one(
-            id(path(resp, &["snapshotId"])),
-            "detail.responseElements.snapshotId",
-        ),
-        (EC2, "CreateImage" | "CopyImage" | "RegisterImage") => one(
-            id(path(resp, &["imageId"])),
-            "detail.responseElements.imageId",
-        ),
-        (EC2, "CreateSnapshots") => ids_at(
-            ec2(resp, call.name, &["snapshotSet"]),
+        "CreateSnapshots" => ids_at(
+            ec2(resp, name, &["snapshotSet"]),
             "snapshotId",
             ty,
             "detail.responseElements.CreateSnapshotsResponse.snapshotSet.item[].snapshotId",
         ),
-        (EC2, "CreateFleet") => fleet(resp),
-        (EC2, "CreateNatGateway") => one(
-            id(ec2(resp, call.name, &["natGateway", "natGatewayId"])),
+        "CreateFleet" => fleet(resp),
+        "CreateVolume" => id(&["volumeId"], "detail.responseElements.volumeId"),
+        "CreateSnapshot" | "CopySnapshot" => {
+            id(&["snapshotId"], "detail.responseElements.snapshotId")
+        }
+        "CreateNatGateway" => id(
+            &["natGateway", "natGatewayId"],
             "detail.responseElements.CreateNatGatewayResponse.natGateway.natGatewayId",
         ),
-        (EC2, "AllocateAddress") => one(
-            id(ec2(resp, call.name, &["allocationId"])),
-            "detail.responseElements.allocationId",
-        ),
-        (EC2, "CreateTransitGateway") => one(
-            id(ec2(
-                resp,
-                call.name,
-                &["transitGateway", "transitGatewayId"],
-            )),
+        "AllocateAddress" => id(&["allocationId"], "detail.responseElements.allocationId"),
+        "CreateTransitGateway" => id(
+            &["transitGateway", "transitGatewayId"],
             "detail.responseElements.CreateTransitGatewayResponse.transitGateway.transitGatewayId",
         ),
-        ("s3.amazonaws.com", _) => one(
-            id(path(req, &["bucketName"])),
-            "detail.requestParameters.bucketName",
-        ),
-        (RDS, n) if n.contains("DBCluster") => one(
-            arn(path(resp, &["dBClusterArn"])),
-            "detail.responseElements.dBClusterArn",
-        ),
-        (RDS, _) => one(
-            arn(path(resp, &["dBInstanceArn"])),
-            "detail.responseElements.dBInstanceArn",
-        ),
-        ("lambda.amazonaws.com", _) => one(
-            arn(path(resp, &["functionArn"])).or_else(|| id(path(req, &["functionName"]))),
-            "detail.responseElements.functionArn",
-        ),
-        ("dynamodb.amazonaws.com", _) => one(
-            arn(path(resp, &["tableDescription", "tableArn"]))
-                .or_else(|| id(path(req, &["tableName"]))),
-            "detail.responseElements.tableDescription.tableArn",
-        ),
-        ("elasticloadbalancing.amazonaws.com", _) => load_balancers(d, ty),
-        ("elasticfilesystem.amazonaws.com", _) => one(
-            arn(path(resp, &["fileSystemArn"])).or_else(|| id(path(resp, &["fileSystemId"]))),
-            "detail.responseElements.fileSystemArn",
-        ),
-        ("fsx.amazonaws.com", _) => one(
-            arn(path(resp, &["fileSystem", "resourceARN"]))
-                .or_else(|| id(path(resp, &["fileSystem", "fileSystemId"]))),
-            "detail.responseElements.fileSystem.resourceARN",
-        ),
-        ("ecs.amazonaws.com", "CreateCluster") => one(
-            arn(path(resp, &["cluster", "clusterArn"])),
-            "detail.responseElements.cluster.clusterArn",
-        ),
-        ("ecs.amazonaws.com", _) => one(
-            arn(path(resp, &["service", "serviceArn"])),
-            "detail.responseElements.service.serviceArn",
-        ),
-        ("eks.amazonaws.com", "CreateCluster") => one(
-            arn(path(resp, &["cluster", "arn"])),
-            "detail.responseElements.cluster.arn",
-        ),
-        ("eks.amazonaws.com", _) => one(
-            arn(path(resp, &["nodegroup", "nodegroupArn"])),
-            "detail.responseElements.nodegroup.nodegroupArn",
-        ),
-        ("elasticache.amazonaws.com", "CreateCacheCluster") => one(
-            arn(path(resp, &["aRN"]))
-                .or_else(|| id(path(resp, &["cacheClusterId"])))
-                .or_else(|| id(path(req, &["cacheClusterId"]))),
-            "detail.responseElements.aRN",
-        ),
-        ("elasticache.amazonaws.com", _) => one(
-            arn(path(resp, &["aRN"]))
-                .or_else(|| id(path(resp, &["replicationGroupId"])))
-                .or_else(|| id(path(req, &["replicationGroupId"]))),
-            "detail.responseElements.aRN",
-        ),
-        ("redshift.amazonaws.com", _) => one(
-            id(path(resp, &["clusterIdentifier"]))
-                .or_else(|| id(path(req, &["clusterIdentifier"]))),
-            "detail.responseElements.clusterIdentifier",
-        ),
-        ("es.amazonaws.com", _) => one(
-            arn(path(resp, &["domainStatus", "aRN"])).or_else(|| id(path(req, &["domainName"]))),
-            "detail.responseElements.domainStatus.aRN",
-        ),
-        ("kinesis.amazonaws.com", _) => one(
-            id(path(req, &["streamName"])),
-            "detail.requestParameters.streamName",
-        ),
-        ("sns.amazonaws.com", _) => one(
-            arn(path(resp, &["topicArn"])).or_else(|| id(path(req, &["name"]))),
-            "detail.responseElements.topicArn",
-        ),
-        ("sqs.amazonaws.com", _) => one(
-            id(path(req, &["queueName"])).or_else(|| {
-                let url = text(path(resp, &["queueUrl"]))?;
-                let name = url.rsplit('/').next()?.to_string();
-                Some(Named::Id {
-                    resource_type: ty,
-                    id: name,
-                })
-            }),
-            "detail.requestParameters.queueName",
-        ),
-        ("secretsmanager.amazonaws.com", _) => {
-            one(arn(path(resp, &["arn"])), "detail.responseElements.arn")
-        }
-        ("logs.amazonaws.com", _) => one(
-            id(path(req, &["logGroupName"])),
-            "detail.requestParameters.logGroupName",
-        ),
-        _ => Err("a known creation call"),
+        _ => id(&["imageId"], "detail.responseElements.imageId"),
     }
 }
 
