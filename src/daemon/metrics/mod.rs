@@ -72,7 +72,7 @@ struct AccountPolicy {
 struct Finding {
     account: String,
     policy: String,
-    kind: String,
+    kind: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -393,7 +393,7 @@ impl Metrics {
             let key = Finding {
                 account: f.account.clone(),
                 policy: f.policy.clone(),
-                kind: f.kind.as_str().to_string(),
+                kind: f.kind.as_str(),
             };
             self.findings.get_or_create(&key).inc();
         }

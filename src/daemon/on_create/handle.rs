@@ -7,7 +7,7 @@
 //! scheduled cycle.
 
 use super::queue::{Message, Queue, RETRY};
-use super::read::{self, Found};
+use super::read::{self, Found, Unread};
 use super::Consumer;
 use crate::aws::{AccountSession, Aws};
 use crate::config::Loaded;
@@ -30,7 +30,7 @@ pub enum Verdict {
         outcome: EventOutcome,
     },
     /// Try again later (not visible yet, a read or write failed).
-    Retry { event: &'static str, why: String },
+    Retry { event: &'static str, why: Again },
 }
 
 impl Verdict {
@@ -41,12 +41,25 @@ impl Verdict {
         }
     }
 
-    fn retry(event: &str, why: impl Into<String>) -> Verdict {
+    fn retry(event: &str, why: Again) -> Verdict {
         Verdict::Retry {
             event: event_label(event),
-            why: why.into(),
+            why,
         }
     }
+}
+
+/// Why an event is tried again later.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Again {
+    #[error(transparent)]
+    Unread(#[from] Unread),
+    /// The write of one of its resources failed (the apply's reason).
+    #[error("the write failed: {0}")]
+    WriteFailed(String),
+    /// The write turn failed as a whole.
+    #[error("tag on create could not write: {0}")]
+    Write(std::sync::Arc<crate::error::Error>),
 }
 
 pub async fn handle(c: &mut Consumer, aws: &Aws, queue: &Queue, messages: Vec<Message>) {
@@ -144,10 +157,10 @@ async fn settle_creations(
             .find_map(|r| match found.get(&r.arn) {
                 Some(Found::Now(_)) => None,
                 Some(Found::NotYet(why)) => Some(why.clone()),
-                None => Some(format!("{} was not read", r.arn)),
+                None => Some(Unread::Missed(r.arn.clone())),
             });
         match missing {
-            Some(why) => out.push((i, Verdict::retry(&creation.event_name, why))),
+            Some(why) => out.push((i, Verdict::retry(&creation.event_name, why.into()))),
             None => ready.push((i, creation)),
         }
     }
@@ -188,7 +201,7 @@ async fn read_all(
             Err(e) => found.extend(
                 created
                     .into_iter()
-                    .map(|r| (r.arn, Found::NotYet(e.message.clone()))),
+                    .map(|r| (r.arn, Found::NotYet(Unread::Account(e.clone())))),
             ),
         }
     }
@@ -229,7 +242,7 @@ async fn evaluate_and_write(
                 Ok(report) => enforced(c, &report, ready),
                 Err(e) => {
                     tracing::warn!(error = %e, "tag on create could not write: the events are tried again");
-                    let why = e.to_string();
+                    let why = Again::Write(std::sync::Arc::new(e));
                     ready
                         .into_iter()
                         .map(|(i, cr)| (i, Verdict::retry(&cr.event_name, why.clone())))
@@ -287,8 +300,8 @@ fn enforced(
                 .filter(|ch| cr.resources.iter().any(|r| r.arn == ch.change.arn))
                 .collect();
             if let Some(failed) = mine.iter().find(|ch| ch.status == Status::Failed) {
-                let why = failed.reason.as_deref().unwrap_or("the write failed");
-                return (i, Verdict::retry(&cr.event_name, why));
+                let why = failed.reason.clone().unwrap_or_default();
+                return (i, Verdict::retry(&cr.event_name, Again::WriteFailed(why)));
             }
             c.seen.insert(cr.event_id.clone());
             if mine.iter().any(|ch| ch.status == Status::Applied) {

@@ -14,12 +14,26 @@ use std::collections::HashMap;
 use tagwarden_core::cloudtrail::Created;
 use tagwarden_core::{Arn, Resource};
 
+/// Why a created resource could not be read yet.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Unread {
+    #[error("{0} is not visible yet")]
+    NotVisible(Arn),
+    #[error(transparent)]
+    Failed(#[from] crate::aws::AwsError),
+    /// Its account could not be entered.
+    #[error("{0}")]
+    Account(tagwarden_core::ScanError),
+    #[error("{0} was not read")]
+    Missed(Arn),
+}
+
 /// What reading a created resource gave.
 #[derive(Debug)]
 pub enum Found {
     Now(Resource),
     /// Not visible yet, or its read failed (the reason): try again later.
-    NotYet(String),
+    NotYet(Unread),
 }
 
 /// The resources `created` in one account and region, by ARN.
@@ -52,32 +66,16 @@ pub async fn read(
                 let client = session.rds(region);
                 for c in items {
                     let tags = rds::tags(&at, &client, &c.arn).await;
-                    out.insert(
-                        c.arn.clone(),
-                        found(
-                            account,
-                            region,
-                            c,
-                            tags,
-                            created_at.get(&c.arn).copied().flatten(),
-                        ),
-                    );
+                    let when = created_at.get(&c.arn).copied().flatten();
+                    out.insert(c.arn.clone(), found(account, region, c, tags, when));
                 }
             }
             "s3:bucket" => {
                 let client = session.s3(region);
                 for c in items {
                     let tags = s3::tags(&at, &client, c.arn.id()).await;
-                    out.insert(
-                        c.arn.clone(),
-                        found(
-                            account,
-                            region,
-                            c,
-                            tags,
-                            created_at.get(&c.arn).copied().flatten(),
-                        ),
-                    );
+                    let when = created_at.get(&c.arn).copied().flatten();
+                    out.insert(c.arn.clone(), found(account, region, c, tags, when));
                 }
             }
             "ec2:instance" | "ec2:volume" | "ec2:snapshot" | "ec2:image" => {
@@ -119,7 +117,7 @@ fn found(
             r.created_at = created_at;
             Found::Now(r)
         }
-        Err(e) => Found::NotYet(e.to_string()),
+        Err(e) => Found::NotYet(Unread::Failed(e)),
     }
 }
 
@@ -148,7 +146,7 @@ async fn described(
                 .map(|c| {
                     let f = match by_arn.remove(&c.arn) {
                         Some(r) => Found::Now(r),
-                        None => Found::NotYet(format!("{} is not visible yet", c.arn)),
+                        None => Found::NotYet(Unread::NotVisible(c.arn.clone())),
                     };
                     (c.arn.clone(), f)
                 })
@@ -156,7 +154,7 @@ async fn described(
         }
         Err(e) => items
             .iter()
-            .map(|c| (c.arn.clone(), Found::NotYet(e.to_string())))
+            .map(|c| (c.arn.clone(), Found::NotYet(Unread::Failed(e.clone()))))
             .collect(),
     }
 }
