@@ -24,6 +24,9 @@
 //!   ListResources is authorized as Search; which bucket it counts against
 //!   is not published, so it gets half of the smaller one, as do the others
 //!   (one bucket: 1 a second, a burst of 2).
+//! - Auto Scaling publishes no figure: 5 a second, our own choice. ECS,
+//!   "Request throttling for the Amazon ECS API": describe actions 20 a
+//!   second with a burst of 50 (halved).
 
 use std::num::NonZeroU32;
 
@@ -64,6 +67,8 @@ pub fn bucket(operation: &'static str) -> (&'static str, Rate) {
         ("s3", _) => (operation, Rate::new(25, 50)),
         ("organizations", _) => (operation, Rate::new(5, 20)),
         ("resource-explorer-2", _) => ("resource-explorer-2", Rate::new(1, 2)),
+        ("autoscaling", _) => ("autoscaling", Rate::new(5, 10)),
+        ("ecs", _) => (operation, Rate::new(10, 25)),
         // Standard SQS queues take a nearly unlimited rate per action.
         ("sqs", _) => (operation, Rate::new(300, 300)),
         _ => (operation, Rate::new(5, 5)),

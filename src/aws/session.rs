@@ -169,6 +169,24 @@ impl AccountSession {
         aws_sdk_s3::Client::from_conf(conf)
     }
 
+    pub fn autoscaling(&self, region: &str) -> aws_sdk_autoscaling::Client {
+        let conf = aws_sdk_autoscaling::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .retry_partition(self.partition(region))
+            .interceptor(CountRetries(self.api.clone()))
+            .build();
+        aws_sdk_autoscaling::Client::from_conf(conf)
+    }
+
+    pub fn ecs(&self, region: &str) -> aws_sdk_ecs::Client {
+        let conf = aws_sdk_ecs::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .retry_partition(self.partition(region))
+            .interceptor(CountRetries(self.api.clone()))
+            .build();
+        aws_sdk_ecs::Client::from_conf(conf)
+    }
+
     /// Resource Explorer in this account (a view of its own, `scope: account`).
     pub fn resource_explorer(&self, region: &str) -> aws_sdk_resourceexplorer2::Client {
         let conf = aws_sdk_resourceexplorer2::config::Builder::from(&self.config)

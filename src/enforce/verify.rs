@@ -5,7 +5,7 @@
 //! interrupted run's journal before anything else is written.
 
 use super::per_account_region;
-use super::write::{rds, s3, Outcomes, TagError, Target};
+use super::write::{autoscaling, rds, s3, Outcomes, TagError, Target, Writer};
 use crate::aws::{all_pages, AccountSession, Api, AwsError};
 use std::collections::{BTreeMap, HashMap};
 use tagwarden_core::apply_rules::TagWrite;
@@ -127,29 +127,36 @@ async fn read_tags(
         account: &session.account,
         region,
     };
-    let mut by_service: BTreeMap<&str, Vec<&Arn>> = BTreeMap::new();
-    for (arn, _) in resources {
-        by_service.entry(arn.service()).or_default().push(arn);
+    let mut by_writer: BTreeMap<Writer, Vec<&Arn>> = BTreeMap::new();
+    for (arn, ty) in resources {
+        by_writer.entry(Writer::of(ty)).or_default().push(arn);
     }
     let mut out = Current::new();
-    for (service, arns) in by_service {
-        match service {
-            "ec2" => ec2_tags(&at, &session.ec2(region), &arns, &mut out).await,
-            "rds" => {
+    for (writer, arns) in by_writer {
+        match writer {
+            Writer::Ec2 => ec2_tags(&at, &session.ec2(region), &arns, &mut out).await,
+            Writer::AutoScaling => {
+                let client = session.autoscaling(region);
+                for arn in arns {
+                    let tags = autoscaling::tags(&at, &client, arn).await;
+                    out.insert(arn.to_string(), tags.map_err(Into::into));
+                }
+            }
+            Writer::Rds => {
                 let client = session.rds(region);
                 for arn in arns {
                     let tags = rds::tags(&at, &client, arn).await;
                     out.insert(arn.to_string(), tags.map_err(Into::into));
                 }
             }
-            "s3" => {
+            Writer::S3 => {
                 let client = session.s3(region);
                 for arn in arns {
                     let tags = s3::tags(&at, &client, arn.id()).await;
                     out.insert(arn.to_string(), tags.map_err(Into::into));
                 }
             }
-            _ => by_arn(&at, &session.tagging(region), &arns, &mut out).await,
+            Writer::Tagging => by_arn(&at, &session.tagging(region), &arns, &mut out).await,
         }
     }
     out

@@ -6,6 +6,7 @@
 
 pub mod ec2;
 pub mod explorer;
+pub mod launchers;
 pub mod rds;
 pub mod s3;
 pub mod tagging;
@@ -158,6 +159,9 @@ pub async fn scan_account(
         scan.resources
             .extend(tagging_only(account, types, &region_scans));
     }
+    if types.has(tagwarden_core::resource::ECS_SERVICE) {
+        launchers::ecs_services(api, session, &mut scan.resources).await;
+    }
     match buckets {
         None => {}
         Some(Err(e)) => scan.errors.push(ScanError::global(account, e.to_string())),
@@ -276,6 +280,43 @@ fn with_tags(
         .collect()
 }
 
+/// The listings of the types tagwarden reads through their own service.
+fn native_listings<'a>(
+    api: &'a Api,
+    session: &'a AccountSession,
+    ec2: &'a aws_sdk_ec2::Client,
+    rds: &'a aws_sdk_rds::Client,
+    region: &'a str,
+    types: &TypeSet,
+) -> Vec<BoxFuture<'a, Result<Vec<Resource>, AwsError>>> {
+    let account = session.account.as_str();
+    let mut jobs: Vec<BoxFuture<'a, Result<Vec<Resource>, AwsError>>> = Vec::new();
+    if types.has("ec2:instance") {
+        jobs.push(Box::pin(ec2::instances(api, ec2, account, region, &[])));
+    }
+    if types.has("ec2:volume") {
+        jobs.push(Box::pin(ec2::volumes(api, ec2, account, region, &[])));
+    }
+    if types.has("ec2:snapshot") {
+        jobs.push(Box::pin(ec2::snapshots(api, ec2, account, region, &[])));
+    }
+    if types.has("ec2:image") {
+        jobs.push(Box::pin(ec2::images(api, ec2, account, region, &[])));
+    }
+    if types.has("rds:db") {
+        jobs.push(Box::pin(rds::databases(api, rds, account, region)));
+    }
+    if types.has("rds:cluster") {
+        jobs.push(Box::pin(rds::clusters(api, rds, account, region)));
+    }
+    if types.has(tagwarden_core::resource::AUTO_SCALING_GROUP) {
+        jobs.push(Box::pin(launchers::auto_scaling_groups(
+            api, session, region,
+        )));
+    }
+    jobs
+}
+
 async fn scan_region(
     api: &Api,
     session: &AccountSession,
@@ -287,25 +328,7 @@ async fn scan_region(
     let ec2 = session.ec2(region);
     let rds = session.rds(region);
     let tagging_client = session.tagging(region);
-    let mut jobs: Vec<BoxFuture<'_, Result<Vec<Resource>, AwsError>>> = Vec::new();
-    if types.has("ec2:instance") {
-        jobs.push(Box::pin(ec2::instances(api, &ec2, account, region, &[])));
-    }
-    if types.has("ec2:volume") {
-        jobs.push(Box::pin(ec2::volumes(api, &ec2, account, region, &[])));
-    }
-    if types.has("ec2:snapshot") {
-        jobs.push(Box::pin(ec2::snapshots(api, &ec2, account, region, &[])));
-    }
-    if types.has("ec2:image") {
-        jobs.push(Box::pin(ec2::images(api, &ec2, account, region, &[])));
-    }
-    if types.has("rds:db") {
-        jobs.push(Box::pin(rds::databases(api, &rds, account, region)));
-    }
-    if types.has("rds:cluster") {
-        jobs.push(Box::pin(rds::clusters(api, &rds, account, region)));
-    }
+    let jobs = native_listings(api, session, &ec2, &rds, region, types);
     let filters = types.tagging_filters();
     let tagged = async {
         if filters.is_empty() {

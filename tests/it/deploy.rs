@@ -403,27 +403,34 @@ fn the_roles_may_use_resource_explorer_and_write_every_shipped_type() {
     let audit = actions(&iam("audit-role-policy.json"));
     for a in explorer {
         assert!(scanner.iter().any(|x| x == a), "scanner: {a}");
-        assert!(audit.iter().any(|x| x == a), "audit role (scope: account): {a}");
+        assert!(
+            audit.iter().any(|x| x == a),
+            "audit role (scope: account): {a}"
+        );
     }
     // TagResources needs the service's own tag permission as well: every
-    // type of the shipped MAP policy written through it has one.
+    // type of the shipped MAP policy written through it has one. Auto
+    // Scaling groups are written by their own API (PropagateAtLaunch).
     let enforce = actions(&iam("enforce-role-policy.json"));
     let policy: serde_json::Value = serde_yaml_ng::from_str(
         &std::fs::read_to_string(repo_root().join("policies/map-migrated.yaml")).unwrap(),
     )
     .unwrap();
-    let own_action = |service: &str| match service {
-        "ec2" => "ec2:CreateTags",
-        "rds" => "rds:AddTagsToResource",
-        "s3" => "s3:PutBucketTagging",
-        "elasticloadbalancing" | "es" => return format!("{service}:AddTags"),
-        "elasticache" => "elasticache:AddTagsToResource",
-        "redshift" => "redshift:CreateTags",
-        "kinesis" => "kinesis:AddTagsToStream",
-        "sqs" => "sqs:TagQueue",
-        other => return format!("{other}:TagResource"),
-    }
-    .to_string();
+    let own_action = |service: &str| {
+        match service {
+            "ec2" => "ec2:CreateTags",
+            "rds" => "rds:AddTagsToResource",
+            "s3" => "s3:PutBucketTagging",
+            "elasticloadbalancing" | "es" => return format!("{service}:AddTags"),
+            "elasticache" => "elasticache:AddTagsToResource",
+            "redshift" => "redshift:CreateTags",
+            "kinesis" => "kinesis:AddTagsToStream",
+            "sqs" => "sqs:TagQueue",
+            "autoscaling" => "autoscaling:CreateOrUpdateTags",
+            other => return format!("{other}:TagResource"),
+        }
+        .to_string()
+    };
     for t in policy["policies"][0]["resources"].as_array().unwrap() {
         let service = t.as_str().unwrap().split(':').next().unwrap();
         let needed = own_action(service);

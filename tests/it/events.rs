@@ -371,13 +371,17 @@ fn a_replica_handles_events_of_accounts_another_shard_scans() {
 fn creation_events_of_every_service_are_tagged_or_left_to_the_cycle() {
     use common::events::service_event;
     // Each write is tried once: what the emulator refuses is left to the cycle.
-    let f = fixture(1);
+    let mut f = fixture(1);
     let out = std::process::Command::new(common::repo_root().join(".venv/bin/python"))
         .arg(common::repo_root().join("tests/it/support/seed_services.py"))
         .args([&f.emu.endpoint(), "us-east-1", PROD.0])
         .output()
         .expect("run the seeder");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let seeded: Value = serde_json::from_slice(&out.stdout).unwrap();
     let never: Vec<(String, String)> = seeded["resources"]
         .as_array()
@@ -397,27 +401,93 @@ fn creation_events_of_every_service_are_tagged_or_left_to_the_cycle() {
         .map(|(ty, arn)| {
             let id = format!("e-{ty}");
             let (source, call, request, response) = match ty.as_str() {
-                "lambda:function" => ("lambda", "CreateFunction20150331", json!({}), json!({"functionArn": arn})),
-                "dynamodb:table" => ("dynamodb", "CreateTable", json!({}), json!({"tableDescription": {"tableArn": arn}})),
-                "elasticloadbalancing:loadbalancer" => ("elasticloadbalancing", "CreateLoadBalancer", json!({}), json!({"loadBalancers": [{"loadBalancerArn": arn}]})),
-                "elasticfilesystem:file-system" => ("elasticfilesystem", "CreateFileSystem", json!({}), json!({"fileSystemArn": arn})),
-                "elasticache:cluster" => ("elasticache", "CreateCacheCluster", json!({"cacheClusterId": name(arn)}), json!({"cacheClusterId": name(arn)})),
-                "ecs:cluster" => ("ecs", "CreateCluster", json!({}), json!({"cluster": {"clusterArn": arn}})),
+                "lambda:function" => (
+                    "lambda",
+                    "CreateFunction20150331",
+                    json!({}),
+                    json!({"functionArn": arn}),
+                ),
+                "dynamodb:table" => (
+                    "dynamodb",
+                    "CreateTable",
+                    json!({}),
+                    json!({"tableDescription": {"tableArn": arn}}),
+                ),
+                "elasticloadbalancing:loadbalancer" => (
+                    "elasticloadbalancing",
+                    "CreateLoadBalancer",
+                    json!({}),
+                    json!({"loadBalancers": [{"loadBalancerArn": arn}]}),
+                ),
+                "elasticfilesystem:file-system" => (
+                    "elasticfilesystem",
+                    "CreateFileSystem",
+                    json!({}),
+                    json!({"fileSystemArn": arn}),
+                ),
+                "elasticache:cluster" => (
+                    "elasticache",
+                    "CreateCacheCluster",
+                    json!({"cacheClusterId": name(arn)}),
+                    json!({"cacheClusterId": name(arn)}),
+                ),
+                "ecs:cluster" => (
+                    "ecs",
+                    "CreateCluster",
+                    json!({}),
+                    json!({"cluster": {"clusterArn": arn}}),
+                ),
                 "sns:topic" => ("sns", "CreateTopic", json!({}), json!({"topicArn": arn})),
-                "sqs:queue" => ("sqs", "CreateQueue", json!({"queueName": name(arn)}), Value::Null),
-                "logs:log-group" => ("logs", "CreateLogGroup", json!({"logGroupName": arn.split_once("log-group:").unwrap().1}), Value::Null),
-                "secretsmanager:secret" => ("secretsmanager", "CreateSecret", json!({}), json!({"arn": arn})),
-                "kinesis:stream" => ("kinesis", "CreateStream", json!({"streamName": name(arn)}), Value::Null),
-                "eks:cluster" => ("eks", "CreateCluster", json!({}), json!({"cluster": {"arn": arn}})),
+                "sqs:queue" => (
+                    "sqs",
+                    "CreateQueue",
+                    json!({"queueName": name(arn)}),
+                    Value::Null,
+                ),
+                "logs:log-group" => (
+                    "logs",
+                    "CreateLogGroup",
+                    json!({"logGroupName": arn.split_once("log-group:").unwrap().1}),
+                    Value::Null,
+                ),
+                "secretsmanager:secret" => (
+                    "secretsmanager",
+                    "CreateSecret",
+                    json!({}),
+                    json!({"arn": arn}),
+                ),
+                "kinesis:stream" => (
+                    "kinesis",
+                    "CreateStream",
+                    json!({"streamName": name(arn)}),
+                    Value::Null,
+                ),
+                "eks:cluster" => (
+                    "eks",
+                    "CreateCluster",
+                    json!({}),
+                    json!({"cluster": {"arn": arn}}),
+                ),
                 other => panic!("no event for {other}"),
             };
-            (service_event(&id, source, call, PROD.0, "us-east-1", request, response), call)
+            (
+                service_event(&id, source, call, PROD.0, "us-east-1", request, response),
+                call,
+            )
         })
         .collect();
     f.send(events.iter().map(|(e, _)| e.clone()).collect());
     // moto's TagResources writes these; it refuses load balancers, queues,
     // streams and EKS (AWS writes them all).
-    let written = ["CreateFunction20150331", "CreateTable", "CreateFileSystem", "CreateCacheCluster", "CreateTopic", "CreateLogGroup", "CreateSecret"];
+    let written = [
+        "CreateFunction20150331",
+        "CreateTable",
+        "CreateFileSystem",
+        "CreateCacheCluster",
+        "CreateTopic",
+        "CreateLogGroup",
+        "CreateSecret",
+    ];
     f.daemon.wait_for("every event settled", MINUTE * 2, |d| {
         let tagged: f64 = written.iter().map(|e| count(d, e, "tagged")).sum();
         let left: f64 = ["CreateLoadBalancer", "CreateQueue", "CreateStream"]
@@ -425,14 +495,19 @@ fn creation_events_of_every_service_are_tagged_or_left_to_the_cycle() {
             .map(|e| count(d, e, "left_for_cycle"))
             .sum();
         // ECS and EKS both record CreateCluster: one tagged, one left.
-        tagged >= 7.0 && left >= 3.0 && count(d, "CreateCluster", "tagged") >= 1.0
+        tagged >= 7.0
+            && left >= 3.0
+            && count(d, "CreateCluster", "tagged") >= 1.0
             && count(d, "CreateCluster", "left_for_cycle") >= 1.0
     });
     // Journaled: every tag written in an apply run, the refused ones failed.
     let applied: i64 = f.applied_runs().iter().map(|(_, n)| n).sum();
     assert_eq!(applied, 8, "{:?}", f.applied_runs());
     let cfg = f.dir.path().join("tagwarden.yaml");
-    let audit = f.emu.tagwarden(&["audit", "-c", cfg.to_str().unwrap(), "--format", "json"]).json();
+    let audit = f
+        .emu
+        .tagwarden(&["audit", "-c", cfg.to_str().unwrap(), "--format", "json"])
+        .json();
     let still: Vec<&str> = audit["findings"]
         .as_array()
         .unwrap()
@@ -444,7 +519,13 @@ fn creation_events_of_every_service_are_tagged_or_left_to_the_cycle() {
     // the emulator lists untagged (load balancers, queues, streams and EKS
     // clusters are not all visible to it without Resource Explorer).
     for (ty, arn) in &never {
-        let refused = ["elasticloadbalancing:loadbalancer", "sqs:queue", "kinesis:stream", "eks:cluster"].contains(&ty.as_str());
+        let refused = [
+            "elasticloadbalancing:loadbalancer",
+            "sqs:queue",
+            "kinesis:stream",
+            "eks:cluster",
+        ]
+        .contains(&ty.as_str());
         if !refused {
             assert!(!still.contains(&arn.as_str()), "{arn} tagged on create");
         }

@@ -389,3 +389,104 @@ fn current_tags_win_and_a_resource_deleted_since_indexing_is_not_a_finding() {
     );
     let _ = &s.dir;
 }
+
+#[test]
+fn groups_and_services_must_launch_born_tagged() {
+    let emu = Emulator::start();
+    let out = std::process::Command::new(repo_root().join(".venv/bin/python"))
+        .arg(repo_root().join("tests/it/support/seed_services.py"))
+        .args(["--launchers", &emu.endpoint(), "us-east-1", PROD.0])
+        .output()
+        .expect("run the seeder");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let class: BTreeMap<String, String> = doc["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["arn"].as_str().unwrap().into(),
+                r["class"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write(
+        dir.path(),
+        "map.yaml",
+        "version: 1\npolicies:\n  - name: map\n    resources: [autoscaling:autoScalingGroup, ecs:service]\n    require:\n      map-migrated: {format: map}\n    remediate:\n      set: {map-migrated: migABCDE12345}\n",
+    );
+    let store = dir.path().join("state.db").display().to_string();
+    let text = config(&policy, &format!("store: {store}\n{ORGANIZATION}"))
+        .replace("regions: [us-east-1, eu-west-1]", "regions: [us-east-1]");
+    let cfg = write(dir.path(), "tagwarden.yaml", &text);
+    emu.explorer("/_control", &organization_view().to_string());
+    let run = |args: &[&str]| {
+        let mut all = vec!["-c", cfg.as_str()];
+        all.extend_from_slice(args);
+        emu.tagwarden(&all)
+    };
+    let kinds = |report: &Value| -> BTreeMap<String, String> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["arn"].as_str().unwrap().into(),
+                    f["kind"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let audit = run(&["audit", "--format", "json"]);
+    assert_eq!(audit.code, 1, "{}", audit.stderr);
+    let report = audit.json();
+    let expected: BTreeMap<String, String> = class
+        .iter()
+        .filter(|(_, c)| *c != "compliant")
+        .map(|(a, c)| (a.clone(), c.clone()))
+        .collect();
+    assert_eq!(kinds(&report), expected, "{:#}", report["findings"]);
+    let service = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["resource_type"] == "ecs:service")
+        .unwrap();
+    assert!(
+        service["hint"]
+            .as_str()
+            .unwrap()
+            .contains("--propagate-tags SERVICE"),
+        "{service}"
+    );
+    // Remediate: the groups' tag is written with PropagateAtLaunch; the
+    // service's propagateTags is not a tag, so it stays a finding.
+    let apply = run(&["apply", "--yes", "--format", "json"]);
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    let written: BTreeSet<String> = apply.json()["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "applied")
+        .map(|c| c["arn"].as_str().unwrap().to_string())
+        .collect();
+    let groups: BTreeSet<String> = expected
+        .keys()
+        .filter(|a| a.contains(":autoscaling:"))
+        .cloned()
+        .collect();
+    assert_eq!(written, groups);
+    let after = run(&["audit", "--format", "json"]).json();
+    let services: BTreeMap<String, String> = expected
+        .into_iter()
+        .filter(|(a, _)| a.contains(":ecs:"))
+        .collect();
+    assert_eq!(kinds(&after), services, "the groups pass the tag on now");
+}

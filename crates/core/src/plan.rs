@@ -4,7 +4,7 @@
 
 use crate::policy::eval::{check_value, in_scope};
 use crate::policy::{Overwrite, Policy};
-use crate::resource::{Arn, Resource};
+use crate::resource::{Arn, Resource, AUTO_SCALING_GROUP};
 use crate::scan::ScanError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -149,10 +149,19 @@ fn policy_change(
         due: window.from.filter(|f| *f > now),
     };
     for (key, value) in &rem.set {
-        match key_decision(policy, rem.overwrite, key, value, r.tags.get(key)) {
+        let current = r.tags.get(key);
+        let decision = match key_decision(policy, rem.overwrite, key, value, current) {
+            KeyDecision::Keep => launch_decision(r, key, current),
+            other => other,
+        };
+        match decision {
             KeyDecision::Write { previous } => {
                 change.set.insert(key.clone(), value.clone());
                 change.previous.insert(key.clone(), previous);
+            }
+            KeyDecision::Propagate { value } => {
+                change.set.insert(key.clone(), value.clone());
+                change.previous.insert(key.clone(), Some(value));
             }
             KeyDecision::Keep => {}
             KeyDecision::Refuse(reason) => skipped.push(Skip::of(r, &policy.name, reason)),
@@ -161,7 +170,26 @@ fn policy_change(
     (!change.set.is_empty()).then_some(change)
 }
 
+/// A key the resource holds but what it launches will not: an Auto Scaling
+/// group's tag is written again, with PropagateAtLaunch (its own value is
+/// kept); an ECS service's `propagateTags` is not a tag, so the finding
+/// names the fix and nothing is written.
+fn launch_decision(r: &Resource, key: &str, current: Option<&String>) -> KeyDecision {
+    let (Some(launches), Some(current)) = (&r.launches, current) else {
+        return KeyDecision::Keep;
+    };
+    if launches.get(key) == Some(current) || r.resource_type != AUTO_SCALING_GROUP {
+        return KeyDecision::Keep;
+    }
+    KeyDecision::Propagate {
+        value: current.clone(),
+    }
+}
+
 enum KeyDecision {
+    /// Write the same value again so that it is passed on (an Auto Scaling
+    /// group's PropagateAtLaunch).
+    Propagate { value: String },
     /// Write the policy's value; `previous` is what the key held.
     Write { previous: Option<String> },
     /// Leave the key as it is (already right, or a valid value someone chose).
@@ -573,6 +601,57 @@ mod tests {
         let mut q = map_policy(Overwrite::Never);
         q.remediate = None;
         assert_eq!(plan(&[instance(&[])], &[p, q], now()), Plan::default());
+    }
+
+    #[test]
+    fn a_group_whose_tag_is_not_passed_on_is_written_again_to_propagate_it() {
+        let mut p = map_policy(Overwrite::Never);
+        p.resource_types = vec![
+            AUTO_SCALING_GROUP.into(),
+            crate::resource::ECS_SERVICE.into(),
+        ];
+        let group = |tags: &[(&str, &str)], launches: &[(&str, &str)]| {
+            let mut r = Resource::new(
+                crate::arn::arn("arn:aws:autoscaling:us-east-1:111111111111:autoScalingGroup:6d4a:autoScalingGroupName/web"),
+                "111111111111",
+                "us-east-1",
+                AUTO_SCALING_GROUP,
+            )
+            .with_tags(tags.iter().copied());
+            r.launches = Some(
+                launches
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            );
+            r
+        };
+        let theirs = [("map-migrated", "mig12345")];
+        // Its own (valid) value is kept, and written again to be passed on.
+        let kept = plan_of(&[group(&theirs, &[])], &p);
+        assert_eq!(kept.len(), 1);
+        let c = &kept[0];
+        assert_eq!(c.set["map-migrated"], "mig12345");
+        assert_eq!(c.previous["map-migrated"].as_deref(), Some("mig12345"));
+        // Passed on already: nothing to do.
+        assert!(plan_of(&[group(&theirs, &theirs)], &p).is_empty());
+        // Missing: added (the writer propagates it).
+        let added = plan_of(&[group(&[], &[])], &p);
+        assert_eq!(added[0].previous["map-migrated"], None);
+        // An ECS service's propagateTags is not a tag: no write.
+        let mut service = Resource::new(
+            crate::arn::arn("arn:aws:ecs:us-east-1:111111111111:service/web/api"),
+            "111111111111",
+            "us-east-1",
+            crate::resource::ECS_SERVICE,
+        )
+        .with_tags(theirs);
+        service.launches = Some(crate::resource::Tags::new());
+        assert!(plan_of(&[service], &p).is_empty());
+    }
+
+    fn plan_of(resources: &[Resource], p: &Policy) -> Vec<Change> {
+        plan(resources, std::slice::from_ref(p), now()).changes
     }
 }
 

@@ -18,7 +18,15 @@ pub const FULL_DISCOVERY_TYPES: &[&str] = &[
     "rds:db",
     "rds:cluster",
     "s3:bucket",
+    AUTO_SCALING_GROUP,
 ];
+
+/// Auto Scaling groups: listed by tagwarden itself, with what the
+/// instances they launch will carry.
+pub const AUTO_SCALING_GROUP: &str = "autoscaling:autoScalingGroup";
+
+/// ECS services: what the tasks they start carry depends on `propagateTags`.
+pub const ECS_SERVICE: &str = "ecs:service";
 
 pub fn is_full_discovery(resource_type: &str) -> bool {
     FULL_DISCOVERY_TYPES.contains(&resource_type)
@@ -36,6 +44,12 @@ pub struct Resource {
     /// `unknown`, never "untagged": `tags` is then empty and means nothing.
     pub tags_unreadable: Option<String>,
     pub created_at: Option<DateTime<Utc>>,
+    /// For what launches resources (an Auto Scaling group, an ECS
+    /// service): the tags those will carry (an Auto Scaling group's tags
+    /// with PropagateAtLaunch and its launch template's instance tags; an
+    /// ECS service's tags when it propagates them). None: not such a
+    /// resource, or not known.
+    pub launches: Option<Tags>,
 }
 
 impl Resource {
@@ -48,6 +62,7 @@ impl Resource {
             tags: Tags::new(),
             tags_unreadable: None,
             created_at: None,
+            launches: None,
         }
     }
 

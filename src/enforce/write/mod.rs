@@ -4,6 +4,7 @@
 //! replaces the whole set), and the Tagging API `TagResources` (up to 20
 //! ARNs) for every other type. Every request goes through `Api::call`.
 
+pub(crate) mod autoscaling;
 pub(crate) mod ec2;
 pub(crate) mod rds;
 pub(crate) mod s3;
@@ -78,14 +79,28 @@ fn record_all<'a>(
     }
 }
 
-/// The writer a resource type goes through; every service without one of
-/// its own shares the Tagging API's batches.
-fn writer(resource_type: &str) -> &'static str {
-    match resource_type.split(':').next().unwrap_or_default() {
-        "ec2" => "ec2",
-        "rds" => "rds",
-        "s3" => "s3",
-        _ => "tagging",
+/// The API a resource's tags are written (and read back) through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Writer {
+    Ec2,
+    Rds,
+    S3,
+    /// With PropagateAtLaunch: what the group launches carries the tag.
+    AutoScaling,
+    /// Every service without an API of its own here: the Tagging API's
+    /// batches.
+    Tagging,
+}
+
+impl Writer {
+    pub fn of(resource_type: &str) -> Writer {
+        match resource_type.split(':').next().unwrap_or_default() {
+            "ec2" => Writer::Ec2,
+            "rds" => Writer::Rds,
+            "s3" => Writer::S3,
+            "autoscaling" => Writer::AutoScaling,
+            _ => Writer::Tagging,
+        }
     }
 }
 
@@ -97,10 +112,10 @@ pub async fn write(
     writes: &[TagWrite],
 ) -> Outcomes {
     let mut out = Outcomes::new();
-    let mut by_writer: BTreeMap<&str, Vec<&TagWrite>> = BTreeMap::new();
+    let mut by_writer: BTreeMap<Writer, Vec<&TagWrite>> = BTreeMap::new();
     for w in writes {
         by_writer
-            .entry(writer(&w.resource_type))
+            .entry(Writer::of(&w.resource_type))
             .or_default()
             .push(w);
     }
@@ -111,10 +126,13 @@ pub async fn write(
     };
     for (kind, ws) in by_writer {
         match kind {
-            "ec2" => ec2::write(&at, &session.ec2(region), &ws, &mut out).await,
-            "rds" => rds::write(&at, &session.rds(region), &ws, &mut out).await,
-            "s3" => s3::write(&at, &session.s3(region), &ws, &mut out).await,
-            _ => tagging::write(&at, &session.tagging(region), &ws, &mut out).await,
+            Writer::Ec2 => ec2::write(&at, &session.ec2(region), &ws, &mut out).await,
+            Writer::Rds => rds::write(&at, &session.rds(region), &ws, &mut out).await,
+            Writer::S3 => s3::write(&at, &session.s3(region), &ws, &mut out).await,
+            Writer::AutoScaling => {
+                autoscaling::write(&at, &session.autoscaling(region), &ws, &mut out).await
+            }
+            Writer::Tagging => tagging::write(&at, &session.tagging(region), &ws, &mut out).await,
         }
     }
     out
@@ -178,9 +196,15 @@ mod tests {
 
     #[test]
     fn writers_by_type() {
-        assert_eq!(writer("ec2:volume"), "ec2");
-        assert_eq!(writer("rds:cluster"), "rds");
-        assert_eq!(writer("s3:bucket"), "s3");
-        assert_eq!(writer("sns:topic"), "tagging");
+        assert_eq!(Writer::of("ec2:volume"), Writer::Ec2);
+        assert_eq!(Writer::of("ec2:natgateway"), Writer::Ec2);
+        assert_eq!(Writer::of("rds:cluster"), Writer::Rds);
+        assert_eq!(Writer::of("s3:bucket"), Writer::S3);
+        assert_eq!(
+            Writer::of("autoscaling:autoScalingGroup"),
+            Writer::AutoScaling
+        );
+        assert_eq!(Writer::of("sns:topic"), Writer::Tagging);
+        assert_eq!(Writer::of("lambda:function"), Writer::Tagging);
     }
 }

@@ -2,7 +2,7 @@
 emulator, through boto3 (moto's own dependency: no SDK crate of ours has to
 be built for them).
 
-    python seed_services.py ENDPOINT REGION ACCOUNT [ACCOUNT ...]
+    python seed_services.py [--launchers] ENDPOINT REGION ACCOUNT [ACCOUNT ...]
 
 In each account (entered through STS AssumeRole, as tagwarden does), for
 each service: one resource tagged with this agreement's MAP value
@@ -10,7 +10,8 @@ each service: one resource tagged with this agreement's MAP value
 never tagged (`never_tagged`). Kinesis streams and EKS clusters are seeded
 never tagged only: the emulator's Tagging API does not know those types, so
 their tags could not be read back (AWS's does). Prints one JSON document:
-{"resources": [{"arn", "account", "type", "class"}]}.
+{"resources": [{"arn", "account", "type", "class"}]}. With `--launchers`:
+Auto Scaling groups and ECS services instead, by what they launch.
 """
 
 import io
@@ -98,11 +99,56 @@ def seed(s, endpoint, account):
     return out
 
 
+def seed_launchers(s, endpoint, account):
+    """Auto Scaling groups and ECS services, by what they launch:
+    `compliant` (passed on), `source` (on the group or service only),
+    `missing` (not tagged at all)."""
+    c = lambda name: s.client(name, endpoint_url=endpoint)  # noqa: E731
+    out = []
+    ec2 = c("ec2")
+    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+    ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    tagged_lt = ec2.create_launch_template(
+        LaunchTemplateName="lt-tagged",
+        LaunchTemplateData={"ImageId": ami, "InstanceType": "t3.micro", "TagSpecifications": [
+            {"ResourceType": "instance", "Tags": pairs(MAP)}]})["LaunchTemplate"]["LaunchTemplateId"]
+    bare_lt = ec2.create_launch_template(
+        LaunchTemplateName="lt-bare",
+        LaunchTemplateData={"ImageId": ami, "InstanceType": "t3.micro"})["LaunchTemplate"]["LaunchTemplateId"]
+    asg = c("autoscaling")
+    groups = [
+        ("asg-template", tagged_lt, MAP, False, "compliant"),
+        ("asg-propagating", bare_lt, MAP, True, "compliant"),
+        ("asg-kept", bare_lt, MAP, False, "source"),
+        ("asg-bare", bare_lt, {}, False, "missing"),
+    ]
+    for name, lt, tags, propagate, cls in groups:
+        asg.create_auto_scaling_group(
+            AutoScalingGroupName=name, MinSize=0, MaxSize=1, DesiredCapacity=0,
+            VPCZoneIdentifier=subnet, LaunchTemplate={"LaunchTemplateId": lt, "Version": "$Default"},
+            Tags=[{"ResourceId": name, "ResourceType": "auto-scaling-group", "Key": k, "Value": v,
+                   "PropagateAtLaunch": propagate} for k, v in tags.items()])
+        arn = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]["AutoScalingGroupARN"]
+        out.append({"arn": arn, "account": account, "type": "autoscaling:autoScalingGroup", "class": cls})
+    ecs = c("ecs")
+    ecs.create_cluster(clusterName="services")
+    task = ecs.register_task_definition(family="web", containerDefinitions=[
+        {"name": "web", "image": "nginx", "memory": 128}])["taskDefinition"]["taskDefinitionArn"]
+    for name, propagate, cls in [("svc-propagating", "SERVICE", "compliant"), ("svc-none", "NONE", "source")]:
+        svc = ecs.create_service(cluster="services", serviceName=name, taskDefinition=task, desiredCount=0,
+                                 propagateTags=propagate, tags=pairs(MAP, "key", "value"))
+        out.append({"arn": svc["service"]["serviceArn"], "account": account, "type": "ecs:service", "class": cls})
+    return out
+
+
 def main():
-    endpoint, region, accounts = sys.argv[1], sys.argv[2], sys.argv[3:]
+    launchers = "--launchers" in sys.argv
+    args = [a for a in sys.argv[1:] if a != "--launchers"]
+    endpoint, region, accounts = args[0], args[1], args[2:]
     resources = []
     for account in accounts:
-        resources += seed(session(endpoint, region, account), endpoint, account)
+        s = session(endpoint, region, account)
+        resources += seed_launchers(s, endpoint, account) if launchers else seed(s, endpoint, account)
     print(json.dumps({"resources": resources}))
 
 

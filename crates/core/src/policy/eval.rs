@@ -18,6 +18,9 @@ pub enum FindingKind {
     Forbidden,
     /// The resource's tags could not be read.
     Unknown,
+    /// The resource carries the key, but what it launches (an Auto Scaling
+    /// group's instances, an ECS service's tasks) will not.
+    Source,
 }
 
 impl FindingKind {
@@ -27,6 +30,7 @@ impl FindingKind {
             FindingKind::Invalid => "invalid",
             FindingKind::Forbidden => "forbidden",
             FindingKind::Unknown => "unknown",
+            FindingKind::Source => "source",
         }
     }
 }
@@ -197,6 +201,7 @@ pub fn evaluate_resource<'a>(
             out.push(finding(key, FindingKind::Forbidden, Some(value), None));
         }
     }
+    out.extend(source_findings(policy, resource));
     if out.len() == before {
         Outcome::Compliant
     } else {
@@ -278,6 +283,41 @@ fn values_hint(allowed: &[String], value: &str) -> String {
         list.push(format!("… ({} in all)", allowed.len()));
     }
     format!("allowed values: {}", list.join(", "))
+}
+
+/// What a resource launches (an Auto Scaling group's instances, an ECS
+/// service's tasks) not carrying a valid key the resource itself carries.
+fn source_findings<'a>(policy: &'a Policy, resource: &'a Resource) -> Vec<Finding<'a>> {
+    let Some(launches) = &resource.launches else {
+        return Vec::new();
+    };
+    policy
+        .require
+        .iter()
+        .filter_map(|req| {
+            let value = resource.tags.get(&req.key)?;
+            let passed_on = launches.get(&req.key) == Some(value);
+            (check_value(req, value).is_ok() && !passed_on).then(|| Finding {
+                resource,
+                policy,
+                tag: &req.key,
+                kind: FindingKind::Source,
+                value: Some(value),
+                hint: Some(source_hint(resource, &req.key, value)),
+            })
+        })
+        .collect()
+}
+
+/// How to make what a resource launches carry `key`.
+fn source_hint(resource: &Resource, key: &str, value: &str) -> String {
+    let name = resource.arn.id().rsplit('/').next().unwrap_or_default();
+    if resource.resource_type == crate::resource::ECS_SERVICE {
+        let cluster = resource.arn.id().split('/').next().unwrap_or_default();
+        format!("the tasks it starts will not carry `{key}`: make the service propagate its tags (`aws ecs update-service --cluster {cluster} --service {name} --propagate-tags SERVICE`)")
+    } else {
+        format!("the instances it launches will not carry `{key}`: propagate it at launch (remediate does, or `aws autoscaling create-or-update-tags --tags ResourceId={name},ResourceType=auto-scaling-group,Key={key},Value={value},PropagateAtLaunch=true`)")
+    }
 }
 
 fn missing_hint(req: &Requirement, resource: &Resource) -> Option<String> {
@@ -601,5 +641,64 @@ mod tests {
             }
         );
         assert_eq!(e.by_policy.len(), 4);
+    }
+
+    fn launcher(
+        ty: &str,
+        arn: &str,
+        tags: &[(&str, &str)],
+        launches: Option<&[(&str, &str)]>,
+    ) -> Resource {
+        let mut r = Resource::new(crate::arn::arn(arn), "111111111111", "us-east-1", ty)
+            .with_tags(tags.iter().copied());
+        r.launches = launches.map(|l| {
+            l.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        });
+        r
+    }
+
+    #[test]
+    fn what_a_group_or_service_launches_must_carry_the_key_too() {
+        let mut p = policy(vec![map_req()], &[]);
+        p.resource_types = vec![
+            crate::resource::AUTO_SCALING_GROUP.into(),
+            crate::resource::ECS_SERVICE.into(),
+        ];
+        let asg = "arn:aws:autoscaling:us-east-1:111111111111:autoScalingGroup:6d4a:autoScalingGroupName/web";
+        let map = [("map-migrated", "migABCDE12345")];
+        // Tagged, and passed on: compliant.
+        let passed = launcher(crate::resource::AUTO_SCALING_GROUP, asg, &map, Some(&map));
+        assert!(kinds(&p, &passed).is_empty());
+        // Tagged, not passed on: a finding of its own kind, naming the fix.
+        let kept = launcher(crate::resource::AUTO_SCALING_GROUP, asg, &map, Some(&[]));
+        let mut out = Vec::new();
+        assert_eq!(
+            evaluate_resource(&p, &kept, &mut out),
+            Outcome::NonCompliant
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].kind, FindingKind::Source);
+        assert_eq!(out[0].kind.as_str(), "source");
+        let hint = out[0].hint.as_deref().unwrap();
+        assert!(hint.contains("ResourceId=web,ResourceType=auto-scaling-group,Key=map-migrated,Value=migABCDE12345,PropagateAtLaunch=true"), "{hint}");
+        // Not tagged at all: missing, once (the write propagates it).
+        let bare = launcher(crate::resource::AUTO_SCALING_GROUP, asg, &[], Some(&[]));
+        assert_eq!(
+            kinds(&p, &bare),
+            [("map-migrated".to_string(), FindingKind::Missing, None)]
+        );
+        // Unknown (a task definition's tags): no source finding.
+        let svc = "arn:aws:ecs:us-east-1:111111111111:service/web/api";
+        let unknown = launcher(crate::resource::ECS_SERVICE, svc, &map, None);
+        assert!(kinds(&p, &unknown).is_empty());
+        let none = launcher(crate::resource::ECS_SERVICE, svc, &map, Some(&[]));
+        let mut out = Vec::new();
+        evaluate_resource(&p, &none, &mut out);
+        assert_eq!(out[0].kind, FindingKind::Source);
+        assert!(out[0].hint.as_deref().unwrap().contains(
+            "aws ecs update-service --cluster web --service api --propagate-tags SERVICE"
+        ));
     }
 }

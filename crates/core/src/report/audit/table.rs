@@ -111,6 +111,7 @@ fn problem_lines(findings: &[FindingRecord]) -> String {
             (FindingKind::Missing, _) => format!("missing {}", keys.join(", ")),
             (FindingKind::Invalid, Some(v)) => format!("`{}` = `{v}` is invalid", f.tag),
             (FindingKind::Forbidden, Some(v)) => format!("`{}` = `{v}` is forbidden", f.tag),
+            (FindingKind::Source, Some(v)) => format!("`{}` = `{v}` is not passed on", f.tag),
             (kind, _) => format!("{} {}", kind.as_str(), keys.join(", ")),
         };
         if let Some(hint) = &f.hint {
