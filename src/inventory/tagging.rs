@@ -51,21 +51,30 @@ pub async fn tags_by_arn(
     let mut out = Vec::with_capacity(arns.len());
     for chunk in arns.chunks(100) {
         let list: Vec<String> = chunk.iter().map(|a| a.to_string()).collect();
-        let page = api
-            .call(Quota::at(account, region), "tagging:GetResources", || {
-                client
-                    .get_resources()
-                    .set_resource_arn_list(Some(list.clone()))
-                    .send()
-            })
-            .await;
-        match page {
-            Ok(page) => {
-                let mut found: HashMap<Arn, Tags> = page
-                    .resource_tag_mapping_list()
-                    .iter()
-                    .filter_map(arn_and_tags)
-                    .collect();
+        // The answer is paged like any other: an ARN on a page not read
+        // would pass for untagged.
+        let list = &list;
+        let pages = all_pages(|token| async move {
+            let page = api
+                .call(Quota::at(account, region), "tagging:GetResources", || {
+                    client
+                        .get_resources()
+                        .set_resource_arn_list(Some(list.clone()))
+                        .set_pagination_token(token.clone())
+                        .send()
+                })
+                .await?;
+            let found: Vec<(Arn, Tags)> = page
+                .resource_tag_mapping_list()
+                .iter()
+                .filter_map(arn_and_tags)
+                .collect();
+            Ok((found, page.pagination_token().map(str::to_string)))
+        })
+        .await;
+        match pages {
+            Ok(pages) => {
+                let mut found: HashMap<Arn, Tags> = pages.into_iter().collect();
                 for arn in chunk {
                     let tags = found.remove(arn.as_str());
                     out.push(((*arn).clone(), Ok(tags)));

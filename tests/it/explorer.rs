@@ -490,3 +490,52 @@ fn groups_and_services_must_launch_born_tagged() {
         .collect();
     assert_eq!(kinds(&after), services, "the groups pass the tag on now");
 }
+
+#[test]
+fn tags_read_by_arn_follow_every_page_of_the_answer() {
+    // 150 tagged topics in one account and region: the Tagging API pages
+    // its answer to a 100-ARN request (the emulator after 50 resources), and
+    // a topic on a page not read would pass for one deleted since indexing.
+    let s = setup(ORGANIZATION);
+    let out = std::process::Command::new(repo_root().join(".venv/bin/python"))
+        .arg("-c")
+        .arg(
+            "import boto3, sys\n\
+             sts = boto3.client('sts', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='t', aws_secret_access_key='t')\n\
+             c = sts.assume_role(RoleArn='arn:aws:iam::' + sys.argv[2] + ':role/tagwarden-audit', RoleSessionName='seed')['Credentials']\n\
+             sns = boto3.client('sns', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id=c['AccessKeyId'], aws_secret_access_key=c['SecretAccessKey'], aws_session_token=c['SessionToken'])\n\
+             [sns.create_topic(Name=f'paged-{i}', Tags=[{'Key': 'map-migrated', 'Value': 'migABCDE12345'}]) for i in range(150)]\n",
+        )
+        .args([&s.emu.endpoint(), PROD.0])
+        .output()
+        .expect("run boto3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    s.control(organization_view());
+    let run = s.run(&["audit", "--format", "json"]);
+    let report = run.json();
+    let warning = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|w| w.as_str().filter(|w| w.contains("deleted since")))
+        .unwrap_or_else(|| panic!("{report}"))
+        .to_string();
+    assert!(warning.contains(", 0 had been deleted since"), "{warning}");
+    let paged: Vec<String> = findings(&report)
+        .into_iter()
+        .map(|(arn, _, _)| arn)
+        .filter(|a| a.contains(":paged-"))
+        .collect();
+    assert!(paged.is_empty(), "compliant topics reported: {paged:?}");
+    assert!(
+        report["api_calls_by_operation"]["tagging:GetResources"]
+            .as_u64()
+            .unwrap()
+            > 2,
+        "{report}"
+    );
+}
