@@ -103,3 +103,65 @@ pub async fn clusters(
     })
     .await
 }
+
+/// One DB instance (`rds:db`) or cluster (`rds:cluster`) by identifier, as
+/// this account and region's `DescribeDBInstances`/`DescribeDBClusters`
+/// return it; None when they do not know it (not yet, or never).
+pub async fn one(
+    api: &Api,
+    rds: &aws_sdk_rds::Client,
+    account: &str,
+    region: &str,
+    ty: &str,
+    id: &str,
+) -> Result<Option<Resource>, AwsError> {
+    let quota = Quota::at(account, region);
+    let found = if ty == "rds:cluster" {
+        api.call(quota, "rds:DescribeDBClusters", || {
+            rds.describe_db_clusters().db_cluster_identifier(id).send()
+        })
+        .await
+        .map(|page| {
+            page.db_clusters().iter().find_map(|c| {
+                resource(
+                    c.db_cluster_arn()?,
+                    account,
+                    region,
+                    ty,
+                    c.tag_list(),
+                    c.cluster_create_time(),
+                )
+            })
+        })
+    } else {
+        api.call(quota, "rds:DescribeDBInstances", || {
+            rds.describe_db_instances()
+                .db_instance_identifier(id)
+                .send()
+        })
+        .await
+        .map(|page| {
+            page.db_instances().iter().find_map(|db| {
+                resource(
+                    db.db_instance_arn()?,
+                    account,
+                    region,
+                    ty,
+                    db.tag_list(),
+                    db.instance_create_time(),
+                )
+            })
+        })
+    };
+    match found {
+        Err(e) if is_not_found(&e) => Ok(None),
+        other => other,
+    }
+}
+
+fn is_not_found(e: &AwsError) -> bool {
+    matches!(
+        e.code.as_deref(),
+        Some("DBInstanceNotFound" | "DBInstanceNotFoundFault" | "DBClusterNotFoundFault")
+    )
+}

@@ -30,12 +30,38 @@ pub async fn buckets(
     account: &str,
     region: &str,
 ) -> Result<Vec<Bucket>, AwsError> {
+    listed(api, s3, account, region, None).await
+}
+
+/// The bucket of this name, if this account's `ListBuckets` has it.
+pub async fn bucket(
+    api: &Api,
+    s3: &aws_sdk_s3::Client,
+    account: &str,
+    region: &str,
+    name: &str,
+) -> Result<Option<Bucket>, AwsError> {
+    let listed = listed(api, s3, account, region, Some(name)).await?;
+    Ok(listed.into_iter().find(|b| b.name == name))
+}
+
+/// `ListBuckets`, narrowed to names that start with `prefix` (AWS filters
+/// them; where it does not, they are filtered here before any
+/// `GetBucketLocation`).
+async fn listed(
+    api: &Api,
+    s3: &aws_sdk_s3::Client,
+    account: &str,
+    region: &str,
+    prefix: Option<&str>,
+) -> Result<Vec<Bucket>, AwsError> {
     let page_size = api.page_size(1000, 1);
     all_pages(|token| async move {
         let page = api
             .call(Quota::at(account, region), "s3:ListBuckets", || {
                 s3.list_buckets()
                     .max_buckets(page_size)
+                    .set_prefix(prefix.map(str::to_string))
                     .set_continuation_token(token.clone())
                     .send()
             })
@@ -43,6 +69,9 @@ pub async fn buckets(
         let mut found = Vec::new();
         for b in page.buckets() {
             let Some(name) = b.name() else { continue };
+            if prefix.is_some_and(|p| !name.starts_with(p)) {
+                continue;
+            }
             // AWS returns each bucket's region in ListBuckets; where it is
             // missing (older endpoints, moto), ask GetBucketLocation.
             let region = match b.bucket_region() {

@@ -11,11 +11,11 @@ use super::read::{self, Found, Unread};
 use super::Consumer;
 use crate::aws::{AccountSession, Aws};
 use crate::config::Loaded;
-use crate::scan::Scanned;
+use crate::scan::{self, Scanned};
 use chrono::Utc;
 use std::collections::{BTreeMap, HashMap};
 use tagwarden_core::apply_rules::Status;
-use tagwarden_core::cloudtrail::{self, event_label, Creation, Event, EventOutcome};
+use tagwarden_core::cloudtrail::{self, event_label, Creation, Event, EventOutcome, Rejection};
 use tagwarden_core::config::DaemonMode;
 use tagwarden_core::report::ApplyReport;
 use tagwarden_core::{Arn, Resource};
@@ -72,8 +72,10 @@ pub async fn handle(c: &mut Consumer, aws: &Aws, queue: &Queue, messages: Vec<Me
     let mut creations: Vec<(usize, Creation)> = Vec::new();
     // The policies' types, once per burst.
     let types = c.shared.loaded().policies.resource_types();
+    let regions =
+        scan::regions(&c.shared.loaded().config, &aws.default_region(), &[]).unwrap_or_default();
     for (i, m) in messages.iter().enumerate() {
-        match classify(c, &types, &m.body) {
+        match classify(c, &types, &regions, m) {
             // The same call twice in one burst: the first copy stands for both.
             Ok(cr) if creations.iter().any(|(_, x)| x.event_id == cr.event_id) => {
                 verdicts[i] = Some(Verdict::done(&cr.event_name, EventOutcome::Duplicate));
@@ -84,7 +86,11 @@ pub async fn handle(c: &mut Consumer, aws: &Aws, queue: &Queue, messages: Vec<Me
     }
     let started = std::time::Instant::now();
     let n_creations = creations.len();
-    for (i, v) in settle_creations(c, aws, creations).await {
+    let receipts: Vec<&str> = messages.iter().map(|m| m.receipt.as_str()).collect();
+    let settled = queue
+        .invisible_while(aws, &receipts, settle_creations(c, aws, creations))
+        .await;
+    for (i, v) in settled {
         verdicts[i] = Some(v);
     }
     let written = started.elapsed();
@@ -103,10 +109,21 @@ pub async fn handle(c: &mut Consumer, aws: &Aws, queue: &Queue, messages: Vec<Me
 }
 
 /// A creation to act on, or the verdict of anything else.
-fn classify(c: &mut Consumer, types: &[String], body: &str) -> Result<Creation, Verdict> {
-    let creation = match cloudtrail::parse(body) {
+fn classify(
+    c: &mut Consumer,
+    types: &[String],
+    regions: &[String],
+    m: &Message,
+) -> Result<Creation, Verdict> {
+    // A body too large was dropped on receipt: its size says so.
+    let parsed = if m.size > cloudtrail::MAX_EVENT_BYTES {
+        Err(cloudtrail::EventError::TooLarge(m.size))
+    } else {
+        cloudtrail::parse(&m.body)
+    };
+    let creation = match parsed {
         Err(e) => {
-            tracing::warn!(error = %e, "an event message cannot be read: dropped");
+            tracing::warn!(error = %e, outcome = e.outcome().label(), "an event message is not acted on: dropped");
             return Err(Verdict::done(
                 e.event_name().unwrap_or("other"),
                 e.outcome(),
@@ -123,6 +140,11 @@ fn classify(c: &mut Consumer, types: &[String], body: &str) -> Result<Creation, 
     let name = creation.event_name.as_str();
     if !c.owns(&creation.account) {
         return Err(Verdict::done(name, EventOutcome::AccountNotConfigured));
+    }
+    if !regions.contains(&creation.region) {
+        let why = Rejection::Region(creation.region.clone());
+        tracing::warn!(event = name, account = %creation.account, error = %why, "an event is not believed: dropped");
+        return Err(Verdict::done(name, EventOutcome::Rejected));
     }
     if !creation
         .resources
@@ -182,22 +204,16 @@ async fn read_all(
     creations: &[(usize, Creation)],
 ) -> HashMap<Arn, Found> {
     let mut groups: BTreeMap<(String, String), Vec<cloudtrail::Created>> = BTreeMap::new();
-    let mut created_at = HashMap::new();
     for (_, cr) in creations {
         let group = groups
             .entry((cr.account.clone(), cr.region.clone()))
             .or_default();
-        for r in &cr.resources {
-            group.push(r.clone());
-            created_at.insert(r.arn.clone(), cr.event_time);
-        }
+        group.extend(cr.resources.iter().cloned());
     }
     let mut found = HashMap::new();
     for ((account, region), created) in groups {
         match c.session(aws, &account).await {
-            Ok(session) => {
-                found.extend(read::read(&aws.api, &session, &region, &created, &created_at).await)
-            }
+            Ok(session) => found.extend(read::read(&aws.api, &session, &region, &created).await),
             Err(e) => found.extend(
                 created
                     .into_iter()

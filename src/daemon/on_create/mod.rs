@@ -145,9 +145,9 @@ async fn consume_queue(shared: Arc<Shared>, cancel: CancellationToken, url: &str
         let now = aws.api.requests();
         shared.metrics.add_requests(&now.since(&counted));
         counted = now;
-        let wait = shared.loaded().config.daemon.events.wait;
+        let events = shared.loaded().config.daemon.events.clone();
         let received = tokio::select! {
-            r = queue.receive(&aws, wait) => r,
+            r = queue.receive(&aws, events.wait, events.burst_bytes) => r,
             () = cancel.cancelled() => return,
         };
         match received {

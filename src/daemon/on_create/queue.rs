@@ -10,6 +10,8 @@ use aws_sdk_sqs::types::{
 };
 use chrono::{DateTime, Utc};
 use std::time::Duration;
+use tagwarden_core::cloudtrail::MAX_EVENT_BYTES;
+use tagwarden_core::config::PAGE_BYTES;
 
 /// The most messages handled together: a migration wave's burst becomes a
 /// few batched writes instead of one per event.
@@ -20,6 +22,16 @@ pub const MAX_BURST: usize = 1000;
 /// fails is made visible sooner, after its backoff.
 pub const HANDLING: Duration = Duration::from_secs(300);
 
+/// How long received messages stay invisible: [`HANDLING`], or in the
+/// test build what `TAGWARDEN_HANDLING_SECS` says.
+pub fn handling() -> Duration {
+    #[cfg(feature = "test-hooks")]
+    if let Some(secs) = crate::test_hooks::handling_secs() {
+        return Duration::from_secs(secs);
+    }
+    HANDLING
+}
+
 /// The longest a burst is read before it is handled.
 pub const BURST_WINDOW: Duration = Duration::from_secs(1);
 
@@ -27,7 +39,11 @@ pub const BURST_WINDOW: Duration = Duration::from_secs(1);
 #[derive(Debug, Clone)]
 pub struct Message {
     pub receipt: String,
+    /// Empty when the body is larger than tagwarden reads
+    /// ([`MAX_EVENT_BYTES`]): it is dropped on receipt, never held.
     pub body: String,
+    /// The body's size in bytes, as received.
+    pub size: usize,
     /// SQS `ApproximateReceiveCount`: 1 the first time.
     pub receive_count: u32,
     pub sent_at: Option<DateTime<Utc>>,
@@ -62,14 +78,23 @@ impl Queue {
     }
 
     /// Wait up to `wait` for messages; once some arrive, read on without
-    /// waiting while full pages keep coming, up to [`MAX_BURST`] messages or
-    /// [`BURST_WINDOW`], so a steady stream is not held back.
-    pub async fn receive(&self, aws: &Aws, wait: Duration) -> Result<Vec<Message>, AwsError> {
+    /// waiting while full pages keep coming, up to [`MAX_BURST`] messages,
+    /// [`BURST_WINDOW`], or while one more page could take the burst over
+    /// `burst_bytes`, so a steady stream is not held back and a hostile
+    /// one cannot fill memory.
+    pub async fn receive(
+        &self,
+        aws: &Aws,
+        wait: Duration,
+        burst_bytes: usize,
+    ) -> Result<Vec<Message>, AwsError> {
         let mut out = self.receive_page(aws, wait).await?;
         let first = std::time::Instant::now();
+        let held = |out: &[Message]| out.iter().map(|m| m.body.len()).sum::<usize>();
         while out.len().is_multiple_of(10)
             && !out.is_empty()
             && out.len() < MAX_BURST
+            && held(&out) + PAGE_BYTES <= burst_bytes
             && first.elapsed() < BURST_WINDOW
         {
             let more = self.receive_page(aws, Duration::ZERO).await?;
@@ -90,7 +115,7 @@ impl Queue {
                     .queue_url(&self.url)
                     .max_number_of_messages(10)
                     .wait_time_seconds(wait.as_secs() as i32)
-                    .visibility_timeout(HANDLING.as_secs() as i32)
+                    .visibility_timeout(handling().as_secs() as i32)
                     .message_system_attribute_names(
                         MessageSystemAttributeName::ApproximateReceiveCount,
                     )
@@ -103,9 +128,15 @@ impl Queue {
             .iter()
             .filter_map(|m| {
                 let attr = |name| m.attributes().and_then(|a| a.get(&name)).cloned();
+                let body = m.body().unwrap_or_default();
                 Some(Message {
                     receipt: m.receipt_handle()?.to_string(),
-                    body: m.body().unwrap_or_default().to_string(),
+                    body: if body.len() > MAX_EVENT_BYTES {
+                        String::new()
+                    } else {
+                        body.to_string()
+                    },
+                    size: body.len(),
                     receive_count: attr(MessageSystemAttributeName::ApproximateReceiveCount)
                         .and_then(|c| c.parse().ok())
                         .unwrap_or(1),
@@ -115,6 +146,34 @@ impl Queue {
                 })
             })
             .collect())
+    }
+
+    /// Run `work` while the messages of `receipts` stay invisible: their
+    /// visibility is extended every third of [`handling`], so no other
+    /// replica receives a message whose burst is still waiting (for the
+    /// write turn, for a retry) and handles it twice.
+    pub async fn invisible_while<F: std::future::Future>(
+        &self,
+        aws: &Aws,
+        receipts: &[&str],
+        work: F,
+    ) -> F::Output {
+        let handling = handling();
+        let mut tick = tokio::time::interval(handling / 3);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                out = &mut work => return out,
+                _ = tick.tick() => {
+                    let later: Vec<(&str, Duration)> = receipts.iter().map(|r| (*r, handling)).collect();
+                    if let Err(e) = self.retry_later(aws, &later).await {
+                        tracing::warn!(queue = %self.url, error = %e, "cannot extend the burst's visibility: another replica may receive its messages");
+                    }
+                }
+            }
+        }
     }
 
     /// Delete messages whose outcome is settled (10 a request).

@@ -2,14 +2,15 @@
 //! (the event's request is not the truth: tags may have been added since).
 //! EC2 instances, volumes, snapshots and images are described by id, and
 //! one not visible yet is simply absent (EC2 is eventually consistent); RDS
-//! and S3 tags are read directly, and a resource they do not know yet is an
-//! error; then the event is tried again later, never taken as untagged.
-//! Every other type's tags come from the Tagging API by ARN.
+//! databases and clusters are described by identifier, and a bucket must be
+//! in the account's `ListBuckets` before its tags are read. What these reads
+//! do not return is tried again later (and then left to the cycle), never
+//! taken as untagged, never written. Every other type's tags come from the
+//! Tagging API by ARN.
 
 use crate::aws::{AccountSession, Api};
-use crate::enforce::write::{rds, s3, Target};
-use crate::inventory::ec2;
-use chrono::{DateTime, Utc};
+use crate::enforce::write::{s3, Target};
+use crate::inventory::{ec2, rds};
 use std::collections::HashMap;
 use tagwarden_core::cloudtrail::Created;
 use tagwarden_core::{Arn, Resource};
@@ -36,14 +37,14 @@ pub enum Found {
     NotYet(Unread),
 }
 
-/// The resources `created` in one account and region, by ARN.
+/// The resources `created` in one account and region, by ARN. Only what
+/// this account's own reads return is evaluated, with the creation time
+/// those reads give: an event's ARN and time are claims.
 pub async fn read(
     api: &Api,
     session: &AccountSession,
     region: &str,
     created: &[Created],
-    // Each resource's event time, by ARN (RDS and S3 reads give none).
-    created_at: &HashMap<Arn, Option<DateTime<Utc>>>,
 ) -> HashMap<Arn, Found> {
     let account = session.account.as_str();
     let mut out = HashMap::new();
@@ -55,27 +56,24 @@ pub async fn read(
             same_type.push(c);
         }
     }
-    let at = Target {
-        api,
-        account,
-        region,
-    };
     for (ty, items) in by_type {
         match ty {
             "rds:db" | "rds:cluster" => {
                 let client = session.rds(region);
                 for c in items {
-                    let tags = rds::tags(&at, &client, &c.arn).await;
-                    let when = created_at.get(&c.arn).copied().flatten();
-                    out.insert(c.arn.clone(), found(account, region, c, tags, when));
+                    let one = rds::one(api, &client, account, region, ty, c.arn.id()).await;
+                    out.insert(c.arn.clone(), seen(c, one));
                 }
             }
             "s3:bucket" => {
                 let client = session.s3(region);
+                let at = Target {
+                    api,
+                    account,
+                    region,
+                };
                 for c in items {
-                    let tags = s3::tags(&at, &client, c.arn.id()).await;
-                    let when = created_at.get(&c.arn).copied().flatten();
-                    out.insert(c.arn.clone(), found(account, region, c, tags, when));
+                    out.insert(c.arn.clone(), bucket(&at, &client, c).await);
                 }
             }
             "ec2:instance" | "ec2:volume" | "ec2:snapshot" | "ec2:image" => {
@@ -84,39 +82,69 @@ pub async fn read(
                     out.extend(described(api, &client, account, region, ty, chunk).await);
                 }
             }
-            _ => {
-                let client = session.tagging(region);
-                let arns: Vec<&Arn> = items.iter().map(|c| &c.arn).collect();
-                let read =
-                    crate::inventory::tagging::tags_by_arn(api, &client, account, region, &arns)
-                        .await;
-                for (c, (_, tags)) in items.iter().zip(read) {
-                    // The Tagging API returns only resources that are or were
-                    // tagged: one it does not return has no tags yet.
-                    let tags = tags.map(Option::unwrap_or_default);
-                    let at = created_at.get(&c.arn).copied().flatten();
-                    out.insert(c.arn.clone(), found(account, region, c, tags, at));
-                }
-            }
+            _ => out.extend(tagged(api, session, region, &items).await),
         }
     }
     out
 }
 
-fn found(
-    account: &str,
+/// Every other type's current tags, from the Tagging API by ARN (it
+/// returns only resources that are or were tagged: one it does not return
+/// has no tags yet). Its creation time is unknown, as in a scan, so
+/// `scope.created_after` treats it as a scan would.
+async fn tagged(
+    api: &Api,
+    session: &AccountSession,
     region: &str,
-    c: &Created,
-    tags: Result<tagwarden_core::Tags, crate::aws::AwsError>,
-    created_at: Option<DateTime<Utc>>,
-) -> Found {
-    match tags {
+    items: &[&Created],
+) -> Vec<(Arn, Found)> {
+    let account = session.account.as_str();
+    let client = session.tagging(region);
+    let arns: Vec<&Arn> = items.iter().map(|c| &c.arn).collect();
+    let read = crate::inventory::tagging::tags_by_arn(api, &client, account, region, &arns).await;
+    items
+        .iter()
+        .zip(read)
+        .map(|(c, (_, tags))| {
+            let found = match tags.map(Option::unwrap_or_default) {
+                Ok(tags) => {
+                    let mut r = Resource::new(c.arn.clone(), account, region, c.resource_type);
+                    r.tags = tags;
+                    Found::Now(r)
+                }
+                Err(e) => Found::NotYet(Unread::Failed(e)),
+            };
+            (c.arn.clone(), found)
+        })
+        .collect()
+}
+
+/// A bucket this account's `ListBuckets` has (its region and creation
+/// time from there), with its tags.
+async fn bucket(at: &Target<'_>, client: &aws_sdk_s3::Client, c: &Created) -> Found {
+    let name = c.arn.id();
+    let listed = crate::inventory::s3::bucket(at.api, client, at.account, at.region, name).await;
+    let b = match listed {
+        Ok(Some(b)) => b,
+        Ok(None) => return Found::NotYet(Unread::NotVisible(c.arn.clone())),
+        Err(e) => return Found::NotYet(Unread::Failed(e)),
+    };
+    match s3::tags(at, client, name).await {
         Ok(tags) => {
-            let mut r = Resource::new(c.arn.clone(), account, region, c.resource_type);
+            let mut r = Resource::new(c.arn.clone(), at.account, &b.region, c.resource_type);
             r.tags = tags;
-            r.created_at = created_at;
+            r.created_at = b.created_at;
             Found::Now(r)
         }
+        Err(e) => Found::NotYet(Unread::Failed(e)),
+    }
+}
+
+/// What an own-service read by id gave.
+fn seen(c: &Created, read: Result<Option<Resource>, crate::aws::AwsError>) -> Found {
+    match read {
+        Ok(Some(r)) if r.arn == c.arn => Found::Now(r),
+        Ok(_) => Found::NotYet(Unread::NotVisible(c.arn.clone())),
         Err(e) => Found::NotYet(Unread::Failed(e)),
     }
 }

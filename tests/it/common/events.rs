@@ -91,6 +91,18 @@ pub fn fixture_with(max_receives: u32, extra: &str) -> Fixture {
 /// As `fixture_with`, the daemon in `mode` (audit or enforce), with more
 /// arguments to `run`.
 pub fn fixture_in(mode: &str, max_receives: u32, extra: &str, args: &[&str]) -> Fixture {
+    fixture_env(mode, max_receives, extra, args, &[])
+}
+
+/// As `fixture_in`, the daemon's environment extended with `env` (the
+/// test build's hooks).
+pub fn fixture_env(
+    mode: &str,
+    max_receives: u32,
+    extra: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Fixture {
     let emu = Emulator::start();
     let queue = runtime().block_on(async {
         let seeder = Seeder::new(&emu.endpoint()).await;
@@ -115,10 +127,9 @@ pub fn fixture_in(mode: &str, max_receives: u32, extra: &str, args: &[&str]) -> 
         "tagwarden.yaml",
         &estate::config(&policy, &extra),
     );
-    let mut daemon = Daemon::start(
-        emu.command(&[&["run", "-c", cfg.as_str()][..], args].concat()),
-        &dir.path().join("daemon.log"),
-    );
+    let mut command = emu.command(&[&["run", "-c", cfg.as_str()][..], args].concat());
+    command.envs(env.iter().copied());
+    let mut daemon = Daemon::start(command, &dir.path().join("daemon.log"));
     daemon.wait_for("the first cycle", MINUTE, |d| {
         d.metric("tagwarden_cycles_total{result=\"ok\"}")
             .unwrap_or(0.0)

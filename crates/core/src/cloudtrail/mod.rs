@@ -21,6 +21,13 @@ use serde_json::Value;
 /// hundred).
 pub const MAX_EVENT_BYTES: usize = 256 * 1024;
 
+/// The most resources one event may name (RunInstances launches at most
+/// 1,000 instances a call; an instant CreateFleet answers with fewer).
+pub const MAX_RESOURCES: usize = 1000;
+
+/// The longest event id believed (CloudTrail's are 36-character UUIDs).
+pub const MAX_EVENT_ID: usize = 128;
+
 pub use calls::{Call, CALLS};
 
 /// A resource a call created.
@@ -70,6 +77,44 @@ pub enum EventError {
     Missing { event: String, field: &'static str },
     #[error("{event}: {source}")]
     BadArn { event: String, source: ArnError },
+    #[error("{event}: {why}")]
+    Rejected { event: String, why: Box<Rejection> },
+}
+
+/// Why a readable event is not believed: an SQS message is a claim, and
+/// one that contradicts itself, or names a resource that is not what its
+/// call creates in its own account and region, is dropped (counted as
+/// `rejected`, the reason logged), never acted on.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Rejection {
+    #[error("the envelope's source is `{envelope}`, but {event_source} records the call")]
+    Source {
+        envelope: String,
+        event_source: String,
+    },
+    #[error("the envelope's {field} is `{envelope}`, the record's `{record}`")]
+    Envelope {
+        field: &'static str,
+        envelope: String,
+        record: String,
+    },
+    #[error("an event id of {0} characters (at most {MAX_EVENT_ID})")]
+    EventIdTooLong(usize),
+    #[error("{0} resources in one event (at most {MAX_RESOURCES})")]
+    TooManyResources(usize),
+    #[error(
+        "{arn} is named as {expected}, but its {part} is `{found}` (the event's is `{wanted}`)"
+    )]
+    Arn {
+        arn: String,
+        expected: &'static str,
+        part: &'static str,
+        found: String,
+        wanted: String,
+    },
+    /// An event of a region this configuration does not scan.
+    #[error("region {0} is not in `regions:`")]
+    Region(String),
 }
 
 impl EventError {
@@ -77,7 +122,7 @@ impl EventError {
     pub fn event_name(&self) -> Option<&str> {
         match self {
             EventError::Missing { event, .. } if event != "the event" => Some(event),
-            EventError::BadArn { event, .. } => Some(event),
+            EventError::BadArn { event, .. } | EventError::Rejected { event, .. } => Some(event),
             _ => None,
         }
     }
@@ -89,6 +134,7 @@ impl EventError {
             EventError::NotJson(_) => EventOutcome::NotJson,
             EventError::NotCloudTrail(_) => EventOutcome::NotCloudTrail,
             EventError::Missing { .. } | EventError::BadArn { .. } => EventOutcome::Malformed,
+            EventError::Rejected { .. } => EventOutcome::Rejected,
         }
     }
 }
@@ -119,10 +165,12 @@ pub enum EventOutcome {
     NotJson,
     NotCloudTrail,
     Malformed,
+    /// Readable but not believed (`Rejection`).
+    Rejected,
 }
 
 impl EventOutcome {
-    pub const ALL: [EventOutcome; 14] = [
+    pub const ALL: [EventOutcome; 15] = [
         EventOutcome::Tagged,
         EventOutcome::Compliant,
         EventOutcome::NonCompliant,
@@ -137,6 +185,7 @@ impl EventOutcome {
         EventOutcome::NotJson,
         EventOutcome::NotCloudTrail,
         EventOutcome::Malformed,
+        EventOutcome::Rejected,
     ];
 
     pub fn label(self) -> &'static str {
@@ -155,6 +204,7 @@ impl EventOutcome {
             EventOutcome::NotJson => "not_json",
             EventOutcome::NotCloudTrail => "not_cloudtrail",
             EventOutcome::Malformed => "malformed",
+            EventOutcome::Rejected => "rejected",
         }
     }
 }
@@ -201,16 +251,11 @@ pub fn parse(body: &str) -> Result<Event, EventError> {
     }
     let d = &v["detail"];
     let event_name = d["eventName"].as_str().unwrap_or("").to_string();
-    let missing = |field| EventError::Missing {
-        event: if event_name.is_empty() {
-            "the event".into()
-        } else {
-            event_name.clone()
-        },
-        field,
-    };
     if event_name.is_empty() {
-        return Err(missing("detail.eventName"));
+        return Err(EventError::Missing {
+            event: "the event".into(),
+            field: "detail.eventName",
+        });
     }
     let source = d["eventSource"].as_str().unwrap_or("");
     let Some(call) = calls::find(source, &event_name) else {
@@ -222,42 +267,153 @@ pub fn parse(body: &str) -> Result<Event, EventError> {
             error_code: code.to_string(),
         });
     }
-    let text = |field: &'static str, value: &Value| {
-        value
-            .as_str()
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .ok_or_else(|| missing(field))
-    };
-    let account = text("detail.recipientAccountId", &d["recipientAccountId"])?;
-    let region = text("detail.awsRegion", &d["awsRegion"])?;
-    let named = calls::named(call, d).map_err(missing)?;
-    let resources = named
-        .into_iter()
-        .map(|n| {
-            let (resource_type, arn) = built(n, &account, &region);
-            let arn = arn.map_err(|source| EventError::BadArn {
-                event: event_name.clone(),
-                source,
-            })?;
-            Ok(Created { arn, resource_type })
-        })
-        .collect::<Result<Vec<_>, EventError>>()?;
+    let record = Record::read(&v, call).map_err(|e| e.of(&event_name))?;
+    let resources = created(call, d, &record).map_err(|e| e.of(&event_name))?;
     Ok(Event::Creation(Creation {
-        event_id: d["eventID"]
-            .as_str()
-            .or(v["id"].as_str())
-            .unwrap_or("")
-            .to_string(),
+        event_id: record.event_id,
         event_name,
         event_time: d["eventTime"]
             .as_str()
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.with_timezone(&Utc)),
-        account,
-        region,
+        account: record.account,
+        region: record.region,
         resources,
     }))
+}
+
+/// What is wrong with a record, before the call's name is attached.
+enum Wrong {
+    Missing(&'static str),
+    BadArn(ArnError),
+    Rejected(Rejection),
+}
+
+impl Wrong {
+    fn of(self, event: &str) -> EventError {
+        let event = event.to_string();
+        match self {
+            Wrong::Missing(field) => EventError::Missing { event, field },
+            Wrong::BadArn(source) => EventError::BadArn { event, source },
+            Wrong::Rejected(why) => EventError::Rejected {
+                event,
+                why: Box::new(why),
+            },
+        }
+    }
+}
+
+/// The record's identity, checked against its envelope.
+struct Record {
+    event_id: String,
+    account: String,
+    region: String,
+}
+
+impl Record {
+    fn read(v: &Value, call: &Call) -> Result<Record, Wrong> {
+        let d = &v["detail"];
+        let text = |field: &'static str, value: &Value| {
+            value
+                .as_str()
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .ok_or(Wrong::Missing(field))
+        };
+        let account = text("detail.recipientAccountId", &d["recipientAccountId"])?;
+        let region = text("detail.awsRegion", &d["awsRegion"])?;
+        let event_id = text("detail.eventID", &d["eventID"])?;
+        if event_id.chars().count() > MAX_EVENT_ID {
+            return Err(Wrong::Rejected(Rejection::EventIdTooLong(
+                event_id.chars().count(),
+            )));
+        }
+        // EventBridge names the service as `aws.ec2` for `ec2.amazonaws.com`,
+        // and the account and region the call was made in.
+        let service = call.source.trim_end_matches(".amazonaws.com");
+        let envelope = v["source"].as_str().unwrap_or("");
+        if envelope.strip_prefix("aws.") != Some(service) {
+            return Err(Wrong::Rejected(Rejection::Source {
+                envelope: envelope.to_string(),
+                event_source: call.source.to_string(),
+            }));
+        }
+        for (field, record) in [("account", &account), ("region", &region)] {
+            let envelope = v[field].as_str().unwrap_or("");
+            if envelope != record {
+                return Err(Wrong::Rejected(Rejection::Envelope {
+                    field,
+                    envelope: envelope.to_string(),
+                    record: record.clone(),
+                }));
+            }
+        }
+        Ok(Record {
+            event_id,
+            account,
+            region,
+        })
+    }
+}
+
+/// What the call created, each once, each ARN checked against the record.
+fn created(call: &Call, d: &Value, record: &Record) -> Result<Vec<Created>, Wrong> {
+    let named = calls::named(call, d).map_err(Wrong::Missing)?;
+    if named.len() > MAX_RESOURCES {
+        return Err(Wrong::Rejected(Rejection::TooManyResources(named.len())));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for n in named {
+        let (resource_type, arn) = built(n, &record.account, &record.region);
+        let arn = arn.map_err(Wrong::BadArn)?;
+        checked(&arn, resource_type, record).map_err(Wrong::Rejected)?;
+        if seen.insert(arn.clone()) {
+            out.push(Created { arn, resource_type });
+        }
+    }
+    Ok(out)
+}
+
+/// An ARN is believed only if it is of the type the call creates, in the
+/// event's partition, account and region (S3 bucket ARNs name neither
+/// account nor region: the bucket is read in the event's account).
+fn checked(arn: &Arn, expected: &'static str, record: &Record) -> Result<(), Rejection> {
+    let wrong = |part: &'static str, found: &str, wanted: &str| Rejection::Arn {
+        arn: arn.to_string(),
+        expected,
+        part,
+        found: found.to_string(),
+        wanted: wanted.to_string(),
+    };
+    let ty = arn.resource_type();
+    if ty != expected {
+        return Err(wrong("type", &ty, expected));
+    }
+    let partition = crate::resource::partition_of(&record.region);
+    if arn.partition() != partition {
+        return Err(wrong("partition", arn.partition(), partition));
+    }
+    let global = expected == "s3:bucket";
+    let account = arn.account().unwrap_or("");
+    let region = arn.region().unwrap_or("");
+    if global {
+        if !account.is_empty() || !region.is_empty() {
+            return Err(wrong(
+                "account and region",
+                &format!("{account}:{region}"),
+                "",
+            ));
+        }
+        return Ok(());
+    }
+    if account != record.account {
+        return Err(wrong("account", account, &record.account));
+    }
+    if region != record.region {
+        return Err(wrong("region", region, &record.region));
+    }
+    Ok(())
 }
 
 /// The ARN of what a record names: as given, or built from an id the way

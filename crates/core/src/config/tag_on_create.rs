@@ -16,6 +16,8 @@ pub(super) struct EventsSpec {
     wait: Option<String>,
     #[serde(default)]
     max_receives: Option<u32>,
+    #[serde(default)]
+    burst_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +29,18 @@ pub struct Events {
     /// Receives of one event (SQS `ApproximateReceiveCount`) before it is
     /// acknowledged and left to the next scheduled cycle.
     pub max_receives: u32,
+    /// The most message bytes one burst holds: a burst stops receiving
+    /// before one more page (ten messages of at most 256 KiB each, larger
+    /// ones are dropped on receipt) could take it over. At least one
+    /// page's worth.
+    pub burst_bytes: usize,
 }
+
+/// One `ReceiveMessage` page at its largest: the least `burst_bytes`.
+pub const PAGE_BYTES: usize = 10 * crate::cloudtrail::MAX_EVENT_BYTES;
+
+/// The default `burst_bytes`: 1,000 events of 16 KiB.
+pub const BURST_BYTES: usize = 16 * 1024 * 1024;
 
 impl Default for Events {
     fn default() -> Events {
@@ -35,6 +48,7 @@ impl Default for Events {
             queues: Vec::new(),
             wait: Duration::from_secs(20),
             max_receives: 5,
+            burst_bytes: BURST_BYTES,
         }
     }
 }
@@ -90,6 +104,16 @@ impl Checker<'_> {
                 "max_receives must be at least 1".into(),
             ),
             Some(n) => out.max_receives = n,
+            None => {}
+        }
+        match spec.burst_bytes {
+            Some(n) if n < PAGE_BYTES as u64 => self.error(
+                &key(&at, "burst_bytes"),
+                format!(
+                    "burst_bytes {n} is less than one page of ten events may be ({PAGE_BYTES})"
+                ),
+            ),
+            Some(n) => out.burst_bytes = usize::try_from(n).unwrap_or(usize::MAX),
             None => {}
         }
     }

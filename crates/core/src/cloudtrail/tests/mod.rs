@@ -284,4 +284,5 @@ fn an_id_that_makes_no_arn_is_malformed() {
     assert_eq!(e.event_name(), Some("CreateVolume"));
 }
 
+mod rejected;
 mod services;
