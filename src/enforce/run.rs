@@ -1,6 +1,7 @@
 //! A journaled run, shared by apply and rollback: every key change recorded
-//! (one transaction) before any request, the writes per account and region,
-//! the read-back, and each entry marked from what shows.
+//! (one transaction) before any request, the tags read again and whatever
+//! moved since withheld, the writes per account and region, the read-back,
+//! and each entry marked from what shows.
 
 use super::verify::{self, Current};
 use super::write::{self, Outcomes};
@@ -40,8 +41,13 @@ impl Enforcer<'_> {
         blocking(|| store.begin_run(&run_id, spec.kind, self.fingerprint, spec.rolls_back))?;
         let ids = blocking(|| store.journal(&run_id, spec.entries))?;
         after_journal().await;
-        let outcomes = self.write_all(sessions, spec.writes).await;
         let concurrency = self.config.concurrent_accounts;
+        // Tags read at scan time may be minutes old: read them again just
+        // before writing, and withhold what someone changed since.
+        let before = verify::read_before(&self.aws.api, sessions, spec.writes, concurrency).await;
+        let (ready, withheld) = verify::still_as_read(spec.writes, &before);
+        let mut outcomes = self.write_all(sessions, &ready).await;
+        outcomes.extend(withheld);
         let current: Current =
             verify::read_back(&self.aws.api, sessions, spec.writes, &outcomes, concurrency).await;
         let marks = journal::outcome_marks(spec.entries, &ids, &outcomes, &current);

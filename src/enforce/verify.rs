@@ -80,6 +80,74 @@ pub async fn read_current(
 
 /// Read every written resource back, again after a pause for those whose
 /// write does not show yet.
+/// The tags of every resource `writes` touch, read just before they are
+/// written (S3's writer reads its buckets itself, in its read-merge-write;
+/// an Auto Scaling group's are all its tags, not only those it
+/// propagates). The Tagging API does not return a resource that was never
+/// tagged: one it does not return has no tags.
+pub async fn read_before(
+    api: &Api,
+    sessions: &HashMap<String, AccountSession>,
+    writes: &[TagWrite],
+    concurrency: usize,
+) -> Current {
+    let (groups, others): (Vec<&TagWrite>, Vec<&TagWrite>) = writes
+        .iter()
+        .filter(|w| Writer::of(&w.resource_type) != Writer::S3)
+        .partition(|w| Writer::of(&w.resource_type) == Writer::AutoScaling);
+    let located = others
+        .iter()
+        .map(|w| Located::of(&w.account, &w.region, &w.arn, &w.resource_type))
+        .collect();
+    let mut current: Current = read_current(api, sessions, located, concurrency)
+        .await
+        .into_iter()
+        .map(|(arn, tags)| match tags {
+            Err(TagError::NotReturned) => (arn, Ok(Tags::new())),
+            other => (arn, other),
+        })
+        .collect();
+    for w in groups {
+        let Some(session) = sessions.get(&w.account) else {
+            continue;
+        };
+        let at = Target {
+            api,
+            account: &w.account,
+            region: &w.region,
+        };
+        let client = session.autoscaling(&w.region);
+        let tags = autoscaling::group_tags(&at, &client, &w.arn).await;
+        current.insert(w.arn.to_string(), tags.map_err(TagError::from));
+    }
+    current
+}
+
+/// The writes still safe to make given the tags read just before
+/// (`read_before`), and the outcome of each withheld one: a key someone
+/// set since it was read is never overwritten, one set since tagwarden
+/// wrote it never removed, and a resource whose tags could not be read is
+/// not written (its state is unknown).
+pub fn still_as_read(writes: &[TagWrite], current: &Current) -> (Vec<TagWrite>, Outcomes) {
+    let mut ready = Vec::new();
+    let mut withheld = Outcomes::new();
+    for w in writes {
+        let verdict = match current.get(w.arn.as_str()) {
+            Some(Ok(tags)) => tagwarden_core::apply_rules::unmoved(tags, w).map_err(TagError::from),
+            Some(Err(e)) => Err(e.clone()),
+            // S3 (checked as it writes), or no session (refused as it writes).
+            None => Ok(()),
+        };
+        match verdict {
+            Ok(()) => ready.push(w.clone()),
+            Err(e) => {
+                withheld.insert(w.arn.to_string(), Err(e));
+            }
+        }
+    }
+    (ready, withheld)
+}
+
 pub async fn read_back(
     api: &Api,
     sessions: &HashMap<String, AccountSession>,

@@ -469,7 +469,7 @@ fn groups_and_services_must_launch_born_tagged() {
     // Remediate: the groups' tag is written with PropagateAtLaunch; the
     // service's propagateTags is not a tag, so it stays a finding.
     let apply = run(&["apply", "--yes", "--format", "json"]);
-    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stderr, apply.stdout);
     let written: BTreeSet<String> = apply.json()["changes"]
         .as_array()
         .unwrap()

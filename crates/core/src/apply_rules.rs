@@ -350,14 +350,22 @@ pub enum MergeRefusal {
     /// someone set it since (the Tagging API the scan read may lag).
     #[error("changed since it was read: {0}; not overwritten")]
     Changed(String),
+    /// A key a rollback removes or restores no longer holds what tagwarden
+    /// wrote: someone set it since.
+    #[error("changed since tagwarden wrote it: {0}; left as it is")]
+    ChangedSinceApply(String),
     #[error("the resource would have {0} user tags, over AWS's limit of {MAX_USER_TAGS}")]
     OverTagLimit(usize),
 }
 
-/// The whole tag set to write for `w` given the `current` one: the other
-/// keys kept, `set` applied, `remove` keys dropped while they still hold the
-/// value. None when nothing would change.
-pub fn merge_tag_set(current: &Tags, w: &TagWrite) -> Result<Option<Tags>, MergeRefusal> {
+/// Whether `w` may still be written over `current` (read just before the
+/// write): every key it sets still holds what the change was decided on
+/// (or already the value it writes), and every key it removes still holds
+/// the value tagwarden wrote. Otherwise someone set it since, and the write
+/// of this resource is withheld: nothing of theirs is overwritten or
+/// removed.
+pub fn unmoved(current: &Tags, w: &TagWrite) -> Result<(), MergeRefusal> {
+    let listed = |moved: Vec<String>| moved.join(", ");
     let moved: Vec<String> = w
         .expect
         .iter()
@@ -371,8 +379,30 @@ pub fn merge_tag_set(current: &Tags, w: &TagWrite) -> Result<Option<Tags>, Merge
         })
         .collect();
     if !moved.is_empty() {
-        return Err(MergeRefusal::Changed(moved.join(", ")));
+        return Err(MergeRefusal::Changed(listed(moved)));
     }
+    let moved: Vec<String> = w
+        .remove
+        .iter()
+        .filter(|(k, v)| current.get(*k).is_some_and(|now| now != *v))
+        .map(|(k, v)| {
+            format!(
+                "`{k}` is {} on the resource, tagwarden wrote `{v}`",
+                shown(current.get(k))
+            )
+        })
+        .collect();
+    if !moved.is_empty() {
+        return Err(MergeRefusal::ChangedSinceApply(listed(moved)));
+    }
+    Ok(())
+}
+
+/// The whole tag set to write for `w` given the `current` one: the other
+/// keys kept, `set` applied, `remove` keys dropped. Refused when a key
+/// moved since (`unmoved`). None when nothing would change.
+pub fn merge_tag_set(current: &Tags, w: &TagWrite) -> Result<Option<Tags>, MergeRefusal> {
+    unmoved(current, w)?;
     let mut merged = current.clone();
     merged.extend(w.set.clone());
     for (k, v) in &w.remove {
@@ -598,14 +628,15 @@ mod tests {
         assert!(removal.shows(&[("x".to_string(), "other".to_string())].into()));
     }
 
+    fn tags(pairs: &[(&str, &str)]) -> Tags {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
     #[test]
     fn read_merge_write_keeps_other_tags_and_refuses_moved_keys() {
-        let tags = |pairs: &[(&str, &str)]| -> Tags {
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-        };
         let w = TagWrite::of(&change(
             &[("map-migrated", "mig12345")],
             &[("map-migrated", None)],
@@ -631,10 +662,56 @@ mod tests {
             merge_tag_set(&tags(&[("Team", "web")]), &removal),
             Ok(Some(Tags::new()))
         );
+        // Someone set it since: refused, nothing of theirs removed.
         assert_eq!(
-            merge_tag_set(&tags(&[("Team", "data")]), &removal),
-            Ok(None)
+            merge_tag_set(&tags(&[("Team", "data")]), &removal).unwrap_err().to_string(),
+            "changed since tagwarden wrote it: `Team` is `data` on the resource, tagwarden wrote `web`; left as it is"
         );
+        // Already gone: nothing to do.
+        assert_eq!(merge_tag_set(&Tags::new(), &removal), Ok(None));
+    }
+
+    #[test]
+    fn a_write_is_withheld_when_a_key_moved_since_it_was_read() {
+        let w = TagWrite::of(&change(
+            &[("map-migrated", "mig12345")],
+            &[("map-migrated", None)],
+        ));
+        assert_eq!(unmoved(&tags(&[("Owner", "a")]), &w), Ok(()));
+        assert_eq!(unmoved(&tags(&[("map-migrated", "mig12345")]), &w), Ok(()));
+        assert!(matches!(
+            unmoved(&tags(&[("map-migrated", "mig99999")]), &w),
+            Err(MergeRefusal::Changed(_))
+        ));
+        // A rollback's restore: expects tagwarden's value, sets the old one.
+        let restore = TagWrite::of(&change(
+            &[("map-migrated", "mig00001")],
+            &[("map-migrated", Some("mig12345"))],
+        ));
+        assert_eq!(
+            unmoved(&tags(&[("map-migrated", "mig12345")]), &restore),
+            Ok(())
+        );
+        assert_eq!(
+            unmoved(&tags(&[("map-migrated", "migPERSON")]), &restore)
+                .unwrap_err()
+                .to_string(),
+            "changed since it was read: `map-migrated` is `migPERSON` on the resource, expected `mig12345`; not overwritten"
+        );
+        // A rollback's removal: only while the key holds tagwarden's value.
+        let mut removal = TagWrite::empty(&arn(ARN), "1", "r", "ec2:instance");
+        removal
+            .remove
+            .insert("map-migrated".into(), "mig12345".into());
+        assert_eq!(
+            unmoved(&tags(&[("map-migrated", "mig12345")]), &removal),
+            Ok(())
+        );
+        assert_eq!(unmoved(&Tags::new(), &removal), Ok(()));
+        assert!(matches!(
+            unmoved(&tags(&[("map-migrated", "migPERSON")]), &removal),
+            Err(MergeRefusal::ChangedSinceApply(_))
+        ));
     }
 
     #[test]

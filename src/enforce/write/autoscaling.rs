@@ -74,6 +74,25 @@ pub async fn tags(
     client: &aws_sdk_autoscaling::Client,
     arn: &Arn,
 ) -> Result<Tags, AwsError> {
+    described(at, client, arn, true).await
+}
+
+/// Every tag of the group, propagated or not: what a write is checked
+/// against just before it is made.
+pub async fn group_tags(
+    at: &Target<'_>,
+    client: &aws_sdk_autoscaling::Client,
+    arn: &Arn,
+) -> Result<Tags, AwsError> {
+    described(at, client, arn, false).await
+}
+
+async fn described(
+    at: &Target<'_>,
+    client: &aws_sdk_autoscaling::Client,
+    arn: &Arn,
+    propagated_only: bool,
+) -> Result<Tags, AwsError> {
     let filter = Filter::builder()
         .name(GROUP)
         .values(group_name(arn))
@@ -87,7 +106,7 @@ pub async fn tags(
     Ok(out
         .tags()
         .iter()
-        .filter(|t| t.propagate_at_launch() == Some(true))
+        .filter(|t| !propagated_only || t.propagate_at_launch() == Some(true))
         .filter_map(|t| {
             Some((
                 t.key()?.to_string(),

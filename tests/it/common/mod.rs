@@ -34,7 +34,7 @@ pub fn map_policy_path() -> String {
 }
 
 /// The Python with moto (`.venv`, or `TAGWARDEN_EMULATOR_PYTHON`).
-fn emulator_python() -> PathBuf {
+pub fn emulator_python() -> PathBuf {
     std::env::var_os("TAGWARDEN_EMULATOR_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join(".venv/bin/python"))
