@@ -35,9 +35,7 @@ pub async fn serve(
     shared: Arc<Shared>,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(shared))
-        .with_graceful_shutdown(stop.cancelled_owned())
-        .await
+    super::listener::serve(listener, router(shared), stop).await
 }
 
 async fn healthz(State(s): State<Arc<Shared>>) -> Response {

@@ -5,6 +5,7 @@
 
 mod cycle;
 mod http;
+mod listener;
 mod metrics;
 mod notify;
 mod on_create;

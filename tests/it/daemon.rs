@@ -561,3 +561,70 @@ fn a_new_organization_account_is_scanned_from_the_next_cycle() {
     });
     assert_eq!(scanned(&d, &first), Some(2.0));
 }
+
+/// Opens N connections to PORT, each sending half a request, and holds
+/// them for SECONDS, reopening any the daemon closes.
+const FLOOD: &str = r#"
+import resource, socket, sys, time
+port, n, seconds = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+if hard != resource.RLIM_INFINITY and hard < n + 64:
+    sys.exit(f"the flood needs {n + 64} open files; the hard limit is {hard}")
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+def half_open():
+    s = socket.create_connection(("127.0.0.1", port))
+    s.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+    s.setblocking(False)
+    return s
+socks = [half_open() for _ in range(n)]
+print("open", flush=True)
+until = time.time() + seconds
+while time.time() < until:
+    for i, s in enumerate(socks):
+        try:
+            if s.recv(1) == b"":
+                raise ConnectionError
+        except BlockingIOError:
+            continue
+        except OSError:
+            s.close()
+            socks[i] = half_open()
+    time.sleep(0.05)
+"#;
+
+#[test]
+fn healthz_answers_under_a_flood_of_half_open_connections() {
+    use std::io::BufRead;
+    let f = fixture(None, "interval: 1h");
+    let d = f.start(&[], &[]);
+    // systemd's default limit: 1,024 open files.
+    let limited = std::process::Command::new("prlimit")
+        .args(["--pid", &d.pid().to_string(), "--nofile=1024:1024"])
+        .status()
+        .expect("prlimit (util-linux) sets the daemon's open-file limit");
+    assert!(limited.success());
+    let mut flood = std::process::Command::new(common::emulator_python())
+        .args(["-c", FLOOD, &d.port.to_string(), "1200", "30"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(flood.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "open", "the flood did not start");
+    // While 1,200 connections hold half a request each, and come back
+    // when closed, /healthz answers every time.
+    for _ in 0..10 {
+        let answer = d.get("/healthz");
+        assert_eq!(
+            answer.as_ref().map(|(s, _)| *s),
+            Some(200),
+            "{answer:?}\n{}",
+            d.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let _ = flood.kill();
+    let _ = flood.wait();
+}

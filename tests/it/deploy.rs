@@ -30,6 +30,11 @@ fn tool(name: &str) -> PathBuf {
 
 /// Run a tool: its standard output, or the test fails with what it said.
 fn run(tool_path: &Path, args: &[&str]) -> String {
+    run_both(tool_path, args).0
+}
+
+/// Run a tool: its standard output and standard error.
+fn run_both(tool_path: &Path, args: &[&str]) -> (String, String) {
     let out = Command::new(tool_path)
         .args(args)
         .current_dir(repo_root())
@@ -42,7 +47,7 @@ fn run(tool_path: &Path, args: &[&str]) -> String {
         tool_path.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-    stdout
+    (stdout, String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 #[test]
@@ -70,6 +75,9 @@ fn the_systemd_unit_is_hardened() {
         "ExecReload=/bin/kill -HUP $MAINPID",
         "DynamicUser=yes",
         "StateDirectory=tagwarden",
+        // systemd's default, stated: the listener stays well under it.
+        "LimitNOFILE=1024",
+        "MemoryMax=",
     ] {
         assert!(text.contains(want), "{want}");
     }
@@ -78,7 +86,11 @@ fn the_systemd_unit_is_hardened() {
 /// `kubectl kustomize DIR`, validated against the Kubernetes schemas, as
 /// a list of objects.
 fn render(dir: &str) -> Vec<Value> {
-    let yaml = run(&tool("kubectl"), &["kustomize", dir]);
+    let (yaml, warnings) = run_both(&tool("kubectl"), &["kustomize", dir]);
+    assert!(
+        !warnings.contains("Warning"),
+        "kustomize fields current kubectl reads without a warning:\n{warnings}"
+    );
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), &yaml).unwrap();
     let path = file.path().to_str().unwrap();
@@ -150,6 +162,27 @@ fn the_kubernetes_base_renders_and_validates() {
     check_workload(&objects, d);
     assert_eq!(of_kind(&objects, "Service").len(), 1);
     check_shipped_configuration(of_kind(&objects, "ConfigMap")[0]);
+    check_network_policy(&objects, d);
+}
+
+/// Only labelled namespaces reach the port that shows the report.
+fn check_network_policy(objects: &[Value], workload: &Value) {
+    let policies = of_kind(objects, "NetworkPolicy");
+    assert_eq!(policies.len(), 1);
+    let spec = &policies[0]["spec"];
+    let pod_labels = &workload["spec"]["template"]["metadata"]["labels"];
+    for (k, v) in spec["podSelector"]["matchLabels"].as_mapping().unwrap() {
+        assert_eq!(&pod_labels[k.as_str().unwrap()], v, "selects the pods");
+    }
+    assert_eq!(spec["policyTypes"][0], "Ingress");
+    let rules = spec["ingress"].as_sequence().unwrap();
+    assert_eq!(rules.len(), 1);
+    let from = &rules[0]["from"];
+    assert_eq!(
+        from[0]["namespaceSelector"]["matchLabels"]["tagwarden.io/read"],
+        "true"
+    );
+    assert!(from[0]["podSelector"].is_null() && from[0]["ipBlock"].is_null());
 }
 
 #[test]
@@ -164,6 +197,7 @@ fn the_sharded_overlay_renders_a_statefulset_instead() {
     assert_eq!(sets.len(), 1);
     let s = sets[0];
     check_workload(&objects, s);
+    check_network_policy(&objects, s);
     let env = s["spec"]["template"]["spec"]["containers"][0]["env"]
         .as_sequence()
         .unwrap();
@@ -328,6 +362,44 @@ fn the_tag_on_create_templates_lint_and_forward_exactly_the_calls_tagwarden_read
     assert_eq!(
         rule["Properties"]["EventPattern"],
         member["Resources"]["ForwardRule"]["Properties"]["EventPattern"]
+    );
+    // Only the rule may put a message on the queue, only over TLS; only
+    // the forwarding roles of the organization may put events on the bus.
+    let statements = central["Resources"]["EventsQueuePolicy"]["Properties"]["PolicyDocument"]
+        ["Statement"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let sid = |id: &str| {
+        statements
+            .iter()
+            .find(|s| s["Sid"] == id)
+            .unwrap_or_else(|| panic!("{id}"))
+            .clone()
+    };
+    let deny_others = sid("OnlyTheCreationRuleSends");
+    assert_eq!(deny_others["Effect"], "Deny");
+    assert_eq!(deny_others["Principal"], "*");
+    assert_eq!(deny_others["Action"], "sqs:SendMessage");
+    assert_eq!(
+        deny_others["Condition"]["ArnNotEquals"]["aws:SourceArn"]["Fn::GetAtt"][0],
+        "CreationRule"
+    );
+    let tls = sid("OnlyOverTls");
+    assert_eq!(
+        (&tls["Effect"], &tls["Action"]),
+        (&"Deny".into(), &"sqs:*".into())
+    );
+    assert_eq!(tls["Condition"]["Bool"]["aws:SecureTransport"], "false");
+    let bus = &central["Resources"]["OrganizationMayForward"]["Properties"]["Statement"];
+    assert!(bus["Condition"]["StringEquals"]["aws:PrincipalOrgID"].is_object());
+    let principal = bus["Condition"]["ArnLike"]["aws:PrincipalArn"]["Fn::Sub"]
+        .as_str()
+        .unwrap();
+    assert!(principal.ends_with(":role/tagwarden/*"), "{principal}");
+    assert_eq!(
+        member["Resources"]["ForwardRole"]["Properties"]["Path"],
+        "/tagwarden/"
     );
     // The queue outlasts tagwarden's 300 s of handling, and has a way out.
     let queue = &central["Resources"]["EventsQueue"]["Properties"];
