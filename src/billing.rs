@@ -13,6 +13,7 @@ use std::io::BufReader;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use tagwarden_core::billing::Costs;
+use tagwarden_core::config::BillingLimits;
 
 /// The billing files at `path`, local or `s3://`.
 /// `window`: the days the money view takes from them (None: every day).
@@ -20,18 +21,21 @@ pub async fn costs(
     aws: &Aws,
     path: &Path,
     window: Option<(NaiveDate, NaiveDate)>,
+    limits: BillingLimits,
 ) -> Result<Costs> {
     match path.to_str().and_then(|p| p.strip_prefix("s3://")) {
         Some(location) => {
-            let dir = download(aws, location).await?;
+            let dir = download(aws, location, limits).await?;
             read_costs(dir.path(), window)
         }
         None => read_costs(path, window),
     }
 }
 
-/// Copy every billing file under `bucket/prefix` to a new temporary folder.
-async fn download(aws: &Aws, location: &str) -> Result<tempfile::TempDir> {
+/// Copy every billing file under `bucket/prefix` to a new temporary folder,
+/// refusing a prefix over `limits` (in files, from the listing; in bytes,
+/// from the listing and again as they are copied).
+async fn download(aws: &Aws, location: &str, limits: BillingLimits) -> Result<tempfile::TempDir> {
     let (bucket, prefix) = location.split_once('/').unwrap_or((location, ""));
     let s3 = aws.s3();
     let failed = |e: AwsError| {
@@ -56,16 +60,22 @@ async fn download(aws: &Aws, location: &str) -> Result<tempfile::TempDir> {
             let keys = page
                 .contents()
                 .iter()
-                .filter_map(|o| o.key().map(str::to_string))
-                .filter(|k| is_billing_file(k))
+                .filter_map(|o| {
+                    let key = o.key()?;
+                    let size = u64::try_from(o.size().unwrap_or(0)).unwrap_or(0);
+                    is_billing_file(key).then(|| (key.to_string(), size))
+                })
                 .collect();
             Ok((keys, page.next_continuation_token().map(str::to_string)))
         }
     })
     .await
     .map_err(failed)?;
+    let listed: u64 = keys.iter().map(|(_, size)| size).sum();
+    over_limits(location, keys.len(), listed, limits)?;
+    let mut copied = 0u64;
     let dir = tempfile::tempdir().map_err(|e| Error::io("cannot create a temporary folder", e))?;
-    for (i, key) in keys.iter().enumerate() {
+    for (i, (key, _)) in keys.iter().enumerate() {
         let object = aws
             .api
             .call(Quota::Caller(Zone::Global), "s3:GetObject", || {
@@ -87,6 +97,9 @@ async fn download(aws: &Aws, location: &str) -> Result<tempfile::TempDir> {
                 message: e.to_string(),
             },
         })? {
+            copied += chunk.len() as u64;
+            // An object may have grown since it was listed.
+            over_limits(location, keys.len(), copied, limits)?;
             file.write_all(&chunk)
                 .map_err(|e| Error::io(format!("cannot write {}", local.display()), e))?;
         }
@@ -96,6 +109,22 @@ async fn download(aws: &Aws, location: &str) -> Result<tempfile::TempDir> {
         "billing files copied from s3://{location}"
     );
     Ok(dir)
+}
+
+fn over_limits(location: &str, files: usize, bytes: u64, limits: BillingLimits) -> Result<()> {
+    if files > limits.files {
+        return Err(Error::usage(format!(
+            "--cost s3://{location}: {files} billing files, over the {} tagwarden copies (limits.billing_files); narrow the prefix to the months you need or raise the limit",
+            limits.files
+        )));
+    }
+    if bytes > limits.bytes {
+        return Err(Error::usage(format!(
+            "--cost s3://{location}: over {} bytes of billing files, more than tagwarden copies (limits.billing_bytes: {}); narrow the prefix to the months you need or raise the limit",
+            bytes, limits.bytes
+        )));
+    }
+    Ok(())
 }
 
 /// Every usage row of the billing files under `path`.
@@ -139,7 +168,15 @@ fn billing_files(path: &Path) -> Result<Vec<PathBuf>> {
     }
     let mut out = Vec::new();
     let mut dirs = vec![path.to_path_buf()];
+    // Folders by their real path: a symbolic link back up is read once,
+    // never walked in circles.
+    let mut seen = std::collections::HashSet::new();
     while let Some(dir) = dirs.pop() {
+        let real = std::fs::canonicalize(&dir)
+            .map_err(|e| Error::io(format!("cannot list {}", dir.display()), e))?;
+        if !seen.insert(real) {
+            continue;
+        }
         let entries = std::fs::read_dir(&dir)
             .map_err(|e| Error::io(format!("cannot list {}", dir.display()), e))?;
         for entry in entries {

@@ -100,7 +100,7 @@ pub fn audit(cli: &Cli, args: &AuditArgs) -> Result<u8> {
     let narrow = narrowing(&loaded, &args.scan)?;
     let (mut report, costs) = runtime()?.block_on(async {
         let aws = Aws::connect(&loaded.config).await;
-        let costs = read_costs(&aws, args.cost.as_deref(), None).await?;
+        let costs = read_costs(&aws, &loaded.config, args.cost.as_deref(), None).await?;
         let progress = Progress::new(cli.quiet);
         let report =
             crate::audit::audit(&aws, &loaded.config, &loaded.policies, &narrow, &progress).await?;
@@ -132,7 +132,7 @@ pub fn plan(cli: &Cli, args: &PlanArgs) -> Result<u8> {
     };
     let doc = runtime()?.block_on(async {
         let aws = Aws::connect(&loaded.config).await;
-        let costs = read_costs(&aws, args.cost.as_deref(), None).await?;
+        let costs = read_costs(&aws, &loaded.config, args.cost.as_deref(), None).await?;
         let progress = Progress::new(cli.quiet);
         let mut doc = Enforcer::new(&aws, &loaded, &progress)
             .plan(&narrow, at)
@@ -213,7 +213,7 @@ pub fn credits(cli: &Cli, args: &CreditsArgs) -> Result<u8> {
     let report = runtime()?.block_on(async {
         let aws = Aws::connect(&config).await;
         let window = credits_window(&config.map, today);
-        let costs = read_costs(&aws, args.cost.as_deref(), window).await?;
+        let costs = read_costs(&aws, &config, args.cost.as_deref(), window).await?;
         let source = spend_source(costs.as_ref(), &cache);
         crate::credits::report(&aws, &config.map, today, &source).await
     })?;
@@ -232,11 +232,14 @@ pub fn credits(cli: &Cli, args: &CreditsArgs) -> Result<u8> {
 /// takes (None: it is not computed).
 async fn read_costs(
     aws: &Aws,
+    config: &tagwarden_core::config::Config,
     cost: Option<&Path>,
     window: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
 ) -> Result<Option<Costs>> {
     match cost {
-        Some(path) => Ok(Some(crate::billing::costs(aws, path, window).await?)),
+        Some(path) => Ok(Some(
+            crate::billing::costs(aws, path, window, config.billing).await?,
+        )),
         None => Ok(None),
     }
 }
@@ -280,7 +283,7 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8> {
     let (mut audit, costs, credits) = runtime()?.block_on(async {
         let aws = Aws::connect(&loaded.config).await;
         let window = credits_window(&loaded.config.map, today);
-        let costs = read_costs(&aws, args.cost.as_deref(), window).await?;
+        let costs = read_costs(&aws, &loaded.config, args.cost.as_deref(), window).await?;
         let progress = Progress::new(cli.quiet);
         let audit =
             crate::audit::audit(&aws, &loaded.config, &loaded.policies, &narrow, &progress).await?;

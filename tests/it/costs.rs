@@ -281,3 +281,75 @@ fn a_bad_billing_file_stops_the_audit_before_any_request() {
         missing.stderr
     );
 }
+
+#[test]
+fn hostile_billing_input_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = common::map_policy_path();
+    let cfg = write(
+        dir.path(),
+        "tagwarden.yaml",
+        &format!("policies: [{policy}]\nlimits: {{billing_files: 2, billing_bytes: 1000}}\n"),
+    );
+    // A folder with a link back up to itself is walked once, not forever.
+    let bills = dir.path().join("bills");
+    std::fs::create_dir_all(bills.join("nested")).unwrap();
+    std::os::unix::fs::symlink(&bills, bills.join("nested/up")).unwrap();
+    let bill = write(
+        &bills.join("nested"),
+        "bill.csv",
+        "ResourceId,ChargePeriodStart,BilledCost,BillingCurrency\ni-1,2026-03-01,1,USD\ni-2,2026-03-01,NaN,USD\n",
+    );
+    let run = common::run_tagwarden(
+        &["audit", "-c", &cfg, "--cost", bills.to_str().unwrap()],
+        &[("AWS_ENDPOINT_URL", "http://127.0.0.1:9")],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "{bill}: line 3: cost `NaN` is not a finite number"
+        )),
+        "{}",
+        run.stderr
+    );
+    // An S3 prefix over the configured number of files or bytes is refused
+    // before it is copied, and the error names the limit.
+    let emu = Emulator::start();
+    let files: Vec<_> = (0..3)
+        .map(|i| {
+            let text = format!("ResourceId,ChargePeriodStart,BilledCost\ni-{i},2026-03-01,1\n");
+            std::path::PathBuf::from(write(dir.path(), &format!("b{i}.csv"), &text))
+        })
+        .collect();
+    estate::upload(&emu.endpoint(), "bills", "many/", &files);
+    let many = emu.tagwarden(&["audit", "-c", &cfg, "--cost", "s3://bills/many/"]);
+    assert_eq!(many.code, 2, "{}", many.stderr);
+    assert!(
+        many.stderr.contains("--cost s3://bills/many/: 3 billing files, over the 2 tagwarden copies (limits.billing_files)"),
+        "{}",
+        many.stderr
+    );
+    let big = write(
+        dir.path(),
+        "big.csv",
+        &format!(
+            "ResourceId,ChargePeriodStart,BilledCost\n{}",
+            "i-1,2026-03-01,1\n".repeat(100)
+        ),
+    );
+    estate::upload(
+        &emu.endpoint(),
+        "bigbills",
+        "big/",
+        &[std::path::PathBuf::from(big)],
+    );
+    let large = emu.tagwarden(&["audit", "-c", &cfg, "--cost", "s3://bigbills/big/"]);
+    assert_eq!(large.code, 2, "{}", large.stderr);
+    assert!(
+        large
+            .stderr
+            .contains("more than tagwarden copies (limits.billing_bytes: 1000)"),
+        "{}",
+        large.stderr
+    );
+}

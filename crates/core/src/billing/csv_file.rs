@@ -20,11 +20,31 @@ impl Costs {
             file: file.to_string(),
             source,
         };
-        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-        let header = reader.headers().map_err(csv_error)?.clone();
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(Bounded::new(input));
+        let too_long = |reader: &csv::Reader<Bounded<_>>, e: csv::Error| {
+            match e.kind() {
+            csv::ErrorKind::Io(io) if is_too_long(io) => BillingError::Row {
+                file: file.to_string(),
+                at: format!("line {}", reader.position().line()),
+                why: format!("a line longer than {} MiB: not a billing export line (a broken or hostile file); nothing of it was counted", MAX_LINE_BYTES >> 20),
+            },
+            _ => csv_error(e),
+        }
+        };
+        let header = match reader.headers() {
+            Ok(h) => h.clone(),
+            Err(e) => return Err(too_long(&reader, e)),
+        };
         let layout = Layout::of(&header.iter().collect::<Vec<_>>(), file)?;
         let mut row = csv::StringRecord::new();
-        while reader.read_record(&mut row).map_err(csv_error)? {
+        loop {
+            match reader.read_record(&mut row) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => return Err(too_long(&reader, e)),
+            }
             self.rows += 1;
             let line = line(&layout, &row).map_err(|why| BillingError::Row {
                 file: file.to_string(),
@@ -50,6 +70,16 @@ fn line<'a>(layout: &Layout, row: &'a csv::StringRecord) -> Result<Line<'a>, Str
         .trim()
         .parse()
         .map_err(|_| format!("cost `{cost_text}` is not a number"))?;
+    if !cost.is_finite() {
+        return Err(format!("cost `{cost_text}` is not a finite number"));
+    }
+    let currency = text(layout.currency);
+    if !currency.is_empty() && !super::is_currency_code(currency) {
+        return Err(format!(
+            "currency `{}` is not an ISO 4217 code (three capital letters, e.g. USD)",
+            currency.chars().take(16).collect::<String>()
+        ));
+    }
     let tag = match layout.tag {
         TagColumn::Plain(i) => row.get(i).map(Cow::Borrowed),
         TagColumn::Map(i) => row.get(i).and_then(map_value_json).map(Cow::Owned),
@@ -63,11 +93,78 @@ fn line<'a>(layout: &Layout, row: &'a csv::StringRecord) -> Result<Line<'a>, Str
             .kind
             .map_or(Charge::Usage, |i| Charge::of(layout.dialect, text(Some(i)))),
         tag: tag.filter(|t| !t.is_empty()),
-        currency: text(layout.currency),
+        currency,
         account: text(layout.account),
         product: text(layout.product),
         product_name: text(layout.product_name),
         usage_type: text(layout.usage_type),
         description: text(layout.description),
     })
+}
+
+/// The longest physical line of a CSV bill: CUR lines are a few KiB, tags
+/// included. A longer one (a gzip bomb of one line) is refused before it
+/// is held in memory.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// The error a [`Bounded`] reader gives for a line over the limit.
+#[derive(Debug)]
+struct LineTooLong;
+
+impl std::fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a line longer than {MAX_LINE_BYTES} bytes")
+    }
+}
+
+impl std::error::Error for LineTooLong {}
+
+fn is_too_long(e: &std::io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<LineTooLong>())
+}
+
+/// A reader that fails once a line runs past [`MAX_LINE_BYTES`].
+struct Bounded<R> {
+    inner: R,
+    /// Bytes since the last newline.
+    run: usize,
+}
+
+impl<R> Bounded<R> {
+    fn new(inner: R) -> Bounded<R> {
+        Bounded { inner, run: 0 }
+    }
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let read = &buf[..n];
+        let longest = match (
+            read.iter().position(|&b| b == b'\n'),
+            read.iter().rposition(|&b| b == b'\n'),
+        ) {
+            (Some(first), Some(last)) => {
+                let inner = read[first..=last]
+                    .split(|&b| b == b'\n')
+                    .map(<[u8]>::len)
+                    .max()
+                    .unwrap_or(0);
+                let head = self.run + first;
+                self.run = n - last - 1;
+                head.max(inner).max(self.run)
+            }
+            _ => {
+                self.run += n;
+                self.run
+            }
+        };
+        if longest > MAX_LINE_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                LineTooLong,
+            ));
+        }
+        Ok(n)
+    }
 }

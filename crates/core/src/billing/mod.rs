@@ -63,6 +63,12 @@ impl BillingError {
     }
 }
 
+/// Whether `code` has the form of an ISO 4217 currency code (`USD`,
+/// `EUR`): the bill's currency reaches reports, so nothing else does.
+pub fn is_currency_code(code: &str) -> bool {
+    code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())
+}
+
 /// What a line of the bill is, as far as MAP is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Charge {

@@ -232,16 +232,27 @@ impl Batch {
                 .map_or("", |b| std::str::from_utf8(b.data()).unwrap_or(""))
         };
         let kind = field(Field::Kind);
+        let cost = self.cost[i].clone()?;
+        if !cost.is_finite() {
+            return Err(format!("cost `{cost}` is not a finite number"));
+        }
+        let currency = field(Field::Currency);
+        if !currency.is_empty() && !super::is_currency_code(currency) {
+            return Err(format!(
+                "currency `{}` is not an ISO 4217 code (three capital letters, e.g. USD)",
+                currency.chars().take(16).collect::<String>()
+            ));
+        }
         Ok(Line {
             resource: field(Field::Resource),
             day: self.start[i].clone()?,
-            cost: self.cost[i].clone()?,
+            cost,
             charge: match layout.kind {
                 Some(_) => Charge::of(layout.dialect, kind),
                 None => Charge::Usage,
             },
             tag: Some(Cow::Borrowed(field(Field::Tag))).filter(|t| !t.is_empty()),
-            currency: field(Field::Currency),
+            currency,
             account: field(Field::Account),
             product: field(Field::Product),
             product_name: field(Field::ProductName),

@@ -363,3 +363,82 @@ fn a_row_error_names_the_line_it_starts_on() {
         "bill.csv: line 4: cost `ten` is not a number"
     );
 }
+
+const HOSTILE_HEADER: &str = "line_item_resource_id,line_item_usage_start_date,line_item_unblended_cost,line_item_line_item_type,line_item_currency_code\n";
+
+#[test]
+fn costs_that_are_not_finite_are_a_bad_bill() {
+    for cost in ["NaN", "inf", "-infinity", "1e400"] {
+        let text = format!("{HOSTILE_HEADER}i-1,2026-01-03T00:00:00Z,1,Usage,USD\ni-2,2026-01-03T00:00:00Z,{cost},Usage,USD\n");
+        let e = read(&text).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("bill.csv: line 3: cost `{cost}` is not a finite number")
+        );
+        assert!(
+            !e.is_unreadable(),
+            "a bad bill (exit 2), not an I/O failure"
+        );
+    }
+}
+
+#[test]
+fn the_currency_must_be_an_iso_4217_code() {
+    let text =
+        format!("{HOSTILE_HEADER}i-1,2026-01-03T00:00:00Z,1,Usage,<script>alert(1)</script>\n");
+    assert_eq!(
+        read(&text).unwrap_err().to_string(),
+        "bill.csv: line 2: currency `<script>alert(1)` is not an ISO 4217 code (three capital letters, e.g. USD)"
+    );
+    for bad in ["usd", "US", "USDX", "U$D"] {
+        assert!(!is_currency_code(bad), "{bad}");
+    }
+    assert!(is_currency_code("EUR"));
+}
+
+#[test]
+fn a_line_longer_than_the_limit_is_refused_without_holding_it() {
+    // 1 GiB of one line, produced as it is read: never in memory whole.
+    struct Endless(usize);
+    impl std::io::Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.0);
+            buf[..n].fill(b'x');
+            self.0 -= n;
+            Ok(n)
+        }
+    }
+    let head = format!("{HOSTILE_HEADER}i-1,2026-01-03T00:00:00Z,1,Usage,USD\n");
+    let input = std::io::Read::chain(head.as_bytes(), Endless(1 << 30));
+    let mut c = Costs::default();
+    let e = c
+        .read_csv(input, "bomb.csv", d("2026-01-01"), d("2026-04-01"))
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "bomb.csv: line 3: a line longer than 1 MiB: not a billing export line (a broken or hostile file); nothing of it was counted"
+    );
+    assert!(!e.is_unreadable());
+    // A line just under the limit is read.
+    let long_id = "i".repeat(csv_file::MAX_LINE_BYTES - 100);
+    let text = format!("{HOSTILE_HEADER}{long_id},2026-01-03T00:00:00Z,1,Usage,USD\n");
+    assert_eq!(read(&text).unwrap().0.rows, 1);
+}
+
+#[test]
+fn parquet_costs_that_are_not_finite_and_bad_currencies_are_a_bad_bill() {
+    let mut rows = bill();
+    rows[1].cost = f64::NAN;
+    let e = read_parquet(TagStyle::Map, rows).unwrap_err();
+    assert!(
+        e.to_string().ends_with("cost `NaN` is not a finite number"),
+        "{e}"
+    );
+    let mut rows = bill();
+    rows[2].cost = f64::INFINITY;
+    assert!(read_parquet(TagStyle::Map, rows).is_err());
+    let mut rows = bill();
+    rows[0].currency = "<b>US</b>".into();
+    let e = read_parquet(TagStyle::Map, rows).unwrap_err();
+    assert!(e.to_string().contains("is not an ISO 4217 code"), "{e}");
+}

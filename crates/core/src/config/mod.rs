@@ -7,7 +7,7 @@ mod tag_on_create;
 
 pub use inventory::{ExplorerScope, InventoryConfig, ResourceExplorer};
 pub use map::{Issuance, MapAgreement, QuarterBasis, DEFAULT_ELIGIBLE_SERVICES};
-pub use tag_on_create::{queue_region, Events};
+pub use tag_on_create::{queue_region, Events, BURST_BYTES, PAGE_BYTES};
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Position};
 use crate::policy::LoadContext;
@@ -78,6 +78,10 @@ struct LimitsSpec {
     max_changes_per_run: Option<usize>,
     #[serde(default)]
     concurrent_accounts: Option<usize>,
+    #[serde(default)]
+    billing_bytes: Option<u64>,
+    #[serde(default)]
+    billing_files: Option<usize>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -171,11 +175,30 @@ pub struct Config {
     pub max_changes_per_run: usize,
     /// Accounts scanned (and written) at once.
     pub concurrent_accounts: usize,
+    /// What `--cost s3://…` copies at most: bytes and files.
+    pub billing: BillingLimits,
     pub daemon: Daemon,
     pub map: MapAgreement,
     pub endpoint_url: Option<String>,
     /// How resources beyond the natively listed types are found.
     pub inventory: InventoryConfig,
+}
+
+/// The most `--cost s3://…` copies before refusing: a prefix is someone
+/// else's bucket, and its size is not known until it is listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BillingLimits {
+    pub bytes: u64,
+    pub files: usize,
+}
+
+impl Default for BillingLimits {
+    fn default() -> BillingLimits {
+        BillingLimits {
+            bytes: 50 << 30,
+            files: 10_000,
+        }
+    }
 }
 
 impl Default for Config {
@@ -189,6 +212,7 @@ impl Default for Config {
             requests_per_second: None,
             max_changes_per_run: 500,
             concurrent_accounts: DEFAULT_CONCURRENT_ACCOUNTS,
+            billing: BillingLimits::default(),
             daemon: Daemon {
                 interval: Duration::from_secs(3600),
                 mode: DaemonMode::Audit,
@@ -376,6 +400,20 @@ impl Checker<'_> {
             ),
             Some(n) => config.concurrent_accounts = n,
             None => {}
+        }
+        match (spec.billing_bytes, spec.billing_files) {
+            (Some(0), _) => self.error(
+                &key(&limits, "billing_bytes"),
+                "`billing_bytes` must be at least 1".into(),
+            ),
+            (_, Some(0)) => self.error(
+                &key(&limits, "billing_files"),
+                "`billing_files` must be at least 1".into(),
+            ),
+            (bytes, files) => {
+                config.billing.bytes = bytes.unwrap_or(config.billing.bytes);
+                config.billing.files = files.unwrap_or(config.billing.files);
+            }
         }
     }
 
@@ -571,7 +609,7 @@ accounts:
     - {id: "1234", name: prod}
     - {id: "111111111111", name: prod}
 limits: {requests_per_second: 0}
-daemon: {interval: soon, mode: fix, listen: "here", drain: 0s, events: {queues: [tagwarden-events], wait: 30s, max_receives: 0}}
+daemon: {interval: soon, mode: fix, listen: "here", drain: 0s, events: {queues: [tagwarden-events], wait: 30s, max_receives: 0, burst_bytes: 1024}}
 map: {mpe_id: abc, credit_rate: 2, agreement: {start: 2027-01-01, end: 2026-01-01}, eligible_services: [], issuance: yearly, quarters: fiscal, min_migrated_spend: -5, credit_description: "MAP ("}
 "#,
         )
