@@ -26,12 +26,7 @@ pub async fn tagged_resources(
                     .send()
             })
             .await?;
-        let found: Vec<(Arn, Tags)> = page
-            .resource_tag_mapping_list()
-            .iter()
-            .filter_map(arn_and_tags)
-            .collect();
-        Ok((found, page.pagination_token().map(str::to_string)))
+        Ok(mappings_of(&page))
     })
     .await?;
     Ok(mappings.into_iter().collect())
@@ -64,12 +59,7 @@ pub async fn tags_by_arn(
                         .send()
                 })
                 .await?;
-            let found: Vec<(Arn, Tags)> = page
-                .resource_tag_mapping_list()
-                .iter()
-                .filter_map(arn_and_tags)
-                .collect();
-            Ok((found, page.pagination_token().map(str::to_string)))
+            Ok(mappings_of(&page))
         })
         .await;
         match pages {
@@ -84,6 +74,18 @@ pub async fn tags_by_arn(
         }
     }
     out
+}
+
+/// One page's ARNs and tags, and the next page's token.
+fn mappings_of(
+    page: &aws_sdk_resourcegroupstagging::operation::get_resources::GetResourcesOutput,
+) -> (Vec<(Arn, Tags)>, Option<String>) {
+    let found = page
+        .resource_tag_mapping_list()
+        .iter()
+        .filter_map(arn_and_tags)
+        .collect();
+    (found, page.pagination_token().map(str::to_string))
 }
 
 /// The ARN and tags of one Tagging API answer entry (an entry whose ARN

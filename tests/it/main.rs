@@ -6,6 +6,7 @@ mod common;
 
 mod audit;
 mod cli;
+mod clobber;
 mod costs;
 mod credits;
 mod credits_export;
@@ -14,6 +15,7 @@ mod deploy;
 mod enforce;
 mod events;
 mod explorer;
+mod hostile;
 mod pages;
 mod report;
 mod writers;
