@@ -26,10 +26,27 @@ fn diagnostics_of(paths: &[PathBuf]) -> String {
 #[test]
 fn shipped_policies_load_cleanly() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
-    let set = load_policies(&[dir], &context()).expect("shipped policies are valid");
+    // With Resource Explorer configured: not one diagnostic.
+    let with_explorer = LoadContext {
+        resource_explorer: true,
+        ..context()
+    };
+    let set = load_policies(std::slice::from_ref(&dir), &with_explorer)
+        .expect("shipped policies are valid");
     let names: Vec<&str> = set.policies.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["cost-allocation", "map-migrated"]);
     assert!(set.warnings.is_empty(), "{:?}", set.warnings);
+    // Without it, the MAP policy's other types are seen only through the
+    // Tagging API: one warning, saying how to find the never-tagged ones.
+    let set = load_policies(&[dir], &context()).expect("shipped policies are valid");
+    assert_eq!(set.warnings.len(), 1, "{:?}", set.warnings);
+    let w = &set.warnings[0];
+    assert!(w.file.ends_with("map-migrated.yaml"), "{w:?}");
+    assert!(
+        w.message
+            .ends_with("configure `inventory.resource_explorer` to find them"),
+        "{w:?}"
+    );
 }
 
 #[test]
