@@ -509,3 +509,30 @@ fn the_roles_may_use_resource_explorer_and_write_every_shipped_type() {
         assert!(enforce.contains(&needed), "{t}: {needed}");
     }
 }
+
+#[test]
+fn the_scanner_assumes_roles_only_in_the_organization_with_no_guessable_external_id() {
+    let scanner: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("deploy/iam/scanner-policy.json")).unwrap(),
+    )
+    .unwrap();
+    let assume = scanner["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Action"] == "sts:AssumeRole")
+        .expect("the AssumeRole statement");
+    assert_eq!(
+        assume["Condition"]["StringEquals"]["aws:ResourceOrgID"], "ORGANIZATION_ID",
+        "{assume}"
+    );
+    // The shipped configuration's external id is a placeholder for a
+    // random value, not a word anyone could guess.
+    let text = std::fs::read_to_string(repo_root().join("deploy/k8s/base/tagwarden.yaml")).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("external_id:"))
+        .expect("external_id");
+    assert!(!line.contains("external_id: tagwarden"), "{line}");
+    assert!(line.contains("REPLACE-WITH-A-RANDOM-ID"), "{line}");
+}
