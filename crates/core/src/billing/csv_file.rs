@@ -139,26 +139,15 @@ impl<R> Bounded<R> {
 impl<R: Read> Read for Bounded<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        let read = &buf[..n];
-        let longest = match (
-            read.iter().position(|&b| b == b'\n'),
-            read.iter().rposition(|&b| b == b'\n'),
-        ) {
-            (Some(first), Some(last)) => {
-                let inner = read[first..=last]
-                    .split(|&b| b == b'\n')
-                    .map(<[u8]>::len)
-                    .max()
-                    .unwrap_or(0);
-                let head = self.run + first;
-                self.run = n - last - 1;
-                head.max(inner).max(self.run)
-            }
-            _ => {
-                self.run += n;
-                self.run
-            }
-        };
+        // The chunk's lines: the first continues the line read so far, the
+        // last goes on in the next chunk.
+        let mut lines = buf[..n].split(|&b| b == b'\n');
+        self.run += lines.next().map_or(0, <[u8]>::len);
+        let mut longest = self.run;
+        for line in lines {
+            self.run = line.len();
+            longest = longest.max(self.run);
+        }
         if longest > MAX_LINE_BYTES {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
