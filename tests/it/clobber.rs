@@ -7,7 +7,7 @@
 use crate::common;
 
 use common::estate::{self, Seeder, PROD};
-use common::{emulator_python, write, Emulator, Run};
+use common::{write, Emulator, Run};
 use serde_json::Value;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -18,27 +18,9 @@ fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Runtime::new().unwrap()
 }
 
-/// boto3 in PROD's account (the SNS calls no SDK crate of ours has).
+/// boto3's SNS client (`client`) in prod (no SDK crate of ours has SNS).
 fn sns(emu: &Emulator, script: &str) -> String {
-    let out = std::process::Command::new(emulator_python())
-        .arg("-c")
-        .arg(format!(
-            "import boto3, sys\n\
-             sts = boto3.client('sts', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='t', aws_secret_access_key='t')\n\
-             c = sts.assume_role(RoleArn='arn:aws:iam::{}:role/tagwarden-audit', RoleSessionName='person')['Credentials']\n\
-             sns = boto3.client('sns', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id=c['AccessKeyId'], aws_secret_access_key=c['SecretAccessKey'], aws_session_token=c['SessionToken'])\n\
-             {script}",
-            PROD.0
-        ))
-        .arg(emu.endpoint())
-        .output()
-        .expect("run boto3");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    common::boto3(emu, PROD.0, "sns", script)
 }
 
 /// Run `args` with the write held after its journal; `meanwhile` runs
@@ -101,7 +83,7 @@ impl Estate {
         });
         let topic = sns(
             &emu,
-            &format!("print(sns.create_topic(Name='{suffix}', Tags=[{{'Key': 'Owner', 'Value': 'shop'}}])['TopicArn'])"),
+            &format!("print(client.create_topic(Name='{suffix}', Tags=[{{'Key': 'Owner', 'Value': 'shop'}}])['TopicArn'])"),
         );
         let policy = write(
             dir.path(),
@@ -192,7 +174,7 @@ impl Estate {
         sns(
             &self.emu,
             &format!(
-                "sns.tag_resource(ResourceArn='{}', Tags=[{{'Key': 'map-migrated', 'Value': '{value}'}}])",
+                "client.tag_resource(ResourceArn='{}', Tags=[{{'Key': 'map-migrated', 'Value': '{value}'}}])",
                 self.topic
             ),
         );
@@ -236,7 +218,7 @@ impl Estate {
         let t = sns(
             &self.emu,
             &format!(
-                "print(dict((t['Key'], t['Value']) for t in sns.list_tags_for_resource(ResourceArn='{}')['Tags']).get('map-migrated', ''))",
+                "print(dict((t['Key'], t['Value']) for t in client.list_tags_for_resource(ResourceArn='{}')['Tags']).get('map-migrated', ''))",
                 self.topic
             ),
         );

@@ -372,17 +372,7 @@ fn creation_events_of_every_service_are_tagged_or_left_to_the_cycle() {
     use common::events::service_event;
     // Each write is tried once: what the emulator refuses is left to the cycle.
     let mut f = fixture(1);
-    let out = std::process::Command::new(common::repo_root().join(".venv/bin/python"))
-        .arg(common::repo_root().join("tests/it/support/seed_services.py"))
-        .args([&f.emu.endpoint(), "us-east-1", PROD.0])
-        .output()
-        .expect("run the seeder");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seeded: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let seeded = common::seed_services(&f.emu, &[], &[PROD.0]);
     let never: Vec<(String, String)> = seeded["resources"]
         .as_array()
         .unwrap()

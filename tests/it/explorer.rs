@@ -11,7 +11,7 @@
 use crate::common;
 
 use common::estate::{config, CALLER, PROD, STAGING};
-use common::{findings, repo_root, write, Emulator, Run};
+use common::{findings, write, Emulator, Run};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -90,17 +90,7 @@ fn organization_view() -> Value {
 
 fn setup(inventory: &str) -> Setup {
     let emu = Emulator::start();
-    let out = std::process::Command::new(repo_root().join(".venv/bin/python"))
-        .arg(repo_root().join("tests/it/support/seed_services.py"))
-        .args([&emu.endpoint(), "us-east-1", PROD.0, STAGING.0])
-        .output()
-        .expect("run the seeder");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = common::seed_services(&emu, &[], &[PROD.0, STAGING.0]);
     let seeded = doc["resources"]
         .as_array()
         .unwrap()
@@ -355,20 +345,17 @@ fn current_tags_win_and_a_resource_deleted_since_indexing_is_not_a_finding() {
         .into_iter()
         .find(|a| a.contains(":dynamodb:") && a.contains(PROD.0))
         .unwrap();
-    let python = repo_root().join(".venv/bin/python");
-    let script = format!(
-        "import boto3\nkw=dict(endpoint_url='{}', region_name='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing')\nc=boto3.client('sts',**kw).assume_role(RoleArn='arn:aws:iam::{}:role/x', RoleSessionName='test')['Credentials']\nkw.update(aws_access_key_id=c['AccessKeyId'], aws_secret_access_key=c['SecretAccessKey'], aws_session_token=c['SessionToken'])\nboto3.client('sns',**kw).delete_topic(TopicArn='{topic}')\nboto3.client('dynamodb',**kw).tag_resource(ResourceArn='{table}', Tags=[{{'Key':'map-migrated','Value':'migABCDE12345'}}])\n",
-        s.emu.endpoint(),
-        PROD.0
+    common::boto3(
+        &s.emu,
+        PROD.0,
+        "sns",
+        &format!("client.delete_topic(TopicArn='{topic}')"),
     );
-    let out = std::process::Command::new(python)
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    common::boto3(
+        &s.emu,
+        PROD.0,
+        "dynamodb",
+        &format!("client.tag_resource(ResourceArn='{table}', Tags=[{{'Key': 'map-migrated', 'Value': 'migABCDE12345'}}])"),
     );
     let run = s.run(&["audit", "--format", "json"]);
     let report = run.json();
@@ -393,17 +380,7 @@ fn current_tags_win_and_a_resource_deleted_since_indexing_is_not_a_finding() {
 #[test]
 fn groups_and_services_must_launch_born_tagged() {
     let emu = Emulator::start();
-    let out = std::process::Command::new(repo_root().join(".venv/bin/python"))
-        .arg(repo_root().join("tests/it/support/seed_services.py"))
-        .args(["--launchers", &emu.endpoint(), "us-east-1", PROD.0])
-        .output()
-        .expect("run the seeder");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = common::seed_services(&emu, &["--launchers"], &[PROD.0]);
     let class: BTreeMap<String, String> = doc["resources"]
         .as_array()
         .unwrap()
@@ -497,22 +474,11 @@ fn tags_read_by_arn_follow_every_page_of_the_answer() {
     // its answer to a 100-ARN request (the emulator after 50 resources), and
     // a topic on a page not read would pass for one deleted since indexing.
     let s = setup(ORGANIZATION);
-    let out = std::process::Command::new(repo_root().join(".venv/bin/python"))
-        .arg("-c")
-        .arg(
-            "import boto3, sys\n\
-             sts = boto3.client('sts', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='t', aws_secret_access_key='t')\n\
-             c = sts.assume_role(RoleArn='arn:aws:iam::' + sys.argv[2] + ':role/tagwarden-audit', RoleSessionName='seed')['Credentials']\n\
-             sns = boto3.client('sns', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id=c['AccessKeyId'], aws_secret_access_key=c['SecretAccessKey'], aws_session_token=c['SessionToken'])\n\
-             [sns.create_topic(Name=f'paged-{i}', Tags=[{'Key': 'map-migrated', 'Value': 'migABCDE12345'}]) for i in range(150)]\n",
-        )
-        .args([&s.emu.endpoint(), PROD.0])
-        .output()
-        .expect("run boto3");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    common::boto3(
+        &s.emu,
+        PROD.0,
+        "sns",
+        "[client.create_topic(Name=f'paged-{i}', Tags=[{'Key': 'map-migrated', 'Value': 'migABCDE12345'}]) for i in range(150)]",
     );
     s.control(organization_view());
     let run = s.run(&["audit", "--format", "json"]);

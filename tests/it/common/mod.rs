@@ -40,6 +40,48 @@ pub fn emulator_python() -> PathBuf {
         .unwrap_or_else(|| repo_root().join(".venv/bin/python"))
 }
 
+/// Run a Python program with boto3 against the emulator (moto's own
+/// dependency: services no SDK crate of ours builds), its output trimmed;
+/// the test fails with what it printed when it fails.
+fn python(args: &[&str]) -> String {
+    let out = Command::new(emulator_python())
+        .args(args)
+        .output()
+        .expect("run the emulator's Python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// `tests/it/support/seed_services.py FLAGS… ENDPOINT us-east-1 ACCOUNTS…`:
+/// the resources it seeded (its JSON document).
+pub fn seed_services(emu: &Emulator, flags: &[&str], accounts: &[&str]) -> serde_json::Value {
+    let seeder = repo_root().join("tests/it/support/seed_services.py");
+    let endpoint = emu.endpoint();
+    let mut args = vec![seeder.to_str().unwrap()];
+    args.extend_from_slice(flags);
+    args.extend([endpoint.as_str(), "us-east-1"]);
+    args.extend_from_slice(accounts);
+    serde_json::from_str(&python(&args)).expect("the seeder prints JSON")
+}
+
+/// Run `script` with `client`, a boto3 client of `service` in `account`'s
+/// us-east-1, entered through AssumeRole as tagwarden does: what it prints.
+pub fn boto3(emu: &Emulator, account: &str, service: &str, script: &str) -> String {
+    let program = format!(
+        "import boto3, sys\n\
+         kw = dict(endpoint_url=sys.argv[1], region_name='us-east-1')\n\
+         sts = boto3.client('sts', aws_access_key_id='t', aws_secret_access_key='t', **kw)\n\
+         c = sts.assume_role(RoleArn='arn:aws:iam::{account}:role/tagwarden-audit', RoleSessionName='test')['Credentials']\n\
+         client = boto3.client('{service}', aws_access_key_id=c['AccessKeyId'], aws_secret_access_key=c['SecretAccessKey'], aws_session_token=c['SessionToken'], **kw)\n\
+         {script}"
+    );
+    python(&["-c", &program, &emu.endpoint()])
+}
+
 /// The ports the emulator bound, from the line it prints first.
 struct Ports {
     moto: u16,
