@@ -52,8 +52,10 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Restore the tags a run changed, from the journal.
     Rollback(RollbackArgs),
-    /// Past apply and rollback runs and daemon cycles, or the journal of one run.
+    /// Past apply and rollback runs and daemon cycles (newest page), or the journal of one run.
     History(HistoryArgs),
+    /// Remove old runs from the state store: those past store.retention with nothing left to roll back (the daemon does this after each cycle), or with --rollback-runs also those that could still be rolled back.
+    Prune(PruneArgs),
     /// MAP spend and credit from Cost Explorer (at least 3 requests, USD 0.01 each; answers cached) or a billing export (--cost): tagged, mis-tagged and untagged eligible spend per month and quarter, estimated, received and missed credit, forecast.
     Credits(CreditsArgs),
     /// One self-contained HTML report: compliance (an audit) and the MAP money view (Cost Explorer, or a billing export with --cost), with charts.
@@ -151,8 +153,27 @@ pub struct RollbackArgs {
 pub struct HistoryArgs {
     /// Show the journal of this run
     pub run_id: Option<String>,
+    /// Show at most this many runs (the newest)
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000), conflicts_with = "run_id")]
+    pub limit: u32,
+    /// Show the runs started before this one (the next page)
+    #[arg(long, value_name = "RUN_ID", conflicts_with = "run_id")]
+    pub before: Option<String>,
     #[command(flatten)]
     pub out: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct PruneArgs {
+    /// Remove runs started longer ago than this (e.g. 90d) [default: store.retention]
+    #[arg(long, value_name = "DURATION")]
+    pub older_than: Option<String>,
+    /// Also remove old runs whose changes could still be rolled back (they no longer can be)
+    #[arg(long)]
+    pub rollback_runs: bool,
+    /// Do not ask for confirmation (only --rollback-runs asks)
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Args, Debug)]

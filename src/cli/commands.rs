@@ -2,8 +2,8 @@
 //! AWS request, run, and print the outcome.
 
 use super::args::{
-    ApplyArgs, AuditArgs, Cli, CreditsArgs, HistoryArgs, OutputArgs, PlanArgs, ReportArgs,
-    RollbackArgs, RunArgs, ScanArgs,
+    ApplyArgs, AuditArgs, Cli, CreditsArgs, OutputArgs, PlanArgs, ReportArgs, RollbackArgs,
+    RunArgs, ScanArgs,
 };
 use super::output;
 use crate::aws::Aws;
@@ -21,7 +21,7 @@ use tagwarden_core::config::Config;
 use tagwarden_core::plan::PlanDocument;
 use tagwarden_core::policy::load_policies;
 use tagwarden_core::report::html::HtmlReport;
-use tagwarden_core::report::{ApplyReport, Format, History, Render};
+use tagwarden_core::report::{ApplyReport, Format, Render};
 use tagwarden_core::shard::Shard;
 
 /// The configuration and policies `-c` and `--policy` name; their
@@ -58,7 +58,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Runtime::new().map_err(|e| Error::io("cannot start the async runtime", e))
 }
 
-fn open_store(config: &Config) -> Result<Store> {
+pub(super) fn open_store(config: &Config) -> Result<Store> {
     Ok(Store::open(&config.store)?)
 }
 
@@ -185,25 +185,6 @@ pub fn rollback(cli: &Cli, args: &RollbackArgs) -> Result<u8> {
             .await
     })?;
     print_run(&report, &args.out, cli.quiet)
-}
-
-pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<u8> {
-    let config = config::load(cli.config.as_deref())?;
-    let store = open_store(&config)?;
-    let history = match &args.run_id {
-        None => History::Runs(store.runs()?),
-        Some(id) => {
-            let run = store.run(id)?.ok_or_else(|| {
-                Error::usage(format!(
-                    "no run `{id}` in the state store {}",
-                    config.store.display()
-                ))
-            })?;
-            History::Journal(Box::new(run), store.run_entries(id)?)
-        }
-    };
-    print(&history, &args.out)?;
-    Ok(0)
 }
 
 pub fn credits(cli: &Cli, args: &CreditsArgs) -> Result<u8> {
@@ -334,7 +315,7 @@ fn read_plan(path: &Path) -> Result<PlanDocument> {
 }
 
 /// Render in the chosen format to standard output or the file.
-fn print(outcome: &impl Render, out: &OutputArgs) -> Result<Format> {
+pub(super) fn print(outcome: &impl Render, out: &OutputArgs) -> Result<Format> {
     let format = output::format(out.format.format, out.output.is_some());
     output::write(out.output.as_deref(), &outcome.render(format))?;
     Ok(format)

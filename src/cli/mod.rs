@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod history;
 mod output;
 
 pub use args::Cli;
@@ -34,7 +35,8 @@ fn run(cli: &Cli) -> crate::Result<u8> {
     match &cli.command {
         Command::Policy(PolicyCommand::Schema) => commands::schema(),
         Command::Policy(PolicyCommand::Validate { paths }) => commands::validate(cli, paths),
-        Command::History(args) => commands::history(cli, args),
+        Command::History(args) => history::history(cli, args),
+        Command::Prune(args) => history::prune(cli, args),
         Command::Audit(args) => commands::audit(cli, args),
         Command::Plan(args) => commands::plan(cli, args),
         Command::Apply(args) => commands::apply(cli, args),

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::inventory::TypeSet;
 use crate::progress::Progress;
 use crate::scan::{self, Inventory, Narrowing};
-use crate::store::{blocking, Store};
+use crate::store::{blocking, Prune, Store};
 use std::time::Instant;
 use tagwarden_core::config::DaemonMode;
 use tagwarden_core::cycle_summary::{CycleResult, CycleSummary};
@@ -43,6 +43,7 @@ pub async fn run(
     let mut out = summarize(run_id, loaded, steps, started);
     out.requests = aws.api.requests();
     out.journal_pending = record(&store, &out);
+    prune(store, loaded.config.retention);
     out
 }
 
@@ -193,6 +194,26 @@ fn summarize(run_id: String, loaded: &Loaded, steps: Steps, started: Instant) ->
     out.scan = scan;
     out.credits = credits;
     out
+}
+
+/// Drop the runs past the retention with nothing left to roll back, so a
+/// daemon's hourly cycles do not grow the store for ever.
+fn prune(mut store: Store, retention: Option<std::time::Duration>) {
+    let Some(age) = retention.and_then(|r| chrono::Duration::from_std(r).ok()) else {
+        return;
+    };
+    match blocking(|| store.prune(chrono::Utc::now() - age, Prune::Settled)) {
+        Ok(p) if p.runs > 0 => {
+            tracing::info!(
+                runs = p.runs,
+                changes = p.changes,
+                kept = p.kept,
+                "pruned runs past store.retention"
+            );
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot prune the state store"),
+    }
 }
 
 /// The cycle's end in the store; the journal entries still pending after

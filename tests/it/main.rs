@@ -18,4 +18,5 @@ mod explorer;
 mod hostile;
 mod pages;
 mod report;
+mod store;
 mod writers;

@@ -3,10 +3,12 @@
 
 mod inventory;
 mod map;
+mod store;
 mod tag_on_create;
 
 pub use inventory::{ExplorerScope, InventoryConfig, ResourceExplorer};
 pub use map::{Issuance, MapAgreement, QuarterBasis, DEFAULT_ELIGIBLE_SERVICES};
+pub use store::{parse_retention, RetentionError, DEFAULT_RETENTION};
 pub use tag_on_create::{queue_region, Events, BURST_BYTES, PAGE_BYTES};
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Position};
@@ -30,7 +32,7 @@ struct ConfigSpec {
     #[serde(default)]
     accounts: AccountsSpec,
     #[serde(default)]
-    store: Option<String>,
+    store: Option<store::StoreSpec>,
     #[serde(default)]
     limits: LimitsSpec,
     #[serde(default)]
@@ -170,6 +172,9 @@ pub struct Config {
     pub regions: Vec<String>,
     pub accounts: Accounts,
     pub store: PathBuf,
+    /// How long the store keeps runs with nothing left to roll back
+    /// (`store.retention`); None: for ever.
+    pub retention: Option<Duration>,
     /// One rate for every AWS API, instead of the per-API defaults.
     pub requests_per_second: Option<u32>,
     pub max_changes_per_run: usize,
@@ -209,6 +214,7 @@ impl Default for Config {
             regions: Vec::new(),
             accounts: Accounts::default(),
             store: PathBuf::from("/var/lib/tagwarden/state.db"),
+            retention: Some(DEFAULT_RETENTION),
             requests_per_second: None,
             max_changes_per_run: 500,
             concurrent_accounts: DEFAULT_CONCURRENT_ACCOUNTS,
@@ -296,7 +302,7 @@ impl Checker<'_> {
             ..Config::default()
         };
         if let Some(store) = spec.store {
-            config.store = base.join(store);
+            self.store(store, &base, &mut config);
         }
         config.inventory = self.inventory(spec.inventory);
         self.limits(spec.limits, &mut config);
@@ -505,7 +511,7 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn load(text: &str) -> Result<Config, Diagnostics> {
+    pub(super) fn load(text: &str) -> Result<Config, Diagnostics> {
         let mut f = tempfile::Builder::new().suffix(".yaml").tempfile().unwrap();
         f.write_all(text.as_bytes()).unwrap();
         Config::load(f.path()).map_err(|mut d| {

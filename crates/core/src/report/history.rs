@@ -4,7 +4,8 @@ use super::{cell, csv, json, markdown_table, new_table, or_none, Format, Render}
 use crate::journal::{JournalEntry, RunRecord};
 
 pub enum History {
-    Runs(Vec<RunRecord>),
+    /// A page of runs, oldest first, and how many older ones it leaves out.
+    Runs { runs: Vec<RunRecord>, older: usize },
     /// One run's journal: an entry per key.
     Journal(Box<RunRecord>, Vec<JournalEntry>),
 }
@@ -69,8 +70,8 @@ fn entry_row(e: &JournalEntry) -> [String; 10] {
 
 fn table(h: &History) -> String {
     match h {
-        History::Runs(runs) if runs.is_empty() => "no runs yet\n".to_string(),
-        History::Runs(runs) => {
+        History::Runs { runs, .. } if runs.is_empty() => "no runs yet\n".to_string(),
+        History::Runs { runs, older } => {
             let mut t = new_table(&[
                 "RUN",
                 "KIND",
@@ -99,7 +100,7 @@ fn table(h: &History) -> String {
                     summary,
                 ]);
             }
-            format!("{t}\n")
+            format!("{t}\n{}", older_hint(runs, *older))
         }
         History::Journal(run, entries) => {
             let mut t = new_table(&[
@@ -130,12 +131,24 @@ fn table(h: &History) -> String {
     }
 }
 
+/// The way to the next page, when older runs were left out.
+fn older_hint(runs: &[RunRecord], older: usize) -> String {
+    match runs.first() {
+        Some(first) if older > 0 => format!(
+            "\n{older} older run(s) not shown: tagwarden history --before {}\n",
+            first.id
+        ),
+        _ => String::new(),
+    }
+}
+
 fn markdown(h: &History) -> String {
     let esc = |row: &[String]| row.iter().map(|c| cell(c)).collect::<Vec<_>>();
     match h {
-        History::Runs(runs) => format!(
-            "# tagwarden history\n\n{}",
-            markdown_table(&RUN_HEADER, runs.iter().map(|r| esc(&run_row(r))))
+        History::Runs { runs, older } => format!(
+            "# tagwarden history\n\n{}{}",
+            markdown_table(&RUN_HEADER, runs.iter().map(|r| esc(&run_row(r)))),
+            older_hint(runs, *older)
         ),
         History::Journal(run, entries) => format!(
             "# tagwarden run `{}`\n\n{} run, {}.\n\n{}",
@@ -151,9 +164,9 @@ impl Render for History {
     fn render(&self, format: Format) -> String {
         match (format, self) {
             (Format::Table, _) => table(self),
-            (Format::Json, History::Runs(runs)) => json(runs),
+            (Format::Json, History::Runs { runs, .. }) => json(runs),
             (Format::Json, History::Journal(_, entries)) => json(entries),
-            (Format::Csv, History::Runs(runs)) => csv(RUN_HEADER, runs.iter().map(run_row)),
+            (Format::Csv, History::Runs { runs, .. }) => csv(RUN_HEADER, runs.iter().map(run_row)),
             (Format::Csv, History::Journal(_, entries)) => {
                 csv(ENTRY_HEADER, entries.iter().map(entry_row))
             }
@@ -237,11 +250,14 @@ mod tests {
 
     #[test]
     fn every_format() {
-        let runs = History::Runs(vec![
-            run("r1", RunKind::Apply, None),
-            run("r2", RunKind::Rollback, Some("r1")),
-            cycle("r3"),
-        ]);
+        let runs = History::Runs {
+            runs: vec![
+                run("r1", RunKind::Apply, None),
+                run("r2", RunKind::Rollback, Some("r1")),
+                cycle("r3"),
+            ],
+            older: 0,
+        };
         let journal = History::Journal(Box::new(run("r1", RunKind::Apply, None)), entries());
         for (name, h) in [("runs", &runs), ("journal", &journal)] {
             for (f, format) in [
@@ -253,7 +269,29 @@ mod tests {
                 insta::assert_snapshot!(format!("history_{name}_{f}"), h.render(format));
             }
         }
-        assert_eq!(History::Runs(vec![]).render(Format::Table), "no runs yet\n");
-        assert_eq!(History::Runs(vec![]).render(Format::Json), "[]\n");
+        let none = History::Runs {
+            runs: vec![],
+            older: 0,
+        };
+        assert_eq!(none.render(Format::Table), "no runs yet\n");
+        assert_eq!(none.render(Format::Json), "[]\n");
+    }
+
+    #[test]
+    fn a_page_says_how_to_reach_the_older_runs() {
+        let page = History::Runs {
+            runs: vec![run("r7", RunKind::Apply, None), cycle("r8")],
+            older: 6,
+        };
+        let hint = "6 older run(s) not shown: tagwarden history --before r7\n";
+        assert!(page.render(Format::Table).ends_with(hint));
+        assert!(page.render(Format::Markdown).ends_with(hint));
+        let json: serde_json::Value = serde_json::from_str(&page.render(Format::Json)).unwrap();
+        assert_eq!(
+            json.as_array().map(Vec::len),
+            Some(2),
+            "JSON stays a list of runs"
+        );
+        assert!(!page.render(Format::Csv).contains("older"));
     }
 }

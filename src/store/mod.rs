@@ -11,6 +11,9 @@ use tagwarden_core::journal::{
 };
 use tagwarden_core::Arn;
 
+mod prune;
+pub use prune::{Prune, Pruned, RunsPage};
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("state store {path}: {source}")]
@@ -65,7 +68,13 @@ pub struct Store {
 }
 
 fn now() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+    timestamp(Utc::now())
+}
+
+/// A time as the store writes it: RFC 3339 in UTC with milliseconds, so
+/// that text order is time order.
+fn timestamp(t: chrono::DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 impl Store {
@@ -110,7 +119,8 @@ impl Store {
                 updated_at TEXT NOT NULL
             );
             CREATE INDEX IF NOT EXISTS changes_by_run ON changes(run_id);
-            CREATE INDEX IF NOT EXISTS changes_by_state ON changes(state);",
+            CREATE INDEX IF NOT EXISTS changes_by_state ON changes(state);
+            CREATE INDEX IF NOT EXISTS runs_by_start ON runs(started_at, id);",
         )?;
         add_summary_column(&conn)?;
         conn.execute_batch(
@@ -287,14 +297,20 @@ impl Store {
     }
 
     pub fn run(&self, id: &str) -> Result<Option<RunRecord>, StoreError> {
-        Ok(self.runs_where("r.id = ?1", id)?.into_iter().next())
+        Ok(self
+            .runs_where("r.id = ?1", params![id], "")?
+            .into_iter()
+            .next())
     }
 
-    pub fn runs(&self) -> Result<Vec<RunRecord>, StoreError> {
-        self.runs_where("?1 = ?1", "")
-    }
-
-    fn runs_where(&self, filter: &str, arg: &str) -> Result<Vec<RunRecord>, StoreError> {
+    /// Runs matching `filter` (over `runs r`), oldest first, then `tail`
+    /// (an ORDER BY and LIMIT of the caller's, which wraps the query).
+    fn runs_where(
+        &self,
+        filter: &str,
+        args: impl rusqlite::Params,
+        tail: &str,
+    ) -> Result<Vec<RunRecord>, StoreError> {
         let sql = format!(
             "SELECT r.id, r.kind, r.started_at, r.finished_at, r.status, r.rolls_back, r.summary,
                     COUNT(CASE WHEN c.state = 'applied' THEN 1 END),
@@ -302,10 +318,10 @@ impl Store {
                     COUNT(CASE WHEN c.state = 'pending' THEN 1 END),
                     COUNT(CASE WHEN c.state = 'rolled_back' THEN 1 END)
              FROM runs r LEFT JOIN changes c ON c.run_id = r.id
-             WHERE {filter} GROUP BY r.id ORDER BY r.started_at, r.id"
+             WHERE {filter} GROUP BY r.id {tail}"
         );
         let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map(params![arg], |r| {
+        let rows = stmt.query_map(args, |r| {
             let summary: Option<String> = r.get(6)?;
             Ok(RunRecord {
                 id: r.get(0)?,
@@ -534,6 +550,6 @@ mod tests {
             store.run("new").unwrap().unwrap().status,
             RunStatus::Running
         );
-        assert_eq!(store.runs().unwrap().len(), 2);
+        assert_eq!(store.runs_page(10, None).unwrap().runs.len(), 2);
     }
 }
