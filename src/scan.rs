@@ -35,8 +35,8 @@ pub struct Inventory {
     pub account_names: BTreeMap<String, String>,
     /// The accounts to scan (whether or not they could be).
     pub account_ids: Vec<String>,
-    /// The configured accounts of every shard: tag on create takes an
-    /// event for any of them, whichever replica the queue hands it to.
+    /// The configured accounts of every shard: tag on create tells an
+    /// event of another shard's account from one of an account in none.
     pub every_shard: Vec<String>,
     pub accounts: usize,
     pub regions: usize,

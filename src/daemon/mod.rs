@@ -46,6 +46,7 @@ pub fn run(opts: Options) -> Result<u8> {
 }
 
 async fn serve(loaded: Loaded, opts: Options) -> Result<()> {
+    let queues = loaded.config.daemon.events.queues_for(opts.shard)?;
     let signals = Signals::register()?;
     let listener = bind(loaded.config.daemon.listen).await?;
     // The address bound: `daemon.listen` with port 0 gets a free port, and
@@ -62,8 +63,13 @@ async fn serve(loaded: Loaded, opts: Options) -> Result<()> {
     tracing::info!(%listen, mode, shard = %opts.shard, "tagwarden daemon ready");
     notify::ready(&format!("serving on {listen}, shard {}", opts.shard));
     let stop_events = CancellationToken::new();
-    let consumer = (!shared.loaded().config.daemon.events.queues.is_empty())
-        .then(|| tokio::spawn(on_create::consume(shared.clone(), stop_events.clone())));
+    let consumer = (!queues.is_empty()).then(|| {
+        tokio::spawn(on_create::consume(
+            shared.clone(),
+            queues,
+            stop_events.clone(),
+        ))
+    });
     let drain = shared.loaded().config.daemon.drain;
     schedule::schedule(shared, opts.sources, signals).await;
     stop_events.cancel();

@@ -50,8 +50,8 @@ pub struct Shared {
     /// turn.
     pub writer: Arc<WriteTurn>,
     /// The accounts the last finished cycle found configured, every
-    /// shard's: tag on create handles an event of any of them (a queue
-    /// shared by replicas hands each message to one).
+    /// shard's: tag on create tells an event of another shard's account
+    /// (that replica handles it) from one of an account in none.
     accounts: RwLock<Option<Arc<BTreeSet<String>>>>,
 }
 

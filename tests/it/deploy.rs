@@ -423,7 +423,17 @@ fn the_tag_on_create_templates_lint_and_forward_exactly_the_calls_tagwarden_read
     let default_name = central["Parameters"]["QueueName"]["Default"]
         .as_str()
         .unwrap();
-    assert!(sqs["Resource"].as_str().unwrap().ends_with(default_name));
+    let queues = list(&sqs["Resource"]);
+    assert!(
+        queues[0].ends_with(&format!(":{default_name}")),
+        "{queues:?}"
+    );
+    // Every shard's queue (NAME-0 to NAME-4), not the dead-letter queue.
+    assert!(
+        queues[1].ends_with(&format!(":{default_name}-?")),
+        "{queues:?}"
+    );
+    sharded_queues(&central);
     for action in [
         "sqs:ReceiveMessage",
         "sqs:DeleteMessage",
@@ -442,6 +452,47 @@ fn the_tag_on_create_templates_lint_and_forward_exactly_the_calls_tagwarden_read
     for read in ["rds:ListTagsForResource", "s3:GetBucketTagging"] {
         assert!(audit.iter().any(|a| a == read), "{read}");
     }
+}
+
+/// With `Shards` = M the template makes M queues, every one a target of
+/// the rule and under the same policy, and its output names `{shard}`.
+fn sharded_queues(central: &serde_json::Value) {
+    let resources = &central["Resources"];
+    let shards = central["Parameters"]["Shards"]["AllowedValues"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(shards, 5, "a rule has at most 5 targets");
+    let targets = resources["CreationRule"]["Properties"]["Targets"]
+        .as_array()
+        .unwrap();
+    let queues = resources["EventsQueuePolicy"]["Properties"]["Queues"]
+        .as_array()
+        .unwrap();
+    assert_eq!((targets.len(), queues.len()), (shards, shards));
+    let first = &resources["EventsQueue"]["Properties"];
+    for n in 1..shards {
+        let name = format!("ShardQueue{n}");
+        let queue = &resources[&name];
+        assert_eq!(queue["Condition"], format!("HasShard{n}"), "{name}");
+        assert_eq!(
+            queue["Properties"]["QueueName"]["Fn::Sub"],
+            format!("${{QueueName}}-{n}")
+        );
+        for same in ["VisibilityTimeout", "RedrivePolicy", "SqsManagedSseEnabled"] {
+            assert_eq!(queue["Properties"][same], first[same], "{name} {same}");
+        }
+        let target = &targets[n]["Fn::If"];
+        assert_eq!(target[0], format!("HasShard{n}"));
+        assert_eq!(target[1]["Arn"]["Fn::GetAtt"][0], name);
+        assert_eq!(queues[n]["Fn::If"][1]["Ref"], name);
+    }
+    let url = resources["EventsQueue"]["Properties"]["QueueName"]["Fn::If"][1]["Fn::Sub"].clone();
+    assert_eq!(url, "${QueueName}-0");
+    let output = central["Outputs"]["QueueUrl"]["Value"]["Fn::If"][1]["Fn::Sub"]
+        .as_str()
+        .unwrap();
+    assert!(output.ends_with("/${QueueName}-{shard}"), "{output}");
 }
 
 #[test]

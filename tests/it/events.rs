@@ -338,36 +338,6 @@ fn in_audit_mode_a_new_resource_is_reported_not_tagged() {
 }
 
 #[test]
-fn a_replica_handles_events_of_accounts_another_shard_scans() {
-    // Shard 0 of 2 scans 222222222222 (even); 111111111111 is shard 1's.
-    let mut f = fixture_in("enforce", 3, "", &["--shard", "0", "--total-shards", "2"]);
-    let endpoint = f.emu.endpoint();
-    let volume = runtime().block_on(async {
-        let seeder = Seeder::new(&endpoint).await;
-        let ec2 = Seeder::ec2(&seeder.account(PROD.0).await, "us-east-1");
-        estate::volume(&ec2, "us-east-1", &[]).await
-    });
-    f.send(vec![event(
-        "s-1",
-        "CreateVolume",
-        PROD.0,
-        "us-east-1",
-        json!({}),
-        json!({"volumeId": volume}),
-    )]);
-    f.daemon
-        .wait_for("the other shard's volume tagged", MINUTE, |d| {
-            count(d, "CreateVolume", "tagged") >= 1.0
-        });
-    assert_eq!(
-        f.daemon
-            .metric("tagwarden_resources_scanned{account=\"111111111111\"}"),
-        None,
-        "not scanned here"
-    );
-}
-
-#[test]
 fn creation_events_of_every_service_are_tagged_or_left_to_the_cycle() {
     use common::events::service_event;
     // Each write is tried once: what the emulator refuses is left to the cycle.

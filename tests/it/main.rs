@@ -18,5 +18,6 @@ mod explorer;
 mod hostile;
 mod pages;
 mod report;
+mod shards;
 mod store;
 mod writers;

@@ -22,6 +22,10 @@ pub enum ShardError {
     Incomplete,
     #[error("cannot take the shard from the pod name `{0}`: a StatefulSet pod is named NAME-ORDINAL (set --shard, or the pod name in POD_NAME)")]
     NoOrdinal(String),
+    /// Replicas sharing one queue would each write (and journal) events
+    /// of the others' accounts.
+    #[error("daemon.events.queues: `{url}` would be shared by the {total} shards, and a write must be journaled in the store of the replica that owns its account: give each shard its own queue that receives every event, with {{shard}} in the URL (e.g. https://sqs.eu-west-1.amazonaws.com/111111111111/tagwarden-events-{{shard}}; deploy/cloudformation/events-central.yaml with Shards: {total} creates them)")]
+    SharedQueue { url: String, total: u32 },
 }
 
 impl Shard {

@@ -138,8 +138,11 @@ fn classify(
         }
     };
     let name = creation.event_name.as_str();
-    if !c.owns(&creation.account) {
+    if !c.configured(&creation.account) {
         return Err(Verdict::done(name, EventOutcome::AccountNotConfigured));
+    }
+    if !c.owns(&creation.account) {
+        return Err(Verdict::done(name, EventOutcome::OtherShard));
     }
     if !regions.contains(&creation.region) {
         let why = Rejection::Region(creation.region.clone());

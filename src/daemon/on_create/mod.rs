@@ -65,12 +65,17 @@ pub struct Consumer {
 }
 
 impl Consumer {
-    /// Whether the account is configured (in any shard: replicas sharing a
-    /// queue each get some messages, and any may enter any account).
-    fn owns(&self, account: &str) -> bool {
+    /// Whether the account is configured (in any shard).
+    fn configured(&self, account: &str) -> bool {
         self.shared
             .accounts()
             .is_some_and(|accounts| accounts.contains(account))
+    }
+
+    /// Whether this replica owns the account: every shard's queue receives
+    /// every event, and only the owner writes (and journals in its store).
+    fn owns(&self, account: &str) -> bool {
+        self.shared.shard.owns(account)
     }
 
     /// A session in `account`, opened once and kept (AssumeRole credentials
@@ -109,10 +114,9 @@ impl Consumer {
     }
 }
 
-/// Consume every configured queue until `cancel`; a burst being handled
-/// is finished first.
-pub async fn consume(shared: Arc<Shared>, cancel: CancellationToken) {
-    let queues = shared.loaded().config.daemon.events.queues.clone();
+/// Consume this replica's queues (`Events::queues_for`) until `cancel`; a
+/// burst being handled is finished first.
+pub async fn consume(shared: Arc<Shared>, queues: Vec<String>, cancel: CancellationToken) {
     let consumers = queues.into_iter().map(|url| {
         let shared = shared.clone();
         let cancel = cancel.clone();

@@ -155,6 +155,8 @@ pub enum EventOutcome {
     LeftForCycle,
     Duplicate,
     AccountNotConfigured,
+    /// Another shard's account: that replica's own queue has the event too.
+    OtherShard,
     /// No policy covers what it created.
     OutOfScope,
     /// A call that creates nothing tagwarden tags.
@@ -170,7 +172,7 @@ pub enum EventOutcome {
 }
 
 impl EventOutcome {
-    pub const ALL: [EventOutcome; 15] = [
+    pub const ALL: [EventOutcome; 16] = [
         EventOutcome::Tagged,
         EventOutcome::Compliant,
         EventOutcome::NonCompliant,
@@ -178,6 +180,7 @@ impl EventOutcome {
         EventOutcome::LeftForCycle,
         EventOutcome::Duplicate,
         EventOutcome::AccountNotConfigured,
+        EventOutcome::OtherShard,
         EventOutcome::OutOfScope,
         EventOutcome::NotCreation,
         EventOutcome::FailedCall,
@@ -197,6 +200,7 @@ impl EventOutcome {
             EventOutcome::LeftForCycle => "left_for_cycle",
             EventOutcome::Duplicate => "duplicate",
             EventOutcome::AccountNotConfigured => "account_not_configured",
+            EventOutcome::OtherShard => "other_shard",
             EventOutcome::OutOfScope => "out_of_scope",
             EventOutcome::NotCreation => "not_creation",
             EventOutcome::FailedCall => "failed_call",

@@ -3,6 +3,7 @@
 //! long to keep trying an event before the next cycle takes over.
 
 use super::{key, parse_duration, Checker};
+use crate::shard::{Shard, ShardError};
 use crate::yaml::lenient;
 use serde::Deserialize;
 use std::time::Duration;
@@ -34,6 +35,31 @@ pub struct Events {
     /// ones are dropped on receipt) could take it over. At least one
     /// page's worth.
     pub burst_bytes: usize,
+}
+
+/// What a queue URL writes for the replica's shard number: each shard
+/// consumes its own queue, which receives every event (below).
+pub const SHARD_PLACEHOLDER: &str = "{shard}";
+
+impl Events {
+    /// This replica's queues. With more than one shard every replica has
+    /// its own queue, `{shard}` in the URL; each receives every event and
+    /// handles those of its own accounts, so a write is journaled in the
+    /// store of the replica that owns the account (and its `history` and
+    /// `rollback` see it). A URL without `{shard}` is refused then.
+    pub fn queues_for(&self, shard: Shard) -> Result<Vec<String>, ShardError> {
+        self.queues
+            .iter()
+            .map(|url| match url.contains(SHARD_PLACEHOLDER) {
+                true => Ok(url.replace(SHARD_PLACEHOLDER, &shard.index.to_string())),
+                false if shard.total > 1 => Err(ShardError::SharedQueue {
+                    url: url.clone(),
+                    total: shard.total,
+                }),
+                false => Ok(url.clone()),
+            })
+            .collect()
+    }
 }
 
 /// One `ReceiveMessage` page at its largest: the least `burst_bytes`.
@@ -80,7 +106,7 @@ impl Checker<'_> {
     pub(super) fn events(&mut self, spec: EventsSpec, out: &mut Events) {
         let at = key(&key(&[], "daemon"), "events");
         for (i, q) in spec.queues.iter().enumerate() {
-            if !is_queue_url(q) {
+            if !is_queue_url(&q.replace(SHARD_PLACEHOLDER, "0")) {
                 self.error(
                     &super::index(&key(&at, "queues"), i),
                     format!("`{q}` is not an SQS queue URL such as https://sqs.us-east-1.amazonaws.com/111111111111/tagwarden-events"),
@@ -135,5 +161,52 @@ mod tests {
         assert_eq!(queue_region(emulator), None);
         assert!(!is_queue_url("tagwarden-events"));
         assert!(!is_queue_url("https://sqs.eu-west-1.amazonaws.com/q"));
+    }
+
+    #[test]
+    fn each_shard_consumes_its_own_queue() {
+        let events = |queues: &[&str]| Events {
+            queues: queues.iter().map(|q| q.to_string()).collect(),
+            ..Events::default()
+        };
+        let own = events(&["https://sqs.eu-west-1.amazonaws.com/111111111111/tw-{shard}"]);
+        let shard = |i, n| Shard::new(i, n).unwrap();
+        assert_eq!(
+            own.queues_for(shard(2, 3)).unwrap(),
+            ["https://sqs.eu-west-1.amazonaws.com/111111111111/tw-2"]
+        );
+        assert_eq!(
+            own.queues_for(Shard::ALL).unwrap(),
+            ["https://sqs.eu-west-1.amazonaws.com/111111111111/tw-0"]
+        );
+        let shared = events(&["https://sqs.eu-west-1.amazonaws.com/111111111111/tw"]);
+        assert_eq!(shared.queues_for(Shard::ALL).unwrap(), shared.queues);
+        let err = shared.queues_for(shard(0, 2)).unwrap_err();
+        assert_eq!(
+            err,
+            ShardError::SharedQueue {
+                url: shared.queues[0].clone(),
+                total: 2
+            }
+        );
+        let text = err.to_string();
+        assert!(text.contains("would be shared by the 2 shards"), "{text}");
+        assert!(text.contains("with {shard} in the URL"), "{text}");
+        assert!(text.contains("Shards: 2 creates them"), "{text}");
+    }
+
+    #[test]
+    fn a_queue_url_may_name_its_shard() {
+        let c = crate::config::tests::load(
+            "daemon:\n  events:\n    queues: [\"https://sqs.eu-west-1.amazonaws.com/111111111111/tw-{shard}\", \"tw-{shard}\"]\n",
+        )
+        .unwrap_err();
+        assert_eq!(c.0.len(), 1, "{c}");
+        assert!(
+            c.0[0]
+                .message
+                .starts_with("`tw-{shard}` is not an SQS queue URL"),
+            "{c}"
+        );
     }
 }
