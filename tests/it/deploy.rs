@@ -312,8 +312,29 @@ fn the_cloudformation_template_lints_and_matches_the_iam_policies() {
 fn the_container_image_runs_unprivileged_with_state_on_a_volume() {
     // No registry is reachable here to build it; check what matters in it.
     let text = std::fs::read_to_string(repo_root().join("deploy/container/Containerfile")).unwrap();
-    let stages = text.lines().filter(|l| l.starts_with("FROM ")).count();
-    assert_eq!(stages, 2, "a build stage and a runtime stage");
+    let stages: Vec<&str> = text.lines().filter(|l| l.starts_with("FROM ")).collect();
+    assert_eq!(stages.len(), 2, "a build stage and a runtime stage");
+    // Every base image is pinned by its digest, not only a tag that moves.
+    for from in &stages {
+        let image = from.split_whitespace().nth(1).unwrap();
+        let digest = image.split_once("@sha256:").map(|(_, d)| d).unwrap_or("");
+        assert!(
+            digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()),
+            "not pinned by digest: {from}"
+        );
+    }
+    // The builder is the Rust the crate says it needs.
+    let manifest = std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap();
+    let msrv = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .unwrap()
+        .trim_matches('"');
+    assert!(
+        stages[0].contains(&format!("/rust:{msrv}-")),
+        "{}",
+        stages[0]
+    );
     let user = text
         .lines()
         .rev()
