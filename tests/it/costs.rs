@@ -353,3 +353,63 @@ fn hostile_billing_input_is_bounded() {
         large.stderr
     );
 }
+
+/// A gzip file whose second line decompresses to 1 GiB with no newline:
+/// 64 gzip members of 16 MiB of `x` each (a reader reads every member), so
+/// the file is a few hundred KB and is made in a moment.
+fn gzip_bomb(path: &std::path::Path) {
+    let header = "line_item_resource_id,line_item_usage_start_date,line_item_unblended_cost,line_item_line_item_type\ni-1,2026-03-02T00:00:00Z,1,Usage\n";
+    let member = |bytes: &[u8]| {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(bytes).unwrap();
+        enc.finish().unwrap()
+    };
+    let x = member(&vec![b'x'; 16 << 20]);
+    let mut file = member(header.as_bytes());
+    for _ in 0..64 {
+        file.extend_from_slice(&x);
+    }
+    std::fs::write(path, file).unwrap();
+}
+
+#[test]
+fn a_gzip_bomb_is_refused_with_exit_2_in_little_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = dir.path().join("bomb.csv.gz");
+    gzip_bomb(&bomb);
+    assert!(
+        std::fs::metadata(&bomb).unwrap().len() < 2 << 20,
+        "a small file"
+    );
+    let cfg = write(
+        dir.path(),
+        "tagwarden.yaml",
+        &estate::config(&common::map_policy_path(), ""),
+    );
+    // The bill is read before anything is asked of AWS; its peak memory
+    // is the child's maximum resident set, as the kernel counted it.
+    let measure = "import resource, subprocess, sys\n\
+        p = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, capture_output=True)\n\
+        sys.stderr.write(p.stderr.decode())\n\
+        print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n";
+    let out = std::process::Command::new(common::emulator_python())
+        .args(["-c", measure, env!("CARGO_BIN_EXE_tagwarden")])
+        .args(["audit", "-c", &cfg, "--cost", bomb.to_str().unwrap()])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (code, max_rss_kib) = stdout.trim().split_once(' ').expect("code and memory");
+    assert_eq!(code, "2", "{stderr}");
+    assert!(
+        stderr.contains("bomb.csv.gz: line 3: a line longer than 1 MiB: not a billing export line (a broken or hostile file); nothing of it was counted"),
+        "{stderr}"
+    );
+    let mib = max_rss_kib.parse::<u64>().unwrap() / 1024;
+    eprintln!("gzip bomb refused, peak memory {mib} MiB");
+    assert!(mib < 300, "peak memory {mib} MiB");
+}
