@@ -209,8 +209,11 @@ fn month_of(r: &ResultByTime) -> Option<NaiveDate> {
     r.time_period()?.start().parse().ok()
 }
 
-fn amount(m: &aws_sdk_costexplorer::types::MetricValue) -> Option<(f64, String)> {
-    let value = m.amount()?.parse().ok()?;
+/// Cost Explorer's amount, a decimal string, parsed exactly.
+fn amount(
+    m: &aws_sdk_costexplorer::types::MetricValue,
+) -> Option<(tagwarden_core::money::Decimal, String)> {
+    let value = tagwarden_core::money::parse(m.amount()?)?;
     Some((value, m.unit().unwrap_or("USD").to_string()))
 }
 

@@ -131,7 +131,11 @@ pub async fn report(
                 Origin::BillingExport => "billing_export",
             },
             api_requests: requests,
-            api_cost_usd: requests as f64 * 0.01,
+            // USD 0.01 a request.
+            api_cost_usd: tagwarden_core::money::Decimal::new(
+                i64::try_from(requests).unwrap_or(i64::MAX),
+                2,
+            ),
             cached: billing.cached,
         },
         tag_activation: billing.tag_activation,

@@ -18,6 +18,7 @@ pub mod cycle_summary;
 pub mod diagnostics;
 pub mod explorer;
 pub mod journal;
+pub mod money;
 pub mod plan;
 pub mod policy;
 pub mod report;

@@ -2,6 +2,7 @@
 //! policy. Pure: `now` is passed in (`plan --at` passes a future time). The
 //! plan document is data only; `report::plan` renders it.
 
+use crate::money::Decimal;
 use crate::policy::eval::{check_value, in_scope};
 use crate::policy::{Overwrite, Policy};
 use crate::resource::{Arn, Resource, AUTO_SCALING_GROUP};
@@ -323,8 +324,10 @@ pub struct PlanDocument {
 /// it does not carry this agreement's MAP value.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ResourceCost {
-    pub cost: f64,
-    pub credit_at_risk: f64,
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub cost: Decimal,
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub credit_at_risk: Decimal,
 }
 
 impl ResourceCost {
@@ -340,7 +343,7 @@ impl ResourceCost {
         ResourceCost {
             cost: billed.cost,
             credit_at_risk: if credited {
-                0.0
+                Decimal::ZERO
             } else {
                 terms.credit_rate * billed.eligible_cost(&terms.eligible_services)
             },
@@ -728,12 +731,13 @@ mod document_tests {
             mpe_id: Some("ABCDE12345".into()),
             ..Default::default()
         };
+        let m = |x: f64| crate::money::from_f64(x).unwrap();
         let billed = |tag: Option<&str>, by_service: &[(&str, f64)]| crate::billing::ResourceCost {
-            cost: by_service.iter().map(|(_, c)| c).sum(),
+            cost: by_service.iter().map(|(_, c)| m(*c)).sum(),
             tag: tag.map(str::to_string),
             by_service: by_service
                 .iter()
-                .map(|(s, c)| (s.to_string(), *c))
+                .map(|(s, c)| (s.to_string(), m(*c)))
                 .collect(),
         };
         let risk = |b| ResourceCost::of(&b, &terms);
@@ -749,18 +753,18 @@ mod document_tests {
         assert_eq!(
             risk(mixed),
             ResourceCost {
-                cost: 160.0,
-                credit_at_risk: 30.0
+                cost: m(160.0),
+                credit_at_risk: m(30.0)
             }
         );
         // No product column in the bill: the benefit of the doubt.
         let unnamed = crate::billing::services::UNNAMED;
-        assert_eq!(risk(billed(None, &[(unnamed, 8.0)])).credit_at_risk, 2.0);
+        assert_eq!(risk(billed(None, &[(unnamed, 8.0)])).credit_at_risk, m(2.0));
         // Already billed with this agreement's value: nothing at risk.
         let ours = billed(Some("migABCDE12345"), &[("EC2 - Other", 20.0)]);
-        assert_eq!(risk(ours).credit_at_risk, 0.0);
+        assert_eq!(risk(ours).credit_at_risk, m(0.0));
         // Another agreement's value does not earn this one's credit.
         let theirs = billed(Some("mig12345"), &[("EC2 - Other", 20.0)]);
-        assert_eq!(risk(theirs).credit_at_risk, 5.0);
+        assert_eq!(risk(theirs).credit_at_risk, m(5.0));
     }
 }

@@ -66,13 +66,11 @@ fn line<'a>(layout: &Layout, row: &'a csv::StringRecord) -> Result<Line<'a>, Str
         .and_then(|d| d.parse().ok())
         .ok_or_else(|| format!("`{start}` is not a date"))?;
     let cost_text = text(Some(layout.cost));
-    let cost: f64 = cost_text
-        .trim()
-        .parse()
-        .map_err(|_| format!("cost `{cost_text}` is not a number"))?;
-    if !cost.is_finite() {
-        return Err(format!("cost `{cost_text}` is not a finite number"));
-    }
+    let cost =
+        crate::money::parse(cost_text).ok_or_else(|| match cost_text.trim().parse::<f64>() {
+            Ok(_) => format!("cost `{cost_text}` is not a finite number"),
+            Err(_) => format!("cost `{cost_text}` is not a number"),
+        })?;
     let currency = text(layout.currency);
     if !currency.is_empty() && !super::is_currency_code(currency) {
         return Err(format!(

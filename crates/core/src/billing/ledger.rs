@@ -4,6 +4,7 @@
 //! lookup, not an allocation.
 
 use super::{Charge, Line};
+use crate::money::Decimal;
 use chrono::NaiveDate;
 use std::collections::{BTreeSet, HashMap};
 
@@ -15,9 +16,9 @@ pub struct Ledger {
     names: Vec<String>,
     ids: HashMap<String, u32>,
     /// (month, account, service, tag) → amount.
-    spend: HashMap<(NaiveDate, u32, u32, u32), f64>,
+    spend: HashMap<(NaiveDate, u32, u32, u32), Decimal>,
     /// (month, description) → amount (negative).
-    credits: HashMap<(NaiveDate, u32), f64>,
+    credits: HashMap<(NaiveDate, u32), Decimal>,
     /// Product codes with no Cost Explorer name.
     unnamed: BTreeSet<u32>,
 }
@@ -29,7 +30,7 @@ pub struct Spend<'a> {
     pub account: &'a str,
     pub service: &'a str,
     pub tag: Option<&'a str>,
-    pub amount: f64,
+    pub amount: Decimal,
 }
 
 impl Ledger {
@@ -80,7 +81,7 @@ impl Ledger {
     }
 
     /// Credits by month and description (amounts negative).
-    pub fn credits(&self) -> impl Iterator<Item = (NaiveDate, &str, f64)> {
+    pub fn credits(&self) -> impl Iterator<Item = (NaiveDate, &str, Decimal)> {
         self.credits
             .iter()
             .map(|(&(month, d), &amount)| (month, self.names[d as usize].as_str(), amount))

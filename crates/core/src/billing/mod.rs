@@ -19,6 +19,7 @@ pub mod services;
 pub use layout::Dialect;
 pub use ledger::{Ledger, Spend};
 
+use crate::money::Decimal;
 use chrono::{Datelike, NaiveDate};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -101,7 +102,7 @@ impl Charge {
 pub struct Line<'a> {
     pub resource: &'a str,
     pub day: NaiveDate,
-    pub cost: f64,
+    pub cost: Decimal,
     pub charge: Charge,
     /// The `map-migrated` value, if any.
     pub tag: Option<Cow<'a, str>>,
@@ -118,18 +119,18 @@ pub struct Line<'a> {
 /// One resource's usage over the period.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ResourceCost {
-    pub cost: f64,
+    pub cost: Decimal,
     /// The last `map-migrated` value billed for it.
     pub tag: Option<String>,
     /// Its cost by service (Cost Explorer's name, else the product code,
     /// else [`services::UNNAMED`]).
-    pub by_service: Vec<(String, f64)>,
+    pub by_service: Vec<(String, Decimal)>,
 }
 
 impl ResourceCost {
     /// The part of its cost that can earn MAP credit: billed under an
     /// eligible service, or under none the bill names.
-    pub fn eligible_cost(&self, eligible_services: &[String]) -> f64 {
+    pub fn eligible_cost(&self, eligible_services: &[String]) -> Decimal {
         self.by_service
             .iter()
             .filter(|(s, _)| services::is_eligible(s, eligible_services))
@@ -137,7 +138,7 @@ impl ResourceCost {
             .sum()
     }
 
-    fn add(&mut self, service: &str, cost: f64) {
+    fn add(&mut self, service: &str, cost: Decimal) {
         self.cost += cost;
         match self.by_service.iter_mut().find(|(s, _)| s == service) {
             Some((_, c)) => *c += cost,

@@ -6,6 +6,7 @@
 
 use super::layout::{Layout, TagColumn};
 use super::{BillingError, Charge, Costs, Dialect, Line, MAP_TAG_KEYS};
+use crate::money::{self, Decimal};
 use chrono::{DateTime, NaiveDate};
 use parquet::basic::{ConvertedType, LogicalType, TimeUnit};
 use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
@@ -185,7 +186,7 @@ struct Batch {
     rows: usize,
     fields: Vec<Field>,
     text: Vec<Vec<Option<ByteArray>>>,
-    cost: Vec<Result<f64, String>>,
+    cost: Vec<Result<Decimal, String>>,
     start: Vec<Result<NaiveDate, String>>,
 }
 
@@ -233,9 +234,6 @@ impl Batch {
         };
         let kind = field(Field::Kind);
         let cost = self.cost[i].clone()?;
-        if !cost.is_finite() {
-            return Err(format!("cost `{cost}` is not a finite number"));
-        }
         let currency = field(Field::Currency);
         if !currency.is_empty() && !super::is_currency_code(currency) {
             return Err(format!(
@@ -320,51 +318,55 @@ fn map_values(
     Ok(out.into_iter().map(|v| v.map(|(_, value)| value)).collect())
 }
 
-/// The cost column as numbers: DOUBLE, FLOAT, DECIMAL (any physical type),
-/// or text.
+/// A cost read as a double: the decimal it was written as.
+fn double(x: Option<f64>) -> Result<Decimal, String> {
+    let x = x.ok_or_else(|| "no cost".to_string())?;
+    money::from_f64(x).ok_or_else(|| format!("cost `{x}` is not a finite number"))
+}
+
+/// An integer cost of `scale` decimal places (0 unless DECIMAL), exact.
+fn scaled(unscaled: Option<i128>, scale: u32) -> Result<Decimal, String> {
+    let u = unscaled.ok_or_else(|| "no cost".to_string())?;
+    Decimal::try_from_i128_with_scale(u, scale)
+        .map_err(|_| format!("cost decimal {u} with scale {scale} is out of range"))
+}
+
+/// The cost column as exact decimals: DOUBLE, FLOAT, DECIMAL (any physical
+/// type), or text.
 fn costs(
     reader: &mut ColumnReader,
     descr: &ColumnDescPtr,
-) -> Result<(usize, Vec<Result<f64, String>>), ParquetError> {
+) -> Result<(usize, Vec<Result<Decimal, String>>), ParquetError> {
     let max_def = descr.max_def_level();
-    let scale = 10f64.powi(descr.type_scale().max(0));
     let decimal = matches!(descr.converted_type(), ConvertedType::DECIMAL);
-    let each = |rows: usize, v: Vec<Option<f64>>| {
-        let out = v
-            .into_iter()
-            .map(|x| x.ok_or_else(|| "no cost".to_string()))
-            .collect();
-        Ok((rows, out))
+    let scale = if decimal {
+        descr.type_scale().max(0) as u32
+    } else {
+        0
     };
     match reader {
         ColumnReader::DoubleColumnReader(r) => {
             let (n, v) = flat(r, max_def)?;
-            each(n, v)
+            Ok((n, v.into_iter().map(double).collect()))
         }
         ColumnReader::FloatColumnReader(r) => {
             let (n, v) = flat(r, max_def)?;
-            each(n, v.into_iter().map(|x| x.map(f64::from)).collect())
+            Ok((n, v.into_iter().map(|x| double(x.map(f64::from))).collect()))
         }
         ColumnReader::Int32ColumnReader(r) => {
             let (n, v) = flat(r, max_def)?;
-            each(
-                n,
-                v.into_iter()
-                    .map(|x| x.map(|x| f64::from(x) / scale))
-                    .collect(),
-            )
+            let out = v.into_iter().map(|x| scaled(x.map(i128::from), scale));
+            Ok((n, out.collect()))
         }
         ColumnReader::Int64ColumnReader(r) => {
             let (n, v) = flat(r, max_def)?;
-            each(
-                n,
-                v.into_iter().map(|x| x.map(|x| x as f64 / scale)).collect(),
-            )
+            let out = v.into_iter().map(|x| scaled(x.map(i128::from), scale));
+            Ok((n, out.collect()))
         }
         ColumnReader::FixedLenByteArrayColumnReader(r) => {
             let (n, v) = flat(r, max_def)?;
             let out = v.iter().map(|x| match x {
-                Some(b) => unscaled(b.data()).map(|u| u / scale),
+                Some(b) => scaled(Some(unscaled(b.data())?), scale),
                 None => Err("no cost".into()),
             });
             Ok((n, out.collect()))
@@ -372,12 +374,10 @@ fn costs(
         ColumnReader::ByteArrayColumnReader(r) => {
             let (n, v) = flat(r, max_def)?;
             let out = v.iter().map(|x| match x {
-                Some(b) if decimal => unscaled(b.data()).map(|u| u / scale),
+                Some(b) if decimal => scaled(Some(unscaled(b.data())?), scale),
                 Some(b) => {
                     let s = String::from_utf8_lossy(b.data());
-                    s.trim()
-                        .parse()
-                        .map_err(|_| format!("cost `{s}` is not a number"))
+                    money::parse(&s).ok_or_else(|| format!("cost `{s}` is not a number"))
                 }
                 None => Err("no cost".into()),
             });
@@ -391,14 +391,14 @@ fn costs(
 }
 
 /// A DECIMAL's big-endian two's-complement unscaled value.
-fn unscaled(bytes: &[u8]) -> Result<f64, String> {
+fn unscaled(bytes: &[u8]) -> Result<i128, String> {
     if bytes.is_empty() || bytes.len() > 16 {
         return Err(format!("cost decimal of {} bytes", bytes.len()));
     }
     let fill = if bytes[0] & 0x80 != 0 { 0xff } else { 0 };
     let mut wide = [fill; 16];
     wide[16 - bytes.len()..].copy_from_slice(bytes);
-    Ok(i128::from_be_bytes(wide) as f64)
+    Ok(i128::from_be_bytes(wide))
 }
 
 /// The start column as days: TIMESTAMP (milli, micro or nanoseconds),
@@ -478,8 +478,10 @@ mod tests {
 
     #[test]
     fn decimals_keep_their_sign() {
-        assert_eq!(unscaled(&(-1234i32).to_be_bytes()), Ok(-1234.0));
-        assert_eq!(unscaled(&[0x01, 0x00]), Ok(256.0));
+        assert_eq!(unscaled(&(-1234i32).to_be_bytes()), Ok(-1234));
+        assert_eq!(unscaled(&[0x01, 0x00]), Ok(256));
+        assert_eq!(scaled(Some(-1234), 3), Ok("-1.234".parse().unwrap()));
+        assert!(scaled(Some(1), 40).is_err());
         assert_eq!(unscaled(&[]), Err("cost decimal of 0 bytes".into()));
     }
 }

@@ -30,17 +30,17 @@ vol-2,2026-04-01T00:00:00Z,100,Usage,USD,{}\n\
     assert_eq!(
         c.by_resource["i-1"],
         ResourceCost {
-            cost: 4.0,
+            cost: m(4.0),
             tag: Some("migABCDE12345".into()),
-            by_service: vec![(services::UNNAMED.to_string(), 4.0)],
+            by_service: vec![(services::UNNAMED.to_string(), m(4.0))],
         }
     );
     assert_eq!(
         c.by_resource["vol-2"],
         ResourceCost {
-            cost: 7.0,
+            cost: m(7.0),
             tag: None,
-            by_service: vec![(services::UNNAMED.to_string(), 7.0)],
+            by_service: vec![(services::UNNAMED.to_string(), m(7.0))],
         },
         "April is outside the period"
     );
@@ -62,7 +62,7 @@ arn:aws:rds:us-east-1:111111111111:db:orders,2026-01-06T00:00:00Z,5,SavingsPlanC
             "arn:aws:rds:us-east-1:111111111111:db:orders",
         ))
         .unwrap();
-    assert_eq!((db.cost, db.tag.as_deref()), (15.0, Some("mig12345")));
+    assert_eq!((db.cost, db.tag.as_deref()), (m(15.0), Some("mig12345")));
 }
 
 #[test]
@@ -77,7 +77,7 @@ my-bucket,2026-02-01T00:00:00Z,1,Purchase,EUR,\n";
         .expect("a bare id matches the ARN's last part");
     assert_eq!(
         (bucket.cost, bucket.tag.as_deref()),
-        (3.25, Some("migABCDE12345"))
+        (m(3.25), Some("migABCDE12345"))
     );
     assert_eq!(c.currency.as_deref(), Some("EUR"));
 }
@@ -221,14 +221,14 @@ fn the_ledger_groups_like_cost_explorer() {
     assert_eq!(c.ledger.unnamed_services(), ["AWSGlobalWidgets"]);
     assert_eq!((c.rows, c.usage_rows), (7, 3));
     let instance = &c.by_resource["i-1"];
-    assert_eq!(instance.cost, 10.0, "usage only, per resource");
-    assert_eq!(instance.by_service, [(EC2.to_string(), 10.0)]);
+    assert_eq!(instance.cost, m(10.0), "usage only, per resource");
+    assert_eq!(instance.by_service, [(EC2.to_string(), m(10.0))]);
     let eligible = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    assert_eq!(instance.eligible_cost(&eligible(&[EC2])), 10.0);
-    assert_eq!(instance.eligible_cost(&eligible(&["EC2 - Other"])), 0.0);
+    assert_eq!(instance.eligible_cost(&eligible(&[EC2])), m(10.0));
+    assert_eq!(instance.eligible_cost(&eligible(&["EC2 - Other"])), m(0.0));
     assert_eq!(
         c.by_resource["w-1"].eligible_cost(&eligible(&["AWSGlobalWidgets"])),
-        2.5,
+        m(2.5),
         "a product code listed as eligible"
     );
 }
@@ -331,13 +331,14 @@ fn parquet_decimals_and_microseconds() {
         .read_parquet(file, "focus.parquet", d("2026-03-01"), d("2026-04-01"))
         .unwrap();
     assert_eq!(dialect, Dialect::Focus);
-    assert!(
-        (c.by_resource["i-1"].cost - 0.9845).abs() < 1e-12,
-        "1.2345 - 0.25"
+    assert_eq!(
+        c.by_resource["i-1"].cost,
+        m(0.9845),
+        "1.2345 - 0.25, exactly"
     );
     assert!(!c.by_resource.contains_key("i-2"), "a credit is not usage");
     let credits: Vec<_> = c.ledger.credits().collect();
-    assert_eq!(credits, [(d("2026-03-01"), "", 1.0)]);
+    assert_eq!(credits, [(d("2026-03-01"), "", m(1.0))]);
 }
 
 #[test]
@@ -352,7 +353,11 @@ fn the_ledger_takes_only_the_window_and_resources_every_day() {
         ["2026-01-01 222222222222 AWSGlobalWidgets None 2.50"],
         "from January 4 (the instance's line is on the 3rd), before February"
     );
-    assert_eq!(c.by_resource["i-1"].cost, 10.0, "per resource: every day");
+    assert_eq!(
+        c.by_resource["i-1"].cost,
+        m(10.0),
+        "per resource: every day"
+    );
 }
 
 #[test]
@@ -441,4 +446,87 @@ fn parquet_costs_that_are_not_finite_and_bad_currencies_are_a_bad_bill() {
     rows[0].currency = "<b>US</b>".into();
     let e = read_parquet(TagStyle::Map, rows).unwrap_err();
     assert!(e.to_string().contains("is not an ISO 4217 code"), "{e}");
+}
+
+/// An amount written as a float literal, as the exact decimal it reads as.
+fn m(x: f64) -> crate::money::Decimal {
+    crate::money::from_f64(x).unwrap()
+}
+
+/// Two million lines whose costs have ten decimal places, made as they are
+/// read; the sum the test keeps itself is in integer units of 1e-10.
+struct TenPlaces {
+    left: u32,
+    state: u64,
+    pending: Vec<u8>,
+    at: usize,
+    units: i128,
+}
+
+impl TenPlaces {
+    fn new(lines: u32) -> TenPlaces {
+        TenPlaces {
+            left: lines,
+            state: 0x9E37_79B9_7F4A_7C15,
+            pending: HOSTILE_HEADER.as_bytes().to_vec(),
+            at: 0,
+            units: 0,
+        }
+    }
+
+    /// The next line: up to 1,000.0000000000, a tenth of them negative.
+    fn line(&mut self) -> String {
+        self.state = self
+            .state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let r = self.state >> 11;
+        let mut units = i128::from(r % 10_000_000_000_000);
+        if r.is_multiple_of(10) {
+            units = -units;
+        }
+        self.units += units;
+        let sign = if units < 0 { "-" } else { "" };
+        let (whole, frac) = (units.abs() / 10_000_000_000, units.abs() % 10_000_000_000);
+        format!(
+            "i-{},2026-02-03T00:00:00Z,{sign}{whole}.{frac:010},Usage,USD\n",
+            r % 1000
+        )
+    }
+}
+
+impl std::io::Read for TenPlaces {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.at == self.pending.len() {
+            if self.left == 0 {
+                return Ok(0);
+            }
+            self.left -= 1;
+            self.pending = self.line().into_bytes();
+            self.at = 0;
+        }
+        let n = buf.len().min(self.pending.len() - self.at);
+        buf[..n].copy_from_slice(&self.pending[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn two_million_amounts_of_ten_decimal_places_sum_exactly() {
+    let mut input = TenPlaces::new(2_000_000);
+    let mut c = Costs::default();
+    c.read_csv(&mut input, "big.csv", NaiveDate::MIN, NaiveDate::MAX)
+        .unwrap();
+    let expected = crate::money::Decimal::from_i128_with_scale(input.units, 10);
+    let ledger: crate::money::Decimal = c.ledger.spend().map(|s| s.amount).sum();
+    assert_eq!(ledger, expected, "the month's spend, to the last digit");
+    let resources: crate::money::Decimal = c.by_resource.values().map(|r| r.cost).sum();
+    assert_eq!(resources, expected, "per resource, to the last digit");
+    assert_eq!(
+        crate::money::cents(ledger),
+        crate::money::cents(expected),
+        "and so to the cent"
+    );
+    assert_eq!(c.rows, 2_000_000);
 }

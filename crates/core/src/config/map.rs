@@ -3,6 +3,7 @@
 //! public, so every one of them is configuration, stated in each report.
 
 use super::{key, parse_time, Checker};
+use crate::money::Decimal;
 use crate::yaml::lenient;
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -44,8 +45,8 @@ pub struct MapAgreement {
     pub mpe_id: Option<String>,
     pub start: Option<NaiveDate>,
     pub end: Option<NaiveDate>,
-    pub credit_rate: f64,
-    pub min_migrated_spend: f64,
+    pub credit_rate: Decimal,
+    pub min_migrated_spend: Decimal,
     /// Cost Explorer SERVICE names whose spend counts toward credits.
     pub eligible_services: Vec<String>,
     pub issuance: Issuance,
@@ -106,8 +107,8 @@ impl Default for MapAgreement {
             mpe_id: None,
             start: None,
             end: None,
-            credit_rate: 0.25,
-            min_migrated_spend: 50_000.0,
+            credit_rate: Decimal::new(25, 2),
+            min_migrated_spend: Decimal::new(50_000, 0),
             eligible_services: DEFAULT_ELIGIBLE_SERVICES
                 .iter()
                 .map(|s| s.to_string())
@@ -148,7 +149,7 @@ impl Checker<'_> {
                     format!("credit_rate {r} must be between 0 and 1 (0.25 means 25 %)"),
                 );
             }
-            out.credit_rate = r;
+            out.credit_rate = crate::money::from_f64(r).unwrap_or_default();
         }
         if let Some(s) = m.min_migrated_spend {
             if s < 0.0 || !s.is_finite() {
@@ -157,7 +158,7 @@ impl Checker<'_> {
                     format!("min_migrated_spend {s} must be a positive amount (0 for none)"),
                 );
             }
-            out.min_migrated_spend = s;
+            out.min_migrated_spend = crate::money::from_f64(s).unwrap_or_default();
         }
         if let Some(list) = m.eligible_services {
             if list.is_empty() {

@@ -9,6 +9,7 @@ use super::{Cell, Received};
 use crate::billing::services::is_eligible;
 use crate::billing::Ledger;
 use crate::config::MapAgreement;
+use crate::money::Decimal;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
@@ -25,15 +26,15 @@ type Key<'a> = (NaiveDate, &'a str, Option<&'a str>);
 
 pub fn from_ledger(ledger: &Ledger, currency: &str, terms: &MapAgreement) -> FromExport {
     let eligible = |service: &str| is_eligible(service, &terms.eligible_services);
-    let mut by_service: BTreeMap<Key, f64> = BTreeMap::new();
-    let mut by_account: BTreeMap<Key, f64> = BTreeMap::new();
+    let mut by_service: BTreeMap<Key, Decimal> = BTreeMap::new();
+    let mut by_account: BTreeMap<Key, Decimal> = BTreeMap::new();
     for s in ledger.spend() {
         *by_service.entry((s.month, s.service, s.tag)).or_default() += s.amount;
         if eligible(s.service) {
             *by_account.entry((s.month, s.account, s.tag)).or_default() += s.amount;
         }
     }
-    let cells = |sums: BTreeMap<Key, f64>| {
+    let cells = |sums: BTreeMap<Key, Decimal>| {
         sums.into_iter()
             .map(|((month, key, tag), amount)| Cell {
                 month,
@@ -68,8 +69,8 @@ pub fn from_ledger(ledger: &Ledger, currency: &str, terms: &MapAgreement) -> Fro
 
 /// MAP credits by month; the other credits' descriptions in a warning.
 fn received(ledger: &Ledger, currency: &str, terms: &MapAgreement) -> (Vec<Received>, Vec<String>) {
-    let mut by_month: BTreeMap<NaiveDate, f64> = BTreeMap::new();
-    let mut other: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut by_month: BTreeMap<NaiveDate, Decimal> = BTreeMap::new();
+    let mut other: BTreeMap<&str, Decimal> = BTreeMap::new();
     for (month, description, amount) in ledger.credits() {
         if terms.credit_description.is_match(description) {
             *by_month.entry(month).or_default() += amount;
@@ -90,7 +91,7 @@ fn received(ledger: &Ledger, currency: &str, terms: &MapAgreement) -> (Vec<Recei
     } else {
         let list: Vec<String> = other
             .iter()
-            .map(|(d, a)| format!("`{d}` ({:.2} {currency})", -a))
+            .map(|(d, a)| format!("`{d}` ({} {currency})", crate::money::show(-*a)))
             .collect();
         vec![format!(
             "{} not counted as MAP credit (its description does not match map.credit_description `{}`): {}",

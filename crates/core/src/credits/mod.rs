@@ -16,6 +16,7 @@ pub mod export;
 pub mod periods;
 
 use crate::config::MapAgreement;
+use crate::money::{self, Decimal};
 use crate::policy::map_format::MapFormat;
 use chrono::NaiveDate;
 use periods::Period;
@@ -29,7 +30,7 @@ pub struct Cell {
     pub month: NaiveDate,
     pub key: String,
     pub tag: Option<String>,
-    pub amount: f64,
+    pub amount: Decimal,
     pub currency: String,
 }
 
@@ -37,7 +38,7 @@ pub struct Cell {
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Received {
     pub month: NaiveDate,
-    pub amount: f64,
+    pub amount: Decimal,
     pub currency: String,
 }
 
@@ -96,22 +97,31 @@ pub fn classify(value: Option<&str>, mpe_id: Option<&str>) -> TagState {
 }
 
 /// Eligible spend split by tag state, and what it earns.
+/// Exact; JSON rounds each to the cent.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Amounts {
-    pub total: f64,
-    pub eligible: f64,
-    pub tagged: f64,
-    pub mistagged: f64,
-    pub untagged: f64,
+    #[serde(serialize_with = "money::serialize")]
+    pub total: Decimal,
+    #[serde(serialize_with = "money::serialize")]
+    pub eligible: Decimal,
+    #[serde(serialize_with = "money::serialize")]
+    pub tagged: Decimal,
+    #[serde(serialize_with = "money::serialize")]
+    pub mistagged: Decimal,
+    #[serde(serialize_with = "money::serialize")]
+    pub untagged: Decimal,
     /// tagged / eligible; None without eligible spend.
     pub coverage: Option<f64>,
-    pub estimated_credit: f64,
-    pub received_credit: f64,
-    pub missed_credit: f64,
+    #[serde(serialize_with = "money::serialize")]
+    pub estimated_credit: Decimal,
+    #[serde(serialize_with = "money::serialize")]
+    pub received_credit: Decimal,
+    #[serde(serialize_with = "money::serialize")]
+    pub missed_credit: Decimal,
 }
 
 impl Amounts {
-    fn add_spend(&mut self, state: TagState, eligible: bool, amount: f64) {
+    fn add_spend(&mut self, state: TagState, eligible: bool, amount: Decimal) {
         self.total += amount;
         if !eligible {
             return;
@@ -140,7 +150,9 @@ impl Amounts {
     }
 
     fn finish(mut self) -> Amounts {
-        self.coverage = (self.eligible > 0.0).then(|| self.tagged / self.eligible);
+        self.coverage = (self.eligible > Decimal::ZERO)
+            .then(|| money::ratio(self.tagged, self.eligible))
+            .flatten();
         self
     }
 }
@@ -175,7 +187,8 @@ pub struct KeyRow {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Mistagged {
     pub value: String,
-    pub amount: f64,
+    #[serde(serialize_with = "money::serialize")]
+    pub amount: Decimal,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -184,14 +197,19 @@ pub struct Forecast {
     pub remaining_months: u32,
     /// The recent trend: average tagged eligible spend of the last (up to 3)
     /// complete months.
-    pub monthly_tagged: f64,
-    pub monthly_untagged: f64,
+    #[serde(serialize_with = "money::serialize")]
+    pub monthly_tagged: Decimal,
+    #[serde(serialize_with = "money::serialize")]
+    pub monthly_untagged: Decimal,
     /// Credit the trend earns over the remaining months.
-    pub credit: f64,
+    #[serde(serialize_with = "money::serialize")]
+    pub credit: Decimal,
     /// More credit if the untagged and mis-tagged spend were tagged too.
-    pub upside: f64,
+    #[serde(serialize_with = "money::serialize")]
+    pub upside: Decimal,
     /// Estimated for the complete months plus the forecast.
-    pub agreement_total: f64,
+    #[serde(serialize_with = "money::serialize")]
+    pub agreement_total: Decimal,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -208,8 +226,9 @@ pub struct Credits {
 }
 
 /// Credit earned by cumulative spend going from `before` to `after`.
-fn earned(rate: f64, threshold: f64, before: f64, after: f64) -> f64 {
-    rate * ((after - threshold).max(0.0) - (before - threshold).max(0.0))
+fn earned(rate: Decimal, threshold: Decimal, before: Decimal, after: Decimal) -> Decimal {
+    let above = |x: Decimal| (x - threshold).max(Decimal::ZERO);
+    rate * (above(after) - above(before))
 }
 
 pub fn compute(input: &Input<'_>) -> Result<Credits, CreditsError> {
@@ -225,7 +244,7 @@ pub fn compute(input: &Input<'_>) -> Result<Credits, CreditsError> {
         |service: &str| crate::billing::services::is_eligible(service, &t.eligible_services);
     let mut months = vec![Amounts::default(); input.months.len()];
     let mut services: BTreeMap<&str, Amounts> = BTreeMap::new();
-    let mut mistagged: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut mistagged: BTreeMap<&str, Decimal> = BTreeMap::new();
     for c in &input.by_service {
         let Some(&i) = month_index.get(&periods::first_of_month(c.month)) else {
             continue;
@@ -293,8 +312,8 @@ pub fn compute(input: &Input<'_>) -> Result<Credits, CreditsError> {
 }
 
 /// Estimated and missed credit per month, cumulating from the first.
-fn accrue(months: &mut [Amounts], rate: f64, threshold: f64) {
-    let (mut tagged, mut all) = (0.0, 0.0);
+fn accrue(months: &mut [Amounts], rate: Decimal, threshold: Decimal) {
+    let (mut tagged, mut all) = (Decimal::ZERO, Decimal::ZERO);
     for m in months {
         let potential = m.tagged + m.mistagged + m.untagged;
         m.estimated_credit = earned(rate, threshold, tagged, tagged + m.tagged);
@@ -349,18 +368,18 @@ fn forecast(input: &Input<'_>, months: &[Amounts]) -> Forecast {
         .map(|(_, a)| a)
         .collect();
     let recent = &complete[complete.len().saturating_sub(3)..];
-    let avg = |f: fn(&Amounts) -> f64| {
+    let avg = |f: fn(&Amounts) -> Decimal| {
         if recent.is_empty() {
-            0.0
+            Decimal::ZERO
         } else {
-            recent.iter().map(|a| f(a)).sum::<f64>() / recent.len() as f64
+            recent.iter().map(|a| f(a)).sum::<Decimal>() / Decimal::from(recent.len())
         }
     };
     let monthly_tagged = avg(|a| a.tagged);
     let monthly_untagged = avg(|a| a.untagged + a.mistagged);
     let from = periods::first_of_month(input.complete_before);
     let remaining_months = periods::months(from, input.agreement_end).len() as u32;
-    let n = f64::from(remaining_months);
+    let n = Decimal::from(remaining_months);
     let done = Amounts::sum(complete.iter().copied());
     let (tagged_so_far, all_so_far) = (done.tagged, done.tagged + done.untagged + done.mistagged);
     let threshold = t.min_migrated_spend;
@@ -381,7 +400,7 @@ fn forecast(input: &Input<'_>, months: &[Amounts]) -> Forecast {
         monthly_tagged,
         monthly_untagged,
         credit,
-        upside: (if_all - credit).max(0.0),
+        upside: (if_all - credit).max(Decimal::ZERO),
         agreement_total: done.estimated_credit + credit,
     }
 }
@@ -399,9 +418,9 @@ fn assumptions(t: &MapAgreement, origin: Origin) -> Vec<String> {
     vec![
         id,
         format!(
-            "estimated credit is {:.0} % of tagged eligible spend above a cumulative {:.0} of tagged spend (map.credit_rate, map.min_migrated_spend), issued {issuance}; the terms of your agreement may differ",
-            t.credit_rate * 100.0,
-            t.min_migrated_spend
+            "estimated credit is {} % of tagged eligible spend above a cumulative {} of tagged spend (map.credit_rate, map.min_migrated_spend), issued {issuance}; the terms of your agreement may differ",
+            (t.credit_rate * Decimal::ONE_HUNDRED).normalize(),
+            t.min_migrated_spend.round_dp(0)
         ),
         format!("eligible spend is the spend of {} services (map.eligible_services); credits, refunds and taxes are left out", t.eligible_services.len()),
         "credits are not retroactive: spend before a resource was tagged earns nothing, so missed credit is lost for good".into(),

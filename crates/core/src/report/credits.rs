@@ -5,6 +5,7 @@
 use super::{cell, csv, json, markdown_table, new_table, Format, Render};
 use crate::config::{Issuance, MapAgreement, QuarterBasis};
 use crate::credits::{Amounts, Credits, PeriodRow};
+use crate::money::Decimal;
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -15,8 +16,10 @@ pub struct Agreement {
     pub start: NaiveDate,
     /// Exclusive.
     pub end: NaiveDate,
-    pub credit_rate: f64,
-    pub min_migrated_spend: f64,
+    #[serde(serialize_with = "crate::money::serialize_rate")]
+    pub credit_rate: Decimal,
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub min_migrated_spend: Decimal,
     pub issuance: &'static str,
     pub quarters: &'static str,
     pub eligible_services: Vec<String>,
@@ -51,7 +54,8 @@ pub struct Source {
     /// Requests sent this run (answers from the cache are free).
     pub api_requests: u64,
     /// Cost Explorer's price: USD 0.01 a request.
-    pub api_cost_usd: f64,
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub api_cost_usd: Decimal,
     pub cached: bool,
 }
 
@@ -93,8 +97,8 @@ impl CreditsReport {
     }
 }
 
-fn money(v: f64) -> String {
-    format!("{v:.2}")
+fn money(v: Decimal) -> String {
+    crate::money::show(v)
 }
 
 fn percent(v: Option<f64>) -> String {
@@ -281,11 +285,12 @@ mod tests {
             quarters: QuarterBasis::Calendar,
             ..MapAgreement::default()
         };
+        let m = |x: f64| crate::money::from_f64(x).unwrap();
         let cell = |month: &str, key: &str, tag: Option<&str>, amount: f64| Cell {
             month: d(month),
             key: key.into(),
             tag: tag.map(str::to_string),
-            amount,
+            amount: m(amount),
             currency: "USD".into(),
         };
         let ec2 = "Amazon Elastic Compute Cloud - Compute";
@@ -305,7 +310,7 @@ mod tests {
             by_account: vec![cell("2026-03-01", "111111111111", None, 8_000.0)],
             received: vec![Received {
                 month: d("2026-04-01"),
-                amount: -3_000.0,
+                amount: m(-3_000.0),
                 currency: "USD".into(),
             }],
             origin: crate::credits::Origin::CostExplorer,
@@ -315,7 +320,7 @@ mod tests {
             source: Source {
                 kind: "cost_explorer",
                 api_requests: 4,
-                api_cost_usd: 0.04,
+                api_cost_usd: m(0.04),
                 cached: false,
             },
             tag_activation: TagActivation {

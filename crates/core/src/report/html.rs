@@ -5,6 +5,7 @@
 use super::audit::{ComplianceRow, FindingRecord};
 use super::{AuditReport, CreditsReport};
 use crate::credits::PeriodRow;
+use crate::money::{self, Decimal};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -124,6 +125,11 @@ fn number(v: f64) -> String {
     }
 }
 
+/// Money: exact, rounded to the cent for the page.
+fn amount(v: Decimal) -> String {
+    number(money::to_f64(money::cents(v)))
+}
+
 fn percent(v: Option<f64>) -> String {
     v.map_or("–".into(), |c| format!("{:.1} %", c * 100.0))
 }
@@ -165,11 +171,11 @@ impl HtmlReport<'_> {
             k.push(("tagged coverage", percent(t.coverage)));
             k.push((
                 "estimated credit",
-                format!("{} {}", number(t.estimated_credit), cr.credits.currency),
+                format!("{} {}", amount(t.estimated_credit), cr.credits.currency),
             ));
             k.push((
                 "missed credit",
-                format!("{} {}", number(t.missed_credit), cr.credits.currency),
+                format!("{} {}", amount(t.missed_credit), cr.credits.currency),
             ));
         }
         let cells: String = k
@@ -236,7 +242,7 @@ impl HtmlReport<'_> {
         let mut by_arn: BTreeMap<&str, &FindingRecord> = BTreeMap::new();
         let map_tag = |f: &FindingRecord| f.tag.eq_ignore_ascii_case("map-migrated");
         for f in self.audit.findings.iter().filter(|f| map_tag(f)) {
-            if f.credit_at_risk.unwrap_or(0.0) <= 0.0 {
+            if f.credit_at_risk.unwrap_or_default() <= Decimal::ZERO {
                 continue;
             }
             let e = by_arn.entry(&f.arn).or_insert(f);
@@ -269,7 +275,7 @@ impl HtmlReport<'_> {
                 out,
                 "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{finding}</td><td>{}</td><td>{}</td></tr>",
                 esc(&f.arn), esc(&f.account), esc(&f.region),
-                number(f.cost.unwrap_or(0.0)), number(f.credit_at_risk.unwrap_or(0.0))
+                amount(f.cost.unwrap_or_default()), amount(f.credit_at_risk.unwrap_or_default())
             );
         }
         out.push_str("</table>\n");
@@ -294,9 +300,9 @@ fn money(c: &CreditsReport) -> String {
         .map(|m| Bar {
             label: period_label(m),
             segments: vec![
-                (m.amounts.tagged, GREEN),
-                (m.amounts.mistagged, AMBER),
-                (m.amounts.untagged, RED),
+                (money::to_f64(m.amounts.tagged), GREEN),
+                (money::to_f64(m.amounts.mistagged), AMBER),
+                (money::to_f64(m.amounts.untagged), RED),
             ],
         })
         .collect();
@@ -309,11 +315,11 @@ fn money(c: &CreditsReport) -> String {
     for q in &c.credits.quarters {
         credit.push(Bar {
             label: format!("{} estimated", period_label(q)),
-            segments: vec![(q.amounts.estimated_credit, GREEN)],
+            segments: vec![(money::to_f64(q.amounts.estimated_credit), GREEN)],
         });
         credit.push(Bar {
             label: format!("{} received", period_label(q)),
-            segments: vec![(q.amounts.received_credit, BLUE)],
+            segments: vec![(money::to_f64(q.amounts.received_credit), BLUE)],
         });
     }
     out += &bar_chart(
@@ -325,7 +331,7 @@ fn money(c: &CreditsReport) -> String {
     let _ = writeln!(
         out,
         "<p>Forecast: {} {cur} more credit over the {} remaining month(s) at the recent {} {cur} of tagged spend a month, {} {cur} in all for the agreement; {} {cur} more if the untagged and mis-tagged spend were tagged.</p>",
-        number(f.credit), f.remaining_months, number(f.monthly_tagged), number(f.agreement_total), number(f.upside)
+        amount(f.credit), f.remaining_months, amount(f.monthly_tagged), amount(f.agreement_total), amount(f.upside)
     );
     out += &quarter_table(c);
     out += &mistagged(c);
@@ -349,8 +355,9 @@ fn money(c: &CreditsReport) -> String {
     };
     let _ = writeln!(
         out,
-        "<p class=\"muted\">{source}{} Cost Explorer request(s), USD {:.2}.</p>",
-        c.source.api_requests, c.source.api_cost_usd
+        "<p class=\"muted\">{source}{} Cost Explorer request(s), USD {}.</p>",
+        c.source.api_requests,
+        money::show(c.source.api_cost_usd)
     );
     out
 }
@@ -370,8 +377,8 @@ fn quarter_table(c: &CreditsReport) -> String {
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&period_label(q)), number(a.eligible), number(a.tagged), number(a.mistagged), number(a.untagged),
-            percent(a.coverage), number(a.estimated_credit), number(a.received_credit), number(a.missed_credit)
+            esc(&period_label(q)), amount(a.eligible), amount(a.tagged), amount(a.mistagged), amount(a.untagged),
+            percent(a.coverage), amount(a.estimated_credit), amount(a.received_credit), amount(a.missed_credit)
         );
     }
     out.push_str("</table>\n");
@@ -388,7 +395,7 @@ fn mistagged(c: &CreditsReport) -> String {
             out,
             "<tr><td><code>{}</code></td><td>{}</td></tr>",
             esc(&m.value),
-            number(m.amount)
+            amount(m.amount)
         );
     }
     out.push_str("</table>\n");

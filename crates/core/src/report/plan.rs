@@ -25,13 +25,9 @@ fn changes_by_cost(doc: &PlanDocument) -> Vec<&Change> {
         let at_risk = |c: &&Change| {
             doc.costs
                 .get(c.arn.as_str())
-                .map_or(0.0, |r| r.credit_at_risk)
+                .map_or(crate::money::Decimal::ZERO, |r| r.credit_at_risk)
         };
-        changes.sort_by(|a, b| {
-            at_risk(b)
-                .partial_cmp(&at_risk(a))
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
+        changes.sort_by_key(|c| std::cmp::Reverse(at_risk(c)));
     }
     changes
 }
@@ -50,8 +46,8 @@ fn table(doc: &PlanDocument) -> String {
         for c in changes_by_cost(doc) {
             let resource = format!("{} {}", c.resource_type, c.arn.id());
             let cost = doc.costs.get(c.arn.as_str());
-            let money = |f: fn(&ResourceCost) -> f64| {
-                cost.map_or("-".to_string(), |r| format!("{:.2}", f(r)))
+            let money = |f: fn(&ResourceCost) -> crate::money::Decimal| {
+                cost.map_or("-".to_string(), |r| crate::money::show(f(r)))
             };
             for (k, old, new, due) in key_rows(c) {
                 let mut row = vec![

@@ -87,14 +87,10 @@ fn findings(report: &AuditReport) -> String {
     let costed = report.cost_currency.is_some();
     let mut findings: Vec<&super::FindingRecord> = report.findings.iter().collect();
     if costed {
-        let at_risk = |f: &&super::FindingRecord| f.credit_at_risk.unwrap_or(0.0);
-        findings.sort_by(|a, b| {
-            at_risk(b)
-                .partial_cmp(&at_risk(a))
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
+        let at_risk = |f: &&super::FindingRecord| f.credit_at_risk.unwrap_or_default();
+        findings.sort_by_key(|f| std::cmp::Reverse(at_risk(f)));
     }
-    let money = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.2}"));
+    let money = |v: Option<crate::money::Decimal>| v.map_or(String::new(), crate::money::show);
     let rows = findings.into_iter().map(|f| {
         let mut row = vec![
             f.severity.to_string(),

@@ -28,13 +28,19 @@ pub struct FindingRecord {
     pub severity: Severity,
     pub hint: Option<String>,
     /// With `--cost`: the resource's billed usage over the file's period.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cost: Option<f64>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::money::serialize_opt"
+    )]
+    pub cost: Option<crate::money::Decimal>,
     /// With `--cost`: the credit that usage forfeits while it is not tagged
     /// with this agreement's MAP value (`map.credit_rate` × cost; 0 when it
     /// is).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub credit_at_risk: Option<f64>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::money::serialize_opt"
+    )]
+    pub credit_at_risk: Option<crate::money::Decimal>,
 }
 
 /// One policy's verdicts in one account.

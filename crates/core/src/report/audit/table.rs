@@ -58,13 +58,13 @@ fn problems(report: &AuditReport) -> String {
     let costed = report.cost_currency.as_deref();
     if costed.is_some() {
         // Tag these first: the most credit at risk, then the most cost.
-        let key =
-            |g: &&[FindingRecord]| (g[0].credit_at_risk.unwrap_or(0.0), g[0].cost.unwrap_or(0.0));
-        groups.sort_by(|a, b| {
-            key(b)
-                .partial_cmp(&key(a))
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
+        let key = |g: &&[FindingRecord]| {
+            (
+                g[0].credit_at_risk.unwrap_or_default(),
+                g[0].cost.unwrap_or_default(),
+            )
+        };
+        groups.sort_by_key(|g| std::cmp::Reverse(key(g)));
     }
     let mut header = vec![
         "SEVERITY", "ACCOUNT", "REGION", "RESOURCE", "POLICY", "PROBLEMS",
@@ -73,7 +73,7 @@ fn problems(report: &AuditReport) -> String {
         header.extend(["COST", "CREDIT AT RISK"]);
     }
     let mut t = new_table(&header);
-    let money = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
+    let money = |v: Option<crate::money::Decimal>| v.map_or("-".to_string(), crate::money::show);
     for group in groups {
         let f = &group[0];
         let mut row = vec![

@@ -1,0 +1,124 @@
+//! Money: exact decimals, never binary floating point. A bill's lines carry
+//! amounts below a millionth of a dollar (Lambda requests) and millions of
+//! them must add up to the cent, so amounts are parsed once into
+//! [`Decimal`], summed exactly, and rounded half-even to the cent only when
+//! shown (`cents`, and the serializers below for JSON).
+
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use rust_decimal::RoundingStrategy;
+use serde::Serializer;
+use std::str::FromStr;
+
+pub use rust_decimal::Decimal;
+
+/// Rounded half-even (banker's rounding) to the cent.
+pub fn cents(amount: Decimal) -> Decimal {
+    amount.round_dp_with_strategy(2, RoundingStrategy::MidpointNearestEven)
+}
+
+/// An amount as text: rounded to the cent, two decimals.
+pub fn show(amount: Decimal) -> String {
+    format!("{:.2}", cents(amount))
+}
+
+/// An amount as a bill writes it: `12.5`, `-0.0000001234`, `1.2E-7`.
+/// None: not a finite decimal number (`NaN`, `inf`, text, too large).
+pub fn parse(text: &str) -> Option<Decimal> {
+    let text = text.trim();
+    if text.contains(['e', 'E']) {
+        return Decimal::from_scientific(text).ok();
+    }
+    Decimal::from_str(text).ok()
+}
+
+/// A binary double as the decimal it was written as (its shortest
+/// round-trip form): what a Parquet `double` column or a YAML number held.
+/// None when it is not finite or out of range.
+pub fn from_f64(value: f64) -> Option<Decimal> {
+    if !value.is_finite() {
+        return None;
+    }
+    parse(&value.to_string()).or_else(|| Decimal::from_f64(value))
+}
+
+/// A ratio of two amounts (coverage), as a float: None without a divisor.
+pub fn ratio(part: Decimal, whole: Decimal) -> Option<f64> {
+    (!whole.is_zero())
+        .then(|| part.checked_div(whole))
+        .flatten()
+        .and_then(|r| r.to_f64())
+}
+
+/// For charts: the amount as a float (exactness does not matter there).
+pub fn to_f64(amount: Decimal) -> f64 {
+    amount.to_f64().unwrap_or(0.0)
+}
+
+/// JSON: the amount rounded to the cent, as a number.
+pub fn serialize<S: Serializer>(amount: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(to_f64(cents(*amount)))
+}
+
+/// JSON: a rate (0.25) as a number, unrounded.
+pub fn serialize_rate<S: Serializer>(rate: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(to_f64(*rate))
+}
+
+/// JSON: an optional amount, rounded to the cent (null when absent).
+pub fn serialize_opt<S: Serializer>(amount: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+    match amount {
+        Some(a) => serialize(a, s),
+        None => s.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn amounts_parse_exactly_in_every_form_a_bill_writes() {
+        assert_eq!(parse("12.5"), Some(d("12.5")));
+        assert_eq!(parse(" -0.0000001234 "), Some(d("-0.0000001234")));
+        assert_eq!(parse("1.2E-7"), Some(d("0.00000012")));
+        assert_eq!(parse("3e2"), Some(d("300")));
+        for bad in ["NaN", "inf", "-inf", "", "12,5", "1e999", "abc"] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn doubles_become_the_decimal_they_were_written_as() {
+        assert_eq!(from_f64(0.1), Some(d("0.1")));
+        assert_eq!(from_f64(1.2e-7), Some(d("0.00000012")));
+        assert_eq!(from_f64(-2.5), Some(d("-2.5")));
+        assert_eq!(from_f64(f64::NAN), None);
+        assert_eq!(from_f64(f64::INFINITY), None);
+    }
+
+    #[test]
+    fn rounding_is_half_even_to_the_cent_and_only_on_output() {
+        assert_eq!(cents(d("0.125")), d("0.12"));
+        assert_eq!(cents(d("0.135")), d("0.14"));
+        assert_eq!(cents(d("-0.125")), d("-0.12"));
+        assert_eq!(show(d("1234.5")), "1234.50");
+        // A million amounts of a tenth of a cent: exact, where f64 drifts.
+        let sum: Decimal = (0..1_000_000).map(|_| d("0.001")).sum();
+        assert_eq!(sum, d("1000"));
+        let json = serde_json::to_string(&Wrapper(d("0.125"))).unwrap();
+        assert_eq!(json, "0.12");
+        assert_eq!(ratio(d("1"), d("4")), Some(0.25));
+        assert_eq!(ratio(d("1"), Decimal::ZERO), None);
+    }
+
+    struct Wrapper(Decimal);
+    impl serde::Serialize for Wrapper {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            serialize(&self.0, s)
+        }
+    }
+}
