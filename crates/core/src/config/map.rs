@@ -20,6 +20,8 @@ pub(super) struct MapSpec {
     #[serde(default)]
     min_migrated_spend: Option<f64>,
     #[serde(default)]
+    target: Option<f64>,
+    #[serde(default)]
     eligible_services: Option<Vec<String>>,
     #[serde(default)]
     issuance: Option<String>,
@@ -47,6 +49,9 @@ pub struct MapAgreement {
     pub end: Option<NaiveDate>,
     pub credit_rate: Decimal,
     pub min_migrated_spend: Decimal,
+    /// The migrated spend the agreement commits to over its whole term
+    /// (not per year): tagged eligible spend from its start to its end.
+    pub target: Option<Decimal>,
     /// Cost Explorer SERVICE names whose spend counts toward credits.
     pub eligible_services: Vec<String>,
     pub issuance: Issuance,
@@ -109,6 +114,7 @@ impl Default for MapAgreement {
             end: None,
             credit_rate: Decimal::new(25, 2),
             min_migrated_spend: Decimal::new(50_000, 0),
+            target: None,
             eligible_services: DEFAULT_ELIGIBLE_SERVICES
                 .iter()
                 .map(|s| s.to_string())
@@ -159,6 +165,15 @@ impl Checker<'_> {
                 );
             }
             out.min_migrated_spend = crate::money::from_f64(s).unwrap_or_default();
+        }
+        if let Some(target) = m.target {
+            match crate::money::from_f64(target).filter(|t| *t > Decimal::ZERO) {
+                Some(t) => out.target = Some(t),
+                None => self.error(
+                    &key(&map, "target"),
+                    format!("target {target} must be a positive amount: the migrated spend the agreement commits to over its whole term"),
+                ),
+            }
         }
         if let Some(list) = m.eligible_services {
             if list.is_empty() {

@@ -616,7 +616,7 @@ accounts:
     - {id: "111111111111", name: prod}
 limits: {requests_per_second: 0}
 daemon: {interval: soon, mode: fix, listen: "here", drain: 0s, events: {queues: [tagwarden-events], wait: 30s, max_receives: 0, burst_bytes: 1024}}
-map: {mpe_id: abc, credit_rate: 2, agreement: {start: 2027-01-01, end: 2026-01-01}, eligible_services: [], issuance: yearly, quarters: fiscal, min_migrated_spend: -5, credit_description: "MAP ("}
+map: {mpe_id: abc, credit_rate: 2, agreement: {start: 2027-01-01, end: 2026-01-01}, eligible_services: [], issuance: yearly, quarters: fiscal, min_migrated_spend: -5, target: -1, credit_description: "MAP ("}
 "#,
         )
         .unwrap_err();

@@ -212,6 +212,27 @@ pub struct Forecast {
     pub agreement_total: Decimal,
 }
 
+/// Progress against `map.target`, the migrated spend the agreement
+/// commits to over its term.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Target {
+    #[serde(serialize_with = "money::serialize")]
+    pub committed: Decimal,
+    /// Tagged eligible spend from the agreement's start to `--at`.
+    #[serde(serialize_with = "money::serialize")]
+    pub tagged_to_date: Decimal,
+    /// The complete months' tagged eligible spend, plus the forecast's
+    /// monthly trend for every remaining month.
+    #[serde(serialize_with = "money::serialize")]
+    pub projected_at_end: Decimal,
+    pub on_track: bool,
+    /// What the projection falls short of the commitment by (0 on track).
+    #[serde(serialize_with = "money::serialize")]
+    pub shortfall: Decimal,
+    /// How `projected_at_end` is computed, in words.
+    pub method: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Credits {
     pub currency: String,
@@ -222,6 +243,8 @@ pub struct Credits {
     pub by_service: Vec<KeyRow>,
     pub mistagged_values: Vec<Mistagged>,
     pub forecast: Forecast,
+    /// None without `map.target`.
+    pub target: Option<Target>,
     pub assumptions: Vec<String>,
 }
 
@@ -280,9 +303,13 @@ pub fn compute(input: &Input<'_>) -> Result<Credits, CreditsError> {
         .map(|(q, idx)| rows(&q, Amounts::sum(idx.iter().map(|&i| &months[i]))))
         .collect();
     let totals = Amounts::sum(&months);
+    let forecast = forecast(input, &months);
     Ok(Credits {
         currency,
-        forecast: forecast(input, &months),
+        target: t
+            .target
+            .map(|committed| target(input, &months, &forecast, committed)),
+        forecast,
         totals,
         months: input
             .months
@@ -402,6 +429,30 @@ fn forecast(input: &Input<'_>, months: &[Amounts]) -> Forecast {
         credit,
         upside: (if_all - credit).max(Decimal::ZERO),
         agreement_total: done.estimated_credit + credit,
+    }
+}
+
+/// Where the agreement stands against its committed migrated spend: the
+/// complete months as they are, the forecast's trend after them.
+fn target(input: &Input<'_>, months: &[Amounts], f: &Forecast, committed: Decimal) -> Target {
+    let complete = input
+        .months
+        .iter()
+        .zip(months)
+        .filter(|(p, _)| p.end <= input.complete_before);
+    let done: Decimal = complete.map(|(_, a)| a.tagged).sum();
+    let projected = done + f.monthly_tagged * Decimal::from(f.remaining_months);
+    Target {
+        committed,
+        tagged_to_date: months.iter().map(|a| a.tagged).sum(),
+        projected_at_end: projected,
+        on_track: projected >= committed,
+        shortfall: (committed - projected).max(Decimal::ZERO),
+        method: format!(
+            "tagged eligible spend of the complete months, plus their recent average ({} a month, the last three complete months) for each of the {} month(s) left in the agreement",
+            money::show(f.monthly_tagged),
+            f.remaining_months
+        ),
     }
 }
 

@@ -337,3 +337,44 @@ fn a_product_code_listed_as_eligible_counts() {
         .iter()
         .any(|a| a.contains("map.credit_description")));
 }
+
+#[test]
+fn the_target_is_met_or_missed_by_the_projection() {
+    // Complete months Jan-Mar: 90k tagged; April (partial) 1k. The trend
+    // is 30k a month for the 3 months left (April to June): projected
+    // 90k + 3 x 30k = 180k. Tagged to date: 91k.
+    let mut spend = first_quarter();
+    spend.push(cell("2026-04-01", EC2, Some(OURS), 1_000.0));
+    let short = MapAgreement {
+        target: Some(m(200_000.0)),
+        ..terms()
+    };
+    let c = compute(&input(&short, spend.clone())).unwrap();
+    let t = c.target.clone().expect("a target is configured");
+    assert_eq!(
+        (f(t.committed), f(t.tagged_to_date), f(t.projected_at_end)),
+        (200_000.0, 91_000.0, 180_000.0)
+    );
+    assert!(!t.on_track);
+    assert_eq!(f(t.shortfall), 20_000.0);
+    assert!(t.method.contains("30000.00 a month"), "{}", t.method);
+    assert!(t.method.contains("3 month(s) left"), "{}", t.method);
+    let json = serde_json::to_value(&c).unwrap();
+    assert_eq!(json["target"]["shortfall"], 20_000.0);
+    assert_eq!(json["target"]["on_track"], false);
+
+    let met = MapAgreement {
+        target: Some(m(180_000.0)),
+        ..terms()
+    };
+    let t = compute(&input(&met, spend.clone()))
+        .unwrap()
+        .target
+        .unwrap();
+    assert!(t.on_track, "exactly the commitment is on track");
+    assert_eq!(f(t.shortfall), 0.0);
+
+    let none = compute(&input(&terms(), spend)).unwrap();
+    assert_eq!(none.target, None);
+    assert!(serde_json::to_value(&none).unwrap()["target"].is_null());
+}

@@ -203,6 +203,19 @@ fn notes(r: &CreditsReport) -> String {
             money(m.amount)
         );
     }
+    if let Some(t) = &r.credits.target {
+        out += &format!(
+            "target: {} committed over the agreement; tagged to date {}; projected at its end {}: {}\n",
+            money(t.committed),
+            money(t.tagged_to_date),
+            money(t.projected_at_end),
+            if t.on_track {
+                "on track".to_string()
+            } else {
+                format!("short by {}", money(t.shortfall))
+            }
+        );
+    }
     for a in &r.credits.assumptions {
         out += &format!("assumption: {a}\n");
     }
@@ -283,6 +296,7 @@ mod tests {
         let terms = MapAgreement {
             mpe_id: Some("ABCDE12345".into()),
             quarters: QuarterBasis::Calendar,
+            target: Some(rust_decimal::Decimal::new(1_000_000, 0)),
             ..MapAgreement::default()
         };
         let m = |x: f64| crate::money::from_f64(x).unwrap();
