@@ -396,38 +396,4 @@ fn mistagged(c: &CreditsReport) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escaping() {
-        assert_eq!(
-            esc("<script>alert('x')</script> & \"q\""),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
-        );
-    }
-
-    #[test]
-    fn a_chart_scales_to_its_largest_bar() {
-        let bars = [
-            Bar {
-                label: "a<b".into(),
-                segments: vec![(50.0, GREEN), (50.0, RED)],
-            },
-            Bar {
-                label: "c".into(),
-                segments: vec![(25.0, GREEN)],
-            },
-        ];
-        let svg = bar_chart("t", &bars, &[("x", GREEN)]);
-        assert!(
-            svg.contains("<text x=\"0\" y=\"16\">a&lt;b</text>"),
-            "{svg}"
-        );
-        assert!(
-            svg.contains("width=\"300.0\" height=\"16\" fill=\"#2e8540\""),
-            "{svg}"
-        );
-        assert!(svg.contains("width=\"150.0\""), "{svg}");
-    }
-}
+mod tests;
