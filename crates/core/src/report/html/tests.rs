@@ -1,4 +1,5 @@
-//! The HTML report: a whole page and its charts.
+//! The HTML report: a whole page, its charts, and text from AWS or a tag in
+//! every field that reaches the page.
 
 use super::*;
 use crate::config::{MapAgreement, QuarterBasis};
@@ -9,14 +10,6 @@ use crate::report::ReportSummary;
 use crate::scan::ScanError;
 use crate::Arn;
 use chrono::{NaiveDate, TimeZone, Utc};
-
-#[test]
-fn escaping() {
-    assert_eq!(
-        esc("<script>alert('x')</script> & \"q\""),
-        "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
-    );
-}
 
 #[test]
 fn a_chart_scales_to_its_largest_bar() {
@@ -30,7 +23,7 @@ fn a_chart_scales_to_its_largest_bar() {
             segments: vec![(25.0, GREEN)],
         },
     ];
-    let svg = bar_chart("t", &bars, &[("x", GREEN)]);
+    let svg = bar_chart("t", &bars, &[("x", GREEN)]).into_string();
     assert!(
         svg.contains("<text x=\"0\" y=\"16\">a&lt;b</text>"),
         "{svg}"
@@ -219,4 +212,116 @@ fn whole_page_without_costs_or_credits() {
     audit.cost_currency = None;
     let error = "credits need the agreement's dates";
     insta::assert_snapshot!(page("", &audit, None, Some(error)));
+}
+
+/// Markup and entities as text from AWS or a tag might carry them: an
+/// element, an attribute break-out, a quote and an entity of its own.
+pub(crate) const HOSTILE: &str = "<script>alert(1)</script>\"><img src=x onerror=alert(1)>'&amp;";
+
+/// `text` as a page must show it: `&`, `<`, `>` and `"` escaped, which is
+/// enough in element content and in double-quoted attributes alike.
+fn escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// No markup of `HOSTILE` reached `page`, and each text is on it escaped,
+/// right after the markup it comes with.
+pub(crate) fn assert_escaped(page: &str, texts: &[(&str, String)]) {
+    for raw in ["<script", "<img", "onerror=alert(1)>"] {
+        assert!(!page.contains(raw), "{raw} on the page:\n{page}");
+    }
+    // Every `&` starts an entity: none of the text's own `&` is left bare.
+    for (at, _) in page.match_indices('&') {
+        let rest = &page[at..];
+        assert!(
+            ["&amp;", "&lt;", "&gt;", "&quot;", "&#39;"]
+                .iter()
+                .any(|e| rest.starts_with(e)),
+            "a bare & at {at}: {}",
+            &rest[..rest.len().min(40)]
+        );
+    }
+    for (markup, text) in texts {
+        assert!(text.contains(HOSTILE), "{text}");
+        let want = format!("{markup}{}", escaped(text));
+        assert!(page.contains(&want), "{want} is not on the page:\n{page}");
+    }
+}
+
+#[test]
+fn text_from_aws_or_a_tag_is_never_markup() {
+    let h = HOSTILE;
+    let page = page(h, &audit(h), Some(&credits(h)), None);
+    let texts = [
+        ("Generated ", "2026-03-20T12:00:00Z"),
+        // Compliance charts: a policy, an account and its name.
+        ("<text x=\"0\" y=\"40\">", "map-migrated"),
+        ("<text x=\"0\" y=\"16\">", "111111111111{h} (prod"),
+        ("<text x=\"0\" y=\"40\">", "222222222222"),
+        // What could not be scanned.
+        ("<li>", "account 333333333333{h} region *: AccessDenied"),
+        ("<li>account 111111111111 region ", "eu-west-1"),
+        // The costliest resources: ARN, account, region, tag value, currency.
+        ("<code>", "arn:aws:ec2:us-east-1:111111111111:instance/i-1"),
+        ("<td>", "111111111111"),
+        ("<td>", "us-east-1"),
+        ("invalid map-migrated <code>", "mig-wrong"),
+        ("<th>Cost (", "USD"),
+        // The money view: its currency wherever it is written, period
+        // labels in charts and tables, mis-tagged values, notes, warnings.
+        ("<h2>MAP credits (", "USD"),
+        ("<b>", "5000 USD"),
+        ("Forecast: 78750 ", "USD"),
+        ("at the recent 35000 ", "USD"),
+        ("83750 ", "USD"),
+        ("9562.50 ", "USD"),
+        ("<text x=\"0\" y=\"16\">", "2026-02"),
+        ("<text x=\"0\" y=\"16\">", "2026-Q1"),
+        ("<td>", "2026-Q2"),
+        ("<code>", "mig-typo"),
+        ("(", "ListCostAllocationTags failed"),
+        ("<li>", "an assumption"),
+        (
+            "<p class=\"warn\">",
+            "cannot tell whether the tag is active",
+        ),
+    ]
+    .map(|(markup, t)| (markup, format!("{}{h}", t.replace("{h}", h))));
+    assert_escaped(&page, &texts);
+    assert_eq!(page.matches("<svg").count(), 4, "{page}");
+
+    let error = "credits need the agreement's dates";
+    let page = super::tests::page(h, &audit(h), None, Some(error));
+    let text = format!("{error}{h}");
+    assert_escaped(&page, &[("Cost Explorer could not be read: ", text)]);
+}
+
+#[test]
+fn a_chart_title_and_labels_are_text_in_attributes_too() {
+    let h = HOSTILE;
+    let bars = [Bar {
+        label: format!("prod{h}"),
+        segments: vec![(1.0, GREEN)],
+    }];
+    let svg = bar_chart(&format!("by account{h}"), &bars, &[(h, GREEN)]).into_string();
+    let title = format!("by account{h}");
+    assert_escaped(
+        &svg,
+        &[
+            ("aria-label=\"", title.clone()),
+            ("<figcaption>", title),
+            ("<text x=\"0\" y=\"16\">", format!("prod{h}")),
+            ("y=\"48\">", h.to_string()),
+        ],
+    );
+}
+
+#[test]
+fn the_style_is_written_as_it_is() {
+    // maud escapes the style like any text, which leaves this one as it is.
+    let page = page("", &audit(""), None, None);
+    assert!(page.contains(&format!("<style>{STYLE}</style>")), "{page}");
 }
