@@ -136,7 +136,7 @@ fn cycles_are_served_recorded_and_stopped_cleanly() {
 
     let (status, page) = d.get("/").unwrap();
     assert_eq!(status, 200);
-    assert!(page.starts_with("<!doctype html>"), "{page}");
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
     assert!(
         page.contains("Last cycle: <span class=\"ok\">ok</span>"),
         "{page}"
@@ -156,7 +156,7 @@ fn cycles_are_served_recorded_and_stopped_cleanly() {
     );
     assert!(report.contains("<svg"), "charts");
     assert!(
-        report.contains("credits need the agreement&#39;s dates"),
+        report.contains("credits need the agreement's dates"),
         "{report}"
     );
 

@@ -167,7 +167,7 @@ fn without_agreement_dates_the_report_says_why_credits_are_missing() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(
-        html.contains("Cost Explorer could not be read: credits need the agreement&#39;s dates"),
+        html.contains("Cost Explorer could not be read: credits need the agreement's dates"),
         "{html}"
     );
 }

@@ -1,38 +1,31 @@
 //! `tagwarden report`: one self-contained HTML file (inline CSS and SVG, no
 //! scripts, no fonts or anything fetched) with compliance and the MAP money
-//! view. Every value that came from AWS or a tag is HTML-escaped.
+//! view. The page is built with maud's `html!`, which escapes every value
+//! it is given, in text and in attributes alike: a value from AWS or a tag
+//! can only ever be text on the page, and there is no escaping by hand to
+//! forget.
 
 use super::audit::{ComplianceRow, FindingRecord};
 use super::{AuditReport, CreditsReport};
 use crate::credits::PeriodRow;
 use crate::money::{self, Decimal};
+use crate::scan::ScanError;
+use maud::{html, Markup, DOCTYPE};
 use std::collections::BTreeMap;
-use std::fmt::Write;
-
-/// Escape text for HTML content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// What could not be scanned, as an HTML list.
-pub fn not_scanned(errors: &[crate::scan::ScanError]) -> String {
-    let mut out = String::from("<ul>\n");
-    for e in errors {
-        let _ = writeln!(out, "<li>{}</li>", esc(&e.to_string()));
+pub fn not_scanned(errors: &[ScanError]) -> Markup {
+    html! {
+        ul { "\n" @for e in errors { li { (e) } "\n" } } "\n"
     }
-    out.push_str("</ul>\n");
-    out
+}
+
+/// An account as pages show it: its id, and its name when it has one.
+pub fn account_label(r: &ComplianceRow) -> String {
+    match &r.account_name {
+        Some(n) => format!("{} ({n})", r.account),
+        None => r.account.clone(),
+    }
 }
 
 pub struct HtmlReport<'a> {
@@ -43,6 +36,7 @@ pub struct HtmlReport<'a> {
     pub credits_error: Option<String>,
 }
 
+/// Written as it is: it holds none of `&`, `<`, `>` or `"` (a test checks).
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:1100px;color:#1d2330;padding:0 1rem}\
 h1{margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px solid #dde;padding-bottom:.3rem}\
 table{border-collapse:collapse;margin:.8rem 0;font-size:.92rem}td,th{border:1px solid #d6d9e0;padding:.3rem .6rem;text-align:right}\
@@ -57,64 +51,66 @@ const RED: &str = "#c0392b";
 const GREY: &str = "#9aa1ad";
 const BLUE: &str = "#2d6cdf";
 
+/// A chart's layout: the labels' column, the bars' longest, a row's height.
+const LABEL_W: f64 = 220.0;
+const CHART_W: f64 = 600.0;
+const ROW_H: f64 = 24.0;
+
 struct Bar<'a> {
     label: String,
     segments: Vec<(f64, &'a str)>,
 }
 
 /// A horizontal stacked bar chart, scaled to the largest bar.
-fn bar_chart(title: &str, bars: &[Bar<'_>], legend: &[(&str, &str)]) -> String {
-    let (label_w, chart_w, row_h) = (220.0, 600.0, 24.0);
+fn bar_chart(title: &str, bars: &[Bar<'_>], legend: &[(&str, &str)]) -> Markup {
     let max = bars
         .iter()
         .map(|b| b.segments.iter().map(|s| s.0.max(0.0)).sum::<f64>())
         .fold(0.0, f64::max)
         .max(f64::MIN_POSITIVE);
-    let height = row_h * bars.len() as f64 + 34.0;
-    let mut svg = format!(
-        "<svg role=\"img\" aria-label=\"{}\" width=\"{}\" height=\"{height}\" xmlns=\"http://www.w3.org/2000/svg\">",
-        esc(title),
-        label_w + chart_w + 90.0
-    );
-    for (i, b) in bars.iter().enumerate() {
-        let y = i as f64 * row_h;
-        let _ = write!(
-            svg,
-            "<text x=\"0\" y=\"{}\">{}</text>",
-            y + 16.0,
-            esc(&b.label)
-        );
-        let mut x = label_w;
-        for (value, colour) in &b.segments {
-            let w = value.max(0.0) / max * chart_w;
-            let _ = write!(
-                svg,
-                "<rect x=\"{x:.1}\" y=\"{}\" width=\"{w:.1}\" height=\"{}\" fill=\"{colour}\"/>",
-                y + 4.0,
-                row_h - 8.0
-            );
-            x += w;
-        }
-        let total: f64 = b.segments.iter().map(|s| s.0).sum();
-        let _ = write!(
-            svg,
-            "<text x=\"{:.1}\" y=\"{}\">{}</text>",
-            x + 6.0,
-            y + 16.0,
-            number(total)
-        );
-    }
-    let mut x = label_w;
+    let height = ROW_H * bars.len() as f64 + 34.0;
     let y = height - 10.0;
-    for (name, colour) in legend {
-        let _ = write!(svg, "<rect x=\"{x}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{colour}\"/><text x=\"{}\" y=\"{y}\">{}</text>", y - 10.0, x + 16.0, esc(name));
-        x += 130.0;
+    html! {
+        figure {
+            figcaption { (title) }
+            svg role="img" aria-label=(title) width=(LABEL_W + CHART_W + 90.0) height=(height)
+                xmlns="http://www.w3.org/2000/svg" {
+                @for (i, b) in bars.iter().enumerate() {
+                    (bar(b, i as f64 * ROW_H, max))
+                }
+                @for (i, (name, colour)) in legend.iter().enumerate() {
+                    @let x = LABEL_W + 130.0 * i as f64;
+                    rect x=(x) y=(y - 10.0) width="12" height="12" fill=(colour) {}
+                    text x=(x + 16.0) y=(y) { (name) }
+                }
+            }
+        }
+        "\n"
     }
-    svg.push_str("</svg>");
-    format!(
-        "<figure><figcaption>{}</figcaption>{svg}</figure>\n",
-        esc(title)
-    )
+}
+
+/// One row of a chart at `y`: its label, its segments end to end, and
+/// their total after the last (`x`, where they end).
+fn bar(b: &Bar<'_>, y: f64, max: f64) -> Markup {
+    let mut x = LABEL_W;
+    let segments: Vec<(f64, f64, &str)> = b
+        .segments
+        .iter()
+        .map(|(value, colour)| {
+            let (at, w) = (x, value.max(0.0) / max * CHART_W);
+            x += w;
+            (at, w, *colour)
+        })
+        .collect();
+    let total: f64 = b.segments.iter().map(|s| s.0).sum();
+    html! {
+        text x="0" y=(y + 16.0) { (b.label) }
+        @for (at, w, colour) in segments {
+            rect x=(format!("{at:.1}")) y=(y + 4.0) width=(format!("{w:.1}")) height=(ROW_H - 8.0)
+                fill=(colour) {}
+        }
+        text x=(format!("{:.1}", x + 6.0)) y=(y + 16.0) { (number(total)) }
+    }
 }
 
 fn number(v: f64) -> String {
@@ -136,30 +132,39 @@ fn percent(v: Option<f64>) -> String {
 
 impl HtmlReport<'_> {
     pub fn render(&self) -> String {
-        let mut out = format!(
-            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>tagwarden report</title><style>{STYLE}</style></head><body>\n\
-             <h1>tagwarden report</h1><p class=\"muted\">Generated {}.</p>\n",
-            esc(&self.generated_at)
-        );
-        out += &self.kpis();
-        out += &self.compliance();
-        out += &self.costliest();
-        match (self.credits, &self.credits_error) {
-            (Some(c), _) => out += &money(c),
-            (None, Some(e)) => {
-                let _ = writeln!(
-                    out,
-                    "<h2>MAP credits</h2><p class=\"warn\">Cost Explorer could not be read: {}</p>",
-                    esc(e)
-                );
+        html! {
+            (DOCTYPE) "\n"
+            html lang="en" {
+                head {
+                    meta charset="utf-8";
+                    title { "tagwarden report" }
+                    style { (STYLE) }
+                }
+                body {
+                    "\n"
+                    h1 { "tagwarden report" }
+                    p.muted { "Generated " (self.generated_at) "." }
+                    "\n"
+                    (self.kpis())
+                    (self.compliance())
+                    (self.costliest())
+                    @match (self.credits, &self.credits_error) {
+                        (Some(c), _) => (money(c)),
+                        (None, Some(e)) => {
+                            h2 { "MAP credits" }
+                            p.warn { "Cost Explorer could not be read: " (e) }
+                            "\n"
+                        }
+                        (None, None) => {}
+                    }
+                }
             }
-            (None, None) => {}
+            "\n"
         }
-        out.push_str("</body></html>\n");
-        out
+        .into_string()
     }
 
-    fn kpis(&self) -> String {
+    fn kpis(&self) -> Markup {
         let c = &self.audit.summary.counts;
         let mut k = vec![
             ("resources", c.resources.to_string()),
@@ -178,14 +183,13 @@ impl HtmlReport<'_> {
                 format!("{} {}", amount(t.missed_credit), cr.credits.currency),
             ));
         }
-        let cells: String = k
-            .iter()
-            .map(|(name, v)| format!("<div class=\"kpi\"><b>{}</b>{}</div>", esc(v), esc(name)))
-            .collect();
-        format!("<div class=\"kpis\">{cells}</div>\n")
+        html! {
+            div.kpis { @for (name, v) in &k { div.kpi { b { (v) } (name) } } }
+            "\n"
+        }
     }
 
-    fn compliance(&self) -> String {
+    fn compliance(&self) -> Markup {
         let rows = &self.audit.compliance;
         let by = |key: fn(&ComplianceRow) -> String| {
             let mut m: BTreeMap<String, [f64; 3]> = BTreeMap::new();
@@ -207,22 +211,16 @@ impl HtmlReport<'_> {
             ("non-compliant", RED),
             ("unknown", GREY),
         ];
-        let account = |r: &ComplianceRow| match &r.account_name {
-            Some(n) => format!("{} ({n})", r.account),
-            None => r.account.clone(),
-        };
-        let mut out = String::from("<h2>Compliance</h2>\n");
-        out += &bar_chart(
-            "Resources in scope, by policy",
-            &by(|r| r.policy.clone()),
-            &legend,
-        );
-        out += &bar_chart("Resources in scope, by account", &by(account), &legend);
-        if !self.audit.errors.is_empty() {
-            out.push_str("<p class=\"warn\">Not scanned:</p>\n");
-            out += &not_scanned(&self.audit.errors);
+        let errors = &self.audit.errors;
+        html! {
+            h2 { "Compliance" } "\n"
+            (bar_chart("Resources in scope, by policy", &by(|r| r.policy.clone()), &legend))
+            (bar_chart("Resources in scope, by account", &by(account_label), &legend))
+            @if !errors.is_empty() {
+                p.warn { "Not scanned:" } "\n"
+                (not_scanned(errors))
+            }
         }
-        out
     }
 }
 
@@ -232,13 +230,56 @@ const TOP_RESOURCES: usize = 20;
 impl HtmlReport<'_> {
     /// The resources whose missing or wrong tag forfeits the most credit:
     /// what to tag first. Needs a billing export (`--cost`).
-    fn costliest(&self) -> String {
-        let mut out = String::from("<h2>Untagged resources, most credit at risk first</h2>\n");
+    fn costliest(&self) -> Markup {
+        let heading = html! { h2 { "Untagged resources, most credit at risk first" } "\n" };
         let Some(currency) = &self.audit.cost_currency else {
-            out.push_str("<p class=\"muted\">Run <code>tagwarden report --cost PATH</code> with a billing export to rank them by cost.</p>\n");
-            return out;
+            return html! {
+                (heading)
+                p.muted {
+                    "Run " code { "tagwarden report --cost PATH" }
+                    " with a billing export to rank them by cost."
+                }
+                "\n"
+            };
         };
-        // A resource may fail several rules: list it once, at its largest.
+        let top = self.most_credit_at_risk();
+        if top.is_empty() {
+            return html! { (heading) p { "No billed resource is missing its MAP value." } "\n" };
+        }
+        html! {
+            (heading)
+            table {
+                tr {
+                    th { "Resource" } th { "Account" } th { "Region" } th { "Finding" }
+                    th { "Cost (" (currency) ")" } th { "Credit at risk (" (currency) ")" }
+                }
+                "\n"
+                @for f in top.iter().take(TOP_RESOURCES) {
+                    tr {
+                        td { code { (f.arn.as_str()) } }
+                        td { (f.account) }
+                        td { (f.region) }
+                        td {
+                            (f.kind.as_str()) " " (f.tag)
+                            @if let Some(v) = &f.value { " " code { (v) } }
+                        }
+                        td { (amount(f.cost.unwrap_or_default())) }
+                        td { (amount(f.credit_at_risk.unwrap_or_default())) }
+                    }
+                    "\n"
+                }
+            }
+            "\n"
+            @if top.len() > TOP_RESOURCES {
+                p.muted { (top.len() - TOP_RESOURCES) " more in " code { "tagwarden audit --cost" } "." }
+                "\n"
+            }
+        }
+    }
+
+    /// The MAP tag's findings with credit at risk, each resource once at its
+    /// largest, the most at risk first.
+    fn most_credit_at_risk(&self) -> Vec<&FindingRecord> {
         let mut by_arn: BTreeMap<&str, &FindingRecord> = BTreeMap::new();
         let map_tag = |f: &FindingRecord| f.tag.eq_ignore_ascii_case("map-migrated");
         for f in self.audit.findings.iter().filter(|f| map_tag(f)) {
@@ -251,48 +292,82 @@ impl HtmlReport<'_> {
             }
         }
         let mut top: Vec<&FindingRecord> = by_arn.into_values().collect();
-        top.sort_by(|a, b| {
-            b.credit_at_risk
-                .partial_cmp(&a.credit_at_risk)
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
-        if top.is_empty() {
-            out.push_str("<p>No billed resource is missing its MAP value.</p>\n");
-            return out;
-        }
-        let _ = writeln!(out, "<table><tr><th>Resource</th><th>Account</th><th>Region</th><th>Finding</th><th>Cost ({0})</th><th>Credit at risk ({0})</th></tr>", esc(currency));
-        for f in top.iter().take(TOP_RESOURCES) {
-            let finding = match &f.value {
-                Some(v) => format!(
-                    "{} {} <code>{}</code>",
-                    f.kind.as_str(),
-                    esc(&f.tag),
-                    esc(v)
-                ),
-                None => format!("{} {}", f.kind.as_str(), esc(&f.tag)),
-            };
-            let _ = writeln!(
-                out,
-                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{finding}</td><td>{}</td><td>{}</td></tr>",
-                esc(&f.arn), esc(&f.account), esc(&f.region),
-                amount(f.cost.unwrap_or_default()), amount(f.credit_at_risk.unwrap_or_default())
-            );
-        }
-        out.push_str("</table>\n");
-        if top.len() > TOP_RESOURCES {
-            let _ = writeln!(
-                out,
-                "<p class=\"muted\">{} more in <code>tagwarden audit --cost</code>.</p>",
-                top.len() - TOP_RESOURCES
-            );
-        }
-        out
+        top.sort_by_key(|f| std::cmp::Reverse(f.credit_at_risk));
+        top
     }
 }
 
-fn money(c: &CreditsReport) -> String {
+fn money(c: &CreditsReport) -> Markup {
     let cur = &c.credits.currency;
-    let mut out = format!("<h2>MAP credits ({})</h2>\n", esc(cur));
+    let f = &c.credits.forecast;
+    let source = match c.source.kind {
+        "billing_export" => "From the billing export; ",
+        _ => "",
+    };
+    html! {
+        h2 { "MAP credits (" (cur) ")" } "\n"
+        (money_charts(c))
+        p {
+            "Forecast: " (amount(f.credit)) " " (cur) " more credit over the "
+            (f.remaining_months) " remaining month(s) at the recent "
+            (amount(f.monthly_tagged)) " " (cur) " of tagged spend a month, "
+            (amount(f.agreement_total)) " " (cur) " in all for the agreement; "
+            (amount(f.upside)) " " (cur) " more if the untagged and mis-tagged spend were tagged."
+        }
+        "\n"
+        @if let Some(t) = &c.credits.target { (target(t, cur)) }
+        (quarter_table(c))
+        (mistagged(c))
+        p {
+            "Cost allocation tag " code { "map-migrated" } ": "
+            b { (c.tag_activation.status) } " (" (c.tag_activation.detail) ")."
+        }
+        "\n"
+        h2 { "Assumptions" }
+        ul { @for a in &c.credits.assumptions { li { (a) } } }
+        "\n"
+        @for w in &c.warnings { p.warn { (w) } "\n" }
+        p.muted {
+            (source) (c.source.api_requests) " Cost Explorer request(s), USD "
+            (money::show(c.source.api_cost_usd)) "."
+        }
+        "\n"
+    }
+}
+
+/// Tagged spend to date and its projection against the committed
+/// migrated spend, drawn to the same scale.
+fn target(t: &crate::credits::Target, cur: &str) -> Markup {
+    let bars = [
+        ("tagged to date", t.tagged_to_date, GREEN),
+        ("projected at the end", t.projected_at_end, BLUE),
+        ("committed (map.target)", t.committed, GREY),
+    ]
+    .map(|(label, value, colour)| Bar {
+        label: label.to_string(),
+        segments: vec![(money::to_f64(value), colour)],
+    });
+    html! {
+        h3 { "The agreement's target" }
+        (bar_chart("Migrated spend against the target", &bars, &[]))
+        p {
+            @if t.on_track {
+                "On track: " (amount(t.projected_at_end)) " " (cur)
+                " of tagged eligible spend projected by the agreement's end, against "
+                (amount(t.committed)) " " (cur) " committed."
+            } @else {
+                span.warn { "Short by " (amount(t.shortfall)) " " (cur) }
+                ": " (amount(t.projected_at_end)) " " (cur) " projected against "
+                (amount(t.committed)) " " (cur) " committed."
+            }
+            " Projection: " (t.method) "."
+        }
+        "\n"
+    }
+}
+
+/// Eligible spend per month, and credit per quarter.
+fn money_charts(c: &CreditsReport) -> Markup {
     let spend: Vec<Bar> = c
         .credits
         .months
@@ -306,11 +381,6 @@ fn money(c: &CreditsReport) -> String {
             ],
         })
         .collect();
-    out += &bar_chart(
-        "Eligible spend per month",
-        &spend,
-        &[("tagged", GREEN), ("mis-tagged", AMBER), ("untagged", RED)],
-    );
     let mut credit: Vec<Bar> = Vec::new();
     for q in &c.credits.quarters {
         credit.push(Bar {
@@ -322,44 +392,12 @@ fn money(c: &CreditsReport) -> String {
             segments: vec![(money::to_f64(q.amounts.received_credit), BLUE)],
         });
     }
-    out += &bar_chart(
-        "Credit per quarter: estimated and received",
-        &credit,
-        &[("estimated", GREEN), ("received", BLUE)],
-    );
-    let f = &c.credits.forecast;
-    let _ = writeln!(
-        out,
-        "<p>Forecast: {} {cur} more credit over the {} remaining month(s) at the recent {} {cur} of tagged spend a month, {} {cur} in all for the agreement; {} {cur} more if the untagged and mis-tagged spend were tagged.</p>",
-        amount(f.credit), f.remaining_months, amount(f.monthly_tagged), amount(f.agreement_total), amount(f.upside)
-    );
-    out += &quarter_table(c);
-    out += &mistagged(c);
-    let _ = writeln!(
-        out,
-        "<p>Cost allocation tag <code>map-migrated</code>: <b>{}</b> ({}).</p>",
-        esc(c.tag_activation.status),
-        esc(&c.tag_activation.detail)
-    );
-    out.push_str("<h2>Assumptions</h2><ul>");
-    for a in &c.credits.assumptions {
-        let _ = write!(out, "<li>{}</li>", esc(a));
+    let spend_legend = [("tagged", GREEN), ("mis-tagged", AMBER), ("untagged", RED)];
+    let credit_legend = [("estimated", GREEN), ("received", BLUE)];
+    html! {
+        (bar_chart("Eligible spend per month", &spend, &spend_legend))
+        (bar_chart("Credit per quarter: estimated and received", &credit, &credit_legend))
     }
-    out.push_str("</ul>\n");
-    for w in &c.warnings {
-        let _ = writeln!(out, "<p class=\"warn\">{}</p>", esc(w));
-    }
-    let source = match c.source.kind {
-        "billing_export" => "From the billing export; ",
-        _ => "",
-    };
-    let _ = writeln!(
-        out,
-        "<p class=\"muted\">{source}{} Cost Explorer request(s), USD {}.</p>",
-        c.source.api_requests,
-        money::show(c.source.api_cost_usd)
-    );
-    out
 }
 
 fn period_label(p: &PeriodRow) -> String {
@@ -370,71 +408,51 @@ fn period_label(p: &PeriodRow) -> String {
     }
 }
 
-fn quarter_table(c: &CreditsReport) -> String {
-    let mut out = String::from("<table><tr><th>Quarter</th><th>Eligible</th><th>Tagged</th><th>Mis-tagged</th><th>Untagged</th><th>Coverage</th><th>Estimated</th><th>Received</th><th>Missed</th></tr>\n");
-    for q in &c.credits.quarters {
-        let a = &q.amounts;
-        let _ = writeln!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&period_label(q)), amount(a.eligible), amount(a.tagged), amount(a.mistagged), amount(a.untagged),
-            percent(a.coverage), amount(a.estimated_credit), amount(a.received_credit), amount(a.missed_credit)
-        );
+fn quarter_table(c: &CreditsReport) -> Markup {
+    html! {
+        table {
+            tr {
+                th { "Quarter" } th { "Eligible" } th { "Tagged" } th { "Mis-tagged" } th { "Untagged" }
+                th { "Coverage" } th { "Estimated" } th { "Received" } th { "Missed" }
+            }
+            "\n"
+            @for q in &c.credits.quarters {
+                @let a = &q.amounts;
+                tr {
+                    td { (period_label(q)) }
+                    td { (amount(a.eligible)) }
+                    td { (amount(a.tagged)) }
+                    td { (amount(a.mistagged)) }
+                    td { (amount(a.untagged)) }
+                    td { (percent(a.coverage)) }
+                    td { (amount(a.estimated_credit)) }
+                    td { (amount(a.received_credit)) }
+                    td { (amount(a.missed_credit)) }
+                }
+                "\n"
+            }
+        }
+        "\n"
     }
-    out.push_str("</table>\n");
-    out
 }
 
-fn mistagged(c: &CreditsReport) -> String {
-    if c.credits.mistagged_values.is_empty() {
-        return String::new();
+fn mistagged(c: &CreditsReport) -> Markup {
+    let values = &c.credits.mistagged_values;
+    html! {
+        @if !values.is_empty() {
+            h3 { "Mis-tagged values" }
+            table {
+                tr { th { "map-migrated value" } th { "Eligible spend" } }
+                "\n"
+                @for m in values {
+                    tr { td { code { (m.value) } } td { (amount(m.amount)) } }
+                    "\n"
+                }
+            }
+            "\n"
+        }
     }
-    let mut out = String::from("<h3>Mis-tagged values</h3><table><tr><th>map-migrated value</th><th>Eligible spend</th></tr>\n");
-    for m in &c.credits.mistagged_values {
-        let _ = writeln!(
-            out,
-            "<tr><td><code>{}</code></td><td>{}</td></tr>",
-            esc(&m.value),
-            amount(m.amount)
-        );
-    }
-    out.push_str("</table>\n");
-    out
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escaping() {
-        assert_eq!(
-            esc("<script>alert('x')</script> & \"q\""),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
-        );
-    }
-
-    #[test]
-    fn a_chart_scales_to_its_largest_bar() {
-        let bars = [
-            Bar {
-                label: "a<b".into(),
-                segments: vec![(50.0, GREEN), (50.0, RED)],
-            },
-            Bar {
-                label: "c".into(),
-                segments: vec![(25.0, GREEN)],
-            },
-        ];
-        let svg = bar_chart("t", &bars, &[("x", GREEN)]);
-        assert!(
-            svg.contains("<text x=\"0\" y=\"16\">a&lt;b</text>"),
-            "{svg}"
-        );
-        assert!(
-            svg.contains("width=\"300.0\" height=\"16\" fill=\"#2e8540\""),
-            "{svg}"
-        );
-        assert!(svg.contains("width=\"150.0\""), "{svg}");
-    }
-}
+pub(crate) mod tests;

@@ -2,14 +2,14 @@
 //! status page (`/`) that shows the last one.
 
 use super::audit::ComplianceRow;
-use super::html::esc;
+use super::html::{account_label, not_scanned};
 use super::{ApplyReport, AuditReport};
 use crate::config::DaemonMode;
 use crate::cycle_summary::{CycleResult, CycleSummary};
 use crate::scan::{AccountScope, RegionScope, ScanError};
 use crate::shard::Shard;
+use maud::{html, Markup, DOCTYPE};
 use std::collections::BTreeSet;
-use std::fmt::Write;
 
 impl CycleSummary {
     /// The counts of a finished cycle: its audit, and in enforce mode its apply.
@@ -89,7 +89,7 @@ pub struct LastCycle<'a> {
 }
 
 /// `/`: what a person checking on the daemon wants to see, with no
-/// external assets.
+/// external assets. Built with maud's `html!`, which escapes every value.
 pub struct StatusPage<'a> {
     pub version: &'a str,
     pub mode: DaemonMode,
@@ -100,69 +100,80 @@ pub struct StatusPage<'a> {
     pub last: Option<LastCycle<'a>>,
 }
 
+/// Written as it is: it holds none of `&`, `<`, `>` or `"` (a test checks).
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}\
 th{background:#f4f4f4}.ok{color:#11772d}.partial{color:#a15c00}.failed,.cancelled{color:#b00020}";
 
 impl StatusPage<'_> {
     pub fn html(&self) -> String {
-        let mut out = format!(
-            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>tagwarden</title>\
-             <style>{STYLE}</style></head><body>\n<h1>tagwarden {}</h1>\n\
-             <p>Mode <b>{}</b>, every {}, shard {} of {}. {}</p>\n",
-            esc(self.version),
-            self.mode.label(),
-            esc(self.interval),
-            self.shard.index,
-            self.shard.total,
-            esc(self.readiness)
-        );
-        match &self.last {
-            None => out.push_str("<p>No cycle has finished yet.</p>\n"),
-            Some(last) => last.write(&mut out),
+        html! {
+            (DOCTYPE) "\n"
+            html lang="en" {
+                head { meta charset="utf-8"; title { "tagwarden" } style { (STYLE) } }
+                body {
+                    "\n"
+                    h1 { "tagwarden " (self.version) } "\n"
+                    p {
+                        "Mode " b { (self.mode.label()) } ", every " (self.interval)
+                        ", shard " (self.shard.index) " of " (self.shard.total) ". " (self.readiness)
+                    }
+                    "\n"
+                    @match &self.last {
+                        None => { p { "No cycle has finished yet." } "\n" }
+                        Some(last) => (last.markup()),
+                    }
+                    p {
+                        a href="/metrics" { "metrics" } " · "
+                        a href="/healthz" { "healthz" } " · "
+                        a href="/readyz" { "readyz" }
+                    }
+                    "\n"
+                }
+            }
+            "\n"
         }
-        out.push_str("<p><a href=\"/metrics\">metrics</a> · <a href=\"/healthz\">healthz</a> · <a href=\"/readyz\">readyz</a></p>\n</body></html>\n");
-        out
+        .into_string()
     }
 }
 
 impl LastCycle<'_> {
-    fn write(&self, out: &mut String) {
+    fn markup(&self) -> Markup {
         let s = self.summary;
         let label = self.result.label();
-        let _ = writeln!(
-            out,
-            "<h2>Last cycle: <span class=\"{label}\">{label}</span></h2>\n\
-             <p>Run <code>{}</code>, finished {} in {:.1} s.</p>\n<p>{}</p>",
-            esc(self.run_id),
-            esc(self.finished_at),
-            s.duration_seconds,
-            esc(&s.line())
-        );
-        if !self.compliance.is_empty() {
-            out.push_str("<table><tr><th>Policy</th><th>Account</th><th>In scope</th><th>Compliant</th><th>Non-compliant</th><th>Unknown</th></tr>\n");
-            for r in self.compliance {
-                let account = match &r.account_name {
-                    Some(n) => format!("{} ({n})", r.account),
-                    None => r.account.clone(),
-                };
-                let c = &r.counts;
-                let _ = writeln!(
-                    out,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    esc(&r.policy),
-                    esc(&account),
-                    c.in_scope,
-                    c.compliant,
-                    c.non_compliant,
-                    c.unknown
-                );
+        html! {
+            h2 { "Last cycle: " span class=(label) { (label) } } "\n"
+            p {
+                "Run " code { (self.run_id) } ", finished " (self.finished_at)
+                " in " (format!("{:.1}", s.duration_seconds)) " s."
             }
-            out.push_str("</table>\n");
-        }
-        if !self.errors.is_empty() {
-            out.push_str("<h3>Not scanned</h3>\n");
-            out.push_str(&super::html::not_scanned(self.errors));
+            "\n"
+            p { (s.line()) } "\n"
+            @if !self.compliance.is_empty() {
+                table {
+                    tr {
+                        th { "Policy" } th { "Account" } th { "In scope" }
+                        th { "Compliant" } th { "Non-compliant" } th { "Unknown" }
+                    }
+                    "\n"
+                    @for r in self.compliance {
+                        tr {
+                            td { (r.policy) }
+                            td { (account_label(r)) }
+                            td { (r.counts.in_scope) }
+                            td { (r.counts.compliant) }
+                            td { (r.counts.non_compliant) }
+                            td { (r.counts.unknown) }
+                        }
+                        "\n"
+                    }
+                }
+                "\n"
+            }
+            @if !self.errors.is_empty() {
+                h3 { "Not scanned" } "\n"
+                (not_scanned(self.errors))
+            }
         }
     }
 }
@@ -223,6 +234,66 @@ mod tests {
         insta::assert_snapshot!(page.html());
         let empty = StatusPage { last: None, ..page };
         assert!(empty.html().contains("No cycle has finished yet."));
+    }
+
+    #[test]
+    fn text_from_aws_a_tag_or_the_configuration_is_never_markup() {
+        use crate::report::html::tests::{assert_escaped, HOSTILE as H};
+        let t = |s: &str| format!("{s}{H}");
+        let s = CycleSummary {
+            mode: DaemonMode::Enforce,
+            error: Some(t("state store: disk I/O error")),
+            ..summary()
+        };
+        let compliance = [ComplianceRow {
+            policy: t("map-migrated"),
+            account: t("111111111111"),
+            account_name: Some(t("prod")),
+            counts: PolicyCounts::default(),
+        }];
+        let errors = [ScanError::region(&t("2222"), &t("eu-west-1"), t("denied"))];
+        let (version, interval, readiness) = (t("0.1.0"), t("1h"), t("Not ready"));
+        let (run_id, finished_at) = (t("0192"), t("2026-12-01T00:00:05Z"));
+        let page = StatusPage {
+            version: &version,
+            mode: DaemonMode::Enforce,
+            shard: Shard::new(2, 3).unwrap(),
+            interval: &interval,
+            readiness: &readiness,
+            last: Some(LastCycle {
+                run_id: &run_id,
+                finished_at: &finished_at,
+                result: s.result(),
+                summary: &s,
+                compliance: &compliance,
+                errors: &errors,
+            }),
+        }
+        .html();
+        assert_escaped(
+            &page,
+            &[
+                ("<h1>tagwarden ", version.clone()),
+                ("every ", interval.clone()),
+                // The mode and the shard are typed: no text of their own.
+                ("<p>Mode <b>enforce</b>, every ", interval.clone()),
+                (", shard 2 of 3. ", readiness.clone()),
+                ("Run <code>", run_id.clone()),
+                ("finished ", finished_at.clone()),
+                // The last cycle's error, at the end of its line.
+                ("0 applied, 0 failed; ", s.error.clone().unwrap()),
+                ("<td>", t("map-migrated")),
+                ("<td>", format!("{} ({})", t("111111111111"), t("prod"))),
+                ("<li>account ", t("2222")),
+                (" region ", t("eu-west-1")),
+                (": ", t("denied")),
+            ],
+        );
+        assert_eq!(
+            page.matches("<span class=\"failed\">failed</span>").count(),
+            1
+        );
+        assert!(page.contains(&format!("<style>{STYLE}</style>")), "{page}");
     }
 
     fn audit(accounts: usize, regions: usize, errors: &[(&str, &str)]) -> AuditReport {
