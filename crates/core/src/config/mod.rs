@@ -7,7 +7,7 @@ mod tag_on_create;
 
 pub use inventory::{ExplorerScope, InventoryConfig, ResourceExplorer};
 pub use map::{Issuance, MapAgreement, QuarterBasis, DEFAULT_ELIGIBLE_SERVICES};
-pub use tag_on_create::{queue_region, Events, BURST_BYTES, PAGE_BYTES};
+pub use tag_on_create::{queue_arn, queue_region, Events, BURST_BYTES, PAGE_BYTES};
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Position};
 use crate::policy::LoadContext;
