@@ -7,6 +7,7 @@ use tagwarden_core::apply_rules::Refusal;
 use tagwarden_core::billing::BillingError;
 use tagwarden_core::credits::periods::WindowError;
 use tagwarden_core::credits::CreditsError;
+use tagwarden_core::iam::IamError;
 use tagwarden_core::shard::ShardError;
 use tagwarden_core::Diagnostics;
 
@@ -56,6 +57,9 @@ pub enum Error {
         path: PathBuf,
         source: serde_json::Error,
     },
+    /// `policy iam --role R`: the role needs no policy.
+    #[error(transparent)]
+    Iam(#[from] IamError),
     /// Shutdown came before anything was written.
     #[error("stopped by shutdown before anything was written")]
     Cancelled,
@@ -80,7 +84,7 @@ impl Error {
         match self {
             Error::Invalid(_) | Error::Usage(_) | Error::Refused(_) => 2,
             Error::Credits(_) | Error::Window(_) | Error::Shard(_) => 2,
-            Error::PlanFile { .. } | Error::Cancelled => 2,
+            Error::PlanFile { .. } | Error::Cancelled | Error::Iam(_) => 2,
             Error::Billing(e) if e.is_unreadable() => 4,
             Error::Billing(_) => 2,
             Error::Store(StoreError::Locked { .. }) => 2,
@@ -107,6 +111,8 @@ impl Error {
             Error::Shard(_) => "shard",
             Error::PlanFile { .. } => "plan_file",
             Error::Cancelled => "cancelled",
+            Error::Iam(IamError::NothingToWrite) => "iam_nothing_to_write",
+            Error::Iam(IamError::NoScannerPolicy) => "iam_no_scanner_policy",
         }
     }
 }
@@ -177,6 +183,11 @@ mod tests {
                 "credits",
             ),
             (Error::Cancelled, 2, "cancelled"),
+            (
+                Error::Iam(IamError::NothingToWrite),
+                2,
+                "iam_nothing_to_write",
+            ),
         ];
         for (e, code, label) in cases {
             assert_eq!((e.exit_code(), e.metric_label()), (code, label), "{e}");

@@ -62,7 +62,7 @@ pub enum Command {
     Report(ReportArgs),
     /// The daemon: audit (or enforce) on a schedule; serve /healthz, /readyz, /metrics and a status page.
     Run(RunArgs),
-    /// Policy files: validate them, or print their JSON Schema.
+    /// Policy files: validate them, print their JSON Schema, or the IAM policies they need.
     #[command(subcommand)]
     Policy(PolicyCommand),
 }
@@ -231,4 +231,33 @@ pub enum PolicyCommand {
     },
     /// Print the JSON Schema of policy files, for editors
     Schema,
+    /// Print the IAM policies (JSON) the policies and configuration need: reads of their types only, writes only of the keys remediate.set writes; no AWS access
+    Iam {
+        /// Files or directories [default: the configuration's policies]
+        paths: Vec<PathBuf>,
+        /// Whose policy: tagwarden's own identity (scanner), the member role's reads (audit) or writes (enforce), or all of them in one object
+        #[arg(long, value_enum, default_value_t = IamRole::All)]
+        role: IamRole,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum IamRole {
+    Audit,
+    Enforce,
+    Scanner,
+    All,
+}
+
+impl IamRole {
+    /// The one role asked for; None: all of them.
+    pub fn one(self) -> Option<tagwarden_core::iam::Role> {
+        use tagwarden_core::iam::Role;
+        match self {
+            IamRole::Audit => Some(Role::Audit),
+            IamRole::Enforce => Some(Role::Enforce),
+            IamRole::Scanner => Some(Role::Scanner),
+            IamRole::All => None,
+        }
+    }
 }

@@ -2,8 +2,8 @@
 //! AWS request, run, and print the outcome.
 
 use super::args::{
-    ApplyArgs, AuditArgs, Cli, CreditsArgs, OutputArgs, PlanArgs, ReportArgs, RollbackArgs,
-    RunArgs, ScanArgs,
+    ApplyArgs, AuditArgs, Cli, CreditsArgs, IamRole, OutputArgs, PlanArgs, ReportArgs,
+    RollbackArgs, RunArgs, ScanArgs,
 };
 use super::output;
 use crate::aws::Aws;
@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use tagwarden_core::billing::Costs;
 use tagwarden_core::config::Config;
 use tagwarden_core::plan::PlanDocument;
-use tagwarden_core::policy::load_policies;
+use tagwarden_core::policy::{load_policies, PolicySet};
 use tagwarden_core::report::html::HtmlReport;
 use tagwarden_core::report::{ApplyReport, Format, Render};
 use tagwarden_core::shard::Shard;
@@ -69,8 +69,11 @@ pub fn schema() -> Result<u8> {
     Ok(0)
 }
 
-pub fn validate(cli: &Cli, paths: &[PathBuf]) -> Result<u8> {
-    // The configuration is optional here: it names the accounts scopes may use.
+/// For the commands that need no AWS: the configuration (optional: it names
+/// the accounts scopes may use and the features `policy iam` grants) and
+/// the policies PATHS, `--policy` or the configuration name, with their
+/// warnings on standard error.
+fn standalone(cli: &Cli, paths: &[PathBuf], command: &str) -> Result<(Config, PolicySet)> {
     let config = match cli.config.as_deref() {
         Some(p) => config::load(Some(p))?,
         None => config::find()
@@ -81,16 +84,41 @@ pub fn validate(cli: &Cli, paths: &[PathBuf]) -> Result<u8> {
     let paths = [paths, &cli.policies, &config.policies]
         .into_iter()
         .find(|p| !p.is_empty())
-        .ok_or_else(|| Error::usage("no policy files given: `tagwarden policy validate PATH…`"))?;
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "no policy files given: `tagwarden policy {command} PATH…`"
+            ))
+        })?;
     let set = load_policies(paths, &config.load_context())?;
     for w in &set.warnings {
         eprintln!("{w}");
     }
+    Ok((config, set))
+}
+
+pub fn validate(cli: &Cli, paths: &[PathBuf]) -> Result<u8> {
+    let (_, set) = standalone(cli, paths, "validate")?;
     let text = format!(
         "{} policies in {} file(s) are valid\n",
         set.policies.len(),
         set.files.len()
     );
+    output::write(None, &text)?;
+    Ok(0)
+}
+
+/// The IAM policies the policies and configuration need: one role's
+/// document, or every role's in one object.
+pub fn iam(cli: &Cli, paths: &[PathBuf], role: IamRole) -> Result<u8> {
+    let (config, set) = standalone(cli, paths, "iam")?;
+    let roles = tagwarden_core::iam::roles(&set.policies, &config);
+    for w in &roles.warnings {
+        eprintln!("{w}");
+    }
+    let text = match role.one() {
+        Some(one) => roles.of(one)?.to_json(),
+        None => roles.to_json(),
+    };
     output::write(None, &text)?;
     Ok(0)
 }

@@ -302,10 +302,30 @@ fn the_cloudformation_template_lints_and_matches_the_iam_policies() {
         )
         .unwrap()
     };
+    // The role's policies are deploy/iam's, statement for statement, and
+    // so what `policy iam` prints for the shipped policies (tests/it/iam.rs).
+    let config = repo_root().join("deploy/iam/tagwarden.yaml");
+    let printed = |role: &str| -> serde_json::Value {
+        let run = common::run_tagwarden(
+            &[
+                "-c",
+                config.to_str().unwrap(),
+                "policy",
+                "iam",
+                "--role",
+                role,
+            ],
+            &[],
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        serde_json::from_str(&run.stdout).unwrap()
+    };
     let audit = &r["MemberRole"]["Properties"]["Policies"][0]["PolicyDocument"];
-    assert_eq!(actions(audit), actions(&iam("audit-role-policy.json")));
+    assert_eq!(audit, &iam("audit-role-policy.json"));
+    assert_eq!(audit, &printed("audit"));
     let enforce = &r["EnforcePolicy"]["Properties"]["PolicyDocument"];
-    assert_eq!(actions(enforce), actions(&iam("enforce-role-policy.json")));
+    assert_eq!(enforce, &iam("enforce-role-policy.json"));
+    assert_eq!(enforce, &printed("enforce"));
 }
 
 #[test]
@@ -444,16 +464,8 @@ fn the_tag_on_create_templates_lint_and_forward_exactly_the_calls_tagwarden_read
     let default_name = central["Parameters"]["QueueName"]["Default"]
         .as_str()
         .unwrap();
-    let queues = list(&sqs["Resource"]);
-    assert!(
-        queues[0].ends_with(&format!(":{default_name}")),
-        "{queues:?}"
-    );
-    // Every shard's queue (NAME-0 to NAME-4), not the dead-letter queue.
-    assert!(
-        queues[1].ends_with(&format!(":{default_name}-?")),
-        "{queues:?}"
-    );
+    let queue = sqs["Resource"].as_str().unwrap();
+    assert!(queue.ends_with(&format!(":{default_name}")), "{queue}");
     sharded_queues(&central);
     for action in [
         "sqs:ReceiveMessage",
@@ -469,10 +481,10 @@ fn the_tag_on_create_templates_lint_and_forward_exactly_the_calls_tagwarden_read
             "{action}"
         );
     }
+    // A new bucket's tags are read from S3 itself (the Tagging API's
+    // answers lag); EC2 and RDS describe calls return tags inline.
     let audit = actions(&iam("audit-role-policy.json"));
-    for read in ["rds:ListTagsForResource", "s3:GetBucketTagging"] {
-        assert!(audit.iter().any(|a| a == read), "{read}");
-    }
+    assert!(audit.contains("s3:GetBucketTagging"), "{audit:?}");
 }
 
 /// With `Shards` = M the template makes M queues, every one a target of
@@ -517,72 +529,6 @@ fn sharded_queues(central: &serde_json::Value) {
 }
 
 #[test]
-fn the_roles_may_use_resource_explorer_and_write_every_shipped_type() {
-    let iam = |f: &str| -> serde_json::Value {
-        serde_json::from_str(
-            &std::fs::read_to_string(repo_root().join("deploy/iam").join(f)).unwrap(),
-        )
-        .unwrap()
-    };
-    let explorer = [
-        "resource-explorer-2:Search",
-        "resource-explorer-2:GetView",
-        "resource-explorer-2:GetDefaultView",
-        "resource-explorer-2:GetIndex",
-    ];
-    let scanner: Vec<String> = iam("scanner-policy.json")["Statement"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|s| match &s["Action"] {
-            serde_json::Value::String(one) => vec![one.clone()],
-            many => many
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|a| a.as_str().unwrap().to_string())
-                .collect(),
-        })
-        .collect();
-    let audit = actions(&iam("audit-role-policy.json"));
-    for a in explorer {
-        assert!(scanner.iter().any(|x| x == a), "scanner: {a}");
-        assert!(
-            audit.iter().any(|x| x == a),
-            "audit role (scope: account): {a}"
-        );
-    }
-    // TagResources needs the service's own tag permission as well: every
-    // type of the shipped MAP policy written through it has one. Auto
-    // Scaling groups are written by their own API (PropagateAtLaunch).
-    let enforce = actions(&iam("enforce-role-policy.json"));
-    let policy: serde_json::Value = serde_yaml_ng::from_str(
-        &std::fs::read_to_string(repo_root().join("policies/map-migrated.yaml")).unwrap(),
-    )
-    .unwrap();
-    let own_action = |service: &str| {
-        match service {
-            "ec2" => "ec2:CreateTags",
-            "rds" => "rds:AddTagsToResource",
-            "s3" => "s3:PutBucketTagging",
-            "elasticloadbalancing" | "es" => return format!("{service}:AddTags"),
-            "elasticache" => "elasticache:AddTagsToResource",
-            "redshift" => "redshift:CreateTags",
-            "kinesis" => "kinesis:AddTagsToStream",
-            "sqs" => "sqs:TagQueue",
-            "autoscaling" => "autoscaling:CreateOrUpdateTags",
-            other => return format!("{other}:TagResource"),
-        }
-        .to_string()
-    };
-    for t in policy["policies"][0]["resources"].as_array().unwrap() {
-        let service = t.as_str().unwrap().split(':').next().unwrap();
-        let needed = own_action(service);
-        assert!(enforce.contains(&needed), "{t}: {needed}");
-    }
-}
-
-#[test]
 fn the_scanner_assumes_roles_only_in_the_organization_with_no_guessable_external_id() {
     let scanner: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(repo_root().join("deploy/iam/scanner-policy.json")).unwrap(),
@@ -592,7 +538,7 @@ fn the_scanner_assumes_roles_only_in_the_organization_with_no_guessable_external
         .as_array()
         .unwrap()
         .iter()
-        .find(|s| s["Action"] == "sts:AssumeRole")
+        .find(|s| s["Action"] == serde_json::json!(["sts:AssumeRole"]))
         .expect("the AssumeRole statement");
     assert_eq!(
         assume["Condition"]["StringEquals"]["aws:ResourceOrgID"], "ORGANIZATION_ID",

@@ -16,6 +16,7 @@ mod enforce;
 mod events;
 mod explorer;
 mod hostile;
+mod iam;
 mod pages;
 mod report;
 mod shards;

@@ -225,7 +225,7 @@ impl fmt::Display for SetupProblem {
                 message,
             } => write!(
                 f,
-                "account {account} denied resource-explorer-2:{operation} ({message}): allow resource-explorer-2:Search, GetView, GetDefaultView and GetIndex to tagwarden's role (deploy/iam)"
+                "account {account} denied resource-explorer-2:{operation} ({message}): allow resource-explorer-2:Search, GetView, GetDefaultView and GetIndex to tagwarden's role (`tagwarden policy iam` prints its policy)"
             ),
             SetupProblem::Unauthorized {
                 account,

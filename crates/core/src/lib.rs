@@ -6,7 +6,8 @@
 //! Modules in the order data flows; each uses only those above it in this
 //! list (reports use everything, nothing uses reports):
 //! `resource`, `scan`, `time`, `diagnostics`, `yaml`, `shard` → `policy` →
-//! `config` → `credits` → `plan` → `apply` → `cycle` → `journal` → `rollback` → `report`.
+//! `config` → `iam` (the IAM policies they need; nothing uses it) →
+//! `credits` → `plan` → `apply` → `cycle` → `journal` → `rollback` → `report`.
 
 pub mod apply_rules;
 pub mod arn;
@@ -17,6 +18,7 @@ pub mod credits;
 pub mod cycle_summary;
 pub mod diagnostics;
 pub mod explorer;
+pub mod iam;
 pub mod journal;
 pub mod money;
 pub mod plan;

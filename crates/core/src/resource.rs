@@ -32,6 +32,35 @@ pub fn is_full_discovery(resource_type: &str) -> bool {
     FULL_DISCOVERY_TYPES.contains(&resource_type)
 }
 
+/// The API a resource's tags are written (and read back) through: the
+/// enforcer writes with it, and `policy iam` grants what it calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Writer {
+    /// `CreateTags`, `DeleteTags`, read back with `DescribeTags`.
+    Ec2,
+    /// `AddTagsToResource`, `RemoveTagsFromResource`, `ListTagsForResource`.
+    Rds,
+    /// Read, merge, then `PutBucketTagging` (it replaces the whole set).
+    S3,
+    /// With PropagateAtLaunch: what the group launches carries the tag.
+    AutoScaling,
+    /// Every service without an API of its own here: the Tagging API's
+    /// batches.
+    Tagging,
+}
+
+impl Writer {
+    pub fn of(resource_type: &str) -> Writer {
+        match resource_type.split(':').next().unwrap_or_default() {
+            "ec2" => Writer::Ec2,
+            "rds" => Writer::Rds,
+            "s3" => Writer::S3,
+            "autoscaling" => Writer::AutoScaling,
+            _ => Writer::Tagging,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resource {
     pub arn: Arn,
@@ -108,6 +137,17 @@ pub fn partition_of(region: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writers_by_type() {
+        assert_eq!(Writer::of("ec2:volume"), Writer::Ec2);
+        assert_eq!(Writer::of("ec2:natgateway"), Writer::Ec2);
+        assert_eq!(Writer::of("rds:cluster"), Writer::Rds);
+        assert_eq!(Writer::of("s3:bucket"), Writer::S3);
+        assert_eq!(Writer::of(AUTO_SCALING_GROUP), Writer::AutoScaling);
+        assert_eq!(Writer::of("sns:topic"), Writer::Tagging);
+        assert_eq!(Writer::of("lambda:function"), Writer::Tagging);
+    }
 
     #[test]
     fn aws_tags_do_not_count_towards_the_limit() {

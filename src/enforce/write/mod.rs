@@ -13,6 +13,7 @@ mod tagging;
 use crate::aws::{AccountSession, Api, AwsError, Quota};
 use std::collections::{BTreeMap, HashMap};
 use tagwarden_core::apply_rules::{MergeRefusal, TagWrite};
+pub use tagwarden_core::resource::Writer;
 
 /// Why a tag write (or the read of a resource's tags) failed for one
 /// resource. The AWS error code is kept (`code`), for reports and metrics.
@@ -76,31 +77,6 @@ fn record_all<'a>(
 ) {
     for arn in arns {
         record(out, arn, result.map_err(|e| TagError::Aws(e.clone())));
-    }
-}
-
-/// The API a resource's tags are written (and read back) through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Writer {
-    Ec2,
-    Rds,
-    S3,
-    /// With PropagateAtLaunch: what the group launches carries the tag.
-    AutoScaling,
-    /// Every service without an API of its own here: the Tagging API's
-    /// batches.
-    Tagging,
-}
-
-impl Writer {
-    pub fn of(resource_type: &str) -> Writer {
-        match resource_type.split(':').next().unwrap_or_default() {
-            "ec2" => Writer::Ec2,
-            "rds" => Writer::Rds,
-            "s3" => Writer::S3,
-            "autoscaling" => Writer::AutoScaling,
-            _ => Writer::Tagging,
-        }
     }
 }
 
@@ -192,19 +168,5 @@ mod tests {
         );
         assert_eq!(a.code(), Some("InvalidID"));
         assert_eq!(out["b"], Ok(()));
-    }
-
-    #[test]
-    fn writers_by_type() {
-        assert_eq!(Writer::of("ec2:volume"), Writer::Ec2);
-        assert_eq!(Writer::of("ec2:natgateway"), Writer::Ec2);
-        assert_eq!(Writer::of("rds:cluster"), Writer::Rds);
-        assert_eq!(Writer::of("s3:bucket"), Writer::S3);
-        assert_eq!(
-            Writer::of("autoscaling:autoScalingGroup"),
-            Writer::AutoScaling
-        );
-        assert_eq!(Writer::of("sns:topic"), Writer::Tagging);
-        assert_eq!(Writer::of("lambda:function"), Writer::Tagging);
     }
 }

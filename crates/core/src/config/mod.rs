@@ -9,7 +9,9 @@ mod tag_on_create;
 pub use inventory::{ExplorerScope, InventoryConfig, ResourceExplorer};
 pub use map::{Issuance, MapAgreement, QuarterBasis, DEFAULT_ELIGIBLE_SERVICES};
 pub use store::{parse_retention, RetentionError, DEFAULT_RETENTION};
-pub use tag_on_create::{queue_region, Events, BURST_BYTES, PAGE_BYTES, SHARD_PLACEHOLDER};
+pub use tag_on_create::{
+    queue_arn, queue_region, Events, BURST_BYTES, PAGE_BYTES, SHARD_PLACEHOLDER,
+};
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Position};
 use crate::policy::LoadContext;

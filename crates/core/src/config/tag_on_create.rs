@@ -91,6 +91,22 @@ pub fn queue_region(url: &str) -> Option<&str> {
     }
 }
 
+/// The ARN of a queue by its URL (`policy iam` grants it): `*` for the
+/// region when the URL names none (an emulator's), for the account and
+/// name when they are missing; `*` for `{shard}`, so that every shard's
+/// queue is granted.
+pub fn queue_arn(url: &str) -> String {
+    let region = queue_region(url).unwrap_or("*");
+    let path = url.split("://").nth(1).unwrap_or(url);
+    let mut parts = path.split('/').skip(1).filter(|p| !p.is_empty());
+    let account = parts.next().unwrap_or("*");
+    let name = parts.next().unwrap_or("*").replace(SHARD_PLACEHOLDER, "*");
+    format!(
+        "arn:{}:sqs:{region}:{account}:{name}",
+        crate::resource::partition_of(region)
+    )
+}
+
 fn is_queue_url(url: &str) -> bool {
     let Some(rest) = url
         .strip_prefix("https://")
@@ -207,6 +223,26 @@ mod tests {
                 .message
                 .starts_with("`tw-{shard}` is not an SQS queue URL"),
             "{c}"
+        );
+    }
+
+    #[test]
+    fn queue_arns() {
+        assert_eq!(
+            queue_arn("https://sqs.eu-west-1.amazonaws.com/111111111111/tagwarden-events"),
+            "arn:aws:sqs:eu-west-1:111111111111:tagwarden-events"
+        );
+        assert_eq!(
+            queue_arn("https://sqs.cn-north-1.amazonaws.com.cn/111111111111/q"),
+            "arn:aws-cn:sqs:cn-north-1:111111111111:q"
+        );
+        assert_eq!(
+            queue_arn("http://127.0.0.1:5000/123456789012/q"),
+            "arn:aws:sqs:*:123456789012:q"
+        );
+        assert_eq!(
+            queue_arn("https://sqs.eu-west-1.amazonaws.com/111111111111/tagwarden-events-{shard}"),
+            "arn:aws:sqs:eu-west-1:111111111111:tagwarden-events-*"
         );
     }
 }

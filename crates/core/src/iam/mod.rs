@@ -1,0 +1,247 @@
+//! Least privilege (`tagwarden policy iam`): the IAM policies tagwarden's
+//! identities need for the loaded policies and configuration, built from
+//! what the code calls for each resource type (`tables`). The audit role
+//! reads only the types the policies name; the enforce role writes only the
+//! keys `remediate.set` writes (`aws:TagKeys`), with rollback's removals in
+//! a statement of their own. `deploy/iam/*.json` are this output for the
+//! shipped policies (the tests keep them equal).
+
+mod document;
+mod tables;
+#[cfg(test)]
+mod tests;
+
+pub use document::{Condition, Document, Effect, Resource, Sid, Statement, ORGANIZATION_ID};
+
+use crate::config::{queue_arn, Config, ExplorerScope, ResourceExplorer};
+use crate::policy::Policy;
+use crate::resource::{is_full_discovery, partition_of};
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// The identities tagwarden runs as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Its own identity, where it runs: assumes the member roles, lists the
+    /// organization, reads the organization's view, the event queues and
+    /// Cost Explorer.
+    Scanner,
+    /// The member role of every scanned account: the reads of a scan.
+    Audit,
+    /// Added to the member role for `apply`, `rollback` and `mode: enforce`.
+    Enforce,
+}
+
+impl Role {
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Scanner => "scanner",
+            Role::Audit => "audit",
+            Role::Enforce => "enforce",
+        }
+    }
+}
+
+/// Each identity's policy; None: it needs none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Roles {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scanner: Option<Document>,
+    pub audit: Document,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enforce: Option<Document>,
+    #[serde(skip)]
+    pub warnings: Vec<IamWarning>,
+}
+
+impl Roles {
+    /// The policy of one identity, or why it has none.
+    pub fn of(&self, role: Role) -> Result<&Document, IamError> {
+        match role {
+            Role::Scanner => self.scanner.as_ref().ok_or(IamError::NoScannerPolicy),
+            Role::Audit => Ok(&self.audit),
+            Role::Enforce => self.enforce.as_ref().ok_or(IamError::NothingToWrite),
+        }
+    }
+
+    /// Every identity's policy in one JSON object, by role.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("policy documents are plain JSON") + "\n"
+    }
+}
+
+/// Why an identity has no policy to print.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IamError {
+    #[error("no policy has `remediate.set`: tagwarden writes no tags, so the enforce role needs no policy")]
+    NothingToWrite,
+    #[error("tagwarden's own identity needs no policy of its own here: without `accounts.role` it reads the account of its own credentials, so grant them the audit policy (and the enforce policy to write)")]
+    NoScannerPolicy,
+}
+
+/// What the printed policies leave to the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IamWarning {
+    /// Types written through the Tagging API whose service's own tag
+    /// permission tagwarden does not know.
+    UnknownTagPermission(Vec<String>),
+}
+
+impl fmt::Display for IamWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IamWarning::UnknownTagPermission(types) => {
+                let names: Vec<String> = types.iter().map(|t| format!("`{t}`")).collect();
+                write!(f, "warning: the enforce policy lacks the service's own tag and untag permissions for {}: `tag:TagResources` writes through each service as the caller, and tagwarden does not know these services' actions; add them by hand", names.join(", "))
+            }
+        }
+    }
+}
+
+/// The policies of every identity, for `policies` as `config` runs them.
+pub fn roles(policies: &[Policy], config: &Config) -> Roles {
+    let types: BTreeSet<&str> = policies
+        .iter()
+        .flat_map(|p| p.resource_types.iter().map(String::as_str))
+        .collect();
+    // Resource Explorer is read only when a type needs it.
+    let explorer = config
+        .inventory
+        .resource_explorer
+        .as_ref()
+        .filter(|_| types.iter().any(|t| !is_full_discovery(t)));
+    let (enforce, warnings) = enforce(policies);
+    Roles {
+        scanner: scanner(config, explorer),
+        audit: audit(&types, config, explorer),
+        enforce,
+        warnings,
+    }
+}
+
+/// Every read of a scan of `types` (and of tag on create's reads, when
+/// queues are configured), nothing else.
+fn audit(types: &BTreeSet<&str>, config: &Config, explorer: Option<&ResourceExplorer>) -> Document {
+    let events = !config.daemon.events.queues.is_empty();
+    let mut reads: BTreeSet<&'static str> = BTreeSet::new();
+    for t in types {
+        reads.extend(tables::scan_reads(t));
+        if events {
+            reads.extend(tables::event_reads(t));
+        }
+    }
+    if let Some(re) = explorer.filter(|re| re.scope == ExplorerScope::Account) {
+        reads.extend(tables::explorer_reads(re.view.is_some()));
+    }
+    Document::new(vec![Statement::allow(
+        Sid::AuditReadOnly,
+        reads,
+        Resource::Any,
+    )])
+}
+
+/// What enforcing the policies that remediate calls, for the types they
+/// name: reads without a condition, writes and rollback's removals each
+/// limited to the keys `remediate.set` writes, S3's whole-set writes apart.
+fn enforce(policies: &[Policy]) -> (Option<Document>, Vec<IamWarning>) {
+    let mut keys: BTreeSet<String> = BTreeSet::new();
+    let mut grants = tables::TagAccess::default();
+    let mut unknown: BTreeSet<String> = BTreeSet::new();
+    for p in policies {
+        let Some(r) = p.remediate.as_ref().filter(|r| !r.set.is_empty()) else {
+            continue;
+        };
+        keys.extend(r.set.iter().map(|(k, _)| k.clone()));
+        for t in &p.resource_types {
+            let access = tables::tag_access(t);
+            if !access.known {
+                unknown.insert(t.clone());
+            }
+            grants.write.extend(access.write);
+            grants.remove.extend(access.remove);
+            grants.read_back.extend(access.read_back);
+            grants.replace.extend(access.replace);
+        }
+    }
+    if keys.is_empty() {
+        return (None, Vec::new());
+    }
+    let keys: Vec<String> = keys.into_iter().collect();
+    let statements = [
+        Statement::allow(Sid::ReadTagsBack, grants.read_back, Resource::Any),
+        Statement::allow(Sid::WriteTagKeys, grants.write, Resource::Any)
+            .when(Condition::TagKeys(keys.clone())),
+        Statement::allow(Sid::RemoveTagKeys, grants.remove, Resource::Any)
+            .when(Condition::TagKeys(keys)),
+        Statement::allow(Sid::ReplaceBucketTagSets, grants.replace, Resource::Any),
+    ];
+    let statements = statements
+        .into_iter()
+        .filter(|s| !s.action.is_empty())
+        .collect();
+    let warnings = if unknown.is_empty() {
+        Vec::new()
+    } else {
+        vec![IamWarning::UnknownTagPermission(
+            unknown.into_iter().collect(),
+        )]
+    };
+    (Some(Document::new(statements)), warnings)
+}
+
+/// What tagwarden's own identity calls: the member roles (in the
+/// organization's accounts only), the organization's accounts, its
+/// Resource Explorer view, the event queues, Cost Explorer.
+fn scanner(config: &Config, explorer: Option<&ResourceExplorer>) -> Option<Document> {
+    let mut statements = Vec::new();
+    let region = config.regions.first().map_or("us-east-1", String::as_str);
+    if let Some(role) = &config.accounts.role {
+        let arn = format!("arn:{}:iam::*:role/{role}", partition_of(region));
+        statements.push(
+            Statement::allow(
+                Sid::AssumeMemberRole,
+                ["sts:AssumeRole"],
+                Resource::Arns(vec![arn]),
+            )
+            .when(Condition::InOrganization),
+        );
+    }
+    if config.accounts.discover_organizations {
+        statements.push(Statement::allow(
+            Sid::DiscoverAccounts,
+            ["organizations:ListAccounts"],
+            Resource::Any,
+        ));
+    }
+    if let Some(re) = explorer.filter(|re| re.scope == ExplorerScope::Organization) {
+        statements.push(Statement::allow(
+            Sid::ReadOrganizationView,
+            tables::explorer_reads(re.view.is_some()),
+            Resource::Any,
+        ));
+    }
+    let queues = &config.daemon.events.queues;
+    if !queues.is_empty() {
+        // The batch calls tagwarden makes are authorized by these actions.
+        let actions = [
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:ChangeMessageVisibility",
+        ];
+        let arns: BTreeSet<String> = queues.iter().map(|q| queue_arn(q)).collect();
+        statements.push(Statement::allow(
+            Sid::ConsumeEvents,
+            actions,
+            Resource::Arns(arns.into_iter().collect()),
+        ));
+    }
+    if config.map.start.is_some() {
+        statements.push(Statement::allow(
+            Sid::ReadCredits,
+            ["ce:GetCostAndUsage", "ce:ListCostAllocationTags"],
+            Resource::Any,
+        ));
+    }
+    (!statements.is_empty()).then(|| Document::new(statements))
+}
