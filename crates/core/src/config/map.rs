@@ -129,7 +129,7 @@ impl Default for MapAgreement {
 }
 
 impl Checker<'_> {
-    pub(super) fn map(&mut self, m: MapSpec, out: &mut MapAgreement) {
+    pub(super) fn map(&mut self, mut m: MapSpec, out: &mut MapAgreement) {
         let map = key(&[], "map");
         if let Some(id) = &m.mpe_id {
             let ok = (id.len() == 5 && id.bytes().all(|b| b.is_ascii_digit()))
@@ -144,37 +144,11 @@ impl Checker<'_> {
                 );
             }
         }
-        out.mpe_id = m.mpe_id;
-        if let Some(a) = m.agreement {
+        out.mpe_id = m.mpe_id.take();
+        if let Some(a) = m.agreement.take() {
             self.agreement(a, out);
         }
-        if let Some(r) = m.credit_rate {
-            if !(0.0..=1.0).contains(&r) {
-                self.error(
-                    &key(&map, "credit_rate"),
-                    format!("credit_rate {r} must be between 0 and 1 (0.25 means 25 %)"),
-                );
-            }
-            out.credit_rate = crate::money::from_f64(r).unwrap_or_default();
-        }
-        if let Some(s) = m.min_migrated_spend {
-            if s < 0.0 || !s.is_finite() {
-                self.error(
-                    &key(&map, "min_migrated_spend"),
-                    format!("min_migrated_spend {s} must be a positive amount (0 for none)"),
-                );
-            }
-            out.min_migrated_spend = crate::money::from_f64(s).unwrap_or_default();
-        }
-        if let Some(target) = m.target {
-            match crate::money::from_f64(target).filter(|t| *t > Decimal::ZERO) {
-                Some(t) => out.target = Some(t),
-                None => self.error(
-                    &key(&map, "target"),
-                    format!("target {target} must be a positive amount: the migrated spend the agreement commits to over its whole term"),
-                ),
-            }
-        }
+        self.amounts(&m, out);
         if let Some(list) = m.eligible_services {
             if list.is_empty() {
                 self.error(
@@ -213,6 +187,38 @@ impl Checker<'_> {
                 &key(&map, "quarters"),
                 format!("unknown quarters `{v}`; expected `agreement` (from the agreement's start) or `calendar`"),
             ),
+        }
+    }
+
+    /// The terms' numbers: credit rate, threshold and target, as decimals.
+    fn amounts(&mut self, m: &MapSpec, out: &mut MapAgreement) {
+        let map = key(&[], "map");
+        if let Some(r) = m.credit_rate {
+            if !(0.0..=1.0).contains(&r) {
+                self.error(
+                    &key(&map, "credit_rate"),
+                    format!("credit_rate {r} must be between 0 and 1 (0.25 means 25 %)"),
+                );
+            }
+            out.credit_rate = crate::money::from_f64(r).unwrap_or_default();
+        }
+        if let Some(s) = m.min_migrated_spend {
+            if s < 0.0 || !s.is_finite() {
+                self.error(
+                    &key(&map, "min_migrated_spend"),
+                    format!("min_migrated_spend {s} must be a positive amount (0 for none)"),
+                );
+            }
+            out.min_migrated_spend = crate::money::from_f64(s).unwrap_or_default();
+        }
+        if let Some(target) = m.target {
+            match crate::money::from_f64(target).filter(|t| *t > Decimal::ZERO) {
+                Some(t) => out.target = Some(t),
+                None => self.error(
+                    &key(&map, "target"),
+                    format!("target {target} must be a positive amount: the migrated spend the agreement commits to over its whole term"),
+                ),
+            }
         }
     }
 

@@ -267,7 +267,6 @@ pub fn compute(input: &Input<'_>) -> Result<Credits, CreditsError> {
         |service: &str| crate::billing::services::is_eligible(service, &t.eligible_services);
     let mut months = vec![Amounts::default(); input.months.len()];
     let mut services: BTreeMap<&str, Amounts> = BTreeMap::new();
-    let mut mistagged: BTreeMap<&str, Decimal> = BTreeMap::new();
     for c in &input.by_service {
         let Some(&i) = month_index.get(&periods::first_of_month(c.month)) else {
             continue;
@@ -278,9 +277,6 @@ pub fn compute(input: &Input<'_>) -> Result<Credits, CreditsError> {
             .entry(&c.key)
             .or_default()
             .add_spend(state, eligible(&c.key), c.amount);
-        if state == TagState::Mistagged && eligible(&c.key) {
-            *mistagged.entry(c.tag.as_deref().unwrap_or("")).or_default() += c.amount;
-        }
     }
     for r in &input.received {
         if let Some(&i) = month_index.get(&periods::first_of_month(r.month)) {
@@ -327,15 +323,29 @@ pub fn compute(input: &Input<'_>) -> Result<Credits, CreditsError> {
                 amounts: a.finish(),
             })
             .collect(),
-        mistagged_values: mistagged
-            .into_iter()
-            .map(|(v, amount)| Mistagged {
-                value: v.to_string(),
-                amount,
-            })
-            .collect(),
+        mistagged_values: mistagged_values(input, &month_index),
         assumptions: assumptions(t, input.origin),
     })
+}
+
+/// Eligible spend under a malformed value or another agreement's, by value.
+fn mistagged_values(input: &Input<'_>, months: &BTreeMap<NaiveDate, usize>) -> Vec<Mistagged> {
+    let t = input.terms;
+    let mut out: BTreeMap<&str, Decimal> = BTreeMap::new();
+    for c in &input.by_service {
+        let in_range = months.contains_key(&periods::first_of_month(c.month));
+        let eligible = crate::billing::services::is_eligible(&c.key, &t.eligible_services);
+        let state = classify(c.tag.as_deref(), t.mpe_id.as_deref());
+        if in_range && eligible && state == TagState::Mistagged {
+            *out.entry(c.tag.as_deref().unwrap_or("")).or_default() += c.amount;
+        }
+    }
+    out.into_iter()
+        .map(|(v, amount)| Mistagged {
+            value: v.to_string(),
+            amount,
+        })
+        .collect()
 }
 
 /// Estimated and missed credit per month, cumulating from the first.
