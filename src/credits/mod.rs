@@ -133,6 +133,10 @@ pub async fn report(
             api_requests: requests,
             api_cost_usd: requests as f64 * 0.01,
             cached: billing.cached,
+            billing_periods: match source {
+                SpendSource::Export(costs) => costs.billing_periods.clone(),
+                SpendSource::CostExplorer(_) => Vec::new(),
+            },
         },
         tag_activation: billing.tag_activation,
         credits,

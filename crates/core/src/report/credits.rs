@@ -3,6 +3,7 @@
 //! the terms in words.
 
 use super::{cell, csv, json, markdown_table, new_table, Format, Render};
+use crate::billing::manifest::PeriodChoice;
 use crate::config::{Issuance, MapAgreement, QuarterBasis};
 use crate::credits::{Amounts, Credits, PeriodRow};
 use chrono::NaiveDate;
@@ -53,6 +54,9 @@ pub struct Source {
     /// Cost Explorer's price: USD 0.01 a request.
     pub api_cost_usd: f64,
     pub cached: bool,
+    /// A billing export: per billing period whose delivery has manifests,
+    /// the version read (empty otherwise).
+    pub billing_periods: Vec<PeriodChoice>,
 }
 
 /// Whether `map-migrated` is an active cost allocation tag.
@@ -176,7 +180,10 @@ fn notes(r: &CreditsReport) -> String {
         money(f.upside)
     );
     out += &match r.source.kind {
-        "billing_export" => "source: the billing export\n".to_string(),
+        "billing_export" => std::iter::once("source: the billing export".to_string())
+            .chain(r.source.billing_periods.iter().map(|p| p.to_string()))
+            .map(|line| line + "\n")
+            .collect(),
         _ => format!(
             "source: Cost Explorer, {} request(s) this run (USD {:.2}){}\n",
             r.source.api_requests,
@@ -317,6 +324,7 @@ mod tests {
                 api_requests: 4,
                 api_cost_usd: 0.04,
                 cached: false,
+                billing_periods: vec![],
             },
             tag_activation: TagActivation {
                 status: "unknown",
