@@ -4,6 +4,7 @@
 use crate::store::StoreError;
 use std::path::PathBuf;
 use tagwarden_core::apply_rules::Refusal;
+use tagwarden_core::billing::manifest::ManifestError;
 use tagwarden_core::billing::BillingError;
 use tagwarden_core::credits::periods::WindowError;
 use tagwarden_core::credits::CreditsError;
@@ -42,6 +43,10 @@ pub enum Error {
     /// A billing export (`--cost`) that cannot be read or is not a bill.
     #[error(transparent)]
     Billing(#[from] BillingError),
+    /// A billing delivery's manifest that cannot be trusted to say what
+    /// to read (`--cost`).
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
     /// The money view cannot be computed from what was read.
     #[error(transparent)]
     Credits(#[from] CreditsError),
@@ -86,7 +91,7 @@ impl Error {
             Error::Credits(_) | Error::Window(_) | Error::Shard(_) => 2,
             Error::PlanFile { .. } | Error::Cancelled | Error::Iam(_) => 2,
             Error::Billing(e) if e.is_unreadable() => 4,
-            Error::Billing(_) => 2,
+            Error::Billing(_) | Error::Manifest(_) => 2,
             Error::Store(StoreError::Locked { .. }) => 2,
             Error::Store(_) | Error::Io { .. } => 4,
             Error::Aws { .. } => 3,
@@ -105,6 +110,7 @@ impl Error {
             Error::Aws { .. } => "aws",
             Error::Billing(e) if e.is_unreadable() => "billing_unreadable",
             Error::Billing(_) => "billing_invalid",
+            Error::Manifest(_) => "billing_manifest",
             Error::Credits(_) => "credits",
             Error::Window(WindowError::NoAgreement) => "no_agreement",
             Error::Window(WindowError::NotStarted { .. }) => "agreement_not_started",
@@ -166,6 +172,13 @@ mod tests {
                 }),
                 2,
                 "billing_invalid",
+            ),
+            (
+                Error::Manifest(ManifestError::UnknownKind {
+                    manifest: "r-Manifest.json".into(),
+                }),
+                2,
+                "billing_manifest",
             ),
             (Error::Window(WindowError::NoAgreement), 2, "no_agreement"),
             (Error::Shard(ShardError::NoShards), 2, "shard"),

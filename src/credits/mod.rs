@@ -137,6 +137,10 @@ pub async fn report(
                 2,
             ),
             cached: billing.cached,
+            billing_periods: match source {
+                SpendSource::Export(costs) => costs.billing_periods.clone(),
+                SpendSource::CostExplorer(_) => Vec::new(),
+            },
         },
         tag_activation: billing.tag_activation,
         credits,

@@ -11,6 +11,7 @@ mod costs;
 mod credits;
 mod credits_export;
 mod daemon;
+mod deliveries;
 mod deploy;
 mod enforce;
 mod events;

@@ -13,6 +13,7 @@
 mod csv_file;
 mod layout;
 mod ledger;
+pub mod manifest;
 mod parquet_file;
 pub mod services;
 
@@ -161,6 +162,8 @@ pub struct Costs {
     pub currency: Option<String>,
     pub rows: u64,
     pub usage_rows: u64,
+    /// Per billing period whose delivery has manifests, the version read.
+    pub billing_periods: Vec<manifest::PeriodChoice>,
 }
 
 impl Costs {

@@ -3,6 +3,7 @@
 //! the terms in words.
 
 use super::{cell, csv, json, markdown_table, new_table, Format, Render};
+use crate::billing::manifest::PeriodChoice;
 use crate::config::{Issuance, MapAgreement, QuarterBasis};
 use crate::credits::{Amounts, Credits, PeriodRow};
 use crate::money::Decimal;
@@ -57,6 +58,9 @@ pub struct Source {
     #[serde(serialize_with = "crate::money::serialize")]
     pub api_cost_usd: Decimal,
     pub cached: bool,
+    /// A billing export: per billing period whose delivery has manifests,
+    /// the version read (empty otherwise).
+    pub billing_periods: Vec<PeriodChoice>,
 }
 
 /// Whether `map-migrated` is an active cost allocation tag.
@@ -180,7 +184,10 @@ fn notes(r: &CreditsReport) -> String {
         money(f.upside)
     );
     out += &match r.source.kind {
-        "billing_export" => "source: the billing export\n".to_string(),
+        "billing_export" => std::iter::once("source: the billing export".to_string())
+            .chain(r.source.billing_periods.iter().map(|p| p.to_string()))
+            .map(|line| line + "\n")
+            .collect(),
         _ => format!(
             "source: Cost Explorer, {} request(s) this run (USD {:.2}){}\n",
             r.source.api_requests,
@@ -336,6 +343,7 @@ mod tests {
                 api_requests: 4,
                 api_cost_usd: m(0.04),
                 cached: false,
+                billing_periods: vec![],
             },
             tag_activation: TagActivation {
                 status: "unknown",

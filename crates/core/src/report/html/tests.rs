@@ -177,6 +177,7 @@ fn credits(h: &str) -> CreditsReport {
             api_requests: 4,
             api_cost_usd: m(0.04),
             cached: false,
+            billing_periods: vec![],
         },
         tag_activation: TagActivation {
             status: "unknown",
