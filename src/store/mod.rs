@@ -446,7 +446,7 @@ pub fn blocking<T>(f: impl FnOnce() -> T) -> T {
 mod tests {
     use super::*;
 
-    fn entry(key: &str) -> KeyChange {
+    pub(super) fn entry(key: &str) -> KeyChange {
         KeyChange {
             arn: "arn:aws:ec2:us-east-1:111111111111:instance/i-1"
                 .parse()

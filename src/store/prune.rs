@@ -108,18 +108,7 @@ mod tests {
     use tagwarden_core::journal::{KeyChange, Mark, RunKind};
 
     fn change() -> KeyChange {
-        KeyChange {
-            arn: "arn:aws:ec2:us-east-1:111111111111:instance/i-1"
-                .parse()
-                .unwrap(),
-            account: "111111111111".into(),
-            region: "us-east-1".into(),
-            resource_type: "ec2:instance".into(),
-            policy: "map".into(),
-            key: "map-migrated".into(),
-            previous: None,
-            new: Some("mig12345".into()),
-        }
+        super::super::tests::entry("map-migrated")
     }
 
     /// A finished run started at `at`, with one change per state.
