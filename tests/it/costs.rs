@@ -44,10 +44,7 @@ fn write_bills(dir: &std::path::Path, seeded: &[Seeded]) -> HashMap<String, f64>
         focus += &format!("{id},2026-03-04T00:00:00Z,1,Tax,USD,{{}}\n");
         expected.insert(s.arn.clone(), cost);
     }
-    let gz = std::fs::File::create(folder.join("part-0.csv.gz")).unwrap();
-    let mut enc = flate2::write::GzEncoder::new(gz, flate2::Compression::default());
-    enc.write_all(cur2.as_bytes()).unwrap();
-    enc.finish().unwrap();
+    common::write_gz(&folder.join("part-0.csv.gz"), &cur2);
     std::fs::write(folder.join("legacy.csv"), legacy).unwrap();
     std::fs::write(folder.join("focus.csv"), focus).unwrap();
     expected

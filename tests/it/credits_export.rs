@@ -14,7 +14,6 @@ use bill_parquet::{write_bill, BillRow, TagStyle};
 use common::{estate, write, Emulator};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 const EC2: &str = "Amazon Elastic Compute Cloud - Compute";
@@ -195,14 +194,7 @@ fn write_bills(dir: &Path, lines: &[Line]) {
         std::fs::create_dir_all(dir.join(folder)).unwrap();
         write(&dir.join(folder), name, &text);
     }
-    let gz = dir.join("cur2-csv");
-    std::fs::create_dir_all(&gz).unwrap();
-    let mut enc = flate2::write::GzEncoder::new(
-        std::fs::File::create(gz.join("part-0.csv.gz")).unwrap(),
-        flate2::Compression::default(),
-    );
-    enc.write_all(cur2.as_bytes()).unwrap();
-    enc.finish().unwrap();
+    common::write_gz(&dir.join("cur2-csv/part-0.csv.gz"), &cur2);
     // Parquet: two files of a Data Exports delivery, two row groups each.
     let pq = dir.join("cur2-parquet/data/BILLING_PERIOD=2026-01");
     std::fs::create_dir_all(&pq).unwrap();
@@ -248,14 +240,7 @@ fn a_billing_export_gives_the_same_figures_as_cost_explorer() {
     assert!(injected.starts_with("HTTP/1.1 201"), "{injected}");
     let dir = tempfile::tempdir().unwrap();
     write_bills(dir.path(), &lines);
-    let cfg = write(
-        dir.path(),
-        "tagwarden.yaml",
-        &format!(
-            "store: {}\nmap:\n  mpe_id: ABCDE12345\n  agreement: {{start: 2026-01-01, end: 2026-06-30}}\n  quarters: calendar\n  cost_explorer_cache: \"off\"\n",
-            dir.path().join("state.db").display()
-        ),
-    );
+    let cfg = common::credits_config(dir.path());
     let credits = |more: &[&str]| {
         let mut args = vec![
             "credits",

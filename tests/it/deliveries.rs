@@ -9,7 +9,6 @@ use crate::common;
 use common::estate::Seeder;
 use common::{write, Emulator};
 use serde_json::{json, Value};
-use std::io::Write;
 use std::path::Path;
 
 /// (day, tag, cost) of one usage line of EC2 instance hours.
@@ -23,16 +22,6 @@ const MARCH_NEW: [[Line; 1]; 2] = [
     [("2026-03-05", Some("migABCDE12345"), 3_500.0)],
     [("2026-03-20", None, 250.0)],
 ];
-
-fn gz(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let mut enc = flate2::write::GzEncoder::new(
-        std::fs::File::create(path).unwrap(),
-        flate2::Compression::default(),
-    );
-    enc.write_all(text.as_bytes()).unwrap();
-    enc.finish().unwrap();
-}
 
 fn json_file(path: &Path, value: &Value) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -67,11 +56,11 @@ const NEW_ASSEMBLY: &str = "0a1b2c3d-2222-4e5f-8a9b-000000000002";
 /// `cur/` prefix (so `root` is a local copy of that prefix): the period's
 /// manifest names the new assembly, each assembly keeps its own copy.
 fn legacy_delivery(root: &Path) {
-    gz(
+    common::write_gz(
         &root.join("report/20260101-20260201/report-1.csv.gz"),
         &legacy_csv(&JANUARY),
     );
-    gz(
+    common::write_gz(
         &root.join("report/20260201-20260301/report-1.csv.gz"),
         &legacy_csv(&FEBRUARY),
     );
@@ -88,7 +77,7 @@ fn legacy_delivery(root: &Path) {
             "reportKeys": keys,
         })
     };
-    gz(
+    common::write_gz(
         &march.join(OLD_ASSEMBLY).join("report-1.csv.gz"),
         &legacy_csv(&MARCH_OLD),
     );
@@ -98,7 +87,7 @@ fn legacy_delivery(root: &Path) {
     );
     for (i, part) in MARCH_NEW.iter().enumerate() {
         let name = format!("report-{}.csv.gz", i + 1);
-        gz(&march.join(NEW_ASSEMBLY).join(name), &legacy_csv(part));
+        common::write_gz(&march.join(NEW_ASSEMBLY).join(name), &legacy_csv(part));
     }
     json_file(
         &march.join(NEW_ASSEMBLY).join("report-Manifest.json"),
@@ -118,23 +107,23 @@ const NEW_EXECUTION: &str = "20260402T010203Z-7d1e0c4a-bbbb-4b1c-9f00-0000000000
 /// manifest naming the latest's.
 fn data_exports_delivery(root: &Path) {
     let data = root.join("exp/data");
-    gz(
+    common::write_gz(
         &data.join("BILLING_PERIOD=2026-01/exp-00001.csv.gz"),
         &cur2_csv(&JANUARY),
     );
-    gz(
+    common::write_gz(
         &data.join("BILLING_PERIOD=2026-02/exp-00001.csv.gz"),
         &cur2_csv(&FEBRUARY),
     );
     let march = data.join("BILLING_PERIOD=2026-03");
-    gz(
+    common::write_gz(
         &march.join(OLD_EXECUTION).join("exp-00001.csv.gz"),
         &cur2_csv(&MARCH_OLD),
     );
     let mut uris = Vec::new();
     for (i, part) in MARCH_NEW.iter().enumerate() {
         let name = format!("exp-0000{}.csv.gz", i + 1);
-        gz(&march.join(NEW_EXECUTION).join(&name), &cur2_csv(part));
+        common::write_gz(&march.join(NEW_EXECUTION).join(&name), &cur2_csv(part));
         uris.push(format!(
             "s3://bills/exports/exp/data/BILLING_PERIOD=2026-03/{NEW_EXECUTION}/{name}"
         ));
@@ -194,14 +183,7 @@ struct Setup {
 fn setup() -> Setup {
     let emu = Emulator::start();
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write(
-        dir.path(),
-        "tagwarden.yaml",
-        &format!(
-            "store: {}\nmap:\n  mpe_id: ABCDE12345\n  agreement: {{start: 2026-01-01, end: 2026-06-30}}\n  quarters: calendar\n  cost_explorer_cache: \"off\"\n",
-            dir.path().join("state.db").display()
-        ),
-    );
+    let cfg = common::credits_config(dir.path());
     Setup { emu, dir, cfg }
 }
 

@@ -6,16 +6,12 @@
 
 use crate::common;
 
-use common::daemon::Daemon;
 use common::estate::{self, Seeder, CALLER, PROD, STAGING};
-use common::events::{event, fixture, fixture_in, fixture_with, run_instances, runtime, MINUTE};
+use common::events::{
+    count, create_volume, event, fixture, fixture_in, fixture_with, new_volume, run_instances,
+    runtime, volume_tags, MINUTE,
+};
 use serde_json::{json, Value};
-
-/// `tagwarden_events_total` for one event name and outcome.
-fn count(d: &Daemon, event: &str, outcome: &str) -> f64 {
-    let series = format!("tagwarden_events_total{{event=\"{event}\",outcome=\"{outcome}\"}}");
-    d.metric(&series).unwrap_or(0.0)
-}
 
 fn tags_of(tags: &[aws_sdk_ec2::types::Tag]) -> Vec<(String, String)> {
     tags.iter()
@@ -165,11 +161,7 @@ fn creation_events_tag_new_resources_once() {
 fn poison_messages_are_counted_and_dropped() {
     let mut f = fixture(3);
     let endpoint = f.emu.endpoint();
-    let volume = runtime().block_on(async {
-        let seeder = Seeder::new(&endpoint).await;
-        let ec2 = Seeder::ec2(&seeder.account(STAGING.0).await, "us-east-1");
-        estate::volume(&ec2, "us-east-1", &[]).await
-    });
+    let volume = new_volume(&endpoint, STAGING.0);
     let missing_ids = event(
         "p-3",
         "RunInstances",
@@ -178,14 +170,7 @@ fn poison_messages_are_counted_and_dropped() {
         json!({}),
         json!({}),
     );
-    let mut big = event(
-        "p-4",
-        "CreateVolume",
-        STAGING.0,
-        "us-east-1",
-        json!({}),
-        json!({"volumeId": volume}),
-    );
+    let mut big = create_volume("p-4", STAGING.0, &volume);
     big = big.replace(
         "\"requestParameters\":{}",
         &format!(
@@ -302,19 +287,8 @@ fn a_burst_of_creations_is_written_in_a_few_batched_calls() {
 fn in_audit_mode_a_new_resource_is_reported_not_tagged() {
     let mut f = fixture_in("audit", 3, "", &[]);
     let endpoint = f.emu.endpoint();
-    let volume = runtime().block_on(async {
-        let seeder = Seeder::new(&endpoint).await;
-        let ec2 = Seeder::ec2(&seeder.account(STAGING.0).await, "us-east-1");
-        estate::volume(&ec2, "us-east-1", &[]).await
-    });
-    f.send(vec![event(
-        "a-1",
-        "CreateVolume",
-        STAGING.0,
-        "us-east-1",
-        json!({}),
-        json!({"volumeId": volume}),
-    )]);
+    let volume = new_volume(&endpoint, STAGING.0);
+    f.send(vec![create_volume("a-1", STAGING.0, &volume)]);
     f.daemon.wait_for("the finding counted", MINUTE, |d| {
         count(d, "CreateVolume", "non_compliant") >= 1.0
     });
@@ -323,17 +297,7 @@ fn in_audit_mode_a_new_resource_is_reported_not_tagged() {
         .log_text()
         .contains("a new resource is not compliant"));
     assert!(f.applied_runs().is_empty(), "audit mode writes nothing");
-    let tags = runtime().block_on(async {
-        let seeder = Seeder::new(&endpoint).await;
-        let ec2 = Seeder::ec2(&seeder.account(STAGING.0).await, "us-east-1");
-        let v = ec2
-            .describe_volumes()
-            .volume_ids(&volume)
-            .send()
-            .await
-            .unwrap();
-        tags_of(v.volumes()[0].tags())
-    });
+    let tags = volume_tags(&endpoint, STAGING.0, &volume);
     assert!(tags.is_empty(), "{tags:?}");
 }
 

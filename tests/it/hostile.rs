@@ -6,13 +6,10 @@
 use crate::common;
 
 use common::estate::{self, Seeder, PROD, STAGING};
-use common::events::{event, fixture, fixture_env, run_instances, runtime, MINUTE};
+use common::events::{
+    count, create_volume, event, fixture, fixture_env, new_volume, run_instances, runtime, MINUTE,
+};
 use serde_json::{json, Value};
-
-fn count(d: &common::daemon::Daemon, event: &str, outcome: &str) -> f64 {
-    let series = format!("tagwarden_events_total{{event=\"{event}\",outcome=\"{outcome}\"}}");
-    d.metric(&series).unwrap_or(0.0)
-}
 
 #[test]
 fn events_that_lie_are_not_believed_and_nothing_is_written() {
@@ -46,14 +43,7 @@ fn events_that_lie_are_not_believed_and_nothing_is_written() {
         let volume = estate::volume(&ec2, "us-east-1", &[]).await;
         (instance, snapshot_arn, volume)
     });
-    let volume_event = event(
-        "h-vol",
-        "CreateVolume",
-        STAGING.0,
-        "us-east-1",
-        json!({}),
-        json!({"volumeId": volume}),
-    );
+    let volume_event = create_volume("h-vol", STAGING.0, &volume);
     // The same call, its envelope claiming another service.
     let mut relabelled: Value = serde_json::from_str(&volume_event).unwrap();
     relabelled["source"] = json!("aws.rds");
@@ -147,19 +137,8 @@ fn a_burst_that_waits_stays_invisible_to_other_replicas() {
         ],
     );
     let endpoint = f.emu.endpoint();
-    let volume = runtime().block_on(async {
-        let seeder = Seeder::new(&endpoint).await;
-        let ec2 = Seeder::ec2(&seeder.account(STAGING.0).await, "us-east-1");
-        estate::volume(&ec2, "us-east-1", &[]).await
-    });
-    f.send(vec![event(
-        "w-vol",
-        "CreateVolume",
-        STAGING.0,
-        "us-east-1",
-        json!({}),
-        json!({"volumeId": volume}),
-    )]);
+    let volume = new_volume(&endpoint, STAGING.0);
+    f.send(vec![create_volume("w-vol", STAGING.0, &volume)]);
     f.daemon.wait_for("the write waiting", MINUTE, |d| {
         d.log_text().contains("waiting 8000 ms before writing")
     });

@@ -5,17 +5,12 @@
 
 use crate::common::daemon::Daemon;
 use crate::common::estate::{self, Seeder, PROD, STAGING};
-use crate::common::events::{event, runtime, MINUTE};
+use crate::common::events::{count, create_volume, new_volume, runtime, volume_tags, MINUTE};
 use crate::common::{write, Emulator, Run};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::path::Path;
 
 const QUEUE: &str = "tagwarden-events";
-
-fn count(d: &Daemon, outcome: &str) -> f64 {
-    let series = format!("tagwarden_events_total{{event=\"CreateVolume\",outcome=\"{outcome}\"}}");
-    d.metric(&series).unwrap_or(0.0)
-}
 
 /// Two queues, `tagwarden-events-0` and `-1`; the URL with `{shard}`.
 fn queues(emu: &Emulator) -> (String, Vec<String>) {
@@ -107,22 +102,11 @@ fn journaled(emu: &Emulator, cfg: &str) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-fn volume_tags(emu: &Emulator, account: &str, volume: &str) -> Vec<String> {
-    runtime().block_on(async {
-        let seeder = Seeder::new(&emu.endpoint()).await;
-        let ec2 = Seeder::ec2(&seeder.account(account).await, "us-east-1");
-        let v = ec2
-            .describe_volumes()
-            .volume_ids(volume)
-            .send()
-            .await
-            .unwrap();
-        v.volumes()[0]
-            .tags()
-            .iter()
-            .map(|t| t.key().unwrap().to_string())
-            .collect()
-    })
+/// Whether the volume carries the MAP tag.
+fn map_tagged(emu: &Emulator, account: &str, volume: &str) -> bool {
+    volume_tags(&emu.endpoint(), account, volume)
+        .iter()
+        .any(|(k, _)| k == "map-migrated")
 }
 
 #[test]
@@ -135,45 +119,35 @@ fn each_write_is_journaled_by_the_replica_that_owns_the_account() {
     let mut replicas: Vec<Daemon> = (0..2)
         .map(|s| replica(&emu, dir.path(), &cfgs[s as usize], s))
         .collect();
-    let volumes: Vec<String> = runtime().block_on(async {
-        let seeder = Seeder::new(&emu.endpoint()).await;
-        let mut out = Vec::new();
-        for account in [STAGING.0, PROD.0] {
-            let ec2 = Seeder::ec2(&seeder.account(account).await, "us-east-1");
-            out.push(estate::volume(&ec2, "us-east-1", &[]).await);
-        }
-        out
-    });
-    let events: Vec<String> = [STAGING.0, PROD.0]
+    let accounts = [STAGING.0, PROD.0];
+    let volumes: Vec<String> = accounts
+        .iter()
+        .map(|a| new_volume(&emu.endpoint(), a))
+        .collect();
+    let events: Vec<String> = accounts
         .iter()
         .zip(&volumes)
         .enumerate()
-        .map(|(i, (account, volume))| {
-            event(
-                &format!("shard-{i}"),
-                "CreateVolume",
-                account,
-                "us-east-1",
-                json!({}),
-                json!({"volumeId": volume}),
-            )
-        })
+        .map(|(i, (account, volume))| create_volume(&format!("shard-{i}"), account, volume))
         .collect();
     send_to_all(&emu, &urls, &events);
     for d in &mut replicas {
         d.wait_for(
             "its own volume tagged, the other acknowledged",
             MINUTE,
-            |d| count(d, "tagged") >= 1.0 && count(d, "other_shard") >= 1.0,
+            |d| {
+                count(d, "CreateVolume", "tagged") >= 1.0
+                    && count(d, "CreateVolume", "other_shard") >= 1.0
+            },
         );
     }
     for (d, volume, account) in [(0, &volumes[0], STAGING.0), (1, &volumes[1], PROD.0)] {
         assert_eq!(
-            count(&replicas[d], "tagged"),
+            count(&replicas[d], "CreateVolume", "tagged"),
             1.0,
             "each volume written once, by its owner"
         );
-        assert!(volume_tags(&emu, account, volume).contains(&"map-migrated".to_string()));
+        assert!(map_tagged(&emu, account, volume));
         let runs = journaled(&emu, &cfgs[d]);
         assert_eq!(runs.len(), 1, "shard {d}: {runs:?}");
         assert_eq!(
@@ -195,8 +169,8 @@ fn each_write_is_journaled_by_the_replica_that_owns_the_account() {
     let (run, _) = journaled(&emu, &cfgs[1]).remove(0);
     let undone = emu.tagwarden(&["-c", &cfgs[1], "rollback", &run, "--yes"]);
     assert_eq!(undone.code, 0, "{}", undone.stderr);
-    assert!(volume_tags(&emu, PROD.0, &volumes[1]).is_empty());
-    assert!(volume_tags(&emu, STAGING.0, &volumes[0]).contains(&"map-migrated".to_string()));
+    assert!(volume_tags(&emu.endpoint(), PROD.0, &volumes[1]).is_empty());
+    assert!(map_tagged(&emu, STAGING.0, &volumes[0]));
 
     // One queue shared by two shards is refused before anything is read.
     let shared = config(dir.path(), 0, &urls[0]);

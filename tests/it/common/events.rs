@@ -58,6 +58,52 @@ pub fn service_event(
     .to_string()
 }
 
+/// `tagwarden_events_total` for one event name and outcome.
+pub fn count(d: &Daemon, event: &str, outcome: &str) -> f64 {
+    let series = format!("tagwarden_events_total{{event=\"{event}\",outcome=\"{outcome}\"}}");
+    d.metric(&series).unwrap_or(0.0)
+}
+
+/// A new untagged volume in `account`, in us-east-1.
+pub fn new_volume(endpoint: &str, account: &str) -> String {
+    runtime().block_on(async {
+        let seeder = Seeder::new(endpoint).await;
+        let ec2 = Seeder::ec2(&seeder.account(account).await, "us-east-1");
+        estate::volume(&ec2, "us-east-1", &[]).await
+    })
+}
+
+/// The `CreateVolume` event of `volume` in `account`, in us-east-1.
+pub fn create_volume(id: &str, account: &str, volume: &str) -> String {
+    event(
+        id,
+        "CreateVolume",
+        account,
+        "us-east-1",
+        json!({}),
+        json!({"volumeId": volume}),
+    )
+}
+
+/// A volume's tags in `account`, in us-east-1, as (key, value).
+pub fn volume_tags(endpoint: &str, account: &str, volume: &str) -> Vec<(String, String)> {
+    runtime().block_on(async {
+        let seeder = Seeder::new(endpoint).await;
+        let ec2 = Seeder::ec2(&seeder.account(account).await, "us-east-1");
+        let v = ec2
+            .describe_volumes()
+            .volume_ids(volume)
+            .send()
+            .await
+            .unwrap();
+        v.volumes()[0]
+            .tags()
+            .iter()
+            .map(|t| (t.key().unwrap().to_string(), t.value().unwrap().to_string()))
+            .collect()
+    })
+}
+
 pub fn run_instances(id: &str, account: &str, region: &str, instances: &[String]) -> String {
     let items: Vec<Value> = instances.iter().map(|i| json!({"instanceId": i})).collect();
     event(

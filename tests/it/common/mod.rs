@@ -403,6 +403,32 @@ pub fn write(dir: &Path, name: &str, text: &str) -> String {
     p.to_str().unwrap().to_string()
 }
 
+/// Write `text` gzip-compressed to `path`, its folders made first.
+pub fn write_gz(path: &Path, text: &str) {
+    use std::io::Write;
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(path).unwrap(),
+        flate2::Compression::default(),
+    );
+    enc.write_all(text.as_bytes()).unwrap();
+    enc.finish().unwrap();
+}
+
+/// `dir/tagwarden.yaml` for the money view: a store in `dir`, MPE ID
+/// ABCDE12345, the agreement of January to June 2026, calendar quarters,
+/// and no Cost Explorer cache.
+pub fn credits_config(dir: &Path) -> String {
+    write(
+        dir,
+        "tagwarden.yaml",
+        &format!(
+            "store: {}\nmap:\n  mpe_id: ABCDE12345\n  agreement: {{start: 2026-01-01, end: 2026-06-30}}\n  quarters: calendar\n  cost_explorer_cache: \"off\"\n",
+            dir.join("state.db").display()
+        ),
+    )
+}
+
 /// (arn, tag, kind) of every finding of an audit report.
 pub fn findings(
     report: &serde_json::Value,
