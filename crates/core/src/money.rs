@@ -72,6 +72,12 @@ pub fn serialize_opt<S: Serializer>(amount: &Option<Decimal>, s: S) -> Result<S:
     }
 }
 
+/// For tests: a float literal as the exact amount it reads as.
+#[cfg(test)]
+pub(crate) fn lit(x: f64) -> Decimal {
+    from_f64(x).expect("a finite literal")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

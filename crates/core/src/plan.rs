@@ -731,7 +731,7 @@ mod document_tests {
             mpe_id: Some("ABCDE12345".into()),
             ..Default::default()
         };
-        let m = |x: f64| crate::money::from_f64(x).unwrap();
+        let m = crate::money::lit;
         let billed = |tag: Option<&str>, by_service: &[(&str, f64)]| crate::billing::ResourceCost {
             cost: by_service.iter().map(|(_, c)| m(*c)).sum(),
             tag: tag.map(str::to_string),

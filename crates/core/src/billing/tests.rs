@@ -1,4 +1,5 @@
 use super::*;
+use crate::money::lit as m;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -446,11 +447,6 @@ fn parquet_costs_that_are_not_finite_and_bad_currencies_are_a_bad_bill() {
     rows[0].currency = "<b>US</b>".into();
     let e = read_parquet(TagStyle::Map, rows).unwrap_err();
     assert!(e.to_string().contains("is not an ISO 4217 code"), "{e}");
-}
-
-/// An amount written as a float literal, as the exact decimal it reads as.
-fn m(x: f64) -> crate::money::Decimal {
-    crate::money::from_f64(x).unwrap()
 }
 
 /// Two million lines whose costs have ten decimal places, made as they are

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::config::{MapAgreement, QuarterBasis};
+use crate::money::lit as m;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -28,11 +29,6 @@ fn cell(month: &str, key: &str, tag: Option<&str>, amount: f64) -> Cell {
         amount: m(amount),
         currency: "USD".into(),
     }
-}
-
-/// A float literal as the exact amount it reads as.
-fn m(x: f64) -> Decimal {
-    crate::money::from_f64(x).unwrap()
 }
 
 /// An amount as a float, to compare with a literal.

@@ -306,7 +306,7 @@ mod tests {
             target: Some(rust_decimal::Decimal::new(1_000_000, 0)),
             ..MapAgreement::default()
         };
-        let m = |x: f64| crate::money::from_f64(x).unwrap();
+        let m = crate::money::lit;
         let cell = |month: &str, key: &str, tag: Option<&str>, amount: f64| Cell {
             month: d(month),
             key: key.into(),

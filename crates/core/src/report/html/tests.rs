@@ -4,6 +4,7 @@
 use super::*;
 use crate::config::{MapAgreement, QuarterBasis};
 use crate::credits::{compute, periods, Cell, Input, Received};
+use crate::money::lit as m;
 use crate::policy::{FindingKind, PolicyCounts, Severity, Summary};
 use crate::report::credits::{Agreement, Source, TagActivation};
 use crate::report::ReportSummary;
@@ -343,9 +344,4 @@ fn the_style_is_written_as_it_is() {
     // maud escapes the style like any text, which leaves this one as it is.
     let page = page("", &audit(""), None, None);
     assert!(page.contains(&format!("<style>{STYLE}</style>")), "{page}");
-}
-
-/// A float literal as the exact amount it reads as.
-fn m(x: f64) -> crate::money::Decimal {
-    crate::money::from_f64(x).unwrap()
 }
