@@ -9,24 +9,24 @@ use crate::error::{Error, Result};
 use crate::store::{Prune, Pruned, Store};
 use chrono::{DateTime, Utc};
 use tagwarden_core::config::{parse_retention, Config};
+use tagwarden_core::journal::RunRecord;
 use tagwarden_core::report::History;
 
 pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<u8> {
     let config = config::load(cli.config.as_deref())?;
     let store = open_store(&config)?;
-    let known = |id: &str| -> Result<()> {
-        match store.run(id)? {
-            Some(_) => Ok(()),
-            None => Err(Error::usage(format!(
+    let run = |id: &str| -> Result<RunRecord> {
+        store.run(id)?.ok_or_else(|| {
+            Error::usage(format!(
                 "no run `{id}` in the state store {}",
                 config.store.display()
-            ))),
-        }
+            ))
+        })
     };
     let history = match &args.run_id {
         None => {
             if let Some(before) = &args.before {
-                known(before)?;
+                run(before)?;
             }
             let page = store.runs_page(args.limit as usize, args.before.as_deref())?;
             History::Runs {
@@ -34,11 +34,7 @@ pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<u8> {
                 older: page.older,
             }
         }
-        Some(id) => {
-            known(id)?;
-            let run = store.run(id)?.expect("the run was just read");
-            History::Journal(Box::new(run), store.run_entries(id)?)
-        }
+        Some(id) => History::Journal(Box::new(run(id)?), store.run_entries(id)?),
     };
     print(&history, &args.out)?;
     Ok(0)
