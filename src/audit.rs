@@ -31,6 +31,11 @@ pub fn report(aws: &Aws, policies: &PolicySet, inv: &Inventory) -> AuditReport {
         inv.account_names.get(id).cloned()
     });
     report.errors = inv.errors.clone();
+    report.scanned = inv
+        .resources
+        .iter()
+        .flat_map(|r| [r.arn.as_str().to_string(), r.arn.id().to_string()])
+        .collect();
     report.summary.accounts = inv.accounts;
     report.summary.regions = inv.regions;
     report.summary.api_calls = aws.api.total_calls();

@@ -17,31 +17,31 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 use tagwarden_core::billing::manifest::PeriodChoice;
-use tagwarden_core::billing::Costs;
+use tagwarden_core::billing::{Costs, Reading};
 use tagwarden_core::config::BillingLimits;
 
-/// The billing files at `path`, local or `s3://`.
-/// `window`: the days the money view takes from them (None: every day).
+/// The billing files at `path`, local or `s3://`, read as `reading` says
+/// (the agreement's terms, workloads and window).
 pub async fn costs(
     aws: &Aws,
     path: &Path,
-    window: Option<(NaiveDate, NaiveDate)>,
+    reading: Reading,
     limits: BillingLimits,
 ) -> Result<Costs> {
     match path.to_str().and_then(|p| p.strip_prefix("s3://")) {
         Some(location) => {
             let (dir, periods) = s3::download(aws, location, limits).await?;
-            let mut costs = read_costs(dir.path(), window)?;
+            let mut costs = read_costs(dir.path(), reading)?;
             costs.billing_periods = periods;
             Ok(costs)
         }
-        None => read_costs(path, window),
+        None => read_costs(path, reading),
     }
 }
 
 /// Every usage row of the billing files under `path` (of their latest
 /// versions, when a delivery's manifests say which).
-pub fn read_costs(path: &Path, window: Option<(NaiveDate, NaiveDate)>) -> Result<Costs> {
+pub fn read_costs(path: &Path, reading: Reading) -> Result<Costs> {
     let shown = path.display().to_string();
     if !path.exists() {
         return Err(Error::usage(format!(
@@ -59,7 +59,7 @@ pub fn read_costs(path: &Path, window: Option<(NaiveDate, NaiveDate)>) -> Result
     }
     log_periods(&periods);
     let mut costs = Costs {
-        ledger_window: window,
+        reading,
         billing_periods: periods,
         ..Costs::default()
     };

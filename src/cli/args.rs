@@ -187,8 +187,32 @@ pub struct CreditsArgs {
     /// Compute as of this day (YYYY-MM-DD) [default: today]
     #[arg(long, value_name = "DATE")]
     pub at: Option<String>,
+    /// Narrow every figure to one workload (map.workload_tags); `(no workload)` is the spend that carries none of them
+    #[arg(long, value_name = "NAME")]
+    pub workload: Option<String>,
+    /// Rows of a breakdown table before the quarters (table, Markdown, CSV; JSON has every breakdown)
+    #[arg(long, value_enum, value_name = "KEY")]
+    pub by: Option<ByKey>,
     #[command(flatten)]
     pub out: OutputArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ByKey {
+    Workload,
+    Account,
+    Service,
+}
+
+impl ByKey {
+    pub fn by(self) -> tagwarden_core::report::credits::By {
+        use tagwarden_core::report::credits::By;
+        match self {
+            ByKey::Workload => By::Workload,
+            ByKey::Account => By::Account,
+            ByKey::Service => By::Service,
+        }
+    }
 }
 
 #[derive(Args, Debug)]

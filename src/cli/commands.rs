@@ -2,7 +2,7 @@
 //! AWS request, run, and print the outcome.
 
 use super::args::{
-    ApplyArgs, AuditArgs, Cli, CreditsArgs, IamRole, OutputArgs, PlanArgs, ReportArgs,
+    ApplyArgs, AuditArgs, ByKey, Cli, CreditsArgs, IamRole, OutputArgs, PlanArgs, ReportArgs,
     RollbackArgs, RunArgs, ScanArgs,
 };
 use super::output;
@@ -16,8 +16,8 @@ use crate::progress::Progress;
 use crate::scan::{self, Narrowing};
 use crate::store::Store;
 use std::path::{Path, PathBuf};
-use tagwarden_core::billing::Costs;
-use tagwarden_core::config::Config;
+use tagwarden_core::billing::{Costs, Reading};
+use tagwarden_core::config::{Config, MapAgreement};
 use tagwarden_core::plan::PlanDocument;
 use tagwarden_core::policy::{load_policies, PolicySet};
 use tagwarden_core::report::html::HtmlReport;
@@ -128,7 +128,8 @@ pub fn audit(cli: &Cli, args: &AuditArgs) -> Result<u8> {
     let narrow = narrowing(&loaded, &args.scan)?;
     let (mut report, costs) = runtime()?.block_on(async {
         let aws = Aws::connect(&loaded.config).await;
-        let costs = read_costs(&aws, &loaded.config, args.cost.as_deref(), None).await?;
+        let reading = reading(&loaded.config.map, chrono::Utc::now().date_naive(), None);
+        let costs = read_costs(&aws, &loaded.config, args.cost.as_deref(), reading).await?;
         let progress = Progress::new(cli.quiet);
         let report =
             crate::audit::audit(&aws, &loaded.config, &loaded.policies, &narrow, &progress).await?;
@@ -160,7 +161,8 @@ pub fn plan(cli: &Cli, args: &PlanArgs) -> Result<u8> {
     };
     let doc = runtime()?.block_on(async {
         let aws = Aws::connect(&loaded.config).await;
-        let costs = read_costs(&aws, &loaded.config, args.cost.as_deref(), None).await?;
+        let reading = reading(&loaded.config.map, chrono::Utc::now().date_naive(), None);
+        let costs = read_costs(&aws, &loaded.config, args.cost.as_deref(), reading).await?;
         let progress = Progress::new(cli.quiet);
         let mut doc = Enforcer::new(&aws, &loaded, &progress)
             .plan(&narrow, at)
@@ -218,14 +220,21 @@ pub fn rollback(cli: &Cli, args: &RollbackArgs) -> Result<u8> {
 pub fn credits(cli: &Cli, args: &CreditsArgs) -> Result<u8> {
     let config = config::load(cli.config.as_deref())?;
     let today = day(args.at.as_deref())?;
+    let workload = args.workload.as_deref();
+    needs_workloads(&config, workload, args.by)?;
     let cache = AnswerCache::of(&config, args.fresh);
-    let report = runtime()?.block_on(async {
+    let mut report = runtime()?.block_on(async {
         let aws = Aws::connect(&config).await;
-        let window = credits_window(&config.map, today);
-        let costs = read_costs(&aws, &config, args.cost.as_deref(), window).await?;
+        let reading = reading(&config.map, today, workload);
+        let costs = read_costs(&aws, &config, args.cost.as_deref(), reading).await?;
         let source = spend_source(costs.as_ref(), &cache);
-        crate::credits::report(&aws, &config.map, today, &source).await
+        let view = crate::credits::View {
+            workload,
+            scanned: None,
+        };
+        crate::credits::report(&aws, &config.map, today, &source, view).await
     })?;
+    report.by = args.by.map(ByKey::by);
     let format = print(&report, &args.out)?;
     if !cli.quiet && (args.out.output.is_some() || format != Format::Table) {
         eprintln!("{}", report.summary_line());
@@ -237,30 +246,47 @@ pub fn credits(cli: &Cli, args: &CreditsArgs) -> Result<u8> {
 }
 
 /// The billing export `--cost` names, read before anything else: a bad
-/// file stops the run before a scan. `window`: the days the money view
-/// takes (None: it is not computed).
+/// file stops the run before a scan.
 async fn read_costs(
     aws: &Aws,
     config: &tagwarden_core::config::Config,
     cost: Option<&Path>,
-    window: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
+    reading: Reading,
 ) -> Result<Option<Costs>> {
     match cost {
         Some(path) => Ok(Some(
-            crate::billing::costs(aws, path, window, config.billing).await?,
+            crate::billing::costs(aws, path, reading, config.billing).await?,
         )),
         None => Ok(None),
     }
 }
 
-/// The agreement's days up to `today`, as Cost Explorer is asked for them
-/// (None without agreement dates: `credits` then says why).
-fn credits_window(
-    terms: &tagwarden_core::config::MapAgreement,
-    today: chrono::NaiveDate,
-) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
-    let w = tagwarden_core::credits::periods::window(terms.start, terms.end, today).ok()?;
-    Some((w.start, w.end))
+/// How a bill is read: the terms, the workload asked for, and the
+/// agreement's days up to `today` as Cost Explorer is asked for them (no
+/// window without agreement dates: `credits` then says why).
+fn reading(terms: &MapAgreement, today: chrono::NaiveDate, workload: Option<&str>) -> Reading {
+    let window = tagwarden_core::credits::periods::window(terms.start, terms.end, today)
+        .ok()
+        .map(|w| (w.start, w.end));
+    Reading {
+        window,
+        only_workload: workload.map(str::to_string),
+        ..Reading::of(terms)
+    }
+}
+
+/// `--workload` and `--by workload` need `map.workload_tags`.
+fn needs_workloads(config: &Config, workload: Option<&str>, by: Option<ByKey>) -> Result<()> {
+    let asked = workload
+        .map(|w| format!("--workload {w}"))
+        .or((by == Some(ByKey::Workload)).then(|| "--by workload".to_string()));
+    match asked {
+        Some(what) if config.map.workload_tags.is_empty() => Err(Error::usage(format!(
+            "{what}: no workloads are configured; list the tag keys that name a workload in map.workload_tags (e.g. [app, application, workload]) in {}",
+            config.file.as_deref().map_or("the configuration".into(), |f| f.display().to_string())
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// The billing export when there is one, else Cost Explorer.
@@ -291,13 +317,17 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8> {
     let cache = AnswerCache::of(&loaded.config, args.fresh);
     let (mut audit, costs, credits) = runtime()?.block_on(async {
         let aws = Aws::connect(&loaded.config).await;
-        let window = credits_window(&loaded.config.map, today);
-        let costs = read_costs(&aws, &loaded.config, args.cost.as_deref(), window).await?;
+        let reading = reading(&loaded.config.map, today, None);
+        let costs = read_costs(&aws, &loaded.config, args.cost.as_deref(), reading).await?;
         let progress = Progress::new(cli.quiet);
         let audit =
             crate::audit::audit(&aws, &loaded.config, &loaded.policies, &narrow, &progress).await?;
         let source = spend_source(costs.as_ref(), &cache);
-        let credits = crate::credits::report(&aws, &loaded.config.map, today, &source).await;
+        let view = crate::credits::View {
+            workload: None,
+            scanned: Some(&audit.scanned),
+        };
+        let credits = crate::credits::report(&aws, &loaded.config.map, today, &source, view).await;
         Ok::<_, Error>((audit, costs, credits))
     })?;
     if let Some(costs) = &costs {

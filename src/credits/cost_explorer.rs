@@ -1,78 +1,261 @@
-//! Cost Explorer's side: three `GetCostAndUsage` queries (monthly, over
-//! the agreement): all spend by `map-migrated` value and SERVICE; eligible
-//! spend by value and LINKED_ACCOUNT; and Credit records. Credits, refunds
-//! and taxes are left out of spend by RECORD_TYPE. Then
-//! `ListCostAllocationTags` says whether the tag is active.
+//! Cost Explorer's side: `GetCostAndUsage` queries (monthly, over the
+//! agreement): all spend by `map-migrated` value and SERVICE; eligible
+//! spend by value and LINKED_ACCOUNT; with `map.workload_tags`, eligible
+//! spend by value and each workload tag (the spend carrying none of the
+//! tags before it); and Credit records. Credits, refunds and taxes are left
+//! out of spend by RECORD_TYPE. A service eligible from a date adds one
+//! query per grouping from its first whole month. `--workload` narrows
+//! every query by tag. Then `ListCostAllocationTags` says whether the tag
+//! is active.
 //!
 //! Cost Explorer charges USD 0.01 per request, every page included: a run
-//! makes at least 3 (plus one page per ~5,000 groups), and the report says
-//! how many it made.
+//! makes at least 3 (plus one per workload tag, plus one page per ~5,000
+//! groups), and the report says how many it made.
 
 use super::{AnswerCache, Billing, MAP_TAG};
 use crate::aws::{Aws, AwsError, Quota, Zone};
 use crate::error::{Error, Result};
 use aws_sdk_costexplorer::types::{
     DateInterval, Dimension, DimensionValues, Expression, Granularity, GroupDefinition,
-    GroupDefinitionType, ResultByTime,
+    GroupDefinitionType, MatchOption, ResultByTime, TagValues,
 };
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
+use tagwarden_core::billing::eligible::{Eligibility, EligibleService};
+use tagwarden_core::billing::NO_WORKLOAD;
 use tagwarden_core::config::MapAgreement;
 use tagwarden_core::credits::{Cell, Origin, Received};
 use tagwarden_core::report::TagActivation;
 
 const METRIC: &str = "UnblendedCost";
 
-/// Read the agreement's spend from `start` to `end` (exclusive).
+/// What is asked: the days [start, end), and maybe one workload.
+#[derive(Debug, Clone, Copy)]
+pub struct Asked<'a> {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub workload: Option<&'a str>,
+}
+
+/// Read the agreement's spend as `asked`.
 pub async fn read(
     aws: &Aws,
     terms: &MapAgreement,
-    start: NaiveDate,
-    end: NaiveDate,
+    asked: Asked<'_>,
     cache: &AnswerCache,
 ) -> Result<Billing> {
     let ce = aws.cost_explorer();
-    let period = DateInterval::builder()
-        .start(start.to_string())
-        .end(end.to_string())
-        .build()
-        .expect("start and end are set");
-    let spend = not_record_types(&["Credit", "Refund", "Tax"]);
-    let eligible = Expression::builder()
-        .and(spend.clone())
-        .and(dimension(Dimension::Service, &terms.eligible_services))
-        .build();
-    let query = Query {
-        aws,
-        ce: &ce,
-        period: &period,
-    };
-    // The key names the query, its period and the eligible services.
+    let query = Query { aws, ce: &ce };
+    let scope = Scope { terms, asked };
+    // The key names the query, its period, the terms it depends on and
+    // the workload asked for.
     let key = |kind: &str| {
         format!(
-            "v1|{kind}|{start}|{end}|{}",
-            terms.eligible_services.join(",")
+            "v2|{kind}|{}|{}|{:?}|{:?}|{:?}",
+            asked.start, asked.end, terms.eligible_services, terms.workload_tags, asked.workload
         )
     };
+    let whole = period(asked.start, asked.end);
+    let spend = scope.narrow(not_record_types(&["Credit", "Refund", "Tax"]));
+    let by_service = Group::Dimension(Dimension::Service);
     let (by_service, c1) = cache
-        .get_or(&key("by_service"), query.cells(&spend, Dimension::Service))
+        .get_or(&key("by_service"), query.cells(&whole, &spend, &by_service))
         .await?;
     let (by_account, c2) = cache
-        .get_or(
-            &key("by_account"),
-            query.cells(&eligible, Dimension::LinkedAccount),
-        )
+        .get_or(&key("by_account"), scope.by_account(&query))
         .await?;
-    let (received, c3) = cache.get_or(&key("received"), query.received()).await?;
+    let (by_workload, c3) = match terms.workload_tags.is_empty() {
+        true => (Vec::new(), true),
+        false => {
+            cache
+                .get_or(&key("by_workload"), scope.by_workload(&query))
+                .await?
+        }
+    };
+    let credits = scope.narrow(dimension(Dimension::RecordType, &["Credit".to_string()]));
+    let (received, c4) = cache
+        .get_or(&key("received"), query.received(&whole, &credits))
+        .await?;
     let (tag_activation, warning) = tag_activation(aws, &ce).await;
     Ok(Billing {
         by_service,
         by_account,
+        by_workload,
         received,
         tag_activation,
         warnings: warning.into_iter().collect(),
-        cached: c1 && c2 && c3,
+        cached: c1 && c2 && c3 && c4,
         origin: Origin::CostExplorer,
     })
+}
+
+/// The agreement's terms and what is asked, as Cost Explorer filters.
+struct Scope<'a> {
+    terms: &'a MapAgreement,
+    asked: Asked<'a>,
+}
+
+impl Scope<'_> {
+    /// `filter`, narrowed to the workload asked for.
+    fn narrow(&self, filter: Expression) -> Expression {
+        match self.asked.workload {
+            Some(w) => all_of(vec![filter, workload_is(&self.terms.workload_tags, w)]),
+            None => filter,
+        }
+    }
+
+    /// Eligible spend by value and account: one query per date services
+    /// become eligible from.
+    async fn by_account(&self, query: &Query<'_>) -> Result<Vec<Cell>> {
+        let mut cells = Vec::new();
+        for (from, names) in eligible_periods(&self.terms.eligible_services, self.asked) {
+            let filter = self.narrow(all_of(vec![
+                not_record_types(&["Credit", "Refund", "Tax"]),
+                dimension(Dimension::Service, &names),
+            ]));
+            let group = Group::Dimension(Dimension::LinkedAccount);
+            cells.extend(
+                query
+                    .cells(&period(from, self.asked.end), &filter, &group)
+                    .await?,
+            );
+        }
+        Ok(cells)
+    }
+
+    /// Eligible spend by value and workload: per workload tag, the spend
+    /// that carries none of the tags before it, grouped by it; spend with
+    /// none of them is `(no workload)`.
+    async fn by_workload(&self, query: &Query<'_>) -> Result<Vec<Cell>> {
+        let tags = &self.terms.workload_tags;
+        let mut cells = Vec::new();
+        for (from, names) in eligible_periods(&self.terms.eligible_services, self.asked) {
+            for (i, tag) in tags.iter().enumerate() {
+                let mut parts = vec![
+                    not_record_types(&["Credit", "Refund", "Tax"]),
+                    dimension(Dimension::Service, &names),
+                ];
+                parts.extend(tags[..i].iter().map(|t| tag_absent(t)));
+                let filter = self.narrow(all_of(parts));
+                let group = Group::Workload {
+                    key: tag,
+                    last: i + 1 == tags.len(),
+                };
+                cells.extend(
+                    query
+                        .cells(&period(from, self.asked.end), &filter, &group)
+                        .await?,
+                );
+            }
+        }
+        Ok(cells)
+    }
+}
+
+/// The eligible services' Cost Explorer names by the day they count from:
+/// the asked start, or for a dated entry its first whole month (a monthly
+/// figure cannot be split by day).
+fn eligible_periods(
+    entries: &[EligibleService],
+    asked: Asked<'_>,
+) -> Vec<(NaiveDate, Vec<String>)> {
+    let mut out: Vec<(NaiveDate, Vec<String>)> = Vec::new();
+    for e in entries {
+        let from = e
+            .from
+            .map_or(asked.start, |f| first_whole_month(f).max(asked.start));
+        if from >= asked.end {
+            continue;
+        }
+        let names = Eligibility {
+            services: std::slice::from_ref(e),
+        }
+        .cost_explorer_names();
+        match out.iter_mut().find(|(d, _)| *d == from) {
+            Some((_, all)) => {
+                for n in names {
+                    if !all.contains(&n) {
+                        all.push(n);
+                    }
+                }
+            }
+            None => out.push((from, names)),
+        }
+    }
+    out.sort_by_key(|(d, _)| *d);
+    out
+}
+
+fn first_whole_month(day: NaiveDate) -> NaiveDate {
+    if day.day() == 1 {
+        return day;
+    }
+    let (y, m) = match day.month() {
+        12 => (day.year() + 1, 1),
+        m => (day.year(), m + 1),
+    };
+    NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(day)
+}
+
+fn period(start: NaiveDate, end: NaiveDate) -> DateInterval {
+    DateInterval::builder()
+        .start(start.to_string())
+        .end(end.to_string())
+        .build()
+        .expect("start and end are set")
+}
+
+/// Spend of workload `name`: the first workload tag it carries has that
+/// value (`(no workload)`: it carries none).
+fn workload_is(tags: &[String], name: &str) -> Expression {
+    if name == NO_WORKLOAD {
+        return all_of(tags.iter().map(|t| tag_absent(t)).collect());
+    }
+    any_of(
+        tags.iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let mut parts: Vec<Expression> = tags[..i].iter().map(|e| tag_absent(e)).collect();
+                parts.push(
+                    Expression::builder()
+                        .tags(
+                            TagValues::builder()
+                                .key(t)
+                                .values(name)
+                                .match_options(MatchOption::Equals)
+                                .build(),
+                        )
+                        .build(),
+                );
+                all_of(parts)
+            })
+            .collect(),
+    )
+}
+
+fn tag_absent(key: &str) -> Expression {
+    Expression::builder()
+        .tags(
+            TagValues::builder()
+                .key(key)
+                .match_options(MatchOption::Absent)
+                .build(),
+        )
+        .build()
+}
+
+/// And of the parts (Cost Explorer wants two or more; one is itself).
+fn all_of(mut parts: Vec<Expression>) -> Expression {
+    match parts.len() {
+        1 => parts.remove(0),
+        _ => Expression::builder().set_and(Some(parts)).build(),
+    }
+}
+
+fn any_of(mut parts: Vec<Expression>) -> Expression {
+    match parts.len() {
+        1 => parts.remove(0),
+        _ => Expression::builder().set_or(Some(parts)).build(),
+    }
 }
 
 fn dimension(key: Dimension, values: &[String]) -> Expression {
@@ -93,18 +276,56 @@ fn not_record_types(types: &[&str]) -> Expression {
         .build()
 }
 
+/// The second grouping after `map-migrated`.
+enum Group<'a> {
+    Dimension(Dimension),
+    /// A workload tag; `last`: its absence is `(no workload)` (else that
+    /// spend belongs to a later tag's query).
+    Workload {
+        key: &'a str,
+        last: bool,
+    },
+}
+
+impl Group<'_> {
+    fn definition(&self) -> GroupDefinition {
+        match self {
+            Group::Dimension(d) => GroupDefinition::builder()
+                .r#type(GroupDefinitionType::Dimension)
+                .key(d.as_str())
+                .build(),
+            Group::Workload { key, .. } => GroupDefinition::builder()
+                .r#type(GroupDefinitionType::Tag)
+                .key(*key)
+                .build(),
+        }
+    }
+
+    /// The cell key of a group key; None: not this query's spend.
+    fn key(&self, raw: &str) -> Option<String> {
+        match self {
+            Group::Dimension(_) => Some(raw.to_string()),
+            Group::Workload { key, last } => match tag_value(key, raw) {
+                Some(v) => Some(v),
+                None if *last => Some(NO_WORKLOAD.to_string()),
+                None => None,
+            },
+        }
+    }
+}
+
 struct Query<'a> {
     aws: &'a Aws,
     ce: &'a aws_sdk_costexplorer::Client,
-    period: &'a DateInterval,
 }
 
 impl Query<'_> {
     /// Every page of one query (Cost Explorer has no paginator for it).
     async fn pages(
         &self,
+        period: &DateInterval,
         filter: &Expression,
-        group: Option<Dimension>,
+        group: Option<&Group<'_>>,
     ) -> Result<Vec<ResultByTime>> {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
@@ -112,12 +333,12 @@ impl Query<'_> {
             let mut req = self
                 .ce
                 .get_cost_and_usage()
-                .time_period(self.period.clone())
+                .time_period(period.clone())
                 .granularity(Granularity::Monthly)
                 .metrics(METRIC)
                 .filter(filter.clone())
                 .set_next_page_token(token.clone());
-            if let Some(d) = &group {
+            if let Some(g) = group {
                 req = req
                     .group_by(
                         GroupDefinition::builder()
@@ -125,12 +346,7 @@ impl Query<'_> {
                             .key(MAP_TAG)
                             .build(),
                     )
-                    .group_by(
-                        GroupDefinition::builder()
-                            .r#type(GroupDefinitionType::Dimension)
-                            .key(d.as_str())
-                            .build(),
-                    );
+                    .group_by(g.definition());
             }
             let page = self
                 .aws
@@ -152,14 +368,20 @@ impl Query<'_> {
         }
     }
 
-    /// Spend by `map-migrated` value and `dimension`, per month.
-    async fn cells(&self, filter: &Expression, dimension: Dimension) -> Result<Vec<Cell>> {
+    /// Spend by `map-migrated` value and `group`, per month.
+    async fn cells(
+        &self,
+        period: &DateInterval,
+        filter: &Expression,
+        group: &Group<'_>,
+    ) -> Result<Vec<Cell>> {
         let mut cells = Vec::new();
-        for r in self.pages(filter, Some(dimension)).await? {
+        for r in self.pages(period, filter, Some(group)).await? {
             let Some(month) = month_of(&r) else { continue };
             for g in r.groups() {
                 let keys = g.keys();
-                let (Some(tag), Some(key)) = (keys.first(), keys.get(1)) else {
+                let (Some(tag), Some(key)) = (keys.first(), keys.get(1).and_then(|k| group.key(k)))
+                else {
                     continue;
                 };
                 let Some((amount, currency)) =
@@ -169,10 +391,11 @@ impl Query<'_> {
                 };
                 cells.push(Cell {
                     month,
-                    key: key.clone(),
-                    tag: tag_value(tag),
+                    key,
+                    tag: tag_value(MAP_TAG, tag),
                     amount,
                     currency,
+                    eligible: None,
                 });
             }
         }
@@ -180,10 +403,9 @@ impl Query<'_> {
     }
 
     /// Credit records per month (negative amounts).
-    async fn received(&self) -> Result<Vec<Received>> {
-        let credits = dimension(Dimension::RecordType, &["Credit".to_string()]);
+    async fn received(&self, period: &DateInterval, filter: &Expression) -> Result<Vec<Received>> {
         let mut out = Vec::new();
-        for r in self.pages(&credits, None).await? {
+        for r in self.pages(period, filter, None).await? {
             let Some(month) = month_of(&r) else { continue };
             if let Some((amount, currency)) = r.total().and_then(|t| t.get(METRIC)).and_then(amount)
             {
@@ -217,10 +439,11 @@ fn amount(
     Some((value, m.unit().unwrap_or("USD").to_string()))
 }
 
-/// `map-migrated$migABCDE12345` → the value; `map-migrated$` → untagged.
-fn tag_value(key: &str) -> Option<String> {
+/// `map-migrated$migABCDE12345` → the value; `map-migrated$` → none. A
+/// group key of tag `tag`.
+fn tag_value(tag: &str, key: &str) -> Option<String> {
     let value = key
-        .strip_prefix(MAP_TAG)
+        .strip_prefix(tag)
         .and_then(|k| k.strip_prefix('$'))
         .unwrap_or(key);
     (!value.is_empty()).then(|| value.to_string())
@@ -289,10 +512,54 @@ mod tests {
     #[test]
     fn tag_group_keys() {
         assert_eq!(
-            tag_value("map-migrated$migABCDE12345").as_deref(),
+            tag_value(MAP_TAG, "map-migrated$migABCDE12345").as_deref(),
             Some("migABCDE12345")
         );
-        assert_eq!(tag_value("map-migrated$"), None);
-        assert_eq!(tag_value("map-migrated$a$b").as_deref(), Some("a$b"));
+        assert_eq!(tag_value(MAP_TAG, "map-migrated$"), None);
+        assert_eq!(
+            tag_value(MAP_TAG, "map-migrated$a$b").as_deref(),
+            Some("a$b")
+        );
+        assert_eq!(tag_value("app", "app$erp").as_deref(), Some("erp"));
+    }
+
+    #[test]
+    fn dated_services_count_from_their_first_whole_month() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let entries = [
+            EligibleService::named("AmazonEC2"),
+            EligibleService {
+                service: "AWSLambda".into(),
+                from: Some(d("2026-02-15")),
+            },
+            EligibleService {
+                service: "AmazonRDS".into(),
+                from: Some(d("2025-06-01")),
+            },
+            EligibleService {
+                service: "AmazonS3".into(),
+                from: Some(d("2027-01-01")),
+            },
+        ];
+        let asked = Asked {
+            start: d("2026-01-01"),
+            end: d("2026-04-10"),
+            workload: None,
+        };
+        assert_eq!(
+            eligible_periods(&entries, asked),
+            [
+                (
+                    d("2026-01-01"),
+                    vec![
+                        "Amazon Elastic Compute Cloud - Compute".to_string(),
+                        "EC2 - Other".into(),
+                        "Amazon Relational Database Service".into()
+                    ]
+                ),
+                (d("2026-03-01"), vec!["AWS Lambda".to_string()]),
+            ],
+            "S3 is eligible only after the period asked"
+        );
     }
 }

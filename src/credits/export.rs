@@ -22,6 +22,7 @@ pub async fn read(aws: &Aws, terms: &MapAgreement, costs: &Costs) -> Billing {
     Billing {
         by_service: bill.by_service,
         by_account: bill.by_account,
+        by_workload: bill.by_workload,
         received: bill.received,
         tag_activation,
         warnings,

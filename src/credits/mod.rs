@@ -11,11 +11,13 @@ use crate::store::{blocking, Store};
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 use tagwarden_core::billing::Costs;
 use tagwarden_core::config::{Config, MapAgreement};
+use tagwarden_core::credits::resources::{self, LateTagging, Uncredited};
 use tagwarden_core::credits::{compute, periods, Cell, Input, Origin, Received};
 use tagwarden_core::report::credits::Agreement;
 use tagwarden_core::report::{CreditsReport, Source, TagActivation};
@@ -34,6 +36,7 @@ pub enum SpendSource<'a> {
 pub struct Billing {
     pub by_service: Vec<Cell>,
     pub by_account: Vec<Cell>,
+    pub by_workload: Vec<Cell>,
     pub received: Vec<Received>,
     pub tag_activation: TagActivation,
     pub warnings: Vec<String>,
@@ -82,6 +85,34 @@ impl AnswerCache {
     }
 }
 
+/// What of the view is asked for, beyond the agreement.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct View<'a> {
+    /// `--workload NAME`: only this workload's spend.
+    pub workload: Option<&'a str>,
+    /// The ids a scan listed (ARNs and bare ids), to say which uncredited
+    /// resources of a bill it saw; None: nothing was scanned.
+    pub scanned: Option<&'a BTreeSet<String>>,
+}
+
+/// From a bill: late tagging, and the uncredited resources (whether the
+/// scan saw them, when there was one). Cost Explorer cannot tell.
+fn by_resource(
+    terms: &MapAgreement,
+    source: &SpendSource<'_>,
+    view: View<'_>,
+) -> (Option<LateTagging>, Option<Uncredited>) {
+    let SpendSource::Export(costs) = source else {
+        return (None, None);
+    };
+    let seen = view.scanned.map(|ids| move |id: &str| ids.contains(id));
+    let seen: Option<&dyn Fn(&str) -> bool> = seen.as_ref().map(|f| f as _);
+    (
+        Some(resources::late_tagging(costs, terms.credit_rate)),
+        Some(resources::uncredited(costs, terms.credit_rate, seen)),
+    )
+}
+
 /// The whole view as of `today`: read (or reuse), compute, and describe
 /// the source.
 pub async fn report(
@@ -89,12 +120,18 @@ pub async fn report(
     terms: &MapAgreement,
     today: NaiveDate,
     source: &SpendSource<'_>,
+    view: View<'_>,
 ) -> Result<CreditsReport> {
     let w = periods::window(terms.start, terms.end, today)?;
     let billing = match source {
         SpendSource::CostExplorer(cache) => {
             // Cost Explorer refuses a start older than it keeps: ask from there.
-            let mut billing = cost_explorer::read(aws, terms, w.query_start, w.end, cache).await?;
+            let asked = cost_explorer::Asked {
+                start: w.query_start,
+                end: w.end,
+                workload: view.workload,
+            };
+            let mut billing = cost_explorer::read(aws, terms, asked, cache).await?;
             if w.beyond_history {
                 billing.warnings.push(format!(
                     "Cost Explorer keeps 13 months before the current one: spend before {} is not available and reads as zero (a billing export has it: --cost)",
@@ -113,10 +150,12 @@ pub async fn report(
         complete_before: w.complete_before,
         by_service: billing.by_service,
         by_account: billing.by_account,
+        by_workload: billing.by_workload,
         received: billing.received,
         origin: billing.origin,
     };
     let credits = compute(&input)?;
+    let (late_tagging, uncredited_resources) = by_resource(terms, source, view);
     let requests = aws
         .api
         .calls()
@@ -143,7 +182,11 @@ pub async fn report(
             },
         },
         tag_activation: billing.tag_activation,
+        workload: view.workload.map(str::to_string),
         credits,
+        late_tagging,
+        uncredited_resources,
         warnings: billing.warnings,
+        by: None,
     })
 }

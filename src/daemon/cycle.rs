@@ -118,7 +118,8 @@ async fn money(loaded: &Loaded, aws: &Aws) -> Result<CreditsReport> {
     let config = &loaded.config;
     let cache = AnswerCache::of(config, false);
     let today = chrono::Utc::now().date_naive();
-    crate::credits::report(aws, &config.map, today, &SpendSource::CostExplorer(&cache)).await
+    let source = SpendSource::CostExplorer(&cache);
+    crate::credits::report(aws, &config.map, today, &source, Default::default()).await
 }
 
 /// Enforce mode: the changes due now, through the write turn.

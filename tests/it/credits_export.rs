@@ -2,8 +2,10 @@
 //! written both as Cost Explorer's answers (injected into the emulator) and
 //! as bills in every format tagwarden reads: CUR 2.0 Parquet with its
 //! `resource_tags` map, CUR 2.0 gzip CSV, legacy CUR CSV and FOCUS CSV,
-//! read from disk and from the emulator's S3. Every figure must agree.
-//! Amounts are multiples of 1/4, so sums are exact in any order.
+//! read from disk and from the emulator's S3. Every figure must agree,
+//! workloads included (`map.workload_tags: [app, workload]`: the first of
+//! them a line carries names its workload). Amounts are multiples of 1/4,
+//! so sums are exact in any order.
 
 use crate::common;
 
@@ -32,6 +34,32 @@ struct Line {
     service: &'static str,
     tag: Option<&'static str>,
     cost: f64,
+}
+
+impl Line {
+    /// Its workload tags: (key, value), `app` before `workload`.
+    fn workload_tags(&self) -> Vec<(&'static str, &'static str)> {
+        match self.resource {
+            "i-0a1" | "arn:aws:rds:us-east-1:111111111111:db:ledger" => vec![("app", "erp")],
+            "vol-0b2" => vec![("workload", "web")],
+            "arn:aws:rds:us-east-1:222222222222:db:orders" => {
+                vec![("app", "web"), ("workload", "other")]
+            }
+            _ => vec![],
+        }
+    }
+
+    /// The workload Cost Explorer's query for tag `key` groups it under,
+    /// the tags before it absent: None when an earlier tag takes it.
+    fn workload_group(&self, i: usize) -> Option<String> {
+        const KEYS: [&str; 2] = ["app", "workload"];
+        let tags = self.workload_tags();
+        let value = |k: &str| tags.iter().find(|(t, _)| *t == k).map(|(_, v)| *v);
+        if KEYS[..i].iter().any(|k| value(k).is_some()) {
+            return None;
+        }
+        Some(format!("{}${}", KEYS[i], value(KEYS[i]).unwrap_or("")))
+    }
 }
 
 #[rustfmt::skip]
@@ -78,10 +106,11 @@ fn eligible(service: &str) -> bool {
 }
 
 /// What Cost Explorer answers for the scenario, in request order: spend by
-/// value and service, eligible spend by value and account, credits.
+/// value and service, eligible spend by value and account, by value and
+/// each workload tag, credits.
 fn cost_explorer_results(lines: &[Line]) -> Value {
     let spend = |l: &&Line| in_window(l) && !matches!(l.kind, "Credit" | "Tax" | "Refund");
-    let grouped = |key: &dyn Fn(&Line) -> Option<&'static str>| {
+    let grouped = |key: &dyn Fn(&Line) -> Option<String>| {
         let mut months: BTreeMap<String, BTreeMap<(String, String), f64>> = BTreeMap::new();
         for l in lines.iter().filter(spend) {
             let Some(k) = key(l) else { continue };
@@ -113,8 +142,10 @@ fn cost_explorer_results(lines: &[Line]) -> Value {
         .map(|(m, amount)| json!({"TimePeriod": {"Start": m, "End": month_end(&m)}, "Total": {"UnblendedCost": {"Amount": amount.to_string(), "Unit": "USD"}}, "Groups": [], "Estimated": false}))
         .collect();
     json!({"results": [
-        grouped(&|l| Some(l.service)),
-        grouped(&|l| eligible(l.service).then_some(l.account)),
+        grouped(&|l| Some(l.service.to_string())),
+        grouped(&|l| eligible(l.service).then(|| l.account.to_string())),
+        grouped(&|l| l.workload_group(0).filter(|_| eligible(l.service))),
+        grouped(&|l| l.workload_group(1).filter(|_| eligible(l.service))),
         {"ResultsByTime": credits, "DimensionValueAttributes": []},
     ]})
 }
@@ -144,6 +175,11 @@ fn bill_rows(lines: &[Line]) -> impl Iterator<Item = BillRow> + '_ {
         cost: l.cost,
         currency: "USD".into(),
         tag: l.tag.map(str::to_string),
+        tags: l
+            .workload_tags()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
     })
 }
 
@@ -164,8 +200,17 @@ fn csv(header: &str, lines: &[Line], row: impl Fn(&Line) -> Vec<String>) -> Stri
     out
 }
 
-fn json_tags(key: &str, tag: Option<&str>) -> String {
-    tag.map_or("{}".into(), |t| json!({ key: t }).to_string())
+/// A tag map: `map-migrated` under `key`, the workload tags under
+/// `prefix` + their key.
+fn json_tags(key: &str, tag: Option<&str>, prefix: &str, l: &Line) -> String {
+    let mut map = serde_json::Map::new();
+    if let Some(t) = tag {
+        map.insert(key.into(), t.into());
+    }
+    for (k, v) in l.workload_tags() {
+        map.insert(format!("{prefix}{k}"), v.into());
+    }
+    Value::Object(map).to_string()
 }
 
 /// The scenario in all four files, under `dir`.
@@ -174,12 +219,18 @@ fn write_bills(dir: &Path, lines: &[Line]) {
     let cur2 = csv(
         "line_item_resource_id,line_item_usage_account_id,line_item_line_item_type,line_item_product_code,line_item_usage_type,line_item_line_item_description,line_item_usage_start_date,line_item_unblended_cost,line_item_currency_code,resource_tags",
         lines,
-        |l| vec![l.resource.into(), l.account.into(), l.kind.into(), l.product.into(), l.usage_type.into(), description(l).into(), time(l), l.cost.to_string(), "USD".into(), json_tags("user_map_migrated", l.tag)],
+        |l| vec![l.resource.into(), l.account.into(), l.kind.into(), l.product.into(), l.usage_type.into(), description(l).into(), time(l), l.cost.to_string(), "USD".into(), json_tags("user_map_migrated", l.tag, "user_", l)],
     );
+    let tag_column = |l: &Line, key: &str| {
+        l.workload_tags()
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(String::new(), |(_, v)| v.to_string())
+    };
     let legacy = csv(
-        "identity/LineItemId,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/ProductCode,lineItem/UsageType,lineItem/LineItemDescription,lineItem/UsageStartDate,lineItem/UnblendedCost,lineItem/CurrencyCode,lineItem/ResourceId,resourceTags/user:map-migrated",
+        "identity/LineItemId,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/ProductCode,lineItem/UsageType,lineItem/LineItemDescription,lineItem/UsageStartDate,lineItem/UnblendedCost,lineItem/CurrencyCode,lineItem/ResourceId,resourceTags/user:map-migrated,resourceTags/user:app,resourceTags/user:workload",
         lines,
-        |l| vec!["x".into(), l.account.into(), l.kind.into(), l.product.into(), l.usage_type.into(), description(l).into(), time(l), l.cost.to_string(), "USD".into(), l.resource.into(), l.tag.unwrap_or("").into()],
+        |l| vec!["x".into(), l.account.into(), l.kind.into(), l.product.into(), l.usage_type.into(), description(l).into(), time(l), l.cost.to_string(), "USD".into(), l.resource.into(), l.tag.unwrap_or("").into(), tag_column(l, "app"), tag_column(l, "workload")],
     );
     let focus_category = |kind: &'static str| match kind {
         "Fee" => "Purchase",
@@ -188,7 +239,7 @@ fn write_bills(dir: &Path, lines: &[Line]) {
     let focus = csv(
         "ResourceId,SubAccountId,ChargeCategory,x_ServiceCode,x_UsageType,ChargeDescription,ChargePeriodStart,BilledCost,BillingCurrency,Tags",
         lines,
-        |l| vec![l.resource.into(), l.account.into(), focus_category(l.kind).into(), l.product.into(), l.usage_type.into(), description(l).into(), time(l), l.cost.to_string(), "USD".into(), json_tags("user:map-migrated", l.tag)],
+        |l| vec![l.resource.into(), l.account.into(), focus_category(l.kind).into(), l.product.into(), l.usage_type.into(), description(l).into(), time(l), l.cost.to_string(), "USD".into(), json_tags("user:map-migrated", l.tag, "user:", l)],
     );
     for (folder, name, text) in [("legacy", "cur.csv", legacy), ("focus", "focus.csv", focus)] {
         std::fs::create_dir_all(dir.join(folder)).unwrap();
@@ -216,6 +267,7 @@ fn figures(r: &Value) -> Value {
         "quarters",
         "by_account",
         "by_service",
+        "by_workload",
         "mistagged_values",
         "forecast",
     ];
@@ -267,6 +319,35 @@ fn a_billing_export_gives_the_same_figures_as_cost_explorer() {
     assert_eq!(t["mistagged"], 2_000.0);
     assert_eq!(t["untagged"], 10_000.5);
     assert_eq!(t["received_credit"], 2_500.0);
+    // By workload: erp is i-0a1's 90,000.25 and the ledger database's
+    // 250.75, all tagged; web is vol-0b2 (by its `workload` tag) and the
+    // orders database (`app` wins over `workload: other`), 10,000.5
+    // untagged; i-0c3's 2,000 is mis-tagged and carries no workload.
+    let workloads: BTreeMap<String, (f64, f64, f64, f64)> = from_ce["by_workload"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            let f = |k: &str| w[k].as_f64().unwrap();
+            (
+                w["key"].as_str().unwrap().to_string(),
+                (f("eligible"), f("tagged"), f("mistagged"), f("untagged")),
+            )
+        })
+        .collect();
+    assert_eq!(
+        workloads,
+        BTreeMap::from([
+            ("(no workload)".to_string(), (2_000.0, 0.0, 2_000.0, 0.0)),
+            ("erp".to_string(), (90_251.0, 90_251.0, 0.0, 0.0)),
+            ("web".to_string(), (10_000.5, 0.0, 0.0, 10_000.5)),
+        ])
+    );
+    // Credit is shared out by tagged spend: erp earns it all.
+    assert_eq!(
+        from_ce["by_workload"][1]["estimated_credit"],
+        t["estimated_credit"]
+    );
 
     for folder in ["cur2-parquet", "cur2-csv", "legacy", "focus"] {
         let path = dir.path().join(folder);
@@ -330,7 +411,7 @@ fn only_map_credits_count_as_received_from_a_bill() {
             l.usage_type,
             l.day,
             l.cost,
-            json_tags("user_map_migrated", l.tag).replace('"', "\"\"")
+            json_tags("user_map_migrated", l.tag, "user_", l).replace('"', "\"\"")
         );
     }
     let bill = write(dir.path(), "bill.csv", &text);

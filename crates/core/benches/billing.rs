@@ -3,7 +3,9 @@
 //! read as plain CSV (streamed from a generator), as gzip CSV and as
 //! Snappy Parquet with the `resource_tags` map (both from files written
 //! first). Rows per second, and the peak RSS of each read, each in a
-//! process of its own.
+//! process of its own. Workloads and late tagging are on: every row has
+//! an `app` tag (50 workloads), and most resources take the MAP tag part
+//! way through the month (late), some never, some from the first day.
 //!
 //!     cargo bench -p tagwarden-core --bench billing
 
@@ -14,7 +16,8 @@ use bill_parquet::{write_bill, BillRow, TagStyle};
 use chrono::NaiveDate;
 use std::io::Read;
 use std::time::Instant;
-use tagwarden_core::billing::Costs;
+use tagwarden_core::billing::{Costs, Reading};
+use tagwarden_core::config::MapAgreement;
 
 const ROWS: u64 = 5_000_000;
 const RESOURCES: u64 = 100_000;
@@ -37,7 +40,10 @@ fn row(n: u64) -> BillRow {
         start_ms: MARCH_MS + (n % 28) as i64 * 86_400_000,
         cost: (n % 7) as f64 + (n % 10_000) as f64 / 10_000.0,
         currency: "USD".into(),
-        tag: n.is_multiple_of(3).then(|| "migABCDE12345".to_string()),
+        // Resource r is tagged from day r % 40 of the month: from the
+        // first day, part way (late), or (28 and on) never.
+        tag: ((n % 28) >= (n % RESOURCES) % 40).then(|| "migABCDE12345".to_string()),
+        tags: vec![("app".into(), format!("app-{}", n % RESOURCES % 50))],
     }
 }
 
@@ -67,9 +73,10 @@ impl Read for Rows {
             let r = row(self.next);
             self.next += 1;
             let day = chrono::DateTime::from_timestamp_millis(r.start_ms).unwrap();
+            let app = r.app().unwrap_or_default();
             let tags = match &r.tag {
-                Some(t) => format!(r#""{{""user_map_migrated"":""{t}""}}""#),
-                None => "{}".into(),
+                Some(t) => format!(r#""{{""user_app"":""{app}"",""user_map_migrated"":""{t}""}}""#),
+                None => format!(r#""{{""user_app"":""{app}""}}""#),
             };
             self.buf = format!(
                 "{},{},{},{},{},,{},{},{},{tags}\n",
@@ -103,16 +110,30 @@ fn peak_rss_mib() -> f64 {
 
 fn ingest(name: &str, read: impl FnOnce(&mut Costs)) {
     let started = Instant::now();
-    let mut costs = Costs::default();
+    let terms = MapAgreement {
+        mpe_id: Some("ABCDE12345".into()),
+        workload_tags: vec!["app".into()],
+        ..MapAgreement::default()
+    };
+    let march = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+    let mut costs = Costs {
+        reading: Reading {
+            window: Some((march, NaiveDate::from_ymd_opt(2026, 4, 1).unwrap())),
+            ..Reading::of(&terms)
+        },
+        ..Costs::default()
+    };
     read(&mut costs);
+    let late = tagwarden_core::credits::resources::late_tagging(&costs, terms.credit_rate);
     let secs = started.elapsed().as_secs_f64();
     assert_eq!(costs.rows, ROWS);
     assert_eq!(costs.by_resource.len() as u64, RESOURCES);
     println!(
-        "{name:>12}: {} rows in {secs:.2} s = {:.2} M rows/s; {} resources; peak RSS {:.1} MiB",
+        "{name:>12}: {} rows in {secs:.2} s = {:.2} M rows/s; {} resources, {} tagged late; peak RSS {:.1} MiB",
         costs.rows,
         costs.rows as f64 / secs / 1e6,
         costs.by_resource.len(),
+        late.resource_count,
         peak_rss_mib()
     );
 }

@@ -345,7 +345,7 @@ impl ResourceCost {
             credit_at_risk: if credited {
                 Decimal::ZERO
             } else {
-                terms.credit_rate * billed.eligible_cost(&terms.eligible_services)
+                terms.credit_rate * billed.eligible
             },
         }
     }
@@ -732,13 +732,23 @@ mod document_tests {
             ..Default::default()
         };
         let m = crate::money::lit;
+        // As the bill's reading judges lines: by the starter list.
+        let rules = crate::billing::eligible::Eligibility {
+            services: &terms.eligible_services,
+        };
         let billed = |tag: Option<&str>, by_service: &[(&str, f64)]| crate::billing::ResourceCost {
             cost: by_service.iter().map(|(_, c)| m(*c)).sum(),
+            eligible: by_service
+                .iter()
+                .filter(|(s, _)| rules.of_month(s, chrono::NaiveDate::MIN))
+                .map(|(_, c)| m(*c))
+                .sum(),
             tag: tag.map(str::to_string),
             by_service: by_service
                 .iter()
                 .map(|(s, c)| (s.to_string(), m(*c)))
                 .collect(),
+            ..Default::default()
         };
         let risk = |b| ResourceCost::of(&b, &terms);
         // 25 % of the EC2 and EBS usage; the Marketplace part earns nothing.

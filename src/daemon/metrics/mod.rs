@@ -449,6 +449,8 @@ mod tests {
             api_calls_by_operation: Default::default(),
             warnings: Vec::new(),
             cost_currency: None,
+            late_tagged: None,
+            scanned: Default::default(),
         };
         CycleOutput {
             result: CycleResult::Ok,

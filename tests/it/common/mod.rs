@@ -423,7 +423,7 @@ pub fn credits_config(dir: &Path) -> String {
         dir,
         "tagwarden.yaml",
         &format!(
-            "store: {}\nmap:\n  mpe_id: ABCDE12345\n  agreement: {{start: 2026-01-01, end: 2026-06-30}}\n  quarters: calendar\n  cost_explorer_cache: \"off\"\n",
+            "store: {}\nmap:\n  mpe_id: ABCDE12345\n  agreement: {{start: 2026-01-01, end: 2026-06-30}}\n  quarters: calendar\n  cost_explorer_cache: \"off\"\n  workload_tags: [app, workload]\n",
             dir.join("state.db").display()
         ),
     )

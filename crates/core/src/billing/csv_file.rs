@@ -1,8 +1,8 @@
 //! Billing exports in CSV (plain or, read by the caller, gzip): the header
 //! gives the layout, then each record becomes a [`Line`].
 
-use super::layout::{Layout, TagColumn};
-use super::{map_value_json, BillingError, Charge, Costs, Dialect, Line};
+use super::layout::{Layout, TagColumns, TagNames};
+use super::{tag_in_json, BillingError, Charge, Costs, Dialect, Line};
 use chrono::NaiveDate;
 use std::borrow::Cow;
 use std::io::Read;
@@ -37,7 +37,8 @@ impl Costs {
             Ok(h) => h.clone(),
             Err(e) => return Err(too_long(&reader, e)),
         };
-        let layout = Layout::of(&header.iter().collect::<Vec<_>>(), file)?;
+        let workload = self.reading.workload_tags.clone();
+        let layout = Layout::of(&header.iter().collect::<Vec<_>>(), file, workload.as_ref())?;
         let mut row = csv::StringRecord::new();
         loop {
             match reader.read_record(&mut row) {
@@ -46,7 +47,7 @@ impl Costs {
                 Err(e) => return Err(too_long(&reader, e)),
             }
             self.rows += 1;
-            let line = line(&layout, &row).map_err(|why| BillingError::Row {
+            let line = line(&layout, &row, workload.as_ref()).map_err(|why| BillingError::Row {
                 file: file.to_string(),
                 // Where the record starts (a quoted field may span lines).
                 at: format!("line {}", row.position().map_or(0, |p| p.line())),
@@ -58,7 +59,11 @@ impl Costs {
     }
 }
 
-fn line<'a>(layout: &Layout, row: &'a csv::StringRecord) -> Result<Line<'a>, String> {
+fn line<'a>(
+    layout: &Layout,
+    row: &'a csv::StringRecord,
+    workload: Option<&TagNames>,
+) -> Result<Line<'a>, String> {
     let text = |i: Option<usize>| i.and_then(|i| row.get(i)).unwrap_or("");
     let start = text(Some(layout.start));
     let day: NaiveDate = start
@@ -78,11 +83,7 @@ fn line<'a>(layout: &Layout, row: &'a csv::StringRecord) -> Result<Line<'a>, Str
             currency.chars().take(16).collect::<String>()
         ));
     }
-    let tag = match layout.tag {
-        TagColumn::Plain(i) => row.get(i).map(Cow::Borrowed),
-        TagColumn::Map(i) => row.get(i).and_then(map_value_json).map(Cow::Owned),
-        TagColumn::Absent => None,
-    };
+    let (tag, workload) = tags(layout, row, workload);
     Ok(Line {
         resource: text(Some(layout.resource)),
         day,
@@ -90,7 +91,8 @@ fn line<'a>(layout: &Layout, row: &'a csv::StringRecord) -> Result<Line<'a>, Str
         charge: layout
             .kind
             .map_or(Charge::Usage, |i| Charge::of(layout.dialect, text(Some(i)))),
-        tag: tag.filter(|t| !t.is_empty()),
+        tag,
+        workload,
         currency,
         account: text(layout.account),
         product: text(layout.product),
@@ -98,6 +100,48 @@ fn line<'a>(layout: &Layout, row: &'a csv::StringRecord) -> Result<Line<'a>, Str
         usage_type: text(layout.usage_type),
         description: text(layout.description),
     })
+}
+
+/// The `map-migrated` value and the workload of a row: from their own
+/// columns, else from the tag map (its JSON parsed once, if at all).
+fn tags<'a>(
+    layout: &Layout,
+    row: &'a csv::StringRecord,
+    workload: Option<&TagNames>,
+) -> (Option<Cow<'a, str>>, Option<Cow<'a, str>>) {
+    let plain = |cols: &TagColumns| {
+        cols.plain
+            .iter()
+            .filter_map(|&i| row.get(i))
+            .find(|v| !v.is_empty())
+            .map(Cow::Borrowed)
+    };
+    let (mut tag, mut work) = (
+        plain(&layout.tag),
+        workload.and_then(|_| plain(&layout.workload)),
+    );
+    let map = layout.tag.map.or(layout.workload.map);
+    let want = tag.is_none() || (workload.is_some() && work.is_none());
+    if let (true, Some(text)) = (want, map.and_then(|i| row.get(i))) {
+        if let Some(json) = parse_tag_map(text) {
+            if tag.is_none() {
+                tag = tag_in_json(&json, &TagNames::map_migrated().map_keys).map(Cow::Owned);
+            }
+            if let (None, Some(names)) = (&work, workload) {
+                work = tag_in_json(&json, &names.map_keys).map(Cow::Owned);
+            }
+        }
+    }
+    (tag, work)
+}
+
+/// A tag map's JSON text; None when empty or not JSON (its tags unread).
+fn parse_tag_map(text: &str) -> Option<serde_json::Value> {
+    let text = text.trim();
+    if text.is_empty() || text == "{}" {
+        return None;
+    }
+    serde_json::from_str(text).ok()
 }
 
 /// The longest physical line of a CSV bill: CUR lines are a few KiB, tags

@@ -20,27 +20,97 @@ impl Dialect {
     }
 }
 
-/// Where the `map-migrated` value is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TagColumn {
-    /// Its own column (legacy CUR `resourceTags/user:map-migrated`, or
+/// The names one tag goes by in a bill, best first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagNames {
+    /// Keys in a tag map: JSON text in CSV, a MAP column in Parquet (CUR
+    /// 2.0 `resource_tags`, FOCUS `Tags`).
+    pub map_keys: Vec<String>,
+    /// Columns of its own (legacy CUR `resourceTags/user:map-migrated`,
     /// `resource_tags_user_map_migrated` in Parquet and CUR 2.0 queries).
-    Plain(usize),
-    /// A tag map: JSON text in CSV, a MAP column in Parquet (CUR 2.0
-    /// `resource_tags`, FOCUS `Tags`).
-    Map(usize),
-    Absent,
+    pub columns: Vec<String>,
+}
+
+impl TagNames {
+    /// Every name of these tag keys, the first key's names first: the
+    /// first key a line carries wins.
+    pub fn of(keys: &[impl AsRef<str>]) -> TagNames {
+        let mut names = TagNames {
+            map_keys: Vec::new(),
+            columns: Vec::new(),
+        };
+        for k in keys {
+            let k = k.as_ref();
+            // CUR 2.0 and Athena spell `user:map-migrated` `user_map_migrated`.
+            let flat: String = k
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
+            for key in [
+                format!("user_{flat}"),
+                format!("user_{}", flat.to_ascii_lowercase()),
+                format!("user:{k}"),
+                k.to_string(),
+            ] {
+                if !names.map_keys.contains(&key) {
+                    names.map_keys.push(key);
+                }
+            }
+            for column in [
+                format!("resource_tags_user_{}", flat.to_ascii_lowercase()),
+                format!("resourceTags/user:{k}"),
+            ] {
+                if !names.columns.contains(&column) {
+                    names.columns.push(column);
+                }
+            }
+        }
+        names
+    }
+
+    /// `map-migrated`'s names.
+    pub fn map_migrated() -> &'static TagNames {
+        static NAMES: std::sync::LazyLock<TagNames> =
+            std::sync::LazyLock::new(|| TagNames::of(&["map-migrated"]));
+        &NAMES
+    }
+}
+
+/// Where one tag's value is: the first of its own columns with a value,
+/// else the tag map.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TagColumns {
+    pub plain: Vec<usize>,
+    pub map: Option<usize>,
+}
+
+impl TagColumns {
+    fn of(header: &[&str], names: &TagNames) -> TagColumns {
+        TagColumns {
+            plain: names
+                .columns
+                .iter()
+                .filter_map(|c| find(header, &[c.as_str()]))
+                .collect(),
+            map: (!names.map_keys.is_empty())
+                .then(|| find(header, TAG_MAPS))
+                .flatten(),
+        }
+    }
 }
 
 /// The columns a dialect keeps its fields in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
     pub dialect: Dialect,
     pub resource: usize,
     pub cost: usize,
     pub start: usize,
     pub kind: Option<usize>,
-    pub tag: TagColumn,
+    /// `map-migrated`.
+    pub tag: TagColumns,
+    /// The workload tags.
+    pub workload: TagColumns,
     pub currency: Option<usize>,
     pub account: Option<usize>,
     pub product: Option<usize>,
@@ -79,18 +149,19 @@ const DESCRIPTION: &[&str] = &[
     "ChargeDescription",
 ];
 const TAG_MAPS: &[&str] = &["resource_tags", "Tags"];
-const TAG_COLUMNS: &[&str] = &[
-    "resource_tags_user_map_migrated",
-    "resourceTags/user:map-migrated",
-];
 
 fn find(header: &[&str], names: &[&str]) -> Option<usize> {
     header.iter().position(|h| names.contains(&h.trim()))
 }
 
 impl Layout {
-    /// The dialect and columns of a header row.
-    pub fn of(header: &[&str], file: &str) -> Result<Layout, BillingError> {
+    /// The dialect and columns of a header row; `workload`: the names of
+    /// the workload tags.
+    pub fn of(
+        header: &[&str],
+        file: &str,
+        workload: Option<&TagNames>,
+    ) -> Result<Layout, BillingError> {
         let dialect = [Dialect::Cur2, Dialect::LegacyCur]
             .into_iter()
             .find(|d| find(header, &[d.columns()[0]]).is_some())
@@ -108,18 +179,14 @@ impl Layout {
             })
         };
         let [resource, cost, start] = dialect.columns();
-        let tag = match (find(header, TAG_COLUMNS), find(header, TAG_MAPS)) {
-            (Some(i), _) => TagColumn::Plain(i),
-            (None, Some(i)) => TagColumn::Map(i),
-            (None, None) => TagColumn::Absent,
-        };
         Ok(Layout {
             dialect,
             resource: need(resource)?,
             cost: need(cost)?,
             start: need(start)?,
             kind: find(header, KIND),
-            tag,
+            tag: TagColumns::of(header, TagNames::map_migrated()),
+            workload: workload.map_or_else(TagColumns::default, |w| TagColumns::of(header, w)),
             currency: find(header, CURRENCY),
             account: find(header, ACCOUNT),
             product: find(header, PRODUCT),

@@ -1,5 +1,6 @@
 //! The bill summed the way Cost Explorer groups it: spend by month,
-//! account, service (Cost Explorer's name) and `map-migrated` value, and
+//! account, service (Cost Explorer's name), `map-migrated` value, workload
+//! and eligibility (judged line by line: usage type and day), and
 //! credits by month and description. Strings are interned so a row costs a
 //! lookup, not an allocation.
 
@@ -8,15 +9,17 @@ use crate::money::Decimal;
 use chrono::NaiveDate;
 use std::collections::{BTreeSet, HashMap};
 
-/// The `tag` id meaning untagged.
+/// The `tag` (or workload) id meaning none.
 const NO_TAG: u32 = u32::MAX;
+
+/// (month, account, service, tag, workload, eligible).
+type Key = (NaiveDate, u32, u32, u32, u32, bool);
 
 #[derive(Debug, Default)]
 pub struct Ledger {
     names: Vec<String>,
     ids: HashMap<String, u32>,
-    /// (month, account, service, tag) → amount.
-    spend: HashMap<(NaiveDate, u32, u32, u32), Decimal>,
+    spend: HashMap<Key, Decimal>,
     /// (month, description) → amount (negative).
     credits: HashMap<(NaiveDate, u32), Decimal>,
     /// Product codes with no Cost Explorer name.
@@ -30,6 +33,10 @@ pub struct Spend<'a> {
     pub account: &'a str,
     pub service: &'a str,
     pub tag: Option<&'a str>,
+    /// None without `map.workload_tags`.
+    pub workload: Option<&'a str>,
+    /// The terms count it (service, usage type and day).
+    pub eligible: bool,
     pub amount: Decimal,
 }
 
@@ -45,7 +52,15 @@ impl Ledger {
     }
 
     /// Add a line billed under `service` (`named`: Cost Explorer's name).
-    pub(super) fn add(&mut self, month: NaiveDate, line: &Line<'_>, service: &str, named: bool) {
+    pub(super) fn add(
+        &mut self,
+        month: NaiveDate,
+        line: &Line<'_>,
+        service: &str,
+        named: bool,
+        workload: Option<&str>,
+        eligible: bool,
+    ) {
         match line.charge {
             Charge::Excluded => {}
             Charge::Credit => {
@@ -59,9 +74,10 @@ impl Ledger {
                 }
                 let account = self.id(line.account);
                 let tag = line.tag.as_deref().map_or(NO_TAG, |t| self.id(t));
+                let workload = workload.map_or(NO_TAG, |w| self.id(w));
                 *self
                     .spend
-                    .entry((month, account, service, tag))
+                    .entry((month, account, service, tag, workload, eligible))
                     .or_default() += line.cost;
             }
         }
@@ -69,15 +85,21 @@ impl Ledger {
 
     /// Every sum of spend, in no particular order.
     pub fn spend(&self) -> impl Iterator<Item = Spend<'_>> {
-        self.spend
-            .iter()
-            .map(|(&(month, account, service, tag), &amount)| Spend {
+        self.spend.iter().map(
+            |(&(month, account, service, tag, workload, eligible), &amount)| Spend {
                 month,
                 account: &self.names[account as usize],
                 service: &self.names[service as usize],
-                tag: (tag != NO_TAG).then(|| self.names[tag as usize].as_str()),
+                tag: self.name(tag),
+                workload: self.name(workload),
+                eligible,
                 amount,
-            })
+            },
+        )
+    }
+
+    fn name(&self, id: u32) -> Option<&str> {
+        (id != NO_TAG).then(|| self.names[id as usize].as_str())
     }
 
     /// Credits by month and description (amounts negative).

@@ -11,19 +11,28 @@
 //! apart, by description.
 
 mod csv_file;
+pub mod eligible;
 mod layout;
 mod ledger;
 pub mod manifest;
 mod parquet_file;
+mod resource;
 pub mod services;
 
-pub use layout::Dialect;
+pub use layout::{Dialect, TagNames};
 pub use ledger::{Ledger, Spend};
+pub use resource::ResourceCost;
 
+use crate::config::MapAgreement;
 use crate::money::Decimal;
+use crate::policy::map_format::{classify, TagState};
 use chrono::{Datelike, NaiveDate};
+use eligible::{Eligibility, EligibleService};
 use std::borrow::Cow;
 use std::collections::HashMap;
+
+/// The workload of spend that carries none of `map.workload_tags`.
+pub const NO_WORKLOAD: &str = "(no workload)";
 
 #[derive(Debug, thiserror::Error)]
 pub enum BillingError {
@@ -107,6 +116,8 @@ pub struct Line<'a> {
     pub charge: Charge,
     /// The `map-migrated` value, if any.
     pub tag: Option<Cow<'a, str>>,
+    /// The first of the workload tags' values, if any.
+    pub workload: Option<Cow<'a, str>>,
     pub currency: &'a str,
     pub account: &'a str,
     /// The product code (`AmazonEC2`), FOCUS `x_ServiceCode`.
@@ -117,34 +128,42 @@ pub struct Line<'a> {
     pub description: &'a str,
 }
 
-/// One resource's usage over the period.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ResourceCost {
-    pub cost: Decimal,
-    /// The last `map-migrated` value billed for it.
-    pub tag: Option<String>,
-    /// Its cost by service (Cost Explorer's name, else the product code,
-    /// else [`services::UNNAMED`]).
-    pub by_service: Vec<(String, Decimal)>,
+/// What reading a bill needs of the agreement.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    pub eligible: Vec<EligibleService>,
+    pub mpe_id: Option<String>,
+    /// The names of `map.workload_tags` in a bill; None: no workloads.
+    pub workload_tags: Option<TagNames>,
+    /// Only this workload's lines are read (`--workload`).
+    pub only_workload: Option<String>,
+    /// The days the money view takes, [from, to): so a month the agreement
+    /// starts or `--at` ends in counts only its days in it, as Cost
+    /// Explorer's daily bounds do; and the days a resource's uncredited
+    /// spend and late tagging are counted in. None: every day.
+    pub window: Option<(NaiveDate, NaiveDate)>,
 }
 
-impl ResourceCost {
-    /// The part of its cost that can earn MAP credit: billed under an
-    /// eligible service, or under none the bill names.
-    pub fn eligible_cost(&self, eligible_services: &[String]) -> Decimal {
-        self.by_service
-            .iter()
-            .filter(|(s, _)| services::is_eligible(s, eligible_services))
-            .map(|(_, c)| c)
-            .sum()
+impl Reading {
+    pub fn of(terms: &MapAgreement) -> Reading {
+        Reading {
+            eligible: terms.eligible_services.clone(),
+            mpe_id: terms.mpe_id.clone(),
+            workload_tags: (!terms.workload_tags.is_empty())
+                .then(|| TagNames::of(&terms.workload_tags)),
+            only_workload: None,
+            window: None,
+        }
     }
 
-    fn add(&mut self, service: &str, cost: Decimal) {
-        self.cost += cost;
-        match self.by_service.iter_mut().find(|(s, _)| s == service) {
-            Some((_, c)) => *c += cost,
-            None => self.by_service.push((service.to_string(), cost)),
-        }
+    fn in_window(&self, day: NaiveDate) -> bool {
+        self.window.is_none_or(|(from, to)| day >= from && day < to)
+    }
+}
+
+impl Default for Reading {
+    fn default() -> Reading {
+        Reading::of(&MapAgreement::default())
     }
 }
 
@@ -155,10 +174,7 @@ pub struct Costs {
     pub by_resource: HashMap<String, ResourceCost>,
     /// Spend and credits by month, for the money view.
     pub ledger: Ledger,
-    /// The days the ledger takes, [from, to): the money view's window, so a
-    /// month the agreement starts or `--at` ends in counts only its days in
-    /// it, as Cost Explorer's daily bounds do. None: every day.
-    pub ledger_window: Option<(NaiveDate, NaiveDate)>,
+    pub reading: Reading,
     pub currency: Option<String>,
     pub rows: u64,
     pub usage_rows: u64,
@@ -179,18 +195,32 @@ impl Costs {
             return Ok(());
         }
         self.check_currency(line.currency, file)?;
-        let month = line.day.with_day(1).unwrap_or(line.day);
+        let workload = self.workload_of(line);
+        if self
+            .reading
+            .only_workload
+            .as_deref()
+            .is_some_and(|only| workload != Some(only))
+        {
+            return Ok(());
+        }
         let (service, named) = services::of_line(line.product, line.usage_type, line.product_name);
-        let in_window = self
-            .ledger_window
-            .is_none_or(|(from, to)| line.day >= from && line.day < to);
+        let eligible = Eligibility {
+            services: &self.reading.eligible,
+        }
+        .of_line(service, line.product, line.usage_type, line.day);
+        let in_window = self.reading.in_window(line.day);
         if in_window {
-            self.ledger.add(month, line, service, named);
+            let month = line.day.with_day(1).unwrap_or(line.day);
+            self.ledger
+                .add(month, line, service, named, workload, eligible);
         }
         if line.charge != Charge::Usage || line.resource.is_empty() {
             return Ok(());
         }
         self.usage_rows += 1;
+        let credited =
+            classify(line.tag.as_deref(), self.reading.mpe_id.as_deref()) == TagState::Tagged;
         let entry = match self.by_resource.get_mut(line.resource) {
             Some(e) => e,
             None => self
@@ -198,11 +228,23 @@ impl Costs {
                 .entry(line.resource.to_string())
                 .or_default(),
         };
-        entry.add(service, line.cost);
-        if let Some(tag) = &line.tag {
-            entry.tag = Some(tag.to_string());
-        }
+        entry.add(
+            line,
+            service,
+            workload,
+            resource::Judged {
+                eligible,
+                credited,
+                in_window,
+            },
+        );
         Ok(())
+    }
+
+    /// The line's workload: None without `map.workload_tags`.
+    fn workload_of<'l>(&self, line: &'l Line<'_>) -> Option<&'l str> {
+        self.reading.workload_tags.as_ref()?;
+        Some(line.workload.as_deref().unwrap_or(NO_WORKLOAD))
     }
 
     fn check_currency(&mut self, currency: &str, file: &str) -> Result<(), BillingError> {
@@ -230,20 +272,15 @@ impl Costs {
     }
 }
 
-/// `map-migrated` in a JSON tag object, under any of the names the exports
-/// use for it.
-fn map_value_json(json: &str) -> Option<String> {
-    if json.trim().is_empty() {
-        return None;
-    }
-    let v: serde_json::Value = serde_json::from_str(json).ok()?;
-    MAP_TAG_KEYS
+/// The value of the first of `names` in a JSON tag object.
+fn tag_in_json(tags: &serde_json::Value, names: &[String]) -> Option<String> {
+    names
         .iter()
-        .find_map(|k| v.get(k)?.as_str().map(str::to_string))
+        .find_map(|k| tags.get(k)?.as_str().filter(|v| !v.is_empty()))
+        .map(str::to_string)
 }
 
-/// The names `map-migrated` goes by in tag maps: CUR 2.0, FOCUS, plain.
-const MAP_TAG_KEYS: [&str; 3] = ["user_map_migrated", "user:map-migrated", "map-migrated"];
-
+#[cfg(test)]
+mod exact_tests;
 #[cfg(test)]
 mod tests;

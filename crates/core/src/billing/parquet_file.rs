@@ -4,8 +4,8 @@
 //! typed column readers (no Arrow, and no per-row allocation as its record
 //! reader would make).
 
-use super::layout::{Layout, TagColumn};
-use super::{BillingError, Charge, Costs, Dialect, Line, MAP_TAG_KEYS};
+use super::layout::{Layout, TagNames};
+use super::{BillingError, Charge, Costs, Dialect, Line};
 use crate::money::{self, Decimal};
 use chrono::{DateTime, NaiveDate};
 use parquet::basic::{ConvertedType, LogicalType, TimeUnit};
@@ -40,8 +40,9 @@ impl Costs {
             .iter()
             .map(|f| f.name())
             .collect();
-        let layout = Layout::of(&names, file)?;
-        let leaves = Leaves::find(schema, &layout, &names).map_err(bad)?;
+        let workload = self.reading.workload_tags.clone();
+        let layout = Layout::of(&names, file, workload.as_ref())?;
+        let leaves = Leaves::find(schema, &layout, &names, workload.as_ref()).map_err(bad)?;
         let mut row = 0;
         for g in 0..reader.num_row_groups() {
             let group = reader.get_row_group(g).map_err(bad)?;
@@ -74,6 +75,8 @@ struct Leaves {
     start: (ColumnDescPtr, usize),
     /// A MAP column's key and value leaves.
     tag_map: Option<[(ColumnDescPtr, usize); 2]>,
+    /// The fields read from the tag map, and their keys, best first.
+    map_fields: Vec<(Field, Vec<String>)>,
 }
 
 /// The text fields of a [`Line`], in [`Batch::text`] order.
@@ -87,7 +90,11 @@ enum Field {
     ProductName,
     UsageType,
     Description,
+    /// `map-migrated`; several columns may hold it, the first with a value
+    /// wins (own columns first, then the tag map).
     Tag,
+    /// The workload, likewise.
+    Workload,
 }
 
 impl Leaves {
@@ -95,6 +102,7 @@ impl Leaves {
         schema: &SchemaDescriptor,
         layout: &Layout,
         names: &[&str],
+        workload: Option<&TagNames>,
     ) -> Result<Leaves, ParquetError> {
         let leaf = |top: usize, last: Option<&str>| {
             schema
@@ -130,22 +138,34 @@ impl Leaves {
                 text.push((field, descr, i));
             }
         }
-        let mut tag_map = None;
-        match layout.tag {
-            TagColumn::Plain(top) => {
+        for (field, columns) in [
+            (Field::Tag, &layout.tag),
+            (Field::Workload, &layout.workload),
+        ] {
+            for &top in &columns.plain {
                 let (descr, i) = leaf(top, None)?;
-                text.push((Field::Tag, descr, i));
+                text.push((field, descr, i));
             }
-            TagColumn::Map(top) => {
-                tag_map = Some([leaf(top, Some("key"))?, leaf(top, Some("value"))?])
-            }
-            TagColumn::Absent => {}
         }
+        let mut map_fields = Vec::new();
+        if layout.tag.map.is_some() {
+            map_fields.push((Field::Tag, TagNames::map_migrated().map_keys.clone()));
+        }
+        if let (Some(_), Some(w)) = (layout.workload.map, workload) {
+            map_fields.push((Field::Workload, w.map_keys.clone()));
+        }
+        let tag_map = match layout.tag.map.or(layout.workload.map) {
+            Some(top) if !map_fields.is_empty() => {
+                Some([leaf(top, Some("key"))?, leaf(top, Some("value"))?])
+            }
+            _ => None,
+        };
         Ok(Leaves {
             text,
             cost: leaf(layout.cost, None)?,
             start: leaf(layout.start, None)?,
             tag_map,
+            map_fields,
         })
     }
 
@@ -201,13 +221,17 @@ impl Columns {
             text.push(flat(reader, descr.max_def_level())?.1);
         }
         if let (Some([keys, values]), Some([k, v])) = (&mut self.tag_map, &leaves.tag_map) {
-            fields.push(Field::Tag);
-            text.push(map_values(
+            let names: Vec<&[String]> = leaves.map_fields.iter().map(|(_, n)| &n[..]).collect();
+            let found = map_values(
                 keys,
                 values,
-                k.0.max_def_level(),
-                v.0.max_def_level(),
-            )?);
+                [k.0.max_def_level(), v.0.max_def_level()],
+                &names,
+            )?;
+            for ((field, _), values) in leaves.map_fields.iter().zip(found) {
+                fields.push(*field);
+                text.push(values);
+            }
         }
         let lengths_agree = start.len() == rows && text.iter().all(|t| t.len() == rows);
         if !lengths_agree {
@@ -228,9 +252,12 @@ impl Batch {
         let field = |f: Field| {
             self.fields
                 .iter()
-                .position(|x| *x == f)
-                .and_then(|c| self.text[c][i].as_ref())
-                .map_or("", |b| std::str::from_utf8(b.data()).unwrap_or(""))
+                .zip(&self.text)
+                .filter(|(x, _)| **x == f)
+                .filter_map(|(_, column)| column[i].as_ref())
+                .map(|b| std::str::from_utf8(b.data()).unwrap_or(""))
+                .find(|v| !v.is_empty())
+                .unwrap_or("")
         };
         let kind = field(Field::Kind);
         let cost = self.cost[i].clone()?;
@@ -250,6 +277,7 @@ impl Batch {
                 None => Charge::Usage,
             },
             tag: Some(Cow::Borrowed(field(Field::Tag))).filter(|t| !t.is_empty()),
+            workload: Some(Cow::Borrowed(field(Field::Workload))).filter(|t| !t.is_empty()),
             currency,
             account: field(Field::Account),
             product: field(Field::Product),
@@ -281,14 +309,16 @@ fn flat<T: DataType>(
     Ok((rows, out))
 }
 
-/// The `map-migrated` value of each row of a MAP column (key and value
-/// leaves read in step; a new row starts at repetition level 0).
+/// Per list of key names, the value of each row of a MAP column under the
+/// first of those keys present with a value (as the JSON maps of CSV files
+/// are read). Key and value leaves are read in step; a new row starts at
+/// repetition level 0.
 fn map_values(
     keys: &mut ColumnReaderImpl<ByteArrayType>,
     values: &mut ColumnReaderImpl<ByteArrayType>,
-    key_def: i16,
-    value_def: i16,
-) -> Result<Vec<Option<ByteArray>>, ParquetError> {
+    [key_def, value_def]: [i16; 2],
+    names: &[&[String]],
+) -> Result<Vec<Vec<Option<ByteArray>>>, ParquetError> {
     let (mut kdefs, mut reps, mut kvals) = (Vec::new(), Vec::new(), Vec::new());
     keys.read_records(BATCH, Some(&mut kdefs), Some(&mut reps), &mut kvals)?;
     let (mut vdefs, mut vreps, mut vvals) = (Vec::new(), Vec::new(), Vec::new());
@@ -299,23 +329,37 @@ fn map_values(
         ));
     }
     let (mut kvals, mut vvals) = (kvals.into_iter(), vvals.into_iter());
-    // Per row: the value of the first of MAP_TAG_KEYS present with a
-    // value (as the JSON maps of CSV files are read), and its rank.
-    let mut out: Vec<Option<(usize, ByteArray)>> = Vec::new();
+    // Per list and row: the best-ranked value so far, and its rank.
+    let mut out: Vec<Vec<Option<(usize, ByteArray)>>> = vec![Vec::new(); names.len()];
     for (j, &rep) in reps.iter().enumerate() {
         if rep == 0 {
-            out.push(None);
+            out.iter_mut().for_each(|rows| rows.push(None));
         }
         let key = (kdefs[j] == key_def).then(|| kvals.next()).flatten();
         let value = (vdefs[j] == value_def).then(|| vvals.next()).flatten();
-        let rank = key.and_then(|k| MAP_TAG_KEYS.iter().position(|m| m.as_bytes() == k.data()));
-        if let (Some(rank), Some(value), Some(last)) = (rank, value, out.last_mut()) {
-            if last.as_ref().is_none_or(|(r, _)| rank < *r) {
-                *last = Some((rank, value));
+        let (Some(key), Some(value)) = (key, value) else {
+            continue;
+        };
+        if value.data().is_empty() {
+            continue;
+        }
+        for (list, rows) in names.iter().zip(out.iter_mut()) {
+            let rank = list.iter().position(|m| m.as_bytes() == key.data());
+            if let (Some(rank), Some(last)) = (rank, rows.last_mut()) {
+                if last.as_ref().is_none_or(|(r, _)| rank < *r) {
+                    *last = Some((rank, value.clone()));
+                }
             }
         }
     }
-    Ok(out.into_iter().map(|v| v.map(|(_, value)| value)).collect())
+    Ok(out
+        .into_iter()
+        .map(|rows| {
+            rows.into_iter()
+                .map(|v| v.map(|(_, value)| value))
+                .collect()
+        })
+        .collect())
 }
 
 /// A cost read as a double: the decimal it was written as.

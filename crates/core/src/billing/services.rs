@@ -24,9 +24,27 @@ pub fn of_line<'a>(product: &'a str, usage_type: &str, product_name: &'a str) ->
     }
 }
 
-/// Whether spend under `service` can earn credit under these terms.
-pub fn is_eligible(service: &str, eligible_services: &[String]) -> bool {
-    service == UNNAMED || eligible_services.iter().any(|e| e == service)
+/// The product code Cost Explorer's `name` stands for, when known.
+pub fn code_of(name: &str) -> Option<&'static str> {
+    match name {
+        "Amazon Elastic Compute Cloud - Compute" | "EC2 - Other" => Some("AmazonEC2"),
+        _ => NAMES
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(code, _)| *code),
+    }
+}
+
+/// The Cost Explorer names an entry of `map.eligible_services` stands
+/// for: a known product code its names (EC2 has two), anything else itself.
+pub fn names_of(entry: &str) -> Vec<&str> {
+    if entry == "AmazonEC2" {
+        return vec!["Amazon Elastic Compute Cloud - Compute", "EC2 - Other"];
+    }
+    match NAMES.binary_search_by(|(code, _)| code.cmp(&entry)) {
+        Ok(i) => vec![NAMES[i].1],
+        Err(_) => vec![entry],
+    }
 }
 
 /// Cost Explorer's name for a product code, when tagwarden knows it.
@@ -141,13 +159,14 @@ mod tests {
     }
 
     #[test]
-    fn every_default_eligible_service_is_reachable_from_a_code() {
-        for name in crate::config::DEFAULT_ELIGIBLE_SERVICES {
-            let from_code = NAMES.iter().any(|(_, n)| n == name)
-                || ["BoxUsage", "EBS:VolumeUsage"]
-                    .iter()
-                    .any(|u| cost_explorer_name("AmazonEC2", u) == Some(name));
-            assert!(from_code, "{name} has no product code");
+    fn every_default_eligible_code_has_cost_explorer_names() {
+        for code in crate::config::DEFAULT_ELIGIBLE_SERVICES {
+            let names = names_of(code);
+            assert!(
+                !names.is_empty() && names.iter().all(|n| n != code),
+                "{code} has no Cost Explorer name"
+            );
+            assert!(names.iter().all(|n| code_of(n) == Some(code)));
         }
     }
 }

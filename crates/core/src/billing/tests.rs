@@ -28,21 +28,19 @@ vol-2,2026-04-01T00:00:00Z,100,Usage,USD,{}\n\
 ,2026-03-01T00:00:00Z,9,Usage,USD,\n";
     let (c, dialect) = read(text).unwrap();
     assert_eq!(dialect, Dialect::Cur2);
+    let i1 = &c.by_resource["i-1"];
     assert_eq!(
-        c.by_resource["i-1"],
-        ResourceCost {
-            cost: m(4.0),
-            tag: Some("migABCDE12345".into()),
-            by_service: vec![(services::UNNAMED.to_string(), m(4.0))],
-        }
+        (i1.cost, i1.tag.as_deref(), &i1.by_service[..]),
+        (
+            m(4.0),
+            Some("migABCDE12345"),
+            &[(services::UNNAMED.to_string(), m(4.0))][..]
+        )
     );
+    let vol = &c.by_resource["vol-2"];
     assert_eq!(
-        c.by_resource["vol-2"],
-        ResourceCost {
-            cost: m(7.0),
-            tag: None,
-            by_service: vec![(services::UNNAMED.to_string(), m(7.0))],
-        },
+        (vol.cost, vol.tag.as_deref(), &vol.by_service[..]),
+        (m(7.0), None, &[(services::UNNAMED.to_string(), m(7.0))][..]),
         "April is outside the period"
     );
     assert_eq!(
@@ -136,6 +134,11 @@ fn bill() -> Vec<BillRow> {
             cost,
             currency: "USD".into(),
             tag: tag.map(str::to_string),
+            tags: match resource {
+                "i-1" => vec![("app".into(), "erp".into())],
+                "vol-1" => vec![("app".into(), "web".into())],
+                _ => vec![],
+            },
         })
         .collect()
 }
@@ -144,10 +147,14 @@ fn bill_csv() -> String {
     let mut out = String::from("line_item_resource_id,line_item_usage_account_id,line_item_line_item_type,line_item_product_code,line_item_usage_type,line_item_line_item_description,line_item_usage_start_date,line_item_unblended_cost,line_item_currency_code,resource_tags\n");
     for r in bill() {
         let day = chrono::DateTime::from_timestamp_millis(r.start_ms).unwrap();
-        let tags = match &r.tag {
-            Some(t) => format!("\"{{\"\"user_map_migrated\"\":\"\"{t}\"\"}}\""),
-            None => "{}".into(),
-        };
+        let pairs: Vec<String> = [
+            ("user_map_migrated", r.tag.as_deref()),
+            ("user_app", r.app()),
+        ]
+        .iter()
+        .filter_map(|(k, v)| Some(format!("\"\"{k}\"\":\"\"{}\"\"", (*v)?)))
+        .collect();
+        let tags = format!("\"{{{}}}\"", pairs.join(","));
         out += &format!(
             "{},{},{},{},{},{},{},{},{},{}\n",
             r.resource,
@@ -165,6 +172,13 @@ fn bill_csv() -> String {
     out
 }
 
+/// A reading with `map.workload_tags: [app]`.
+fn with_workloads() -> Costs {
+    let mut c = Costs::default();
+    c.reading.workload_tags = Some(TagNames::of(&["app"]));
+    c
+}
+
 /// The test bill, as CUR 2.0 CSV, every day.
 fn read_bill(c: &mut Costs) {
     c.read_csv(
@@ -179,7 +193,7 @@ fn read_bill(c: &mut Costs) {
 fn read_parquet(style: TagStyle, rows: Vec<BillRow>) -> Result<(Costs, Dialect), BillingError> {
     let file = tempfile::tempfile().unwrap();
     write_bill(&file, style, rows.into_iter(), 3).unwrap();
-    let mut c = Costs::default();
+    let mut c = with_workloads();
     let dialect = c.read_parquet(file, "bill.parquet", NaiveDate::MIN, NaiveDate::MAX)?;
     Ok((c, dialect))
 }
@@ -191,8 +205,13 @@ fn sums(c: &Costs) -> Vec<String> {
         .spend()
         .map(|s| {
             format!(
-                "{} {} {} {:?} {:.2}",
-                s.month, s.account, s.service, s.tag, s.amount
+                "{} {} {} {:?}{} {:.2}",
+                s.month,
+                s.account,
+                s.service,
+                s.tag,
+                s.workload.map_or(String::new(), |w| format!(" {w}")),
+                s.amount
             )
         })
         .chain(
@@ -224,11 +243,16 @@ fn the_ledger_groups_like_cost_explorer() {
     let instance = &c.by_resource["i-1"];
     assert_eq!(instance.cost, m(10.0), "usage only, per resource");
     assert_eq!(instance.by_service, [(EC2.to_string(), m(10.0))]);
-    let eligible = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    assert_eq!(instance.eligible_cost(&eligible(&[EC2])), m(10.0));
-    assert_eq!(instance.eligible_cost(&eligible(&["EC2 - Other"])), m(0.0));
+    assert_eq!(instance.eligible, m(10.0), "EC2 is in the starter list");
+    assert_eq!(c.by_resource["w-1"].eligible, m(0.0));
+    let mut listed = Costs::default();
+    listed
+        .reading
+        .eligible
+        .push(eligible::EligibleService::named("AWSGlobalWidgets"));
+    read_bill(&mut listed);
     assert_eq!(
-        c.by_resource["w-1"].eligible_cost(&eligible(&["AWSGlobalWidgets"])),
+        listed.by_resource["w-1"].eligible,
         m(2.5),
         "a product code listed as eligible"
     );
@@ -236,8 +260,14 @@ fn the_ledger_groups_like_cost_explorer() {
 
 #[test]
 fn parquet_with_a_tag_map_reads_like_its_csv() {
-    let mut csv = Costs::default();
+    let mut csv = with_workloads();
     read_bill(&mut csv);
+    assert_eq!(csv.by_resource["i-1"].workload.as_deref(), Some("erp"));
+    assert_eq!(csv.by_resource["vol-1"].workload.as_deref(), Some("web"));
+    assert_eq!(
+        csv.by_resource["w-1"].workload.as_deref(),
+        Some(NO_WORKLOAD)
+    );
     for style in [TagStyle::Map, TagStyle::Column] {
         let (pq, dialect) = read_parquet(style, bill()).unwrap();
         assert_eq!(dialect, Dialect::Cur2);
@@ -344,10 +374,8 @@ fn parquet_decimals_and_microseconds() {
 
 #[test]
 fn the_ledger_takes_only_the_window_and_resources_every_day() {
-    let mut c = Costs {
-        ledger_window: Some((d("2026-01-04"), d("2026-02-01"))),
-        ..Costs::default()
-    };
+    let mut c = Costs::default();
+    c.reading.window = Some((d("2026-01-04"), d("2026-02-01")));
     read_bill(&mut c);
     assert_eq!(
         sums(&c),
@@ -370,7 +398,7 @@ fn a_row_error_names_the_line_it_starts_on() {
     );
 }
 
-const HOSTILE_HEADER: &str = "line_item_resource_id,line_item_usage_start_date,line_item_unblended_cost,line_item_line_item_type,line_item_currency_code\n";
+pub(super) const HOSTILE_HEADER: &str = "line_item_resource_id,line_item_usage_start_date,line_item_unblended_cost,line_item_line_item_type,line_item_currency_code\n";
 
 #[test]
 fn costs_that_are_not_finite_are_a_bad_bill() {
@@ -447,82 +475,4 @@ fn parquet_costs_that_are_not_finite_and_bad_currencies_are_a_bad_bill() {
     rows[0].currency = "<b>US</b>".into();
     let e = read_parquet(TagStyle::Map, rows).unwrap_err();
     assert!(e.to_string().contains("is not an ISO 4217 code"), "{e}");
-}
-
-/// Two million lines whose costs have ten decimal places, made as they are
-/// read; the sum the test keeps itself is in integer units of 1e-10.
-struct TenPlaces {
-    left: u32,
-    state: u64,
-    pending: Vec<u8>,
-    at: usize,
-    units: i128,
-}
-
-impl TenPlaces {
-    fn new(lines: u32) -> TenPlaces {
-        TenPlaces {
-            left: lines,
-            state: 0x9E37_79B9_7F4A_7C15,
-            pending: HOSTILE_HEADER.as_bytes().to_vec(),
-            at: 0,
-            units: 0,
-        }
-    }
-
-    /// The next line: up to 1,000.0000000000, a tenth of them negative.
-    fn line(&mut self) -> String {
-        self.state = self
-            .state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let r = self.state >> 11;
-        let mut units = i128::from(r % 10_000_000_000_000);
-        if r.is_multiple_of(10) {
-            units = -units;
-        }
-        self.units += units;
-        let sign = if units < 0 { "-" } else { "" };
-        let (whole, frac) = (units.abs() / 10_000_000_000, units.abs() % 10_000_000_000);
-        format!(
-            "i-{},2026-02-03T00:00:00Z,{sign}{whole}.{frac:010},Usage,USD\n",
-            r % 1000
-        )
-    }
-}
-
-impl std::io::Read for TenPlaces {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.at == self.pending.len() {
-            if self.left == 0 {
-                return Ok(0);
-            }
-            self.left -= 1;
-            self.pending = self.line().into_bytes();
-            self.at = 0;
-        }
-        let n = buf.len().min(self.pending.len() - self.at);
-        buf[..n].copy_from_slice(&self.pending[self.at..self.at + n]);
-        self.at += n;
-        Ok(n)
-    }
-}
-
-#[test]
-fn two_million_amounts_of_ten_decimal_places_sum_exactly() {
-    let mut input = TenPlaces::new(2_000_000);
-    let mut c = Costs::default();
-    c.read_csv(&mut input, "big.csv", NaiveDate::MIN, NaiveDate::MAX)
-        .unwrap();
-    let expected = crate::money::Decimal::from_i128_with_scale(input.units, 10);
-    let ledger: crate::money::Decimal = c.ledger.spend().map(|s| s.amount).sum();
-    assert_eq!(ledger, expected, "the month's spend, to the last digit");
-    let resources: crate::money::Decimal = c.by_resource.values().map(|r| r.cost).sum();
-    assert_eq!(resources, expected, "per resource, to the last digit");
-    assert_eq!(
-        crate::money::cents(ledger),
-        crate::money::cents(expected),
-        "and so to the cent"
-    );
-    assert_eq!(c.rows, 2_000_000);
 }

@@ -3,8 +3,10 @@
 //! public, so every one of them is configuration, stated in each report.
 
 use super::{key, parse_time, Checker};
+pub use crate::billing::eligible::EligibleService;
 use crate::money::Decimal;
 use crate::yaml::lenient;
+use crate::yaml::{index, Seg};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
@@ -21,8 +23,11 @@ pub(super) struct MapSpec {
     min_migrated_spend: Option<f64>,
     #[serde(default)]
     target: Option<f64>,
+    /// A name or code, or `{service, from}`: checked by hand for positions.
     #[serde(default)]
-    eligible_services: Option<Vec<String>>,
+    eligible_services: Option<Vec<serde_yaml_ng::Value>>,
+    #[serde(default)]
+    workload_tags: Option<Vec<serde_yaml_ng::Value>>,
     #[serde(default)]
     issuance: Option<String>,
     #[serde(default)]
@@ -52,8 +57,12 @@ pub struct MapAgreement {
     /// The migrated spend the agreement commits to over its whole term
     /// (not per year): tagged eligible spend from its start to its end.
     pub target: Option<Decimal>,
-    /// Cost Explorer SERVICE names whose spend counts toward credits.
-    pub eligible_services: Vec<String>,
+    /// The services whose spend counts toward credits, by Cost Explorer
+    /// name or bill product code, each maybe from a date.
+    pub eligible_services: Vec<EligibleService>,
+    /// The tag keys that name a resource's workload, in order: the first
+    /// one a resource carries wins. Empty: no workload view.
+    pub workload_tags: Vec<String>,
     pub issuance: Issuance,
     pub quarters: QuarterBasis,
     /// How long Cost Explorer answers are reused from the store (each
@@ -83,28 +92,32 @@ pub enum QuarterBasis {
     Calendar,
 }
 
-/// A starter list of MAP-eligible services, as Cost Explorer names them.
-/// Agreements differ: the real list is in the agreement (a PDF); set
-/// `map.eligible_services` to it. Data transfer, Marketplace and third-party
-/// licences are commonly excluded and are not here.
+/// A starter list of MAP-eligible services, by bill product code (Cost
+/// Explorer's names follow from them). Agreements differ: the real list is
+/// the agreement's Included Services List; set `map.eligible_services` to
+/// it. Data transfer, S3 requests and Fargate on EKS are left out by usage
+/// type ([`crate::billing::eligible::Exclusion`]); Marketplace and
+/// third-party licences are not services here.
 pub const DEFAULT_ELIGIBLE_SERVICES: &[&str] = &[
-    "Amazon Elastic Compute Cloud - Compute",
-    "EC2 - Other",
-    "Amazon Relational Database Service",
-    "Amazon Simple Storage Service",
-    "Amazon Elastic Container Service",
-    "Amazon Elastic Kubernetes Service",
-    "Amazon Elastic File System",
-    "Amazon FSx",
-    "Amazon DynamoDB",
-    "Amazon ElastiCache",
-    "Amazon Redshift",
-    "Amazon OpenSearch Service",
-    "AWS Lambda",
-    "Elastic Load Balancing",
-    "Amazon Elastic MapReduce",
-    "AWS Backup",
+    "AmazonEC2",
+    "AmazonRDS",
+    "AmazonS3",
+    "AmazonECS",
+    "AmazonEKS",
+    "AmazonEFS",
+    "AmazonFSx",
+    "AmazonDynamoDB",
+    "AmazonElastiCache",
+    "AmazonRedshift",
+    "AmazonES",
+    "AWSLambda",
+    "AWSELB",
+    "ElasticMapReduce",
+    "AWSBackup",
 ];
+
+/// The longest tag key AWS accepts.
+const MAX_TAG_KEY: usize = 128;
 
 impl Default for MapAgreement {
     fn default() -> MapAgreement {
@@ -117,8 +130,9 @@ impl Default for MapAgreement {
             target: None,
             eligible_services: DEFAULT_ELIGIBLE_SERVICES
                 .iter()
-                .map(|s| s.to_string())
+                .map(|s| EligibleService::named(s))
                 .collect(),
+            workload_tags: Vec::new(),
             issuance: Issuance::Quarterly,
             quarters: QuarterBasis::Agreement,
             cost_explorer_cache: Some(std::time::Duration::from_secs(12 * 3600)),
@@ -149,14 +163,11 @@ impl Checker<'_> {
             self.agreement(a, out);
         }
         self.amounts(&m, out);
-        if let Some(list) = m.eligible_services {
-            if list.is_empty() {
-                self.error(
-                    &key(&map, "eligible_services"),
-                    "eligible_services is empty: no spend could earn credit; remove it for the starter list".into(),
-                );
-            }
-            out.eligible_services = list;
+        if let Some(list) = m.eligible_services.take() {
+            out.eligible_services = self.eligible_services(&list);
+        }
+        if let Some(list) = m.workload_tags.take() {
+            out.workload_tags = self.workload_tags(&list);
         }
         match m.issuance.as_deref() {
             None | Some("quarterly") => {}
@@ -222,6 +233,57 @@ impl Checker<'_> {
         }
     }
 
+    /// `map.eligible_services`: names or codes, or `{service, from}`.
+    fn eligible_services(&mut self, list: &[serde_yaml_ng::Value]) -> Vec<EligibleService> {
+        let at = key(&key(&[], "map"), "eligible_services");
+        if list.is_empty() {
+            self.error(
+                &at,
+                "eligible_services is empty: no spend could earn credit; remove it for the starter list".into(),
+            );
+        }
+        let mut out = Vec::new();
+        for (i, item) in list.iter().enumerate() {
+            let here = index(&at, i);
+            match eligible_entry(item) {
+                Ok(e) => out.push(e),
+                Err((field, why)) => {
+                    let path = match field {
+                        Some(f) => key(&here, f),
+                        None => here,
+                    };
+                    self.error(&path, why);
+                }
+            }
+        }
+        out
+    }
+
+    /// `map.workload_tags`: distinct tag keys, none of them `map-migrated`.
+    fn workload_tags(&mut self, list: &[serde_yaml_ng::Value]) -> Vec<String> {
+        let at = key(&key(&[], "map"), "workload_tags");
+        let mut out: Vec<String> = Vec::new();
+        for (i, item) in list.iter().enumerate() {
+            let here: Vec<Seg> = index(&at, i);
+            let why = match item.as_str().map(str::trim) {
+                None | Some("") => Some("a workload tag is a tag key such as `app`".to_string()),
+                Some(k) if k.len() > MAX_TAG_KEY => {
+                    Some(format!("a tag key has at most {MAX_TAG_KEY} characters"))
+                }
+                Some("map-migrated") => Some("`map-migrated` is the MAP tag, not a workload: name the key your teams put the application in (`app`, `workload`)".into()),
+                Some(k) if out.iter().any(|o| o == k) => Some(format!("`{k}` is listed twice")),
+                Some(k) => {
+                    out.push(k.to_string());
+                    None
+                }
+            };
+            if let Some(why) = why {
+                self.error(&here, why);
+            }
+        }
+        out
+    }
+
     fn credit_description(&mut self, pattern: &str, out: &mut MapAgreement) {
         match regex::Regex::new(pattern) {
             Ok(re) => out.credit_description = re,
@@ -256,3 +318,50 @@ impl Checker<'_> {
         }
     }
 }
+
+/// One entry of `map.eligible_services`, or the field that is wrong and why.
+fn eligible_entry(
+    item: &serde_yaml_ng::Value,
+) -> Result<EligibleService, (Option<&'static str>, String)> {
+    fn text(v: &serde_yaml_ng::Value) -> Option<&str> {
+        v.as_str().map(str::trim).filter(|s| !s.is_empty())
+    }
+    if let Some(name) = text(item) {
+        return Ok(EligibleService::named(name));
+    }
+    let Some(map) = item.as_mapping() else {
+        return Err((None, "an eligible service is a name or product code (`AmazonEC2`), or `{service: AWSLambda, from: 2026-03-01}`".into()));
+    };
+    if let Some(other) = map
+        .keys()
+        .filter_map(|k| k.as_str())
+        .find(|k| !["service", "from"].contains(k))
+    {
+        return Err((
+            None,
+            format!("unknown field `{other}`; expected `service` and `from`"),
+        ));
+    }
+    let service = map.get("service").and_then(text).ok_or((
+        None,
+        "`service` is missing: the Cost Explorer name or product code".to_string(),
+    ))?;
+    let from = match map.get("from") {
+        None => None,
+        Some(v) => {
+            let s = text(v).unwrap_or("");
+            Some(
+                s.parse::<NaiveDate>()
+                    .map_err(|_| (Some("from"), format!("`{s}` is not a date such as 2026-03-01: the day the service became eligible")))?,
+            )
+        }
+    };
+    Ok(EligibleService {
+        service: service.to_string(),
+        from,
+    })
+}
+
+#[cfg(test)]
+#[path = "map_tests.rs"]
+mod tests;

@@ -6,7 +6,7 @@
 //! matches `map.credit_description` count as received.
 
 use super::{Cell, Received};
-use crate::billing::services::is_eligible;
+use crate::billing::eligible::Eligibility;
 use crate::billing::Ledger;
 use crate::config::MapAgreement;
 use crate::money::Decimal;
@@ -18,30 +18,44 @@ use std::collections::BTreeMap;
 pub struct FromExport {
     pub by_service: Vec<Cell>,
     pub by_account: Vec<Cell>,
+    pub by_workload: Vec<Cell>,
     pub received: Vec<Received>,
     pub warnings: Vec<String>,
 }
 
-type Key<'a> = (NaiveDate, &'a str, Option<&'a str>);
+/// (month, key, value, eligible).
+type Key<'a> = (NaiveDate, &'a str, Option<&'a str>, bool);
 
 pub fn from_ledger(ledger: &Ledger, currency: &str, terms: &MapAgreement) -> FromExport {
-    let eligible = |service: &str| is_eligible(service, &terms.eligible_services);
+    let rules = Eligibility {
+        services: &terms.eligible_services,
+    };
     let mut by_service: BTreeMap<Key, Decimal> = BTreeMap::new();
     let mut by_account: BTreeMap<Key, Decimal> = BTreeMap::new();
+    let mut by_workload: BTreeMap<Key, Decimal> = BTreeMap::new();
     for s in ledger.spend() {
-        *by_service.entry((s.month, s.service, s.tag)).or_default() += s.amount;
-        if eligible(s.service) {
-            *by_account.entry((s.month, s.account, s.tag)).or_default() += s.amount;
+        *by_service
+            .entry((s.month, s.service, s.tag, s.eligible))
+            .or_default() += s.amount;
+        if !s.eligible {
+            continue;
+        }
+        *by_account
+            .entry((s.month, s.account, s.tag, true))
+            .or_default() += s.amount;
+        if let Some(w) = s.workload {
+            *by_workload.entry((s.month, w, s.tag, true)).or_default() += s.amount;
         }
     }
     let cells = |sums: BTreeMap<Key, Decimal>| {
         sums.into_iter()
-            .map(|((month, key, tag), amount)| Cell {
+            .map(|((month, key, tag, eligible), amount)| Cell {
                 month,
                 key: key.to_string(),
                 tag: tag.map(str::to_string),
                 amount,
                 currency: currency.to_string(),
+                eligible: Some(eligible),
             })
             .collect()
     };
@@ -49,13 +63,14 @@ pub fn from_ledger(ledger: &Ledger, currency: &str, terms: &MapAgreement) -> Fro
     let mut out = FromExport {
         by_service: cells(by_service),
         by_account: cells(by_account),
+        by_workload: cells(by_workload),
         received,
         warnings,
     };
     let unnamed: Vec<&str> = ledger
         .unnamed_services()
         .into_iter()
-        .filter(|s| !eligible(s))
+        .filter(|s| !rules.lists(s))
         .collect();
     if !unnamed.is_empty() {
         out.warnings.push(format!(

@@ -14,10 +14,12 @@
 
 pub mod export;
 pub mod periods;
+pub mod resources;
 
+use crate::billing::eligible::Eligibility;
 use crate::config::MapAgreement;
 use crate::money::{self, Decimal};
-use crate::policy::map_format::MapFormat;
+pub use crate::policy::map_format::{classify, TagState};
 use chrono::NaiveDate;
 use periods::Period;
 use serde::Serialize;
@@ -32,6 +34,10 @@ pub struct Cell {
     pub tag: Option<String>,
     pub amount: Decimal,
     pub currency: String,
+    /// From a bill, whose lines are judged one by one (usage type, day);
+    /// None from Cost Explorer: judged by service name and month.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eligible: Option<bool>,
 }
 
 /// Credit rows (Cost Explorer RECORD_TYPE Credit: negative amounts).
@@ -56,6 +62,9 @@ pub struct Input<'a> {
     pub by_service: Vec<Cell>,
     /// Eligible spend only, by value and LINKED_ACCOUNT.
     pub by_account: Vec<Cell>,
+    /// Eligible spend only, by value and workload (empty without
+    /// `map.workload_tags`).
+    pub by_workload: Vec<Cell>,
     pub received: Vec<Received>,
     /// Where the figures come from: it decides what "received" means.
     pub origin: Origin,
@@ -72,28 +81,6 @@ pub enum Origin {
 pub enum CreditsError {
     #[error("the billing data mixes currencies ({0} and {1}); tagwarden does not convert: narrow it to one payer")]
     MixedCurrencies(String, String),
-}
-
-/// Which side of the MAP line a value puts its spend on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TagState {
-    Tagged,
-    Mistagged,
-    Untagged,
-}
-
-/// Tagged: a valid MAP 2.0 value with this agreement's MPE ID (any valid
-/// value when no `mpe_id` is configured); mis-tagged: malformed or another
-/// agreement's; untagged: no value.
-pub fn classify(value: Option<&str>, mpe_id: Option<&str>) -> TagState {
-    match value.map(str::trim) {
-        None | Some("") => TagState::Untagged,
-        Some(v) => match (MapFormat::Relaxed.mpe_id(v), mpe_id) {
-            (Some(found), Some(ours)) if found == ours => TagState::Tagged,
-            (Some(_), None) => TagState::Tagged,
-            _ => TagState::Mistagged,
-        },
-    }
 }
 
 /// Eligible spend split by tag state, and what it earns.
@@ -241,6 +228,8 @@ pub struct Credits {
     pub quarters: Vec<PeriodRow>,
     pub by_account: Vec<KeyRow>,
     pub by_service: Vec<KeyRow>,
+    /// By workload (`map.workload_tags`; empty without it).
+    pub by_workload: Vec<KeyRow>,
     pub mistagged_values: Vec<Mistagged>,
     pub forecast: Forecast,
     /// None without `map.target`.
@@ -263,28 +252,10 @@ pub fn compute(input: &Input<'_>) -> Result<Credits, CreditsError> {
         .enumerate()
         .map(|(i, m)| (periods::first_of_month(m.start), i))
         .collect();
-    let eligible =
-        |service: &str| crate::billing::services::is_eligible(service, &t.eligible_services);
-    let mut months = vec![Amounts::default(); input.months.len()];
-    let mut services: BTreeMap<&str, Amounts> = BTreeMap::new();
-    for c in &input.by_service {
-        let Some(&i) = month_index.get(&periods::first_of_month(c.month)) else {
-            continue;
-        };
-        let state = classify(c.tag.as_deref(), t.mpe_id.as_deref());
-        months[i].add_spend(state, eligible(&c.key), c.amount);
-        services
-            .entry(&c.key)
-            .or_default()
-            .add_spend(state, eligible(&c.key), c.amount);
-    }
-    for r in &input.received {
-        if let Some(&i) = month_index.get(&periods::first_of_month(r.month)) {
-            months[i].received_credit -= r.amount;
-        }
-    }
-    accrue(&mut months, t.credit_rate, t.min_migrated_spend);
-    let months: Vec<Amounts> = months.into_iter().map(Amounts::finish).collect();
+    let rules = Eligibility {
+        services: &t.eligible_services,
+    };
+    let (months, services) = spend_by_month(input, &month_index, &rules);
     let rows = |p: &Period, a: Amounts| PeriodRow {
         period: PeriodOut {
             start: p.start,
@@ -314,12 +285,23 @@ pub fn compute(input: &Input<'_>) -> Result<Credits, CreditsError> {
             .map(|(p, a)| rows(p, *a))
             .collect(),
         quarters,
-        by_account: by_account(input),
+        by_account: by_key(
+            &input.by_account,
+            t.mpe_id.as_deref(),
+            &months,
+            &month_index,
+        ),
+        by_workload: by_key(
+            &input.by_workload,
+            t.mpe_id.as_deref(),
+            &months,
+            &month_index,
+        ),
         by_service: services
             .into_iter()
             .map(|(k, a)| KeyRow {
                 key: k.to_string(),
-                eligible_service: Some(eligible(k)),
+                eligible_service: Some(rules.lists(k)),
                 amounts: a.finish(),
             })
             .collect(),
@@ -328,13 +310,54 @@ pub fn compute(input: &Input<'_>) -> Result<Credits, CreditsError> {
     })
 }
 
+/// Spend and credit per month (earned cumulating from the first), and
+/// spend per service.
+fn spend_by_month<'a>(
+    input: &'a Input<'_>,
+    month_index: &BTreeMap<NaiveDate, usize>,
+    rules: &Eligibility<'_>,
+) -> (Vec<Amounts>, BTreeMap<&'a str, Amounts>) {
+    let t = input.terms;
+    let mut months = vec![Amounts::default(); input.months.len()];
+    let mut services: BTreeMap<&str, Amounts> = BTreeMap::new();
+    for c in &input.by_service {
+        let Some(&i) = month_index.get(&periods::first_of_month(c.month)) else {
+            continue;
+        };
+        let state = classify(c.tag.as_deref(), t.mpe_id.as_deref());
+        let eligible = is_eligible(rules, c);
+        months[i].add_spend(state, eligible, c.amount);
+        services
+            .entry(&c.key)
+            .or_default()
+            .add_spend(state, eligible, c.amount);
+    }
+    for r in &input.received {
+        if let Some(&i) = month_index.get(&periods::first_of_month(r.month)) {
+            months[i].received_credit -= r.amount;
+        }
+    }
+    accrue(&mut months, t.credit_rate, t.min_migrated_spend);
+    (months.into_iter().map(Amounts::finish).collect(), services)
+}
+
+/// Whether a cell's spend can earn credit: as the bill judged it, else by
+/// service name and month.
+fn is_eligible(rules: &Eligibility<'_>, c: &Cell) -> bool {
+    c.eligible
+        .unwrap_or_else(|| rules.of_month(&c.key, periods::first_of_month(c.month)))
+}
+
 /// Eligible spend under a malformed value or another agreement's, by value.
 fn mistagged_values(input: &Input<'_>, months: &BTreeMap<NaiveDate, usize>) -> Vec<Mistagged> {
     let t = input.terms;
+    let rules = Eligibility {
+        services: &t.eligible_services,
+    };
     let mut out: BTreeMap<&str, Decimal> = BTreeMap::new();
     for c in &input.by_service {
         let in_range = months.contains_key(&periods::first_of_month(c.month));
-        let eligible = crate::billing::services::is_eligible(&c.key, &t.eligible_services);
+        let eligible = is_eligible(&rules, c);
         let state = classify(c.tag.as_deref(), t.mpe_id.as_deref());
         if in_range && eligible && state == TagState::Mistagged {
             *out.entry(c.tag.as_deref().unwrap_or("")).or_default() += c.amount;
@@ -374,23 +397,52 @@ fn one_currency(input: &Input<'_>) -> Result<String, CreditsError> {
     }
 }
 
-fn by_account(input: &Input<'_>) -> Vec<KeyRow> {
-    let mut accounts: BTreeMap<&str, Amounts> = BTreeMap::new();
-    for c in &input.by_account {
-        let state = classify(c.tag.as_deref(), input.terms.mpe_id.as_deref());
-        accounts
+/// Eligible spend by account or workload, with each month's estimated
+/// and missed credit shared out in proportion to its tagged (and its
+/// untagged and mis-tagged) spend that month: the threshold is the
+/// agreement's, not a key's, so a key's credit is its share of the total.
+fn by_key(
+    cells: &[Cell],
+    mpe_id: Option<&str>,
+    months: &[Amounts],
+    month_index: &BTreeMap<NaiveDate, usize>,
+) -> Vec<KeyRow> {
+    let mut keys: BTreeMap<&str, Vec<Amounts>> = BTreeMap::new();
+    for c in cells {
+        let Some(&i) = month_index.get(&periods::first_of_month(c.month)) else {
+            continue;
+        };
+        let per_month = keys
             .entry(&c.key)
-            .or_default()
-            .add_spend(state, true, c.amount);
+            .or_insert_with(|| vec![Amounts::default(); months.len()]);
+        per_month[i].add_spend(classify(c.tag.as_deref(), mpe_id), true, c.amount);
     }
-    accounts
-        .into_iter()
-        .map(|(k, a)| KeyRow {
-            key: k.to_string(),
-            eligible_service: None,
-            amounts: a.finish(),
+    keys.into_iter()
+        .map(|(k, mut per_month)| {
+            for (a, m) in per_month.iter_mut().zip(months) {
+                a.estimated_credit = share(m.estimated_credit, a.tagged, m.tagged);
+                a.missed_credit = share(
+                    m.missed_credit,
+                    a.untagged + a.mistagged,
+                    m.untagged + m.mistagged,
+                );
+            }
+            KeyRow {
+                key: k.to_string(),
+                eligible_service: None,
+                amounts: Amounts::sum(&per_month),
+            }
         })
         .collect()
+}
+
+/// `amount` × part / whole (0 when the whole is).
+fn share(amount: Decimal, part: Decimal, whole: Decimal) -> Decimal {
+    if whole.is_zero() {
+        Decimal::ZERO
+    } else {
+        amount * part / whole
+    }
 }
 
 /// The recent trend, carried from the current (partial) month to the
@@ -466,6 +518,23 @@ fn target(input: &Input<'_>, months: &[Amounts], f: &Forecast, committed: Decima
     }
 }
 
+/// The services eligible from a date, in words.
+fn dated(t: &MapAgreement) -> String {
+    let dated: Vec<String> = t
+        .eligible_services
+        .iter()
+        .filter_map(|e| Some(format!("{} from {}", e.service, e.from?)))
+        .collect();
+    if dated.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", {} (Cost Explorer's monthly figures count such a service from the first whole month)",
+            dated.join(", ")
+        )
+    }
+}
+
 /// The terms, in words, for every report.
 fn assumptions(t: &MapAgreement, origin: Origin) -> Vec<String> {
     let id = match &t.mpe_id {
@@ -483,7 +552,7 @@ fn assumptions(t: &MapAgreement, origin: Origin) -> Vec<String> {
             (t.credit_rate * Decimal::ONE_HUNDRED).normalize(),
             t.min_migrated_spend.round_dp(0)
         ),
-        format!("eligible spend is the spend of {} services (map.eligible_services); credits, refunds and taxes are left out", t.eligible_services.len()),
+        format!("eligible spend is the spend of {} services (map.eligible_services){}; a bill's data transfer, S3 request and Fargate-on-EKS usage is left out by usage type; credits, refunds and taxes are left out", t.eligible_services.len(), dated(t)),
         "credits are not retroactive: spend before a resource was tagged earns nothing, so missed credit is lost for good".into(),
         match origin {
             Origin::CostExplorer => "received credit is every Credit record in Cost Explorer, which cannot tell MAP credits from others".into(),
@@ -495,3 +564,5 @@ fn assumptions(t: &MapAgreement, origin: Origin) -> Vec<String> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+pub(crate) mod workload_tests;

@@ -28,6 +28,15 @@ fn cell(month: &str, key: &str, tag: Option<&str>, amount: f64) -> Cell {
         tag: tag.map(str::to_string),
         amount: m(amount),
         currency: "USD".into(),
+        eligible: None,
+    }
+}
+
+/// A cell as a bill's reading judged it.
+fn judged(eligible: bool, c: Cell) -> Cell {
+    Cell {
+        eligible: Some(eligible),
+        ..c
     }
 }
 
@@ -45,6 +54,7 @@ fn input<'a>(terms: &'a MapAgreement, by_service: Vec<Cell>) -> Input<'a> {
         complete_before: d("2026-04-01"),
         by_service,
         by_account: Vec::new(),
+        by_workload: Vec::new(),
         received: Vec::new(),
         origin: Origin::CostExplorer,
     }
@@ -260,7 +270,7 @@ fn the_assumptions_are_stated() {
 
 /// A bill in CUR 2.0 CSV: EC2 compute tagged, EBS untagged, a product with
 /// no Cost Explorer name, a MAP credit and a promotional one.
-fn ledger() -> crate::billing::Costs {
+fn ledger(t: &MapAgreement) -> crate::billing::Costs {
     let text = "line_item_usage_account_id,line_item_line_item_type,line_item_product_code,line_item_usage_type,line_item_line_item_description,line_item_resource_id,line_item_usage_start_date,line_item_unblended_cost,line_item_currency_code,resource_tags\n\
 111111111111,Usage,AmazonEC2,BoxUsage:m5.large,,i-1,2026-01-05T00:00:00Z,100,USD,\"{\"\"user_map_migrated\"\":\"\"migABCDE12345\"\"}\"\n\
 222222222222,Usage,AmazonEC2,BoxUsage:m5.large,,i-2,2026-01-06T00:00:00Z,50,USD,\"{\"\"user_map_migrated\"\":\"\"migABCDE12345\"\"}\"\n\
@@ -268,7 +278,10 @@ fn ledger() -> crate::billing::Costs {
 111111111111,Usage,AWSGlobalWidgets,Widgets,,w-1,2026-02-01T00:00:00Z,7,USD,{}\n\
 111111111111,Credit,AmazonEC2,,AWS Migration Acceleration Program Credit,,2026-02-01T00:00:00Z,-12.5,USD,\n\
 111111111111,Credit,AmazonEC2,,Promotional credit,,2026-02-01T00:00:00Z,-3,USD,\n";
-    let mut costs = crate::billing::Costs::default();
+    let mut costs = crate::billing::Costs {
+        reading: crate::billing::Reading::of(t),
+        ..Default::default()
+    };
     costs
         .read_csv(text.as_bytes(), "bill.csv", NaiveDate::MIN, NaiveDate::MAX)
         .unwrap();
@@ -278,21 +291,21 @@ fn ledger() -> crate::billing::Costs {
 #[test]
 fn a_bill_regroups_as_cost_explorer_would() {
     let t = terms();
-    let bill = export::from_ledger(&ledger().ledger, "USD", &t);
+    let bill = export::from_ledger(&ledger(&t).ledger, "USD", &t);
     assert_eq!(
         bill.by_service,
         [
-            cell("2026-01-01", EC2, Some(OURS), 150.0),
-            cell("2026-02-01", "AWSGlobalWidgets", None, 7.0),
-            cell("2026-02-01", "EC2 - Other", None, 40.0),
+            judged(true, cell("2026-01-01", EC2, Some(OURS), 150.0)),
+            judged(false, cell("2026-02-01", "AWSGlobalWidgets", None, 7.0)),
+            judged(true, cell("2026-02-01", "EC2 - Other", None, 40.0)),
         ]
     );
     assert_eq!(
         bill.by_account,
         [
-            cell("2026-01-01", "111111111111", Some(OURS), 100.0),
-            cell("2026-01-01", "222222222222", Some(OURS), 50.0),
-            cell("2026-02-01", "111111111111", None, 40.0),
+            judged(true, cell("2026-01-01", "111111111111", Some(OURS), 100.0)),
+            judged(true, cell("2026-01-01", "222222222222", Some(OURS), 50.0)),
+            judged(true, cell("2026-02-01", "111111111111", None, 40.0)),
         ],
         "the unnamed product is not eligible"
     );
@@ -316,11 +329,15 @@ fn a_bill_regroups_as_cost_explorer_would() {
 #[test]
 fn a_product_code_listed_as_eligible_counts() {
     let mut t = terms();
-    t.eligible_services.push("AWSGlobalWidgets".into());
-    let bill = export::from_ledger(&ledger().ledger, "USD", &t);
-    assert!(bill
-        .by_account
-        .contains(&cell("2026-02-01", "111111111111", None, 47.0)));
+    t.eligible_services
+        .push(crate::billing::eligible::EligibleService::named(
+            "AWSGlobalWidgets",
+        ));
+    let bill = export::from_ledger(&ledger(&t).ledger, "USD", &t);
+    assert!(bill.by_account.contains(&judged(
+        true,
+        cell("2026-02-01", "111111111111", None, 47.0)
+    )));
     assert_eq!(bill.warnings.len(), 1, "{:?}", bill.warnings);
     let mut i = input(&t, bill.by_service);
     i.received = bill.received;

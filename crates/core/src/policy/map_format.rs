@@ -97,6 +97,28 @@ impl MapFormat {
     }
 }
 
+/// Which side of the MAP line a value puts its spend on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagState {
+    Tagged,
+    Mistagged,
+    Untagged,
+}
+
+/// Tagged: a valid MAP 2.0 value with this agreement's MPE ID (any valid
+/// value when no `mpe_id` is configured); mis-tagged: malformed or another
+/// agreement's; untagged: no value.
+pub fn classify(value: Option<&str>, mpe_id: Option<&str>) -> TagState {
+    match value.map(str::trim) {
+        None | Some("") => TagState::Untagged,
+        Some(v) => match (MapFormat::Relaxed.mpe_id(v), mpe_id) {
+            (Some(found), Some(ours)) if found == ours => TagState::Tagged,
+            (Some(_), None) => TagState::Tagged,
+            _ => TagState::Mistagged,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

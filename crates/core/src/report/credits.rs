@@ -3,9 +3,11 @@
 //! the terms in words.
 
 use super::{cell, csv, json, markdown_table, new_table, Format, Render};
+use crate::billing::eligible::EligibleService;
 use crate::billing::manifest::PeriodChoice;
 use crate::config::{Issuance, MapAgreement, QuarterBasis};
-use crate::credits::{Amounts, Credits, PeriodRow};
+use crate::credits::resources::{LateTagging, Uncredited};
+use crate::credits::{Amounts, Credits, KeyRow, PeriodRow};
 use crate::money::Decimal;
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -23,7 +25,8 @@ pub struct Agreement {
     pub min_migrated_spend: Decimal,
     pub issuance: &'static str,
     pub quarters: &'static str,
-    pub eligible_services: Vec<String>,
+    pub eligible_services: Vec<EligibleService>,
+    pub workload_tags: Vec<String>,
 }
 
 impl Agreement {
@@ -43,6 +46,7 @@ impl Agreement {
                 QuarterBasis::Calendar => "calendar",
             },
             eligible_services: t.eligible_services.clone(),
+            workload_tags: t.workload_tags.clone(),
         }
     }
 }
@@ -76,9 +80,45 @@ pub struct CreditsReport {
     pub agreement: Agreement,
     pub source: Source,
     pub tag_activation: TagActivation,
+    /// `--workload NAME`: every figure is this workload's (None: all).
+    pub workload: Option<String>,
     #[serde(flatten)]
     pub credits: Credits,
+    /// From a bill only (`--cost`): credit lost to tagging late.
+    pub late_tagging: Option<LateTagging>,
+    /// From a bill only: resources whose eligible spend earned nothing.
+    pub uncredited_resources: Option<Uncredited>,
     pub warnings: Vec<String>,
+    /// The rows of the table's breakdown (`--by`); not in the JSON, which
+    /// has every breakdown.
+    #[serde(skip)]
+    pub by: Option<By>,
+}
+
+/// What the table's breakdown is by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum By {
+    Workload,
+    Account,
+    Service,
+}
+
+impl By {
+    pub fn name(self) -> &'static str {
+        match self {
+            By::Workload => "workload",
+            By::Account => "account",
+            By::Service => "service",
+        }
+    }
+
+    fn rows(self, c: &Credits) -> &[KeyRow] {
+        match self {
+            By::Workload => &c.by_workload,
+            By::Account => &c.by_account,
+            By::Service => &c.by_service,
+        }
+    }
 }
 
 impl CreditsReport {
@@ -142,6 +182,25 @@ fn row(kind: &str, p: &PeriodRow) -> [String; 12] {
     ]
 }
 
+/// A breakdown row in the CSV's columns: no dates.
+fn csv_key_row(by: By, k: &KeyRow) -> [String; 12] {
+    let a = &k.amounts;
+    [
+        by.name().to_string(),
+        k.key.clone(),
+        String::new(),
+        String::new(),
+        money(a.total),
+        money(a.eligible),
+        money(a.tagged),
+        money(a.mistagged),
+        money(a.untagged),
+        a.coverage.map_or(String::new(), |c| format!("{c:.4}")),
+        money(a.estimated_credit),
+        money(a.received_credit),
+    ]
+}
+
 fn display_row(p: &PeriodRow) -> Vec<String> {
     let a = &p.amounts;
     let label = if p.period.partial {
@@ -173,6 +232,102 @@ const DISPLAY: [&str; 9] = [
     "RECEIVED",
     "MISSED",
 ];
+
+/// A breakdown row: key, then the amounts.
+fn key_row(k: &KeyRow) -> Vec<String> {
+    let a = &k.amounts;
+    vec![
+        k.key.clone(),
+        money(a.eligible),
+        money(a.tagged),
+        money(a.mistagged),
+        money(a.untagged),
+        percent(a.coverage),
+        money(a.estimated_credit),
+        money(a.missed_credit),
+    ]
+}
+
+fn key_header(by: By) -> [&'static str; 8] {
+    [
+        match by {
+            By::Workload => "WORKLOAD",
+            By::Account => "ACCOUNT",
+            By::Service => "SERVICE",
+        },
+        "ELIGIBLE",
+        "TAGGED",
+        "MIS-TAGGED",
+        "UNTAGGED",
+        "COVERAGE",
+        "EST. CREDIT",
+        "MISSED",
+    ]
+}
+
+/// How many resources the text formats list (JSON has up to
+/// [`crate::credits::resources::LIST_LIMIT`]).
+const SHOWN: usize = 10;
+
+/// Late tagging and the uncredited resources, as lines of text.
+fn resource_lines(r: &CreditsReport) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(l) = &r.late_tagging {
+        out.push(format!(
+            "late tagging: {} of eligible spend before the MAP tag on {} resource(s), {} of credit forfeited for good",
+            money(l.spend),
+            l.resource_count,
+            money(l.credit_forfeited)
+        ));
+        for w in &l.by_workload {
+            out.push(format!(
+                "late tagging in workload `{}`: {} before the tag on {} resource(s), {} forfeited",
+                w.workload,
+                money(w.spend),
+                w.resources,
+                money(w.credit_forfeited)
+            ));
+        }
+        for x in l.resources.iter().take(SHOWN) {
+            out.push(format!(
+                "tagged late: {} ({}, {}): {} spent from {} until tagged on {}, {} forfeited",
+                x.resource,
+                x.account,
+                x.service,
+                money(x.spend_before_tag),
+                x.first_spend,
+                x.tagged_from,
+                money(x.credit_forfeited)
+            ));
+        }
+    }
+    if let Some(u) = &r.uncredited_resources {
+        let unseen = u.not_seen_by_scan.map_or(String::new(), |n| {
+            format!("; {n} of them not seen by the scan")
+        });
+        out.push(format!(
+            "never tagged in the agreement: {} resource(s) with {} of eligible spend, {} of credit at risk{unseen}",
+            u.resource_count,
+            money(u.spend),
+            money(u.credit_at_risk)
+        ));
+        for x in u.resources.iter().take(SHOWN) {
+            let seen = match x.seen_by_scan {
+                Some(false) => ", not seen by the scan",
+                _ => "",
+            };
+            out.push(format!(
+                "untagged: {} ({}, {}): {} spent, {} at risk{seen}",
+                x.resource,
+                x.account,
+                x.service,
+                money(x.spend),
+                money(x.credit_at_risk)
+            ));
+        }
+    }
+    out
+}
 
 fn notes(r: &CreditsReport) -> String {
     let f = &r.credits.forecast;
@@ -223,6 +378,10 @@ fn notes(r: &CreditsReport) -> String {
             }
         );
     }
+    for line in resource_lines(r) {
+        out += &line;
+        out.push('\n');
+    }
     for a in &r.credits.assumptions {
         out += &format!("assumption: {a}\n");
     }
@@ -241,14 +400,31 @@ fn table(r: &CreditsReport) -> String {
     for p in &r.credits.months {
         m.add_row(display_row(p));
     }
+    let breakdown = match r.by {
+        Some(by) => {
+            let mut t = new_table(&key_header(by));
+            for k in by.rows(&r.credits) {
+                t.add_row(key_row(k));
+            }
+            format!("{t}\n")
+        }
+        None => String::new(),
+    };
     format!(
-        "MAP credits ({}), agreement {} to {}\n{q}\n{m}\n{}{}\n",
+        "MAP credits ({}), agreement {} to {}{}\n{breakdown}{q}\n{m}\n{}{}\n",
         r.credits.currency,
         r.agreement.start,
         r.agreement.end,
+        workload_note(r),
         notes(r),
         r.summary_line()
     )
+}
+
+fn workload_note(r: &CreditsReport) -> String {
+    r.workload
+        .as_ref()
+        .map_or(String::new(), |w| format!(", workload `{w}` only"))
 }
 
 fn markdown(r: &CreditsReport) -> String {
@@ -257,8 +433,20 @@ fn markdown(r: &CreditsReport) -> String {
         .lines()
         .map(|l| format!("- {}\n", cell(l)))
         .collect();
+    let breakdown = match r.by {
+        Some(by) => format!(
+            "## By {}\n\n{}\n",
+            by.name(),
+            markdown_table(
+                &key_header(by),
+                by.rows(&r.credits).iter().map(|k| esc(key_row(k)))
+            )
+        ),
+        None => String::new(),
+    };
     format!(
-        "# MAP credits\n\n{}.\n\n## Quarters\n\n{}\n## Months\n\n{}\n## Notes\n\n{notes}",
+        "# MAP credits{}\n\n{}.\n\n{breakdown}## Quarters\n\n{}\n## Months\n\n{}\n## Notes\n\n{notes}",
+        cell(&workload_note(r)),
         r.summary_line(),
         markdown_table(
             &DISPLAY,
@@ -279,10 +467,14 @@ impl Render for CreditsReport {
             Format::Markdown => markdown(self),
             Format::Csv => csv(
                 HEADER,
-                self.credits
-                    .quarters
-                    .iter()
-                    .map(|p| row("quarter", p))
+                self.by
+                    .into_iter()
+                    .flat_map(|by| {
+                        by.rows(&self.credits)
+                            .iter()
+                            .map(move |k| csv_key_row(by, k))
+                    })
+                    .chain(self.credits.quarters.iter().map(|p| row("quarter", p)))
                     .chain(self.credits.months.iter().map(|p| row("month", p))),
             ),
         }
@@ -313,6 +505,7 @@ mod tests {
             tag: tag.map(str::to_string),
             amount: m(amount),
             currency: "USD".into(),
+            eligible: None,
         };
         let ec2 = "Amazon Elastic Compute Cloud - Compute";
         let input = Input {
@@ -329,6 +522,7 @@ mod tests {
                 cell("2026-04-01", "AWS Marketplace", None, 900.0),
             ],
             by_account: vec![cell("2026-03-01", "111111111111", None, 8_000.0)],
+            by_workload: vec![],
             received: vec![Received {
                 month: d("2026-04-01"),
                 amount: m(-3_000.0),
@@ -349,10 +543,14 @@ mod tests {
                 status: "unknown",
                 detail: "ListCostAllocationTags failed: InternalFailure".into(),
             },
+            workload: None,
             credits: compute(&input).unwrap(),
+            late_tagging: None,
+            uncredited_resources: None,
             warnings: vec![
                 "cannot tell whether map-migrated is an active cost allocation tag".into(),
             ],
+            by: None,
         };
         for (name, f) in [
             ("table", Format::Table),
@@ -361,6 +559,42 @@ mod tests {
             ("markdown", Format::Markdown),
         ] {
             insta::assert_snapshot!(format!("credits_{name}"), report.render(f));
+        }
+    }
+
+    #[test]
+    fn a_bill_with_workloads_in_every_format() {
+        use crate::credits::resources::{late_tagging, uncredited};
+        use crate::credits::workload_tests::{workload_costs, workload_credits, workload_terms};
+        let terms = workload_terms();
+        let costs = workload_costs(&terms, None);
+        let report = CreditsReport {
+            agreement: Agreement::new(&terms, d("2026-01-01"), d("2027-01-01")),
+            source: Source {
+                kind: "billing_export",
+                api_requests: 0,
+                api_cost_usd: Decimal::ZERO,
+                cached: false,
+                billing_periods: vec![],
+            },
+            tag_activation: TagActivation {
+                status: "active",
+                detail: "an active cost allocation tag".into(),
+            },
+            workload: None,
+            credits: workload_credits(&terms, &costs),
+            late_tagging: Some(late_tagging(&costs, terms.credit_rate)),
+            uncredited_resources: Some(uncredited(&costs, terms.credit_rate, None)),
+            warnings: vec![],
+            by: Some(By::Workload),
+        };
+        for (name, f) in [
+            ("table", Format::Table),
+            ("json", Format::Json),
+            ("csv", Format::Csv),
+            ("markdown", Format::Markdown),
+        ] {
+            insta::assert_snapshot!(format!("credits_by_workload_{name}"), report.render(f));
         }
     }
 }

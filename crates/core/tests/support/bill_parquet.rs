@@ -26,14 +26,19 @@ pub struct BillRow {
     pub cost: f64,
     pub currency: String,
     pub tag: Option<String>,
+    /// Its other tags (`app` → `erp`): in a MAP as `user_app`; as a column
+    /// only `app`.
+    pub tags: Vec<(String, String)>,
 }
 
 /// Where the `map-migrated` value goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TagStyle {
-    /// CUR 2.0: the `resource_tags` MAP column, key `user_map_migrated`.
+    /// CUR 2.0: the `resource_tags` MAP column, keys `user_map_migrated`
+    /// and `user_app`.
     Map,
-    /// Legacy CUR in Parquet: its own `resource_tags_user_map_migrated`.
+    /// Legacy CUR in Parquet: its own `resource_tags_user_map_migrated`
+    /// and `resource_tags_user_app`.
     Column,
 }
 
@@ -56,7 +61,7 @@ fn schema(style: TagStyle) -> String {
     s += "  optional double line_item_unblended_cost;\n";
     s += match style {
         TagStyle::Map => "  optional group resource_tags (MAP) {\n    repeated group key_value {\n      required binary key (UTF8);\n      optional binary value (UTF8);\n    }\n  }\n",
-        TagStyle::Column => "  optional binary resource_tags_user_map_migrated (UTF8);\n",
+        TagStyle::Column => "  optional binary resource_tags_user_map_migrated (UTF8);\n  optional binary resource_tags_user_app (UTF8);\n",
     };
     s + "}\n"
 }
@@ -137,48 +142,65 @@ fn write_group<W: Write + Send>(
     Ok(())
 }
 
-/// The tag column; for a MAP, its key (index 9) then value (10) leaves:
-/// an untagged row is an empty map (definition level 1).
+/// A row's tags: (MAP key, value).
+fn tags(r: &BillRow) -> Vec<(String, &str)> {
+    let mut out = Vec::new();
+    if let Some(t) = &r.tag {
+        out.push(("user_map_migrated".to_string(), t.as_str()));
+    }
+    for (k, v) in &r.tags {
+        out.push((format!("user_{k}"), v.as_str()));
+    }
+    out
+}
+
+impl BillRow {
+    /// Its `app` tag.
+    pub fn app(&self) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(k, _)| k == "app")
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The tag columns: own columns (index 9 `map-migrated`, 10 `app`), or a
+/// MAP's key (9) and value (10) leaves, an untagged row an empty map
+/// (definition level 1).
 fn write_tags(
     column: &mut parquet::column::writer::ColumnWriterImpl<'_, ByteArrayType>,
     rows: &[BillRow],
     style: TagStyle,
     index: usize,
 ) -> parquet::errors::Result<()> {
-    let present: Vec<&BillRow> = rows.iter().filter(|r| r.tag.is_some()).collect();
-    // Untagged: a null column, or an empty (but present) map.
-    let untagged = i16::from(style == TagStyle::Map);
-    let tagged = |full: i16| -> Vec<i16> {
-        rows.iter()
-            .map(|r| if r.tag.is_some() { full } else { untagged })
-            .collect()
-    };
-    let (values, defs, reps): (Vec<ByteArray>, Vec<i16>, Option<Vec<i16>>) = match (style, index) {
-        (TagStyle::Column, _) => (
-            present
-                .iter()
-                .map(|r| ByteArray::from(r.tag.as_deref().unwrap_or("")))
-                .collect(),
-            tagged(1),
-            None,
-        ),
-        (TagStyle::Map, 9) => (
-            present
-                .iter()
-                .map(|_| ByteArray::from("user_map_migrated"))
-                .collect(),
-            tagged(2),
-            Some(vec![0; rows.len()]),
-        ),
-        _ => (
-            present
-                .iter()
-                .map(|r| ByteArray::from(r.tag.as_deref().unwrap_or("")))
-                .collect(),
-            tagged(3),
-            Some(vec![0; rows.len()]),
-        ),
-    };
+    let (mut values, mut defs, mut reps) = (Vec::new(), Vec::new(), Vec::new());
+    for r in rows {
+        if style == TagStyle::Column {
+            let v = if index == 9 {
+                r.tag.as_deref()
+            } else {
+                r.app()
+            };
+            defs.push(i16::from(v.is_some()));
+            values.extend(v.map(ByteArray::from));
+            continue;
+        }
+        let entries = tags(r);
+        if entries.is_empty() {
+            defs.push(1);
+            reps.push(0);
+        }
+        for (i, (key, value)) in entries.into_iter().enumerate() {
+            reps.push(i16::from(i > 0));
+            defs.push(if index == 9 { 2 } else { 3 });
+            values.push(ByteArray::from(if index == 9 {
+                key.as_str()
+            } else {
+                value
+            }));
+        }
+    }
+    let reps = (style == TagStyle::Map).then_some(reps);
     column.write_batch(&values, Some(&defs), reps.as_deref())?;
     Ok(())
 }

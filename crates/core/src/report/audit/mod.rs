@@ -41,6 +41,14 @@ pub struct FindingRecord {
         serialize_with = "crate::money::serialize_opt"
     )]
     pub credit_at_risk: Option<crate::money::Decimal>,
+    /// With `--cost`, when the bill shows the resource took this
+    /// agreement's MAP value after it had spent: the eligible spend before
+    /// it, whose credit is lost for good.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::money::serialize_opt"
+    )]
+    pub spend_before_tag: Option<crate::money::Decimal>,
 }
 
 /// One policy's verdicts in one account.
@@ -80,6 +88,15 @@ pub struct AuditReport {
     /// With `--cost`: the billing files' currency.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_currency: Option<String>,
+    /// With `--cost`: the scanned resources the bill shows were tagged
+    /// after they had spent (compliant now, their early credit lost),
+    /// costliest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub late_tagged: Option<Vec<crate::credits::resources::LateResource>>,
+    /// Every resource the scan listed, by ARN and bare id (to match the
+    /// ids a bill uses).
+    #[serde(skip)]
+    pub scanned: std::collections::BTreeSet<String>,
 }
 
 impl AuditReport {
@@ -107,6 +124,7 @@ impl AuditReport {
                 hint: f.hint.clone(),
                 cost: None,
                 credit_at_risk: None,
+                spend_before_tag: None,
             })
             .collect();
         findings.sort_by(|a, b| {
@@ -152,6 +170,8 @@ impl AuditReport {
             api_calls_by_operation: BTreeMap::new(),
             warnings: Vec::new(),
             cost_currency: None,
+            late_tagged: None,
+            scanned: std::collections::BTreeSet::new(),
         }
     }
 
@@ -169,7 +189,16 @@ impl AuditReport {
             let rc = crate::plan::ResourceCost::of(billed, terms);
             f.cost = Some(rc.cost);
             f.credit_at_risk = Some(rc.credit_at_risk);
+            let late = billed.spend_before_tag();
+            f.spend_before_tag = (late > crate::money::Decimal::ZERO).then_some(late);
         }
+        let late = crate::credits::resources::late_tagging(costs, terms.credit_rate);
+        self.late_tagged = Some(
+            late.resources
+                .into_iter()
+                .filter(|r| self.scanned.contains(&r.resource))
+                .collect(),
+        );
         self.cost_currency = Some(costs.currency.clone().unwrap_or_else(|| "USD".into()));
     }
 

@@ -17,6 +17,7 @@ pub fn render(report: &AuditReport) -> String {
         out.push_str(&problems(report));
         out.push('\n');
     }
+    out.push_str(&late_tagged(report));
     out.push_str(&not_scanned(&report.errors));
     out.push_str(&report.summary_line());
     out.push('\n');
@@ -93,6 +94,34 @@ fn problems(report: &AuditReport) -> String {
         Some(currency) => format!("{t}\ncosts in {currency}, from the billing files\n"),
         None => t.to_string(),
     }
+}
+
+/// With `--cost`: the scanned resources tagged after they had spent.
+fn late_tagged(report: &AuditReport) -> String {
+    let Some(late) = report.late_tagged.as_deref().filter(|l| !l.is_empty()) else {
+        return String::new();
+    };
+    let mut t = new_table(&[
+        "TAGGED LATE",
+        "ACCOUNT",
+        "WORKLOAD",
+        "FIRST SPEND",
+        "TAGGED FROM",
+        "SPEND BEFORE TAG",
+        "CREDIT FORFEITED",
+    ]);
+    for r in late {
+        t.add_row([
+            r.resource.clone(),
+            r.account.clone(),
+            r.workload.clone().unwrap_or_default(),
+            r.first_spend.to_string(),
+            r.tagged_from.to_string(),
+            crate::money::show(r.spend_before_tag),
+            crate::money::show(r.credit_forfeited),
+        ]);
+    }
+    format!("{t}\n")
 }
 
 /// What is wrong, a line per problem; keys missing for the same reason

@@ -65,6 +65,7 @@ fn finding(h: &str, id: &str, value: Option<&str>, cost: f64) -> FindingRecord {
         severity: Severity::Critical,
         hint: Some(format!("tag it{h}")),
         cost: Some(m(cost)),
+        spend_before_tag: None,
         credit_at_risk: Some(m(cost / 10.0)),
     }
 }
@@ -121,6 +122,8 @@ fn audit(h: &str) -> AuditReport {
         api_calls_by_operation: Default::default(),
         warnings: vec![format!("a warning{h}")],
         cost_currency: Some(format!("USD{h}")),
+        late_tagged: None,
+        scanned: Default::default(),
     }
 }
 
@@ -143,6 +146,7 @@ fn credits(h: &str) -> CreditsReport {
         tag: tag.map(str::to_string),
         amount: m(amount),
         currency: "USD".into(),
+        eligible: None,
     };
     let input = Input {
         terms: &terms,
@@ -158,6 +162,7 @@ fn credits(h: &str) -> CreditsReport {
             cell("2026-04-01", None, 900.0),
         ],
         by_account: vec![],
+        by_workload: vec![],
         received: vec![Received {
             month: d("2026-04-01"),
             amount: m(-3_000.0),
@@ -184,8 +189,12 @@ fn credits(h: &str) -> CreditsReport {
             status: "unknown",
             detail: format!("ListCostAllocationTags failed{h}"),
         },
+        workload: None,
         credits,
+        late_tagging: None,
+        uncredited_resources: None,
         warnings: vec![format!("cannot tell whether the tag is active{h}")],
+        by: None,
     }
 }
 

@@ -1,0 +1,117 @@
+//! One resource's spend as the bill tells it: its cost, what of it could
+//! earn MAP credit, what did not because its lines lacked this agreement's
+//! value, and when the value first appeared on it (for late tagging).
+
+use super::Line;
+use crate::money::Decimal;
+use chrono::NaiveDate;
+
+/// How [`super::Costs`] judged one usage line.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Judged {
+    /// The terms count the line's service, usage type and day.
+    pub eligible: bool,
+    /// It carries this agreement's MAP value.
+    pub credited: bool,
+    /// Its day is in the money view's window.
+    pub in_window: bool,
+}
+
+/// One resource's usage over the period.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResourceCost {
+    pub cost: Decimal,
+    /// The last `map-migrated` value billed for it.
+    pub tag: Option<String>,
+    /// Its cost by service (Cost Explorer's name, else the product code,
+    /// else [`super::services::UNNAMED`]).
+    pub by_service: Vec<(String, Decimal)>,
+    /// The account billed for it (the first line's).
+    pub account: String,
+    /// Its workload (the last line's), with `map.workload_tags`.
+    pub workload: Option<String>,
+    /// The part of its cost that can earn MAP credit.
+    pub eligible: Decimal,
+    /// In the window: eligible spend on lines without this agreement's
+    /// MAP value, which earned nothing.
+    pub uncredited: Decimal,
+    /// In the window: its first day of eligible spend.
+    pub first_spend: Option<NaiveDate>,
+    /// In the window: the first day a line carries this agreement's value.
+    pub tagged_from: Option<NaiveDate>,
+    /// In the window: uncredited eligible spend by day, days merged when
+    /// lines of one day follow each other.
+    pub(crate) uncredited_days: Vec<(NaiveDate, Decimal)>,
+}
+
+impl ResourceCost {
+    pub(super) fn add(
+        &mut self,
+        line: &Line<'_>,
+        service: &str,
+        workload: Option<&str>,
+        j: Judged,
+    ) {
+        self.cost += line.cost;
+        match self.by_service.iter_mut().find(|(s, _)| s == service) {
+            Some((_, c)) => *c += line.cost,
+            None => self.by_service.push((service.to_string(), line.cost)),
+        }
+        if self.account.is_empty() {
+            self.account = line.account.to_string();
+        }
+        if let Some(tag) = &line.tag {
+            if self.tag.as_deref() != Some(tag) {
+                self.tag = Some(tag.to_string());
+            }
+        }
+        if let Some(w) = workload {
+            if self.workload.as_deref() != Some(w) {
+                self.workload = Some(w.to_string());
+            }
+        }
+        if j.eligible {
+            self.eligible += line.cost;
+        }
+        if j.in_window && j.eligible {
+            self.add_in_window(line.day, line.cost, j.credited);
+        }
+    }
+
+    fn add_in_window(&mut self, day: NaiveDate, cost: Decimal, credited: bool) {
+        self.first_spend = Some(self.first_spend.map_or(day, |d| d.min(day)));
+        if credited {
+            self.tagged_from = Some(self.tagged_from.map_or(day, |d| d.min(day)));
+            return;
+        }
+        self.uncredited += cost;
+        match self.uncredited_days.last_mut() {
+            Some((d, c)) if *d == day => *c += cost,
+            _ => self.uncredited_days.push((day, cost)),
+        }
+    }
+
+    /// Eligible spend that earned nothing because the resource was tagged
+    /// late: its lines without this agreement's value dated up to the day
+    /// of the first line with it (credit is never retroactive). Zero when
+    /// it never carried the value, or carried it from its first spend.
+    pub fn spend_before_tag(&self) -> Decimal {
+        match self.tagged_from {
+            Some(t) => self
+                .uncredited_days
+                .iter()
+                .filter(|(d, _)| *d <= t)
+                .map(|(_, c)| c)
+                .sum(),
+            None => Decimal::ZERO,
+        }
+    }
+
+    /// The service it spent most under.
+    pub fn main_service(&self) -> &str {
+        self.by_service
+            .iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+            .map_or("", |(s, _)| s.as_str())
+    }
+}
