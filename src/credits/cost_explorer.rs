@@ -396,6 +396,7 @@ impl Query<'_> {
                     amount,
                     currency,
                     eligible: None,
+                    workload: None,
                 });
             }
         }

@@ -257,8 +257,15 @@ fn write_bills(dir: &Path, lines: &[Line]) {
 }
 
 /// Every figure of a credits report, without what tells the sources apart
-/// (source, warnings, the sentence on received credit).
+/// (source, warnings, the sentence on received credit, and a workload's
+/// accounts and services, which only a bill has).
 fn figures(r: &Value) -> Value {
+    let mut r = r.clone();
+    for w in r["by_workload"].as_array_mut().into_iter().flatten() {
+        let w = w.as_object_mut().unwrap();
+        w.remove("accounts");
+        w.remove("services");
+    }
     let fields = [
         "currency",
         "agreement",
@@ -273,7 +280,7 @@ fn figures(r: &Value) -> Value {
     ];
     fields
         .iter()
-        .map(|f| (f.to_string(), r[f].clone()))
+        .map(|f| (f.to_string(), r[*f].clone()))
         .collect::<serde_json::Map<_, _>>()
         .into()
 }
@@ -355,6 +362,35 @@ fn a_billing_export_gives_the_same_figures_as_cost_explorer() {
         assert_eq!(from_file["source"]["kind"], "billing_export", "{folder}");
         assert_eq!(from_file["source"]["api_requests"], 0, "{folder}");
         assert_eq!(figures(&from_file), figures(&from_ce), "{folder}");
+        // A bill also says which accounts and services each workload spends in.
+        let web = &from_file["by_workload"][2];
+        assert_eq!(web["key"], "web", "{folder}");
+        let keys = |list: &str| -> Vec<(String, f64)> {
+            web[list]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    (
+                        r["key"].as_str().unwrap().into(),
+                        r["eligible"].as_f64().unwrap(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            keys("accounts"),
+            [("222222222222".to_string(), 10_000.5)],
+            "{folder}"
+        );
+        assert_eq!(
+            keys("services"),
+            [
+                ("Amazon Relational Database Service".to_string(), 6_000.0),
+                ("EC2 - Other".to_string(), 4_000.5)
+            ],
+            "{folder}"
+        );
         let warnings = from_file["warnings"].to_string();
         assert!(
             warnings.contains("AWSMarketplace"),

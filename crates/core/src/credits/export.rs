@@ -23,8 +23,8 @@ pub struct FromExport {
     pub warnings: Vec<String>,
 }
 
-/// (month, key, value, eligible).
-type Key<'a> = (NaiveDate, &'a str, Option<&'a str>, bool);
+/// (month, key, value, eligible, workload).
+type Key<'a> = (NaiveDate, &'a str, Option<&'a str>, bool, Option<&'a str>);
 
 pub fn from_ledger(ledger: &Ledger, currency: &str, terms: &MapAgreement) -> FromExport {
     let rules = Eligibility {
@@ -34,28 +34,32 @@ pub fn from_ledger(ledger: &Ledger, currency: &str, terms: &MapAgreement) -> Fro
     let mut by_account: BTreeMap<Key, Decimal> = BTreeMap::new();
     let mut by_workload: BTreeMap<Key, Decimal> = BTreeMap::new();
     for s in ledger.spend() {
+        let w = s.workload;
         *by_service
-            .entry((s.month, s.service, s.tag, s.eligible))
+            .entry((s.month, s.service, s.tag, s.eligible, w))
             .or_default() += s.amount;
         if !s.eligible {
             continue;
         }
         *by_account
-            .entry((s.month, s.account, s.tag, true))
+            .entry((s.month, s.account, s.tag, true, w))
             .or_default() += s.amount;
-        if let Some(w) = s.workload {
-            *by_workload.entry((s.month, w, s.tag, true)).or_default() += s.amount;
+        if let Some(w) = w {
+            *by_workload
+                .entry((s.month, w, s.tag, true, Some(w)))
+                .or_default() += s.amount;
         }
     }
     let cells = |sums: BTreeMap<Key, Decimal>| {
         sums.into_iter()
-            .map(|((month, key, tag, eligible), amount)| Cell {
+            .map(|((month, key, tag, eligible, workload), amount)| Cell {
                 month,
                 key: key.to_string(),
                 tag: tag.map(str::to_string),
                 amount,
                 currency: currency.to_string(),
                 eligible: Some(eligible),
+                workload: workload.map(str::to_string),
             })
             .collect()
     };

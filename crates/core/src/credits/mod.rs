@@ -38,6 +38,10 @@ pub struct Cell {
     /// None from Cost Explorer: judged by service name and month.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eligible: Option<bool>,
+    /// From a bill with `map.workload_tags`: the workload (Cost Explorer's
+    /// cells by service or account do not say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload: Option<String>,
 }
 
 /// Credit rows (Cost Explorer RECORD_TYPE Credit: negative amounts).
@@ -169,6 +173,12 @@ pub struct KeyRow {
     pub eligible_service: Option<bool>,
     #[serde(flatten)]
     pub amounts: Amounts,
+    /// For a workload, from a bill: its eligible spend by account.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<KeyRow>,
+    /// For a workload, from a bill: its eligible spend by service.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<KeyRow>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -291,18 +301,15 @@ pub fn compute(input: &Input<'_>) -> Result<Credits, CreditsError> {
             &months,
             &month_index,
         ),
-        by_workload: by_key(
-            &input.by_workload,
-            t.mpe_id.as_deref(),
-            &months,
-            &month_index,
-        ),
+        by_workload: workloads(input, &rules, &months, &month_index),
         by_service: services
             .into_iter()
             .map(|(k, a)| KeyRow {
                 key: k.to_string(),
                 eligible_service: Some(rules.lists(k)),
                 amounts: a.finish(),
+                accounts: Vec::new(),
+                services: Vec::new(),
             })
             .collect(),
         mistagged_values: mistagged_values(input, &month_index),
@@ -431,9 +438,45 @@ fn by_key(
                 key: k.to_string(),
                 eligible_service: None,
                 amounts: Amounts::sum(&per_month),
+                accounts: Vec::new(),
+                services: Vec::new(),
             }
         })
         .collect()
+}
+
+/// Eligible spend by workload; from a bill, each with its accounts and
+/// services.
+fn workloads(
+    input: &Input<'_>,
+    rules: &Eligibility<'_>,
+    months: &[Amounts],
+    month_index: &BTreeMap<NaiveDate, usize>,
+) -> Vec<KeyRow> {
+    let mpe_id = input.terms.mpe_id.as_deref();
+    let of = |cells: &[Cell], w: &str| -> Vec<Cell> {
+        cells
+            .iter()
+            .filter(|c| c.workload.as_deref() == Some(w) && is_eligible(rules, c))
+            .cloned()
+            .collect()
+    };
+    let mut rows = by_key(&input.by_workload, mpe_id, months, month_index);
+    for row in &mut rows {
+        row.accounts = by_key(
+            &of(&input.by_account, &row.key),
+            mpe_id,
+            months,
+            month_index,
+        );
+        row.services = by_key(
+            &of(&input.by_service, &row.key),
+            mpe_id,
+            months,
+            month_index,
+        );
+    }
+    rows
 }
 
 /// `amount` × part / whole (0 when the whole is).

@@ -29,6 +29,7 @@ fn cell(month: &str, key: &str, tag: Option<&str>, amount: f64) -> Cell {
         amount: m(amount),
         currency: "USD".into(),
         eligible: None,
+        workload: None,
     }
 }
 

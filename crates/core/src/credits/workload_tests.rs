@@ -136,6 +136,42 @@ fn spend_is_split_by_the_first_workload_tag_a_line_carries() {
         (m(100.0), m(40.0), m(60.0))
     );
     assert_eq!(row(&c.by_workload, "(no workload)").untagged, m(10.0));
+    // Under each, from the bill: its accounts and services.
+    let web_row = c.by_workload.iter().find(|r| r.key == "web").unwrap();
+    let eligible_of = |rows: &[KeyRow]| -> Vec<(String, Decimal)> {
+        rows.iter()
+            .map(|r| (r.key.clone(), r.amounts.eligible))
+            .collect()
+    };
+    assert_eq!(
+        eligible_of(&web_row.accounts),
+        [
+            ("111111111111".to_string(), m(60.0)),
+            ("222222222222".to_string(), m(40.0))
+        ]
+    );
+    assert_eq!(
+        eligible_of(&web_row.services),
+        [
+            (
+                "Amazon Elastic Compute Cloud - Compute".to_string(),
+                m(40.0)
+            ),
+            ("EC2 - Other".to_string(), m(60.0))
+        ]
+    );
+    let erp_row = c.by_workload.iter().find(|r| r.key == "erp").unwrap();
+    assert_eq!(
+        eligible_of(&erp_row.services),
+        [
+            ("AWS Lambda".to_string(), m(6.0)),
+            (
+                "Amazon Elastic Compute Cloud - Compute".to_string(),
+                m(230.0)
+            )
+        ],
+        "Lambda's 4 before it was eligible is not there; nor EC2's data transfer"
+    );
     // Below the 50,000 threshold nothing is earned; missed credit too
     // stays 0 (346 in all): the shares sum to the totals either way.
     let shares: Decimal = c.by_workload.iter().map(|r| r.amounts.missed_credit).sum();

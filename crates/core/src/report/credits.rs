@@ -506,6 +506,7 @@ mod tests {
             amount: m(amount),
             currency: "USD".into(),
             eligible: None,
+            workload: None,
         };
         let ec2 = "Amazon Elastic Compute Cloud - Compute";
         let input = Input {

@@ -147,6 +147,7 @@ fn credits(h: &str) -> CreditsReport {
         amount: m(amount),
         currency: "USD".into(),
         eligible: None,
+        workload: None,
     };
     let input = Input {
         terms: &terms,
