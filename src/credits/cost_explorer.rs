@@ -524,6 +524,48 @@ mod tests {
         assert_eq!(tag_value("app", "app$erp").as_deref(), Some("erp"));
     }
 
+    /// (key, match) of a tag test.
+    fn tag_test(e: &Expression) -> (String, String, Vec<String>) {
+        let t = e.tags().expect("a tag test");
+        (
+            t.key().unwrap_or_default().to_string(),
+            t.match_options()[0].as_str().to_string(),
+            t.values().to_vec(),
+        )
+    }
+
+    #[test]
+    fn a_workload_is_the_first_of_its_tags_a_line_carries() {
+        let tags = ["app".to_string(), "workload".to_string()];
+        let e = workload_is(&tags, "erp");
+        let [first, second] = e.or() else {
+            panic!("one branch per tag: {e:?}")
+        };
+        assert_eq!(
+            tag_test(first),
+            ("app".into(), "EQUALS".into(), vec!["erp".into()])
+        );
+        let [absent, equals] = second.and() else {
+            panic!("{second:?}")
+        };
+        assert_eq!(tag_test(absent), ("app".into(), "ABSENT".into(), vec![]));
+        assert_eq!(
+            tag_test(equals),
+            ("workload".into(), "EQUALS".into(), vec!["erp".into()])
+        );
+        let none = workload_is(&tags, NO_WORKLOAD);
+        let both: Vec<_> = none.and().iter().map(tag_test).collect();
+        assert_eq!(
+            both,
+            [
+                ("app".into(), "ABSENT".into(), vec![]),
+                ("workload".into(), "ABSENT".into(), vec![])
+            ]
+        );
+        let one = workload_is(&tags[..1], "erp");
+        assert_eq!(tag_test(&one).1, "EQUALS", "a single test is not wrapped");
+    }
+
     #[test]
     fn dated_services_count_from_their_first_whole_month() {
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();

@@ -22,4 +22,5 @@ mod pages;
 mod report;
 mod shards;
 mod store;
+mod workloads;
 mod writers;

@@ -80,13 +80,13 @@ fn inject_billing(emu: &Emulator) {
 
 /// The demo estate seeded, and a configuration with the MAP policy and a
 /// 2026 agreement (calendar quarters).
-fn seeded(emu: &Emulator, suffix: &str) -> (tempfile::TempDir, String) {
+fn seeded(emu: &Emulator, suffix: &str, more_map: &str) -> (tempfile::TempDir, String) {
     tokio::runtime::Runtime::new()
         .unwrap()
         .block_on(estate::seed(&emu.endpoint(), suffix));
     let dir = tempfile::tempdir().unwrap();
     let map = format!(
-        "store: {}\nmap:\n  mpe_id: ABCDE12345\n  agreement: {{start: 2026-01-01, end: 2026-12-31}}\n  quarters: calendar\n",
+        "store: {}\nmap:\n  mpe_id: ABCDE12345\n  agreement: {{start: 2026-01-01, end: 2026-12-31}}\n  quarters: calendar\n{more_map}",
         dir.path().join("state.db").display()
     );
     let config = estate::config(&common::map_policy_path(), &map);
@@ -97,7 +97,7 @@ fn seeded(emu: &Emulator, suffix: &str) -> (tempfile::TempDir, String) {
 #[test]
 fn the_html_report_renders_in_a_browser_with_charts_and_escaped_values() {
     let emu = Emulator::start();
-    let (dir, cfg) = seeded(&emu, "r1");
+    let (dir, cfg) = seeded(&emu, "r1", "");
     inject_billing(&emu);
     let page = dir.path().join("report.html");
     let run = emu.tagwarden(&[
@@ -175,7 +175,7 @@ fn without_agreement_dates_the_report_says_why_credits_are_missing() {
 #[test]
 fn with_a_billing_export_the_report_ranks_untagged_resources_by_cost() {
     let emu = Emulator::start();
-    let (dir, cfg) = seeded(&emu, "r2");
+    let (dir, cfg) = seeded(&emu, "r2", "  workload_tags: [app]\n");
     // The resources missing their MAP value, each billed a different amount.
     let audit = emu
         .tagwarden(&["audit", "-c", &cfg, "--format", "json"])
@@ -196,7 +196,26 @@ fn with_a_billing_export_the_report_ranks_untagged_resources_by_cost() {
             100 * (i + 1)
         );
     }
-    bill += "i-tagged,111111111111,Usage,AmazonEC2,BoxUsage:m5.large,2026-02-01T00:00:00Z,60000,USD,\"{\"\"user_map_migrated\"\":\"\"migABCDE12345\"\"}\"\n";
+    // Tagged all along, in a workload with a hostile name.
+    let tags = |map: Option<&str>, app: &str| {
+        let map = map.map_or(String::new(), |v| {
+            format!("\"\"user_map_migrated\"\":\"\"{v}\"\",")
+        });
+        format!("\"{{{map}\"\"user_app\"\":\"\"{app}\"\"}}\"")
+    };
+    bill += &format!("i-tagged,111111111111,Usage,AmazonEC2,BoxUsage:m5.large,2026-02-01T00:00:00Z,60000,USD,{}\n", tags(Some("migABCDE12345"), HOSTILE));
+    // Tagged late: 1,000 spent before its tag on February 5.
+    bill += &format!(
+        "i-late,111111111111,Usage,AmazonEC2,BoxUsage:m5.large,2026-02-01T00:00:00Z,1000,USD,{}\n",
+        tags(None, "erp")
+    );
+    bill += &format!(
+        "i-late,111111111111,Usage,AmazonEC2,BoxUsage:m5.large,2026-02-05T00:00:00Z,500,USD,{}\n",
+        tags(Some("migABCDE12345"), "erp")
+    );
+    // Only the bill knows it: a function, which the scan does not list
+    // without Resource Explorer.
+    bill += &format!("arn:aws:lambda:us-east-1:111111111111:function:unlisted,111111111111,Usage,AWSLambda,Request,2026-02-03T00:00:00Z,40,USD,{}\n", tags(None, "erp"));
     let bill = write(dir.path(), "bill.csv", &bill);
     let page = dir.path().join("costs.html");
     let run = emu.tagwarden(&[
@@ -224,6 +243,35 @@ fn with_a_billing_export_the_report_ranks_untagged_resources_by_cost() {
         .expect("costliest listed");
     let cheapest = dom.find(arns[0].as_str()).expect("cheapest listed");
     assert!(costliest < cheapest, "ranked by credit at risk");
-    // 60,000 tagged, 10,000 above the threshold: 2,500 estimated.
-    assert!(dom.contains("2500 USD"), "{dom}");
+    // 60,500 tagged, 10,500 above the threshold: 2,625 estimated.
+    assert!(dom.contains("2625 USD"), "{dom}");
+
+    // Workloads, the hostile one as text; the script did not run.
+    assert!(dom.contains("<h2>Workloads (USD)</h2>"), "{dom}");
+    assert!(
+        dom.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;"),
+        "{dom}"
+    );
+    assert!(!dom.contains("<script"), "{dom}");
+    assert!(dom.contains("<title>tagwarden report</title>"));
+    // Late tagging: i-late's 1,000 before its tag, 250 forfeited.
+    assert!(
+        dom.contains("<h2>Credit lost to late tagging</h2>"),
+        "{dom}"
+    );
+    assert!(
+        dom.contains("<td><code>i-late</code></td><td>111111111111</td><td>Amazon Elastic Compute Cloud - Compute</td><td>erp</td><td>2026-02-01</td><td>2026-02-05</td><td>1000</td><td>250</td>"),
+        "{dom}"
+    );
+    // The bill's list: the function the scan did not see is on it, said so.
+    let unlisted = dom
+        .find("function:unlisted</code>")
+        .expect("the bill-only resource is listed");
+    let row_end = unlisted + dom[unlisted..].find("</tr>").unwrap();
+    assert!(
+        dom[unlisted..row_end].ends_with("<td>no</td>"),
+        "{}",
+        &dom[unlisted..row_end]
+    );
+    assert!(dom.contains("were not seen by the scan"), "{dom}");
 }

@@ -8,6 +8,9 @@
 //! way through the month (late), some never, some from the first day.
 //!
 //!     cargo bench -p tagwarden-core --bench billing
+//!
+//! One read alone (to profile it): `--read csv -`, or `--write parquet
+//! FILE` then `--read parquet FILE` (or `gzip` for a gzip CSV file).
 
 #[path = "../tests/support/bill_parquet.rs"]
 mod bill_parquet;
@@ -100,10 +103,15 @@ impl Read for Rows {
 }
 
 fn peak_rss_mib() -> f64 {
+    status_mib("VmHWM:")
+}
+
+/// A memory figure of this process, in MiB.
+fn status_mib(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find(|l| l.starts_with("VmHWM:"))
+        .find(|l| l.starts_with(field))
         .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         .map_or(0.0, |kib| kib / 1024.0)
 }
@@ -124,6 +132,7 @@ fn ingest(name: &str, read: impl FnOnce(&mut Costs)) {
         ..Costs::default()
     };
     read(&mut costs);
+    eprintln!("resident after reading: {:.1} MiB", status_mib("VmRSS:"));
     let late = tagwarden_core::credits::resources::late_tagging(&costs, terms.credit_rate);
     let secs = started.elapsed().as_secs_f64();
     assert_eq!(costs.rows, ROWS);
@@ -175,6 +184,12 @@ fn main() {
     if let [_, flag, kind, path] = &args[..] {
         if flag == "--read" {
             return read(kind, path);
+        }
+        // To profile a read on its own: write the Parquet file, then
+        // `--read parquet PATH`.
+        if flag == "--write" && kind == "parquet" {
+            let file = std::fs::File::create(path).unwrap();
+            return write_bill(file, TagStyle::Map, (0..ROWS).map(row), GROUP).unwrap();
         }
     }
     read_apart("csv", std::path::Path::new("-"));

@@ -2,7 +2,7 @@
 //! gives the layout, then each record becomes a [`Line`].
 
 use super::layout::{Layout, TagColumns, TagNames};
-use super::{tag_in_json, BillingError, Charge, Costs, Dialect, Line};
+use super::{tag_map, BillingError, Charge, Costs, Dialect, Line};
 use chrono::NaiveDate;
 use std::borrow::Cow;
 use std::io::Read;
@@ -66,10 +66,7 @@ fn line<'a>(
 ) -> Result<Line<'a>, String> {
     let text = |i: Option<usize>| i.and_then(|i| row.get(i)).unwrap_or("");
     let start = text(Some(layout.start));
-    let day: NaiveDate = start
-        .get(..10)
-        .and_then(|d| d.parse().ok())
-        .ok_or_else(|| format!("`{start}` is not a date"))?;
+    let day: NaiveDate = super::day_of(start).ok_or_else(|| format!("`{start}` is not a date"))?;
     let cost_text = text(Some(layout.cost));
     let cost =
         crate::money::parse(cost_text).ok_or_else(|| match cost_text.trim().parse::<f64>() {
@@ -103,7 +100,7 @@ fn line<'a>(
 }
 
 /// The `map-migrated` value and the workload of a row: from their own
-/// columns, else from the tag map (its JSON parsed once, if at all).
+/// columns, else from the tag map (read once, if at all).
 fn tags<'a>(
     layout: &Layout,
     row: &'a csv::StringRecord,
@@ -122,26 +119,15 @@ fn tags<'a>(
     );
     let map = layout.tag.map.or(layout.workload.map);
     let want = tag.is_none() || (workload.is_some() && work.is_none());
-    if let (true, Some(text)) = (want, map.and_then(|i| row.get(i))) {
-        if let Some(json) = parse_tag_map(text) {
-            if tag.is_none() {
-                tag = tag_in_json(&json, &TagNames::map_migrated().map_keys).map(Cow::Owned);
-            }
-            if let (None, Some(names)) = (&work, workload) {
-                work = tag_in_json(&json, &names.map_keys).map(Cow::Owned);
-            }
-        }
+    let text = map.and_then(|i| row.get(i)).map(str::trim);
+    if let (true, Some(text)) = (want, text.filter(|t| !t.is_empty() && *t != "{}")) {
+        let none: &[String] = &[];
+        let names = workload.map_or(none, |w| &w.map_keys[..]);
+        let [t, w] = tag_map::find(text, [&TagNames::map_migrated().map_keys, names]);
+        tag = tag.or(t);
+        work = work.or(w);
     }
     (tag, work)
-}
-
-/// A tag map's JSON text; None when empty or not JSON (its tags unread).
-fn parse_tag_map(text: &str) -> Option<serde_json::Value> {
-    let text = text.trim();
-    if text.is_empty() || text == "{}" {
-        return None;
-    }
-    serde_json::from_str(text).ok()
 }
 
 /// The longest physical line of a CSV bill: CUR lines are a few KiB, tags

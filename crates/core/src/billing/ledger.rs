@@ -7,7 +7,8 @@
 use super::{Charge, Line};
 use crate::money::Decimal;
 use chrono::NaiveDate;
-use std::collections::{BTreeSet, HashMap};
+use foldhash::HashMap;
+use std::collections::BTreeSet;
 
 /// The `tag` (or workload) id meaning none.
 const NO_TAG: u32 = u32::MAX;

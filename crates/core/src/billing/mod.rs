@@ -18,6 +18,7 @@ pub mod manifest;
 mod parquet_file;
 mod resource;
 pub mod services;
+mod tag_map;
 
 pub use layout::{Dialect, TagNames};
 pub use ledger::{Ledger, Spend};
@@ -29,7 +30,6 @@ use crate::policy::map_format::{classify, TagState};
 use chrono::{Datelike, NaiveDate};
 use eligible::{Eligibility, EligibleService};
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 /// The workload of spend that carries none of `map.workload_tags`.
 pub const NO_WORKLOAD: &str = "(no workload)";
@@ -78,6 +78,23 @@ impl BillingError {
 /// `EUR`): the bill's currency reaches reports, so nothing else does.
 pub fn is_currency_code(code: &str) -> bool {
     code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+/// The day a bill's time (`2026-03-01T00:00:00Z`, `2026-03-01`) starts
+/// with: its first ten characters as `YYYY-MM-DD`, read by hand (chrono's
+/// general parser is a tenth of a CSV bill's cost).
+pub(crate) fn day_of(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes().get(..10)?;
+    let digits = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year = i32::try_from(digits(0..4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, digits(5..7)?, digits(8..10)?)
 }
 
 /// What a line of the bill is, as far as MAP is concerned.
@@ -171,7 +188,8 @@ impl Default for Reading {
 #[derive(Debug, Default)]
 pub struct Costs {
     /// By resource id as billed: an ARN or a bare id (`i-…`, a bucket name).
-    pub by_resource: HashMap<String, ResourceCost>,
+    /// Boxed: the table stays small enough to stay in cache.
+    pub by_resource: foldhash::HashMap<String, Box<ResourceCost>>,
     /// Spend and credits by month, for the money view.
     pub ledger: Ledger,
     pub reading: Reading,
@@ -269,15 +287,8 @@ impl Costs {
         self.by_resource
             .get(arn.as_str())
             .or_else(|| self.by_resource.get(arn.id()))
+            .map(|r| &**r)
     }
-}
-
-/// The value of the first of `names` in a JSON tag object.
-fn tag_in_json(tags: &serde_json::Value, names: &[String]) -> Option<String> {
-    names
-        .iter()
-        .find_map(|k| tags.get(k)?.as_str().filter(|v| !v.is_empty()))
-        .map(str::to_string)
 }
 
 #[cfg(test)]

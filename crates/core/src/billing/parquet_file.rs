@@ -97,6 +97,9 @@ enum Field {
     Workload,
 }
 
+/// How many [`Field`]s there are.
+const FIELDS: usize = Field::Workload as usize + 1;
+
 impl Leaves {
     fn find(
         schema: &SchemaDescriptor,
@@ -204,7 +207,8 @@ struct Columns {
 /// Up to [`BATCH`] rows, decoded column by column.
 struct Batch {
     rows: usize,
-    fields: Vec<Field>,
+    /// Per [`Field`] (by its number), the `text` columns that hold it.
+    by_field: [Vec<usize>; FIELDS],
     text: Vec<Vec<Option<ByteArray>>>,
     cost: Vec<Result<Decimal, String>>,
     start: Vec<Result<NaiveDate, String>>,
@@ -237,9 +241,13 @@ impl Columns {
         if !lengths_agree {
             return Err(ParquetError::General("columns of different lengths".into()));
         }
+        let mut by_field: [Vec<usize>; FIELDS] = Default::default();
+        for (column, field) in fields.iter().enumerate() {
+            by_field[*field as usize].push(column);
+        }
         Ok(Batch {
             rows,
-            fields,
+            by_field,
             text,
             cost,
             start,
@@ -250,11 +258,9 @@ impl Columns {
 impl Batch {
     fn line(&self, i: usize, layout: &Layout) -> Result<Line<'_>, String> {
         let field = |f: Field| {
-            self.fields
+            self.by_field[f as usize]
                 .iter()
-                .zip(&self.text)
-                .filter(|(x, _)| **x == f)
-                .filter_map(|(_, column)| column[i].as_ref())
+                .filter_map(|&column| self.text[column][i].as_ref())
                 .map(|b| std::str::from_utf8(b.data()).unwrap_or(""))
                 .find(|v| !v.is_empty())
                 .unwrap_or("")
@@ -492,9 +498,7 @@ fn days(
             let out = v.into_iter().map(|x| match x {
                 Some(b) => {
                     let s = String::from_utf8_lossy(b.data());
-                    s.get(..10)
-                        .and_then(|d| d.parse().ok())
-                        .ok_or_else(|| format!("`{s}` is not a date"))
+                    super::day_of(&s).ok_or_else(|| format!("`{s}` is not a date"))
                 }
                 None => missing(),
             });

@@ -39,8 +39,8 @@ pub struct ResourceCost {
     pub first_spend: Option<NaiveDate>,
     /// In the window: the first day a line carries this agreement's value.
     pub tagged_from: Option<NaiveDate>,
-    /// In the window: uncredited eligible spend by day, days merged when
-    /// lines of one day follow each other.
+    /// In the window: uncredited eligible spend by day, one entry a day,
+    /// sorted, kept only up to `tagged_from`.
     pub(crate) uncredited_days: Vec<(NaiveDate, Decimal)>,
 }
 
@@ -55,7 +55,11 @@ impl ResourceCost {
         self.cost += line.cost;
         match self.by_service.iter_mut().find(|(s, _)| s == service) {
             Some((_, c)) => *c += line.cost,
-            None => self.by_service.push((service.to_string(), line.cost)),
+            None => {
+                // Most resources bill under one service: no room for four.
+                self.by_service.reserve_exact(1);
+                self.by_service.push((service.to_string(), line.cost));
+            }
         }
         if self.account.is_empty() {
             self.account = line.account.to_string();
@@ -81,13 +85,24 @@ impl ResourceCost {
     fn add_in_window(&mut self, day: NaiveDate, cost: Decimal, credited: bool) {
         self.first_spend = Some(self.first_spend.map_or(day, |d| d.min(day)));
         if credited {
-            self.tagged_from = Some(self.tagged_from.map_or(day, |d| d.min(day)));
+            if self.tagged_from.is_none_or(|t| day < t) {
+                self.tagged_from = Some(day);
+                // Only days up to the first tagged one can count: the tag
+                // only ever moves earlier.
+                self.uncredited_days.retain(|(d, _)| *d <= day);
+                if self.uncredited_days.len() * 2 < self.uncredited_days.capacity() {
+                    self.uncredited_days.shrink_to_fit();
+                }
+            }
             return;
         }
         self.uncredited += cost;
-        match self.uncredited_days.last_mut() {
-            Some((d, c)) if *d == day => *c += cost,
-            _ => self.uncredited_days.push((day, cost)),
+        if self.tagged_from.is_some_and(|t| day > t) {
+            return;
+        }
+        match self.uncredited_days.binary_search_by_key(&day, |(d, _)| *d) {
+            Ok(i) => self.uncredited_days[i].1 += cost,
+            Err(i) => self.uncredited_days.insert(i, (day, cost)),
         }
     }
 

@@ -476,3 +476,20 @@ fn parquet_costs_that_are_not_finite_and_bad_currencies_are_a_bad_bill() {
     let e = read_parquet(TagStyle::Map, rows).unwrap_err();
     assert!(e.to_string().contains("is not an ISO 4217 code"), "{e}");
 }
+
+#[test]
+fn a_day_is_read_from_the_start_of_a_time() {
+    assert_eq!(day_of("2026-03-01T13:00:00Z"), Some(d("2026-03-01")));
+    assert_eq!(day_of("2024-02-29"), Some(d("2024-02-29")));
+    for bad in [
+        "2026-02-30",
+        "2026-13-01",
+        "2026/03/01",
+        "26-03-01",
+        "",
+        "2026-0a-01",
+        "２０２６-03-01",
+    ] {
+        assert_eq!(day_of(bad), None, "{bad}");
+    }
+}

@@ -99,22 +99,32 @@ pub struct Uncredited {
     pub resources: Vec<AtRisk>,
 }
 
+/// The `LIST_LIMIT` largest of `all` by `key`, largest first (ties by
+/// id), without sorting (or copying) the rest.
+fn top<T>(mut all: Vec<(Decimal, &str, T)>) -> Vec<(Decimal, &str, T)> {
+    let order = |a: &(Decimal, &str, T), b: &(Decimal, &str, T)| b.0.cmp(&a.0).then(a.1.cmp(b.1));
+    if all.len() > LIST_LIMIT {
+        all.select_nth_unstable_by(LIST_LIMIT - 1, order);
+        all.truncate(LIST_LIMIT);
+    }
+    all.sort_unstable_by(order);
+    all
+}
+
 /// Late tagging over every resource of the bill.
 pub fn late_tagging(costs: &Costs, rate: Decimal) -> LateTagging {
-    let mut all: Vec<LateResource> = costs
+    let all: Vec<(Decimal, &str, &ResourceCost)> = costs
         .by_resource
         .iter()
-        .filter_map(|(id, r)| late(id, r, rate))
+        .map(|(id, r)| (r.spend_before_tag(), id.as_str(), &**r))
+        .filter(|(spend, _, _)| *spend > Decimal::ZERO)
         .collect();
-    all.sort_by(|a, b| {
-        b.spend_before_tag
-            .cmp(&a.spend_before_tag)
-            .then_with(|| a.resource.cmp(&b.resource))
-    });
-    let spend: Decimal = all.iter().map(|r| r.spend_before_tag).sum();
+    let spend: Decimal = all.iter().map(|(s, _, _)| s).sum();
     let mut workloads: BTreeMap<&str, LateWorkload> = BTreeMap::new();
-    for r in all.iter().filter(|r| r.workload.is_some()) {
-        let w = r.workload.as_deref().unwrap_or_default();
+    for (s, _, r) in &all {
+        let Some(w) = r.workload.as_deref() else {
+            continue;
+        };
         let e = workloads.entry(w).or_insert_with(|| LateWorkload {
             workload: w.to_string(),
             resources: 0,
@@ -122,18 +132,21 @@ pub fn late_tagging(costs: &Costs, rate: Decimal) -> LateTagging {
             credit_forfeited: Decimal::ZERO,
         });
         e.resources += 1;
-        e.spend += r.spend_before_tag;
-        e.credit_forfeited += r.credit_forfeited;
+        e.spend += *s;
+        e.credit_forfeited += rate * *s;
     }
     let mut by_workload: Vec<LateWorkload> = workloads.into_values().collect();
     by_workload.sort_by_key(|w| std::cmp::Reverse(w.spend));
     let resource_count = all.len();
-    all.truncate(LIST_LIMIT);
+    let resources = top(all)
+        .into_iter()
+        .filter_map(|(_, id, r)| late(id, r, rate))
+        .collect();
     LateTagging {
         spend,
         credit_forfeited: rate * spend,
         resource_count,
-        resources: all,
+        resources,
         by_workload,
         method: format!(
             "for each resource that carries this agreement's map-migrated value on some line in the agreement, its eligible spend on lines without it, up to and including the day of the first line with it; credit forfeited is map.credit_rate ({}) × that spend, as if min_migrated_spend were already crossed",
@@ -163,35 +176,33 @@ fn late(id: &str, r: &ResourceCost, rate: Decimal) -> Option<LateResource> {
 /// value there, ranked by credit at risk. `seen`: whether a scan listed a
 /// billed id (None: no scan).
 pub fn uncredited(costs: &Costs, rate: Decimal, seen: Option<&dyn Fn(&str) -> bool>) -> Uncredited {
-    let mut all: Vec<AtRisk> = costs
+    let all: Vec<(Decimal, &str, &ResourceCost)> = costs
         .by_resource
         .iter()
         .filter(|(_, r)| r.tagged_from.is_none() && r.uncredited > Decimal::ZERO)
-        .map(|(id, r)| AtRisk {
-            resource: id.clone(),
+        .map(|(id, r)| (r.uncredited, id.as_str(), &**r))
+        .collect();
+    let spend: Decimal = all.iter().map(|(s, _, _)| s).sum();
+    let not_seen = seen.map(|f| all.iter().filter(|(_, id, _)| !f(id)).count());
+    let resource_count = all.len();
+    let resources = top(all)
+        .into_iter()
+        .map(|(spend, id, r)| AtRisk {
+            resource: id.to_string(),
             account: r.account.clone(),
             service: r.main_service().to_string(),
             workload: r.workload.clone(),
             value: r.tag.clone(),
-            spend: r.uncredited,
-            credit_at_risk: rate * r.uncredited,
+            spend,
+            credit_at_risk: rate * spend,
             seen_by_scan: seen.map(|f| f(id)),
         })
         .collect();
-    all.sort_by(|a, b| {
-        b.credit_at_risk
-            .cmp(&a.credit_at_risk)
-            .then_with(|| a.resource.cmp(&b.resource))
-    });
-    let spend: Decimal = all.iter().map(|r| r.spend).sum();
-    let not_seen = seen.map(|_| all.iter().filter(|r| r.seen_by_scan == Some(false)).count());
-    let resource_count = all.len();
-    all.truncate(LIST_LIMIT);
     Uncredited {
         resource_count,
         spend,
         credit_at_risk: rate * spend,
         not_seen_by_scan: not_seen,
-        resources: all,
+        resources,
     }
 }

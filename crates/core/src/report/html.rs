@@ -147,7 +147,10 @@ impl HtmlReport<'_> {
                     "\n"
                     (self.kpis())
                     (self.compliance())
-                    (self.costliest())
+                    @match self.credits.and_then(|c| Some((c.uncredited_resources.as_ref()?, &c.credits.currency))) {
+                        Some((u, cur)) => (workloads::uncredited(u, cur)),
+                        None => (self.costliest()),
+                    }
                     @match (self.credits, &self.credits_error) {
                         (Some(c), _) => (money(c)),
                         (None, Some(e)) => {
@@ -318,6 +321,8 @@ fn money(c: &CreditsReport) -> Markup {
         @if let Some(t) = &c.credits.target { (target(t, cur)) }
         (quarter_table(c))
         (mistagged(c))
+        (workloads::workloads(c))
+        @if let Some(l) = &c.late_tagging { (workloads::late(l, cur)) }
         p {
             "Cost allocation tag " code { "map-migrated" } ": "
             b { (c.tag_activation.status) } " (" (c.tag_activation.detail) ")."
@@ -456,3 +461,6 @@ fn mistagged(c: &CreditsReport) -> Markup {
 
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod workload_tests;
+mod workloads;

@@ -71,7 +71,7 @@ fn finding(h: &str, id: &str, value: Option<&str>, cost: f64) -> FindingRecord {
 }
 
 /// An audit with costs: every text in it that reaches the page ends in `h`.
-fn audit(h: &str) -> AuditReport {
+pub(crate) fn audit(h: &str) -> AuditReport {
     let row = |policy: &str, account: &str, name: Option<&str>, c| ComplianceRow {
         policy: format!("{policy}{h}"),
         account: format!("{account}{h}"),
@@ -199,7 +199,7 @@ fn credits(h: &str) -> CreditsReport {
     }
 }
 
-fn page(
+pub(crate) fn page(
     h: &str,
     audit: &AuditReport,
     credits: Option<&CreditsReport>,

@@ -1,0 +1,98 @@
+//! The report's workload, late tagging and bill-resources sections: the
+//! whole page from the hand-computed bill of `credits::workload_tests`,
+//! and every name from a bill shown as text, never markup.
+
+use super::tests::{assert_escaped, audit, page, HOSTILE};
+use crate::credits::resources::{late_tagging, uncredited};
+use crate::credits::workload_tests::{workload_costs, workload_credits, workload_terms};
+use crate::report::credits::{Agreement, Source};
+use crate::report::{CreditsReport, TagActivation};
+use chrono::NaiveDate;
+
+/// The money view of the workload bill, the scan having seen `vol-1` only.
+fn from_a_bill() -> CreditsReport {
+    let terms = workload_terms();
+    let costs = workload_costs(&terms, None);
+    let seen = |id: &str| id == "vol-1";
+    let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+    CreditsReport {
+        agreement: Agreement::new(&terms, d("2026-01-01"), d("2027-01-01")),
+        source: Source {
+            kind: "billing_export",
+            api_requests: 0,
+            api_cost_usd: rust_decimal::Decimal::ZERO,
+            cached: false,
+            billing_periods: vec![],
+        },
+        tag_activation: TagActivation {
+            status: "active",
+            detail: "an active cost allocation tag".into(),
+        },
+        workload: None,
+        credits: workload_credits(&terms, &costs),
+        late_tagging: Some(late_tagging(&costs, terms.credit_rate)),
+        uncredited_resources: Some(uncredited(&costs, terms.credit_rate, Some(&seen))),
+        warnings: vec![],
+        by: None,
+    }
+}
+
+#[test]
+fn whole_page_with_workloads_late_tagging_and_the_bill_s_resources() {
+    insta::assert_snapshot!(page("", &audit(""), Some(&from_a_bill()), None));
+}
+
+#[test]
+fn names_from_a_bill_are_never_markup() {
+    let h = HOSTILE;
+    let mut c = from_a_bill();
+    for w in &mut c.credits.by_workload {
+        w.key += h;
+        for r in w.accounts.iter_mut().chain(&mut w.services) {
+            r.key += h;
+        }
+    }
+    let late = c.late_tagging.as_mut().unwrap();
+    for r in &mut late.resources {
+        r.resource += h;
+        r.workload = r.workload.as_ref().map(|w| format!("{w}{h}"));
+    }
+    for w in &mut late.by_workload {
+        w.workload += h;
+    }
+    for r in &mut c.uncredited_resources.as_mut().unwrap().resources {
+        r.resource += h;
+        r.service += h;
+        r.workload = r.workload.as_ref().map(|w| format!("{w}{h}"));
+        r.value = r.value.as_ref().map(|v| format!("{v}{h}"));
+    }
+    let page = page("", &audit(""), Some(&c), None);
+    let texts = [
+        // The workload table, chart, and the details under each.
+        ("<td>", "erp"),
+        ("<text x=\"0\" y=\"40\">", "erp"),
+        ("<summary><b>", "web"),
+        ("<td>", "111111111111"),
+        ("<td>", "EC2 - Other"),
+        // Late tagging: its chart and list.
+        ("<code>", "i-1"),
+        // The bill's uncredited resources.
+        ("<code>", "i-2"),
+        ("<code>", "mig12345"),
+        ("<td>", "Amazon Simple Storage Service"),
+    ]
+    .map(|(markup, t)| (markup, format!("{t}{h}")));
+    assert_escaped(&page, &texts);
+}
+
+#[test]
+fn the_bill_s_list_says_which_resources_the_scan_saw() {
+    let page = page("", &audit(""), Some(&from_a_bill()), None);
+    assert!(
+        page.contains("3 resource(s) in the bill spent 110 USD of eligible spend"),
+        "{page}"
+    );
+    assert!(page.contains("2 of them were not seen by the scan"));
+    assert!(page.contains("<h2>Credit lost to late tagging</h2>"));
+    assert!(page.contains("<b>25 USD</b> of credit forfeited for good"));
+}
