@@ -13,6 +13,7 @@
 //! estimate.
 
 pub mod export;
+mod keys;
 pub mod periods;
 pub mod resources;
 
@@ -295,13 +296,13 @@ pub fn compute(input: &Input<'_>) -> Result<Credits, CreditsError> {
             .map(|(p, a)| rows(p, *a))
             .collect(),
         quarters,
-        by_account: by_key(
+        by_account: keys::by_key(
             &input.by_account,
             t.mpe_id.as_deref(),
             &months,
             &month_index,
         ),
-        by_workload: workloads(input, &rules, &months, &month_index),
+        by_workload: keys::workloads(input, &rules, &months, &month_index),
         by_service: services
             .into_iter()
             .map(|(k, a)| KeyRow {
@@ -350,7 +351,7 @@ fn spend_by_month<'a>(
 
 /// Whether a cell's spend can earn credit: as the bill judged it, else by
 /// service name and month.
-fn is_eligible(rules: &Eligibility<'_>, c: &Cell) -> bool {
+pub(crate) fn is_eligible(rules: &Eligibility<'_>, c: &Cell) -> bool {
     c.eligible
         .unwrap_or_else(|| rules.of_month(&c.key, periods::first_of_month(c.month)))
 }
@@ -401,90 +402,6 @@ fn one_currency(input: &Input<'_>) -> Result<String, CreditsError> {
     match all.find(|c| **c != first) {
         Some(other) => Err(CreditsError::MixedCurrencies(first, other.clone())),
         None => Ok(first),
-    }
-}
-
-/// Eligible spend by account or workload, with each month's estimated
-/// and missed credit shared out in proportion to its tagged (and its
-/// untagged and mis-tagged) spend that month: the threshold is the
-/// agreement's, not a key's, so a key's credit is its share of the total.
-fn by_key(
-    cells: &[Cell],
-    mpe_id: Option<&str>,
-    months: &[Amounts],
-    month_index: &BTreeMap<NaiveDate, usize>,
-) -> Vec<KeyRow> {
-    let mut keys: BTreeMap<&str, Vec<Amounts>> = BTreeMap::new();
-    for c in cells {
-        let Some(&i) = month_index.get(&periods::first_of_month(c.month)) else {
-            continue;
-        };
-        let per_month = keys
-            .entry(&c.key)
-            .or_insert_with(|| vec![Amounts::default(); months.len()]);
-        per_month[i].add_spend(classify(c.tag.as_deref(), mpe_id), true, c.amount);
-    }
-    keys.into_iter()
-        .map(|(k, mut per_month)| {
-            for (a, m) in per_month.iter_mut().zip(months) {
-                a.estimated_credit = share(m.estimated_credit, a.tagged, m.tagged);
-                a.missed_credit = share(
-                    m.missed_credit,
-                    a.untagged + a.mistagged,
-                    m.untagged + m.mistagged,
-                );
-            }
-            KeyRow {
-                key: k.to_string(),
-                eligible_service: None,
-                amounts: Amounts::sum(&per_month),
-                accounts: Vec::new(),
-                services: Vec::new(),
-            }
-        })
-        .collect()
-}
-
-/// Eligible spend by workload; from a bill, each with its accounts and
-/// services.
-fn workloads(
-    input: &Input<'_>,
-    rules: &Eligibility<'_>,
-    months: &[Amounts],
-    month_index: &BTreeMap<NaiveDate, usize>,
-) -> Vec<KeyRow> {
-    let mpe_id = input.terms.mpe_id.as_deref();
-    let of = |cells: &[Cell], w: &str| -> Vec<Cell> {
-        cells
-            .iter()
-            .filter(|c| c.workload.as_deref() == Some(w) && is_eligible(rules, c))
-            .cloned()
-            .collect()
-    };
-    let mut rows = by_key(&input.by_workload, mpe_id, months, month_index);
-    for row in &mut rows {
-        row.accounts = by_key(
-            &of(&input.by_account, &row.key),
-            mpe_id,
-            months,
-            month_index,
-        );
-        row.services = by_key(
-            &of(&input.by_service, &row.key),
-            mpe_id,
-            months,
-            month_index,
-        );
-    }
-    rows
-}
-
-/// `amount` × part / whole (0 when the whole is).
-fn share(amount: Decimal, part: Decimal, whole: Decimal) -> Decimal {
-    if whole.is_zero() {
-        Decimal::ZERO
-    } else {
-        amount * part / whole
     }
 }
 
