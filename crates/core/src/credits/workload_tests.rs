@@ -55,12 +55,17 @@ pub(crate) const WORKLOAD_BILL: &str = "line_item_usage_account_id,line_item_lin
 
 /// The bill read for the agreement, January to March.
 pub(crate) fn workload_costs(t: &MapAgreement, only: Option<&str>) -> Costs {
+    read(Reading {
+        window: Some((d("2026-01-01"), d("2026-04-01"))),
+        only_workload: only.map(str::to_string),
+        ..Reading::of(t)
+    })
+}
+
+/// The bill read as `reading` says.
+fn read(reading: Reading) -> Costs {
     let mut costs = Costs {
-        reading: Reading {
-            window: Some((d("2026-01-01"), d("2026-04-01"))),
-            only_workload: only.map(str::to_string),
-            ..Reading::of(t)
-        },
+        reading,
         ..Costs::default()
     };
     costs
@@ -255,21 +260,11 @@ fn late_tagging_counts_only_the_agreement_window() {
     // From January 10 on, i-1's untagged 100 of January 5 is before the
     // agreement: nothing was lost to late tagging in it.
     let t = workload_terms();
-    let mut costs = workload_costs(&t, None);
-    costs.reading.window = Some((d("2026-01-10"), d("2026-04-01")));
-    let mut fresh = Costs {
-        reading: costs.reading.clone(),
-        ..Costs::default()
+    let reading = Reading {
+        window: Some((d("2026-01-10"), d("2026-04-01"))),
+        ..Reading::of(&t)
     };
-    fresh
-        .read_csv(
-            WORKLOAD_BILL.as_bytes(),
-            "bill.csv",
-            NaiveDate::MIN,
-            NaiveDate::MAX,
-        )
-        .unwrap();
-    let late = late_tagging(&fresh, t.credit_rate);
+    let late = late_tagging(&read(reading), t.credit_rate);
     assert_eq!(late.resource_count, 0);
     assert_eq!(late.spend, Decimal::ZERO);
 }

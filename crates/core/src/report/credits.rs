@@ -165,31 +165,21 @@ const HEADER: [&str; 12] = [
 ];
 
 fn row(kind: &str, p: &PeriodRow) -> [String; 12] {
-    let a: &Amounts = &p.amounts;
-    [
-        kind.to_string(),
-        p.period.label.clone(),
-        p.period.start.to_string(),
-        p.period.end.to_string(),
-        money(a.total),
-        money(a.eligible),
-        money(a.tagged),
-        money(a.mistagged),
-        money(a.untagged),
-        a.coverage.map_or(String::new(), |c| format!("{c:.4}")),
-        money(a.estimated_credit),
-        money(a.received_credit),
-    ]
+    let dates = [p.period.start.to_string(), p.period.end.to_string()];
+    csv_row(kind, &p.period.label, dates, &p.amounts)
 }
 
 /// A breakdown row in the CSV's columns: no dates.
 fn csv_key_row(by: By, k: &KeyRow) -> [String; 12] {
-    let a = &k.amounts;
+    csv_row(by.name(), &k.key, Default::default(), &k.amounts)
+}
+
+fn csv_row(kind: &str, label: &str, [start, end]: [String; 2], a: &Amounts) -> [String; 12] {
     [
-        by.name().to_string(),
-        k.key.clone(),
-        String::new(),
-        String::new(),
+        kind.to_string(),
+        label.to_string(),
+        start,
+        end,
         money(a.total),
         money(a.eligible),
         money(a.tagged),
@@ -482,7 +472,7 @@ impl Render for CreditsReport {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::credits::{compute, periods, Cell, Input, Received};
 
@@ -563,13 +553,14 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_bill_with_workloads_in_every_format() {
+    /// The money view of the hand-computed workload bill
+    /// (`credits::workload_tests`); `seen`: the ids a scan listed.
+    pub(crate) fn from_a_bill(seen: Option<&dyn Fn(&str) -> bool>) -> CreditsReport {
         use crate::credits::resources::{late_tagging, uncredited};
         use crate::credits::workload_tests::{workload_costs, workload_credits, workload_terms};
         let terms = workload_terms();
         let costs = workload_costs(&terms, None);
-        let report = CreditsReport {
+        CreditsReport {
             agreement: Agreement::new(&terms, d("2026-01-01"), d("2027-01-01")),
             source: Source {
                 kind: "billing_export",
@@ -585,9 +576,17 @@ mod tests {
             workload: None,
             credits: workload_credits(&terms, &costs),
             late_tagging: Some(late_tagging(&costs, terms.credit_rate)),
-            uncredited_resources: Some(uncredited(&costs, terms.credit_rate, None)),
+            uncredited_resources: Some(uncredited(&costs, terms.credit_rate, seen)),
             warnings: vec![],
+            by: None,
+        }
+    }
+
+    #[test]
+    fn a_bill_with_workloads_in_every_format() {
+        let report = CreditsReport {
             by: Some(By::Workload),
+            ..from_a_bill(None)
         };
         for (name, f) in [
             ("table", Format::Table),

@@ -3,38 +3,12 @@
 //! and every name from a bill shown as text, never markup.
 
 use super::tests::{assert_escaped, audit, page, HOSTILE};
-use crate::credits::resources::{late_tagging, uncredited};
-use crate::credits::workload_tests::{workload_costs, workload_credits, workload_terms};
-use crate::report::credits::{Agreement, Source};
-use crate::report::{CreditsReport, TagActivation};
-use chrono::NaiveDate;
+use crate::report::CreditsReport;
 
 /// The money view of the workload bill, the scan having seen `vol-1` only.
 fn from_a_bill() -> CreditsReport {
-    let terms = workload_terms();
-    let costs = workload_costs(&terms, None);
     let seen = |id: &str| id == "vol-1";
-    let d = |s: &str| s.parse::<NaiveDate>().unwrap();
-    CreditsReport {
-        agreement: Agreement::new(&terms, d("2026-01-01"), d("2027-01-01")),
-        source: Source {
-            kind: "billing_export",
-            api_requests: 0,
-            api_cost_usd: rust_decimal::Decimal::ZERO,
-            cached: false,
-            billing_periods: vec![],
-        },
-        tag_activation: TagActivation {
-            status: "active",
-            detail: "an active cost allocation tag".into(),
-        },
-        workload: None,
-        credits: workload_credits(&terms, &costs),
-        late_tagging: Some(late_tagging(&costs, terms.credit_rate)),
-        uncredited_resources: Some(uncredited(&costs, terms.credit_rate, Some(&seen))),
-        warnings: vec![],
-        by: None,
-    }
+    crate::report::credits::tests::from_a_bill(Some(&seen))
 }
 
 #[test]
