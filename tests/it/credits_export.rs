@@ -362,6 +362,33 @@ fn a_billing_export_gives_the_same_figures_as_cost_explorer() {
         assert_eq!(from_file["source"]["kind"], "billing_export", "{folder}");
         assert_eq!(from_file["source"]["api_requests"], 0, "{folder}");
         assert_eq!(figures(&from_file), figures(&from_ce), "{folder}");
+        // Only a bill has them, and every format says the same: nothing
+        // was tagged late (i-0a1 carries the value from its first line in
+        // the agreement); three resources never carried it, most at risk
+        // first (4,000.5 × 25 % = 1,000.125, half-even to the cent).
+        assert_eq!(from_file["late_tagging"]["resource_count"], 0, "{folder}");
+        let u = &from_file["uncredited_resources"];
+        let ranked: Vec<(&str, f64)> = u["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["resource"].as_str().unwrap(),
+                    r["credit_at_risk"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            ranked,
+            [
+                ("arn:aws:rds:us-east-1:222222222222:db:orders", 1_500.0),
+                ("vol-0b2", 1_000.12),
+                ("i-0c3", 500.0)
+            ],
+            "{folder}"
+        );
+        assert_eq!(u["resources"][2]["value"], "mig12345", "{folder}");
         // A bill also says which accounts and services each workload spends in.
         let web = &from_file["by_workload"][2];
         assert_eq!(web["key"], "web", "{folder}");

@@ -144,8 +144,12 @@ fn bill() -> Vec<BillRow> {
 }
 
 fn bill_csv() -> String {
+    bill_csv_of(bill())
+}
+
+fn bill_csv_of(rows: Vec<BillRow>) -> String {
     let mut out = String::from("line_item_resource_id,line_item_usage_account_id,line_item_line_item_type,line_item_product_code,line_item_usage_type,line_item_line_item_description,line_item_usage_start_date,line_item_unblended_cost,line_item_currency_code,resource_tags\n");
-    for r in bill() {
+    for r in rows {
         let day = chrono::DateTime::from_timestamp_millis(r.start_ms).unwrap();
         let pairs: Vec<String> = [
             ("user_map_migrated", r.tag.as_deref()),
@@ -275,6 +279,45 @@ fn parquet_with_a_tag_map_reads_like_its_csv() {
         assert_eq!(pq.by_resource, csv.by_resource, "{style:?}");
         assert_eq!((pq.rows, pq.usage_rows), (7, 3));
         assert_eq!(pq.currency.as_deref(), Some("USD"));
+    }
+}
+
+#[test]
+fn late_tagging_reads_the_same_from_parquet() {
+    // vol-1, untagged on February 10 (4.00), takes the value on the 15th.
+    let mut rows = bill();
+    let mut tagged = rows[2].clone();
+    tagged.start_ms += 5 * 86_400_000;
+    tagged.cost = 1.5;
+    tagged.tag = Some("migABCDE12345".into());
+    rows.push(tagged);
+    let mut csv = with_workloads();
+    csv.reading.mpe_id = Some("ABCDE12345".into());
+    csv.read_csv(
+        bill_csv_of(rows.clone()).as_bytes(),
+        "bill.csv",
+        NaiveDate::MIN,
+        NaiveDate::MAX,
+    )
+    .unwrap();
+    let vol = &csv.by_resource["vol-1"];
+    assert_eq!(
+        (vol.first_spend, vol.tagged_from, vol.spend_before_tag()),
+        (Some(d("2026-02-10")), Some(d("2026-02-15")), m(4.0))
+    );
+    assert_eq!(
+        csv.by_resource["i-1"].spend_before_tag(),
+        m(0.0),
+        "tagged from its first line"
+    );
+    for style in [TagStyle::Map, TagStyle::Column] {
+        let file = tempfile::tempfile().unwrap();
+        write_bill(&file, style, rows.clone().into_iter(), 3).unwrap();
+        let mut pq = with_workloads();
+        pq.reading.mpe_id = Some("ABCDE12345".into());
+        pq.read_parquet(file, "bill.parquet", NaiveDate::MIN, NaiveDate::MAX)
+            .unwrap();
+        assert_eq!(pq.by_resource, csv.by_resource, "{style:?}");
     }
 }
 
