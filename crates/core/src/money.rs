@@ -38,7 +38,46 @@ pub fn from_f64(value: f64) -> Option<Decimal> {
     if !value.is_finite() {
         return None;
     }
-    parse(&value.to_string()).or_else(|| Decimal::from_f64(value))
+    let mut text = Shortest::default();
+    let printed = std::fmt::Write::write_fmt(&mut text, format_args!("{value}")).is_ok();
+    match printed {
+        true => parse(text.as_str()),
+        // Longer than the buffer (|x| ≥ 1e40 prints every digit).
+        false => parse(&value.to_string()),
+    }
+    .or_else(|| Decimal::from_f64(value))
+}
+
+/// A float's shortest decimal text, on the stack: a Parquet bill converts
+/// one per line.
+struct Shortest {
+    bytes: [u8; 48],
+    len: usize,
+}
+
+impl Default for Shortest {
+    fn default() -> Shortest {
+        Shortest {
+            bytes: [0; 48],
+            len: 0,
+        }
+    }
+}
+
+impl Shortest {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+}
+
+impl std::fmt::Write for Shortest {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let room = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        room.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
 }
 
 /// A ratio of two amounts (coverage), as a float: None without a divisor.
@@ -102,6 +141,12 @@ mod tests {
         assert_eq!(from_f64(0.1), Some(d("0.1")));
         assert_eq!(from_f64(1.2e-7), Some(d("0.00000012")));
         assert_eq!(from_f64(-2.5), Some(d("-2.5")));
+        // Beyond a decimal's range, printed in the buffer (1e39) or not.
+        assert_eq!((from_f64(1e39), from_f64(1e50)), (None, None));
+        assert_eq!(
+            from_f64(123_456_789.123_456_79),
+            Some(d("123456789.12345679"))
+        );
         assert_eq!(from_f64(f64::NAN), None);
         assert_eq!(from_f64(f64::INFINITY), None);
     }
