@@ -33,6 +33,12 @@ impl EligibleService {
     fn names(&self, name: &str, product: &str) -> bool {
         self.service == name || (!product.is_empty() && self.service == product)
     }
+
+    /// Whether this entry stands for Cost Explorer's service `name`: by
+    /// that name, or by the product code it is billed under.
+    fn stands_for(&self, name: &str) -> bool {
+        self.service == name || services::code_of(name) == Some(self.service.as_str())
+    }
 }
 
 /// Usage the Included Services List leaves out, told by usage type.
@@ -90,19 +96,15 @@ impl Eligibility<'_> {
     /// figure cannot be split by day; the bill's can).
     pub fn of_month(&self, name: &str, month: NaiveDate) -> bool {
         name == UNNAMED
-            || self.services.iter().any(|e| {
-                (e.service == name || services::code_of(name) == Some(e.service.as_str()))
-                    && e.from.is_none_or(|from| month >= from)
-            })
+            || self
+                .services
+                .iter()
+                .any(|e| e.stands_for(name) && e.from.is_none_or(|from| month >= from))
     }
 
     /// Whether the terms list `name` at all (at any date).
     pub fn lists(&self, name: &str) -> bool {
-        name == UNNAMED
-            || self
-                .services
-                .iter()
-                .any(|e| e.service == name || services::code_of(name) == Some(e.service.as_str()))
+        name == UNNAMED || self.services.iter().any(|e| e.stands_for(name))
     }
 
     /// Cost Explorer's SERVICE names the entries stand for (a product code

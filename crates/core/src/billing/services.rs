@@ -24,10 +24,16 @@ pub fn of_line<'a>(product: &'a str, usage_type: &str, product_name: &'a str) ->
     }
 }
 
+/// EC2's product code, and its two Cost Explorer names: instance usage,
+/// and the rest.
+const EC2: &str = "AmazonEC2";
+const EC2_COMPUTE: &str = "Amazon Elastic Compute Cloud - Compute";
+const EC2_OTHER: &str = "EC2 - Other";
+
 /// The product code Cost Explorer's `name` stands for, when known.
 pub fn code_of(name: &str) -> Option<&'static str> {
     match name {
-        "Amazon Elastic Compute Cloud - Compute" | "EC2 - Other" => Some("AmazonEC2"),
+        EC2_COMPUTE | EC2_OTHER => Some(EC2),
         _ => NAMES
             .iter()
             .find(|(_, n)| *n == name)
@@ -38,8 +44,8 @@ pub fn code_of(name: &str) -> Option<&'static str> {
 /// The Cost Explorer names an entry of `map.eligible_services` stands
 /// for: a known product code its names (EC2 has two), anything else itself.
 pub fn names_of(entry: &str) -> Vec<&str> {
-    if entry == "AmazonEC2" {
-        return vec!["Amazon Elastic Compute Cloud - Compute", "EC2 - Other"];
+    if entry == EC2 {
+        return vec![EC2_COMPUTE, EC2_OTHER];
     }
     match NAMES.binary_search_by(|(code, _)| code.cmp(&entry)) {
         Ok(i) => vec![NAMES[i].1],
@@ -49,11 +55,11 @@ pub fn names_of(entry: &str) -> Vec<&str> {
 
 /// Cost Explorer's name for a product code, when tagwarden knows it.
 pub fn cost_explorer_name(product: &str, usage_type: &str) -> Option<&'static str> {
-    if product == "AmazonEC2" {
+    if product == EC2 {
         return Some(if is_instance_usage(usage_type) {
-            "Amazon Elastic Compute Cloud - Compute"
+            EC2_COMPUTE
         } else {
-            "EC2 - Other"
+            EC2_OTHER
         });
     }
     NAMES
