@@ -99,7 +99,7 @@ pub struct Uncredited {
     pub resources: Vec<AtRisk>,
 }
 
-/// The `LIST_LIMIT` largest of `all` by `key`, largest first (ties by
+/// The `LIST_LIMIT` largest of `all` by amount, largest first (ties by
 /// id), without sorting (or copying) the rest.
 fn top<T>(mut all: Vec<(Decimal, &str, T)>) -> Vec<(Decimal, &str, T)> {
     let order = |a: &(Decimal, &str, T), b: &(Decimal, &str, T)| b.0.cmp(&a.0).then(a.1.cmp(b.1));
@@ -140,7 +140,7 @@ pub fn late_tagging(costs: &Costs, rate: Decimal) -> LateTagging {
     let resource_count = all.len();
     let resources = top(all)
         .into_iter()
-        .filter_map(|(_, id, r)| late(id, r, rate))
+        .filter_map(|(spend, id, r)| late(id, r, spend, rate))
         .collect();
     LateTagging {
         spend,
@@ -155,11 +155,8 @@ pub fn late_tagging(costs: &Costs, rate: Decimal) -> LateTagging {
     }
 }
 
-fn late(id: &str, r: &ResourceCost, rate: Decimal) -> Option<LateResource> {
-    let spend = r.spend_before_tag();
-    if spend <= Decimal::ZERO {
-        return None;
-    }
+/// A late resource's record; `spend`: its spend before the tag.
+fn late(id: &str, r: &ResourceCost, spend: Decimal, rate: Decimal) -> Option<LateResource> {
     Some(LateResource {
         resource: id.to_string(),
         account: r.account.clone(),
