@@ -55,7 +55,7 @@ pub async fn read(
         )
     };
     let whole = period(asked.start, asked.end);
-    let spend = scope.narrow(not_record_types(&["Credit", "Refund", "Tax"]));
+    let spend = scope.narrow(spend_only());
     let by_service = Group::Dimension(Dimension::Service);
     let (by_service, c1) = cache
         .get_or(&key("by_service"), query.cells(&whole, &spend, &by_service))
@@ -109,7 +109,7 @@ impl Scope<'_> {
         let mut cells = Vec::new();
         for (from, names) in eligible_periods(&self.terms.eligible_services, self.asked) {
             let filter = self.narrow(all_of(vec![
-                not_record_types(&["Credit", "Refund", "Tax"]),
+                spend_only(),
                 dimension(Dimension::Service, &names),
             ]));
             let group = Group::Dimension(Dimension::LinkedAccount);
@@ -130,10 +130,7 @@ impl Scope<'_> {
         let mut cells = Vec::new();
         for (from, names) in eligible_periods(&self.terms.eligible_services, self.asked) {
             for (i, tag) in tags.iter().enumerate() {
-                let mut parts = vec![
-                    not_record_types(&["Credit", "Refund", "Tax"]),
-                    dimension(Dimension::Service, &names),
-                ];
+                let mut parts = vec![spend_only(), dimension(Dimension::Service, &names)];
                 parts.extend(tags[..i].iter().map(|t| tag_absent(t)));
                 let filter = self.narrow(all_of(parts));
                 let group = Group::Workload {
@@ -269,8 +266,9 @@ fn dimension(key: Dimension, values: &[String]) -> Expression {
         .build()
 }
 
-fn not_record_types(types: &[&str]) -> Expression {
-    let values: Vec<String> = types.iter().map(|t| t.to_string()).collect();
+/// Spend: every record but credits, refunds and taxes (RECORD_TYPE).
+fn spend_only() -> Expression {
+    let values: Vec<String> = ["Credit", "Refund", "Tax"].map(String::from).to_vec();
     Expression::builder()
         .not(dimension(Dimension::RecordType, &values))
         .build()
