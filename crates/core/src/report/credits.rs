@@ -543,13 +543,18 @@ pub(crate) mod tests {
             ],
             by: None,
         };
+        snapshots("credits", &report);
+    }
+
+    /// The report in every format, one snapshot each (`{prefix}_{format}`).
+    fn snapshots(prefix: &str, report: &CreditsReport) {
         for (name, f) in [
             ("table", Format::Table),
             ("json", Format::Json),
             ("csv", Format::Csv),
             ("markdown", Format::Markdown),
         ] {
-            insta::assert_snapshot!(format!("credits_{name}"), report.render(f));
+            insta::assert_snapshot!(format!("{prefix}_{name}"), report.render(f));
         }
     }
 
@@ -588,13 +593,6 @@ pub(crate) mod tests {
             by: Some(By::Workload),
             ..from_a_bill(None)
         };
-        for (name, f) in [
-            ("table", Format::Table),
-            ("json", Format::Json),
-            ("csv", Format::Csv),
-            ("markdown", Format::Markdown),
-        ] {
-            insta::assert_snapshot!(format!("credits_by_workload_{name}"), report.render(f));
-        }
+        snapshots("credits_by_workload", &report);
     }
 }
