@@ -111,14 +111,35 @@ fn top<T>(mut all: Vec<(Decimal, &str, T)>) -> Vec<(Decimal, &str, T)> {
     all
 }
 
-/// Late tagging over every resource of the bill.
-pub fn late_tagging(costs: &Costs, rate: Decimal) -> LateTagging {
-    let all: Vec<(Decimal, &str, &ResourceCost)> = costs
+/// The resources of the bill that `keep` keeps and that were tagged late,
+/// with their spend before the tag.
+fn tagged_late(costs: &Costs, keep: impl Fn(&str) -> bool) -> Vec<(Decimal, &str, &ResourceCost)> {
+    costs
         .by_resource
         .iter()
+        .filter(|(id, _)| keep(id))
         .map(|(id, r)| (r.spend_before_tag(), id.as_str(), &**r))
         .filter(|(spend, _, _)| *spend > Decimal::ZERO)
-        .collect();
+        .collect()
+}
+
+/// The costliest (at most [`LIST_LIMIT`]) of those records, costliest first.
+fn late_records(all: Vec<(Decimal, &str, &ResourceCost)>, rate: Decimal) -> Vec<LateResource> {
+    top(all)
+        .into_iter()
+        .filter_map(|(spend, id, r)| late(id, r, spend, rate))
+        .collect()
+}
+
+/// The resources `keep` keeps (those a scan listed) that were tagged late,
+/// costliest first, at most [`LIST_LIMIT`].
+pub fn late_among(costs: &Costs, rate: Decimal, keep: impl Fn(&str) -> bool) -> Vec<LateResource> {
+    late_records(tagged_late(costs, keep), rate)
+}
+
+/// Late tagging over every resource of the bill.
+pub fn late_tagging(costs: &Costs, rate: Decimal) -> LateTagging {
+    let all = tagged_late(costs, |_| true);
     let spend: Decimal = all.iter().map(|(s, _, _)| s).sum();
     let mut workloads: BTreeMap<&str, LateWorkload> = BTreeMap::new();
     for (s, _, r) in &all {
@@ -138,10 +159,7 @@ pub fn late_tagging(costs: &Costs, rate: Decimal) -> LateTagging {
     let mut by_workload: Vec<LateWorkload> = workloads.into_values().collect();
     by_workload.sort_by_key(|w| std::cmp::Reverse(w.spend));
     let resource_count = all.len();
-    let resources = top(all)
-        .into_iter()
-        .filter_map(|(spend, id, r)| late(id, r, spend, rate))
-        .collect();
+    let resources = late_records(all, rate);
     LateTagging {
         spend,
         credit_forfeited: rate * spend,

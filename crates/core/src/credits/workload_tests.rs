@@ -297,3 +297,33 @@ fn uncredited_resources_are_ranked_and_say_whether_the_scan_saw_them() {
     assert!(unscanned.resources.iter().all(|r| r.seen_by_scan.is_none()));
     assert_eq!(unscanned.not_seen_by_scan, None);
 }
+
+#[test]
+fn the_scanned_resources_tagged_late_are_ranked_among_themselves() {
+    // 1,000 resources only the bill knows were tagged late at 10 each; the
+    // one the scan listed, at 1, is still listed.
+    let mut bill = String::from("line_item_resource_id,line_item_usage_account_id,line_item_line_item_type,line_item_product_code,line_item_usage_type,line_item_usage_start_date,line_item_unblended_cost,line_item_currency_code,resource_tags\n");
+    let tag = "\"{\"\"user_map_migrated\"\":\"\"migABCDE12345\"\"}\"";
+    for (id, cost) in (0..1000)
+        .map(|i| (format!("i-gone-{i}"), 10))
+        .chain([("i-seen".to_string(), 1)])
+    {
+        bill += &format!("{id},111111111111,Usage,AmazonEC2,BoxUsage:m5.large,2026-01-05T00:00:00Z,{cost},USD,{{}}\n");
+        bill += &format!("{id},111111111111,Usage,AmazonEC2,BoxUsage:m5.large,2026-01-06T00:00:00Z,1,USD,{tag}\n");
+    }
+    let t = workload_terms();
+    let mut costs = Costs {
+        reading: Reading::of(&t),
+        ..Costs::default()
+    };
+    costs
+        .read_csv(bill.as_bytes(), "bill.csv", NaiveDate::MIN, NaiveDate::MAX)
+        .unwrap();
+    assert_eq!(late_tagging(&costs, t.credit_rate).resource_count, 1001);
+    let seen = super::resources::late_among(&costs, t.credit_rate, |id| id == "i-seen");
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        (seen[0].resource.as_str(), seen[0].spend_before_tag),
+        ("i-seen", m(1.0))
+    );
+}

@@ -192,13 +192,13 @@ impl AuditReport {
             let late = billed.spend_before_tag();
             f.spend_before_tag = (late > crate::money::Decimal::ZERO).then_some(late);
         }
-        let late = crate::credits::resources::late_tagging(costs, terms.credit_rate);
-        self.late_tagged = Some(
-            late.resources
-                .into_iter()
-                .filter(|r| self.scanned.contains(&r.resource))
-                .collect(),
-        );
+        // Ranked among the scanned ones: the bill's costliest may all be
+        // resources the scan did not list.
+        self.late_tagged = Some(crate::credits::resources::late_among(
+            costs,
+            terms.credit_rate,
+            |id| self.scanned.contains(id),
+        ));
         self.cost_currency = Some(costs.currency.clone().unwrap_or_else(|| "USD".into()));
     }
 
