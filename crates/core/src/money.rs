@@ -38,6 +38,9 @@ pub fn from_f64(value: f64) -> Option<Decimal> {
     if !value.is_finite() {
         return None;
     }
+    if let Some(exact) = few_digits(value) {
+        return Some(exact);
+    }
     let mut text = Shortest::default();
     let printed = std::fmt::Write::write_fmt(&mut text, format_args!("{value}")).is_ok();
     match printed {
@@ -46,6 +49,41 @@ pub fn from_f64(value: f64) -> Option<Decimal> {
         false => parse(&value.to_string()),
     }
     .or_else(|| Decimal::from_f64(value))
+}
+
+/// The shortest decimal of at most 15 significant digits that reads as
+/// `value`, found without printing it (a Parquet bill converts one double
+/// per line, and printing is most of that): the first number of decimals
+/// `s` at which `m = round(value × 10^s)` reads back as `value`.
+///
+/// Why this is the decimal [`from_f64`]'s printing gives: 15 digits
+/// (`f64::DIGITS`) always survive a round trip through a double, so no two
+/// decimals of at most 15 digits read as the same double; `m × 10^-s` is
+/// then the only one of `s` decimals, and none of fewer decimals reads as
+/// `value` (each smaller `s` was tried). `round(value × 10^s)` finds it:
+/// `value` is within 2^-53 of `m × 10^-s` relatively, and the product
+/// rounds once more, so `value × 10^s` is within `|m| × 2^-52 < 0.25` of
+/// `m`. The read-back `m / 10^s` is exact arithmetic's correctly rounded
+/// quotient of two doubles that are exact (`|m| < 2^53`, `10^s ≤ 10^22`),
+/// which is what reading the text gives. None: more than 15 digits.
+fn few_digits(value: f64) -> Option<Decimal> {
+    const MAX: f64 = 1e15;
+    let mut scale = 1.0;
+    for s in 0..=22u32 {
+        let y = value * scale;
+        if y.abs() >= MAX {
+            return None;
+        }
+        // Rounded half away from zero by truncation (`f64::round` is a
+        // library call on baseline x86-64): y + 0.5 may round itself, but
+        // only when y is near a half, where no decimal can read back.
+        let m = (y + 0.5f64.copysign(y)) as i64;
+        if m as f64 / scale == value {
+            return Some(Decimal::new(m, s));
+        }
+        scale *= 10.0;
+    }
+    None
 }
 
 /// A float's shortest decimal text, on the stack: a Parquet bill converts
@@ -149,6 +187,54 @@ mod tests {
         );
         assert_eq!(from_f64(f64::NAN), None);
         assert_eq!(from_f64(f64::INFINITY), None);
+    }
+
+    /// The decimal a double prints as, the slow way.
+    fn printed(x: f64) -> Option<Decimal> {
+        parse(&x.to_string())
+    }
+
+    #[test]
+    fn the_fast_conversion_finds_the_printed_decimal_or_declines() {
+        // Amounts as bills write them, from 0 to 16 significant digits and
+        // 0 to 12 decimals, both signs; and doubles of every bit pattern.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let (mut fast, mut declined) = (0, 0);
+        for i in 0..400_000 {
+            let x = if i % 4 == 3 {
+                f64::from_bits(next())
+            } else {
+                let digits = next() % 17;
+                let m = (next() % 10u64.pow(digits as u32)) as f64;
+                let sign = if next() % 2 == 0 { 1.0 } else { -1.0 };
+                sign * m / 10f64.powi((next() % 13) as i32)
+            };
+            if !x.is_finite() {
+                continue;
+            }
+            match few_digits(x) {
+                Some(d) => {
+                    assert_eq!(Some(d), printed(x), "{x:e}");
+                    assert_eq!(d.scale(), printed(x).unwrap().scale(), "{x:e}");
+                    fast += 1;
+                }
+                None => declined += 1,
+            }
+        }
+        // Most amounts take the fast way; long ones and huge or tiny
+        // doubles are printed.
+        assert!(fast > 250_000 && declined > 90_000, "{fast} {declined}");
+        assert_eq!(few_digits(0.1), Some(d("0.1")));
+        assert_eq!(few_digits(1.2e-7), Some(d("0.00000012")));
+        assert_eq!(few_digits(123_456_789.123_456_79), None);
+        assert_eq!(few_digits(1e20), None);
+        assert_eq!(few_digits(0.0), Some(Decimal::ZERO));
     }
 
     #[test]
