@@ -743,10 +743,10 @@ mod document_tests {
                 .filter(|(s, _)| rules.of_month(s, chrono::NaiveDate::MIN))
                 .map(|(_, c)| m(*c))
                 .sum(),
-            tag: tag.map(str::to_string),
+            tag: tag.map(Into::into),
             by_service: by_service
                 .iter()
-                .map(|(s, c)| (s.to_string(), m(*c)))
+                .map(|(s, c)| ((*s).into(), m(*c)))
                 .collect(),
             ..Default::default()
         };

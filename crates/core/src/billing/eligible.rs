@@ -71,6 +71,24 @@ impl Exclusion {
     }
 }
 
+/// From when a kind of bill line counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Since {
+    Never,
+    Always,
+    From(NaiveDate),
+}
+
+impl Since {
+    pub fn on(self, day: NaiveDate) -> bool {
+        match self {
+            Since::Never => false,
+            Since::Always => true,
+            Since::From(from) => day >= from,
+        }
+    }
+}
+
 /// The agreement's eligibility rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Eligibility<'a> {
@@ -81,14 +99,25 @@ impl Eligibility<'_> {
     /// A bill line: billed under `name` (see [`services::of_line`]), with
     /// this product code and usage type, on `day`.
     pub fn of_line(&self, name: &str, product: &str, usage_type: &str, day: NaiveDate) -> bool {
+        self.since(name, product, usage_type).on(day)
+    }
+
+    /// From when such a line counts: the earliest entry naming it.
+    pub fn since(&self, name: &str, product: &str, usage_type: &str) -> Since {
         if name == UNNAMED {
-            return true;
+            return Since::Always;
         }
-        Exclusion::of(product, usage_type).is_none()
-            && self
-                .services
-                .iter()
-                .any(|e| e.names(name, product) && e.from.is_none_or(|from| day >= from))
+        if Exclusion::of(product, usage_type).is_some() {
+            return Since::Never;
+        }
+        self.services
+            .iter()
+            .filter(|e| e.names(name, product))
+            .fold(Since::Never, |since, e| match (since, e.from) {
+                (Since::Always, _) | (_, None) => Since::Always,
+                (Since::Never, Some(day)) => Since::From(day),
+                (Since::From(a), Some(b)) => Since::From(a.min(b)),
+            })
     }
 
     /// A service by Cost Explorer name, for the month starting `month`: an
@@ -168,6 +197,37 @@ mod tests {
             d
         ));
         assert!(e.of_line(UNNAMED, "", "", d), "no product named: eligible");
+    }
+
+    #[test]
+    fn a_kind_of_line_counts_from_the_earliest_entry_naming_it() {
+        let dated = |service: &str, from: &str| EligibleService {
+            service: service.into(),
+            from: Some(day(from)),
+        };
+        let list = vec![
+            dated("AWSLambda", "2026-05-01"),
+            dated("AWS Lambda", "2026-03-15"),
+            dated("AmazonEKS", "2026-02-01"),
+            EligibleService::named("Amazon Elastic Kubernetes Service"),
+        ];
+        let e = Eligibility { services: &list };
+        let lambda = e.since("AWS Lambda", "AWSLambda", "Request");
+        assert_eq!(lambda, Since::From(day("2026-03-15")));
+        assert!(!lambda.on(day("2026-03-14")) && lambda.on(day("2026-03-15")));
+        let eks = "Amazon Elastic Kubernetes Service";
+        assert_eq!(
+            e.since(eks, "AmazonEKS", "USE1-AmazonEKS-Hours"),
+            Since::Always
+        );
+        assert_eq!(
+            e.since(eks, "AmazonEKS", "USE1-Fargate-GB-Hours"),
+            Since::Never
+        );
+        assert_eq!(
+            e.since("Amazon DynamoDB", "AmazonDynamoDB", "x"),
+            Since::Never
+        );
     }
 
     #[test]

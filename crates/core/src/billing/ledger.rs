@@ -52,13 +52,22 @@ impl Ledger {
         id
     }
 
-    /// Add a line billed under `service` (`named`: Cost Explorer's name).
+    /// The id of a service lines are billed under (`named`: Cost
+    /// Explorer's name), for [`Ledger::add`].
+    pub(super) fn service(&mut self, name: &str, named: bool) -> u32 {
+        let id = self.id(name);
+        if !named {
+            self.unnamed.insert(id);
+        }
+        id
+    }
+
+    /// Add a line billed under the service of id `service`.
     pub(super) fn add(
         &mut self,
         month: NaiveDate,
         line: &Line<'_>,
-        service: &str,
-        named: bool,
+        service: u32,
         workload: Option<&str>,
         eligible: bool,
     ) {
@@ -69,10 +78,6 @@ impl Ledger {
                 *self.credits.entry((month, d)).or_default() += line.cost;
             }
             Charge::Usage | Charge::OtherSpend => {
-                let service = self.id(service);
-                if !named {
-                    self.unnamed.insert(service);
-                }
                 let account = self.id(line.account);
                 let tag = line.tag.as_deref().map_or(NO_TAG, |t| self.id(t));
                 let workload = workload.map_or(NO_TAG, |w| self.id(w));

@@ -12,6 +12,7 @@
 
 mod csv_file;
 pub mod eligible;
+mod kind;
 mod layout;
 mod ledger;
 pub mod manifest;
@@ -22,13 +23,14 @@ mod tag_map;
 
 pub use layout::{Dialect, TagNames};
 pub use ledger::{Ledger, Spend};
-pub use resource::ResourceCost;
+pub use resource::{Name, Names, ResourceCost};
 
 use crate::config::MapAgreement;
 use crate::money::Decimal;
 use crate::policy::map_format::{classify, TagState};
 use chrono::{Datelike, NaiveDate};
-use eligible::{Eligibility, EligibleService};
+use eligible::EligibleService;
+use kind::{Judge, Kinds};
 use std::borrow::Cow;
 
 /// The workload of spend that carries none of `map.workload_tags`.
@@ -190,6 +192,10 @@ pub struct Costs {
     /// By resource id as billed: an ARN or a bare id (`i-…`, a bucket name).
     /// Boxed: the table stays small enough to stay in cache.
     pub by_resource: foldhash::HashMap<String, Box<ResourceCost>>,
+    /// The texts the resources share.
+    pub names: Names,
+    /// The kinds of line read, judged.
+    pub kinds: Kinds,
     /// Spend and credits by month, for the money view.
     pub ledger: Ledger,
     pub reading: Reading,
@@ -222,16 +228,20 @@ impl Costs {
         {
             return Ok(());
         }
-        let (service, named) = services::of_line(line.product, line.usage_type, line.product_name);
-        let eligible = Eligibility {
-            services: &self.reading.eligible,
-        }
-        .of_line(service, line.product, line.usage_type, line.day);
+        let kind = self.kinds.of(
+            line,
+            Judge {
+                eligible: &self.reading.eligible,
+                ledger: &mut self.ledger,
+                names: &mut self.names,
+            },
+        );
+        let eligible = kind.since.on(line.day);
         let in_window = self.reading.in_window(line.day);
         if in_window {
             let month = line.day.with_day(1).unwrap_or(line.day);
             self.ledger
-                .add(month, line, service, named, workload, eligible);
+                .add(month, line, kind.ledger_service, workload, eligible);
         }
         if line.charge != Charge::Usage || line.resource.is_empty() {
             return Ok(());
@@ -248,13 +258,14 @@ impl Costs {
         };
         entry.add(
             line,
-            service,
+            &kind.service,
             workload,
             resource::Judged {
                 eligible,
                 credited,
                 in_window,
             },
+            &mut self.names,
         );
         Ok(())
     }

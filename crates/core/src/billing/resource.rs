@@ -5,6 +5,29 @@
 use super::Line;
 use crate::money::Decimal;
 use chrono::NaiveDate;
+use smallvec::SmallVec;
+use std::sync::Arc;
+
+/// A text a bill repeats on many lines (an account, a service, a
+/// `map-migrated` value, a workload), held once and shared by every
+/// resource that carries it: 100,000 resources compare against a few
+/// hundred strings that stay in cache, not against 100,000 copies.
+pub type Name = Arc<str>;
+
+/// The [`Name`]s read so far.
+#[derive(Debug, Default)]
+pub struct Names(foldhash::HashSet<Name>);
+
+impl Names {
+    pub(super) fn get(&mut self, text: &str) -> Name {
+        if let Some(name) = self.0.get(text) {
+            return name.clone();
+        }
+        let name = Name::from(text);
+        self.0.insert(name.clone());
+        name
+    }
+}
 
 /// How [`super::Costs`] judged one usage line.
 #[derive(Debug, Clone, Copy)]
@@ -22,14 +45,15 @@ pub(super) struct Judged {
 pub struct ResourceCost {
     pub cost: Decimal,
     /// The last `map-migrated` value billed for it.
-    pub tag: Option<String>,
+    pub tag: Option<Name>,
     /// Its cost by service (Cost Explorer's name, else the product code,
-    /// else [`super::services::UNNAMED`]).
-    pub by_service: Vec<(String, Decimal)>,
+    /// else [`super::services::UNNAMED`]); most resources have one, kept
+    /// in place.
+    pub by_service: SmallVec<[(Name, Decimal); 1]>,
     /// The account billed for it (the first line's).
-    pub account: String,
+    pub account: Name,
     /// Its workload (the last line's), with `map.workload_tags`.
-    pub workload: Option<String>,
+    pub workload: Option<Name>,
     /// The part of its cost that can earn MAP credit.
     pub eligible: Decimal,
     /// In the window: eligible spend on lines without this agreement's
@@ -51,27 +75,24 @@ impl ResourceCost {
         service: &str,
         workload: Option<&str>,
         j: Judged,
+        names: &mut Names,
     ) {
         self.cost += line.cost;
-        match self.by_service.iter_mut().find(|(s, _)| s == service) {
+        match self.by_service.iter_mut().find(|(s, _)| **s == *service) {
             Some((_, c)) => *c += line.cost,
-            None => {
-                // Most resources bill under one service: no room for four.
-                self.by_service.reserve_exact(1);
-                self.by_service.push((service.to_string(), line.cost));
-            }
+            None => self.by_service.push((names.get(service), line.cost)),
         }
         if self.account.is_empty() {
-            self.account = line.account.to_string();
+            self.account = names.get(line.account);
         }
         if let Some(tag) = &line.tag {
             if self.tag.as_deref() != Some(tag) {
-                self.tag = Some(tag.to_string());
+                self.tag = Some(names.get(tag));
             }
         }
         if let Some(w) = workload {
             if self.workload.as_deref() != Some(w) {
-                self.workload = Some(w.to_string());
+                self.workload = Some(names.get(w));
             }
         }
         if j.eligible {
@@ -127,6 +148,6 @@ impl ResourceCost {
         self.by_service
             .iter()
             .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
-            .map_or("", |(s, _)| s.as_str())
+            .map_or("", |(s, _)| &**s)
     }
 }

@@ -34,13 +34,13 @@ vol-2,2026-04-01T00:00:00Z,100,Usage,USD,{}\n\
         (
             m(4.0),
             Some("migABCDE12345"),
-            &[(services::UNNAMED.to_string(), m(4.0))][..]
+            &[(services::UNNAMED.into(), m(4.0))][..]
         )
     );
     let vol = &c.by_resource["vol-2"];
     assert_eq!(
         (vol.cost, vol.tag.as_deref(), &vol.by_service[..]),
-        (m(7.0), None, &[(services::UNNAMED.to_string(), m(7.0))][..]),
+        (m(7.0), None, &[(services::UNNAMED.into(), m(7.0))][..]),
         "April is outside the period"
     );
     assert_eq!(
@@ -105,7 +105,7 @@ fn errors_name_the_file_and_row() {
 const EC2: &str = "Amazon Elastic Compute Cloud - Compute";
 
 #[path = "../../tests/support/bill_parquet.rs"]
-mod bill_parquet;
+pub(super) mod bill_parquet;
 use bill_parquet::{write_bill, BillRow, TagStyle};
 
 /// A small bill: EC2 compute and EBS in one account, an unknown product in
@@ -147,7 +147,7 @@ fn bill_csv() -> String {
     bill_csv_of(bill())
 }
 
-fn bill_csv_of(rows: Vec<BillRow>) -> String {
+pub(super) fn bill_csv_of(rows: Vec<BillRow>) -> String {
     let mut out = String::from("line_item_resource_id,line_item_usage_account_id,line_item_line_item_type,line_item_product_code,line_item_usage_type,line_item_line_item_description,line_item_usage_start_date,line_item_unblended_cost,line_item_currency_code,resource_tags\n");
     for r in rows {
         let day = chrono::DateTime::from_timestamp_millis(r.start_ms).unwrap();
@@ -177,7 +177,7 @@ fn bill_csv_of(rows: Vec<BillRow>) -> String {
 }
 
 /// A reading with `map.workload_tags: [app]`.
-fn with_workloads() -> Costs {
+pub(super) fn with_workloads() -> Costs {
     let mut c = Costs::default();
     c.reading.workload_tags = Some(TagNames::of(&["app"]));
     c
@@ -203,7 +203,7 @@ fn read_parquet(style: TagStyle, rows: Vec<BillRow>) -> Result<(Costs, Dialect),
 }
 
 /// The ledger's sums, sorted, with amounts rounded to cents.
-fn sums(c: &Costs) -> Vec<String> {
+pub(super) fn sums(c: &Costs) -> Vec<String> {
     let mut out: Vec<String> = c
         .ledger
         .spend()
@@ -246,7 +246,7 @@ fn the_ledger_groups_like_cost_explorer() {
     assert_eq!((c.rows, c.usage_rows), (7, 3));
     let instance = &c.by_resource["i-1"];
     assert_eq!(instance.cost, m(10.0), "usage only, per resource");
-    assert_eq!(instance.by_service, [(EC2.to_string(), m(10.0))]);
+    assert_eq!(instance.by_service[..], [(EC2.into(), m(10.0))]);
     assert_eq!(instance.eligible, m(10.0), "EC2 is in the starter list");
     assert_eq!(c.by_resource["w-1"].eligible, m(0.0));
     let mut listed = Costs::default();

@@ -177,9 +177,9 @@ pub fn late_tagging(costs: &Costs, rate: Decimal) -> LateTagging {
 fn late(id: &str, r: &ResourceCost, spend: Decimal, rate: Decimal) -> Option<LateResource> {
     Some(LateResource {
         resource: id.to_string(),
-        account: r.account.clone(),
+        account: r.account.to_string(),
         service: r.main_service().to_string(),
-        workload: r.workload.clone(),
+        workload: r.workload.as_deref().map(str::to_string),
         first_spend: r.first_spend?,
         tagged_from: r.tagged_from?,
         spend_before_tag: spend,
@@ -204,10 +204,10 @@ pub fn uncredited(costs: &Costs, rate: Decimal, seen: Option<&dyn Fn(&str) -> bo
         .into_iter()
         .map(|(spend, id, r)| AtRisk {
             resource: id.to_string(),
-            account: r.account.clone(),
+            account: r.account.to_string(),
             service: r.main_service().to_string(),
-            workload: r.workload.clone(),
-            value: r.tag.clone(),
+            workload: r.workload.as_deref().map(str::to_string),
+            value: r.tag.as_deref().map(str::to_string),
             spend,
             credit_at_risk: rate * spend,
             seen_by_scan: seen.map(|f| f(id)),
