@@ -305,4 +305,6 @@ impl Costs {
 #[cfg(test)]
 mod exact_tests;
 #[cfg(test)]
+mod parquet_tests;
+#[cfg(test)]
 mod tests;

@@ -16,8 +16,9 @@ use parquet::file::reader::{ChunkReader, FileReader, RowGroupReader, SerializedF
 use parquet::schema::types::{ColumnDescPtr, SchemaDescriptor};
 use std::borrow::Cow;
 
-/// Rows decoded at a time.
-const BATCH: usize = 8192;
+/// Rows decoded at a time: few enough that a batch's columns stay in the
+/// core's own cache between decoding and reading them.
+const BATCH: usize = 1024;
 
 impl Costs {
     /// Add every line of one Parquet file that starts in [from, to).
@@ -43,15 +44,12 @@ impl Costs {
         let workload = self.reading.workload_tags.clone();
         let layout = Layout::of(&names, file, workload.as_ref())?;
         let leaves = Leaves::find(schema, &layout, &names, workload.as_ref()).map_err(bad)?;
+        let mut batch = Batch::new(&leaves);
         let mut row = 0;
         for g in 0..reader.num_row_groups() {
             let group = reader.get_row_group(g).map_err(bad)?;
             let mut columns = leaves.open(&*group).map_err(bad)?;
-            loop {
-                let batch = columns.next(&leaves).map_err(bad)?;
-                if batch.rows == 0 {
-                    break;
-                }
+            while columns.next(&leaves, &mut batch).map_err(bad)? > 0 {
                 for i in 0..batch.rows {
                     row += 1;
                     let line = batch.line(i, &layout).map_err(|why| BillingError::Row {
@@ -204,54 +202,90 @@ struct Columns {
     tag_map: Option<[ColumnReaderImpl<ByteArrayType>; 2]>,
 }
 
-/// Up to [`BATCH`] rows, decoded column by column.
+/// Up to [`BATCH`] rows, decoded column by column into buffers that are
+/// reused from batch to batch.
 struct Batch {
     rows: usize,
     /// Per [`Field`] (by its number), the `text` columns that hold it.
     by_field: [Vec<usize>; FIELDS],
-    text: Vec<Vec<Option<ByteArray>>>,
+    /// Per text column (own columns, then fields from the tag map), a
+    /// value per row; null is empty.
+    text: Vec<Vec<ByteArray>>,
     cost: Vec<Result<Decimal, String>>,
     start: Vec<Result<NaiveDate, String>>,
+    /// Levels, read into and reused.
+    levels: Levels,
+}
+
+#[derive(Default)]
+struct Levels {
+    defs: Vec<i16>,
+    reps: Vec<i16>,
+    value_defs: Vec<i16>,
+    value_reps: Vec<i16>,
+    keys: Vec<ByteArray>,
+    values: Vec<ByteArray>,
+}
+
+impl Batch {
+    fn new(leaves: &Leaves) -> Batch {
+        let fields = leaves.text.iter().map(|(field, _, _)| *field);
+        let mapped = leaves.map_fields.iter().map(|(field, _)| *field);
+        let mut by_field: [Vec<usize>; FIELDS] = Default::default();
+        let mut columns = 0;
+        for (column, field) in fields.chain(mapped).enumerate() {
+            by_field[field as usize].push(column);
+            columns += 1;
+        }
+        Batch {
+            rows: 0,
+            by_field,
+            text: (0..columns).map(|_| Vec::with_capacity(BATCH)).collect(),
+            cost: Vec::with_capacity(BATCH),
+            start: Vec::with_capacity(BATCH),
+            levels: Levels::default(),
+        }
+    }
 }
 
 impl Columns {
-    fn next(&mut self, leaves: &Leaves) -> Result<Batch, ParquetError> {
-        let (rows, cost) = costs(&mut self.cost, &leaves.cost.0)?;
-        let (_, start) = days(&mut self.start, &leaves.start.0)?;
-        let mut fields = Vec::new();
-        let mut text = Vec::new();
-        for (reader, (field, descr, _)) in self.text.iter_mut().zip(&leaves.text) {
-            fields.push(*field);
-            text.push(flat(reader, descr.max_def_level())?.1);
+    /// Decode the next rows into `batch`; 0 at the end of the row group.
+    fn next(&mut self, leaves: &Leaves, batch: &mut Batch) -> Result<usize, ParquetError> {
+        let levels = &mut batch.levels;
+        let rows = costs(
+            &mut self.cost,
+            &leaves.cost.0,
+            &mut levels.defs,
+            &mut batch.cost,
+        )?;
+        let days = days(
+            &mut self.start,
+            &leaves.start.0,
+            &mut levels.defs,
+            &mut batch.start,
+        )?;
+        let mut lengths_agree = days == rows;
+        let own = self.text.iter_mut().zip(&leaves.text);
+        for ((reader, (_, descr, _)), out) in own.zip(&mut batch.text) {
+            let n = text(reader, descr.max_def_level(), &mut levels.defs, out)?;
+            lengths_agree &= n == rows;
         }
         if let (Some([keys, values]), Some([k, v])) = (&mut self.tag_map, &leaves.tag_map) {
             let names: Vec<&[String]> = leaves.map_fields.iter().map(|(_, n)| &n[..]).collect();
-            let found = map_values(
+            let out = &mut batch.text[leaves.text.len()..];
+            let readers = MapReaders {
                 keys,
                 values,
-                [k.0.max_def_level(), v.0.max_def_level()],
-                &names,
-            )?;
-            for ((field, _), values) in leaves.map_fields.iter().zip(found) {
-                fields.push(*field);
-                text.push(values);
-            }
+                defs: [k.0.max_def_level(), v.0.max_def_level()],
+            };
+            let n = readers.read(&names, levels, out)?;
+            lengths_agree &= n == rows;
         }
-        let lengths_agree = start.len() == rows && text.iter().all(|t| t.len() == rows);
         if !lengths_agree {
             return Err(ParquetError::General("columns of different lengths".into()));
         }
-        let mut by_field: [Vec<usize>; FIELDS] = Default::default();
-        for (column, field) in fields.iter().enumerate() {
-            by_field[*field as usize].push(column);
-        }
-        Ok(Batch {
-            rows,
-            by_field,
-            text,
-            cost,
-            start,
-        })
+        batch.rows = rows;
+        Ok(rows)
     }
 }
 
@@ -260,8 +294,7 @@ impl Batch {
         let field = |f: Field| {
             self.by_field[f as usize]
                 .iter()
-                .filter_map(|&column| self.text[column][i].as_ref())
-                .map(|b| std::str::from_utf8(b.data()).unwrap_or(""))
+                .map(|&column| std::str::from_utf8(self.text[column][i].data()).unwrap_or(""))
                 .find(|v| !v.is_empty())
                 .unwrap_or("")
         };
@@ -294,78 +327,147 @@ impl Batch {
     }
 }
 
-/// Rows read, and one entry per row (None: null).
-type Rows<V> = (usize, Vec<Option<V>>);
+/// An empty value, for nulls.
+fn empty() -> ByteArray {
+    ByteArray::from(Vec::new())
+}
 
-/// One batch of a flat (non-repeated) column.
+/// One batch of a flat (non-repeated) column into `out` (cleared first):
+/// one entry per row, None for null. The rows read.
 fn flat<T: DataType>(
     reader: &mut ColumnReaderImpl<T>,
     max_def: i16,
-) -> Result<Rows<T::T>, ParquetError> {
-    let (mut defs, mut values) = (Vec::new(), Vec::new());
-    let (rows, _, _) = reader.read_records(BATCH, Some(&mut defs), None, &mut values)?;
+    defs: &mut Vec<i16>,
+    values: &mut Vec<T::T>,
+    mut out: impl FnMut(Option<&T::T>),
+) -> Result<usize, ParquetError> {
+    defs.clear();
+    values.clear();
+    let (rows, _, _) = reader.read_records(BATCH, Some(defs), None, values)?;
     if max_def == 0 {
-        return Ok((rows, values.into_iter().map(Some).collect()));
+        values.iter().for_each(|v| out(Some(v)));
+        return Ok(rows);
     }
-    let mut values = values.into_iter();
-    let out = defs
-        .iter()
-        .map(|&d| if d == max_def { values.next() } else { None })
-        .collect();
-    Ok((rows, out))
+    let mut next = values.iter();
+    if defs.len() != rows {
+        return Err(ParquetError::General("a column's levels disagree".into()));
+    }
+    for &d in defs.iter() {
+        out(if d == max_def { next.next() } else { None });
+    }
+    Ok(rows)
 }
 
-/// Per list of key names, the value of each row of a MAP column under the
-/// first of those keys present with a value (as the JSON maps of CSV files
-/// are read). Key and value leaves are read in step; a new row starts at
-/// repetition level 0.
-fn map_values(
-    keys: &mut ColumnReaderImpl<ByteArrayType>,
-    values: &mut ColumnReaderImpl<ByteArrayType>,
-    [key_def, value_def]: [i16; 2],
-    names: &[&[String]],
-) -> Result<Vec<Vec<Option<ByteArray>>>, ParquetError> {
-    let (mut kdefs, mut reps, mut kvals) = (Vec::new(), Vec::new(), Vec::new());
-    keys.read_records(BATCH, Some(&mut kdefs), Some(&mut reps), &mut kvals)?;
-    let (mut vdefs, mut vreps, mut vvals) = (Vec::new(), Vec::new(), Vec::new());
-    values.read_records(BATCH, Some(&mut vdefs), Some(&mut vreps), &mut vvals)?;
-    if vdefs.len() != kdefs.len() {
-        return Err(ParquetError::General(
-            "a map's keys and values differ in length".into(),
-        ));
+/// One batch of a flat text column into `out`, a value per row (null:
+/// empty), spread in place.
+fn text(
+    reader: &mut ColumnReaderImpl<ByteArrayType>,
+    max_def: i16,
+    defs: &mut Vec<i16>,
+    out: &mut Vec<ByteArray>,
+) -> Result<usize, ParquetError> {
+    defs.clear();
+    out.clear();
+    let (rows, _, _) = reader.read_records(BATCH, Some(defs), None, out)?;
+    if max_def == 0 {
+        return Ok(rows);
     }
-    let (mut kvals, mut vvals) = (kvals.into_iter(), vvals.into_iter());
-    // Per list and row: the best-ranked value so far, and its rank.
-    let mut out: Vec<Vec<Option<(usize, ByteArray)>>> = vec![Vec::new(); names.len()];
-    for (j, &rep) in reps.iter().enumerate() {
-        if rep == 0 {
-            out.iter_mut().for_each(|rows| rows.push(None));
+    let present = defs.iter().filter(|&&d| d == max_def).count();
+    if defs.len() != rows || out.len() != present {
+        return Err(ParquetError::General("a column's levels disagree".into()));
+    }
+    // Values are packed; move each to its row, from the end, so that a
+    // value only ever moves to a later place.
+    let mut packed = out.len();
+    out.resize(rows, empty());
+    for row in (0..rows).rev() {
+        if defs[row] == max_def {
+            packed -= 1;
+            out.swap(row, packed);
         }
-        let key = (kdefs[j] == key_def).then(|| kvals.next()).flatten();
-        let value = (vdefs[j] == value_def).then(|| vvals.next()).flatten();
-        let (Some(key), Some(value)) = (key, value) else {
-            continue;
-        };
-        if value.data().is_empty() {
-            continue;
+    }
+    Ok(rows)
+}
+
+/// A MAP column's key and value leaves, read in step.
+struct MapReaders<'a> {
+    keys: &'a mut ColumnReaderImpl<ByteArrayType>,
+    values: &'a mut ColumnReaderImpl<ByteArrayType>,
+    /// Their definition levels when present.
+    defs: [i16; 2],
+}
+
+impl MapReaders<'_> {
+    /// Per list of key names, into its `out` column, the value of each row
+    /// under the first of those keys present with a value (as the JSON
+    /// maps of CSV files are read). A new row starts at repetition level 0.
+    /// The rows read.
+    fn read(
+        self,
+        names: &[&[String]],
+        l: &mut Levels,
+        out: &mut [Vec<ByteArray>],
+    ) -> Result<usize, ParquetError> {
+        for v in [
+            &mut l.defs,
+            &mut l.reps,
+            &mut l.value_defs,
+            &mut l.value_reps,
+        ] {
+            v.clear();
         }
-        for (list, rows) in names.iter().zip(out.iter_mut()) {
-            let rank = list.iter().position(|m| m.as_bytes() == key.data());
-            if let (Some(rank), Some(last)) = (rank, rows.last_mut()) {
-                if last.as_ref().is_none_or(|(r, _)| rank < *r) {
-                    *last = Some((rank, value.clone()));
+        l.keys.clear();
+        l.values.clear();
+        let (rows, _, _) =
+            self.keys
+                .read_records(BATCH, Some(&mut l.defs), Some(&mut l.reps), &mut l.keys)?;
+        self.values.read_records(
+            BATCH,
+            Some(&mut l.value_defs),
+            Some(&mut l.value_reps),
+            &mut l.values,
+        )?;
+        if l.value_defs.len() != l.defs.len() || l.reps.len() != l.defs.len() {
+            return Err(ParquetError::General(
+                "a map's keys and values differ in length".into(),
+            ));
+        }
+        // Per list: the rank of the best value of the row at hand.
+        let mut ranks = vec![usize::MAX; names.len()];
+        out.iter_mut().for_each(Vec::clear);
+        let (mut keys, mut values) = (l.keys.iter(), l.values.iter());
+        for (j, &rep) in l.reps.iter().enumerate() {
+            if rep == 0 {
+                out.iter_mut().for_each(|rows| rows.push(empty()));
+                ranks.fill(usize::MAX);
+            }
+            let key = (l.defs[j] == self.defs[0]).then(|| keys.next()).flatten();
+            let value = (l.value_defs[j] == self.defs[1])
+                .then(|| values.next())
+                .flatten();
+            let (Some(key), Some(value)) = (key, value) else {
+                continue;
+            };
+            if value.data().is_empty() {
+                continue;
+            }
+            for ((list, rows), best) in names.iter().zip(out.iter_mut()).zip(&mut ranks) {
+                let rank = list.iter().position(|m| m.as_bytes() == key.data());
+                if let (Some(rank), Some(last)) = (rank, rows.last_mut()) {
+                    if rank < *best {
+                        *best = rank;
+                        *last = value.clone();
+                    }
                 }
             }
         }
+        if out.iter().any(|column| column.len() != rows) {
+            return Err(ParquetError::General(
+                "a map's rows disagree with its levels".into(),
+            ));
+        }
+        Ok(rows)
     }
-    Ok(out
-        .into_iter()
-        .map(|rows| {
-            rows.into_iter()
-                .map(|v| v.map(|(_, value)| value))
-                .collect()
-        })
-        .collect())
 }
 
 /// A cost read as a double: the decimal it was written as.
@@ -381,12 +483,15 @@ fn scaled(unscaled: Option<i128>, scale: u32) -> Result<Decimal, String> {
         .map_err(|_| format!("cost decimal {u} with scale {scale} is out of range"))
 }
 
-/// The cost column as exact decimals: DOUBLE, FLOAT, DECIMAL (any physical
-/// type), or text.
+/// The cost column as exact decimals, into `out` (a value per row):
+/// DOUBLE, FLOAT, DECIMAL (any physical type), or text. The rows read.
 fn costs(
     reader: &mut ColumnReader,
     descr: &ColumnDescPtr,
-) -> Result<(usize, Vec<Result<Decimal, String>>), ParquetError> {
+    defs: &mut Vec<i16>,
+    out: &mut Vec<Result<Decimal, String>>,
+) -> Result<usize, ParquetError> {
+    out.clear();
     let max_def = descr.max_def_level();
     let decimal = matches!(descr.converted_type(), ConvertedType::DECIMAL);
     let scale = if decimal {
@@ -394,45 +499,35 @@ fn costs(
     } else {
         0
     };
+    let bytes = |b: &[u8]| unscaled(b).and_then(|u| scaled(Some(u), scale));
     match reader {
-        ColumnReader::DoubleColumnReader(r) => {
-            let (n, v) = flat(r, max_def)?;
-            Ok((n, v.into_iter().map(double).collect()))
-        }
-        ColumnReader::FloatColumnReader(r) => {
-            let (n, v) = flat(r, max_def)?;
-            Ok((n, v.into_iter().map(|x| double(x.map(f64::from))).collect()))
-        }
-        ColumnReader::Int32ColumnReader(r) => {
-            let (n, v) = flat(r, max_def)?;
-            let out = v.into_iter().map(|x| scaled(x.map(i128::from), scale));
-            Ok((n, out.collect()))
-        }
-        ColumnReader::Int64ColumnReader(r) => {
-            let (n, v) = flat(r, max_def)?;
-            let out = v.into_iter().map(|x| scaled(x.map(i128::from), scale));
-            Ok((n, out.collect()))
-        }
+        ColumnReader::DoubleColumnReader(r) => flat(r, max_def, defs, &mut Vec::new(), |x| {
+            out.push(double(x.copied()))
+        }),
+        ColumnReader::FloatColumnReader(r) => flat(r, max_def, defs, &mut Vec::new(), |x| {
+            out.push(double(x.map(|&f| f64::from(f))))
+        }),
+        ColumnReader::Int32ColumnReader(r) => flat(r, max_def, defs, &mut Vec::new(), |x| {
+            out.push(scaled(x.map(|&u| i128::from(u)), scale))
+        }),
+        ColumnReader::Int64ColumnReader(r) => flat(r, max_def, defs, &mut Vec::new(), |x| {
+            out.push(scaled(x.map(|&u| i128::from(u)), scale))
+        }),
         ColumnReader::FixedLenByteArrayColumnReader(r) => {
-            let (n, v) = flat(r, max_def)?;
-            let out = v.iter().map(|x| match x {
-                Some(b) => scaled(Some(unscaled(b.data())?), scale),
-                None => Err("no cost".into()),
-            });
-            Ok((n, out.collect()))
+            flat(r, max_def, defs, &mut Vec::new(), |x| {
+                out.push(x.map_or_else(|| Err("no cost".into()), |b| bytes(b.data())))
+            })
         }
-        ColumnReader::ByteArrayColumnReader(r) => {
-            let (n, v) = flat(r, max_def)?;
-            let out = v.iter().map(|x| match x {
-                Some(b) if decimal => scaled(Some(unscaled(b.data())?), scale),
+        ColumnReader::ByteArrayColumnReader(r) => flat(r, max_def, defs, &mut Vec::new(), |x| {
+            out.push(match x {
+                Some(b) if decimal => bytes(b.data()),
                 Some(b) => {
                     let s = String::from_utf8_lossy(b.data());
                     money::parse(&s).ok_or_else(|| format!("cost `{s}` is not a number"))
                 }
                 None => Err("no cost".into()),
-            });
-            Ok((n, out.collect()))
-        }
+            })
+        }),
         _ => Err(ParquetError::General(format!(
             "cost column `{}` is not a number",
             descr.path()
@@ -451,59 +546,52 @@ fn unscaled(bytes: &[u8]) -> Result<i128, String> {
     Ok(i128::from_be_bytes(wide))
 }
 
-/// The start column as days: TIMESTAMP (milli, micro or nanoseconds),
-/// INT96 (older writers), DATE, or ISO 8601 text.
+/// The start column as days, into `out` (a value per row): TIMESTAMP
+/// (milli, micro or nanoseconds), INT96 (older writers), DATE, or ISO 8601
+/// text. The rows read.
 fn days(
     reader: &mut ColumnReader,
     descr: &ColumnDescPtr,
-) -> Result<(usize, Vec<Result<NaiveDate, String>>), ParquetError> {
+    defs: &mut Vec<i16>,
+    out: &mut Vec<Result<NaiveDate, String>>,
+) -> Result<usize, ParquetError> {
+    out.clear();
     let max_def = descr.max_def_level();
-    let missing = || Err("no start date".to_string());
-    let day = |t: Option<DateTime<chrono::Utc>>| {
-        t.map(|t| t.date_naive())
-            .ok_or_else(|| "the start date is out of range".to_string())
+    let day = |t: Option<Option<DateTime<chrono::Utc>>>| match t {
+        Some(Some(t)) => Ok(t.date_naive()),
+        Some(None) => Err("the start date is out of range".to_string()),
+        None => Err("no start date".to_string()),
     };
     match reader {
         ColumnReader::Int64ColumnReader(r) => {
-            let (n, v) = flat(r, max_def)?;
             let unit = time_unit(descr);
-            let out = v.into_iter().map(|x| match x {
-                Some(t) => day(match unit {
+            flat(r, max_def, defs, &mut Vec::new(), |x| {
+                out.push(day(x.map(|&t| match unit {
                     TimeUnit::MILLIS => DateTime::from_timestamp_millis(t),
                     TimeUnit::MICROS => DateTime::from_timestamp_micros(t),
                     TimeUnit::NANOS => Some(DateTime::from_timestamp_nanos(t)),
-                }),
-                None => missing(),
-            });
-            Ok((n, out.collect()))
+                })))
+            })
         }
-        ColumnReader::Int96ColumnReader(r) => {
-            let (n, v) = flat(r, max_def)?;
-            let out = v.into_iter().map(|x| match x {
-                Some(t) => day(DateTime::from_timestamp_millis(t.to_millis())),
-                None => missing(),
-            });
-            Ok((n, out.collect()))
-        }
-        ColumnReader::Int32ColumnReader(r) => {
-            let (n, v) = flat(r, max_def)?;
-            let out = v.into_iter().map(|x| match x {
-                Some(d) => day(DateTime::from_timestamp(i64::from(d) * 86_400, 0)),
-                None => missing(),
-            });
-            Ok((n, out.collect()))
-        }
-        ColumnReader::ByteArrayColumnReader(r) => {
-            let (n, v) = flat(r, max_def)?;
-            let out = v.into_iter().map(|x| match x {
+        ColumnReader::Int96ColumnReader(r) => flat(r, max_def, defs, &mut Vec::new(), |x| {
+            out.push(day(
+                x.map(|t| DateTime::from_timestamp_millis(t.to_millis()))
+            ))
+        }),
+        ColumnReader::Int32ColumnReader(r) => flat(r, max_def, defs, &mut Vec::new(), |x| {
+            out.push(day(
+                x.map(|&d| DateTime::from_timestamp(i64::from(d) * 86_400, 0))
+            ))
+        }),
+        ColumnReader::ByteArrayColumnReader(r) => flat(r, max_def, defs, &mut Vec::new(), |x| {
+            out.push(match x {
                 Some(b) => {
                     let s = String::from_utf8_lossy(b.data());
                     super::day_of(&s).ok_or_else(|| format!("`{s}` is not a date"))
                 }
-                None => missing(),
-            });
-            Ok((n, out.collect()))
-        }
+                None => Err("no start date".to_string()),
+            })
+        }),
         _ => Err(ParquetError::General(format!(
             "start column `{}` is not a date or time",
             descr.path()
