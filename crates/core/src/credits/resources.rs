@@ -97,15 +97,38 @@ pub struct Uncredited {
     pub not_seen_by_scan: Option<usize>,
     /// By credit at risk, highest first.
     pub resources: Vec<AtRisk>,
+    /// Per workload, most at risk first; empty without
+    /// `map.workload_tags`.
+    pub by_workload: Vec<UncreditedWorkload>,
 }
 
-/// The `LIST_LIMIT` largest of `all` by amount, largest first (ties by
-/// id), without sorting (or copying) the rest.
-fn top<T>(mut all: Vec<(Decimal, &str, T)>) -> Vec<(Decimal, &str, T)> {
+/// The uncredited resources of one workload.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UncreditedWorkload {
+    pub workload: String,
+    pub resource_count: usize,
+    #[serde(serialize_with = "money::serialize")]
+    pub spend: Decimal,
+    #[serde(serialize_with = "money::serialize")]
+    pub credit_at_risk: Decimal,
+    /// Its [`PER_WORKLOAD`] most at risk, highest first, whatever their
+    /// rank among all.
+    pub resources: Vec<AtRisk>,
+}
+
+/// Resources listed per workload.
+pub const PER_WORKLOAD: usize = 5;
+
+/// The `limit` largest of `all` by amount, largest first (ties by id),
+/// without sorting (or copying) the rest.
+fn top<T>(mut all: Vec<(Decimal, &str, T)>, limit: usize) -> Vec<(Decimal, &str, T)> {
     let order = |a: &(Decimal, &str, T), b: &(Decimal, &str, T)| b.0.cmp(&a.0).then(a.1.cmp(b.1));
-    if all.len() > LIST_LIMIT {
-        all.select_nth_unstable_by(LIST_LIMIT - 1, order);
-        all.truncate(LIST_LIMIT);
+    if limit == 0 {
+        return Vec::new();
+    }
+    if all.len() > limit {
+        all.select_nth_unstable_by(limit - 1, order);
+        all.truncate(limit);
     }
     all.sort_unstable_by(order);
     all
@@ -125,7 +148,7 @@ fn tagged_late(costs: &Costs, keep: impl Fn(&str) -> bool) -> Vec<(Decimal, &str
 
 /// The costliest (at most [`LIST_LIMIT`]) of those records, costliest first.
 fn late_records(all: Vec<(Decimal, &str, &ResourceCost)>, rate: Decimal) -> Vec<LateResource> {
-    top(all)
+    top(all, LIST_LIMIT)
         .into_iter()
         .filter_map(|(spend, id, r)| late(id, r, spend, rate))
         .collect()
@@ -199,25 +222,42 @@ pub fn uncredited(costs: &Costs, rate: Decimal, seen: Option<&dyn Fn(&str) -> bo
         .collect();
     let spend: Decimal = all.iter().map(|(s, _, _)| s).sum();
     let not_seen = seen.map(|f| all.iter().filter(|(_, id, _)| !f(id)).count());
-    let resource_count = all.len();
-    let resources = top(all)
+    let at_risk = |(spend, id, r): (Decimal, &str, &ResourceCost)| AtRisk {
+        resource: id.to_string(),
+        account: r.account.to_string(),
+        service: r.main_service().to_string(),
+        workload: r.workload.as_deref().map(str::to_string),
+        value: r.tag.as_deref().map(str::to_string),
+        spend,
+        credit_at_risk: rate * spend,
+        seen_by_scan: seen.map(|f| f(id)),
+    };
+    let mut workloads: BTreeMap<&str, Vec<(Decimal, &str, &ResourceCost)>> = BTreeMap::new();
+    for row in &all {
+        if let Some(w) = row.2.workload.as_deref() {
+            workloads.entry(w).or_default().push(*row);
+        }
+    }
+    let mut by_workload: Vec<UncreditedWorkload> = workloads
         .into_iter()
-        .map(|(spend, id, r)| AtRisk {
-            resource: id.to_string(),
-            account: r.account.to_string(),
-            service: r.main_service().to_string(),
-            workload: r.workload.as_deref().map(str::to_string),
-            value: r.tag.as_deref().map(str::to_string),
-            spend,
-            credit_at_risk: rate * spend,
-            seen_by_scan: seen.map(|f| f(id)),
+        .map(|(workload, rows)| {
+            let spend: Decimal = rows.iter().map(|(s, _, _)| s).sum();
+            UncreditedWorkload {
+                workload: workload.to_string(),
+                resource_count: rows.len(),
+                spend,
+                credit_at_risk: rate * spend,
+                resources: top(rows, PER_WORKLOAD).into_iter().map(at_risk).collect(),
+            }
         })
         .collect();
+    by_workload.sort_by_key(|w| std::cmp::Reverse(w.spend));
     Uncredited {
-        resource_count,
+        resource_count: all.len(),
         spend,
         credit_at_risk: rate * spend,
         not_seen_by_scan: not_seen,
-        resources,
+        resources: top(all, LIST_LIMIT).into_iter().map(at_risk).collect(),
+        by_workload,
     }
 }

@@ -296,6 +296,57 @@ fn uncredited_resources_are_ranked_and_say_whether_the_scan_saw_them() {
     let unscanned = uncredited(&costs, t.credit_rate, None);
     assert!(unscanned.resources.iter().all(|r| r.seen_by_scan.is_none()));
     assert_eq!(unscanned.not_seen_by_scan, None);
+    let per_workload: Vec<(&str, usize, Decimal, Vec<&str>)> = u
+        .by_workload
+        .iter()
+        .map(|w| {
+            let ids = w.resources.iter().map(|r| r.resource.as_str()).collect();
+            (w.workload.as_str(), w.resource_count, w.credit_at_risk, ids)
+        })
+        .collect();
+    assert_eq!(
+        per_workload,
+        [
+            ("web", 2, m(25.0), vec!["vol-1", "i-2"]),
+            ("(no workload)", 1, m(2.5), vec!["bucket-a"]),
+        ]
+    );
+}
+
+#[test]
+fn a_workload_ranked_below_the_list_still_has_its_most_at_risk() {
+    // 1,000 untagged resources of `erp` at 10 fill the list; `tail`'s six
+    // at 1 to 6 are under each workload all the same, its five most first.
+    let mut bill = String::from("line_item_resource_id,line_item_usage_account_id,line_item_line_item_type,line_item_product_code,line_item_usage_type,line_item_usage_start_date,line_item_unblended_cost,line_item_currency_code,resource_tags\n");
+    let erp = (0..1000).map(|i| (format!("i-erp-{i}"), "erp", 10));
+    let tail = (1..=6).map(|i| (format!("i-tail-{i}"), "tail", i));
+    for (id, app, cost) in erp.chain(tail) {
+        bill += &format!("{id},111111111111,Usage,AmazonEC2,BoxUsage:m5.large,2026-01-05T00:00:00Z,{cost},USD,\"{{\"\"user_app\"\":\"\"{app}\"\"}}\"\n");
+    }
+    let t = workload_terms();
+    let mut costs = Costs {
+        reading: Reading::of(&t),
+        ..Costs::default()
+    };
+    costs
+        .read_csv(bill.as_bytes(), "bill.csv", NaiveDate::MIN, NaiveDate::MAX)
+        .unwrap();
+    let u = uncredited(&costs, t.credit_rate, None);
+    assert_eq!((u.resource_count, u.resources.len()), (1006, 1000));
+    assert!(u
+        .resources
+        .iter()
+        .all(|r| r.workload.as_deref() == Some("erp")));
+    let tail = &u.by_workload[1];
+    let ids: Vec<&str> = tail.resources.iter().map(|r| r.resource.as_str()).collect();
+    assert_eq!(
+        (tail.workload.as_str(), tail.resource_count, tail.spend),
+        ("tail", 6, m(21.0))
+    );
+    assert_eq!(
+        ids,
+        ["i-tail-6", "i-tail-5", "i-tail-4", "i-tail-3", "i-tail-2"]
+    );
 }
 
 #[test]

@@ -11,9 +11,9 @@ use crate::money;
 use crate::report::CreditsReport;
 use maud::{html, Markup};
 
-/// How many resources a list shows; how many under each workload.
+/// How many resources a list shows (under each workload: the
+/// [`crate::credits::resources::PER_WORKLOAD`] the figures carry).
 const LISTED: usize = 20;
-const PER_WORKLOAD: usize = 5;
 
 /// The workload section (nothing without `map.workload_tags`).
 pub(super) fn workloads(c: &CreditsReport) -> Markup {
@@ -70,13 +70,8 @@ pub(super) fn workloads(c: &CreditsReport) -> Markup {
 /// resources.
 fn workload_detail(w: &KeyRow, uncredited: Option<&Uncredited>) -> Markup {
     let costliest: Vec<&AtRisk> = uncredited
-        .map(|u| {
-            u.resources
-                .iter()
-                .filter(|r| r.workload.as_deref() == Some(w.key.as_str()))
-                .take(PER_WORKLOAD)
-                .collect()
-        })
+        .and_then(|u| u.by_workload.iter().find(|u| u.workload == w.key))
+        .map(|u| u.resources.iter().collect())
         .unwrap_or_default();
     html! {
         details {
