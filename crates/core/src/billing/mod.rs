@@ -17,6 +17,7 @@ mod layout;
 mod ledger;
 pub mod manifest;
 mod parquet_file;
+mod parquet_values;
 mod resource;
 pub mod services;
 mod tag_map;

@@ -34,7 +34,12 @@ fn names_from_a_bill_are_never_markup() {
     for w in &mut late.by_workload {
         w.workload += h;
     }
-    for r in &mut c.uncredited_resources.as_mut().unwrap().resources {
+    let u = c.uncredited_resources.as_mut().unwrap();
+    for w in &mut u.by_workload {
+        w.workload += h;
+    }
+    let per_workload = u.by_workload.iter_mut().flat_map(|w| &mut w.resources);
+    for r in u.resources.iter_mut().chain(per_workload) {
         r.resource += h;
         r.service += h;
         r.workload = r.workload.as_ref().map(|w| format!("{w}{h}"));
@@ -48,6 +53,8 @@ fn names_from_a_bill_are_never_markup() {
         ("<summary><b>", "web"),
         ("<td>", "111111111111"),
         ("<td>", "EC2 - Other"),
+        // Under `web`, its most at risk.
+        ("<code>", "vol-1"),
         // Late tagging: its chart and list.
         ("<code>", "i-1"),
         // The bill's uncredited resources.
