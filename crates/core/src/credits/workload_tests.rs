@@ -313,24 +313,33 @@ fn uncredited_resources_are_ranked_and_say_whether_the_scan_saw_them() {
     );
 }
 
+/// A CUR 2.0 header for bills of many generated lines.
+const LINES_HEADER: &str = "line_item_resource_id,line_item_usage_account_id,line_item_line_item_type,line_item_product_code,line_item_usage_type,line_item_usage_start_date,line_item_unblended_cost,line_item_currency_code,resource_tags\n";
+
+/// Such a bill read for the agreement, every day.
+fn read_lines(t: &MapAgreement, bill: &str) -> Costs {
+    let mut costs = Costs {
+        reading: Reading::of(t),
+        ..Costs::default()
+    };
+    costs
+        .read_csv(bill.as_bytes(), "bill.csv", NaiveDate::MIN, NaiveDate::MAX)
+        .unwrap();
+    costs
+}
+
 #[test]
 fn a_workload_ranked_below_the_list_still_has_its_most_at_risk() {
     // 1,000 untagged resources of `erp` at 10 fill the list; `tail`'s six
     // at 1 to 6 are under each workload all the same, its five most first.
-    let mut bill = String::from("line_item_resource_id,line_item_usage_account_id,line_item_line_item_type,line_item_product_code,line_item_usage_type,line_item_usage_start_date,line_item_unblended_cost,line_item_currency_code,resource_tags\n");
+    let mut bill = String::from(LINES_HEADER);
     let erp = (0..1000).map(|i| (format!("i-erp-{i}"), "erp", 10));
     let tail = (1..=6).map(|i| (format!("i-tail-{i}"), "tail", i));
     for (id, app, cost) in erp.chain(tail) {
         bill += &format!("{id},111111111111,Usage,AmazonEC2,BoxUsage:m5.large,2026-01-05T00:00:00Z,{cost},USD,\"{{\"\"user_app\"\":\"\"{app}\"\"}}\"\n");
     }
     let t = workload_terms();
-    let mut costs = Costs {
-        reading: Reading::of(&t),
-        ..Costs::default()
-    };
-    costs
-        .read_csv(bill.as_bytes(), "bill.csv", NaiveDate::MIN, NaiveDate::MAX)
-        .unwrap();
+    let costs = read_lines(&t, &bill);
     let u = uncredited(&costs, t.credit_rate, None);
     assert_eq!((u.resource_count, u.resources.len()), (1006, 1000));
     assert!(u
@@ -353,7 +362,7 @@ fn a_workload_ranked_below_the_list_still_has_its_most_at_risk() {
 fn the_scanned_resources_tagged_late_are_ranked_among_themselves() {
     // 1,000 resources only the bill knows were tagged late at 10 each; the
     // one the scan listed, at 1, is still listed.
-    let mut bill = String::from("line_item_resource_id,line_item_usage_account_id,line_item_line_item_type,line_item_product_code,line_item_usage_type,line_item_usage_start_date,line_item_unblended_cost,line_item_currency_code,resource_tags\n");
+    let mut bill = String::from(LINES_HEADER);
     let tag = "\"{\"\"user_map_migrated\"\":\"\"migABCDE12345\"\"}\"";
     for (id, cost) in (0..1000)
         .map(|i| (format!("i-gone-{i}"), 10))
@@ -363,13 +372,7 @@ fn the_scanned_resources_tagged_late_are_ranked_among_themselves() {
         bill += &format!("{id},111111111111,Usage,AmazonEC2,BoxUsage:m5.large,2026-01-06T00:00:00Z,1,USD,{tag}\n");
     }
     let t = workload_terms();
-    let mut costs = Costs {
-        reading: Reading::of(&t),
-        ..Costs::default()
-    };
-    costs
-        .read_csv(bill.as_bytes(), "bill.csv", NaiveDate::MIN, NaiveDate::MAX)
-        .unwrap();
+    let costs = read_lines(&t, &bill);
     assert_eq!(late_tagging(&costs, t.credit_rate).resource_count, 1001);
     let seen = super::resources::late_among(&costs, t.credit_rate, |id| id == "i-seen");
     assert_eq!(seen.len(), 1);
