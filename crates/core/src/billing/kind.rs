@@ -27,7 +27,7 @@ pub struct Kinds {
     judged: foldhash::HashMap<Box<str>, Kind>,
     /// The lookup key of the line at hand, reused.
     key: String,
-    /// The last kind judged past [`LIMIT`].
+    /// The last kind judged and not remembered.
     spare: Option<Kind>,
 }
 
@@ -40,17 +40,20 @@ pub(super) struct Judge<'a> {
 
 impl Kinds {
     pub(super) fn of(&mut self, line: &Line<'_>, judge: Judge<'_>) -> &Kind {
+        let parts = [line.product, line.usage_type, line.product_name];
+        // The parts, each ended by a NUL: a part holding one (no bill's
+        // does) could run into the next, so such a line is not remembered.
+        let plain = !parts.iter().any(|p| p.contains('\0'));
         self.key.clear();
-        for part in [line.product, line.usage_type, line.product_name] {
+        for part in parts {
             self.key.push_str(part);
-            // Not in a bill's text: the parts cannot run into each other.
             self.key.push('\0');
         }
-        if self.judged.contains_key(self.key.as_str()) {
+        if plain && self.judged.contains_key(self.key.as_str()) {
             return &self.judged[self.key.as_str()];
         }
         let kind = judge.kind(line);
-        if self.judged.len() < LIMIT {
+        if plain && self.judged.len() < LIMIT {
             let key = Box::from(self.key.as_str());
             return self.judged.entry(key).or_insert(kind);
         }
@@ -70,5 +73,50 @@ impl Judge<'_> {
             ledger_service: self.ledger.service(service, named),
             since,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Costs;
+    use chrono::NaiveDate;
+
+    /// A bill of `(product, usage type, cost)` lines for resource `r`.
+    fn read(lines: &[(&str, &str, &str)]) -> Costs {
+        let mut bill = String::from("line_item_resource_id,line_item_product_code,line_item_usage_type,line_item_usage_start_date,line_item_unblended_cost\n");
+        for (product, usage, cost) in lines {
+            bill += &format!("r,{product},{usage},2026-03-01T00:00:00Z,{cost}\n");
+        }
+        let mut c = Costs::default();
+        let (from, to) = (NaiveDate::MIN, NaiveDate::MAX);
+        c.read_csv(bill.as_bytes(), "bill.csv", from, to).unwrap();
+        c
+    }
+
+    #[test]
+    fn kinds_that_would_run_into_each_other_are_told_apart() {
+        // As one text, `AmazonEC2` + `BoxUsage\0x` and `AmazonEC2\0BoxUsage`
+        // + `x` are the same: EC2 instance hours (eligible), and a product
+        // code nobody lists (not eligible).
+        let c = read(&[
+            ("AmazonEC2", "BoxUsage\u{0}x", "1"),
+            ("AmazonEC2\u{0}BoxUsage", "x", "2"),
+        ]);
+        let r = &c.by_resource["r"];
+        assert_eq!((r.cost, r.eligible), (3.into(), 1.into()));
+        assert_eq!(r.by_service.len(), 2);
+        assert!(c.kinds.judged.is_empty(), "lines with a NUL are not kept");
+    }
+
+    #[test]
+    fn each_kind_is_remembered_once() {
+        let c = read(&[
+            ("AmazonEC2", "BoxUsage:m5.large", "1"),
+            ("AmazonEC2", "USE1-DataTransfer-Out-Bytes", "2"),
+            ("AmazonEC2", "BoxUsage:m5.large", "4"),
+        ]);
+        let r = &c.by_resource["r"];
+        assert_eq!((r.cost, r.eligible), (7.into(), 5.into()));
+        assert_eq!(c.kinds.judged.len(), 2);
     }
 }
