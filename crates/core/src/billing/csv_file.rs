@@ -39,6 +39,7 @@ impl Costs {
         };
         let workload = self.reading.workload_tags.clone();
         let layout = Layout::of(&header.iter().collect::<Vec<_>>(), file, workload.as_ref())?;
+        self.kinds.judge_under(&self.reading.eligible);
         let mut row = csv::StringRecord::new();
         loop {
             match reader.read_record(&mut row) {

@@ -17,13 +17,15 @@ const LIMIT: usize = 8192;
 pub(super) struct Kind {
     /// Cost Explorer's name, else the code or name as billed.
     pub service: Name,
-    /// Its id in the ledger.
-    pub ledger_service: u32,
+    /// Its id in the ledger, and whether it is Cost Explorer's name.
+    pub ledger_service: (u32, bool),
     pub since: Since,
 }
 
 #[derive(Debug, Default)]
 pub struct Kinds {
+    /// The eligible services they were judged under.
+    terms: Vec<EligibleService>,
     judged: foldhash::HashMap<Box<str>, Kind>,
     /// The lookup key of the line at hand, reused.
     key: String,
@@ -39,6 +41,15 @@ pub(super) struct Judge<'a> {
 }
 
 impl Kinds {
+    /// Before a file: forget the kinds judged under other terms (a reading
+    /// changed between files).
+    pub(super) fn judge_under(&mut self, terms: &[EligibleService]) {
+        if self.terms != terms {
+            self.terms = terms.to_vec();
+            self.judged.clear();
+        }
+    }
+
     pub(super) fn of(&mut self, line: &Line<'_>, judge: Judge<'_>) -> &Kind {
         let parts = [line.product, line.usage_type, line.product_name];
         // The parts, each ended by a NUL: a part holding one (no bill's
@@ -70,7 +81,7 @@ impl Judge<'_> {
         .since(service, line.product, line.usage_type);
         Kind {
             service: self.names.get(service),
-            ledger_service: self.ledger.service(service, named),
+            ledger_service: (self.ledger.service(service), named),
             since,
         }
     }
@@ -106,6 +117,40 @@ mod tests {
         assert_eq!((r.cost, r.eligible), (3.into(), 1.into()));
         assert_eq!(r.by_service.len(), 2);
         assert!(c.kinds.judged.is_empty(), "lines with a NUL are not kept");
+    }
+
+    #[test]
+    fn kinds_are_judged_again_when_the_terms_change() {
+        let mut c = read(&[("AWSGlobalWidgets", "Widgets", "1")]);
+        assert_eq!(c.by_resource["r"].eligible, 0.into());
+        let listed = super::super::eligible::EligibleService::named("AWSGlobalWidgets");
+        c.reading.eligible.push(listed);
+        let bill = "line_item_resource_id,line_item_product_code,line_item_usage_type,line_item_usage_start_date,line_item_unblended_cost\nr,AWSGlobalWidgets,Widgets,2026-03-02T00:00:00Z,2\n";
+        let (from, to) = (NaiveDate::MIN, NaiveDate::MAX);
+        c.read_csv(bill.as_bytes(), "more.csv", from, to).unwrap();
+        assert_eq!(c.by_resource["r"].eligible, 2.into());
+    }
+
+    #[test]
+    fn only_spend_the_money_view_counts_names_an_unmapped_code() {
+        // Before the window, or a credit: no warning about the code.
+        let bill = |more: &str| {
+            let lines = "line_item_resource_id,line_item_line_item_type,line_item_product_code,line_item_usage_type,line_item_usage_start_date,line_item_unblended_cost
+r,Usage,AWSGlobalWidgets,Widgets,2026-03-01T00:00:00Z,1
+,Credit,AWSOtherThing,,2026-03-05T00:00:00Z,-1
+r,Usage,AmazonEC2,BoxUsage:m5.large,2026-03-05T00:00:00Z,1
+";
+            let mut c = Costs::default();
+            let march = |d| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+            c.reading.window = Some((march(2), march(31)));
+            let text = format!("{lines}{more}");
+            let (from, to) = (NaiveDate::MIN, NaiveDate::MAX);
+            c.read_csv(text.as_bytes(), "bill.csv", from, to).unwrap();
+            c
+        };
+        assert!(bill("").ledger.unnamed_services().is_empty());
+        let later = bill("r,Usage,AWSGlobalWidgets,Widgets,2026-03-09T00:00:00Z,1\n");
+        assert_eq!(later.ledger.unnamed_services(), ["AWSGlobalWidgets"]);
     }
 
     #[test]

@@ -52,22 +52,18 @@ impl Ledger {
         id
     }
 
-    /// The id of a service lines are billed under (`named`: Cost
-    /// Explorer's name), for [`Ledger::add`].
-    pub(super) fn service(&mut self, name: &str, named: bool) -> u32 {
-        let id = self.id(name);
-        if !named {
-            self.unnamed.insert(id);
-        }
-        id
+    /// The id of a service lines are billed under, for [`Ledger::add`].
+    pub(super) fn service(&mut self, name: &str) -> u32 {
+        self.id(name)
     }
 
-    /// Add a line billed under the service of id `service`.
+    /// Add a line billed under the service of id `service` (`named`: by
+    /// Cost Explorer's name).
     pub(super) fn add(
         &mut self,
         month: NaiveDate,
         line: &Line<'_>,
-        service: u32,
+        (service, named): (u32, bool),
         workload: Option<&str>,
         eligible: bool,
     ) {
@@ -78,6 +74,9 @@ impl Ledger {
                 *self.credits.entry((month, d)).or_default() += line.cost;
             }
             Charge::Usage | Charge::OtherSpend => {
+                if !named {
+                    self.unnamed.insert(service);
+                }
                 let account = self.id(line.account);
                 let tag = line.tag.as_deref().map_or(NO_TAG, |t| self.id(t));
                 let workload = workload.map_or(NO_TAG, |w| self.id(w));

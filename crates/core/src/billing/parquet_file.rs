@@ -39,6 +39,7 @@ impl Costs {
             .collect();
         let workload = self.reading.workload_tags.clone();
         let layout = Layout::of(&names, file, workload.as_ref())?;
+        self.kinds.judge_under(&self.reading.eligible);
         let leaves = Leaves::find(schema, &layout, &names, workload.as_ref()).map_err(bad)?;
         let mut batch = Batch::new(&leaves);
         let mut row = 0;
@@ -397,9 +398,11 @@ impl MapReaders<'_> {
             Some(&mut l.value_reps),
             &mut l.values,
         )?;
-        if l.value_defs.len() != l.defs.len() || l.reps.len() != l.defs.len() {
+        // Keys and values are one list: the same rows, the same entries.
+        let in_step = l.reps.len() == l.defs.len() && l.value_defs.len() == l.defs.len();
+        if !in_step || l.value_reps != l.reps {
             return Err(ParquetError::General(
-                "a map's keys and values differ in length".into(),
+                "a map's keys and values are not in step".into(),
             ));
         }
         // Per list: the rank of the best value of the row at hand.

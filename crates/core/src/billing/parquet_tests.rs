@@ -71,3 +71,68 @@ fn a_bill_of_several_batches_and_row_groups_reads_like_its_csv() {
         assert_eq!(pq.by_resource, csv.by_resource, "{style:?}");
     }
 }
+
+#[test]
+fn a_map_whose_values_are_not_in_step_with_its_keys_is_refused() {
+    // Two rows; the keys say row 0 has two entries, the values that row 1
+    // has: a value would be read as another row's.
+    use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
+    use parquet::file::writer::SerializedFileWriter;
+    use std::sync::Arc;
+    let schema = "message cur {
+        required binary line_item_resource_id (UTF8);
+        required int64 line_item_usage_start_date (TIMESTAMP_MILLIS);
+        required double line_item_unblended_cost;
+        optional group resource_tags (MAP) {
+            repeated group key_value {
+                required binary key (UTF8);
+                optional binary value (UTF8);
+            }
+        }
+    }";
+    let schema = Arc::new(parquet::schema::parser::parse_message_type(schema).unwrap());
+    let file = tempfile::tempfile().unwrap();
+    let props = Arc::new(parquet::file::properties::WriterProperties::builder().build());
+    let mut writer = SerializedFileWriter::new(&file, schema, props).unwrap();
+    let mut group = writer.next_row_group().unwrap();
+    let mut index = 0;
+    while let Some(mut column) = group.next_column().unwrap() {
+        let text = |v: [&str; 3]| v.map(ByteArray::from);
+        match index {
+            0 => column.typed::<ByteArrayType>().write_batch(
+                &text(["i-1", "i-2", ""])[..2],
+                None,
+                None,
+            ),
+            1 => column
+                .typed::<Int64Type>()
+                .write_batch(&[1_772_323_200_000; 2], None, None),
+            2 => column
+                .typed::<DoubleType>()
+                .write_batch(&[1.0, 2.0], None, None),
+            3 => column.typed::<ByteArrayType>().write_batch(
+                &text(["user_app", "user_map_migrated", "user_app"]),
+                Some(&[2, 2, 2]),
+                Some(&[0, 1, 0]),
+            ),
+            _ => column.typed::<ByteArrayType>().write_batch(
+                &text(["erp", "web", "migABCDE12345"]),
+                Some(&[3, 3, 3]),
+                Some(&[0, 0, 1]),
+            ),
+        }
+        .unwrap();
+        column.close().unwrap();
+        index += 1;
+    }
+    group.close().unwrap();
+    writer.close().unwrap();
+    let mut c = with_workloads();
+    let err = c
+        .read_parquet(file, "bill.parquet", NaiveDate::MIN, NaiveDate::MAX)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bill.parquet: not a readable Parquet file: Parquet error: a map's keys and values are not in step"
+    );
+}
