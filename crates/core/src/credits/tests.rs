@@ -279,14 +279,7 @@ fn ledger(t: &MapAgreement) -> crate::billing::Costs {
 111111111111,Usage,AWSGlobalWidgets,Widgets,,w-1,2026-02-01T00:00:00Z,7,USD,{}\n\
 111111111111,Credit,AmazonEC2,,AWS Migration Acceleration Program Credit,,2026-02-01T00:00:00Z,-12.5,USD,\n\
 111111111111,Credit,AmazonEC2,,Promotional credit,,2026-02-01T00:00:00Z,-3,USD,\n";
-    let mut costs = crate::billing::Costs {
-        reading: crate::billing::Reading::of(t),
-        ..Default::default()
-    };
-    costs
-        .read_csv(text.as_bytes(), "bill.csv", NaiveDate::MIN, NaiveDate::MAX)
-        .unwrap();
-    costs
+    super::workload_tests::read(crate::billing::Reading::of(t), text)
 }
 
 #[test]

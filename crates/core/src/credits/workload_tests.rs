@@ -55,26 +55,22 @@ pub(crate) const WORKLOAD_BILL: &str = "line_item_usage_account_id,line_item_lin
 
 /// The bill read for the agreement, January to March.
 pub(crate) fn workload_costs(t: &MapAgreement, only: Option<&str>) -> Costs {
-    read(Reading {
+    let reading = Reading {
         window: Some((d("2026-01-01"), d("2026-04-01"))),
         only_workload: only.map(str::to_string),
         ..Reading::of(t)
-    })
+    };
+    read(reading, WORKLOAD_BILL)
 }
 
-/// The bill read as `reading` says.
-fn read(reading: Reading) -> Costs {
+/// A CSV bill read as `reading` says, every day of it.
+pub(crate) fn read(reading: Reading, bill: &str) -> Costs {
     let mut costs = Costs {
         reading,
         ..Costs::default()
     };
     costs
-        .read_csv(
-            WORKLOAD_BILL.as_bytes(),
-            "bill.csv",
-            NaiveDate::MIN,
-            NaiveDate::MAX,
-        )
+        .read_csv(bill.as_bytes(), "bill.csv", NaiveDate::MIN, NaiveDate::MAX)
         .unwrap();
     costs
 }
@@ -264,7 +260,7 @@ fn late_tagging_counts_only_the_agreement_window() {
         window: Some((d("2026-01-10"), d("2026-04-01"))),
         ..Reading::of(&t)
     };
-    let late = late_tagging(&read(reading), t.credit_rate);
+    let late = late_tagging(&read(reading, WORKLOAD_BILL), t.credit_rate);
     assert_eq!(late.resource_count, 0);
     assert_eq!(late.spend, Decimal::ZERO);
 }
@@ -316,18 +312,6 @@ fn uncredited_resources_are_ranked_and_say_whether_the_scan_saw_them() {
 /// A CUR 2.0 header for bills of many generated lines.
 const LINES_HEADER: &str = "line_item_resource_id,line_item_usage_account_id,line_item_line_item_type,line_item_product_code,line_item_usage_type,line_item_usage_start_date,line_item_unblended_cost,line_item_currency_code,resource_tags\n";
 
-/// Such a bill read for the agreement, every day.
-fn read_lines(t: &MapAgreement, bill: &str) -> Costs {
-    let mut costs = Costs {
-        reading: Reading::of(t),
-        ..Costs::default()
-    };
-    costs
-        .read_csv(bill.as_bytes(), "bill.csv", NaiveDate::MIN, NaiveDate::MAX)
-        .unwrap();
-    costs
-}
-
 #[test]
 fn a_workload_ranked_below_the_list_still_has_its_most_at_risk() {
     // 1,000 untagged resources of `erp` at 10 fill the list; `tail`'s six
@@ -339,7 +323,7 @@ fn a_workload_ranked_below_the_list_still_has_its_most_at_risk() {
         bill += &format!("{id},111111111111,Usage,AmazonEC2,BoxUsage:m5.large,2026-01-05T00:00:00Z,{cost},USD,\"{{\"\"user_app\"\":\"\"{app}\"\"}}\"\n");
     }
     let t = workload_terms();
-    let costs = read_lines(&t, &bill);
+    let costs = read(Reading::of(&t), &bill);
     let u = uncredited(&costs, t.credit_rate, None);
     assert_eq!((u.resource_count, u.resources.len()), (1006, 1000));
     assert!(u
@@ -372,7 +356,7 @@ fn the_scanned_resources_tagged_late_are_ranked_among_themselves() {
         bill += &format!("{id},111111111111,Usage,AmazonEC2,BoxUsage:m5.large,2026-01-06T00:00:00Z,1,USD,{tag}\n");
     }
     let t = workload_terms();
-    let costs = read_lines(&t, &bill);
+    let costs = read(Reading::of(&t), &bill);
     assert_eq!(late_tagging(&costs, t.credit_rate).resource_count, 1001);
     let seen = super::resources::late_among(&costs, t.credit_rate, |id| id == "i-seen");
     assert_eq!(seen.len(), 1);
