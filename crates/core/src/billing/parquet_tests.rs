@@ -1,7 +1,7 @@
 //! A Parquet bill of several batches and row groups, nulls spread over
 //! them, reads exactly as its CSV.
 
-use super::tests::bill_parquet::{write_bill, BillRow, TagStyle};
+use super::tests::bill_parquet::{write_bill, write_columns, BillRow, TagStyle};
 use super::tests::{bill_csv_of, sums, with_workloads};
 use chrono::NaiveDate;
 
@@ -77,8 +77,6 @@ fn a_map_whose_values_are_not_in_step_with_its_keys_is_refused() {
     // Two rows; the keys say row 0 has two entries, the values that row 1
     // has: a value would be read as another row's.
     use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
-    use parquet::file::writer::SerializedFileWriter;
-    use std::sync::Arc;
     let schema = "message cur {
         required binary line_item_resource_id (UTF8);
         required int64 line_item_usage_start_date (TIMESTAMP_MILLIS);
@@ -90,43 +88,30 @@ fn a_map_whose_values_are_not_in_step_with_its_keys_is_refused() {
             }
         }
     }";
-    let schema = Arc::new(parquet::schema::parser::parse_message_type(schema).unwrap());
-    let file = tempfile::tempfile().unwrap();
-    let props = Arc::new(parquet::file::properties::WriterProperties::builder().build());
-    let mut writer = SerializedFileWriter::new(&file, schema, props).unwrap();
-    let mut group = writer.next_row_group().unwrap();
-    let mut index = 0;
-    while let Some(mut column) = group.next_column().unwrap() {
-        let text = |v: [&str; 3]| v.map(ByteArray::from);
-        match index {
-            0 => column.typed::<ByteArrayType>().write_batch(
-                &text(["i-1", "i-2", ""])[..2],
-                None,
-                None,
-            ),
-            1 => column
-                .typed::<Int64Type>()
-                .write_batch(&[1_772_323_200_000; 2], None, None),
-            2 => column
-                .typed::<DoubleType>()
-                .write_batch(&[1.0, 2.0], None, None),
-            3 => column.typed::<ByteArrayType>().write_batch(
-                &text(["user_app", "user_map_migrated", "user_app"]),
-                Some(&[2, 2, 2]),
-                Some(&[0, 1, 0]),
-            ),
-            _ => column.typed::<ByteArrayType>().write_batch(
-                &text(["erp", "web", "migABCDE12345"]),
-                Some(&[3, 3, 3]),
-                Some(&[0, 0, 1]),
-            ),
+    let text = |v: [&str; 3]| v.map(ByteArray::from);
+    let file = write_columns(schema, |index, column| match index {
+        0 => {
+            column
+                .typed::<ByteArrayType>()
+                .write_batch(&text(["i-1", "i-2", ""])[..2], None, None)
         }
-        .unwrap();
-        column.close().unwrap();
-        index += 1;
-    }
-    group.close().unwrap();
-    writer.close().unwrap();
+        1 => column
+            .typed::<Int64Type>()
+            .write_batch(&[1_772_323_200_000; 2], None, None),
+        2 => column
+            .typed::<DoubleType>()
+            .write_batch(&[1.0, 2.0], None, None),
+        3 => column.typed::<ByteArrayType>().write_batch(
+            &text(["user_app", "user_map_migrated", "user_app"]),
+            Some(&[2, 2, 2]),
+            Some(&[0, 1, 0]),
+        ),
+        _ => column.typed::<ByteArrayType>().write_batch(
+            &text(["erp", "web", "migABCDE12345"]),
+            Some(&[3, 3, 3]),
+            Some(&[0, 0, 1]),
+        ),
+    });
     let mut c = with_workloads();
     let err = c
         .read_parquet(file, "bill.parquet", NaiveDate::MIN, NaiveDate::MAX)

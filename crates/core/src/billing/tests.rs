@@ -350,56 +350,41 @@ fn parquet_errors_name_the_file_and_row() {
 #[test]
 fn parquet_decimals_and_microseconds() {
     use parquet::data_type::{ByteArray, ByteArrayType, Int64Type};
-    use parquet::file::writer::SerializedFileWriter;
-    use std::sync::Arc;
     let schema = "message focus {
         required binary ResourceId (UTF8);
         optional int64 ChargePeriodStart (TIMESTAMP(MICROS,true));
         optional int64 BilledCost (DECIMAL(18,4));
         optional binary ChargeCategory (UTF8);
     }";
-    let schema = Arc::new(parquet::schema::parser::parse_message_type(schema).unwrap());
-    let file = tempfile::tempfile().unwrap();
-    let props = Arc::new(parquet::file::properties::WriterProperties::builder().build());
-    let mut writer = SerializedFileWriter::new(&file, schema, props).unwrap();
-    let mut group = writer.next_row_group().unwrap();
     let march = d("2026-03-02")
         .and_hms_opt(5, 0, 0)
         .unwrap()
         .and_utc()
         .timestamp_micros();
-    let mut index = 0;
-    while let Some(mut column) = group.next_column().unwrap() {
-        let some = [1i16, 1, 1];
-        match index {
-            0 => {
-                let ids = ["i-1", "i-1", "i-2"].map(ByteArray::from);
-                column
-                    .typed::<ByteArrayType>()
-                    .write_batch(&ids, None, None)
-            }
-            1 => column
-                .typed::<Int64Type>()
-                .write_batch(&[march; 3], Some(&some), None),
-            2 => {
-                let costs = [12_345, -2_500, 10_000];
-                column
-                    .typed::<Int64Type>()
-                    .write_batch(&costs, Some(&some), None)
-            }
-            _ => {
-                let kinds = ["Usage", "Usage", "Credit"].map(ByteArray::from);
-                column
-                    .typed::<ByteArrayType>()
-                    .write_batch(&kinds, Some(&some), None)
-            }
+    let some = [1i16, 1, 1];
+    let file = bill_parquet::write_columns(schema, |index, column| match index {
+        0 => {
+            let ids = ["i-1", "i-1", "i-2"].map(ByteArray::from);
+            column
+                .typed::<ByteArrayType>()
+                .write_batch(&ids, None, None)
         }
-        .unwrap();
-        column.close().unwrap();
-        index += 1;
-    }
-    group.close().unwrap();
-    writer.close().unwrap();
+        1 => column
+            .typed::<Int64Type>()
+            .write_batch(&[march; 3], Some(&some), None),
+        2 => {
+            let costs = [12_345, -2_500, 10_000];
+            column
+                .typed::<Int64Type>()
+                .write_batch(&costs, Some(&some), None)
+        }
+        _ => {
+            let kinds = ["Usage", "Usage", "Credit"].map(ByteArray::from);
+            column
+                .typed::<ByteArrayType>()
+                .write_batch(&kinds, Some(&some), None)
+        }
+    });
     let mut c = Costs::default();
     let dialect = c
         .read_parquet(file, "focus.parquet", d("2026-03-01"), d("2026-04-01"))

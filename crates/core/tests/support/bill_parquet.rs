@@ -7,7 +7,7 @@
 use parquet::basic::Compression;
 use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
 use parquet::file::properties::WriterProperties;
-use parquet::file::writer::SerializedFileWriter;
+use parquet::file::writer::{SerializedColumnWriter, SerializedFileWriter};
 use parquet::schema::parser::parse_message_type;
 use std::io::Write;
 use std::sync::Arc;
@@ -203,4 +203,27 @@ fn write_tags(
     let reps = (style == TagStyle::Map).then_some(reps);
     column.write_batch(&values, Some(&defs), reps.as_deref())?;
     Ok(())
+}
+
+/// A file of one row group of `schema` (Parquet's message syntax), each
+/// column written by `column(its index, its writer)`: for files no bill
+/// generator writes (other types, crafted levels).
+pub fn write_columns(
+    schema: &str,
+    mut column: impl FnMut(usize, &mut SerializedColumnWriter<'_>) -> parquet::errors::Result<usize>,
+) -> std::fs::File {
+    let schema = Arc::new(parse_message_type(schema).unwrap());
+    let file = tempfile::tempfile().unwrap();
+    let props = Arc::new(WriterProperties::builder().build());
+    let mut writer = SerializedFileWriter::new(&file, schema, props).unwrap();
+    let mut group = writer.next_row_group().unwrap();
+    let mut index = 0;
+    while let Some(mut writer) = group.next_column().unwrap() {
+        column(index, &mut writer).unwrap();
+        writer.close().unwrap();
+        index += 1;
+    }
+    group.close().unwrap();
+    writer.close().unwrap();
+    file
 }
