@@ -96,13 +96,9 @@ pub struct Eligibility<'a> {
 }
 
 impl Eligibility<'_> {
-    /// A bill line: billed under `name` (see [`services::of_line`]), with
-    /// this product code and usage type, on `day`.
-    pub fn of_line(&self, name: &str, product: &str, usage_type: &str, day: NaiveDate) -> bool {
-        self.since(name, product, usage_type).on(day)
-    }
-
-    /// From when such a line counts: the earliest entry naming it.
+    /// From when a bill line counts, billed under `name` (see
+    /// [`services::of_line`]) with this product code and usage type: the
+    /// earliest entry naming it.
     pub fn since(&self, name: &str, product: &str, usage_type: &str) -> Since {
         if name == UNNAMED {
             return Since::Always;
@@ -175,28 +171,54 @@ mod tests {
     fn a_line_is_judged_by_code_or_name_usage_type_and_day() {
         let list = terms();
         let e = Eligibility { services: &list };
+        let of_line = |name, product, usage, d| e.since(name, product, usage).on(d);
         let ec2 = "Amazon Elastic Compute Cloud - Compute";
         let d = day("2026-02-01");
-        assert!(e.of_line(ec2, "AmazonEC2", "USE1-BoxUsage:m5.large", d));
-        assert!(e.of_line("EC2 - Other", "AmazonEC2", "EBS:VolumeUsage.gp3", d));
-        assert!(!e.of_line("EC2 - Other", "AmazonEC2", "USE1-DataTransfer-Out-Bytes", d));
-        assert!(!e.of_line("EC2 - Other", "AmazonEC2", "USE1-USW2-AWS-Out-Bytes", d));
+        assert!(of_line(ec2, "AmazonEC2", "USE1-BoxUsage:m5.large", d));
+        assert!(of_line(
+            "EC2 - Other",
+            "AmazonEC2",
+            "EBS:VolumeUsage.gp3",
+            d
+        ));
+        assert!(!of_line(
+            "EC2 - Other",
+            "AmazonEC2",
+            "USE1-DataTransfer-Out-Bytes",
+            d
+        ));
+        assert!(!of_line(
+            "EC2 - Other",
+            "AmazonEC2",
+            "USE1-USW2-AWS-Out-Bytes",
+            d
+        ));
         let s3 = "Amazon Simple Storage Service";
-        assert!(e.of_line(s3, "AmazonS3", "TimedStorage-ByteHrs", d));
-        assert!(!e.of_line(s3, "AmazonS3", "Requests-Tier1", d));
+        assert!(of_line(s3, "AmazonS3", "TimedStorage-ByteHrs", d));
+        assert!(!of_line(s3, "AmazonS3", "Requests-Tier1", d));
         let eks = "Amazon Elastic Kubernetes Service";
-        assert!(e.of_line(eks, "AmazonEKS", "USE1-AmazonEKS-Hours:perCluster", d));
-        assert!(!e.of_line(eks, "AmazonEKS", "USE1-Fargate-vCPU-Hours:perCPU", d));
+        assert!(of_line(
+            eks,
+            "AmazonEKS",
+            "USE1-AmazonEKS-Hours:perCluster",
+            d
+        ));
+        assert!(!of_line(
+            eks,
+            "AmazonEKS",
+            "USE1-Fargate-vCPU-Hours:perCPU",
+            d
+        ));
         let lambda = "AWS Lambda";
-        assert!(!e.of_line(lambda, "AWSLambda", "Request", day("2026-03-14")));
-        assert!(e.of_line(lambda, "AWSLambda", "Request", day("2026-03-15")));
-        assert!(!e.of_line(
+        assert!(!of_line(lambda, "AWSLambda", "Request", day("2026-03-14")));
+        assert!(of_line(lambda, "AWSLambda", "Request", day("2026-03-15")));
+        assert!(!of_line(
             "Amazon DynamoDB",
             "AmazonDynamoDB",
             "ReadCapacityUnit-Hrs",
             d
         ));
-        assert!(e.of_line(UNNAMED, "", "", d), "no product named: eligible");
+        assert!(of_line(UNNAMED, "", "", d), "no product named: eligible");
     }
 
     #[test]
