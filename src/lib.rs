@@ -4,7 +4,7 @@
 //! and the command line.
 //!
 //! Modules in the order data flows: `config` → `aws` (sessions, limiter) →
-//! `scan` (accounts, regions) → `inventory` → `audit` (evaluate, report) →
+//! `scan` (accounts, regions; `scan::waves`: MGN's waves) → `inventory` → `audit` (evaluate, report), `waves` (readiness) →
 //! `enforce` (plan, apply, journal, verify, rollback) → `store`; `daemon`
 //! (the same steps on a schedule, with HTTP and metrics) and `cli` on top,
 //! `error` and `progress` beside.
@@ -25,5 +25,6 @@ pub mod scan;
 pub mod store;
 #[cfg(feature = "test-hooks")]
 pub mod test_hooks;
+pub mod waves;
 
 pub use error::{Error, Result};

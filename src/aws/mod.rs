@@ -140,6 +140,18 @@ impl Aws {
         )
     }
 
+    /// An Application Migration Service client with the base credentials:
+    /// MGN's global view (`inventory.mgn.scope: organization`) is the
+    /// management or delegated administrator account's own.
+    pub fn mgn(&self, region: &str) -> aws_sdk_mgn::Client {
+        aws_sdk_mgn::Client::from_conf(
+            aws_sdk_mgn::config::Builder::from(&self.base)
+                .region(Region::new(region.to_string()))
+                .interceptor(CountRetries(self.api.clone()))
+                .build(),
+        )
+    }
+
     /// A Cost Explorer client: one endpoint for the whole partition, in
     /// us-east-1, answering for the payer's whole bill.
     pub fn cost_explorer(&self) -> aws_sdk_costexplorer::Client {

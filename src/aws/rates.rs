@@ -27,6 +27,10 @@
 //! - Auto Scaling publishes no figure: 5 a second, our own choice. ECS,
 //!   "Request throttling for the Amazon ECS API": describe actions 20 a
 //!   second with a burst of 50 (halved).
+//! - Application Migration Service publishes no request rate (its quotas
+//!   count jobs and servers; throttling answers 429 with `Retry-After`):
+//!   5 a second with a burst of 10, per account and region, our own
+//!   choice, shared by every MGN call.
 
 use std::num::NonZeroU32;
 
@@ -68,6 +72,7 @@ pub fn bucket(operation: &'static str) -> (&'static str, Rate) {
         ("organizations", _) => (operation, Rate::new(5, 20)),
         ("resource-explorer-2", _) => ("resource-explorer-2", Rate::new(1, 2)),
         ("autoscaling", _) => ("autoscaling", Rate::new(5, 10)),
+        ("mgn", _) => ("mgn", Rate::new(5, 10)),
         ("ecs", _) => (operation, Rate::new(10, 25)),
         // Standard SQS queues take a nearly unlimited rate per action.
         ("sqs", _) => (operation, Rate::new(300, 300)),
@@ -102,6 +107,11 @@ mod tests {
         assert_eq!(bucket("sts:AssumeRole"), ("sts", Rate::new(300, 300)));
         assert_eq!(bucket("s3:GetBucketLocation").1, Rate::new(25, 50));
         assert!(charged_to_caller("sts") && !charged_to_caller("rds"));
+        assert_eq!(
+            bucket("mgn:GetLaunchConfiguration"),
+            ("mgn", Rate::new(5, 10))
+        );
+        assert_eq!(bucket("mgn:ListWaves").0, "mgn");
         assert_eq!(Rate::uniform(0), Rate::new(1, 1));
         assert_eq!(
             bucket("resource-explorer-2:ListResources"),

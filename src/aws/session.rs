@@ -197,6 +197,17 @@ impl AccountSession {
         aws_sdk_resourceexplorer2::Client::from_conf(conf)
     }
 
+    /// Application Migration Service in this account (`inventory.mgn`,
+    /// `scope: account`).
+    pub fn mgn(&self, region: &str) -> aws_sdk_mgn::Client {
+        let conf = aws_sdk_mgn::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .retry_partition(self.partition(region))
+            .interceptor(CountRetries(self.api.clone()))
+            .build();
+        aws_sdk_mgn::Client::from_conf(conf)
+    }
+
     pub fn tagging(&self, region: &str) -> aws_sdk_resourcegroupstagging::Client {
         let conf = aws_sdk_resourcegroupstagging::config::Builder::from(&self.config)
             .region(Region::new(region.to_string()))

@@ -60,6 +60,8 @@ pub enum Command {
     Credits(CreditsArgs),
     /// One self-contained HTML report: compliance (an audit) and the MAP money view (Cost Explorer, or a billing export with --cost), with charts.
     Report(ReportArgs),
+    /// MGN's migration waves: per wave, account and region, its source servers by lifecycle state and whether what MGN launches (or launched) for them carries the MAP tag. Writes nothing.
+    Waves(WavesArgs),
     /// The daemon: audit (or enforce) on a schedule; serve /healthz, /readyz, /metrics and a status page.
     Run(RunArgs),
     /// Policy files: validate them, print their JSON Schema, or the IAM policies they need.
@@ -75,6 +77,9 @@ pub struct ScanArgs {
     /// Only this region (repeatable)
     #[arg(long = "region", value_name = "REGION")]
     pub regions: Vec<String>,
+    /// Only this MGN wave (name or wave ID; repeatable): its source servers and the instances MGN launched for them, with their volumes (needs `inventory.mgn`)
+    #[arg(long = "wave", value_name = "NAME_OR_ID")]
+    pub waves: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -100,6 +105,14 @@ pub struct AuditArgs {
     /// Billing export (CUR 2.0, legacy CUR or FOCUS; .csv, .csv.gz or .parquet; a file, a folder or s3://bucket/prefix): each finding gets its resource's cost and the credit at risk, costliest first
     #[arg(long, value_name = "PATH")]
     pub cost: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct WavesArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
     #[command(flatten)]
     pub out: OutputArgs,
 }

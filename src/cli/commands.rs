@@ -3,7 +3,7 @@
 
 use super::args::{
     ApplyArgs, AuditArgs, ByKey, Cli, CreditsArgs, IamRole, OutputArgs, PlanArgs, ReportArgs,
-    RollbackArgs, RunArgs, ScanArgs,
+    RollbackArgs, RunArgs, ScanArgs, WavesArgs,
 };
 use super::output;
 use crate::aws::Aws;
@@ -48,6 +48,7 @@ fn narrowing(loaded: &Loaded, args: &ScanArgs) -> Result<Narrowing> {
     let narrow = Narrowing {
         accounts: args.accounts.clone(),
         regions: args.regions.clone(),
+        waves: args.waves.clone(),
         ..Narrowing::default()
     };
     scan::check_narrowing(&loaded.config, &narrow)?;
@@ -142,6 +143,20 @@ pub fn audit(cli: &Cli, args: &AuditArgs) -> Result<u8> {
     if !cli.quiet && (args.out.output.is_some() || format != Format::Table) {
         eprintln!("{}", report.summary_line());
     }
+    for e in &report.errors {
+        tracing::error!(account = %e.account, region = %e.region, "{}", e.message);
+    }
+    Ok(report.exit_code())
+}
+
+pub fn waves(cli: &Cli, args: &WavesArgs) -> Result<u8> {
+    let loaded = load(cli)?;
+    let narrow = narrowing(&loaded, &args.scan)?;
+    let report = runtime()?.block_on(async {
+        let aws = Aws::connect(&loaded.config).await;
+        crate::waves::waves(&aws, &loaded.config, &loaded.policies, &narrow).await
+    })?;
+    print(&report, &args.out)?;
     for e in &report.errors {
         tracing::error!(account = %e.account, region = %e.region, "{}", e.message);
     }

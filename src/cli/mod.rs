@@ -45,5 +45,6 @@ fn run(cli: &Cli) -> crate::Result<u8> {
         Command::Run(args) => commands::run(cli, args),
         Command::Credits(args) => commands::credits(cli, args),
         Command::Report(args) => commands::report(cli, args),
+        Command::Waves(args) => commands::waves(cli, args),
     }
 }

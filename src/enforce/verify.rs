@@ -5,7 +5,7 @@
 //! interrupted run's journal before anything else is written.
 
 use super::per_account_region;
-use super::write::{autoscaling, rds, s3, Outcomes, TagError, Target, Writer};
+use super::write::{autoscaling, mgn, rds, s3, Outcomes, TagError, Target, Writer};
 use crate::aws::{all_pages, AccountSession, Api, AwsError};
 use std::collections::{BTreeMap, HashMap};
 use tagwarden_core::apply_rules::TagWrite;
@@ -221,6 +221,13 @@ async fn read_tags(
                 let client = session.s3(region);
                 for arn in arns {
                     let tags = s3::tags(&at, &client, arn.id()).await;
+                    out.insert(arn.to_string(), tags.map_err(Into::into));
+                }
+            }
+            Writer::Mgn => {
+                let client = session.mgn(region);
+                for arn in arns {
+                    let tags = mgn::tags(&at, &client, arn).await;
                     out.insert(arn.to_string(), tags.map_err(Into::into));
                 }
             }

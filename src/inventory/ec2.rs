@@ -83,12 +83,45 @@ pub async fn volumes(
     region: &str,
     only: &[String],
 ) -> Result<Vec<Resource>, AwsError> {
+    volumes_where(api, ec2, account, region, "volume-id", only).await
+}
+
+/// The volumes attached to `instances` (at most 200 a call).
+pub async fn volumes_of(
+    api: &Api,
+    ec2: &aws_sdk_ec2::Client,
+    account: &str,
+    region: &str,
+    instances: &[String],
+) -> Result<Vec<Resource>, AwsError> {
+    if instances.is_empty() {
+        return Ok(Vec::new());
+    }
+    volumes_where(
+        api,
+        ec2,
+        account,
+        region,
+        "attachment.instance-id",
+        instances,
+    )
+    .await
+}
+
+async fn volumes_where(
+    api: &Api,
+    ec2: &aws_sdk_ec2::Client,
+    account: &str,
+    region: &str,
+    filter: &str,
+    only: &[String],
+) -> Result<Vec<Resource>, AwsError> {
     let page_size = api.page_size(500, 5);
     all_pages(|token| async move {
         let page = api
             .call(Quota::at(account, region), "ec2:DescribeVolumes", || {
                 ec2.describe_volumes()
-                    .set_filters(only_ids("volume-id", only))
+                    .set_filters(only_ids(filter, only))
                     .max_results(page_size)
                     .set_next_token(token.clone())
                     .send()

@@ -7,6 +7,7 @@
 pub mod ec2;
 pub mod explorer;
 pub mod launchers;
+pub mod mgn;
 pub mod rds;
 pub mod s3;
 pub mod tagging;

@@ -6,7 +6,7 @@
 //! Modules in the order data flows; each uses only those above it in this
 //! list (reports use everything, nothing uses reports):
 //! `resource`, `scan`, `time`, `diagnostics`, `yaml`, `shard` → `policy` →
-//! `config` → `iam` (the IAM policies they need; nothing uses it) →
+//! `config` → `mgn` (migration waves) → `iam` (the IAM policies they need; nothing uses it) →
 //! `credits` → `plan` → `apply` → `cycle` → `journal` → `rollback` → `report`.
 
 pub mod apply_rules;
@@ -20,6 +20,7 @@ pub mod diagnostics;
 pub mod explorer;
 pub mod iam;
 pub mod journal;
+pub mod mgn;
 pub mod money;
 pub mod plan;
 pub mod policy;

@@ -5,7 +5,7 @@
 use crate::money::Decimal;
 use crate::policy::eval::{check_value, in_scope};
 use crate::policy::{Overwrite, Policy};
-use crate::resource::{Arn, Resource, AUTO_SCALING_GROUP};
+use crate::resource::{judged_by_launch, Arn, Resource, AUTO_SCALING_GROUP};
 use crate::scan::ScanError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -149,8 +149,9 @@ fn policy_change(
         previous: BTreeMap::new(),
         due: window.from.filter(|f| *f > now),
     };
+    let judged = judged_tags(r);
     for (key, value) in &rem.set {
-        let current = r.tags.get(key);
+        let current = judged.get(key);
         let decision = match key_decision(policy, rem.overwrite, key, value, current) {
             KeyDecision::Keep => launch_decision(r, key, current),
             other => other,
@@ -169,6 +170,20 @@ fn policy_change(
         }
     }
     (!change.set.is_empty()).then_some(change)
+}
+
+/// The tags a policy judges: a resource's own, or for an MGN source
+/// server or launch configuration template what its launch would write
+/// (so a change there is a launch setting, `Writer::Mgn`).
+fn judged_tags(r: &Resource) -> &BTreeMap<String, String> {
+    static NONE: std::sync::OnceLock<BTreeMap<String, String>> = std::sync::OnceLock::new();
+    if judged_by_launch(&r.resource_type) {
+        r.launches
+            .as_ref()
+            .unwrap_or_else(|| NONE.get_or_init(BTreeMap::new))
+    } else {
+        &r.tags
+    }
 }
 
 /// A key the resource holds but what it launches will not: an Auto Scaling
@@ -274,7 +289,7 @@ fn over_tag_limit(r: &Resource, changes: &[Change]) -> Option<String> {
         .filter(|p| p.is_none())
         .count();
     let have = r.user_tag_count();
-    (added > 0 && have + added > MAX_USER_TAGS).then(|| {
+    (added > 0 && !judged_by_launch(&r.resource_type) && have + added > MAX_USER_TAGS).then(|| {
         format!("the resource has {have} user tags; adding {added} would exceed AWS's limit of {MAX_USER_TAGS}")
     })
 }

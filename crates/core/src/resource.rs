@@ -19,6 +19,8 @@ pub const FULL_DISCOVERY_TYPES: &[&str] = &[
     "rds:cluster",
     "s3:bucket",
     AUTO_SCALING_GROUP,
+    MGN_SOURCE_SERVER,
+    MGN_LAUNCH_TEMPLATE,
 ];
 
 /// Auto Scaling groups: listed by tagwarden itself, with what the
@@ -27,6 +29,21 @@ pub const AUTO_SCALING_GROUP: &str = "autoscaling:autoScalingGroup";
 
 /// ECS services: what the tasks they start carry depends on `propagateTags`.
 pub const ECS_SERVICE: &str = "ecs:service";
+
+/// An MGN source server: its policies judge the tags its launch would
+/// write (`Resource::launches`), its own tags only decide scope.
+pub const MGN_SOURCE_SERVER: &str = "mgn:source-server";
+/// An account's MGN launch configuration template, judged the same way.
+pub const MGN_LAUNCH_TEMPLATE: &str = "mgn:launch-configuration-template";
+
+/// The MAP 2.0 tag key, the one MGN's MAP auto-tagging writes.
+pub const MAP_TAG: &str = "map-migrated";
+
+/// Types whose policies judge what their launch would write
+/// (`Resource::launches`), not their own tags.
+pub fn judged_by_launch(resource_type: &str) -> bool {
+    resource_type == MGN_SOURCE_SERVER || resource_type == MGN_LAUNCH_TEMPLATE
+}
 
 pub fn is_full_discovery(resource_type: &str) -> bool {
     FULL_DISCOVERY_TYPES.contains(&resource_type)
@@ -44,6 +61,10 @@ pub enum Writer {
     S3,
     /// With PropagateAtLaunch: what the group launches carries the tag.
     AutoScaling,
+    /// MGN launch settings (`UpdateLaunchConfiguration`, templates
+    /// `UpdateLaunchConfigurationTemplate`): MAP auto-tagging with the
+    /// policy's value, read back with `GetLaunchConfiguration`.
+    Mgn,
     /// Every service without an API of its own here: the Tagging API's
     /// batches.
     Tagging,
@@ -56,6 +77,7 @@ impl Writer {
             "rds" => Writer::Rds,
             "s3" => Writer::S3,
             "autoscaling" => Writer::AutoScaling,
+            "mgn" => Writer::Mgn,
             _ => Writer::Tagging,
         }
     }
@@ -147,6 +169,8 @@ mod tests {
         assert_eq!(Writer::of(AUTO_SCALING_GROUP), Writer::AutoScaling);
         assert_eq!(Writer::of("sns:topic"), Writer::Tagging);
         assert_eq!(Writer::of("lambda:function"), Writer::Tagging);
+        assert_eq!(Writer::of(MGN_SOURCE_SERVER), Writer::Mgn);
+        assert_eq!(Writer::of(MGN_LAUNCH_TEMPLATE), Writer::Mgn);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub(crate) mod autoscaling;
 pub(crate) mod ec2;
+pub(crate) mod mgn;
 pub(crate) mod rds;
 pub(crate) mod s3;
 mod tagging;
@@ -108,6 +109,7 @@ pub async fn write(
             Writer::AutoScaling => {
                 autoscaling::write(&at, &session.autoscaling(region), &ws, &mut out).await
             }
+            Writer::Mgn => mgn::write(&at, &session.mgn(region), &ws, &mut out).await,
             Writer::Tagging => tagging::write(&at, &session.tagging(region), &ws, &mut out).await,
         }
     }

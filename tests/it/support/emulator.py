@@ -1,13 +1,17 @@
-"""The tests' AWS: a moto server and, in the same process, a stand-in for AWS
-Resource Explorer (which moto does not have), answering from what moto holds.
+"""The tests' AWS: a moto server and, in the same process, stand-ins for AWS
+Resource Explorer, answering from what moto holds, and for AWS Application
+Migration Service (MGN, mgn.py), answering from what tests seed: moto has
+neither.
 
     python emulator.py [--port N]
 
-prints one JSON line, {"moto": PORT, "resource_explorer": PORT}, once both
-listen (port 0, the default, takes a free port: no race with other tests),
-and serves until killed.
+prints one JSON line, {"moto": PORT, "resource_explorer": PORT, "mgn": PORT},
+once all three listen (port 0, the default, takes a free port: no race with
+other tests; the two stand-ins always take free ports), and serves until
+killed. The MGN stand-in's interface (operations, `/_control` endpoints) is
+described in mgn.py.
 
-The stand-in is written from the Resource Explorer API reference (restJson1,
+The Resource Explorer stand-in is written from its API reference (restJson1,
 `POST /<Operation>`, errors named in the `x-amzn-ErrorType` header):
 GetIndex, GetDefaultView, GetView and ListResources, paged by NextToken, with
 `accountid:`, `region:`, `resourcetype:` and `service:` filter tokens (a `-`
@@ -39,6 +43,9 @@ from moto.core.base_backend import BackendDict
 from moto.core.resource_tagging import TaggableResourcesMixin
 from moto.iam.models import get_account_id_from
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+sys.dont_write_bytecode = True  # no __pycache__ in the tests' folder
+import mgn  # noqa: E402
 
 STATE = {"indexes": {}, "views": {}, "default_views": {}, "deny": [], "throttle_every": 0,
          "max_page": 1000}
@@ -281,8 +288,11 @@ def main():
     moto.start()
     explorer = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=explorer.serve_forever, daemon=True).start()
+    migration = ThreadingHTTPServer(("127.0.0.1", 0), mgn.Handler)
+    threading.Thread(target=migration.serve_forever, daemon=True).start()
     print(json.dumps({"moto": moto.get_host_and_port()[1],
-                      "resource_explorer": explorer.server_address[1]}), flush=True)
+                      "resource_explorer": explorer.server_address[1],
+                      "mgn": migration.server_address[1]}), flush=True)
     threading.Event().wait()
 
 

@@ -13,6 +13,43 @@ use serde::Deserialize;
 pub(super) struct InventorySpec {
     #[serde(default)]
     resource_explorer: Option<ResourceExplorerSpec>,
+    #[serde(default)]
+    mgn: Option<MgnSpec>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct MgnSpec {
+    #[serde(default)]
+    scope: Option<String>,
+}
+
+/// Whose MGN is read (`inventory.mgn.scope`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MgnScope {
+    /// MGN in each scanned account and region, through its role.
+    #[default]
+    Account,
+    /// MGN's global view: the credentials' own account (the management or
+    /// MGN delegated administrator account) reads each managed account
+    /// with `accountID`.
+    Organization,
+}
+
+impl MgnScope {
+    pub fn label(self) -> &'static str {
+        match self {
+            MgnScope::Account => "account",
+            MgnScope::Organization => "organization",
+        }
+    }
+}
+
+/// `inventory.mgn`: read MGN's waves, applications, source servers and
+/// launch settings in the configured regions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Mgn {
+    pub scope: MgnScope,
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,13 +97,33 @@ pub struct ResourceExplorer {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InventoryConfig {
     pub resource_explorer: Option<ResourceExplorer>,
+    pub mgn: Option<Mgn>,
 }
 
 impl Checker<'_> {
     pub(super) fn inventory(&mut self, spec: InventorySpec) -> InventoryConfig {
-        let Some(re) = spec.resource_explorer else {
-            return InventoryConfig::default();
+        InventoryConfig {
+            mgn: spec.mgn.map(|m| self.mgn(m)),
+            resource_explorer: spec.resource_explorer.map(|re| self.resource_explorer(re)),
+        }
+    }
+
+    fn mgn(&mut self, spec: MgnSpec) -> Mgn {
+        let scope = match spec.scope.as_deref() {
+            None | Some("account") => MgnScope::Account,
+            Some("organization") => MgnScope::Organization,
+            Some(other) => {
+                self.error(
+                    &key(&key(&key(&[], "inventory"), "mgn"), "scope"),
+                    format!("unknown scope `{other}`: `account` (MGN in each account, through its role) or `organization` (MGN's global view from the credentials' own account)"),
+                );
+                MgnScope::Account
+            }
         };
+        Mgn { scope }
+    }
+
+    fn resource_explorer(&mut self, re: ResourceExplorerSpec) -> ResourceExplorer {
         let at = key(&key(&[], "inventory"), "resource_explorer");
         let region = match re.region {
             Some(r) if super::is_region(&r) => r,
@@ -99,12 +156,10 @@ impl Checker<'_> {
                 ExplorerScope::Organization
             }
         };
-        InventoryConfig {
-            resource_explorer: Some(ResourceExplorer {
-                region,
-                view,
-                scope,
-            }),
+        ResourceExplorer {
+            region,
+            view,
+            scope,
         }
     }
 

@@ -6,7 +6,7 @@ mod map;
 mod store;
 mod tag_on_create;
 
-pub use inventory::{ExplorerScope, InventoryConfig, ResourceExplorer};
+pub use inventory::{ExplorerScope, InventoryConfig, Mgn, MgnScope, ResourceExplorer};
 pub use map::{Issuance, MapAgreement, QuarterBasis, DEFAULT_ELIGIBLE_SERVICES};
 pub use store::{parse_retention, RetentionError, DEFAULT_RETENTION};
 pub use tag_on_create::{
@@ -624,6 +624,33 @@ map: {mpe_id: abc, credit_rate: 2, agreement: {start: 2027-01-01, end: 2026-01-0
         .unwrap_err();
         let text = e.to_string();
         insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn mgn_is_read_per_account_or_through_the_global_view() {
+        assert_eq!(load("regions: [us-east-1]\n").unwrap().inventory.mgn, None);
+        let on = load("inventory:\n  mgn: {}\n").unwrap().inventory.mgn;
+        assert_eq!(on.map(|m| m.scope), Some(MgnScope::Account));
+        let org = load("inventory:\n  mgn: {scope: organization}\n").unwrap();
+        assert_eq!(org.inventory.mgn.unwrap().scope, MgnScope::Organization);
+        let e = load("inventory:\n  mgn:\n    scope: everywhere\n").unwrap_err();
+        assert_eq!(e.0.len(), 1);
+        assert_eq!(
+            e.0[0].position,
+            Some(Position {
+                line: 3,
+                column: 12
+            })
+        );
+        assert!(e.0[0]
+            .message
+            .starts_with("unknown scope `everywhere`: `account`"));
+        let e = load("inventory:\n  mgn: {scop: account}\n").unwrap_err();
+        assert!(
+            e.0[0].message.starts_with("unknown field `scop`"),
+            "{}",
+            e.0[0].message
+        );
     }
 
     #[test]

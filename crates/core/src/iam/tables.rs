@@ -3,7 +3,9 @@
 //! and of each writer's writes, removals and read-backs (src/enforce/write,
 //! src/enforce/verify). A call added there needs its action here.
 
-use crate::resource::{Writer, AUTO_SCALING_GROUP, ECS_SERVICE};
+use crate::resource::{
+    Writer, AUTO_SCALING_GROUP, ECS_SERVICE, MGN_LAUNCH_TEMPLATE, MGN_SOURCE_SERVER,
+};
 
 /// The Tagging API's read: bucket tags, every type found through Resource
 /// Explorer (current tags by ARN) or only through the Tagging API, and
@@ -32,6 +34,22 @@ const SCAN_READS: &[(&str, &[&str])] = &[
         ],
     ),
     (ECS_SERVICE, &["ecs:DescribeServices", GET_RESOURCES]),
+    // Waves and applications place servers in waves (`waves`, `--wave`);
+    // a server's launch settings have no batch read: one call each.
+    (
+        MGN_SOURCE_SERVER,
+        &[
+            "mgn:ListWaves",
+            "mgn:ListApplications",
+            "mgn:DescribeSourceServers",
+            "mgn:GetLaunchConfiguration",
+            "ec2:DescribeLaunchTemplateVersions",
+        ],
+    ),
+    (
+        MGN_LAUNCH_TEMPLATE,
+        &["mgn:DescribeLaunchConfigurationTemplates"],
+    ),
 ];
 
 /// What tag on create reads beyond a scan's reads: a new bucket's tags
@@ -150,6 +168,18 @@ pub fn tag_access(resource_type: &str) -> TagAccess {
             &["autoscaling:CreateOrUpdateTags"],
             &["autoscaling:DeleteTags"],
             "autoscaling:DescribeTags",
+        ),
+        // Launch settings, not tags: MGN publishes no `aws:TagKeys` for
+        // these actions, so the grant cannot be narrowed to the MAP key.
+        Writer::Mgn if resource_type == MGN_LAUNCH_TEMPLATE => TagAccess::keyed(
+            &["mgn:UpdateLaunchConfigurationTemplate"],
+            &["mgn:UpdateLaunchConfigurationTemplate"],
+            "mgn:DescribeLaunchConfigurationTemplates",
+        ),
+        Writer::Mgn => TagAccess::keyed(
+            &["mgn:UpdateLaunchConfiguration"],
+            &["mgn:UpdateLaunchConfiguration"],
+            "mgn:GetLaunchConfiguration",
         ),
         Writer::S3 => TagAccess {
             read_back: vec!["s3:GetBucketTagging"],

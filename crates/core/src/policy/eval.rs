@@ -3,7 +3,7 @@
 
 use super::map_format::LEGACY_KEYS;
 use super::{Policy, Requirement, Scope};
-use crate::resource::Resource;
+use crate::resource::{judged_by_launch, Resource, MAP_TAG, MGN_LAUNCH_TEMPLATE};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -175,6 +175,9 @@ pub fn evaluate_resource<'a>(
         }));
         return Outcome::Unknown;
     }
+    if judged_by_launch(&resource.resource_type) {
+        return launch_verdict(policy, resource, out);
+    }
     let before = out.len();
     for req in &policy.require {
         match resource.tags.get(&req.key) {
@@ -307,6 +310,93 @@ fn source_findings<'a>(policy: &'a Policy, resource: &'a Resource) -> Vec<Findin
             })
         })
         .collect()
+}
+
+/// An MGN source server or launch configuration template: the policy's
+/// `require` and `forbid` judge the tags its launch would write, exactly
+/// as they judge a resource's own; each failure is a `source` finding.
+fn launch_verdict<'a>(
+    policy: &'a Policy,
+    resource: &'a Resource,
+    out: &mut Vec<Finding<'a>>,
+) -> Outcome {
+    static NONE: std::sync::OnceLock<crate::resource::Tags> = std::sync::OnceLock::new();
+    let launches = resource
+        .launches
+        .as_ref()
+        .unwrap_or_else(|| NONE.get_or_init(Default::default));
+    let before = out.len();
+    let mut push = |tag: &'a str, value: Option<&'a String>, hint: String| {
+        out.push(Finding {
+            resource,
+            policy,
+            tag,
+            kind: FindingKind::Source,
+            value: value.map(String::as_str),
+            hint: Some(hint),
+        })
+    };
+    for req in &policy.require {
+        match launches.get(&req.key) {
+            None => push(
+                &req.key,
+                None,
+                launch_missing_hint(policy, resource, &req.key),
+            ),
+            Some(value) => {
+                if let Err(why) = check_value(req, value) {
+                    push(&req.key, Some(value), launch_refused_hint(value, &why));
+                }
+            }
+        }
+    }
+    for key in &policy.forbid {
+        if let Some(value) = launches.get(key) {
+            push(
+                key,
+                Some(value),
+                format!("its launch would write the forbidden key `{key}`"),
+            );
+        }
+    }
+    if out.len() == before {
+        Outcome::Compliant
+    } else {
+        Outcome::NonCompliant
+    }
+}
+
+/// Why a launch would not write `key`, and the fix.
+fn launch_missing_hint(policy: &Policy, resource: &Resource, key: &str) -> String {
+    let id = resource.arn.id();
+    if key != MAP_TAG {
+        return format!("its launch would not write `{key}`: add it to the tag specifications (instance and volume) of the EC2 launch template MGN launches with, or set it on the server with `copyTags` on");
+    }
+    let value = policy
+        .remediate
+        .as_ref()
+        .and_then(|r| r.set.iter().find(|(k, _)| k == key))
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("<prefix><MPE ID>");
+    let command = if resource.resource_type == MGN_LAUNCH_TEMPLATE {
+        format!(
+            "aws mgn update-launch-configuration-template --launch-configuration-template-id {id}"
+        )
+    } else {
+        format!("aws mgn update-launch-configuration --source-server-id {id}")
+    };
+    format!("MAP auto-tagging is off in its launch settings: what MGN launches will not carry `{key}`; turn it on with this agreement's value (remediate does, or `{command} --enable-map-auto-tagging --map-auto-tagging-mpe-id {value}`)")
+}
+
+/// Why the value a launch would write is refused.
+fn launch_refused_hint(value: &str, why: &str) -> String {
+    let bare = super::map_format::MapFormat::Relaxed
+        .mpe_id(&format!("mig{value}"))
+        .is_some_and(|id| id == value);
+    if bare {
+        return format!("its launch would write `{value}`, a bare MPE ID: MGN writes `mapAutoTaggingMpeID` as the tag's whole value, so it needs the prefix, e.g. `mig{value}`");
+    }
+    format!("its launch would write `{value}`: {why}")
 }
 
 /// How to make what a resource launches carry `key`.

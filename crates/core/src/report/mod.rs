@@ -10,12 +10,14 @@ pub mod history;
 pub mod html;
 pub mod plan;
 pub mod status_page;
+pub mod waves;
 
 pub use apply_report::{ApplyReport, ApplySummary};
 pub use audit::{AuditReport, ComplianceRow, FindingRecord, ReportSummary};
 pub use credits::{CreditsReport, Source, TagActivation};
 pub use history::History;
 pub use status_page::{LastCycle, StatusPage};
+pub use waves::WavesReport;
 
 use crate::plan::Skip;
 use crate::scan::ScanError;

@@ -3,7 +3,9 @@
 //! narrowed by `--account`/`--region`; one session per account, opened and
 //! scanned concurrently, at most `limits.concurrent_accounts` at a time.
 
-use crate::aws::{AccountSession, Aws};
+pub mod waves;
+
+use crate::aws::{AccountSession, Aws, AwsError};
 use crate::error::{Error, Result};
 use crate::inventory::explorer::{ExplorerError, Reader};
 use crate::inventory::{self, AccountScan, Explored, TypeSet};
@@ -12,6 +14,7 @@ use futures::stream::{self, StreamExt};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tagwarden_core::config::{Config, ExplorerScope, ResourceExplorer};
 use tagwarden_core::explorer::{filter_strings, Listed};
+use tagwarden_core::mgn::{LAUNCH_TEMPLATE, SOURCE_SERVER};
 use tagwarden_core::resource::is_account_id;
 use tagwarden_core::scan::AccountScope;
 use tagwarden_core::shard::Shard;
@@ -25,6 +28,9 @@ pub struct Narrowing {
     pub regions: Vec<String>,
     /// The daemon's replica: only its share of the accounts.
     pub shard: Shard,
+    /// `--wave`: names or IDs of MGN waves; only their servers and what MGN
+    /// launched for them are scanned.
+    pub waves: Vec<String>,
 }
 
 /// Everything a scan found, before evaluation.
@@ -152,6 +158,31 @@ pub async fn scan(
     let accounts = accounts(aws, config, narrow, &caller, &mut inv).await;
     inv.accounts = accounts.len();
     inv.account_ids = accounts.iter().cloned().collect();
+    if !narrow.waves.is_empty() {
+        waves::scan_waves(
+            aws,
+            config,
+            types,
+            &narrow.waves,
+            &caller,
+            accounts,
+            &regions,
+            &mut inv,
+        )
+        .await?;
+        return Ok(finish(inv));
+    }
+    let mgn = match config.inventory.mgn {
+        Some(m) if types.has(SOURCE_SERVER) || types.has(LAUNCH_TEMPLATE) => {
+            Some((m, waves::managed_accounts(aws, m, &regions).await))
+        }
+        _ => None,
+    };
+    let mgn = mgn.as_ref().map(|(m, managed)| MgnRead {
+        mgn: *m,
+        managed,
+        caller: &caller,
+    });
     let types = &types
         .clone()
         .with_explorer(config.inventory.resource_explorer.is_some());
@@ -164,7 +195,7 @@ pub async fn scan(
             let bars: Vec<Bar> = regions.iter().map(|r| progress.bar(&label, r)).collect();
             let explored = explore.for_account(&account, &mut listed);
             scan_account(
-                aws, config, &caller, account, &regions, types, explored, bars,
+                aws, config, &caller, account, &regions, types, explored, bars, mgn,
             )
         })
         .buffer_unordered(config.concurrent_accounts)
@@ -173,12 +204,25 @@ pub async fn scan(
     for (session, scan) in scans {
         add_scan(&mut inv, session, scan, explore.on());
     }
-    // One resource, one finding: an ARN two sources saw is kept once, the
-    // natively listed one (added first; the sort is stable).
+    Ok(finish(inv))
+}
+
+/// One resource, one finding: an ARN two sources saw is kept once, the
+/// natively listed one (added first; the sort is stable).
+fn finish(mut inv: Inventory) -> Inventory {
     inv.resources.sort_by(|a, b| a.arn.cmp(&b.arn));
     inv.resources.dedup_by(|a, b| a.arn == b.arn);
     inv.errors.sort();
-    Ok(inv)
+    inv
+}
+
+/// How a whole scan reads MGN (`inventory.mgn`, when the policies name
+/// its types).
+#[derive(Clone, Copy)]
+struct MgnRead<'a> {
+    mgn: tagwarden_core::config::Mgn,
+    managed: &'a HashMap<String, std::result::Result<BTreeSet<String>, AwsError>>,
+    caller: &'a str,
 }
 
 fn add_scan(
@@ -331,7 +375,7 @@ pub async fn caller(aws: &Aws) -> Result<String, ScanError> {
 /// Accounts: the static list, the organization's active accounts, or the
 /// credentials' own account when neither is configured; then `include`,
 /// `exclude` and `--account`. Names found on the way go to the inventory.
-async fn accounts(
+pub(crate) async fn accounts(
     aws: &Aws,
     config: &Config,
     narrow: &Narrowing,
@@ -442,11 +486,18 @@ async fn scan_account(
     types: &TypeSet,
     explored: Explored<'_>,
     bars: Vec<Bar>,
+    mgn: Option<MgnRead<'_>>,
 ) -> (Option<AccountSession>, AccountScan) {
     match open_session(aws, config, caller, &account).await {
         Ok(session) => {
-            let scan =
+            let mut scan =
                 inventory::scan_account(&aws.api, &session, regions, types, explored, &bars).await;
+            if let Some(m) = mgn {
+                let (estate, errors) =
+                    waves::account_estate(aws, m.mgn, m.caller, &session, regions, m.managed).await;
+                scan.resources.extend(waves::resources(&estate, types));
+                scan.errors.extend(errors);
+            }
             (Some(session), scan)
         }
         Err(e) => {

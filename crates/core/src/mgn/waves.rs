@@ -1,0 +1,231 @@
+//! Waves as a migration team sees them: a wave by name (one name may hold
+//! waves in several accounts and regions, listed per account and region),
+//! `--wave NAME_OR_ID` selection, and each wave's readiness counts.
+
+use super::readiness::{judge, Launched, Reason, Verdict, Why};
+use super::{Application, Estate, Place, SourceServer, Wave};
+use crate::policy::Policy;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// `--wave` named no wave.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("--wave {wanted}: no wave has this name or ID in the scanned accounts and regions; {}", known_waves(.known))]
+pub struct UnknownWave {
+    pub wanted: String,
+    /// Every wave there is: `name (id, account, region)`.
+    pub known: Vec<String>,
+}
+
+fn known_waves(known: &[String]) -> String {
+    if known.is_empty() {
+        "MGN holds no (unarchived) wave there".into()
+    } else {
+        format!("the waves are: {}", known.join(", "))
+    }
+}
+
+/// The waves `--wave` chose, by (place, wave id); every wave when none was named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection(BTreeSet<(Place, String)>);
+
+impl Selection {
+    /// `wanted`: names or wave IDs; a name takes the waves of that name in
+    /// every account and region. Every entry must name at least one wave.
+    pub fn of(estate: &Estate, wanted: &[String]) -> Result<Selection, UnknownWave> {
+        let mut chosen = BTreeSet::new();
+        for w in wanted {
+            let hits: Vec<&Wave> = estate
+                .waves
+                .iter()
+                .filter(|wave| &wave.id == w || &wave.name == w)
+                .collect();
+            if hits.is_empty() {
+                return Err(UnknownWave {
+                    wanted: w.clone(),
+                    known: estate
+                        .waves
+                        .iter()
+                        .map(|w| {
+                            format!(
+                                "{} ({}, {}, {})",
+                                w.name, w.id, w.place.account, w.place.region
+                            )
+                        })
+                        .collect(),
+                });
+            }
+            chosen.extend(hits.into_iter().map(|w| (w.place.clone(), w.id.clone())));
+        }
+        if wanted.is_empty() {
+            chosen.extend(estate.waves.iter().map(|w| (w.place.clone(), w.id.clone())));
+        }
+        Ok(Selection(chosen))
+    }
+
+    pub fn has(&self, place: &Place, wave_id: &str) -> bool {
+        self.0.contains(&(place.clone(), wave_id.to_string()))
+    }
+
+    /// The servers of the chosen waves (through their applications).
+    pub fn servers<'a>(&self, estate: &'a Estate) -> Vec<&'a SourceServer> {
+        let apps = wave_of_application(estate);
+        estate
+            .servers
+            .iter()
+            .filter(|s| {
+                s.application_id
+                    .as_ref()
+                    .and_then(|a| apps.get(&(&s.place, a.as_str())))
+                    .is_some_and(|wave| self.has(&s.place, wave))
+            })
+            .collect()
+    }
+}
+
+fn wave_of_application(estate: &Estate) -> HashMap<(&Place, &str), &str> {
+    estate
+        .applications
+        .iter()
+        .filter_map(|a: &Application| Some(((&a.place, a.id.as_str()), a.wave_id.as_deref()?)))
+        .collect()
+}
+
+/// A server that is not ready, for the list a team works through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServerRow {
+    pub id: String,
+    pub arn: String,
+    pub hostname: Option<String>,
+    pub application: Option<String>,
+    pub state: String,
+    pub launched_instance: Option<String>,
+    pub reasons: Vec<Why>,
+}
+
+/// One wave in one account and region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaveRow {
+    pub name: String,
+    pub id: String,
+    pub account: String,
+    pub region: String,
+    pub applications: usize,
+    /// Its unarchived source servers.
+    pub servers: usize,
+    /// Servers per lifecycle state.
+    pub states: BTreeMap<String, usize>,
+    pub ready: usize,
+    pub not_ready: usize,
+    /// In no policy's scope (e.g. exempt by a tag): not judged.
+    pub out_of_scope: usize,
+    /// Servers whose launched instance (test or cutover) exists.
+    pub launched: usize,
+    /// Of those, the ones whose instance lacks a required key or value.
+    pub launched_untagged: usize,
+    /// Not-ready servers per reason (a server counts once per reason).
+    pub reasons: BTreeMap<Reason, usize>,
+    pub not_ready_servers: Vec<ServerRow>,
+}
+
+/// Every chosen wave's row, by name, then account and region.
+pub fn rows(
+    estate: &Estate,
+    selection: &Selection,
+    policies: &[Policy],
+    launched: &Launched,
+) -> Vec<WaveRow> {
+    let apps: HashMap<(&Place, &str), &Application> = estate
+        .applications
+        .iter()
+        .map(|a| ((&a.place, a.id.as_str()), a))
+        .collect();
+    let mut rows: Vec<WaveRow> = estate
+        .waves
+        .iter()
+        .filter(|w| selection.has(&w.place, &w.id))
+        .map(|w| {
+            let mut row = empty_row(w);
+            row.applications = estate
+                .applications
+                .iter()
+                .filter(|a| a.place == w.place && a.wave_id.as_deref() == Some(w.id.as_str()))
+                .count();
+            for s in &estate.servers {
+                let app = s
+                    .application_id
+                    .as_ref()
+                    .and_then(|a| apps.get(&(&s.place, a.as_str())));
+                if s.place == w.place && app.and_then(|a| a.wave_id.as_deref()) == Some(&w.id) {
+                    count(
+                        &mut row,
+                        s,
+                        app.map(|a| a.name.as_str()),
+                        policies,
+                        launched,
+                    );
+                }
+            }
+            row
+        })
+        .collect();
+    rows.sort_by(|a, b| (&a.name, &a.account, &a.region).cmp(&(&b.name, &b.account, &b.region)));
+    rows
+}
+
+fn empty_row(w: &Wave) -> WaveRow {
+    WaveRow {
+        name: w.name.clone(),
+        id: w.id.clone(),
+        account: w.place.account.clone(),
+        region: w.place.region.clone(),
+        applications: 0,
+        servers: 0,
+        states: BTreeMap::new(),
+        ready: 0,
+        not_ready: 0,
+        out_of_scope: 0,
+        launched: 0,
+        launched_untagged: 0,
+        reasons: BTreeMap::new(),
+        not_ready_servers: Vec::new(),
+    }
+}
+
+fn count(
+    row: &mut WaveRow,
+    s: &SourceServer,
+    application: Option<&str>,
+    policies: &[Policy],
+    launched: &Launched,
+) {
+    row.servers += 1;
+    *row.states.entry(s.state.label().to_string()).or_default() += 1;
+    let running = s
+        .launched_instance
+        .as_ref()
+        .is_some_and(|id| launched.instances.contains_key(id));
+    row.launched += usize::from(running);
+    let verdict = judge(s, policies, launched);
+    let reasons: BTreeSet<Reason> = verdict.reasons().iter().map(|w| w.reason).collect();
+    row.launched_untagged += usize::from(reasons.contains(&Reason::LaunchedUntagged));
+    match verdict {
+        Verdict::OutOfScope => row.out_of_scope += 1,
+        Verdict::Ready => row.ready += 1,
+        Verdict::NotReady(why) => {
+            row.not_ready += 1;
+            for r in reasons {
+                *row.reasons.entry(r).or_default() += 1;
+            }
+            row.not_ready_servers.push(ServerRow {
+                id: s.id.clone(),
+                arn: s.arn.to_string(),
+                hostname: s.hostname.clone(),
+                application: application.map(str::to_string),
+                state: s.state.label().to_string(),
+                launched_instance: s.launched_instance.clone(),
+                reasons: why,
+            });
+        }
+    }
+}

@@ -1,0 +1,368 @@
+//! AWS Application Migration Service (MGN): an account's waves,
+//! applications, source servers with their launch settings, and launch
+//! configuration templates, in one region. Read through the account's own
+//! role, or through MGN's global view from the credentials' own account
+//! (`accountID` on each call). An account or region where MGN was never
+//! initialized simply has none.
+
+use super::ec2::{parsed, tags_of as ec2_tags};
+use crate::aws::{all_pages, Api, AwsError, Quota, Zone};
+use futures::stream::{self, StreamExt};
+use std::collections::{BTreeMap, HashMap};
+use tagwarden_core::mgn::{
+    Application, Estate, LaunchSettings, LaunchTemplate, LifeCycle, Place, SourceServer, Wave,
+};
+use tagwarden_core::Tags;
+
+/// MGN answers this where it was never initialized.
+const UNINITIALIZED: &str = "UninitializedAccountException";
+
+/// At most this many launch settings are read at once per account and
+/// region (the limiter paces them; this bounds what waits in memory).
+const CONCURRENT_READS: usize = 8;
+
+/// How one account's MGN is reached.
+pub struct Reader<'a> {
+    pub api: &'a Api,
+    pub client: aws_sdk_mgn::Client,
+    /// The EC2 client of the account's region, for the launch templates
+    /// MGN launches with; None: not read.
+    pub ec2: Option<aws_sdk_ec2::Client>,
+    pub place: Place,
+    /// MGN's global view: the managed account's id, sent as `accountID`
+    /// by the credentials' own account (whose quota it draws on).
+    pub via_global_view: bool,
+}
+
+impl Reader<'_> {
+    fn quota(&self) -> Quota<'_> {
+        if self.via_global_view {
+            Quota::Caller(Zone::Region(&self.place.region))
+        } else {
+            Quota::at(&self.place.account, &self.place.region)
+        }
+    }
+
+    fn account_id(&self) -> Option<String> {
+        self.via_global_view.then(|| self.place.account.clone())
+    }
+
+    /// Everything MGN holds here, archived objects left out; empty where
+    /// MGN is not initialized.
+    pub async fn estate(&self) -> Result<Estate, AwsError> {
+        let waves = match self.waves().await {
+            Err(e) if e.code.as_deref() == Some(UNINITIALIZED) => {
+                tracing::debug!(account = %self.place.account, region = %self.place.region, "MGN is not initialized here: no waves");
+                return Ok(Estate::default());
+            }
+            other => other?,
+        };
+        let applications = self.applications().await?;
+        let servers = self.servers().await?;
+        let templates = self.templates().await?;
+        Ok(Estate {
+            waves,
+            applications,
+            servers,
+            templates,
+        })
+    }
+
+    async fn waves(&self) -> Result<Vec<Wave>, AwsError> {
+        let page_size = self.api.page_size(1000, 1);
+        let items = all_pages(|token| async move {
+            let page = self
+                .api
+                .call(self.quota(), "mgn:ListWaves", || {
+                    self.client
+                        .list_waves()
+                        .filters(
+                            aws_sdk_mgn::types::ListWavesRequestFilters::builder()
+                                .is_archived(false)
+                                .build(),
+                        )
+                        .set_account_id(self.account_id())
+                        .max_results(page_size)
+                        .set_next_token(token.clone())
+                        .send()
+                })
+                .await?;
+            Ok((page.items().to_vec(), page.next_token().map(str::to_string)))
+        })
+        .await?;
+        Ok(items
+            .into_iter()
+            .filter(|w| w.is_archived() != Some(true))
+            .filter_map(|w| {
+                Some(Wave {
+                    id: w.wave_id()?.to_string(),
+                    name: w.name().unwrap_or_default().to_string(),
+                    arn: w.arn().and_then(parsed),
+                    place: self.place.clone(),
+                })
+            })
+            .collect())
+    }
+
+    async fn applications(&self) -> Result<Vec<Application>, AwsError> {
+        let page_size = self.api.page_size(1000, 1);
+        let items = all_pages(|token| async move {
+            let page = self
+                .api
+                .call(self.quota(), "mgn:ListApplications", || {
+                    self.client
+                        .list_applications()
+                        .filters(
+                            aws_sdk_mgn::types::ListApplicationsRequestFilters::builder()
+                                .is_archived(false)
+                                .build(),
+                        )
+                        .set_account_id(self.account_id())
+                        .max_results(page_size)
+                        .set_next_token(token.clone())
+                        .send()
+                })
+                .await?;
+            Ok((page.items().to_vec(), page.next_token().map(str::to_string)))
+        })
+        .await?;
+        Ok(items
+            .into_iter()
+            .filter(|a| a.is_archived() != Some(true))
+            .filter_map(|a| {
+                Some(Application {
+                    id: a.application_id()?.to_string(),
+                    name: a.name().unwrap_or_default().to_string(),
+                    wave_id: a.wave_id().map(str::to_string),
+                    place: self.place.clone(),
+                })
+            })
+            .collect())
+    }
+
+    /// The unarchived source servers, each with its launch settings (one
+    /// `GetLaunchConfiguration` each: MGN has no batch form) and, where
+    /// MAP auto-tagging alone does not write the MAP tag, the tags its EC2
+    /// launch template writes.
+    async fn servers(&self) -> Result<Vec<SourceServer>, AwsError> {
+        let page_size = self.api.page_size(1000, 1);
+        let items = all_pages(|token| async move {
+            let page = self
+                .api
+                .call(self.quota(), "mgn:DescribeSourceServers", || {
+                    self.client
+                        .describe_source_servers()
+                        .filters(
+                            aws_sdk_mgn::types::DescribeSourceServersRequestFilters::builder()
+                                .is_archived(false)
+                                .build(),
+                        )
+                        .set_account_id(self.account_id())
+                        .max_results(page_size)
+                        .set_next_token(token.clone())
+                        .send()
+                })
+                .await?;
+            Ok((page.items().to_vec(), page.next_token().map(str::to_string)))
+        })
+        .await?;
+        let servers: Vec<SourceServer> = items
+            .iter()
+            .filter(|s| s.is_archived() != Some(true))
+            .filter_map(|s| self.server(s))
+            .collect();
+        Ok(stream::iter(servers)
+            .map(|s| self.with_launch(s))
+            .buffered(CONCURRENT_READS)
+            .collect()
+            .await)
+    }
+
+    fn server(&self, s: &aws_sdk_mgn::types::SourceServer) -> Option<SourceServer> {
+        Some(SourceServer {
+            id: s.source_server_id()?.to_string(),
+            arn: s.arn().and_then(parsed)?,
+            place: self.place.clone(),
+            hostname: s
+                .source_properties()
+                .and_then(|p| p.identification_hints())
+                .and_then(|h| h.hostname())
+                .map(str::to_string),
+            application_id: s.application_id().map(str::to_string),
+            state: s
+                .life_cycle()
+                .and_then(|l| l.state())
+                .map_or(LifeCycle::Other("unknown".into()), |st| {
+                    LifeCycle::parse(st.as_str())
+                }),
+            tags: own_tags(s.tags()),
+            launched_instance: s
+                .launched_instance()
+                .and_then(|l| l.ec2_instance_id())
+                .map(str::to_string),
+            launch: Err("not read".into()),
+            template_tags: None,
+        })
+    }
+
+    async fn with_launch(&self, mut s: SourceServer) -> SourceServer {
+        s.launch = self.launch(&s.id).await.map_err(|e| e.to_string());
+        let needs_template = matches!(&s.launch, Ok(l) if l.map_value().is_none());
+        if let (true, Some(ec2), Ok(launch)) = (needs_template, &self.ec2, &s.launch) {
+            if let Some(template) = &launch.ec2_launch_template {
+                match launch_template_tags(self.api, ec2, &self.place, template).await {
+                    Ok(tags) => s.template_tags = Some(tags),
+                    Err(e) => {
+                        tracing::warn!(server = %s.id, error = %e, "cannot read the server's EC2 launch template: its tags are not counted")
+                    }
+                }
+            }
+        }
+        s
+    }
+
+    /// A server's launch settings.
+    pub async fn launch(&self, server_id: &str) -> Result<LaunchSettings, AwsError> {
+        let out = self
+            .api
+            .call(self.quota(), "mgn:GetLaunchConfiguration", || {
+                self.client
+                    .get_launch_configuration()
+                    .source_server_id(server_id)
+                    .set_account_id(self.account_id())
+                    .send()
+            })
+            .await?;
+        Ok(LaunchSettings {
+            map_auto_tagging: out.enable_map_auto_tagging() == Some(true),
+            mpe_id: out.map_auto_tagging_mpe_id().map(str::to_string),
+            copy_tags: out.copy_tags() == Some(true),
+            ec2_launch_template: out.ec2_launch_template_id().map(str::to_string),
+        })
+    }
+
+    /// The launch configuration templates. MGN's global view does not
+    /// reach them (the call takes no `accountID`): they are read through
+    /// the account's role, or not at all.
+    pub async fn templates(&self) -> Result<Vec<LaunchTemplate>, AwsError> {
+        if self.via_global_view {
+            return Ok(Vec::new());
+        }
+        let page_size = self.api.page_size(1000, 1);
+        let items = all_pages(|token| async move {
+            let page = self
+                .api
+                .call(
+                    self.quota(),
+                    "mgn:DescribeLaunchConfigurationTemplates",
+                    || {
+                        self.client
+                            .describe_launch_configuration_templates()
+                            .max_results(page_size)
+                            .set_next_token(token.clone())
+                            .send()
+                    },
+                )
+                .await?;
+            Ok((page.items().to_vec(), page.next_token().map(str::to_string)))
+        })
+        .await?;
+        Ok(items
+            .iter()
+            .filter_map(|t| {
+                Some(LaunchTemplate {
+                    id: t.launch_configuration_template_id().to_string(),
+                    arn: t.arn().and_then(parsed)?,
+                    place: self.place.clone(),
+                    tags: own_tags(t.tags()),
+                    launch: LaunchSettings {
+                        map_auto_tagging: t.enable_map_auto_tagging() == Some(true),
+                        mpe_id: t.map_auto_tagging_mpe_id().map(str::to_string),
+                        copy_tags: t.copy_tags() == Some(true),
+                        ec2_launch_template: t.ec2_launch_template_id().map(str::to_string),
+                    },
+                })
+            })
+            .collect())
+    }
+}
+
+fn own_tags(tags: Option<&HashMap<String, String>>) -> Tags {
+    tags.map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+/// The tags an EC2 launch template's default version writes on instances
+/// and volumes alike (MGN launches with its default version).
+async fn launch_template_tags(
+    api: &Api,
+    ec2: &aws_sdk_ec2::Client,
+    place: &Place,
+    template: &str,
+) -> Result<Tags, AwsError> {
+    let out = api
+        .call(
+            Quota::at(&place.account, &place.region),
+            "ec2:DescribeLaunchTemplateVersions",
+            || {
+                ec2.describe_launch_template_versions()
+                    .launch_template_id(template)
+                    .versions("$Default")
+                    .send()
+            },
+        )
+        .await?;
+    let mut by_type: BTreeMap<String, Tags> = BTreeMap::new();
+    for spec in out
+        .launch_template_versions()
+        .iter()
+        .filter_map(|v| v.launch_template_data())
+        .flat_map(|d| d.tag_specifications())
+    {
+        if let Some(t) = spec.resource_type() {
+            by_type
+                .entry(t.as_str().to_string())
+                .or_default()
+                .extend(ec2_tags(spec.tags()));
+        }
+    }
+    let (instance, volume) = (
+        by_type.remove("instance").unwrap_or_default(),
+        by_type.remove("volume").unwrap_or_default(),
+    );
+    Ok(instance
+        .into_iter()
+        .filter(|(k, v)| volume.get(k) == Some(v))
+        .collect())
+}
+
+/// The accounts MGN's global view manages from the credentials' own
+/// account, in `region`.
+pub async fn managed_accounts(
+    api: &Api,
+    client: &aws_sdk_mgn::Client,
+    region: &str,
+) -> Result<Vec<String>, AwsError> {
+    let page_size = api.page_size(1000, 1);
+    let items = all_pages(|token| async move {
+        let page = api
+            .call(
+                Quota::Caller(Zone::Region(region)),
+                "mgn:ListManagedAccounts",
+                || {
+                    client
+                        .list_managed_accounts()
+                        .max_results(page_size)
+                        .set_next_token(token.clone())
+                        .send()
+                },
+            )
+            .await?;
+        Ok((page.items().to_vec(), page.next_token().map(str::to_string)))
+    })
+    .await?;
+    Ok(items
+        .iter()
+        .filter_map(|a| a.account_id().map(str::to_string))
+        .collect())
+}
