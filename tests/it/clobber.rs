@@ -25,7 +25,7 @@ fn sns(emu: &Emulator, script: &str) -> String {
 
 /// Run `args` with the write held after its journal; `meanwhile` runs
 /// while it is held.
-fn held(emu: &Emulator, dir: &Path, args: &[&str], meanwhile: impl FnOnce()) -> Run {
+pub fn held(emu: &Emulator, dir: &Path, args: &[&str], meanwhile: impl FnOnce()) -> Run {
     let go = dir.join(format!("go-{}", args[2]));
     let held = dir.join(format!("go-{}.held", args[2]));
     let _ = std::fs::remove_file(&held);

@@ -22,5 +22,6 @@ mod pages;
 mod report;
 mod shards;
 mod store;
+mod waves;
 mod workloads;
 mod writers;

@@ -86,6 +86,7 @@ pub fn boto3(emu: &Emulator, account: &str, service: &str, script: &str) -> Stri
 struct Ports {
     moto: u16,
     resource_explorer: u16,
+    mgn: u16,
 }
 
 /// Start `tests/it/support/emulator.py` (moto, and the Resource Explorer
@@ -111,12 +112,13 @@ fn spawn_emulator(port: u16, log: &Path) -> (Child, Ports) {
     let read = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
     let ports: Option<serde_json::Value> = read.ok().and_then(|_| serde_json::from_str(&line).ok());
     let port = |k: &str| ports.as_ref().and_then(|p| p[k].as_u64()).map(|p| p as u16);
-    match (port("moto"), port("resource_explorer")) {
-        (Some(moto), Some(resource_explorer)) => (
+    match (port("moto"), port("resource_explorer"), port("mgn")) {
+        (Some(moto), Some(resource_explorer), Some(mgn)) => (
             child,
             Ports {
                 moto,
                 resource_explorer,
+                mgn,
             },
         ),
         _ => {
@@ -136,6 +138,8 @@ pub struct Emulator {
     pub port: u16,
     /// The Resource Explorer stand-in's port.
     pub explorer_port: u16,
+    /// The Application Migration Service stand-in's port.
+    pub mgn_port: u16,
     log: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -151,6 +155,7 @@ impl Emulator {
             child,
             port: ports.moto,
             explorer_port: ports.resource_explorer,
+            mgn_port: ports.mgn,
             log,
             _dir: dir,
         };
@@ -175,6 +180,7 @@ impl Emulator {
         let (child, ports) = spawn_emulator(self.port, &self.log);
         self.child = child;
         self.explorer_port = ports.resource_explorer;
+        self.mgn_port = ports.mgn;
         assert!(
             self.wait_until_up(),
             "moto did not restart on port {}",
@@ -252,9 +258,11 @@ impl Emulator {
     pub fn tagwarden_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let endpoint = self.endpoint();
         let explorer = self.explorer_endpoint();
+        let mgn = self.mgn_endpoint();
         let mut all = vec![
             ("AWS_ENDPOINT_URL", endpoint.as_str()),
             ("AWS_ENDPOINT_URL_RESOURCE_EXPLORER_2", explorer.as_str()),
+            ("AWS_ENDPOINT_URL_MGN", mgn.as_str()),
         ];
         all.extend_from_slice(env);
         run_tagwarden(args, &all)
@@ -270,25 +278,25 @@ impl Emulator {
         self.explorer_request("POST", path, body)
     }
 
+    /// The MGN stand-in (tests/it/support/mgn.py).
+    pub fn mgn_endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.mgn_port)
+    }
+
+    /// A control request to the MGN stand-in (`/_control/seed`, `…/state`,
+    /// `…/calls`, `…/launch_configuration`), its JSON answer.
+    pub fn mgn(&self, method: &str, path: &str, body: &str) -> serde_json::Value {
+        let answer = stand_in_request(self.mgn_port, method, path, body);
+        serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{path}: {e}: {answer}"))
+    }
+
     /// What the stand-in answered so far: `GET /_control/calls`.
     pub fn explorer_get(&self, path: &str) -> String {
         self.explorer_request("GET", path, "")
     }
 
     fn explorer_request(&self, method: &str, path: &str, body: &str) -> String {
-        let mut s =
-            TcpStream::connect(("127.0.0.1", self.explorer_port)).expect("the stand-in listens");
-        let req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        s.write_all(req.as_bytes()).unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        assert!(out.starts_with("HTTP/1.0 200"), "{out}");
-        out.split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default()
+        stand_in_request(self.explorer_port, method, path, body)
     }
 
     /// The command line to run `tagwarden` against this emulator, with test
@@ -300,8 +308,25 @@ impl Emulator {
             "AWS_ENDPOINT_URL_RESOURCE_EXPLORER_2",
             self.explorer_endpoint(),
         );
+        cmd.env("AWS_ENDPOINT_URL_MGN", self.mgn_endpoint());
         cmd
     }
+}
+
+/// A control request to a stand-in on `port`: its body (the answer must be 200).
+fn stand_in_request(port: u16, method: &str, path: &str, body: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("the stand-in listens");
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    assert!(out.starts_with("HTTP/1.0 200"), "{out}");
+    out.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
 }
 
 impl Drop for Emulator {
