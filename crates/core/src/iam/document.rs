@@ -115,6 +115,11 @@ pub enum Sid {
     /// Enforce role: S3 `PutBucketTagging`, which replaces a bucket's
     /// whole tag set and so cannot be narrowed to keys.
     ReplaceBucketTagSets,
+    /// Enforce role: MGN launch settings (MAP auto-tagging), which MGN
+    /// does not authorize by `aws:TagKeys`.
+    WriteLaunchSettings,
+    /// Scanner: MGN's global view (`inventory.mgn.scope: organization`).
+    ReadMgnGlobalView,
 }
 
 impl Sid {
@@ -130,6 +135,8 @@ impl Sid {
             Sid::WriteTagKeys => "TagwardenEnforceTagWrites",
             Sid::RemoveTagKeys => "TagwardenRollbackTagRemovals",
             Sid::ReplaceBucketTagSets => "TagwardenEnforceBucketTagSets",
+            Sid::WriteLaunchSettings => "TagwardenEnforceMgnLaunchSettings",
+            Sid::ReadMgnGlobalView => "ReadTheMgnGlobalView",
         }
     }
 }

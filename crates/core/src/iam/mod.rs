@@ -15,7 +15,7 @@ pub use document::{Condition, Document, Effect, Resource, Sid, Statement, ORGANI
 
 use crate::config::{queue_arn, Config, ExplorerScope, ResourceExplorer};
 use crate::policy::Policy;
-use crate::resource::{is_full_discovery, partition_of};
+use crate::resource::{is_full_discovery, judged_by_launch, partition_of};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -125,7 +125,8 @@ pub fn roles(policies: &[Policy], config: &Config) -> Roles {
 fn audit(types: &BTreeSet<&str>, config: &Config, explorer: Option<&ResourceExplorer>) -> Document {
     let events = !config.daemon.events.queues.is_empty();
     let mut reads: BTreeSet<&'static str> = BTreeSet::new();
-    for t in types {
+    let mgn = config.inventory.mgn.is_some();
+    for t in types.iter().filter(|t| mgn || !judged_by_launch(t)) {
         reads.extend(tables::scan_reads(t));
         if events {
             reads.extend(tables::event_reads(t));
@@ -168,13 +169,25 @@ fn enforce(policies: &[Policy]) -> (Option<Document>, Vec<IamWarning>) {
         return (None, Vec::new());
     }
     let keys: Vec<String> = keys.into_iter().collect();
+    // MGN's launch settings take no `aws:TagKeys`: a statement of their own.
+    let launch: BTreeSet<&str> = grants
+        .write
+        .iter()
+        .chain(&grants.remove)
+        .copied()
+        .filter(|a| a.starts_with("mgn:"))
+        .collect();
+    let tags_only = |actions: Vec<&'static str>| -> Vec<&'static str> {
+        actions.into_iter().filter(|a| !a.starts_with("mgn:")).collect()
+    };
     let statements = [
         Statement::allow(Sid::ReadTagsBack, grants.read_back, Resource::Any),
-        Statement::allow(Sid::WriteTagKeys, grants.write, Resource::Any)
+        Statement::allow(Sid::WriteTagKeys, tags_only(grants.write), Resource::Any)
             .when(Condition::TagKeys(keys.clone())),
-        Statement::allow(Sid::RemoveTagKeys, grants.remove, Resource::Any)
+        Statement::allow(Sid::RemoveTagKeys, tags_only(grants.remove), Resource::Any)
             .when(Condition::TagKeys(keys)),
         Statement::allow(Sid::ReplaceBucketTagSets, grants.replace, Resource::Any),
+        Statement::allow(Sid::WriteLaunchSettings, launch, Resource::Any),
     ];
     let statements = statements
         .into_iter()
@@ -218,6 +231,23 @@ fn scanner(config: &Config, explorer: Option<&ResourceExplorer>) -> Option<Docum
         statements.push(Statement::allow(
             Sid::ReadOrganizationView,
             tables::explorer_reads(re.view.is_some()),
+            Resource::Any,
+        ));
+    }
+    if config
+        .inventory
+        .mgn
+        .is_some_and(|m| m.scope == crate::config::MgnScope::Organization)
+    {
+        statements.push(Statement::allow(
+            Sid::ReadMgnGlobalView,
+            [
+                "mgn:ListManagedAccounts",
+                "mgn:ListWaves",
+                "mgn:ListApplications",
+                "mgn:DescribeSourceServers",
+                "mgn:GetLaunchConfiguration",
+            ],
             Resource::Any,
         ));
     }

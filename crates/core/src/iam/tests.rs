@@ -332,3 +332,51 @@ fn every_role_prints_as_aws_reads_it() {
     ];
     insta::assert_snapshot!(roles(&policies, &config).to_json());
 }
+
+#[test]
+fn mgn_is_read_only_where_configured_and_its_launch_settings_written_apart() {
+    let types = [
+        crate::resource::MGN_SOURCE_SERVER,
+        crate::resource::MGN_LAUNCH_TEMPLATE,
+        "ec2:instance",
+    ];
+    let p = [policy("map", &types, &[MAP])];
+    let off = roles(&p, &Config::default());
+    assert_eq!(
+        actions(&off.audit, Sid::AuditReadOnly),
+        ["ec2:DescribeInstances"],
+        "without inventory.mgn nothing of MGN is read"
+    );
+    let mut config = Config::default();
+    config.inventory.mgn = Some(crate::config::Mgn::default());
+    let on = roles(&p, &config);
+    assert_eq!(
+        actions(&on.audit, Sid::AuditReadOnly),
+        [
+            "ec2:DescribeInstances",
+            "ec2:DescribeLaunchTemplateVersions",
+            "mgn:DescribeLaunchConfigurationTemplates",
+            "mgn:DescribeSourceServers",
+            "mgn:GetLaunchConfiguration",
+            "mgn:ListApplications",
+            "mgn:ListWaves",
+        ]
+    );
+    let enforce = on.enforce.unwrap();
+    let launch = enforce.statement(Sid::WriteLaunchSettings).unwrap();
+    assert_eq!(
+        launch.action,
+        [
+            "mgn:UpdateLaunchConfiguration",
+            "mgn:UpdateLaunchConfigurationTemplate"
+        ]
+    );
+    assert!(launch.condition.is_none(), "MGN takes no aws:TagKeys");
+    assert_eq!(actions(&enforce, Sid::WriteTagKeys), ["ec2:CreateTags"]);
+    assert!(on.scanner.is_none_or(|s| s.statement(Sid::ReadMgnGlobalView).is_none()));
+    config.inventory.mgn = Some(crate::config::Mgn {
+        scope: crate::config::MgnScope::Organization,
+    });
+    let global = roles(&p, &config).scanner.unwrap();
+    assert!(actions(&global, Sid::ReadMgnGlobalView).contains(&"mgn:ListManagedAccounts"));
+}
