@@ -178,7 +178,10 @@ fn enforce(policies: &[Policy]) -> (Option<Document>, Vec<IamWarning>) {
         .filter(|a| a.starts_with("mgn:"))
         .collect();
     let tags_only = |actions: Vec<&'static str>| -> Vec<&'static str> {
-        actions.into_iter().filter(|a| !a.starts_with("mgn:")).collect()
+        actions
+            .into_iter()
+            .filter(|a| !a.starts_with("mgn:"))
+            .collect()
     };
     let statements = [
         Statement::allow(Sid::ReadTagsBack, grants.read_back, Resource::Any),

@@ -87,11 +87,7 @@ pub fn explorer_reads(view_configured: bool) -> Vec<&'static str> {
 /// `tag:UntagResources` (it writes through the service, as the caller).
 const SERVICE_TAG_ACTIONS: &[(&str, &str, &str)] = &[
     ("backup", "backup:TagResource", "backup:UntagResource"),
-    (
-        "dms",
-        "dms:AddTagsToResource",
-        "dms:RemoveTagsFromResource",
-    ),
+    ("dms", "dms:AddTagsToResource", "dms:RemoveTagsFromResource"),
     ("dynamodb", "dynamodb:TagResource", "dynamodb:UntagResource"),
     ("ecs", "ecs:TagResource", "ecs:UntagResource"),
     ("eks", "eks:TagResource", "eks:UntagResource"),

@@ -373,7 +373,9 @@ fn mgn_is_read_only_where_configured_and_its_launch_settings_written_apart() {
     );
     assert!(launch.condition.is_none(), "MGN takes no aws:TagKeys");
     assert_eq!(actions(&enforce, Sid::WriteTagKeys), ["ec2:CreateTags"]);
-    assert!(on.scanner.is_none_or(|s| s.statement(Sid::ReadMgnGlobalView).is_none()));
+    assert!(on
+        .scanner
+        .is_none_or(|s| s.statement(Sid::ReadMgnGlobalView).is_none()));
     config.inventory.mgn = Some(crate::config::Mgn {
         scope: crate::config::MgnScope::Organization,
     });
