@@ -115,12 +115,13 @@ fn the_enforce_role_writes_only_the_keys_remediate_sets() {
         let service = t.as_str().unwrap().split(':').next().unwrap();
         let (write, remove) = match service {
             "ec2" | "redshift" => ("CreateTags", "DeleteTags"),
-            "rds" | "elasticache" => ("AddTagsToResource", "RemoveTagsFromResource"),
+            "rds" | "elasticache" | "dms" => ("AddTagsToResource", "RemoveTagsFromResource"),
             "elasticloadbalancing" | "es" => ("AddTags", "RemoveTags"),
             "kinesis" => ("AddTagsToStream", "RemoveTagsFromStream"),
             "sqs" => ("TagQueue", "UntagQueue"),
             "autoscaling" => ("CreateOrUpdateTags", "DeleteTags"),
-            "s3" => continue,
+            // S3 replaces whole sets; MGN's launch settings have their own statement.
+            "s3" | "mgn" => continue,
             _ => ("TagResource", "UntagResource"),
         };
         assert!(has(writes, &format!("{service}:{write}")), "{t}: {write}");
