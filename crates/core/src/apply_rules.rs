@@ -436,6 +436,7 @@ pub fn written(to_apply: Vec<Change>, failures: &HashMap<String, Failure>) -> Ve
 mod tests {
     use super::*;
     use crate::arn::{arn, instance};
+    use crate::resource::tags;
     use chrono::TimeZone;
 
     const ARN: &str = "arn:aws:ec2:us-east-1:111111111111:instance/i-1";
@@ -626,13 +627,6 @@ mod tests {
         removal.remove.insert("x".into(), "v".into());
         assert!(!removal.shows(&tags), "the removed value is still there");
         assert!(removal.shows(&[("x".to_string(), "other".to_string())].into()));
-    }
-
-    fn tags(pairs: &[(&str, &str)]) -> Tags {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
     }
 
     #[test]

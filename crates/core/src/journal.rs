@@ -358,6 +358,7 @@ pub fn run_status(marks: &[Mark]) -> RunStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resource::tags;
 
     fn key_change(arn: &str) -> KeyChange {
         KeyChange {
@@ -370,13 +371,6 @@ mod tests {
             previous: None,
             new: Some("v".into()),
         }
-    }
-
-    fn tags(pairs: &[(&str, &str)]) -> Tags {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
     }
 
     #[test]

@@ -149,7 +149,7 @@ fn policy_change(
         previous: BTreeMap::new(),
         due: window.from.filter(|f| *f > now),
     };
-    let judged = judged_tags(r);
+    let judged = r.judged();
     for (key, value) in &rem.set {
         let current = judged.get(key);
         let decision = match key_decision(policy, rem.overwrite, key, value, current) {
@@ -170,20 +170,6 @@ fn policy_change(
         }
     }
     (!change.set.is_empty()).then_some(change)
-}
-
-/// The tags a policy judges: a resource's own, or for an MGN source
-/// server or launch configuration template what its launch would write
-/// (so a change there is a launch setting, `Writer::Mgn`).
-fn judged_tags(r: &Resource) -> &BTreeMap<String, String> {
-    static NONE: std::sync::OnceLock<BTreeMap<String, String>> = std::sync::OnceLock::new();
-    if judged_by_launch(&r.resource_type) {
-        r.launches
-            .as_ref()
-            .unwrap_or_else(|| NONE.get_or_init(BTreeMap::new))
-    } else {
-        &r.tags
-    }
 }
 
 /// A key the resource holds but what it launches will not: an Auto Scaling

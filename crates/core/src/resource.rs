@@ -128,10 +128,31 @@ impl Resource {
         self
     }
 
+    /// The tags a policy judges: the resource's own, or for a type judged
+    /// by its launch (an MGN source server or template) what its launch
+    /// would write (none when that is not known).
+    pub fn judged(&self) -> &Tags {
+        static NONE: Tags = Tags::new();
+        if judged_by_launch(&self.resource_type) {
+            self.launches.as_ref().unwrap_or(&NONE)
+        } else {
+            &self.tags
+        }
+    }
+
     /// User tags count towards AWS's limit of 50; `aws:` tags do not.
     pub fn user_tag_count(&self) -> usize {
         self.tags.keys().filter(|k| !k.starts_with("aws:")).count()
     }
+}
+
+/// Tags from `(key, value)` pairs, for tests.
+#[cfg(test)]
+pub(crate) fn tags(pairs: &[(&str, &str)]) -> Tags {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// An AWS account id: exactly 12 digits.

@@ -235,13 +235,7 @@ impl LaunchTemplate {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn tags(pairs: &[(&str, &str)]) -> Tags {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::resource::tags;
 
     #[test]
     fn life_cycle_states_read_and_print_as_mgn_names_them() {

@@ -69,26 +69,33 @@ impl Selection {
 
     /// The servers of the chosen waves (through their applications).
     pub fn servers<'a>(&self, estate: &'a Estate) -> Vec<&'a SourceServer> {
-        let apps = wave_of_application(estate);
+        let apps = applications(estate);
         estate
             .servers
             .iter()
             .filter(|s| {
-                s.application_id
-                    .as_ref()
-                    .and_then(|a| apps.get(&(&s.place, a.as_str())))
+                application_of(&apps, s)
+                    .and_then(|a| a.wave_id.as_deref())
                     .is_some_and(|wave| self.has(&s.place, wave))
             })
             .collect()
     }
 }
 
-fn wave_of_application(estate: &Estate) -> HashMap<(&Place, &str), &str> {
+type Applications<'a> = HashMap<(&'a Place, &'a str), &'a Application>;
+
+/// Every application, by place and ID.
+fn applications(estate: &Estate) -> Applications<'_> {
     estate
         .applications
         .iter()
-        .filter_map(|a: &Application| Some(((&a.place, a.id.as_str()), a.wave_id.as_deref()?)))
+        .map(|a| ((&a.place, a.id.as_str()), a))
         .collect()
+}
+
+fn application_of<'a>(apps: &Applications<'a>, s: &SourceServer) -> Option<&'a Application> {
+    let id = s.application_id.as_deref()?;
+    apps.get(&(&s.place, id)).copied()
 }
 
 /// A server that is not ready, for the list a team works through.
@@ -128,47 +135,44 @@ pub struct WaveRow {
     pub not_ready_servers: Vec<ServerRow>,
 }
 
-/// Every chosen wave's row, by name, then account and region.
+/// Every chosen wave's row, by name, then account and region: one pass
+/// over the applications and one over the servers.
 pub fn rows(
     estate: &Estate,
     selection: &Selection,
     policies: &[Policy],
     launched: &Launched,
 ) -> Vec<WaveRow> {
-    let apps: HashMap<(&Place, &str), &Application> = estate
-        .applications
-        .iter()
-        .map(|a| ((&a.place, a.id.as_str()), a))
-        .collect();
-    let mut rows: Vec<WaveRow> = estate
+    let chosen: Vec<&Wave> = estate
         .waves
         .iter()
         .filter(|w| selection.has(&w.place, &w.id))
-        .map(|w| {
-            let mut row = empty_row(w);
-            row.applications = estate
-                .applications
-                .iter()
-                .filter(|a| a.place == w.place && a.wave_id.as_deref() == Some(w.id.as_str()))
-                .count();
-            for s in &estate.servers {
-                let app = s
-                    .application_id
-                    .as_ref()
-                    .and_then(|a| apps.get(&(&s.place, a.as_str())));
-                if s.place == w.place && app.and_then(|a| a.wave_id.as_deref()) == Some(&w.id) {
-                    count(
-                        &mut row,
-                        s,
-                        app.map(|a| a.name.as_str()),
-                        policies,
-                        launched,
-                    );
-                }
-            }
-            row
-        })
         .collect();
+    let index: HashMap<(&Place, &str), usize> = chosen
+        .iter()
+        .enumerate()
+        .map(|(i, w)| ((&w.place, w.id.as_str()), i))
+        .collect();
+    let mut rows: Vec<WaveRow> = chosen.into_iter().map(empty_row).collect();
+    let row_of = |place, wave: Option<&str>| wave.and_then(|w| index.get(&(place, w)).copied());
+    for a in &estate.applications {
+        if let Some(i) = row_of(&a.place, a.wave_id.as_deref()) {
+            rows[i].applications += 1;
+        }
+    }
+    let apps = applications(estate);
+    for s in &estate.servers {
+        let app = application_of(&apps, s);
+        if let Some(i) = row_of(&s.place, app.and_then(|a| a.wave_id.as_deref())) {
+            count(
+                &mut rows[i],
+                s,
+                app.map(|a| a.name.as_str()),
+                policies,
+                launched,
+            );
+        }
+    }
     rows.sort_by(|a, b| (&a.name, &a.account, &a.region).cmp(&(&b.name, &b.account, &b.region)));
     rows
 }

@@ -320,11 +320,7 @@ fn launch_verdict<'a>(
     resource: &'a Resource,
     out: &mut Vec<Finding<'a>>,
 ) -> Outcome {
-    static NONE: std::sync::OnceLock<crate::resource::Tags> = std::sync::OnceLock::new();
-    let launches = resource
-        .launches
-        .as_ref()
-        .unwrap_or_else(|| NONE.get_or_init(Default::default));
+    let launches = resource.judged();
     let before = out.len();
     let mut push = |tag: &'a str, value: Option<&'a String>, hint: String| {
         out.push(Finding {

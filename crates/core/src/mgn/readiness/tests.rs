@@ -139,7 +139,7 @@ fn every_reason_a_launch_is_not_ready() {
 fn a_template_that_tags_instances_and_volumes_makes_a_server_ready() {
     let p = [map_policy(Some(&[OURS]))];
     let mut s = server("s-1", ACCOUNT, "a", LaunchSettings::default());
-    s.template_tags = Some([(MAP_TAG.to_string(), OURS.to_string())].into());
+    s.template_tags = Some(crate::resource::tags(&[(MAP_TAG, OURS)]));
     assert_eq!(judge(&s, &p, &Launched::default()), Verdict::Ready);
     // copyTags passes the server's own value on.
     let mut s = server(
