@@ -52,13 +52,7 @@ pub async fn waves(
     let servers = selection.servers(&estate);
     let (launched, _) = waves::launched(aws, &inv.sessions, &servers, false).await;
     let mut errors = inv.errors;
-    errors.extend(launched.unreadable.iter().map(|(p, why)| {
-        tagwarden_core::ScanError::region(
-            &p.account,
-            &p.region,
-            format!("cannot read the instances MGN launched: {why}"),
-        )
-    }));
+    errors.extend(waves::unreadable(&launched));
     errors.sort();
     Ok(WavesReport {
         waves: rows(&estate, &selection, &judging, &launched),

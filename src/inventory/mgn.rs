@@ -7,8 +7,11 @@
 
 use super::ec2::{parsed, tags_of as ec2_tags};
 use crate::aws::{all_pages, Api, AwsError, Quota, Zone};
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 use tagwarden_core::mgn::{
     Application, Estate, LaunchSettings, LaunchTemplate, LifeCycle, Place, SourceServer, Wave,
 };
@@ -69,26 +72,25 @@ impl Reader<'_> {
     }
 
     async fn waves(&self) -> Result<Vec<Wave>, AwsError> {
-        let page_size = self.api.page_size(1000, 1);
-        let items = all_pages(|token| async move {
-            let page = self
-                .api
-                .call(self.quota(), "mgn:ListWaves", || {
-                    self.client
-                        .list_waves()
-                        .filters(
-                            aws_sdk_mgn::types::ListWavesRequestFilters::builder()
-                                .is_archived(false)
-                                .build(),
-                        )
-                        .set_account_id(self.account_id())
-                        .max_results(page_size)
-                        .set_next_token(token.clone())
-                        .send()
-                })
-                .await?;
-            Ok((page.items().to_vec(), page.next_token().map(str::to_string)))
-        })
+        let items = every(
+            self.api,
+            self.quota(),
+            "mgn:ListWaves",
+            |token, size| {
+                self.client
+                    .list_waves()
+                    .filters(
+                        aws_sdk_mgn::types::ListWavesRequestFilters::builder()
+                            .is_archived(false)
+                            .build(),
+                    )
+                    .set_account_id(self.account_id())
+                    .max_results(size)
+                    .set_next_token(token)
+                    .send()
+            },
+            |page| (page.items().to_vec(), page.next_token().map(str::to_string)),
+        )
         .await?;
         Ok(items
             .into_iter()
@@ -105,26 +107,25 @@ impl Reader<'_> {
     }
 
     async fn applications(&self) -> Result<Vec<Application>, AwsError> {
-        let page_size = self.api.page_size(1000, 1);
-        let items = all_pages(|token| async move {
-            let page = self
-                .api
-                .call(self.quota(), "mgn:ListApplications", || {
-                    self.client
-                        .list_applications()
-                        .filters(
-                            aws_sdk_mgn::types::ListApplicationsRequestFilters::builder()
-                                .is_archived(false)
-                                .build(),
-                        )
-                        .set_account_id(self.account_id())
-                        .max_results(page_size)
-                        .set_next_token(token.clone())
-                        .send()
-                })
-                .await?;
-            Ok((page.items().to_vec(), page.next_token().map(str::to_string)))
-        })
+        let items = every(
+            self.api,
+            self.quota(),
+            "mgn:ListApplications",
+            |token, size| {
+                self.client
+                    .list_applications()
+                    .filters(
+                        aws_sdk_mgn::types::ListApplicationsRequestFilters::builder()
+                            .is_archived(false)
+                            .build(),
+                    )
+                    .set_account_id(self.account_id())
+                    .max_results(size)
+                    .set_next_token(token)
+                    .send()
+            },
+            |page| (page.items().to_vec(), page.next_token().map(str::to_string)),
+        )
         .await?;
         Ok(items
             .into_iter()
@@ -145,26 +146,25 @@ impl Reader<'_> {
     /// MAP auto-tagging alone does not write the MAP tag, the tags its EC2
     /// launch template writes.
     async fn servers(&self) -> Result<Vec<SourceServer>, AwsError> {
-        let page_size = self.api.page_size(1000, 1);
-        let items = all_pages(|token| async move {
-            let page = self
-                .api
-                .call(self.quota(), "mgn:DescribeSourceServers", || {
-                    self.client
-                        .describe_source_servers()
-                        .filters(
-                            aws_sdk_mgn::types::DescribeSourceServersRequestFilters::builder()
-                                .is_archived(false)
-                                .build(),
-                        )
-                        .set_account_id(self.account_id())
-                        .max_results(page_size)
-                        .set_next_token(token.clone())
-                        .send()
-                })
-                .await?;
-            Ok((page.items().to_vec(), page.next_token().map(str::to_string)))
-        })
+        let items = every(
+            self.api,
+            self.quota(),
+            "mgn:DescribeSourceServers",
+            |token, size| {
+                self.client
+                    .describe_source_servers()
+                    .filters(
+                        aws_sdk_mgn::types::DescribeSourceServersRequestFilters::builder()
+                            .is_archived(false)
+                            .build(),
+                    )
+                    .set_account_id(self.account_id())
+                    .max_results(size)
+                    .set_next_token(token)
+                    .send()
+            },
+            |page| (page.items().to_vec(), page.next_token().map(str::to_string)),
+        )
         .await?;
         let servers: Vec<SourceServer> = items
             .iter()
@@ -248,24 +248,19 @@ impl Reader<'_> {
         if self.via_global_view {
             return Ok(Vec::new());
         }
-        let page_size = self.api.page_size(1000, 1);
-        let items = all_pages(|token| async move {
-            let page = self
-                .api
-                .call(
-                    self.quota(),
-                    "mgn:DescribeLaunchConfigurationTemplates",
-                    || {
-                        self.client
-                            .describe_launch_configuration_templates()
-                            .max_results(page_size)
-                            .set_next_token(token.clone())
-                            .send()
-                    },
-                )
-                .await?;
-            Ok((page.items().to_vec(), page.next_token().map(str::to_string)))
-        })
+        let items = every(
+            self.api,
+            self.quota(),
+            "mgn:DescribeLaunchConfigurationTemplates",
+            |token, size| {
+                self.client
+                    .describe_launch_configuration_templates()
+                    .max_results(size)
+                    .set_next_token(token)
+                    .send()
+            },
+            |page| (page.items().to_vec(), page.next_token().map(str::to_string)),
+        )
         .await?;
         Ok(items
             .iter()
@@ -285,6 +280,34 @@ impl Reader<'_> {
             })
             .collect())
     }
+}
+
+/// Every page of one MGN list (1,000 items a page, MGN's largest):
+/// `send(token, page size)` sends one request, `split` takes its items and
+/// the next token.
+async fn every<T, O, E, R, F, Fut>(
+    api: &Api,
+    quota: Quota<'_>,
+    operation: &'static str,
+    send: F,
+    split: fn(&O) -> (Vec<T>, Option<String>),
+) -> Result<Vec<T>, AwsError>
+where
+    T: PartialEq,
+    F: Fn(Option<String>, i32) -> Fut,
+    Fut: Future<Output = Result<O, SdkError<E, R>>>,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let size = api.page_size(1000, 1);
+    let send = &send;
+    all_pages(|token| async move {
+        let page = api
+            .call(quota, operation, || send(token.clone(), size))
+            .await?;
+        Ok(split(&page))
+    })
+    .await
 }
 
 fn own_tags(tags: Option<&HashMap<String, String>>) -> Tags {
@@ -343,23 +366,19 @@ pub async fn managed_accounts(
     client: &aws_sdk_mgn::Client,
     region: &str,
 ) -> Result<Vec<String>, AwsError> {
-    let page_size = api.page_size(1000, 1);
-    let items = all_pages(|token| async move {
-        let page = api
-            .call(
-                Quota::Caller(Zone::Region(region)),
-                "mgn:ListManagedAccounts",
-                || {
-                    client
-                        .list_managed_accounts()
-                        .max_results(page_size)
-                        .set_next_token(token.clone())
-                        .send()
-                },
-            )
-            .await?;
-        Ok((page.items().to_vec(), page.next_token().map(str::to_string)))
-    })
+    let items = every(
+        api,
+        Quota::Caller(Zone::Region(region)),
+        "mgn:ListManagedAccounts",
+        |token, size| {
+            client
+                .list_managed_accounts()
+                .max_results(size)
+                .set_next_token(token)
+                .send()
+        },
+        |page| (page.items().to_vec(), page.next_token().map(str::to_string)),
+    )
     .await?;
     Ok(items
         .iter()

@@ -228,26 +228,35 @@ pub async fn scan_waves(
     let servers = selection.servers(&estate);
     let (launched, volumes) = launched(aws, &inv.sessions, &servers, types.has("ec2:volume")).await;
     if types.has(SOURCE_SERVER) {
-        inv.resources.extend(
-            servers
-                .iter()
-                .filter(|s| !s.state.is_done())
-                .map(|s| s.resource()),
-        );
+        inv.resources.extend(not_cut_over(servers));
     }
+    inv.errors.extend(unreadable(&launched));
     if types.has("ec2:instance") {
         inv.resources.extend(launched.instances.into_values());
     }
     inv.resources.extend(volumes);
-    inv.errors
-        .extend(launched.unreadable.into_iter().map(|(p, why)| {
-            ScanError::region(
-                &p.account,
-                &p.region,
-                format!("cannot read the instances MGN launched: {why}"),
-            )
-        }));
     Ok(())
+}
+
+/// The places whose launched instances could not be read, as scan errors.
+pub fn unreadable(launched: &Launched) -> impl Iterator<Item = ScanError> + '_ {
+    launched.unreadable.iter().map(|(p, why)| {
+        ScanError::region(
+            &p.account,
+            &p.region,
+            format!("cannot read the instances MGN launched: {why}"),
+        )
+    })
+}
+
+/// Servers MGN may still launch, as resources of type `mgn:source-server`
+/// (a cut-over server is judged by its instance alone).
+fn not_cut_over<'a>(servers: impl IntoIterator<Item = &'a SourceServer>) -> Vec<Resource> {
+    servers
+        .into_iter()
+        .filter(|s| !s.state.is_done())
+        .map(SourceServer::resource)
+        .collect()
 }
 
 /// The MGN resources of a whole scan: every unarchived server not yet
@@ -256,13 +265,7 @@ pub async fn scan_waves(
 pub fn resources(estate: &Estate, types: &TypeSet) -> Vec<Resource> {
     let mut out = Vec::new();
     if types.has(SOURCE_SERVER) {
-        out.extend(
-            estate
-                .servers
-                .iter()
-                .filter(|s| !s.state.is_done())
-                .map(SourceServer::resource),
-        );
+        out.extend(not_cut_over(&estate.servers));
     }
     if types.has(LAUNCH_TEMPLATE) {
         out.extend(estate.templates.iter().map(|t| t.resource()));

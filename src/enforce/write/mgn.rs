@@ -2,11 +2,11 @@
 //! by turning MAP auto-tagging on with the policy's value
 //! (`UpdateLaunchConfiguration`; templates
 //! `UpdateLaunchConfigurationTemplate`), and removed (rollback) by turning
-//! it off. Launch settings are not tags: each write first reads the
-//! setting again and goes ahead only while it holds what the plan saw (or
-//! nothing of MGN's own), so that a value someone set since is never
-//! overwritten. MGN writes only `map-migrated`: another key cannot be
-//! written this way.
+//! it off. Launch settings are not tags, but they are read as such
+//! (`tags`: `map-migrated` while auto-tagging writes it), so the run's
+//! read just before the writes (`verify::read_before`, `still_as_read`)
+//! withholds a setting someone changed since, as for every writer. MGN
+//! writes only `map-migrated`: another key cannot be written this way.
 
 use super::{record, Outcomes, TagError, Target};
 use crate::aws::AwsError;
@@ -26,14 +26,6 @@ pub(super) async fn write(
     }
 }
 
-fn refused(w: &TagWrite, code: &str, message: String) -> TagError {
-    TagError::Refused {
-        operation: operation(w),
-        code: code.to_string(),
-        message,
-    }
-}
-
 fn operation(w: &TagWrite) -> &'static str {
     if w.resource_type == LAUNCH_TEMPLATE {
         "mgn:UpdateLaunchConfigurationTemplate"
@@ -48,30 +40,17 @@ async fn write_one(
     w: &TagWrite,
 ) -> Result<(), TagError> {
     if let Some(k) = w.set.keys().chain(w.remove.keys()).find(|k| *k != MAP_TAG) {
-        return Err(refused(w, "UnsupportedKey", format!("MGN's launch settings write only `{MAP_TAG}`: put `{k}` in the tag specifications of the EC2 launch template MGN launches with")));
+        return Err(TagError::Refused {
+            operation: operation(w),
+            code: "UnsupportedKey".into(),
+            message: format!("MGN's launch settings write only `{MAP_TAG}`: put `{k}` in the tag specifications of the EC2 launch template MGN launches with"),
+        });
     }
-    let current = map_value(at, client, &w.arn).await?;
-    if let Some(value) = w.set.get(MAP_TAG) {
-        let expected = w.expect.get(MAP_TAG).cloned().flatten();
-        if current.is_some() && current != expected && current.as_ref() != Some(value) {
-            return Err(refused(
-                w,
-                "ChangedSinceRead",
-                format!(
-                    "MAP auto-tagging now writes `{}`, set since it was read (`{}`): left as it is",
-                    current.unwrap_or_default(),
-                    expected.unwrap_or_else(|| "off".into())
-                ),
-            ));
-        }
-        return update(at, client, w, true, Some(value)).await;
+    match (w.set.get(MAP_TAG), w.remove.contains_key(MAP_TAG)) {
+        (Some(value), _) => update(at, client, w, true, Some(value)).await,
+        (None, true) => update(at, client, w, false, None).await,
+        (None, false) => Ok(()),
     }
-    if let Some(value) = w.remove.get(MAP_TAG) {
-        if current.as_ref() == Some(value) {
-            return update(at, client, w, false, None).await;
-        }
-    }
-    Ok(())
 }
 
 /// Turn MAP auto-tagging on with `value`, or off (`value` None: the id is
