@@ -27,7 +27,7 @@ policies:
 
 struct Waves {
     emu: Emulator,
-    _dir: TempDir,
+    dir: TempDir,
     cfg: String,
     /// Hostname → server id, per account.
     prod: Value,
@@ -105,7 +105,7 @@ fn setup() -> Waves {
     );
     Waves {
         emu,
-        _dir: dir,
+        dir,
         cfg,
         prod: prod["servers"].clone(),
         lost,
@@ -118,6 +118,27 @@ impl Waves {
         let mut full = vec!["-c", self.cfg.as_str()];
         full.extend_from_slice(args);
         self.emu.tagwarden(&full)
+    }
+
+    /// `audit --wave wave-3` in prod, as JSON.
+    fn audit_wave(&self) -> Run {
+        self.run(&[
+            "audit",
+            "--wave",
+            "wave-3",
+            "--account",
+            "prod",
+            "--format",
+            "json",
+        ])
+    }
+
+    /// A person turns MAP auto-tagging on with `value` on a prod server.
+    fn person_sets(&self, host: &str, value: &str) {
+        let body = json!({"account": PROD.0, "region": "us-east-1", "sourceServerID": self.server(host),
+                          "enableMapAutoTagging": true, "mapAutoTaggingMpeID": value});
+        self.emu
+            .mgn("POST", "/_control/launch_configuration", &body.to_string());
     }
 
     fn server(&self, host: &str) -> String {
@@ -257,9 +278,9 @@ fn a_wave_that_does_not_exist_is_a_usage_error_listing_the_waves() {
         assert!(run.stderr.contains("wave-3 (wave-"), "{}", run.stderr);
     }
     let no_mgn = write(
-        w._dir.path(),
+        w.dir.path(),
         "plain.yaml",
-        &estate::config(&write(w._dir.path(), "p.yaml", POLICY), ""),
+        &estate::config(&write(w.dir.path(), "p.yaml", POLICY), ""),
     );
     let run = w.emu.tagwarden(&["-c", &no_mgn, "waves"]);
     assert_eq!(run.code, 2);
@@ -273,15 +294,7 @@ fn a_wave_that_does_not_exist_is_a_usage_error_listing_the_waves() {
 #[test]
 fn audit_wave_reports_exactly_the_wave() {
     let w = setup();
-    let run = w.run(&[
-        "audit",
-        "--wave",
-        "wave-3",
-        "--account",
-        "prod",
-        "--format",
-        "json",
-    ]);
+    let run = w.audit_wave();
     assert_eq!(run.code, 1, "{}", run.stderr);
     let report = run.json();
     let arns: BTreeSet<String> = findings(&report)
@@ -326,6 +339,7 @@ fn audit_wave_reports_exactly_the_wave() {
 fn apply_wave_then_rollback_restores_launch_settings_and_tags() {
     let w = setup();
     assert_eq!(w.launch("erp-off").get("enableMapAutoTagging"), None);
+    let before = w.audit_wave().json();
     let run = w.run(&[
         "apply",
         "--wave",
@@ -363,17 +377,7 @@ fn apply_wave_then_rollback_restores_launch_settings_and_tags() {
         None,
         "another wave"
     );
-    let audit = w
-        .run(&[
-            "audit",
-            "--wave",
-            "wave-3",
-            "--account",
-            "prod",
-            "--format",
-            "json",
-        ])
-        .json();
+    let audit = w.audit_wave().json();
     let left: BTreeSet<String> = findings(&audit).into_iter().map(|(a, _, _)| a).collect();
     assert_eq!(
         left,
@@ -384,31 +388,11 @@ fn apply_wave_then_rollback_restores_launch_settings_and_tags() {
     let rolled = w.run(&["rollback", &run_id, "--yes", "--format", "json"]);
     assert_eq!(rolled.code, 0, "{}\n{}", rolled.stdout, rolled.stderr);
     assert_eq!(w.launch("erp-off")["enableMapAutoTagging"], false);
-    let after = w
-        .run(&[
-            "audit",
-            "--wave",
-            "wave-3",
-            "--account",
-            "prod",
-            "--format",
-            "json",
-        ])
-        .json();
+    let after = w.audit_wave().json();
     assert_eq!(
         findings(&after),
-        findings(
-            &w.run(&[
-                "audit",
-                "--wave",
-                "wave-3",
-                "--account",
-                "prod",
-                "--format",
-                "json"
-            ])
-            .json()
-        )
+        findings(&before),
+        "the wave's findings are back as before the apply"
     );
     let arns: BTreeSet<String> = findings(&after).into_iter().map(|(a, _, _)| a).collect();
     assert!(
@@ -420,7 +404,7 @@ fn apply_wave_then_rollback_restores_launch_settings_and_tags() {
 #[test]
 fn a_launch_setting_changed_between_plan_and_apply_is_not_overwritten() {
     let w = setup();
-    let plan = w._dir.path().join("plan.json").display().to_string();
+    let plan = w.dir.path().join("plan.json").display().to_string();
     let run = w.run(&[
         "plan",
         "--wave",
@@ -433,10 +417,7 @@ fn a_launch_setting_changed_between_plan_and_apply_is_not_overwritten() {
         "json",
     ]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    let body = json!({"account": PROD.0, "region": "us-east-1", "sourceServerID": w.server("erp-off"),
-                      "enableMapAutoTagging": true, "mapAutoTaggingMpeID": "migPERSON1234"});
-    w.emu
-        .mgn("POST", "/_control/launch_configuration", &body.to_string());
+    w.person_sets("erp-off", "migPERSON1234");
     let run = w.run(&[
         "apply",
         "--plan",
@@ -479,11 +460,8 @@ fn a_launch_setting_a_person_sets_between_read_and_write_is_kept() {
         "--format",
         "json",
     ];
-    let run = crate::clobber::held(&w.emu, w._dir.path(), &args, || {
-        let body = json!({"account": PROD.0, "region": "us-east-1", "sourceServerID": w.server("erp-off"),
-                          "enableMapAutoTagging": true, "mapAutoTaggingMpeID": "migPERSON1234"});
-        w.emu
-            .mgn("POST", "/_control/launch_configuration", &body.to_string());
+    let run = crate::clobber::held(&w.emu, w.dir.path(), &args, || {
+        w.person_sets("erp-off", "migPERSON1234");
     });
     assert_eq!(
         w.launch("erp-off")["mapAutoTaggingMpeID"],

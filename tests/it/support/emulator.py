@@ -37,15 +37,15 @@ import re
 import sys
 import threading
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 from moto.core.base_backend import BackendDict
 from moto.core.resource_tagging import TaggableResourcesMixin
-from moto.iam.models import get_account_id_from
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 sys.dont_write_bytecode = True  # no __pycache__ in the tests' folder
 import mgn  # noqa: E402
+from stand_in import JsonHandler  # noqa: E402
 
 STATE = {"indexes": {}, "views": {}, "default_views": {}, "deny": [], "throttle_every": 0,
          "max_page": 1000}
@@ -134,34 +134,9 @@ def fnmatch(text, pattern):
     return text == pattern
 
 
-class Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def reply(self, status, body, error=None):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        if error:
-            self.send_header("x-amzn-ErrorType", error)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
+class Handler(JsonHandler):
     def error(self, status, code, message):
         self.reply(status, {"Message": message}, code)
-
-    def caller(self):
-        auth = self.headers.get("Authorization", "")
-        m = re.search(r"Credential=([^/]+)/[^/]+/([^/]+)/", auth)
-        if not m:
-            return None, None
-        return get_account_id_from(m.group(1)), m.group(2)
-
-    def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(n) if n else b""
-        return json.loads(raw) if raw.strip() else {}
 
     def do_GET(self):
         if self.path == "/_control/calls":

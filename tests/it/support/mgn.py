@@ -43,10 +43,10 @@ import json
 import re
 import threading
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler
 
 import botocore.session
-from moto.iam.models import get_account_id_from
+
+from stand_in import JsonHandler
 
 MODEL = botocore.session.get_session().get_service_model("mgn")
 DEFAULTS = {"deny": {}, "throttle_every": 0, "max_page": 1000, "admins": [],
@@ -263,36 +263,9 @@ def seed(body):
     return out
 
 
-class Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def reply(self, status, body, error=None, headers=()):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        if error:
-            self.send_header("x-amzn-ErrorType", error)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
+class Handler(JsonHandler):
     def fail(self, e):
         self.reply(e.status, {"message": str(e), "code": e.code, **e.members}, e.code)
-
-    def caller(self):
-        auth = self.headers.get("Authorization", "")
-        m = re.search(r"Credential=([^/]+)/[^/]+/([^/]+)/", auth)
-        if not m:
-            return None, None
-        return get_account_id_from(m.group(1)), m.group(2)
-
-    def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(n) if n else b""
-        return json.loads(raw) if raw.strip() else {}
 
     def do_GET(self):
         with LOCK:
