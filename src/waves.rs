@@ -6,19 +6,25 @@ use crate::aws::Aws;
 use crate::error::{Error, Result};
 use crate::scan::{self, waves, Inventory, Narrowing};
 use tagwarden_core::config::Config;
-use tagwarden_core::mgn::waves::{rows, Selection};
-use tagwarden_core::mgn::SOURCE_SERVER;
+use tagwarden_core::mgn::waves::{rows, Selection, WaveRow};
+use tagwarden_core::mgn::{Estate, SOURCE_SERVER};
 use tagwarden_core::policy::{Policy, PolicySet};
 use tagwarden_core::report::WavesReport;
+use tagwarden_core::ScanError;
 
-/// The policies that judge source servers, or the usage error without one.
-fn judging(policies: &PolicySet) -> Result<Vec<Policy>> {
-    let judging: Vec<Policy> = policies
+/// The policies that judge source servers.
+fn judging(policies: &PolicySet) -> Vec<Policy> {
+    policies
         .policies
         .iter()
         .filter(|p| p.resource_types.iter().any(|t| t == SOURCE_SERVER))
         .cloned()
-        .collect();
+        .collect()
+}
+
+/// The policies that judge source servers, or the usage error without one.
+fn judging_some(policies: &PolicySet) -> Result<Vec<Policy>> {
+    let judging = judging(policies);
     if judging.is_empty() {
         return Err(Error::usage(format!("no policy names `{SOURCE_SERVER}`, so no server's readiness can be judged: add it to the MAP policy's `resources` (the shipped policies/map-migrated.yaml has it)")));
     }
@@ -31,7 +37,7 @@ pub async fn waves(
     policies: &PolicySet,
     narrow: &Narrowing,
 ) -> Result<WavesReport> {
-    let judging = judging(policies)?;
+    let judging = judging_some(policies)?;
     let mgn = waves::configured(config)?;
     scan::check_narrowing(config, narrow)?;
     let regions = scan::regions(config, &aws.default_region(), &narrow.regions)?;
@@ -49,13 +55,39 @@ pub async fn waves(
     let estate = waves::estates(aws, config, mgn, &caller, accounts, &regions, &mut inv).await;
     let selection =
         Selection::of(&estate, &narrow.waves).map_err(|e| Error::usage(e.to_string()))?;
-    let servers = selection.servers(&estate);
-    let (launched, _) = waves::launched(aws, &inv.sessions, &servers, false).await;
+    let (waves, unreadable) = readiness(aws, &inv, &estate, &selection, &judging).await;
     let mut errors = inv.errors;
-    errors.extend(waves::unreadable(&launched));
+    errors.extend(unreadable);
     errors.sort();
-    Ok(WavesReport {
-        waves: rows(&estate, &selection, &judging, &launched),
-        errors,
-    })
+    Ok(WavesReport { waves, errors })
+}
+
+/// The chosen waves' rows, with the instances MGN launched for their
+/// servers read back from EC2, and the places where those could not be.
+async fn readiness(
+    aws: &Aws,
+    inv: &Inventory,
+    estate: &Estate,
+    selection: &Selection,
+    judging: &[Policy],
+) -> (Vec<WaveRow>, Vec<ScanError>) {
+    let servers = selection.servers(estate);
+    let (launched, _) = waves::launched(aws, &inv.sessions, &servers, false).await;
+    let unreadable = waves::unreadable(&launched).collect();
+    (rows(estate, selection, judging, &launched), unreadable)
+}
+
+/// A daemon cycle's waves: every wave its scan read (none when MGN is not
+/// configured or no policy judges source servers).
+pub async fn of_scan(aws: &Aws, policies: &PolicySet, inv: &Inventory) -> Vec<WaveRow> {
+    let judging = judging(policies);
+    let Some(estate) = inv.mgn.as_ref().filter(|_| !judging.is_empty()) else {
+        return Vec::new();
+    };
+    let every = Selection::every(estate);
+    let (rows, unreadable) = readiness(aws, inv, estate, &every, &judging).await;
+    for e in unreadable {
+        tracing::warn!(error = %e, "the waves' launched instances cannot be read");
+    }
+    rows
 }

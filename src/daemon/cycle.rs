@@ -76,7 +76,8 @@ async fn steps(
         Ok(inv) => inv,
         Err(e) => return Steps::stopped(e),
     };
-    let scan = ScanRecord::of(&inv, audit::report(aws, &loaded.policies, &inv));
+    let waves = crate::waves::of_scan(aws, &loaded.policies, &inv).await;
+    let scan = ScanRecord::of(&inv, audit::report(aws, &loaded.policies, &inv), waves);
     let credits = money(loaded, aws).await;
     let end = enforce(loaded, aws, &inv, writer, cancel).await;
     Steps {

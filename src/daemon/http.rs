@@ -84,6 +84,7 @@ async fn page(State(s): State<Arc<Shared>>) -> Html<String> {
             summary: &f.summary,
             compliance: f.audit.as_ref().map_or(&[], |a| &a.compliance[..]),
             errors: f.audit.as_ref().map_or(&[], |a| &a.errors[..]),
+            waves: &f.waves,
         }),
     };
     Html(page.html())

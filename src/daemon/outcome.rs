@@ -8,6 +8,7 @@ use crate::scan::Inventory;
 use std::collections::BTreeMap;
 use tagwarden_core::apply_rules::Status;
 use tagwarden_core::cycle_summary::{CycleResult, CycleSummary};
+use tagwarden_core::mgn::waves::WaveRow;
 use tagwarden_core::report::{ApplyReport, AuditReport, CreditsReport};
 
 /// Why a whole cycle failed: the `reason` of `cycle_failures_total`.
@@ -40,10 +41,13 @@ pub struct ScanRecord {
     /// The configured accounts of every shard.
     pub every_shard: Vec<String>,
     pub resources_by_account: BTreeMap<String, usize>,
+    /// MGN's waves in this shard's accounts with their readiness (none
+    /// without `inventory.mgn`).
+    pub waves: Vec<WaveRow>,
 }
 
 impl ScanRecord {
-    pub fn of(inv: &Inventory, audit: AuditReport) -> ScanRecord {
+    pub fn of(inv: &Inventory, audit: AuditReport, waves: Vec<WaveRow>) -> ScanRecord {
         let mut resources_by_account = BTreeMap::new();
         for r in &inv.resources {
             *resources_by_account.entry(r.account.clone()).or_default() += 1;
@@ -53,6 +57,7 @@ impl ScanRecord {
             accounts: inv.account_ids.clone(),
             every_shard: inv.every_shard.clone(),
             resources_by_account,
+            waves,
         }
     }
 }

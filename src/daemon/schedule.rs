@@ -149,13 +149,18 @@ fn record(shared: &Shared, out: CycleOutput) {
     {
         shared.set_accounts(&scan.every_shard);
     }
+    let (audit, waves) = match out.scan {
+        Some(s) => (Some(s.audit), s.waves),
+        None => (None, Vec::new()),
+    };
     *shared.last.lock().expect("last cycle") = Some(Finished {
         run_id: out.run_id,
         finished_at: tagwarden_core::time::rfc3339(now),
         at: std::time::Instant::now(),
         result: out.result,
         summary: out.summary,
-        audit: out.scan.map(|s| s.audit),
+        audit,
+        waves,
         credits: out.credits,
     });
 }

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tagwarden_core::cycle_summary::{self, CycleResult, CycleSummary, Readiness};
+use tagwarden_core::mgn::waves::WaveRow;
 use tagwarden_core::report::{AuditReport, CreditsReport};
 use tagwarden_core::shard::Shard;
 
@@ -34,6 +35,8 @@ pub struct Finished {
     /// The cycle's audit (None when it failed before one), for `/` and
     /// `/report`.
     pub audit: Option<AuditReport>,
+    /// MGN's waves with their readiness.
+    pub waves: Vec<WaveRow>,
     /// The money view, or why there is none.
     pub credits: Option<std::result::Result<CreditsReport, Error>>,
 }

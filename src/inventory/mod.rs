@@ -110,6 +110,8 @@ pub struct AccountScan {
     pub stale: usize,
     /// Listed, but deleted since Resource Explorer indexed them.
     pub gone: usize,
+    /// MGN's waves, applications, servers and templates, when read.
+    pub mgn: Option<tagwarden_core::mgn::Estate>,
 }
 
 struct RegionScan {
@@ -151,6 +153,7 @@ pub async fn scan_account(
         gone: found.gone,
         errors: found.errors,
         resources: found.resources,
+        mgn: None,
     };
     for rs in &region_scans {
         scan.resources.extend(rs.resources.iter().cloned());

@@ -14,7 +14,7 @@ use futures::stream::{self, StreamExt};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tagwarden_core::config::{Config, ExplorerScope, ResourceExplorer};
 use tagwarden_core::explorer::{filter_strings, Listed};
-use tagwarden_core::mgn::{LAUNCH_TEMPLATE, SOURCE_SERVER};
+use tagwarden_core::mgn::{Estate, LAUNCH_TEMPLATE, SOURCE_SERVER};
 use tagwarden_core::resource::is_account_id;
 use tagwarden_core::scan::AccountScope;
 use tagwarden_core::shard::Shard;
@@ -50,6 +50,9 @@ pub struct Inventory {
     pub sessions: HashMap<String, AccountSession>,
     /// Resource Explorer's part, when it is configured.
     pub explorer: Option<ExplorerCounts>,
+    /// MGN as the scan read it (`inventory.mgn`, when the policies name its
+    /// types): the daemon's wave readiness comes from it.
+    pub mgn: Option<Estate>,
 }
 
 /// What Resource Explorer contributed to a scan.
@@ -236,6 +239,9 @@ fn add_scan(
     }
     inv.resources.extend(scan.resources);
     inv.errors.extend(scan.errors);
+    if let Some(estate) = scan.mgn {
+        inv.mgn.get_or_insert_with(Estate::default).extend(estate);
+    }
     if explorer {
         let counts = inv.explorer.get_or_insert_with(ExplorerCounts::default);
         counts.listed += scan.explored;
@@ -497,6 +503,7 @@ async fn scan_account(
                     waves::account_estate(aws, m.mgn, m.caller, &session, regions, m.managed).await;
                 scan.resources.extend(waves::resources(&estate, types));
                 scan.errors.extend(errors);
+                scan.mgn = Some(estate);
             }
             (Some(session), scan)
         }

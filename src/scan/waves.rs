@@ -67,7 +67,7 @@ pub async fn account_estate(
     let mut errors = Vec::new();
     for (region, read) in regions.iter().zip(join_all(reads).await) {
         match read {
-            Ok(e) => merge(&mut estate, e),
+            Ok(e) => estate.extend(e),
             Err(message) => {
                 tracing::warn!(account, region, error = %message, "cannot read MGN");
                 errors.push(ScanError::region(account, region, message));
@@ -92,13 +92,6 @@ pub async fn managed_accounts(
         (region.clone(), ids.map(|ids| ids.into_iter().collect()))
     });
     join_all(reads).await.into_iter().collect()
-}
-
-fn merge(into: &mut Estate, from: Estate) {
-    into.waves.extend(from.waves);
-    into.applications.extend(from.applications);
-    into.servers.extend(from.servers);
-    into.templates.extend(from.templates);
 }
 
 /// MGN in every account of `accounts` (sessions opened, at most
@@ -134,7 +127,7 @@ pub async fn estates(
         if let Some(s) = session {
             inv.sessions.insert(s.account.clone(), s);
         }
-        merge(&mut all, estate);
+        all.extend(estate);
         inv.errors.extend(errors);
     }
     all

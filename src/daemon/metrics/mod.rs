@@ -1,7 +1,8 @@
 //! The Prometheus metrics (`/metrics`), set from each cycle's results so a
 //! scrape never calls AWS. Names carry the `tagwarden_` prefix and base
 //! units; labels come only from bounded sets (accounts, regions, services,
-//! operations, policies, finding kinds, results), never a resource id.
+//! operations, policies, finding kinds, results, MGN wave names), never a
+//! resource id.
 //! A leaf: it records the plain values of `outcome` and imports nothing
 //! else of the daemon.
 
@@ -23,6 +24,7 @@ use prometheus_client::registry::{Registry, Unit};
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
 use tagwarden_core::cycle_summary::CycleResult;
+use tagwarden_core::mgn::waves::WaveRow;
 use tagwarden_core::shard::Shard;
 
 type Labels = Vec<(&'static str, String)>;
@@ -75,6 +77,14 @@ struct Finding {
     kind: &'static str,
 }
 
+/// A wave's servers in one account (its regions added up), ready or not.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WaveServers {
+    wave: String,
+    account: String,
+    state: &'static str,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Policy {
     policy: String,
@@ -113,6 +123,7 @@ pub struct Metrics {
     non_compliant: Family<AccountPolicy, Gauge>,
     findings: Family<Finding, Gauge>,
     compliance_ratio: Family<Policy, GaugeF>,
+    wave_servers: Family<WaveServers, Gauge>,
     account_scan_success: Family<Account, Gauge>,
     changes_applied: Family<Account, Counter>,
     changes_failed: Family<Account, Counter>,
@@ -139,6 +150,7 @@ impl Metrics {
             non_compliant: Family::default(),
             findings: Family::default(),
             compliance_ratio: Family::default(),
+            wave_servers: Family::default(),
             account_scan_success: Family::default(),
             changes_applied: Family::default(),
             changes_failed: Family::default(),
@@ -242,6 +254,8 @@ impl Metrics {
         r.register("findings", findings, self.findings.clone());
         let ratio = "Compliant share of the resources in scope of a policy in the last cycle";
         r.register("compliance_ratio", ratio, self.compliance_ratio.clone());
+        let waves = "Source servers of an MGN wave in an account whose launch (and launched instance) carries the policies' tags (ready) or not (not_ready), in the last cycle";
+        r.register("wave_servers", waves, self.wave_servers.clone());
     }
 
     fn register_counters(&mut self) {
@@ -355,6 +369,7 @@ impl Metrics {
         }
         self.findings.clear();
         self.compliance_ratio.clear();
+        self.record_waves(&scan.waves);
         for account in &scan.accounts {
             let a = account_label(account);
             let n = scan.resources_by_account.get(account).copied().unwrap_or(0);
@@ -396,6 +411,30 @@ impl Metrics {
                 kind: f.kind.as_str(),
             };
             self.findings.get_or_create(&key).inc();
+        }
+    }
+}
+
+impl Metrics {
+    /// Per wave and account: a wave of one name in several regions of an
+    /// account is one series.
+    fn record_waves(&self, waves: &[WaveRow]) {
+        self.wave_servers.clear();
+        let mut per: BTreeMap<(&str, &str), (usize, usize)> = BTreeMap::new();
+        for w in waves {
+            let n = per.entry((&w.name, &w.account)).or_default();
+            n.0 += w.ready;
+            n.1 += w.not_ready;
+        }
+        for ((wave, account), (ready, not_ready)) in per {
+            for (state, n) in [("ready", ready), ("not_ready", not_ready)] {
+                let key = WaveServers {
+                    wave: wave.to_string(),
+                    account: account.to_string(),
+                    state,
+                };
+                self.wave_servers.get_or_create(&key).set(n as i64);
+            }
         }
     }
 }
@@ -459,12 +498,41 @@ mod tests {
                 accounts: accounts.iter().map(|a| a.to_string()).collect(),
                 every_shard: Vec::new(),
                 resources_by_account: Default::default(),
+                waves: accounts
+                    .iter()
+                    .flat_map(|a| {
+                        [
+                            wave("wave 3", a, "eu-west-1", 4, 1),
+                            wave("wave 3", a, "us-east-1", 2, 2),
+                            wave("say \"hi\"\n", a, "eu-west-1", 0, 1),
+                        ]
+                    })
+                    .collect(),
             }),
             requests: Requests {
                 calls: [("ec2:DescribeInstances".to_string(), 3)].into(),
                 throttles: [("ec2:DescribeInstances".to_string(), 1)].into(),
             },
             ..CycleOutput::default()
+        }
+    }
+
+    fn wave(name: &str, account: &str, region: &str, ready: usize, not_ready: usize) -> WaveRow {
+        WaveRow {
+            name: name.into(),
+            id: "wave-1".into(),
+            account: account.into(),
+            region: region.into(),
+            applications: 1,
+            servers: ready + not_ready,
+            states: Default::default(),
+            ready,
+            not_ready,
+            out_of_scope: 0,
+            launched: 0,
+            launched_untagged: 0,
+            reasons: Default::default(),
+            not_ready_servers: Vec::new(),
         }
     }
 
@@ -484,6 +552,11 @@ mod tests {
             "tagwarden_aws_throttles_total{service=\"ec2\",operation=\"DescribeInstances\"} 2",
             "tagwarden_last_successful_cycle_timestamp_seconds 1800000060.0",
             "tagwarden_account_scan_success{account=\"111111111111\"} 1",
+            // A wave's regions in one account add up; a name from MGN is
+            // escaped, never markup of the exposition format.
+            "tagwarden_wave_servers{wave=\"wave 3\",account=\"111111111111\",state=\"ready\"} 6",
+            "tagwarden_wave_servers{wave=\"wave 3\",account=\"111111111111\",state=\"not_ready\"} 3",
+            "tagwarden_wave_servers{wave=\"say \\\"hi\\\"\\n\",account=\"111111111111\",state=\"not_ready\"} 1",
         ] {
             assert!(text.lines().any(|l| l == line), "{line}\n{text}");
         }

@@ -174,6 +174,16 @@ pub struct Estate {
     pub templates: Vec<LaunchTemplate>,
 }
 
+impl Estate {
+    /// Add another account's or region's estate.
+    pub fn extend(&mut self, other: Estate) {
+        self.waves.extend(other.waves);
+        self.applications.extend(other.applications);
+        self.servers.extend(other.servers);
+        self.templates.extend(other.templates);
+    }
+}
+
 /// The tags a launch with these settings writes on the instance and its
 /// volumes: the EC2 launch template's (those it writes on both), the
 /// source server's own with `copyTags` (never `aws:` keys), then MAP

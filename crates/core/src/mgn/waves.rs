@@ -58,9 +58,20 @@ impl Selection {
             chosen.extend(hits.into_iter().map(|w| (w.place.clone(), w.id.clone())));
         }
         if wanted.is_empty() {
-            chosen.extend(estate.waves.iter().map(|w| (w.place.clone(), w.id.clone())));
+            return Ok(Selection::every(estate));
         }
         Ok(Selection(chosen))
+    }
+
+    /// Every wave of the estate.
+    pub fn every(estate: &Estate) -> Selection {
+        Selection(
+            estate
+                .waves
+                .iter()
+                .map(|w| (w.place.clone(), w.id.clone()))
+                .collect(),
+        )
     }
 
     pub fn has(&self, place: &Place, wave_id: &str) -> bool {

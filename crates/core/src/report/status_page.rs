@@ -3,9 +3,11 @@
 
 use super::audit::ComplianceRow;
 use super::html::{account_label, not_scanned};
+use super::waves::reasons;
 use super::{ApplyReport, AuditReport};
 use crate::config::DaemonMode;
 use crate::cycle_summary::{CycleResult, CycleSummary};
+use crate::mgn::waves::WaveRow;
 use crate::scan::{AccountScope, RegionScope, ScanError};
 use crate::shard::Shard;
 use maud::{html, Markup, DOCTYPE};
@@ -86,6 +88,8 @@ pub struct LastCycle<'a> {
     pub summary: &'a CycleSummary,
     pub compliance: &'a [ComplianceRow],
     pub errors: &'a [ScanError],
+    /// MGN's waves with their readiness (none without `inventory.mgn`).
+    pub waves: &'a [WaveRow],
 }
 
 /// `/`: what a person checking on the daemon wants to see, with no
@@ -170,11 +174,43 @@ impl LastCycle<'_> {
                 }
                 "\n"
             }
+            @if !self.waves.is_empty() {
+                h3 { "Migration waves" } "\n"
+                (waves_table(self.waves))
+            }
             @if !self.errors.is_empty() {
                 h3 { "Not scanned" } "\n"
                 (not_scanned(self.errors))
             }
         }
+    }
+}
+
+/// Each wave per account and region: whether what MGN launches carries
+/// the policies' tags.
+fn waves_table(waves: &[WaveRow]) -> Markup {
+    html! {
+        table {
+            tr {
+                th { "Wave" } th { "Account" } th { "Region" } th { "Servers" }
+                th { "Ready" } th { "Not ready" } th { "Launched untagged" } th { "Reasons" }
+            }
+            "\n"
+            @for w in waves {
+                tr {
+                    td { (w.name) }
+                    td { (w.account) }
+                    td { (w.region) }
+                    td { (w.servers) }
+                    td { (w.ready) }
+                    td class=[(w.not_ready > 0).then_some("failed")] { (w.not_ready) }
+                    td { (w.launched_untagged) }
+                    td { (reasons(&w.reasons)) }
+                }
+                "\n"
+            }
+        }
+        "\n"
     }
 }
 
@@ -195,6 +231,29 @@ mod tests {
             errors: 1,
             duration_seconds: 1.25,
             ..CycleSummary::default()
+        }
+    }
+
+    fn wave(name: &str, account: &str, region: &str) -> WaveRow {
+        WaveRow {
+            name: name.into(),
+            id: "wave-0a1b2c3d".into(),
+            account: account.into(),
+            region: region.into(),
+            applications: 2,
+            servers: 5,
+            states: [("READY_FOR_CUTOVER".to_string(), 5)].into(),
+            ready: 3,
+            not_ready: 2,
+            out_of_scope: 0,
+            launched: 1,
+            launched_untagged: 1,
+            reasons: [
+                (crate::mgn::readiness::Reason::AutoTaggingOff, 1),
+                (crate::mgn::readiness::Reason::LaunchedUntagged, 1),
+            ]
+            .into(),
+            not_ready_servers: Vec::new(),
         }
     }
 
@@ -229,6 +288,7 @@ mod tests {
                 summary: &s,
                 compliance: &compliance,
                 errors: &errors,
+                waves: &[wave("wave 3", "111111111111", "eu-west-1")],
             }),
         };
         insta::assert_snapshot!(page.html());
@@ -254,6 +314,7 @@ mod tests {
         let errors = [ScanError::region(&t("2222"), &t("eu-west-1"), t("denied"))];
         let (version, interval, readiness) = (t("0.1.0"), t("1h"), t("Not ready"));
         let (run_id, finished_at) = (t("0192"), t("2026-12-01T00:00:05Z"));
+        let waves = [wave(&t("wave 3"), &t("333"), &t("us-east-1"))];
         let page = StatusPage {
             version: &version,
             mode: DaemonMode::Enforce,
@@ -267,6 +328,7 @@ mod tests {
                 summary: &s,
                 compliance: &compliance,
                 errors: &errors,
+                waves: &waves,
             }),
         }
         .html();
@@ -284,6 +346,9 @@ mod tests {
                 ("0 applied, 0 failed; ", s.error.clone().unwrap()),
                 ("<td>", t("map-migrated")),
                 ("<td>", format!("{} ({})", t("111111111111"), t("prod"))),
+                ("<td>", t("wave 3")),
+                ("<td>", t("333")),
+                ("<td>", t("us-east-1")),
                 ("<li>account ", t("2222")),
                 (" region ", t("eu-west-1")),
                 (": ", t("denied")),

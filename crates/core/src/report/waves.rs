@@ -45,7 +45,7 @@ fn states(s: &BTreeMap<String, usize>) -> String {
         .join(", ")
 }
 
-fn reasons(r: &BTreeMap<Reason, usize>) -> String {
+pub(super) fn reasons(r: &BTreeMap<Reason, usize>) -> String {
     r.iter()
         .map(|(k, v)| format!("{} {v}", k.label()))
         .collect::<Vec<_>>()
