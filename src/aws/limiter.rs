@@ -71,6 +71,15 @@ impl AwsError {
     pub fn is_throttling(&self) -> bool {
         is_throttling(self.code.as_deref())
     }
+
+    /// The caller may not make this call (a missing permission, an SCP):
+    /// it fails the same way for every resource of the account.
+    pub fn is_access_denied(&self) -> bool {
+        matches!(
+            self.code.as_deref(),
+            Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation")
+        )
+    }
 }
 
 /// The SDK's text for an error without an AWS code ends with a debug dump

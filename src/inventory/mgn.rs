@@ -9,7 +9,7 @@ use super::ec2::{parsed, tags_of as ec2_tags};
 use crate::aws::{all_pages, Api, AwsError, Quota, Zone};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use futures::stream::{self, StreamExt};
+use futures::stream::{self, StreamExt, TryStreamExt};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use tagwarden_core::mgn::{
@@ -171,11 +171,11 @@ impl Reader<'_> {
             .filter(|s| s.is_archived() != Some(true))
             .filter_map(|s| self.server(s))
             .collect();
-        Ok(stream::iter(servers)
+        stream::iter(servers)
             .map(|s| self.with_launch(s))
             .buffered(CONCURRENT_READS)
-            .collect()
-            .await)
+            .try_collect()
+            .await
     }
 
     fn server(&self, s: &aws_sdk_mgn::types::SourceServer) -> Option<SourceServer> {
@@ -205,20 +205,44 @@ impl Reader<'_> {
         })
     }
 
-    async fn with_launch(&self, mut s: SourceServer) -> SourceServer {
-        s.launch = self.launch(&s.id).await.map_err(|e| e.to_string());
-        let needs_template = matches!(&s.launch, Ok(l) if l.map_value().is_none());
-        if let (true, Some(ec2), Ok(launch)) = (needs_template, &self.ec2, &s.launch) {
-            if let Some(template) = &launch.ec2_launch_template {
-                match launch_template_tags(self.api, ec2, &self.place, template).await {
-                    Ok(tags) => s.template_tags = Some(tags),
-                    Err(e) => {
-                        tracing::warn!(server = %s.id, error = %e, "cannot read the server's EC2 launch template: its tags are not counted")
-                    }
-                }
+    /// A server with its launch settings; one that cannot be read is
+    /// `unknown` (never taken as writing nothing), but a denied read fails
+    /// the whole region (it would fail for every server alike).
+    async fn with_launch(&self, mut s: SourceServer) -> Result<SourceServer, AwsError> {
+        match self.launch_and_template(&s.id).await {
+            Ok((launch, template_tags)) => {
+                s.launch = Ok(launch);
+                s.template_tags = template_tags;
+            }
+            Err(e) if e.is_access_denied() => return Err(e),
+            Err(e) => {
+                tracing::warn!(server = %s.id, error = %e, "cannot read the server's launch settings: it is unknown");
+                s.launch = Err(e.to_string());
             }
         }
-        s
+        Ok(s)
+    }
+
+    /// A server's launch settings and, where MAP auto-tagging alone does
+    /// not write the MAP tag, the tags its EC2 launch template writes.
+    async fn launch_and_template(
+        &self,
+        server_id: &str,
+    ) -> Result<(LaunchSettings, Option<Tags>), AwsError> {
+        let launch = self.launch(server_id).await?;
+        let template = match (&self.ec2, &launch.ec2_launch_template) {
+            (Some(ec2), Some(t)) if launch.map_value().is_none() => {
+                match launch_template_tags(self.api, ec2, &self.place, t).await {
+                    // Gone: the launch writes none of its tags.
+                    Err(e) if e.code.as_deref().is_some_and(|c| c.contains(".NotFound")) => {
+                        Some(Tags::default())
+                    }
+                    read => Some(read?),
+                }
+            }
+            _ => None,
+        };
+        Ok((launch, template))
     }
 
     /// A server's launch settings.
