@@ -23,5 +23,6 @@ mod report;
 mod shards;
 mod store;
 mod waves;
+mod waves_faults;
 mod workloads;
 mod writers;

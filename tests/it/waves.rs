@@ -5,15 +5,16 @@
 
 use crate::common;
 
+use common::daemon::{metric, Daemon};
 use common::estate::{self, Seeder, PROD, STAGING};
 use common::{findings, write, Emulator, Run};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use tempfile::TempDir;
 
-const OURS: &str = "migABCDE12345";
+pub(crate) const OURS: &str = "migABCDE12345";
 
-const POLICY: &str = "version: 1
+pub(crate) const POLICY: &str = "version: 1
 policies:
   - name: map
     resources: [mgn:source-server, ec2:instance, ec2:volume]
@@ -25,10 +26,10 @@ policies:
       overwrite: never
 ";
 
-struct Waves {
-    emu: Emulator,
-    dir: TempDir,
-    cfg: String,
+pub(crate) struct Waves {
+    pub emu: Emulator,
+    pub dir: TempDir,
+    pub cfg: String,
     /// Hostname → server id, per account.
     prod: Value,
     /// The instance of a cut-over server that lost its tag, and an
@@ -37,14 +38,14 @@ struct Waves {
     elsewhere: String,
 }
 
-fn seed_mgn(emu: &Emulator, account: &str, body: Value) -> Value {
+pub(crate) fn seed_mgn(emu: &Emulator, account: &str, body: Value) -> Value {
     let mut body = body;
     body["account"] = json!(account);
     body["region"] = json!("us-east-1");
     emu.mgn("POST", "/_control/seed", &body.to_string())
 }
 
-fn setup() -> Waves {
+pub(crate) fn setup() -> Waves {
     let emu = Emulator::start();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (lost, tagged, elsewhere) = rt.block_on(async {
@@ -114,14 +115,14 @@ fn setup() -> Waves {
 }
 
 impl Waves {
-    fn run(&self, args: &[&str]) -> Run {
+    pub fn run(&self, args: &[&str]) -> Run {
         let mut full = vec!["-c", self.cfg.as_str()];
         full.extend_from_slice(args);
         self.emu.tagwarden(&full)
     }
 
     /// `audit --wave wave-3` in prod, as JSON.
-    fn audit_wave(&self) -> Run {
+    pub fn audit_wave(&self) -> Run {
         self.run(&[
             "audit",
             "--wave",
@@ -483,5 +484,57 @@ fn a_launch_setting_a_person_sets_between_read_and_write_is_kept() {
             .unwrap_or_default()
             .contains("changed since it was read"),
         "{change}"
+    );
+}
+
+#[test]
+fn the_daemon_exports_each_waves_readiness_and_lists_it() {
+    let w = setup();
+    let rows = w.run(&["waves", "--format", "json"]).json()["waves"].clone();
+    let cfg = std::fs::read_to_string(&w.cfg).unwrap()
+        + "daemon: {listen: \"127.0.0.1:0\", interval: 1h}\n";
+    let cfg = write(w.dir.path(), "daemon.yaml", &cfg);
+    let mut d = Daemon::start(
+        w.emu.command(&["run", "-c", &cfg]),
+        &w.dir.path().join("daemon.log"),
+    );
+    d.wait_for("the first cycle", std::time::Duration::from_secs(60), |d| {
+        d.metric("tagwarden_last_cycle_timestamp_seconds")
+            .is_some_and(|t| t > 0.0)
+    });
+    let text = d.metrics();
+    let series = |wave: &str, account: &str, state: &str| {
+        let s = format!(
+            "tagwarden_wave_servers{{wave=\"{wave}\",account=\"{account}\",state=\"{state}\"}}"
+        );
+        metric(&text, &s)
+    };
+    assert_eq!(series("wave-3", PROD.0, "ready"), Some(1.0), "{text}");
+    assert_eq!(series("wave-3", PROD.0, "not_ready"), Some(4.0));
+    assert_eq!(series("wave-3", STAGING.0, "ready"), Some(1.0));
+    assert_eq!(series("wave-3", STAGING.0, "not_ready"), Some(0.0));
+    assert_eq!(series("wave-1", PROD.0, "ready"), None, "archived");
+    // The same counts as `tagwarden waves`, every row.
+    for row in rows.as_array().unwrap() {
+        let (name, account) = (
+            row["name"].as_str().unwrap(),
+            row["account"].as_str().unwrap(),
+        );
+        for state in ["ready", "not_ready"] {
+            assert_eq!(
+                series(name, account, state),
+                row[state].as_f64(),
+                "{name} {account}"
+            );
+        }
+    }
+    let (status, page) = d.get("/").unwrap();
+    assert_eq!(status, 200);
+    assert!(page.contains("<h3>Migration waves</h3>"), "{page}");
+    let prod_row = format!("<tr><td>wave-3</td><td>{}</td><td>us-east-1</td><td>6</td><td>1</td><td class=\"failed\">4</td>", PROD.0);
+    assert!(page.contains(&prod_row), "{page}");
+    assert!(
+        page.contains("auto_tagging_off 1, value_refused 2, launched_untagged 1"),
+        "{page}"
     );
 }
