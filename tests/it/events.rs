@@ -455,3 +455,55 @@ fn creation_events_of_every_service_are_tagged_or_left_to_the_cycle() {
         }
     }
 }
+
+/// At cutover (and for a test launch) MGN starts the instance itself,
+/// through its service-linked role: CloudTrail records a `RunInstances`
+/// invoked by mgn.amazonaws.com from the launch template MGN keeps for the
+/// server. It is a creation like any other.
+#[test]
+fn an_instance_mgn_launches_is_tagged_on_create() {
+    let mut f = fixture(3);
+    let endpoint = f.emu.endpoint();
+    let instances: Vec<String> = runtime().block_on(async {
+        let seeder = Seeder::new(&endpoint).await;
+        let ec2 = Seeder::ec2(&seeder.account(PROD.0).await, "us-east-1");
+        let launched = estate::launch(&ec2, 1, &[("Name", "erp-app")], &[]).await;
+        launched.into_iter().map(|(i, _)| i).collect()
+    });
+    let mut by_mgn: Value =
+        serde_json::from_str(&run_instances("e-mgn", PROD.0, "us-east-1", &instances)).unwrap();
+    let detail = &mut by_mgn["detail"];
+    detail["userIdentity"] = json!({
+        "type": "AssumedRole",
+        "principalId": "AROAEXAMPLE:ApplicationMigrationService",
+        "arn": format!("arn:aws:sts::{}:assumed-role/AWSServiceRoleForApplicationMigrationService/ApplicationMigrationService", PROD.0),
+        "accountId": PROD.0,
+        "invokedBy": "mgn.amazonaws.com",
+    });
+    detail["sourceIPAddress"] = json!("mgn.amazonaws.com");
+    detail["userAgent"] = json!("mgn.amazonaws.com");
+    detail["requestParameters"] = json!({
+        "instancesSet": {"items": [{"minCount": 1, "maxCount": 1}]},
+        "launchTemplate": {"launchTemplateId": "lt-0123456789abcdef0", "version": "1"},
+    });
+    f.send(vec![by_mgn.to_string()]);
+    f.daemon
+        .wait_for("the instance MGN launched tagged", MINUTE, |d| {
+            count(d, "RunInstances", "tagged") >= 1.0
+        });
+    runtime().block_on(async {
+        let seeder = Seeder::new(&endpoint).await;
+        let ec2 = Seeder::ec2(&seeder.account(PROD.0).await, "us-east-1");
+        let described = ec2
+            .describe_instances()
+            .set_instance_ids(Some(instances.clone()))
+            .send()
+            .await
+            .unwrap();
+        let i = &described.reservations()[0].instances()[0];
+        assert!(
+            tags_of(i.tags()).iter().any(|(k, _)| k == "map-migrated"),
+            "{i:?}"
+        );
+    });
+}

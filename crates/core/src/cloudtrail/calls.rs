@@ -37,6 +37,7 @@ const fn call(source: &'static str, name: &'static str, types: &'static [&'stati
 
 const EC2: &str = "ec2.amazonaws.com";
 const RDS: &str = "rds.amazonaws.com";
+const DMS: &str = "dms.amazonaws.com";
 
 #[rustfmt::skip]
 pub const CALLS: &[Call] = &[
@@ -120,6 +121,8 @@ pub const CALLS: &[Call] = &[
         &["secretsmanager:secret"],
     ),
     call("logs.amazonaws.com", "CreateLogGroup", &["logs:log-group"]),
+    call(DMS, "CreateReplicationInstance", &["dms:rep"]),
+    call(DMS, "CreateReplicationConfig", &["dms:replication-config"]),
 ];
 
 /// The call an event records, by its service and name.
@@ -195,6 +198,8 @@ const LOCATIONS: &[(&str, Option<&str>, Located)] = &[
     ("sqs.amazonaws.com", None, at(None, &[(REQ, &["queueName"])], "detail.requestParameters.queueName")),
     ("secretsmanager.amazonaws.com", None, at(Some(&["arn"]), &[], "detail.responseElements.arn")),
     ("logs.amazonaws.com", None, at(None, &[(REQ, &["logGroupName"])], "detail.requestParameters.logGroupName")),
+    (DMS, Some("CreateReplicationInstance"), at(Some(&["replicationInstance", "replicationInstanceArn"]), &[], "detail.responseElements.replicationInstance.replicationInstanceArn")),
+    (DMS, None, at(Some(&["replicationConfig", "replicationConfigArn"]), &[], "detail.responseElements.replicationConfig.replicationConfigArn")),
 ];
 
 fn located(source: &str, name: &str) -> Option<&'static Located> {

@@ -170,6 +170,45 @@ fn storage_search_topics_and_secrets_name_their_arns() {
     ]);
 }
 
+/// DMS, which a migration pays for while it replicates: a replication
+/// instance (`rep:`) and a serverless replication config.
+#[test]
+fn dms_replication_instances_and_configs_name_their_arns() {
+    check(vec![
+        (
+            call(
+                "dms",
+                "CreateReplicationInstance",
+                json!({"replicationInstanceIdentifier": "erp-cdc", "replicationInstanceClass": "dms.r5.large"}),
+                json!({"replicationInstance": {
+                    "replicationInstanceIdentifier": "erp-cdc",
+                    "replicationInstanceArn": "arn:aws:dms:eu-west-1:222222222222:rep:EXAMPLE4PQTOBWA3CDLRJ3ONWE",
+                    "replicationInstanceStatus": "creating"
+                }}),
+            ),
+            vec![(
+                "dms:rep",
+                "arn:aws:dms:eu-west-1:222222222222:rep:EXAMPLE4PQTOBWA3CDLRJ3ONWE",
+            )],
+        ),
+        (
+            call(
+                "dms",
+                "CreateReplicationConfig",
+                json!({"replicationConfigIdentifier": "erp-full-load", "replicationType": "full-load"}),
+                json!({"replicationConfig": {
+                    "replicationConfigIdentifier": "erp-full-load",
+                    "replicationConfigArn": "arn:aws:dms:eu-west-1:222222222222:replication-config:EXAMPLEQ2BT7XJ4UMWF5IEGUCQ"
+                }}),
+            ),
+            vec![(
+                "dms:replication-config",
+                "arn:aws:dms:eu-west-1:222222222222:replication-config:EXAMPLEQ2BT7XJ4UMWF5IEGUCQ",
+            )],
+        ),
+    ]);
+}
+
 #[test]
 fn calls_that_answer_a_name_get_the_arn_the_tagging_api_uses() {
     check(vec![
