@@ -12,16 +12,29 @@ X-Amz-Target header): the SDK's requests are deterministic but for their
 signatures, and assumed-role credentials come back as recorded, so a replayed
 run asks exactly the recorded questions. `replay` answers each request after
 LATENCY_MS, from memory. The recording is written to FILE when the recorder
-is stopped (SIGTERM). Prints "ready" when it listens.
+is stopped (SIGTERM). Prints "ready" when it listens; a replayer stopped
+(SIGTERM) prints the requests it answered per operation, as one JSON line.
 """
 import asyncio
 import http.client
+import json
 import pickle
 import re
 import signal
 import sys
 
 CREDENTIAL = re.compile(rb"Credential=([^/]+)/")
+ACTION = re.compile(rb"(?:^|&)Action=([A-Za-z0-9]+)")
+
+
+def operation_of(path, headers, body):
+    """JSON protocols name it in X-Amz-Target, query protocols in the body's
+    Action, REST JSON ones (MGN) in the path."""
+    target = headers.get("x-amz-target")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    m = ACTION.search(body)
+    return m.group(1).decode() if m else path.split("?")[0]
 
 
 async def read_request(reader):
@@ -101,8 +114,11 @@ def main():
         with open(file, "rb") as f:
             answers = pickle.load(f)
         missing = response_bytes(500, "Not Recorded", [("Content-Type", "text/plain")], b"not recorded")
+        answered = {}
 
         async def replay(method, path, headers, body):
+            op = operation_of(path, headers, body)
+            answered[op] = answered.get(op, 0) + 1
             await asyncio.sleep(latency)
             key = key_of(method, path, headers, body)
             if key not in answers:
@@ -110,6 +126,7 @@ def main():
             return answers.get(key, missing)
 
         asyncio.run(serve(replay, port))
+        print(json.dumps(dict(sorted(answered.items()))), flush=True)
 
 
 main()

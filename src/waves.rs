@@ -4,6 +4,7 @@
 
 use crate::aws::Aws;
 use crate::error::{Error, Result};
+use crate::inventory::mgn::Want;
 use crate::scan::{self, waves, Inventory, Narrowing};
 use tagwarden_core::config::Config;
 use tagwarden_core::mgn::waves::{rows, Selection, WaveRow};
@@ -52,7 +53,15 @@ pub async fn waves(
         }
     };
     let accounts = scan::accounts(aws, config, narrow, &caller, &mut inv).await;
-    let estate = waves::estates(aws, config, mgn, &caller, accounts, &regions, &mut inv).await;
+    let reading = waves::Reading {
+        mgn,
+        caller: &caller,
+        want: Want {
+            waves: &narrow.waves,
+            templates: false,
+        },
+    };
+    let estate = waves::estates(aws, config, reading, accounts, &regions, &mut inv).await;
     let selection =
         Selection::of(&estate, &narrow.waves).map_err(|e| Error::usage(e.to_string()))?;
     let (waves, unreadable) = readiness(aws, &inv, &estate, &selection, &judging).await;

@@ -24,6 +24,15 @@ const UNINITIALIZED: &str = "UninitializedAccountException";
 /// region (the limiter paces them; this bounds what waits in memory).
 const CONCURRENT_READS: usize = 8;
 
+/// What a scan needs of MGN.
+#[derive(Debug, Clone, Copy)]
+pub struct Want<'a> {
+    /// `--wave`: only these waves' servers (by name or ID); all when empty.
+    pub waves: &'a [String],
+    /// The launch configuration templates (when a policy names them).
+    pub templates: bool,
+}
+
 /// How one account's MGN is reached.
 pub struct Reader<'a> {
     pub api: &'a Api,
@@ -50,9 +59,10 @@ impl Reader<'_> {
         self.via_global_view.then(|| self.place.account.clone())
     }
 
-    /// Everything MGN holds here, archived objects left out; empty where
-    /// MGN is not initialized.
-    pub async fn estate(&self) -> Result<Estate, AwsError> {
+    /// What MGN holds here that `want` asks for, archived objects left
+    /// out; empty where MGN is not initialized. Launch settings are read
+    /// only for the servers of the waves wanted.
+    pub async fn estate(&self, want: Want<'_>) -> Result<Estate, AwsError> {
         let waves = match self.waves().await {
             Err(e) if e.code.as_deref() == Some(UNINITIALIZED) => {
                 tracing::debug!(account = %self.place.account, region = %self.place.region, "MGN is not initialized here: no waves");
@@ -60,15 +70,18 @@ impl Reader<'_> {
             }
             other => other?,
         };
-        let applications = self.applications().await?;
-        let servers = self.servers().await?;
-        let templates = self.templates().await?;
-        Ok(Estate {
+        let listed = Estate {
             waves,
-            applications,
-            servers,
-            templates,
-        })
+            applications: self.applications().await?,
+            servers: self.servers().await?,
+            templates: Vec::new(),
+        };
+        let mut estate = listed.only_waves(want.waves);
+        estate.servers = self.with_launches(estate.servers).await?;
+        if want.templates {
+            estate.templates = self.templates().await?;
+        }
+        Ok(estate)
     }
 
     async fn waves(&self) -> Result<Vec<Wave>, AwsError> {
@@ -141,10 +154,7 @@ impl Reader<'_> {
             .collect())
     }
 
-    /// The unarchived source servers, each with its launch settings (one
-    /// `GetLaunchConfiguration` each: MGN has no batch form) and, where
-    /// MAP auto-tagging alone does not write the MAP tag, the tags its EC2
-    /// launch template writes.
+    /// The unarchived source servers, their launch settings not read yet.
     async fn servers(&self) -> Result<Vec<SourceServer>, AwsError> {
         let items = every(
             self.api,
@@ -166,11 +176,20 @@ impl Reader<'_> {
             |page| (page.items().to_vec(), page.next_token().map(str::to_string)),
         )
         .await?;
-        let servers: Vec<SourceServer> = items
+        Ok(items
             .iter()
             .filter(|s| s.is_archived() != Some(true))
             .filter_map(|s| self.server(s))
-            .collect();
+            .collect())
+    }
+
+    /// Each server with its launch settings (one `GetLaunchConfiguration`
+    /// each: MGN has no batch form) and, where MAP auto-tagging alone does
+    /// not write the MAP tag, the tags its EC2 launch template writes.
+    async fn with_launches(
+        &self,
+        servers: Vec<SourceServer>,
+    ) -> Result<Vec<SourceServer>, AwsError> {
         stream::iter(servers)
             .map(|s| self.with_launch(s))
             .buffered(CONCURRENT_READS)

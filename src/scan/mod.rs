@@ -5,9 +5,10 @@
 
 pub mod waves;
 
-use crate::aws::{AccountSession, Aws, AwsError};
+use crate::aws::{AccountSession, Aws};
 use crate::error::{Error, Result};
 use crate::inventory::explorer::{ExplorerError, Reader};
+use crate::inventory::mgn::Want;
 use crate::inventory::{self, AccountScan, Explored, TypeSet};
 use crate::progress::{Bar, Progress};
 use futures::stream::{self, StreamExt};
@@ -175,16 +176,22 @@ pub async fn scan(
         .await?;
         return Ok(finish(inv));
     }
-    let mgn = match config.inventory.mgn {
+    let managed = match config.inventory.mgn {
         Some(m) if types.has(SOURCE_SERVER) || types.has(LAUNCH_TEMPLATE) => {
             Some((m, waves::managed_accounts(aws, m, &regions).await))
         }
         _ => None,
     };
-    let mgn = mgn.as_ref().map(|(m, managed)| MgnRead {
-        mgn: *m,
+    let mgn = managed.as_ref().map(|(m, managed)| MgnRead {
+        reading: waves::Reading {
+            mgn: *m,
+            caller: &caller,
+            want: Want {
+                waves: &[],
+                templates: types.has(LAUNCH_TEMPLATE),
+            },
+        },
         managed,
-        caller: &caller,
     });
     let types = &types
         .clone()
@@ -223,9 +230,8 @@ fn finish(mut inv: Inventory) -> Inventory {
 /// its types).
 #[derive(Clone, Copy)]
 struct MgnRead<'a> {
-    mgn: tagwarden_core::config::Mgn,
-    managed: &'a HashMap<String, std::result::Result<BTreeSet<String>, AwsError>>,
-    caller: &'a str,
+    reading: waves::Reading<'a>,
+    managed: &'a waves::Managed,
 }
 
 fn add_scan(
@@ -500,7 +506,7 @@ async fn scan_account(
                 inventory::scan_account(&aws.api, &session, regions, types, explored, &bars).await;
             if let Some(m) = mgn {
                 let (estate, errors) =
-                    waves::account_estate(aws, m.mgn, m.caller, &session, regions, m.managed).await;
+                    waves::account_estate(aws, m.reading, m.managed, &session, regions).await;
                 scan.resources.extend(waves::resources(&estate, types));
                 scan.errors.extend(errors);
                 scan.mgn = Some(estate);

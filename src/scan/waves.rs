@@ -6,7 +6,8 @@
 use super::{open_session, Inventory};
 use crate::aws::{AccountSession, Aws, AwsError};
 use crate::error::{Error, Result};
-use crate::inventory::{ec2, mgn::Reader, TypeSet};
+use crate::inventory::mgn::{Reader, Want};
+use crate::inventory::{ec2, TypeSet};
 use futures::future::join_all;
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -26,18 +27,31 @@ pub fn configured(config: &Config) -> Result<Mgn> {
     })
 }
 
+/// How a scan reads MGN: `inventory.mgn`, the credentials' own account
+/// (MGN's global view is read from it), and what to read.
+#[derive(Debug, Clone, Copy)]
+pub struct Reading<'a> {
+    pub mgn: Mgn,
+    pub caller: &'a str,
+    pub want: Want<'a>,
+}
+
+/// Per region, the accounts MGN's global view manages (empty with `scope:
+/// account`).
+pub type Managed = HashMap<String, Result<BTreeSet<String>, AwsError>>;
+
 /// MGN of one account, in every region: an error per region that could
 /// not be read, naming the account, region and MGN action.
 pub async fn account_estate(
     aws: &Aws,
-    mgn: Mgn,
-    caller: &str,
+    reading: Reading<'_>,
+    managed: &Managed,
     session: &AccountSession,
     regions: &[String],
-    managed: &HashMap<String, Result<BTreeSet<String>, AwsError>>,
 ) -> (Estate, Vec<ScanError>) {
     let account = session.account.as_str();
-    let global = mgn.scope == MgnScope::Organization && account != caller;
+    let caller = reading.caller;
+    let global = reading.mgn.scope == MgnScope::Organization && account != caller;
     let reads = regions.iter().map(|region| async move {
         if global {
             match managed.get(region) {
@@ -58,7 +72,7 @@ pub async fn account_estate(
             },
             via_global_view: global,
         };
-        reader.estate().await.map_err(|e| {
+        reader.estate(reading.want).await.map_err(|e| {
             let role = if global { "the credentials" } else { "the role" };
             format!("cannot read MGN: {e} (grant {role} the MGN read actions: `tagwarden policy iam`)")
         })
@@ -78,11 +92,7 @@ pub async fn account_estate(
 }
 
 /// MGN's global view: the accounts it manages, per region (read once).
-pub async fn managed_accounts(
-    aws: &Aws,
-    mgn: Mgn,
-    regions: &[String],
-) -> HashMap<String, Result<BTreeSet<String>, AwsError>> {
+pub async fn managed_accounts(aws: &Aws, mgn: Mgn, regions: &[String]) -> Managed {
     if mgn.scope != MgnScope::Organization {
         return HashMap::new();
     }
@@ -100,20 +110,19 @@ pub async fn managed_accounts(
 pub async fn estates(
     aws: &Aws,
     config: &Config,
-    mgn: Mgn,
-    caller: &str,
+    reading: Reading<'_>,
     accounts: BTreeSet<String>,
     regions: &[String],
     inv: &mut Inventory,
 ) -> Estate {
-    let managed = managed_accounts(aws, mgn, regions).await;
+    let managed = managed_accounts(aws, reading.mgn, regions).await;
     let managed = &managed;
     let read: Vec<_> = stream::iter(accounts)
         .map(|account| async move {
-            match open_session(aws, config, caller, &account).await {
+            match open_session(aws, config, reading.caller, &account).await {
                 Ok(session) => {
                     let (estate, errors) =
-                        account_estate(aws, mgn, caller, &session, regions, managed).await;
+                        account_estate(aws, reading, managed, &session, regions).await;
                     (Some(session), estate, errors)
                 }
                 Err(e) => (None, Estate::default(), vec![e]),
@@ -215,8 +224,15 @@ pub async fn scan_waves(
     regions: &[String],
     inv: &mut Inventory,
 ) -> Result<()> {
-    let mgn = configured(config)?;
-    let estate = estates(aws, config, mgn, caller, accounts, regions, inv).await;
+    let reading = Reading {
+        mgn: configured(config)?,
+        caller,
+        want: Want {
+            waves,
+            templates: false,
+        },
+    };
+    let estate = estates(aws, config, reading, accounts, regions, inv).await;
     let selection = Selection::of(&estate, waves).map_err(|e| Error::usage(e.to_string()))?;
     let servers = selection.servers(&estate);
     let (launched, volumes) = launched(aws, &inv.sessions, &servers, types.has("ec2:volume")).await;

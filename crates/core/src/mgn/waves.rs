@@ -35,11 +35,7 @@ impl Selection {
     pub fn of(estate: &Estate, wanted: &[String]) -> Result<Selection, UnknownWave> {
         let mut chosen = BTreeSet::new();
         for w in wanted {
-            let hits: Vec<&Wave> = estate
-                .waves
-                .iter()
-                .filter(|wave| &wave.id == w || &wave.name == w)
-                .collect();
+            let hits: Vec<&Wave> = estate.waves.iter().filter(|wave| wave.is(w)).collect();
             if hits.is_empty() {
                 return Err(UnknownWave {
                     wanted: w.clone(),
@@ -61,6 +57,19 @@ impl Selection {
             return Ok(Selection::every(estate));
         }
         Ok(Selection(chosen))
+    }
+
+    /// The waves `wanted` names that this estate holds (part of the
+    /// estate: one account and region), naming none an error.
+    pub fn matching(estate: &Estate, wanted: &[String]) -> Selection {
+        Selection(
+            estate
+                .waves
+                .iter()
+                .filter(|w| wanted.iter().any(|name| w.is(name)))
+                .map(|w| (w.place.clone(), w.id.clone()))
+                .collect(),
+        )
     }
 
     /// Every wave of the estate.
@@ -90,6 +99,33 @@ impl Selection {
                     .is_some_and(|wave| self.has(&s.place, wave))
             })
             .collect()
+    }
+}
+
+impl Wave {
+    /// Whether `--wave NAME_OR_ID` names it.
+    fn is(&self, name_or_id: &str) -> bool {
+        self.id == name_or_id || self.name == name_or_id
+    }
+}
+
+impl Estate {
+    /// Only the servers of the waves `wanted` names (by name or ID; all of
+    /// them when it names none), so that only theirs launch settings are
+    /// read. Waves and applications stay, for `UnknownWave` and the rows.
+    pub fn only_waves(mut self, wanted: &[String]) -> Estate {
+        if wanted.is_empty() {
+            return self;
+        }
+        let chosen = Selection::matching(&self, wanted);
+        let keep: BTreeSet<(Place, String)> = chosen
+            .servers(&self)
+            .into_iter()
+            .map(|s| (s.place.clone(), s.id.clone()))
+            .collect();
+        self.servers
+            .retain(|s| keep.contains(&(s.place.clone(), s.id.clone())));
+        self
     }
 }
 

@@ -290,3 +290,23 @@ fn a_wave_that_does_not_exist_lists_those_that_do() {
         .to_string()
         .contains("MGN holds no (unarchived) wave there"));
 }
+
+#[test]
+fn only_the_named_waves_servers_are_kept_for_their_launch_settings() {
+    let ids = |e: &Estate| -> Vec<String> { e.servers.iter().map(|s| s.id.clone()).collect() };
+    assert_eq!(ids(&estate().only_waves(&[])), ["s-1", "s-2", "s-3", "s-4"]);
+    let by_name = estate().only_waves(&["wave-3".into()]);
+    assert_eq!(ids(&by_name), ["s-1", "s-2", "s-3"]);
+    assert_eq!(by_name.waves.len(), 3, "every wave stays, for UnknownWave");
+    assert_eq!(ids(&estate().only_waves(&["wave-a2".into()])), ["s-4"]);
+    assert!(estate().only_waves(&["wave-9".into()]).servers.is_empty());
+    // What is kept selects as the whole estate would.
+    let kept = estate().only_waves(&["wave-b1".into()]);
+    let sel = Selection::of(&kept, &["wave-b1".into()]).unwrap();
+    assert_eq!(
+        sel.servers(&kept),
+        Selection::of(&estate(), &["wave-b1".into()])
+            .unwrap()
+            .servers(&estate())
+    );
+}
