@@ -19,14 +19,14 @@ profile=${PROFILE:-debug}
 if [ "$profile" = release ]; then flag=--release; else flag=; fi
 cargo build --quiet $flag --bin tagwarden
 exe=${CARGO_TARGET_DIR:-target}/$profile/tagwarden
+. scripts/emulator.sh
 dir=$(mktemp -d)
 pids=()
 trap 'kill ${pids[*]} 2>/dev/null; rm -rf "$dir"' EXIT
-.venv/bin/python tests/it/support/emulator.py >"$dir/ports" 2>/dev/null &
-pids+=($!)
-for _ in $(seq 1 200); do [ -s "$dir/ports" ] && break; sleep 0.1; done
-moto=$(.venv/bin/python -c "import json,sys; print(json.load(open(sys.argv[1]))['moto'])" "$dir/ports")
-rex=$(.venv/bin/python -c "import json,sys; print(json.load(open(sys.argv[1]))['resource_explorer'])" "$dir/ports")
+start_emulator "$dir"
+pids+=("$emulator")
+moto=$moto_port
+rex=$explorer_port
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 echo "seeding $n accounts x $m resources …" >&2
 .venv/bin/python - "$moto" "$rex" "$n" "$m" <<'PY'
@@ -86,22 +86,16 @@ config() {
     true
   } >"$dir/$1.yaml"
 }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-proxy() {  # MODE PORT TARGET_OR_FILE [LATENCY]
-  python3 scripts/replay-proxy.py "$@" >"$dir/proxy-$2.out" &
-  pids+=($!)
-  for _ in $(seq 1 100); do grep -q ready "$dir/proxy-$2.out" 2>/dev/null && return; sleep 0.1; done
-}
 for mode in explorer tagging; do
   config "$mode"
   p1=$(free_port); p2=$(free_port)
-  proxy record "$p1" "$moto" "$dir/$mode-aws"
-  proxy record "$p2" "$rex" "$dir/$mode-rex"
+  proxy "$dir" record "$p1" "$moto" "$dir/$mode-aws"
+  proxy "$dir" record "$p2" "$rex" "$dir/$mode-rex"
   AWS_ENDPOINT_URL="http://127.0.0.1:$p1" AWS_ENDPOINT_URL_RESOURCE_EXPLORER_2="http://127.0.0.1:$p2" \
     "$exe" audit -q -c "$dir/$mode.yaml" --format json -o "$dir/$mode-recorded.json" || true
   kill -TERM "${pids[-1]}" "${pids[-2]}"; wait "${pids[-1]}" "${pids[-2]}" 2>/dev/null || true
-  proxy replay "$p1" "$dir/$mode-aws" "$latency"
-  proxy replay "$p2" "$dir/$mode-rex" "$latency"
+  proxy "$dir" replay "$p1" "$dir/$mode-aws" "$latency"
+  proxy "$dir" replay "$p2" "$dir/$mode-rex" "$latency"
   AWS_ENDPOINT_URL="http://127.0.0.1:$p1" AWS_ENDPOINT_URL_RESOURCE_EXPLORER_2="http://127.0.0.1:$p2" \
     python3 - "$exe" "$dir" "$mode" "$latency" <<'PY'
 import json, resource, subprocess, sys, time

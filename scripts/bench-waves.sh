@@ -20,15 +20,14 @@ profile=${PROFILE:-debug}
 if [ "$profile" = release ]; then flag=--release; else flag=; fi
 cargo build --quiet $flag --bin tagwarden
 exe=${CARGO_TARGET_DIR:-target}/$profile/tagwarden
+. scripts/emulator.sh
 dir=$(mktemp -d)
 pids=()
 trap 'kill ${pids[*]} 2>/dev/null; rm -rf "$dir"' EXIT
-.venv/bin/python tests/it/support/emulator.py >"$dir/ports" 2>/dev/null &
-pids+=($!)
-for _ in $(seq 1 200); do [ -s "$dir/ports" ] && break; sleep 0.1; done
-port() { .venv/bin/python -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$dir/ports" "$1"; }
-moto=$(port moto)
-mgn=$(port mgn)
+start_emulator "$dir"
+pids+=("$emulator")
+moto=$moto_port
+mgn=$mgn_port
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 echo "seeding $n accounts x $m servers in $w waves …" >&2
 .venv/bin/python - "$moto" "$mgn" "$n" "$m" "$w" <<'PY'
@@ -79,22 +78,16 @@ YAML
   for a in $(seq 0 $((n - 1))); do echo "    - {id: \"$((100000000000 + a))\"}"; done
   printf 'inventory:\n  mgn: {}\n'
 } >"$dir/config.yaml"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-proxy() {  # MODE PORT TARGET_OR_FILE [LATENCY]
-  python3 scripts/replay-proxy.py "$@" >"$dir/proxy-$2.out" &
-  pids+=($!)
-  for _ in $(seq 1 100); do grep -q ready "$dir/proxy-$2.out" 2>/dev/null && return; sleep 0.1; done
-}
 measure() {  # NAME ARGS…
   local name=$1; shift
   p1=$(free_port); p2=$(free_port)
-  proxy record "$p1" "$moto" "$dir/$name-aws"
-  proxy record "$p2" "$mgn" "$dir/$name-mgn"
+  proxy "$dir" record "$p1" "$moto" "$dir/$name-aws"
+  proxy "$dir" record "$p2" "$mgn" "$dir/$name-mgn"
   AWS_ENDPOINT_URL="http://127.0.0.1:$p1" AWS_ENDPOINT_URL_MGN="http://127.0.0.1:$p2" \
     "$exe" -c "$dir/config.yaml" "$@" --format json -o "$dir/$name-recorded.json" 2>"$dir/$name-recorded.err" || true
   kill -TERM "${pids[-1]}" "${pids[-2]}"; wait "${pids[-1]}" "${pids[-2]}" 2>/dev/null || true
-  proxy replay "$p1" "$dir/$name-aws" "$latency"
-  proxy replay "$p2" "$dir/$name-mgn" "$latency"
+  proxy "$dir" replay "$p1" "$dir/$name-aws" "$latency"
+  proxy "$dir" replay "$p2" "$dir/$name-mgn" "$latency"
   local start end code=0
   start=$(date +%s.%N)
   AWS_ENDPOINT_URL="http://127.0.0.1:$p1" AWS_ENDPOINT_URL_MGN="http://127.0.0.1:$p2" \

@@ -18,3 +18,29 @@ start_moto() {
   echo "the emulator did not start on port $port" >&2
   return 1
 }
+
+# start_emulator DIR: moto with the Resource Explorer and MGN stand-ins
+# (tests/it/support/emulator.py) on free ports; sets $emulator (its pid),
+# $moto_port, $explorer_port and $mgn_port. The caller stops it.
+start_emulator() {
+  .venv/bin/python tests/it/support/emulator.py >"$1/ports" 2>"$1/emulator.log" &
+  emulator=$!
+  for _ in $(seq 1 300); do [ -s "$1/ports" ] && break; sleep 0.1; done
+  if [ ! -s "$1/ports" ]; then
+    echo "the emulator did not start: $(cat "$1/emulator.log")" >&2
+    return 1
+  fi
+  read -r moto_port explorer_port mgn_port < <(.venv/bin/python -c \
+    'import json, sys; p = json.load(open(sys.argv[1])); print(p["moto"], p["resource_explorer"], p["mgn"])' "$1/ports")
+}
+
+# proxy DIR MODE PORT TARGET_OR_FILE [LATENCY]: scripts/replay-proxy.py
+# (record or replay) on PORT, waited for; its pid appended to $pids, its
+# output in DIR/proxy-PORT.out.
+proxy() {
+  local dir=$1
+  shift
+  python3 scripts/replay-proxy.py "$@" >"$dir/proxy-$2.out" &
+  pids+=($!)
+  for _ in $(seq 1 100); do grep -q ready "$dir/proxy-$2.out" 2>/dev/null && return; sleep 0.1; done
+}

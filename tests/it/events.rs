@@ -459,7 +459,8 @@ fn creation_events_of_every_service_are_tagged_or_left_to_the_cycle() {
 /// At cutover (and for a test launch) MGN starts the instance itself,
 /// through its service-linked role: CloudTrail records a `RunInstances`
 /// invoked by mgn.amazonaws.com from the launch template MGN keeps for the
-/// server. It is a creation like any other.
+/// server (the identity as docs/map-facts.md records it; AWS publishes no
+/// complete cutover event). It is a creation like any other.
 #[test]
 fn an_instance_mgn_launches_is_tagged_on_create() {
     let mut f = fixture(3);

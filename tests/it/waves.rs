@@ -116,7 +116,12 @@ pub(crate) fn setup() -> Waves {
 
 impl Waves {
     pub fn run(&self, args: &[&str]) -> Run {
-        let mut full = vec!["-c", self.cfg.as_str()];
+        self.run_with(&self.cfg, args)
+    }
+
+    /// With another configuration.
+    pub fn run_with(&self, cfg: &str, args: &[&str]) -> Run {
+        let mut full = vec!["-c", cfg];
         full.extend_from_slice(args);
         self.emu.tagwarden(&full)
     }

@@ -58,12 +58,12 @@ fn every_page_of_a_thousand_servers_and_more_is_read() {
         "tagwarden.yaml",
         &estate::config(&policy, extra),
     );
-    let waves = || {
+    // In staging's us-east-1, as JSON: the run and the MGN requests it made.
+    let staging = |args: &[&str]| {
         let before = calls(&emu);
-        let run = emu.tagwarden(&[
-            "-c",
-            &cfg,
-            "waves",
+        let mut all = vec!["-c", cfg.as_str()];
+        all.extend_from_slice(args);
+        all.extend([
             "--account",
             "staging",
             "--region",
@@ -71,9 +71,11 @@ fn every_page_of_a_thousand_servers_and_more_is_read() {
             "--format",
             "json",
         ]);
+        let run = emu.tagwarden(&all);
         assert_eq!(run.code, 1, "{}", run.stderr);
         (run.json(), made(&before, &calls(&emu)))
     };
+    let waves = || staging(&["waves"]);
 
     let (whole, requests) = waves();
     let rows = whole["waves"].as_array().unwrap();
@@ -114,27 +116,14 @@ fn every_page_of_a_thousand_servers_and_more_is_read() {
 
     // One wave of them, and nothing else: only its servers' launch
     // settings are read.
-    let before = calls(&emu);
-    let run = emu.tagwarden(&[
-        "-c",
-        &cfg,
-        "audit",
-        "--wave",
-        "w-03",
-        "--account",
-        "staging",
-        "--region",
-        "us-east-1",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    let found = findings(&run.json());
+    let (report, requests) = staging(&["audit", "--wave", "w-03"]);
+    let found = findings(&report);
     assert_eq!(found.len(), PER_WAVE / 2);
     assert!(
         found.iter().all(|(_, _, kind)| kind == "source"),
         "{found:?}"
     );
+    assert_eq!(requests["GetLaunchConfiguration"], PER_WAVE as u64);
 }
 
 #[test]
@@ -212,11 +201,7 @@ fn the_organization_scope_reads_every_account_through_mgns_global_view() {
         .unwrap()
         .replace("  mgn: {}\n", "  mgn: {scope: organization}\n");
     let cfg = write(w.dir.path(), "organization.yaml", &cfg);
-    let run = |args: &[&str]| {
-        let mut all = vec!["-c", cfg.as_str()];
-        all.extend_from_slice(args);
-        w.emu.tagwarden(&all)
-    };
+    let run = |args: &[&str]| w.run_with(&cfg, args);
     // The members' roles may not read MGN: every answer comes through the
     // credentials' own account, the delegated administrator.
     let control = json!({
