@@ -78,7 +78,7 @@ impl ChangeCounts {
             match c.status {
                 Status::Applied => counts.applied += 1,
                 Status::Failed => counts.failed += 1,
-                Status::Skipped => {}
+                Status::Already | Status::Skipped => {}
             }
         }
         out

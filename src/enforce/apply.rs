@@ -85,7 +85,7 @@ impl Enforcer<'_> {
             .await?;
         report
             .changes
-            .extend(apply_rules::written(to_apply, &run.failures));
+            .extend(apply_rules::written(to_apply, &run.failures, &run.already));
         report.run_id = Some(run.run_id);
         Ok(self.finished(report))
     }

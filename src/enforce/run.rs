@@ -9,7 +9,7 @@ use super::{after_journal, per_account_region, Enforcer};
 use crate::aws::AccountSession;
 use crate::error::Result;
 use crate::store::{blocking, Store};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use tagwarden_core::apply_rules::{Failure, TagWrite};
 use tagwarden_core::journal::{self, KeyChange, Mark, RunKind};
 
@@ -17,6 +17,9 @@ pub struct Written {
     pub run_id: String,
     /// Per resource not applied: why, with the AWS error code of a refused write.
     pub failures: HashMap<String, Failure>,
+    /// The resources whose every key already held its value before the
+    /// write: nothing written.
+    pub already: HashSet<String>,
 }
 
 /// What a run is and does.
@@ -46,11 +49,18 @@ impl Enforcer<'_> {
         // before writing, and withhold what someone changed since.
         let before = verify::read_before(&self.aws.api, sessions, spec.writes, concurrency).await;
         let (ready, withheld) = verify::still_as_read(spec.writes, &before);
+        // What another writer (a cycle, tag on create, a person) already put
+        // in place is neither written again nor counted as this run's.
+        let ready = verify::still_needed(ready, &before);
         let mut outcomes = self.write_all(sessions, &ready).await;
         outcomes.extend(withheld);
         let current: Current =
             verify::read_back(&self.aws.api, sessions, spec.writes, &outcomes, concurrency).await;
-        let marks = journal::outcome_marks(spec.entries, &ids, &outcomes, &current);
+        let reads = journal::Reads {
+            before: &before,
+            after: &current,
+        };
+        let marks = journal::outcome_marks(spec.entries, &ids, &outcomes, reads);
         blocking(|| store.mark(&[marks.clone(), more_marks(&marks)].concat()))?;
         blocking(|| store.finish_run(&run_id, journal::run_status(&marks)))?;
         let mut failures = journal::failures(spec.entries, &marks);
@@ -58,7 +68,12 @@ impl Enforcer<'_> {
             let refused = outcomes.get(arn).and_then(|r| r.as_ref().err());
             failure.code = refused.and_then(|e| e.code()).map(str::to_string);
         }
-        Ok(Written { run_id, failures })
+        let already = journal::already(spec.entries, &marks);
+        Ok(Written {
+            run_id,
+            failures,
+            already,
+        })
     }
 
     /// Write per account (at most `limits.concurrent_accounts` at a time),

@@ -78,13 +78,12 @@ pub async fn read_current(
     read.into_iter().collect()
 }
 
-/// Read every written resource back, again after a pause for those whose
-/// write does not show yet.
 /// The tags of every resource `writes` touch, read just before they are
-/// written (S3's writer reads its buckets itself, in its read-merge-write;
-/// an Auto Scaling group's are all its tags, not only those it
-/// propagates). The Tagging API does not return a resource that was never
-/// tagged: one it does not return has no tags.
+/// written (an Auto Scaling group's are all its tags, not only those it
+/// propagates; S3's writer reads its buckets once more in its
+/// read-merge-write, which replaces the whole set). The Tagging API does
+/// not return a resource that was never tagged: one it does not return has
+/// no tags.
 pub async fn read_before(
     api: &Api,
     sessions: &HashMap<String, AccountSession>,
@@ -93,7 +92,6 @@ pub async fn read_before(
 ) -> Current {
     let (groups, others): (Vec<&TagWrite>, Vec<&TagWrite>) = writes
         .iter()
-        .filter(|w| Writer::of(&w.resource_type) != Writer::S3)
         .partition(|w| Writer::of(&w.resource_type) == Writer::AutoScaling);
     let located = others
         .iter()
@@ -135,7 +133,7 @@ pub fn still_as_read(writes: &[TagWrite], current: &Current) -> (Vec<TagWrite>, 
         let verdict = match current.get(w.arn.as_str()) {
             Some(Ok(tags)) => tagwarden_core::apply_rules::unmoved(tags, w).map_err(TagError::from),
             Some(Err(e)) => Err(e.clone()),
-            // S3 (checked as it writes), or no session (refused as it writes).
+            // No session (refused as it writes).
             None => Ok(()),
         };
         match verdict {
@@ -148,6 +146,21 @@ pub fn still_as_read(writes: &[TagWrite], current: &Current) -> (Vec<TagWrite>, 
     (ready, withheld)
 }
 
+/// The writes less what the tags read just before already show (a write
+/// nothing is left of is dropped; its outcome is `Ok` by absence of a
+/// failure, and the journal marks its keys `already`).
+pub fn still_needed(writes: Vec<TagWrite>, before: &Current) -> Vec<TagWrite> {
+    writes
+        .into_iter()
+        .filter_map(|w| match before.get(w.arn.as_str()) {
+            Some(Ok(tags)) => w.still_needed(tags),
+            _ => Some(w),
+        })
+        .collect()
+}
+
+/// Read every written resource back, again after a pause for those whose
+/// write does not show yet.
 pub async fn read_back(
     api: &Api,
     sessions: &HashMap<String, AccountSession>,

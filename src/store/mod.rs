@@ -316,7 +316,8 @@ impl Store {
                     COUNT(CASE WHEN c.state = 'applied' THEN 1 END),
                     COUNT(CASE WHEN c.state = 'failed' THEN 1 END),
                     COUNT(CASE WHEN c.state = 'pending' THEN 1 END),
-                    COUNT(CASE WHEN c.state = 'rolled_back' THEN 1 END)
+                    COUNT(CASE WHEN c.state = 'rolled_back' THEN 1 END),
+                    COUNT(CASE WHEN c.state = 'already' THEN 1 END)
              FROM runs r LEFT JOIN changes c ON c.run_id = r.id
              WHERE {filter} GROUP BY r.id {tail}"
         );
@@ -334,6 +335,7 @@ impl Store {
                 failed: r.get(8)?,
                 pending: r.get(9)?,
                 rolled_back: r.get(10)?,
+                already: r.get(11)?,
                 // A summary this version cannot read is left out, not fatal:
                 // it only describes a finished cycle.
                 summary: summary.and_then(|s| serde_json::from_str(&s).ok()),

@@ -13,6 +13,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 const PERSON: &str = "migPERSON0001";
+/// The value the policy writes.
+const OURS: &str = "migABCDE12345";
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Runtime::new().unwrap()
@@ -289,4 +291,69 @@ fn a_rollback_never_removes_a_value_set_since_tagwarden_wrote() {
         &report,
         "changed since tagwarden wrote it: `map-migrated` is `migPERSON0001` on the resource, tagwarden wrote `migABCDE12345`; left as it is",
     );
+}
+
+/// A cycle, tag on create and a person can put the same value in place
+/// between this run's plan and its write: the run finds it there when it
+/// reads just before writing, writes nothing more, journals `already`
+/// (never a second `applied` with `previous: null`), and its rollback
+/// leaves what the other writer put there.
+#[test]
+fn a_value_another_writer_put_first_is_already_there_not_applied_twice() {
+    common::needs_test_hooks();
+    let e = Estate::new("already");
+    let applied = e.held(&["apply", "--yes", "--format", "json"], || e.sets(OURS));
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    let report = applied.json();
+    for c in changes_of(&report, &e.arns()) {
+        assert_eq!(c["status"], "already", "{c}");
+    }
+    let bystander = changes_of(&report, &[e.bystander.as_str()]);
+    assert_eq!(bystander[0]["status"], "applied", "{report}");
+    assert_eq!(report["summary"]["already"], 4, "{report}");
+    assert_eq!(report["summary"]["applied"], 1, "{report}");
+    let run_id = report["run_id"].as_str().unwrap().to_string();
+    let journal = e
+        .emu
+        .tagwarden(&["-c", e.cfg.as_str(), "history", &run_id, "--format", "json"]);
+    let states: Vec<(String, String)> = journal
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| {
+            (
+                j["arn"].as_str().unwrap().to_string(),
+                j["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (arn, state) in &states {
+        let expected = if *arn == e.bystander {
+            "applied"
+        } else {
+            "already"
+        };
+        assert_eq!(state, expected, "{arn}: {states:?}");
+    }
+    // Its rollback removes only what it wrote.
+    let rolled = e.emu.tagwarden(&[
+        "-c",
+        e.cfg.as_str(),
+        "rollback",
+        &run_id,
+        "--yes",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(rolled.code, 0, "{}\n{}", rolled.stdout, rolled.stderr);
+    assert_eq!(e.reads(), vec![Some(OURS.to_string()); 4]);
+    let undone = rolled.json();
+    let arns: Vec<&str> = undone["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["arn"].as_str().unwrap())
+        .collect();
+    assert_eq!(arns, [e.bystander.as_str()]);
 }

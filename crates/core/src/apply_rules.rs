@@ -11,7 +11,7 @@ use crate::scan::{RegionScope, ScanError};
 use crate::time::rfc3339;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Why apply refused to write anything.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,6 +53,9 @@ impl Refusal {
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Applied,
+    /// Every key already held its value when read just before the write:
+    /// nothing written (another writer got there first).
+    Already,
     Failed,
     Skipped,
 }
@@ -61,6 +64,7 @@ impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Applied => "applied",
+            Status::Already => "already",
             Status::Failed => "failed",
             Status::Skipped => "skipped",
         }
@@ -86,6 +90,17 @@ impl AppliedChange {
             change,
             status: Status::Applied,
             reason: None,
+            error_code: None,
+        }
+    }
+
+    pub fn already(change: Change) -> AppliedChange {
+        AppliedChange {
+            change,
+            status: Status::Already,
+            reason: Some(
+                "already held when read just before the write: not written by this run".into(),
+            ),
             error_code: None,
         }
     }
@@ -316,6 +331,17 @@ impl TagWrite {
         }
     }
 
+    /// The write less what `current` (read just before it) already shows:
+    /// a key already holding its value is not written again, a key already
+    /// gone not removed again. None when nothing is left to write.
+    pub fn still_needed(&self, current: &Tags) -> Option<TagWrite> {
+        let mut left = self.clone();
+        left.set.retain(|k, v| current.get(k) != Some(v));
+        left.remove.retain(|k, _| current.contains_key(k));
+        left.expect.retain(|k, _| left.set.contains_key(k));
+        (!left.set.is_empty() || !left.remove.is_empty()).then_some(left)
+    }
+
     /// Whether the tags read back show the write: every key set to its
     /// value, every removed key no longer holding the removed value.
     pub fn shows(&self, tags: &Tags) -> bool {
@@ -422,11 +448,16 @@ pub fn merge_tag_set(current: &Tags, w: &TagWrite) -> Result<Option<Tags>, Merge
 
 /// The report's entry for each written change: applied, or failed with
 /// its resource's failure.
-pub fn written(to_apply: Vec<Change>, failures: &HashMap<String, Failure>) -> Vec<AppliedChange> {
+pub fn written(
+    to_apply: Vec<Change>,
+    failures: &HashMap<String, Failure>,
+    already: &HashSet<String>,
+) -> Vec<AppliedChange> {
     to_apply
         .into_iter()
         .map(|change| match failures.get(change.arn.as_str()) {
             Some(f) => AppliedChange::failed(change, f),
+            None if already.contains(change.arn.as_str()) => AppliedChange::already(change),
             None => AppliedChange::applied(change),
         })
         .collect()
@@ -728,6 +759,20 @@ mod tests {
     }
 
     #[test]
+    fn only_what_the_tags_do_not_show_yet_is_written() {
+        let mut w = TagWrite::of(&change(
+            &[("k", "v"), ("j", "w")],
+            &[("k", None), ("j", None)],
+        ));
+        w.remove.insert("old".into(), "x".into());
+        let left = w.still_needed(&tags(&[("k", "v"), ("old", "x")])).unwrap();
+        assert_eq!(left.set, BTreeMap::from([("j".into(), "w".into())]));
+        assert_eq!(left.expect, BTreeMap::from([("j".into(), None)]));
+        assert_eq!(left.remove, w.remove);
+        assert!(w.still_needed(&tags(&[("k", "v"), ("j", "w")])).is_none());
+    }
+
+    #[test]
     fn written_changes_carry_their_failure() {
         let ok = change(&[("k", "v")], &[("k", None)]);
         let mut bad = ok.clone();
@@ -739,12 +784,17 @@ mod tests {
                 code: Some("InvalidID".into()),
             },
         )]);
-        let out = written(vec![ok, bad], &failures);
+        let mut there = ok.clone();
+        there.arn = instance("there");
+        let already = HashSet::from([there.arn.to_string()]);
+        let out = written(vec![ok, bad, there], &failures, &already);
         assert_eq!(out[0].status, Status::Applied);
         assert_eq!(
             (out[1].status, out[1].error_code.as_deref()),
             (Status::Failed, Some("InvalidID"))
         );
+        assert_eq!(out[2].status, Status::Already);
+        assert_eq!(out[2].status.as_str(), "already");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::cycle_summary::{CycleResult, CycleSummary};
 use crate::plan::{Change, Skip};
 use crate::resource::{shown, Arn, Tags};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Display;
 
 /// The state of one journaled key write.
@@ -27,6 +27,11 @@ pub enum ChangeState {
     NotApplied,
     /// Undone by a rollback run.
     RolledBack,
+    /// The key already held the value (or, for a removal, was already
+    /// gone) when read just before the write: another run or a person got
+    /// there first, so this run neither wrote it nor counts it as its own,
+    /// and a rollback of this run leaves it.
+    Already,
 }
 
 /// A state read from the store that this version does not know.
@@ -35,12 +40,13 @@ pub enum ChangeState {
 pub struct UnknownState(pub String);
 
 impl ChangeState {
-    pub const ALL: [ChangeState; 5] = [
+    pub const ALL: [ChangeState; 6] = [
         ChangeState::Pending,
         ChangeState::Applied,
         ChangeState::Failed,
         ChangeState::NotApplied,
         ChangeState::RolledBack,
+        ChangeState::Already,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +56,7 @@ impl ChangeState {
             ChangeState::Failed => "failed",
             ChangeState::NotApplied => "not_applied",
             ChangeState::RolledBack => "rolled_back",
+            ChangeState::Already => "already",
         }
     }
 
@@ -228,6 +235,8 @@ pub struct RunRecord {
     /// For a rollback: the run it undid.
     pub rolls_back: Option<String>,
     pub applied: i64,
+    /// Keys that already held the value: not written by this run.
+    pub already: i64,
     pub failed: i64,
     pub pending: i64,
     pub rolled_back: i64,
@@ -255,15 +264,31 @@ pub fn key_changes(changes: &[Change]) -> Vec<KeyChange> {
         .collect()
 }
 
+/// The tags of a run's resources as read just before its writes, and as
+/// read back after them.
+pub struct Reads<'a, R> {
+    pub before: &'a HashMap<String, Result<Tags, R>>,
+    pub after: &'a HashMap<String, Result<Tags, R>>,
+}
+
+/// Whether the tags read just before the write already show `e`'s value
+/// (a removal: the key already gone).
+fn held<R>(e: &KeyChange, before: &HashMap<String, Result<Tags, R>>) -> bool {
+    matches!(before.get(e.arn.as_str()), Some(Ok(tags)) if tags.get(&e.key) == e.new.as_ref())
+}
+
 /// The state of each journaled entry (`ids[i]` is `entries[i]`'s) from the
-/// write outcome per ARN and the tags read back: applied only when the write
-/// succeeded and the value is there.
+/// tags read just before the write, the write outcome per ARN and the tags
+/// read back: `already` when the key held the value before the write (it
+/// is not written), applied only when the write succeeded and the value
+/// is there.
 pub fn outcome_marks<W: Display, R: Display>(
     entries: &[KeyChange],
     ids: &[i64],
     outcomes: &HashMap<String, Result<(), W>>,
-    current: &HashMap<String, Result<Tags, R>>,
+    reads: Reads<'_, R>,
 ) -> Vec<Mark> {
+    let current = reads.after;
     // A write AWS accepted but that does not show when read back may still
     // appear: it stays pending, for the next apply or rollback to settle, and
     // is never reported as applied.
@@ -286,6 +311,7 @@ pub fn outcome_marks<W: Display, R: Display>(
         .zip(ids)
         .map(
             |(e, &id)| match (outcomes.get(e.arn.as_str()), current.get(e.arn.as_str())) {
+                _ if held(e, reads.before) => Mark::new(id, ChangeState::Already),
                 (Some(Err(why)), _) => failed(id, why.to_string()),
                 (None, _) => failed(id, "not written".into()),
                 (Some(Ok(())), Some(Ok(tags))) if tags.get(&e.key) == e.new.as_ref() => {
@@ -336,7 +362,7 @@ pub fn settle<R>(
 pub fn failures(entries: &[KeyChange], marks: &[Mark]) -> HashMap<String, Failure> {
     let mut out: HashMap<String, Failure> = HashMap::new();
     for (e, m) in entries.iter().zip(marks) {
-        if m.state != ChangeState::Applied {
+        if !done(m.state) {
             out.entry(e.arn.to_string()).or_insert(Failure {
                 reason: m.error.clone(),
                 code: None,
@@ -346,9 +372,27 @@ pub fn failures(entries: &[KeyChange], marks: &[Mark]) -> HashMap<String, Failur
     out
 }
 
+/// A key that shows the value: written by the run, or already there.
+fn done(state: ChangeState) -> bool {
+    matches!(state, ChangeState::Applied | ChangeState::Already)
+}
+
+/// The resources every entry of which was `already` (nothing written).
+pub fn already(entries: &[KeyChange], marks: &[Mark]) -> HashSet<String> {
+    let mut all: HashMap<&str, bool> = HashMap::new();
+    for (e, m) in entries.iter().zip(marks) {
+        let every = all.entry(e.arn.as_str()).or_insert(true);
+        *every &= m.state == ChangeState::Already;
+    }
+    all.into_iter()
+        .filter(|(_, every)| *every)
+        .map(|(arn, _)| arn.to_string())
+        .collect()
+}
+
 /// A run's status once its marks are recorded.
 pub fn run_status(marks: &[Mark]) -> RunStatus {
-    if marks.iter().all(|m| m.state == ChangeState::Applied) {
+    if marks.iter().all(|m| done(m.state)) {
         RunStatus::Done
     } else {
         RunStatus::Failed
@@ -428,7 +472,12 @@ mod tests {
             ),
         ]
         .into();
-        let marks = outcome_marks(&entries, &[1, 2, 3, 4, 5], &outcomes, &current);
+        let before = HashMap::new();
+        let reads = Reads {
+            before: &before,
+            after: &current,
+        };
+        let marks = outcome_marks(&entries, &[1, 2, 3, 4, 5], &outcomes, reads);
         assert_eq!(marks[0], Mark::new(1, ChangeState::Applied));
         assert_eq!(
             (marks[1].state, marks[1].error.as_deref()),
@@ -463,6 +512,58 @@ mod tests {
         let refused = crate::arn::instance("refused").to_string();
         assert_eq!(failures[&refused].reason.as_deref(), Some("AccessDenied"));
         assert_eq!(run_status(&marks[..1]), RunStatus::Done);
+    }
+
+    /// Two writers decided the same key: the second finds it holding the
+    /// value when it reads just before its write. It neither writes nor
+    /// counts it: `already`, not a second `applied` with `previous: null`.
+    #[test]
+    fn a_key_that_already_holds_the_value_is_already_not_applied() {
+        let mut removal = key_change("gone");
+        removal.new = None;
+        let entries = [
+            key_change("there"),
+            key_change("there"),
+            removal,
+            key_change("moved"),
+        ];
+        let mut entries = entries.to_vec();
+        entries[1].key = "k2".into();
+        let i = |id: &str| crate::arn::instance(id).to_string();
+        let before: HashMap<String, Result<Tags, String>> = [
+            (i("there"), Ok(tags(&[("k", "v")]))),
+            (i("gone"), Ok(Tags::new())),
+            (i("moved"), Ok(tags(&[("k", "other")]))),
+        ]
+        .into();
+        let outcomes: HashMap<String, Result<(), String>> = [
+            (i("there"), Ok(())),
+            (i("gone"), Ok(())),
+            (i("moved"), Err("changed since it was read".to_string())),
+        ]
+        .into();
+        let after: HashMap<String, Result<Tags, String>> =
+            [(i("there"), Ok(tags(&[("k", "v"), ("k2", "v")])))].into();
+        let reads = Reads {
+            before: &before,
+            after: &after,
+        };
+        let marks = outcome_marks(&entries, &[1, 2, 3, 4], &outcomes, reads);
+        let states: Vec<ChangeState> = marks.iter().map(|m| m.state).collect();
+        assert_eq!(
+            states,
+            [
+                ChangeState::Already,
+                ChangeState::Applied,
+                ChangeState::Already,
+                ChangeState::Failed
+            ]
+        );
+        // `there` had one key written: not `already` as a whole; `gone` was.
+        assert_eq!(already(&entries, &marks), [i("gone")].into());
+        assert!(!failures(&entries, &marks).contains_key(&i("there")));
+        assert_eq!(run_status(&marks[..3]), RunStatus::Done);
+        assert_eq!(ChangeState::parse("already"), Ok(ChangeState::Already));
     }
 
     #[test]

@@ -187,7 +187,8 @@ pub fn rolled_back(restores: &[Restore], marks: &[Mark]) -> Vec<Mark> {
         .iter()
         .flat_map(|r| &r.entries)
         .zip(marks)
-        .filter(|(_, m)| m.state == ChangeState::Applied)
+        // `already`: the key was back as before when the rollback read it.
+        .filter(|(_, m)| matches!(m.state, ChangeState::Applied | ChangeState::Already))
         .map(|(e, _)| Mark::new(e.id, ChangeState::RolledBack))
         .collect()
 }

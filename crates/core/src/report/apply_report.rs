@@ -14,6 +14,8 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ApplySummary {
     pub applied: usize,
+    /// Already holding the value when read just before the write.
+    pub already: usize,
     pub failed: usize,
     pub skipped: usize,
     pub api_calls: u64,
@@ -53,6 +55,7 @@ impl ApplyReport {
     pub fn finish(&mut self, calls: BTreeMap<String, u64>) {
         let count = |s: Status| self.changes.iter().filter(|c| c.status == s).count();
         self.summary.applied = count(Status::Applied);
+        self.summary.already = count(Status::Already);
         self.summary.failed = count(Status::Failed);
         self.summary.skipped = count(Status::Skipped);
         self.summary.api_calls = calls.values().sum();
@@ -71,9 +74,14 @@ impl ApplyReport {
     pub fn summary_line(&self) -> String {
         let s = &self.summary;
         format!(
-            "run {}: {} applied, {} failed, {} skipped; {} API call(s)",
+            "run {}: {} applied, {}{} failed, {} skipped; {} API call(s)",
             self.run_id.as_deref().unwrap_or("(none: nothing to write)"),
             s.applied,
+            if s.already > 0 {
+                format!("{} already held, ", s.already)
+            } else {
+                String::new()
+            },
             s.failed,
             s.skipped + self.skipped.len(),
             s.api_calls
@@ -293,6 +301,7 @@ mod tests {
             r.summary,
             ApplySummary {
                 applied: 2,
+                already: 0,
                 failed: 1,
                 skipped: 1,
                 api_calls: 3

@@ -10,7 +10,7 @@ pub enum History {
     Journal(Box<RunRecord>, Vec<JournalEntry>),
 }
 
-const RUN_HEADER: [&str; 11] = [
+const RUN_HEADER: [&str; 12] = [
     "id",
     "kind",
     "started_at",
@@ -18,6 +18,7 @@ const RUN_HEADER: [&str; 11] = [
     "status",
     "rolls_back",
     "applied",
+    "already",
     "failed",
     "pending",
     "rolled_back",
@@ -36,7 +37,7 @@ const ENTRY_HEADER: [&str; 10] = [
     "error",
 ];
 
-fn run_row(r: &RunRecord) -> [String; 11] {
+fn run_row(r: &RunRecord) -> [String; 12] {
     [
         r.id.clone(),
         r.kind.label().to_string(),
@@ -45,6 +46,7 @@ fn run_row(r: &RunRecord) -> [String; 11] {
         r.status.label().to_string(),
         r.rolls_back.clone().unwrap_or_default(),
         r.applied.to_string(),
+        r.already.to_string(),
         r.failed.to_string(),
         r.pending.to_string(),
         r.rolled_back.to_string(),
@@ -78,6 +80,7 @@ fn table(h: &History) -> String {
                 "STARTED",
                 "STATUS",
                 "APPLIED",
+                "ALREADY",
                 "FAILED",
                 "PENDING",
                 "ROLLED BACK",
@@ -85,7 +88,7 @@ fn table(h: &History) -> String {
                 "SUMMARY",
             ]);
             for r in runs {
-                let [id, kind, started, _, status, rolls_back, applied, failed, pending, rolled_back, summary] =
+                let [id, kind, started, _, status, rolls_back, applied, already, failed, pending, rolled_back, summary] =
                     run_row(r);
                 t.add_row([
                     id,
@@ -93,6 +96,7 @@ fn table(h: &History) -> String {
                     started,
                     status,
                     applied,
+                    already,
                     failed,
                     pending,
                     rolled_back,
@@ -189,6 +193,7 @@ mod tests {
             status: RunStatus::Done,
             rolls_back: rolls_back.map(str::to_string),
             applied: 2,
+            already: 0,
             failed: 0,
             pending: 0,
             rolled_back: 0,
