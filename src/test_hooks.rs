@@ -37,7 +37,7 @@ pub async fn after_journal() {
     }
 }
 
-/// Seconds a received event stays invisible (instead of five minutes): how
+/// Seconds a received event stays invisible (instead of 30): how
 /// tests see that a waiting burst's messages are kept from other replicas.
 pub const HANDLING_SECS_ENV: &str = "TAGWARDEN_HANDLING_SECS";
 

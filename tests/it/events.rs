@@ -508,3 +508,37 @@ fn an_instance_mgn_launches_is_tagged_on_create() {
         );
     });
 }
+
+/// A daemon that dies while it works on a burst: the events it held come
+/// back within a minute of its restart (received invisible for 30 s,
+/// extended while worked on), not after minutes.
+#[test]
+fn the_events_a_killed_daemon_held_are_handled_within_a_minute_of_its_restart() {
+    common::needs_test_hooks();
+    let crash = [("TAGWARDEN_CRASH_AFTER_JOURNAL", "1")];
+    let mut f = common::events::fixture_env("enforce", 5, "", &[], &crash);
+    let volume = new_volume(&f.emu.endpoint(), STAGING.0);
+    f.send(vec![create_volume("k-1", STAGING.0, &volume)]);
+    let (code, _) = f.daemon.wait_exit(MINUTE);
+    assert_ne!(code, 0, "it aborted once the event's write was journaled");
+    // Back in audit mode, so that only the event (not a cycle) answers for
+    // the volume.
+    let cfg = std::fs::read_to_string(f.dir.path().join("tagwarden.yaml"))
+        .unwrap()
+        .replace("mode: enforce", "mode: audit");
+    let cfg = common::write(f.dir.path(), "audit.yaml", &cfg);
+    let restarted = std::time::Instant::now();
+    let mut d = common::daemon::Daemon::start(
+        f.emu.command(&["run", "-c", &cfg]),
+        &f.dir.path().join("restarted.log"),
+    );
+    d.wait_for("the held event handled again", MINUTE, |d| {
+        count(d, "CreateVolume", "non_compliant") >= 1.0
+    });
+    assert!(restarted.elapsed() < MINUTE, "{:?}", restarted.elapsed());
+    assert_eq!(
+        d.metric("tagwarden_journal_pending"),
+        Some(1.0),
+        "the crashed write is reported, for the next enforce run to settle"
+    );
+}

@@ -17,10 +17,12 @@ use tagwarden_core::config::PAGE_BYTES;
 /// few batched writes instead of one per event.
 pub const MAX_BURST: usize = 1000;
 
-/// How long a received message stays invisible while its burst is handled
-/// (a large burst takes a while to read and write); one whose handling
-/// fails is made visible sooner, after its backoff.
-pub const HANDLING: Duration = Duration::from_secs(300);
+/// How long a received message stays invisible: short, so that the
+/// messages a killed daemon held come back within a minute of its restart,
+/// and extended every third of it while its burst is handled (a large
+/// burst takes a while to read and write); one whose handling fails is made
+/// visible sooner, after its backoff.
+pub const HANDLING: Duration = Duration::from_secs(30);
 
 /// How long received messages stay invisible: [`HANDLING`], or in the
 /// test build what `TAGWARDEN_HANDLING_SECS` says.
