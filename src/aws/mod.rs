@@ -16,7 +16,7 @@ pub use session::AccountSession;
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{AppName, BehaviorVersion, Region, SdkConfig};
 use std::sync::Arc;
 use std::time::Duration;
 use tagwarden_core::config::Config;
@@ -35,6 +35,9 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
 /// that tests cross page boundaries with a handful of resources.
 pub const PAGE_SIZE_ENV: &str = "TAGWARDEN_PAGE_SIZE";
 
+/// The SDK's app name: `app/tagwarden` in every request's user agent.
+pub const APP_NAME: &str = "tagwarden";
+
 pub use tagwarden_core::resource::partition_of;
 
 /// The process-wide AWS context: base credentials, endpoint and rate limiter.
@@ -52,6 +55,10 @@ impl Aws {
     /// included, at it.
     pub async fn connect(config: &Config) -> Aws {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            // Every request says `app/tagwarden` in its user agent, so
+            // CloudTrail tells tagwarden's own changes (a rollback's
+            // removals) from everyone else's.
+            .app_name(AppName::new(APP_NAME).expect("a valid app name"))
             .region(RegionProviderChain::default_provider().or_else(Region::new("us-east-1")))
             .retry_config(RetryConfig::standard().with_max_attempts(SDK_MAX_ATTEMPTS))
             .timeout_config(

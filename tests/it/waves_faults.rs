@@ -124,6 +124,14 @@ fn every_page_of_a_thousand_servers_and_more_is_read() {
         "{found:?}"
     );
     assert_eq!(requests["GetLaunchConfiguration"], PER_WAVE as u64);
+    // Every request names tagwarden in its user agent (CloudTrail's
+    // `userAgent` tells its changes from everyone else's).
+    let agents = emu.mgn("GET", "/_control/agents", "");
+    let agents = agents.as_array().unwrap();
+    assert!(!agents.is_empty());
+    for a in agents {
+        assert!(a.as_str().unwrap().contains("app/tagwarden"), "{a}");
+    }
 }
 
 #[test]

@@ -34,6 +34,7 @@ most `max_page`. Nothing is set up until a test says so:
                           "servers" (each with its "launchConfiguration"),
                           "templates"}}}
     GET  /_control/calls  requests answered, per operation
+    GET  /_control/agents  the User-Agent headers seen
     POST /_control/reset  no state, no settings, no calls
 """
 
@@ -54,6 +55,7 @@ DEFAULTS = {"deny": {}, "throttle_every": 0, "max_page": 1000, "admins": [],
 SETTINGS = json.loads(json.dumps(DEFAULTS))
 DATA = {}  # ACCOUNT -> REGION -> {"waves", "applications", "servers", "templates"}
 CALLS = {}
+AGENTS = set()
 SERIAL = [0]
 LOCK = threading.Lock()
 
@@ -269,7 +271,8 @@ class Handler(JsonHandler):
 
     def do_GET(self):
         with LOCK:
-            answer = {"/_control/state": DATA, "/_control/calls": CALLS}.get(self.path)
+            answer = {"/_control/state": DATA, "/_control/calls": CALLS,
+                      "/_control/agents": sorted(AGENTS)}.get(self.path)
             answer = json.loads(json.dumps(answer))
         if answer is not None:
             return self.reply(200, answer)
@@ -293,6 +296,7 @@ class Handler(JsonHandler):
         op = self.path.strip("/")
         with LOCK:
             CALLS[op] = CALLS.get(op, 0) + 1
+            AGENTS.add(self.headers.get("User-Agent", ""))
             n = sum(CALLS.values())
             every = int(SETTINGS["throttle_every"] or 0)
         if every and n % every == 0:
@@ -346,6 +350,7 @@ class Handler(JsonHandler):
         if path == "/_control/reset":
             DATA.clear()
             CALLS.clear()
+            AGENTS.clear()
             SETTINGS.clear()
             SETTINGS.update(json.loads(json.dumps(DEFAULTS)))
             SERIAL[0] = 0
