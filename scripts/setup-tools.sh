@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The tools the deploy/ and report tests use, installed when absent:
-# kubernetes-validate and cfn-lint into .venv (PyPI); systemd-analyze, kubectl
-# and a headless browser from Debian's packages (systemd, kubernetes-client,
-# chromium). Idempotent.
+# kubernetes-validate and cfn-lint into .venv (PyPI); systemd-analyze, kubectl,
+# promtool and a headless browser from Debian's packages (systemd,
+# kubernetes-client, prometheus, chromium). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KUBERNETES_VALIDATE_VERSION=1.37.0
@@ -20,6 +20,7 @@ fi
 packages=()
 command -v systemd-analyze >/dev/null || packages+=(systemd)
 command -v kubectl >/dev/null || packages+=(kubernetes-client)
+command -v promtool >/dev/null || packages+=(prometheus)
 [ -x /usr/bin/chromium ] || packages+=(chromium)
 if [ ${#packages[@]} -gt 0 ]; then
   sudo=""

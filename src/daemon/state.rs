@@ -60,10 +60,12 @@ pub struct Shared {
 
 impl Shared {
     pub fn new(loaded: Loaded, shard: Shard) -> Shared {
+        let metrics = Metrics::new(shard);
+        metrics.interval(loaded.config.daemon.interval);
         Shared {
             loaded: RwLock::new(Arc::new(loaded)),
             last: Mutex::new(None),
-            metrics: Metrics::new(shard),
+            metrics,
             shard,
             started: Instant::now(),
             heartbeat: AtomicU64::new(0),
@@ -78,6 +80,7 @@ impl Shared {
 
     /// Swap in a validated configuration; cycles already running keep theirs.
     pub fn swap(&self, loaded: Loaded) {
+        self.metrics.interval(loaded.config.daemon.interval);
         *self.loaded.write().expect("loaded") = Arc::new(loaded);
     }
 

@@ -1,7 +1,8 @@
 //! What a user installs from deploy/, checked with the tools that consume
 //! it: `systemd-analyze security` scores the unit, `kubectl kustomize`
 //! renders the manifests and `kubernetes-validate` checks them against the
-//! Kubernetes schemas, `cfn-lint` checks the CloudFormation template. The
+//! Kubernetes schemas, `cfn-lint` checks the CloudFormation template,
+//! `promtool` checks and unit-tests the Prometheus alerting rules. The
 //! tools come from `scripts/setup-tools.sh` (run by `scripts/test.sh`); a
 //! missing one fails the test and says so.
 
@@ -553,4 +554,37 @@ fn the_scanner_assumes_roles_only_in_the_organization_with_no_guessable_external
         .expect("external_id");
     assert!(!line.contains("external_id: tagwarden"), "{line}");
     assert!(line.contains("REPLACE-WITH-A-RANDOM-ID"), "{line}");
+}
+
+/// The alerting rules load, and every alert fires on the series that
+/// should fire it and stays quiet on a healthy daemon's (the unit tests in
+/// deploy/prometheus/tagwarden-rules.test.yaml; that every metric they use
+/// is one the daemon exports is a unit test of the metrics module).
+#[test]
+fn the_alerting_rules_load_and_every_alert_is_tested() {
+    let rules = "deploy/prometheus/tagwarden-rules.yaml";
+    let checked = run(&tool("promtool"), &["check", "rules", rules]);
+    assert!(checked.contains("SUCCESS: 10 rules found"), "{checked}");
+    let tested = run(
+        &tool("promtool"),
+        &[
+            "test",
+            "rules",
+            "deploy/prometheus/tagwarden-rules.test.yaml",
+        ],
+    );
+    assert!(tested.contains("SUCCESS"), "{tested}");
+    // Each alert has a test that expects it to fire.
+    let text = |f: &str| std::fs::read_to_string(repo_root().join(f)).unwrap();
+    let alerts: BTreeSet<String> = text(rules)
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- alert: "))
+        .map(str::to_string)
+        .collect();
+    let tests = text("deploy/prometheus/tagwarden-rules.test.yaml");
+    for a in &alerts {
+        let firing = format!("alertname: {a}\n        exp_alerts:\n          - exp_labels");
+        assert!(tests.contains(&firing), "no test makes {a} fire");
+    }
+    assert_eq!(alerts.len(), 10);
 }

@@ -118,6 +118,7 @@ pub struct Metrics {
     cycle_duration: Histogram,
     last_success: GaugeF,
     last_cycle: GaugeF,
+    interval: GaugeF,
     resources_scanned: Family<Account, Gauge>,
     in_scope: Family<AccountPolicy, Gauge>,
     non_compliant: Family<AccountPolicy, Gauge>,
@@ -145,6 +146,7 @@ impl Metrics {
             cycle_duration: Histogram::new(exponential_buckets(0.5, 2.0, 14)),
             last_success: GaugeF::default(),
             last_cycle: GaugeF::default(),
+            interval: GaugeF::default(),
             resources_scanned: Family::default(),
             in_scope: Family::default(),
             non_compliant: Family::default(),
@@ -210,6 +212,11 @@ impl Metrics {
                 "last_cycle_timestamp",
                 "When the last cycle finished (Unix time)",
                 &self.last_cycle,
+            ),
+            (
+                "cycle_interval",
+                "daemon.interval: how often a cycle starts (/readyz wants one within two)",
+                &self.interval,
             ),
         ];
         for (name, help, g) in times {
@@ -298,6 +305,11 @@ impl Metrics {
         let mut out = String::new();
         encode(&mut out, &self.registry).expect("writing to a String cannot fail");
         out
+    }
+
+    /// `daemon.interval`, at start and on each reload.
+    pub fn interval(&self, interval: std::time::Duration) {
+        self.interval.set(interval.as_secs_f64());
     }
 
     /// Pending journal entries found at start.
@@ -458,6 +470,7 @@ fn add_per_operation(family: &Family<Operation, Counter>, counts: &BTreeMap<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::daemon::outcome::CycleFailure;
     use tagwarden_core::policy::PolicyCounts;
     use tagwarden_core::report::{AuditReport, ComplianceRow, ReportSummary};
 
@@ -533,6 +546,51 @@ mod tests {
             launched_untagged: 0,
             reasons: Default::default(),
             not_ready_servers: Vec::new(),
+        }
+    }
+
+    /// The sample names a registered metric shows (counters end in
+    /// `_total`, histograms in `_bucket`/`_sum`/`_count`, infos `_info`).
+    fn exported(text: &str) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        for line in text.lines() {
+            let Some(rest) = line.strip_prefix("# TYPE ") else {
+                continue;
+            };
+            let (name, kind) = rest.split_once(' ').unwrap();
+            let suffixes: &[&str] = match kind {
+                "counter" => &["_total"],
+                "histogram" => &["_bucket", "_sum", "_count"],
+                "info" => &["_info"],
+                _ => &[""],
+            };
+            out.extend(suffixes.iter().map(|s| format!("{name}{s}")));
+        }
+        out
+    }
+
+    #[test]
+    fn every_metric_the_shipped_alerts_use_is_exported() {
+        let m = Metrics::new(Shard::default());
+        // A family shows once it has a series: a cycle that failed and
+        // wrote, and an event.
+        let mut out = output(&["111111111111"]);
+        out.failure = Some(CycleFailure::NothingScanned);
+        out.changes_by_account = [("111111111111".to_string(), Default::default())].into();
+        m.record(&out, 1_800_000_000.0);
+        m.events.event(
+            "RunInstances",
+            tagwarden_core::cloudtrail::EventOutcome::Tagged,
+        );
+        let names = exported(&m.encode());
+        let rules = include_str!("../../../deploy/prometheus/tagwarden-rules.yaml");
+        let used: std::collections::BTreeSet<&str> = rules
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| w.starts_with("tagwarden_"))
+            .collect();
+        assert!(used.len() >= 8, "{used:?}");
+        for name in used {
+            assert!(names.contains(name), "{name} is not exported:\n{names:?}");
         }
     }
 
