@@ -10,6 +10,7 @@
 //! `responseElements`, `errorCode` when the call failed).
 
 mod calls;
+pub mod tool;
 
 use crate::arn::{Arn, ArnError};
 use calls::Named;
