@@ -204,7 +204,7 @@ pub fn apply(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
         plan,
         max_changes: args.max_changes,
         narrow,
-        cancel: None,
+        ..ApplyOptions::default()
     };
     let report = runtime()?.block_on(async {
         let aws = Aws::connect(&loaded.config).await;

@@ -135,7 +135,7 @@ async fn enforce(
         DaemonMode::Audit => Ok(None),
         DaemonMode::Enforce if cancel.is_cancelled() => Err(Error::Cancelled),
         DaemonMode::Enforce => writer
-            .write_due(loaded, aws, inv.scanned(), cancel)
+            .write_due(loaded, aws, inv.scanned(), RunKind::Apply, cancel)
             .await
             .map(Some),
     }

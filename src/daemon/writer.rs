@@ -11,6 +11,7 @@ use crate::error::Result;
 use crate::progress::Progress;
 use crate::scan::Scanned;
 use crate::store::{blocking, Store};
+use tagwarden_core::journal::RunKind;
 use tagwarden_core::report::ApplyReport;
 use tokio_util::sync::CancellationToken;
 
@@ -27,6 +28,7 @@ impl WriteTurn {
         loaded: &Loaded,
         aws: &Aws,
         scanned: Scanned<'_>,
+        kind: RunKind,
         cancel: &CancellationToken,
     ) -> Result<ApplyReport> {
         let _turn = self.turn.lock().await;
@@ -35,6 +37,7 @@ impl WriteTurn {
         let progress = Progress::new(true);
         let opts = ApplyOptions {
             cancel: Some(cancel.clone()),
+            kind: Some(kind),
             ..ApplyOptions::default()
         };
         // The daemon was told to write by its configuration: no prompt.

@@ -28,6 +28,9 @@ pub struct ApplyOptions {
     /// The daemon's shutdown: once it is requested, nothing new is
     /// journaled or written (`Error::Cancelled`).
     pub cancel: Option<CancellationToken>,
+    /// What the run is recorded as: `apply` (None), or the daemon's
+    /// `restore` of a removed tag.
+    pub kind: Option<RunKind>,
 }
 
 impl Enforcer<'_> {
@@ -75,7 +78,7 @@ impl Enforcer<'_> {
         let entries = journal::key_changes(&to_apply);
         let writes = apply_rules::merge_writes(to_apply.iter().map(TagWrite::of));
         let spec = RunSpec {
-            kind: RunKind::Apply,
+            kind: opts.kind.unwrap_or(RunKind::Apply),
             rolls_back: None,
             entries: &entries,
             writes: &writes,

@@ -20,6 +20,7 @@ mod hostile;
 mod iam;
 mod pages;
 mod report;
+mod restore;
 mod shards;
 mod store;
 mod waves;

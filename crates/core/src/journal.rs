@@ -132,6 +132,9 @@ pub enum RunKind {
     Rollback,
     /// A daemon cycle (with its summary).
     Cycle,
+    /// The daemon writing back a policy's tag that someone removed or
+    /// changed (a tag call's event), as `apply` would.
+    Restore,
 }
 
 /// Where a run stands. Apply and rollback runs end `done` or `failed`;
@@ -158,13 +161,19 @@ pub struct UnknownRunLabel {
 }
 
 impl RunKind {
-    pub const ALL: [RunKind; 3] = [RunKind::Apply, RunKind::Rollback, RunKind::Cycle];
+    pub const ALL: [RunKind; 4] = [
+        RunKind::Apply,
+        RunKind::Rollback,
+        RunKind::Cycle,
+        RunKind::Restore,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
             RunKind::Apply => "apply",
             RunKind::Rollback => "rollback",
             RunKind::Cycle => "cycle",
+            RunKind::Restore => "restore",
         }
     }
 

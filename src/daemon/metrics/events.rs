@@ -9,6 +9,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::{Registry, Unit};
 use std::sync::atomic::AtomicU64;
+use tagwarden_core::cloudtrail::tool::Tool;
 use tagwarden_core::cloudtrail::{event_label, EventOutcome};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -17,8 +18,17 @@ struct Received {
     outcome: &'static str,
 }
 
+/// A tag call that touched a policy's key.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Removal {
+    policy: String,
+    tool: &'static str,
+    outcome: &'static str,
+}
+
 pub struct EventMetrics {
     received: Family<Received, Counter>,
+    removals: Family<Removal, Counter>,
     latency: Histogram,
     lag: Gauge<f64, AtomicU64>,
 }
@@ -27,6 +37,7 @@ impl Default for EventMetrics {
     fn default() -> EventMetrics {
         EventMetrics {
             received: Family::default(),
+            removals: Family::default(),
             // 0.25 s to ~70 min.
             latency: Histogram::new(exponential_buckets(0.25, 2.0, 15)),
             lag: Gauge::default(),
@@ -38,6 +49,8 @@ impl EventMetrics {
     pub fn register(&self, r: &mut Registry) {
         let received = "CloudTrail events received from the queues, by event name and outcome";
         r.register("events", received, self.received.clone());
+        let removals = "Tag calls that removed or changed a policy's key, by policy, the tool that made them and what became of them";
+        r.register("tag_removals", removals, self.removals.clone());
         r.register_with_unit(
             "event_to_tagged",
             "From a creation event's time to its resources tagged (enforce mode)",
@@ -57,6 +70,17 @@ impl EventMetrics {
         self.received
             .get_or_create(&Received {
                 event: event_label(name),
+                outcome: outcome.label(),
+            })
+            .inc();
+    }
+
+    /// Count a tag call that touched `policy`'s keys.
+    pub fn removal(&self, policy: &str, tool: Tool, outcome: EventOutcome) {
+        self.removals
+            .get_or_create(&Removal {
+                policy: policy.to_string(),
+                tool: tool.label(),
                 outcome: outcome.label(),
             })
             .inc();

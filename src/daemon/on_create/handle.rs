@@ -8,6 +8,7 @@
 
 use super::queue::{Message, Queue, RETRY};
 use super::read::{self, Found, Unread};
+use super::restore;
 use super::Consumer;
 use crate::aws::{AccountSession, Aws};
 use crate::config::Loaded;
@@ -15,8 +16,11 @@ use crate::scan::{self, Scanned};
 use chrono::Utc;
 use std::collections::{BTreeMap, HashMap};
 use tagwarden_core::apply_rules::Status;
-use tagwarden_core::cloudtrail::{self, event_label, Creation, Event, EventOutcome, Rejection};
+use tagwarden_core::cloudtrail::{
+    self, event_label, Creation, Event, EventOutcome, Rejection, TagChange,
+};
 use tagwarden_core::config::DaemonMode;
+use tagwarden_core::journal::RunKind;
 use tagwarden_core::report::ApplyReport;
 use tagwarden_core::{Arn, Resource};
 
@@ -34,14 +38,14 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    fn done(event: &str, outcome: EventOutcome) -> Verdict {
+    pub(super) fn done(event: &str, outcome: EventOutcome) -> Verdict {
         Verdict::Done {
             event: event_label(event),
             outcome,
         }
     }
 
-    fn retry(event: &str, why: Again) -> Verdict {
+    pub(super) fn retry(event: &str, why: Again) -> Verdict {
         Verdict::Retry {
             event: event_label(event),
             why,
@@ -70,6 +74,8 @@ pub async fn handle(c: &mut Consumer, aws: &Aws, queue: &Queue, messages: Vec<Me
     }
     let mut verdicts: Vec<Option<Verdict>> = vec![None; messages.len()];
     let mut creations: Vec<(usize, Creation)> = Vec::new();
+    // The tag calls among them, by message.
+    let mut changes: HashMap<usize, TagChange> = HashMap::new();
     // The policies' types, once per burst.
     let types = c.shared.loaded().policies.resource_types();
     let regions =
@@ -77,10 +83,15 @@ pub async fn handle(c: &mut Consumer, aws: &Aws, queue: &Queue, messages: Vec<Me
     for (i, m) in messages.iter().enumerate() {
         match classify(c, &types, &regions, m) {
             // The same call twice in one burst: the first copy stands for both.
-            Ok(cr) if creations.iter().any(|(_, x)| x.event_id == cr.event_id) => {
+            Ok((cr, _)) if creations.iter().any(|(_, x)| x.event_id == cr.event_id) => {
                 verdicts[i] = Some(Verdict::done(&cr.event_name, EventOutcome::Duplicate));
             }
-            Ok(creation) => creations.push((i, creation)),
+            Ok((creation, change)) => {
+                creations.push((i, creation));
+                if let Some(change) = change {
+                    changes.insert(i, change);
+                }
+            }
             Err(v) => verdicts[i] = Some(v),
         }
     }
@@ -88,7 +99,7 @@ pub async fn handle(c: &mut Consumer, aws: &Aws, queue: &Queue, messages: Vec<Me
     let n_creations = creations.len();
     let receipts: Vec<&str> = messages.iter().map(|m| m.receipt.as_str()).collect();
     let settled = queue
-        .invisible_while(aws, &receipts, settle_creations(c, aws, creations))
+        .invisible_while(aws, &receipts, settle_creations(c, aws, creations, changes))
         .await;
     for (i, v) in settled {
         verdicts[i] = Some(v);
@@ -108,20 +119,21 @@ pub async fn handle(c: &mut Consumer, aws: &Aws, queue: &Queue, messages: Vec<Me
     );
 }
 
-/// A creation to act on, or the verdict of anything else.
+/// A creation to act on (a tag call's resources as one, with the call),
+/// or the verdict of anything else.
 fn classify(
     c: &mut Consumer,
     types: &[String],
     regions: &[String],
     m: &Message,
-) -> Result<Creation, Verdict> {
+) -> Result<(Creation, Option<TagChange>), Verdict> {
     // A body too large was dropped on receipt: its size says so.
     let parsed = if m.size > cloudtrail::MAX_EVENT_BYTES {
         Err(cloudtrail::EventError::TooLarge(m.size))
     } else {
         cloudtrail::parse(&m.body)
     };
-    let creation = match parsed {
+    let (creation, change) = match parsed {
         Err(e) => {
             tracing::warn!(error = %e, outcome = e.outcome().label(), "an event message is not acted on: dropped");
             return Err(Verdict::done(
@@ -129,7 +141,8 @@ fn classify(
                 e.outcome(),
             ));
         }
-        Ok(Event::Creation(creation)) => creation,
+        Ok(Event::Creation(creation)) => (creation, None),
+        Ok(Event::TagChange(change)) => (restore::as_creation(&change), Some(change)),
         Ok(Event::NotCreation { event_name }) => {
             return Err(Verdict::done(&event_name, EventOutcome::NotCreation))
         }
@@ -159,7 +172,15 @@ fn classify(
     if c.seen.contains(&creation.event_id) {
         return Err(Verdict::done(name, EventOutcome::Duplicate));
     }
-    Ok(creation)
+    if let Some(change) = &change {
+        let loaded = c.shared.loaded();
+        let role = loaded.config.accounts.role.as_deref();
+        let events = &c.shared.metrics.events;
+        if let Some(v) = restore::screened(change, &loaded.policies.policies, role, events) {
+            return Err(v);
+        }
+    }
+    Ok((creation, change))
 }
 
 /// Read the created resources, evaluate them, write what is due (enforce),
@@ -168,6 +189,7 @@ async fn settle_creations(
     c: &mut Consumer,
     aws: &Aws,
     creations: Vec<(usize, Creation)>,
+    changes: HashMap<usize, TagChange>,
 ) -> Vec<(usize, Verdict)> {
     if creations.is_empty() {
         return Vec::new();
@@ -196,7 +218,24 @@ async fn settle_creations(
             Found::NotYet(_) => None,
         })
         .collect();
-    out.extend(evaluate_and_write(c, aws, ready, resources).await);
+    // Creations are written as an apply run, tag calls as a restore run.
+    let (restores, ready): (Vec<_>, Vec<_>) = ready
+        .into_iter()
+        .partition(|(i, _)| changes.contains_key(i));
+    let named = |ready: &[(usize, Creation)]| -> Vec<Resource> {
+        resources
+            .iter()
+            .filter(|r| {
+                ready
+                    .iter()
+                    .any(|(_, cr)| cr.resources.iter().any(|x| x.arn == r.arn))
+            })
+            .cloned()
+            .collect()
+    };
+    let (created, touched) = (named(&ready), named(&restores));
+    out.extend(evaluate_and_write(c, aws, ready, created, None).await);
+    out.extend(evaluate_and_write(c, aws, restores, touched, Some(&changes)).await);
     out
 }
 
@@ -229,12 +268,14 @@ async fn read_all(
 
 /// Audit: record the verdicts. Enforce: one journaled apply over every
 /// ready resource, then per creation: tagged, compliant, or retry when a
-/// write failed.
+/// write failed. With `changes`, the ready ones are tag calls: a `restore`
+/// run, and their own verdicts.
 async fn evaluate_and_write(
     c: &mut Consumer,
     aws: &Aws,
     ready: Vec<(usize, Creation)>,
     resources: Vec<Resource>,
+    changes: Option<&HashMap<usize, TagChange>>,
 ) -> Vec<(usize, Verdict)> {
     if ready.is_empty() {
         return Vec::new();
@@ -249,16 +290,25 @@ async fn evaluate_and_write(
         errors: &[],
         sessions: &sessions,
     };
-    match loaded.config.daemon.mode {
-        DaemonMode::Audit => audited(c, &loaded, &resources, ready),
-        DaemonMode::Enforce => {
+    let kind = changes.map_or(RunKind::Apply, |_| RunKind::Restore);
+    match (loaded.config.daemon.mode, changes) {
+        (DaemonMode::Audit, Some(changes)) => {
+            restored(c, &loaded, &resources, None, ready, changes)
+        }
+        (DaemonMode::Audit, None) => audited(c, &loaded, &resources, ready),
+        (DaemonMode::Enforce, _) => {
             let applied = c
                 .shared
                 .writer
-                .write_due(&loaded, aws, scanned, &c.cancel)
+                .write_due(&loaded, aws, scanned, kind, &c.cancel)
                 .await;
             match applied {
-                Ok(report) => enforced(c, &report, ready),
+                Ok(report) => match changes {
+                    Some(changes) => {
+                        restored(c, &loaded, &resources, Some(&report), ready, changes)
+                    }
+                    None => enforced(c, &report, ready),
+                },
                 Err(e) => {
                     tracing::warn!(error = %e, "tag on create could not write: the events are tried again");
                     let why = Again::Write(std::sync::Arc::new(e));
@@ -297,6 +347,39 @@ fn audited(
             } else {
                 EventOutcome::NonCompliant
             };
+            (i, Verdict::done(&cr.event_name, outcome))
+        })
+        .collect()
+}
+
+/// Tag calls: per call, restored (enforce), reported (audit), not removed
+/// or out of scope; tried again when one of its writes failed.
+fn restored(
+    c: &mut Consumer,
+    loaded: &Loaded,
+    resources: &[Resource],
+    report: Option<&ApplyReport>,
+    ready: Vec<(usize, Creation)>,
+    changes: &HashMap<usize, TagChange>,
+) -> Vec<(usize, Verdict)> {
+    let policies = &loaded.policies.policies;
+    ready
+        .into_iter()
+        .map(|(i, cr)| {
+            let change = &changes[&i];
+            let failed = report.and_then(|r| {
+                r.changes.iter().find(|ch| {
+                    ch.status == Status::Failed
+                        && cr.resources.iter().any(|x| x.arn == ch.change.arn)
+                })
+            });
+            if let Some(failed) = failed {
+                let why = failed.reason.clone().unwrap_or_default();
+                return (i, Verdict::retry(&cr.event_name, Again::WriteFailed(why)));
+            }
+            c.seen.insert(cr.event_id.clone());
+            let outcome = restore::outcome(change, policies, resources, report);
+            restore::told(change, policies, outcome, &c.shared.metrics.events);
             (i, Verdict::done(&cr.event_name, outcome))
         })
         .collect()

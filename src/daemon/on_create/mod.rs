@@ -9,6 +9,7 @@
 mod handle;
 mod queue;
 mod read;
+mod restore;
 
 use super::state::Shared;
 use crate::aws::{AccountSession, Aws, Requests};

@@ -365,7 +365,7 @@ fn ec2<'a>(resp: Option<&'a Value>, call: &str, keys: &[&str]) -> Option<&'a Val
 
 /// The elements of a list, however the record spells it: a JSON array,
 /// `{"items": [...]}`, or `{"item": X}` (X an object or a list).
-fn items(v: Option<&Value>) -> Vec<&Value> {
+pub(super) fn items(v: Option<&Value>) -> Vec<&Value> {
     let Some(v) = v else { return Vec::new() };
     let inner = get(v, "items").or_else(|| get(v, "item"));
     match inner.unwrap_or(v) {
@@ -379,7 +379,7 @@ fn items(v: Option<&Value>) -> Vec<&Value> {
 }
 
 /// A member by name, whatever the case of its letters.
-fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+pub(super) fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
     let m = v.as_object()?;
     m.get(key).or_else(|| {
         m.iter()
@@ -388,12 +388,12 @@ fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
     })
 }
 
-fn path<'a>(v: Option<&'a Value>, keys: &[&str]) -> Option<&'a Value> {
+pub(super) fn path<'a>(v: Option<&'a Value>, keys: &[&str]) -> Option<&'a Value> {
     keys.iter().try_fold(v?, |v, k| get(v, k))
 }
 
 /// A non-empty string (EC2 sometimes sends ids as numbers).
-fn text(v: Option<&Value>) -> Option<String> {
+pub(super) fn text(v: Option<&Value>) -> Option<String> {
     match v? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),

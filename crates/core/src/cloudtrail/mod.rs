@@ -10,12 +10,16 @@
 //! `responseElements`, `errorCode` when the call failed).
 
 mod calls;
+pub mod tag_calls;
 pub mod tool;
 
 use crate::arn::{Arn, ArnError};
 use calls::Named;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use std::collections::BTreeMap;
+use tag_calls::Removed;
+use tool::Tool;
 
 /// Larger bodies are refused before parsing (SQS allows up to 1 MiB; a
 /// creation event is a few KiB, RunInstances of hundreds of instances a few
@@ -50,10 +54,41 @@ pub struct Creation {
     pub resources: Vec<Created>,
 }
 
+/// A call that removed, replaced or changed tags, as its record claims.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TagChange {
+    pub event_id: String,
+    pub event_name: String,
+    pub event_time: Option<DateTime<Utc>>,
+    pub account: String,
+    pub region: String,
+    /// The resources it named of a type tagwarden knows, each ARN checked
+    /// against the record (`resource_type` as a creation's).
+    pub resources: Vec<Created>,
+    pub removed: Removed,
+    pub set: BTreeMap<String, String>,
+    /// `userIdentity.arn`.
+    pub principal: Option<String>,
+    /// The role behind an assumed-role session
+    /// (`userIdentity.sessionContext.sessionIssuer.arn`).
+    pub role: Option<String>,
+    pub user_agent: Option<String>,
+    pub tool: Tool,
+}
+
+impl TagChange {
+    /// Whether the call removed `key` or set it (to any value).
+    pub fn touches(&self, key: &str) -> bool {
+        self.removed.covers(key) || self.set.contains_key(key)
+    }
+}
+
 /// What a message turned out to be.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     Creation(Creation),
+    /// Tags removed, replaced or changed.
+    TagChange(TagChange),
     /// A CloudTrail event of a call that creates nothing tagwarden tags.
     NotCreation {
         event_name: String,
@@ -170,10 +205,21 @@ pub enum EventOutcome {
     Malformed,
     /// Readable but not believed (`Rejection`).
     Rejected,
+    /// A tag call: a policy's key it removed or changed was written back.
+    Restored,
+    /// A tag call in audit mode: a policy's key is gone or changed
+    /// (logged, not written).
+    Reported,
+    /// A tag call that claimed a removal the resource does not show.
+    NotRemoved,
+    /// A tag call by tagwarden itself (its rollback): never undone.
+    Own,
+    /// A tag call that touched no key a policy requires or sets.
+    OtherKeys,
 }
 
 impl EventOutcome {
-    pub const ALL: [EventOutcome; 16] = [
+    pub const ALL: [EventOutcome; 21] = [
         EventOutcome::Tagged,
         EventOutcome::Compliant,
         EventOutcome::NonCompliant,
@@ -190,6 +236,11 @@ impl EventOutcome {
         EventOutcome::NotCloudTrail,
         EventOutcome::Malformed,
         EventOutcome::Rejected,
+        EventOutcome::Restored,
+        EventOutcome::Reported,
+        EventOutcome::NotRemoved,
+        EventOutcome::Own,
+        EventOutcome::OtherKeys,
     ];
 
     pub fn label(self) -> &'static str {
@@ -210,6 +261,11 @@ impl EventOutcome {
             EventOutcome::NotCloudTrail => "not_cloudtrail",
             EventOutcome::Malformed => "malformed",
             EventOutcome::Rejected => "rejected",
+            EventOutcome::Restored => "restored",
+            EventOutcome::Reported => "reported",
+            EventOutcome::NotRemoved => "not_removed",
+            EventOutcome::Own => "own",
+            EventOutcome::OtherKeys => "other_keys",
         }
     }
 }
@@ -217,17 +273,20 @@ impl EventOutcome {
 /// The `event` label of a call: its name when tagwarden knows it, else
 /// `other`, so that labels stay bounded whatever arrives.
 pub fn event_label(name: &str) -> &'static str {
-    CALLS
-        .iter()
+    every_call()
         .find(|c| c.name == name)
         .map_or("other", |c| c.name)
 }
 
-/// The EventBridge sources of the creation calls (`aws.ec2` for
+/// The creation calls and the tag calls.
+fn every_call() -> impl Iterator<Item = &'static Call> {
+    CALLS.iter().chain(tag_calls::calls())
+}
+
+/// The EventBridge sources of the calls tagwarden reads (`aws.ec2` for
 /// `ec2.amazonaws.com`), once each, sorted.
 pub fn event_sources() -> Vec<String> {
-    let mut sources: Vec<String> = CALLS
-        .iter()
+    let mut sources: Vec<String> = every_call()
         .map(|c| format!("aws.{}", c.source.trim_end_matches(".amazonaws.com")))
         .collect();
     sources.sort_unstable();
@@ -235,13 +294,22 @@ pub fn event_sources() -> Vec<String> {
     sources
 }
 
-/// The names of the creation calls, once each (several services record a
-/// `CreateCluster`).
+/// The names of the calls tagwarden reads, once each (several services
+/// record a `CreateCluster`).
 pub fn call_names() -> Vec<&'static str> {
-    let mut names: Vec<&str> = CALLS.iter().map(|c| c.name).collect();
+    let mut names: Vec<&str> = every_call().map(|c| c.name).collect();
     names.sort_unstable();
     names.dedup();
     names
+}
+
+/// A type tagwarden knows, as the `'static` name its tables use.
+fn known_type(t: &str) -> Option<&'static str> {
+    CALLS
+        .iter()
+        .flat_map(|c| c.types.iter().copied())
+        .chain(crate::resource::FULL_DISCOVERY_TYPES.iter().copied())
+        .find(|k| *k == t)
 }
 
 /// Read one message body.
@@ -263,6 +331,15 @@ pub fn parse(body: &str) -> Result<Event, EventError> {
         });
     }
     let source = d["eventSource"].as_str().unwrap_or("");
+    if let Some(call) = tag_calls::find(source, &event_name) {
+        if let Some(code) = d["errorCode"].as_str() {
+            return Ok(Event::FailedCall {
+                event_name,
+                error_code: code.to_string(),
+            });
+        }
+        return tag_change(&v, call, event_name).map(Event::TagChange);
+    }
     let Some(call) = calls::find(source, &event_name) else {
         return Ok(Event::NotCreation { event_name });
     };
@@ -277,14 +354,78 @@ pub fn parse(body: &str) -> Result<Event, EventError> {
     Ok(Event::Creation(Creation {
         event_id: record.event_id,
         event_name,
-        event_time: d["eventTime"]
-            .as_str()
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.with_timezone(&Utc)),
+        event_time: event_time(d),
         account: record.account,
         region: record.region,
         resources,
     }))
+}
+
+/// A tag call's record: its resources (those of a type tagwarden knows,
+/// each ARN checked as a creation's), keys, and who made it with what.
+fn tag_change(v: &Value, call: &Call, event_name: String) -> Result<TagChange, EventError> {
+    let d = &v["detail"];
+    let record = Record::read(v, call).map_err(|e| e.of(&event_name))?;
+    let claimed = tag_calls::claimed(call, d).map_err(|f| Wrong::Missing(f).of(&event_name))?;
+    if claimed.named.len() > MAX_RESOURCES {
+        let why = Rejection::TooManyResources(claimed.named.len());
+        return Err(Wrong::Rejected(why).of(&event_name));
+    }
+    let mut resources: Vec<Created> = Vec::new();
+    for named in claimed.named {
+        let (resource_type, arn) = match named {
+            tag_calls::Named::Arn(text) => {
+                let arn = Arn::parse(&text).map_err(|e| Wrong::BadArn(e).of(&event_name))?;
+                match known_type(&arn.resource_type()) {
+                    Some(t) => (t, Ok(arn)),
+                    None => continue,
+                }
+            }
+            tag_calls::Named::Ec2 { resource_type, id } => built(
+                Named::Id { resource_type, id },
+                &record.account,
+                &record.region,
+            ),
+            tag_calls::Named::Bucket(name) => built(
+                Named::Id {
+                    resource_type: "s3:bucket",
+                    id: name,
+                },
+                &record.account,
+                &record.region,
+            ),
+        };
+        let arn = arn.map_err(|e| Wrong::BadArn(e).of(&event_name))?;
+        checked(&arn, resource_type, &record).map_err(|w| Wrong::Rejected(w).of(&event_name))?;
+        if !resources.iter().any(|r| r.arn == arn) {
+            resources.push(Created { arn, resource_type });
+        }
+    }
+    let identity = &d["userIdentity"];
+    let text = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
+    let user_agent = text(&d["userAgent"]);
+    let tool = Tool::of(user_agent.as_deref(), identity["invokedBy"].as_str());
+    Ok(TagChange {
+        event_id: record.event_id,
+        event_name,
+        event_time: event_time(d),
+        account: record.account,
+        region: record.region,
+        resources,
+        removed: claimed.removed,
+        set: claimed.set,
+        principal: text(&identity["arn"]),
+        role: text(&identity["sessionContext"]["sessionIssuer"]["arn"]),
+        user_agent,
+        tool,
+    })
+}
+
+fn event_time(d: &Value) -> Option<DateTime<Utc>> {
+    d["eventTime"]
+        .as_str()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// What is wrong with a record, before the call's name is attached.

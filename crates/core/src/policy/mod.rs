@@ -75,6 +75,17 @@ pub struct Policy {
     pub file: PathBuf,
 }
 
+impl Policy {
+    /// The keys it requires or writes.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        let set = self
+            .remediate
+            .iter()
+            .flat_map(|r| r.set.iter().map(|(k, _)| k.as_str()));
+        self.require.iter().map(|r| r.key.as_str()).chain(set)
+    }
+}
+
 /// A tag condition of a scope: the key with one of the values, or any value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ValueMatch {

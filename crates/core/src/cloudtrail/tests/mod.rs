@@ -286,3 +286,4 @@ fn an_id_that_makes_no_arn_is_malformed() {
 
 mod rejected;
 mod services;
+mod tag_changes;

@@ -1,0 +1,222 @@
+//! Calls that remove, replace or change tags, shaped as the CloudTrail
+//! reference documents them (the request as `requestParameters`).
+
+use super::*;
+use crate::cloudtrail::tag_calls::Removed;
+
+const TERRAFORM: &str = "APN/1.0 HashiCorp/1.0 Terraform/1.5.7 (+https://www.terraform.io) terraform-provider-aws/5.31.0 (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.24.0 os/linux lang/go#1.20.12 md/GOOS#linux md/GOARCH#amd64 api/ec2#1.141.0";
+
+/// A tag call of `source` by Terraform's CI role, in eu-west-1 of ACCOUNT.
+fn tag_event(name: &str, source: &str, request: Value) -> Value {
+    let mut v: Value = serde_json::from_str(&event(name, source, request, Value::Null)).unwrap();
+    v["detail"]["userAgent"] = json!(TERRAFORM);
+    v["detail"]["userIdentity"] = json!({
+        "type": "AssumedRole",
+        "arn": "arn:aws:sts::222222222222:assumed-role/terraform-ci/session-1",
+        "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::222222222222:role/terraform-ci"}}
+    });
+    v
+}
+
+fn changed(v: &Value) -> TagChange {
+    match parse(&v.to_string()).unwrap() {
+        Event::TagChange(c) => c,
+        other => panic!("not a tag change: {other:?}"),
+    }
+}
+
+fn arns(c: &TagChange) -> Vec<(&str, &str)> {
+    c.resources
+        .iter()
+        .map(|r| (r.resource_type, r.arn.as_str()))
+        .collect()
+}
+
+fn keys(list: &[&str]) -> std::collections::BTreeSet<String> {
+    list.iter().map(|k| k.to_string()).collect()
+}
+
+#[test]
+fn ec2_delete_tags_names_its_resources_keys_principal_and_tool() {
+    let c = changed(&tag_event(
+        "DeleteTags",
+        "ec2",
+        json!({
+            "resourcesSet": {"items": [{"resourceId": "i-0aaa"}, {"resourceId": "vol-0bbb"}, {"resourceId": "sg-0ccc"}]},
+            "tagSet": {"items": [{"key": "map-migrated"}]}
+        }),
+    ));
+    assert_eq!(
+        arns(&c),
+        [
+            (
+                "ec2:instance",
+                "arn:aws:ec2:eu-west-1:222222222222:instance/i-0aaa"
+            ),
+            (
+                "ec2:volume",
+                "arn:aws:ec2:eu-west-1:222222222222:volume/vol-0bbb"
+            ),
+        ],
+        "a security group is nothing tagwarden tags"
+    );
+    assert_eq!(c.removed, Removed::Keys(keys(&["map-migrated"])));
+    assert!(c.touches("map-migrated") && !c.touches("Owner"));
+    assert_eq!(c.tool, tool::Tool::Terraform);
+    assert_eq!(
+        c.principal.as_deref(),
+        Some("arn:aws:sts::222222222222:assumed-role/terraform-ci/session-1")
+    );
+    assert_eq!(
+        c.role.as_deref(),
+        Some("arn:aws:iam::222222222222:role/terraform-ci")
+    );
+    assert_eq!(event_label("DeleteTags"), "DeleteTags");
+}
+
+#[test]
+fn delete_tags_without_keys_and_a_replaced_bucket_set_remove_more_than_they_name() {
+    let all = changed(&tag_event(
+        "DeleteTags",
+        "ec2",
+        json!({"resourcesSet": {"items": [{"resourceId": "i-0aaa"}]}}),
+    ));
+    assert_eq!(all.removed, Removed::All);
+    let bucket = changed(&tag_event(
+        "PutBucketTagging",
+        "s3",
+        json!({"bucketName": "orders", "Tagging": {"TagSet": {"Tag": [{"Key": "Owner", "Value": "shop"}]}}}),
+    ));
+    assert_eq!(arns(&bucket), [("s3:bucket", "arn:aws:s3:::orders")]);
+    assert_eq!(bucket.removed, Removed::AllBut(keys(&["Owner"])));
+    assert!(
+        bucket.touches("map-migrated"),
+        "replaced without it: removed"
+    );
+    assert!(bucket.touches("Owner"), "set");
+    // One tag is an object, not a list.
+    let one = changed(&tag_event(
+        "PutBucketTagging",
+        "s3",
+        json!({"bucketName": "orders", "Tagging": {"TagSet": {"Tag": {"Key": "map-migrated", "Value": "migABCDE12345"}}}}),
+    ));
+    assert!(!one.removed.covers("map-migrated"));
+    assert_eq!(one.set["map-migrated"], "migABCDE12345");
+    let gone = changed(&tag_event(
+        "DeleteBucketTagging",
+        "s3",
+        json!({"bucketName": "orders", "tagging": ""}),
+    ));
+    assert_eq!(gone.removed, Removed::All);
+}
+
+#[test]
+fn tag_changes_of_every_service_name_their_arns_and_keys() {
+    let ec2 = changed(&tag_event(
+        "CreateTags",
+        "ec2",
+        json!({"resourcesSet": {"items": [{"resourceId": "i-0aaa"}]}, "tagSet": {"items": [{"key": "map-migrated", "value": "migOTHER12345"}]}}),
+    ));
+    assert_eq!(ec2.set["map-migrated"], "migOTHER12345");
+    assert!(ec2.touches("map-migrated") && !ec2.removed.covers("map-migrated"));
+    let tagging = changed(&tag_event(
+        "UntagResources",
+        "tagging",
+        json!({"resourceARNList": [
+            "arn:aws:lambda:eu-west-1:222222222222:function:orders",
+            "arn:aws:rds:eu-west-1:222222222222:db:orders",
+            "arn:aws:ec2:eu-west-1:222222222222:security-group/sg-1"
+        ], "tagKeys": ["map-migrated"]}),
+    ));
+    assert_eq!(
+        arns(&tagging),
+        [
+            (
+                "lambda:function",
+                "arn:aws:lambda:eu-west-1:222222222222:function:orders"
+            ),
+            ("rds:db", "arn:aws:rds:eu-west-1:222222222222:db:orders"),
+        ]
+    );
+    let rds = changed(&tag_event(
+        "AddTagsToResource",
+        "rds",
+        json!({"resourceName": "arn:aws:rds:eu-west-1:222222222222:db:orders", "tags": [{"key": "map-migrated", "value": "x"}]}),
+    ));
+    assert_eq!(rds.set["map-migrated"], "x");
+    let removed = changed(&tag_event(
+        "RemoveTagsFromResource",
+        "rds",
+        json!({"resourceName": "arn:aws:rds:eu-west-1:222222222222:cluster:orders", "tagKeys": ["map-migrated"]}),
+    ));
+    assert_eq!(arns(&removed)[0].0, "rds:cluster");
+    let lambda = changed(&tag_event(
+        "UntagResource20170331v2",
+        "lambda",
+        json!({"resource": "arn:aws:lambda:eu-west-1:222222222222:function:orders", "tagKeys": ["map-migrated", "Owner"]}),
+    ));
+    assert_eq!(
+        lambda.removed,
+        Removed::Keys(keys(&["Owner", "map-migrated"]))
+    );
+    let tagged = changed(&tag_event(
+        "TagResources",
+        "tagging",
+        json!({"resourceARNList": ["arn:aws:lambda:eu-west-1:222222222222:function:orders"], "tags": {"map-migrated": "y"}}),
+    ));
+    assert_eq!(tagged.set["map-migrated"], "y");
+}
+
+#[test]
+fn a_tag_call_is_checked_as_a_creation_is() {
+    // Another account's resource.
+    let other = tag_event(
+        "UntagResources",
+        "tagging",
+        json!({"resourceARNList": ["arn:aws:lambda:eu-west-1:999999999999:function:x"], "tagKeys": ["k"]}),
+    );
+    let err = parse(&other.to_string()).unwrap_err();
+    assert_eq!(err.outcome(), EventOutcome::Rejected, "{err}");
+    // Nothing named.
+    let bare = tag_event(
+        "DeleteTags",
+        "ec2",
+        json!({"tagSet": {"items": [{"key": "k"}]}}),
+    );
+    let err = parse(&bare.to_string()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "DeleteTags: no `detail.requestParameters.resourcesSet.items[].resourceId` in the event"
+    );
+    // A failed call removed nothing.
+    let mut failed = tag_event(
+        "DeleteTags",
+        "ec2",
+        json!({"resourcesSet": {"items": [{"resourceId": "i-1"}]}}),
+    );
+    failed["detail"]["errorCode"] = json!("Client.UnauthorizedOperation");
+    assert!(matches!(
+        parse(&failed.to_string()).unwrap(),
+        Event::FailedCall { .. }
+    ));
+    // The envelope must name the service that recorded the call.
+    let mut spoofed = tag_event(
+        "DeleteTags",
+        "ec2",
+        json!({"resourcesSet": {"items": [{"resourceId": "i-1"}]}}),
+    );
+    spoofed["source"] = json!("aws.s3");
+    assert_eq!(
+        parse(&spoofed.to_string()).unwrap_err().outcome(),
+        EventOutcome::Rejected
+    );
+    // tagwarden's own rollback.
+    let mut own = tag_event(
+        "DeleteTags",
+        "ec2",
+        json!({"resourcesSet": {"items": [{"resourceId": "i-1"}]}}),
+    );
+    own["detail"]["userAgent"] =
+        json!("aws-sdk-rust/1.3.9 os/linux lang/rust/1.95.0 app/tagwarden");
+    assert_eq!(changed(&own).tool, tool::Tool::Tagwarden);
+}

@@ -1,0 +1,143 @@
+//! Tags that stay on: a tag call (a removal, a replaced set, a changed
+//! value) is a hint that a policy's key may be gone. It is screened (the
+//! policies' keys, tagwarden's own rollback), then its resources are read
+//! and evaluated like a creation's, and in enforce mode written back
+//! through the journaled apply as a run of kind `restore`. What became of
+//! it is told per policy (`tag_removals_total`) with who did it, the tool,
+//! and how to stop that tool.
+
+use super::handle::Verdict;
+use tagwarden_core::apply_rules::Status;
+use tagwarden_core::cloudtrail::tool::Tool;
+use tagwarden_core::cloudtrail::{Creation, EventOutcome, TagChange};
+use tagwarden_core::policy::{self, Policy};
+use tagwarden_core::report::ApplyReport;
+use tagwarden_core::Resource;
+
+/// The policies whose keys the call touched.
+pub fn touched<'a>(change: &TagChange, policies: &'a [Policy]) -> Vec<&'a Policy> {
+    policies
+        .iter()
+        .filter(|p| p.keys().any(|k| change.touches(k)))
+        .collect()
+}
+
+/// Whether the call is tagwarden's own (its rollback): its user agent and
+/// the role it assumes in every account, `accounts.role`. A user agent
+/// alone is anyone's to send.
+pub fn own(change: &TagChange, role: Option<&str>) -> bool {
+    let by_role = match (role, change.role.as_deref()) {
+        (Some(role), Some(issuer)) => issuer.rsplit('/').next() == Some(role),
+        // No role configured: the credentials' own account, no session.
+        (None, _) => true,
+        _ => false,
+    };
+    change.tool == Tool::Tagwarden && by_role
+}
+
+/// The verdict of a call before anything is read: tagwarden's own, or one
+/// that touched no policy's key; None when its resources are to be read.
+pub fn screened(
+    change: &TagChange,
+    policies: &[Policy],
+    role: Option<&str>,
+    metrics: &crate::daemon::metrics::EventMetrics,
+) -> Option<Verdict> {
+    let touched = touched(change, policies);
+    if touched.is_empty() {
+        return Some(Verdict::done(&change.event_name, EventOutcome::OtherKeys));
+    }
+    if own(change, role) {
+        for p in &touched {
+            metrics.removal(&p.name, change.tool, EventOutcome::Own);
+        }
+        return Some(Verdict::done(&change.event_name, EventOutcome::Own));
+    }
+    None
+}
+
+/// The resources a call named, as a creation's, for the reads.
+pub fn as_creation(change: &TagChange) -> Creation {
+    Creation {
+        event_id: change.event_id.clone(),
+        event_name: change.event_name.clone(),
+        event_time: change.event_time,
+        account: change.account.clone(),
+        region: change.region.clone(),
+        resources: change.resources.clone(),
+    }
+}
+
+/// What became of a call whose resources were read: `written` is the
+/// restore run's report (None in audit mode).
+pub fn outcome(
+    change: &TagChange,
+    policies: &[Policy],
+    resources: &[Resource],
+    written: Option<&ApplyReport>,
+) -> EventOutcome {
+    let named: Vec<&Resource> = resources
+        .iter()
+        .filter(|r| change.resources.iter().any(|c| c.arn == r.arn))
+        .collect();
+    let restored = written.is_some_and(|report| {
+        report
+            .changes
+            .iter()
+            .any(|ch| ch.status == Status::Applied && named.iter().any(|r| r.arn == ch.change.arn))
+    });
+    if restored {
+        return EventOutcome::Restored;
+    }
+    let touched = touched(change, policies);
+    let in_scope: Vec<&&Resource> = named
+        .iter()
+        .filter(|r| touched.iter().any(|p| policy::eval::in_scope(p, r)))
+        .collect();
+    if in_scope.is_empty() {
+        return EventOutcome::OutOfScope;
+    }
+    let owned: Vec<Resource> = in_scope.iter().map(|r| (**r).clone()).collect();
+    let policies: Vec<Policy> = touched.into_iter().cloned().collect();
+    let evaluation = policy::evaluate(&owned, &policies);
+    let gone = evaluation.findings.iter().any(|f| change.touches(f.tag));
+    if gone {
+        EventOutcome::Reported
+    } else {
+        EventOutcome::NotRemoved
+    }
+}
+
+/// Log and count a call's outcome, per policy it touched, with who made
+/// it and how to stop the tool.
+pub fn told(
+    change: &TagChange,
+    policies: &[Policy],
+    outcome: EventOutcome,
+    metrics: &crate::daemon::metrics::EventMetrics,
+) {
+    for p in touched(change, policies) {
+        metrics.removal(&p.name, change.tool, outcome);
+        let keys: Vec<&str> = p.keys().filter(|k| change.touches(k)).collect();
+        let fix = keys.first().map(|k| change.tool.fix(k)).unwrap_or_default();
+        let who = change
+            .principal
+            .as_deref()
+            .unwrap_or("an unknown principal");
+        if matches!(outcome, EventOutcome::Restored | EventOutcome::Reported) {
+            tracing::warn!(
+                event = %change.event_name,
+                account = %change.account,
+                region = %change.region,
+                policy = %p.name,
+                keys = ?keys,
+                principal = who,
+                tool = change.tool.label(),
+                outcome = outcome.label(),
+                "a policy's tag was removed or changed; to stop it at the source: {fix}"
+            );
+        } else {
+            tracing::info!(event = %change.event_name, policy = %p.name, keys = ?keys, principal = who, tool = change.tool.label(), outcome = outcome.label(), "a tag call touched a policy's key; nothing to write back");
+        }
+    }
+}

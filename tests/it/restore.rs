@@ -1,0 +1,283 @@
+//! Tags that stay on: CloudTrail tag calls (a removal, a replaced set) on
+//! the daemon's event queue. In enforce mode a policy's key that is gone
+//! is written back within seconds as a `restore` run; an event whose
+//! resource still holds the key writes nothing; tagwarden's own rollback
+//! is left; audit mode only reports. The shipped MAP policy sets
+//! `map-migrated=migABCDE12345`.
+
+use crate::common;
+
+use common::daemon::Daemon;
+use common::estate::{self, Seeder, STAGING};
+use common::events::{count, fixture, fixture_in, runtime, service_event, Fixture, MINUTE};
+use serde_json::{json, Value};
+
+const OURS: &str = "migABCDE12345";
+const TERRAFORM: &str = "APN/1.0 HashiCorp/1.0 Terraform/1.5.7 (+https://www.terraform.io) terraform-provider-aws/5.31.0 (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.24.0 os/linux lang/go#1.20.12 api/ec2#1.141.0";
+const REGION: &str = "eu-west-1";
+
+/// A tag call in staging's eu-west-1 made by `role` with `user_agent`.
+fn tag_call(
+    id: &str,
+    source: &str,
+    name: &str,
+    request: Value,
+    role: &str,
+    user_agent: &str,
+) -> String {
+    let body = service_event(id, source, name, STAGING.0, REGION, request, Value::Null);
+    let mut v: Value = serde_json::from_str(&body).unwrap();
+    v["detail"]["userAgent"] = json!(user_agent);
+    v["detail"]["userIdentity"] = json!({
+        "type": "AssumedRole",
+        "accountId": STAGING.0,
+        "arn": format!("arn:aws:sts::{}:assumed-role/{role}/session", STAGING.0),
+        "sessionContext": {"sessionIssuer": {"type": "Role", "arn": format!("arn:aws:iam::{}:role/{role}", STAGING.0)}},
+    });
+    v.to_string()
+}
+
+/// EC2 `DeleteTags` of `key` on `instance`.
+fn delete_tags(id: &str, instance: &str, key: &str, role: &str, user_agent: &str) -> String {
+    let request = json!({
+        "resourcesSet": {"items": [{"resourceId": instance}]},
+        "tagSet": {"items": [{"key": key}]}
+    });
+    tag_call(id, "ec2", "DeleteTags", request, role, user_agent)
+}
+
+fn ec2(f: &Fixture) -> aws_sdk_ec2::Client {
+    runtime().block_on(async {
+        let seeder = Seeder::new(&f.emu.endpoint()).await;
+        Seeder::ec2(&seeder.account(STAGING.0).await, REGION)
+    })
+}
+
+/// An instance tagged with the MAP value and an owner.
+fn tagged_instance(f: &Fixture) -> String {
+    let client = ec2(f);
+    runtime().block_on(async {
+        let launched = estate::launch(
+            &client,
+            1,
+            &[("map-migrated", OURS), ("Owner", "shop")],
+            &[],
+        )
+        .await;
+        launched[0].0.clone()
+    })
+}
+
+/// Remove `key` from the instance, as Terraform would.
+fn remove(f: &Fixture, instance: &str, key: &str) {
+    let client = ec2(f);
+    runtime().block_on(async {
+        client
+            .delete_tags()
+            .resources(instance)
+            .tags(aws_sdk_ec2::types::Tag::builder().key(key).build())
+            .send()
+            .await
+            .unwrap();
+    });
+}
+
+fn map_value(f: &Fixture, instance: &str) -> Option<String> {
+    let client = ec2(f);
+    runtime().block_on(async {
+        let out = client
+            .describe_instances()
+            .instance_ids(instance)
+            .send()
+            .await
+            .unwrap();
+        out.reservations()[0].instances()[0]
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some("map-migrated"))
+            .and_then(|t| t.value().map(str::to_string))
+    })
+}
+
+fn removals(d: &Daemon, tool: &str, outcome: &str) -> f64 {
+    let series = format!(
+        "tagwarden_tag_removals_total{{policy=\"map-migrated\",tool=\"{tool}\",outcome=\"{outcome}\"}}"
+    );
+    d.metric(&series).unwrap_or(0.0)
+}
+
+fn runs_of_kind(f: &Fixture, kind: &str) -> Vec<Value> {
+    let cfg = f.dir.path().join("tagwarden.yaml");
+    let run = f
+        .emu
+        .tagwarden(&["history", "-c", cfg.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == kind)
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_map_tag_terraform_removed_is_restored_within_seconds_naming_the_fix() {
+    let mut f = fixture(3);
+    let instance = tagged_instance(&f);
+    remove(&f, &instance, "map-migrated");
+    f.send(vec![delete_tags(
+        "r-1",
+        &instance,
+        "map-migrated",
+        "terraform-ci",
+        TERRAFORM,
+    )]);
+    f.daemon.wait_for("the removal restored", MINUTE, |d| {
+        count(d, "DeleteTags", "restored") >= 1.0
+    });
+    assert_eq!(map_value(&f, &instance).as_deref(), Some(OURS));
+    assert_eq!(removals(&f.daemon, "terraform", "restored"), 1.0);
+    let restores = runs_of_kind(&f, "restore");
+    assert_eq!(restores.len(), 1, "{restores:?}");
+    assert_eq!(restores[0]["applied"], 1);
+    let log = f.daemon.log_text();
+    assert!(
+        log.contains("ignore_tags { keys = [\\\"map-migrated\\\"] }")
+            || log.contains("ignore_tags { keys = [\"map-migrated\"] }"),
+        "{log}"
+    );
+    assert!(log.contains("terraform-ci"), "the principal is named");
+}
+
+#[test]
+fn a_removal_the_resource_does_not_show_own_rollbacks_and_other_keys_write_nothing() {
+    let mut f = fixture(3);
+    let instance = tagged_instance(&f);
+    // The event claims a removal, but the tag is still there.
+    f.send(vec![delete_tags(
+        "r-lie",
+        &instance,
+        "map-migrated",
+        "terraform-ci",
+        TERRAFORM,
+    )]);
+    f.daemon.wait_for("the claim checked", MINUTE, |d| {
+        count(d, "DeleteTags", "not_removed") >= 1.0
+    });
+    // tagwarden's own rollback, through the role it assumes.
+    remove(&f, &instance, "map-migrated");
+    let ours = "aws-sdk-rust/1.3.9 ua/2.1 api/ec2/1.99.0 os/linux lang/rust/1.95.0 app/tagwarden";
+    f.send(vec![delete_tags(
+        "r-own",
+        &instance,
+        "map-migrated",
+        "tagwarden-audit",
+        ours,
+    )]);
+    // Another key.
+    f.send(vec![delete_tags(
+        "r-owner",
+        &instance,
+        "Owner",
+        "terraform-ci",
+        TERRAFORM,
+    )]);
+    f.daemon
+        .wait_for("the rollback and the other key settled", MINUTE, |d| {
+            count(d, "DeleteTags", "own") >= 1.0 && count(d, "DeleteTags", "other_keys") >= 1.0
+        });
+    assert_eq!(map_value(&f, &instance), None, "a rollback is never undone");
+    assert_eq!(removals(&f.daemon, "tagwarden", "own"), 1.0);
+    assert!(runs_of_kind(&f, "restore")
+        .iter()
+        .all(|r| r["applied"] == 0));
+    // Someone else's app name alone is not tagwarden's: restored.
+    f.send(vec![delete_tags(
+        "r-spoof",
+        &instance,
+        "map-migrated",
+        "intruder",
+        ours,
+    )]);
+    f.daemon
+        .wait_for("the spoofed removal restored", MINUTE, |d| {
+            count(d, "DeleteTags", "restored") >= 1.0
+        });
+    assert_eq!(map_value(&f, &instance).as_deref(), Some(OURS));
+}
+
+#[test]
+fn a_bucket_whose_whole_set_was_replaced_gets_the_key_back_with_the_others_kept() {
+    let mut f = fixture(3);
+    let s3 = runtime().block_on(async {
+        let seeder = Seeder::new(&f.emu.endpoint()).await;
+        Seeder::s3(&seeder.account(STAGING.0).await, REGION)
+    });
+    runtime().block_on(async {
+        estate::bucket(
+            &s3,
+            "replaced-set",
+            REGION,
+            &[("map-migrated", OURS), ("Owner", "shop")],
+        )
+        .await;
+        // Terraform puts the set it manages, without the MAP tag.
+        let tag = aws_sdk_s3::types::Tag::builder()
+            .key("Owner")
+            .value("web")
+            .build()
+            .unwrap();
+        s3.put_bucket_tagging()
+            .bucket("replaced-set")
+            .tagging(
+                aws_sdk_s3::types::Tagging::builder()
+                    .tag_set(tag)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    });
+    let request = json!({"bucketName": "replaced-set", "Tagging": {"TagSet": {"Tag": [{"Key": "Owner", "Value": "web"}]}}});
+    let body = tag_call(
+        "r-s3",
+        "s3",
+        "PutBucketTagging",
+        request,
+        "terraform-ci",
+        TERRAFORM,
+    );
+    f.send(vec![body]);
+    f.daemon.wait_for("the bucket restored", MINUTE, |d| {
+        count(d, "PutBucketTagging", "restored") >= 1.0
+    });
+    let tags = runtime().block_on(estate::bucket_tags(&s3, "replaced-set"));
+    assert_eq!(tags.get("map-migrated").map(String::as_str), Some(OURS));
+    assert_eq!(
+        tags.get("Owner").map(String::as_str),
+        Some("web"),
+        "Terraform's value kept"
+    );
+}
+
+#[test]
+fn in_audit_mode_a_removal_is_reported_not_restored() {
+    let mut f = fixture_in("audit", 3, "", &[]);
+    let instance = tagged_instance(&f);
+    remove(&f, &instance, "map-migrated");
+    f.send(vec![delete_tags(
+        "a-1",
+        &instance,
+        "map-migrated",
+        "terraform-ci",
+        TERRAFORM,
+    )]);
+    f.daemon.wait_for("the removal reported", MINUTE, |d| {
+        count(d, "DeleteTags", "reported") >= 1.0
+    });
+    assert_eq!(map_value(&f, &instance), None);
+    assert_eq!(removals(&f.daemon, "terraform", "reported"), 1.0);
+    assert!(runs_of_kind(&f, "restore").is_empty());
+}
