@@ -17,6 +17,7 @@ use crate::progress::Progress;
 use crate::scan::{self, Inventory, Narrowing};
 use crate::store::{blocking, Prune, Store};
 use std::time::Instant;
+use tagwarden_core::apply_rules::{AppliedChange, Status};
 use tagwarden_core::config::DaemonMode;
 use tagwarden_core::cycle_summary::{CycleResult, CycleSummary};
 use tagwarden_core::journal::RunKind;
@@ -188,6 +189,10 @@ fn summarize(run_id: String, loaded: &Loaded, steps: Steps, started: Instant) ->
                     .as_ref()
                     .map(ChangeCounts::per_account)
                     .unwrap_or_default(),
+                capped: apply.as_ref().map(|a| {
+                    let capped = |c: &&AppliedChange| c.status == Status::Capped;
+                    a.changes.iter().filter(capped).count()
+                }),
                 ..CycleOutput::default()
             }
         }

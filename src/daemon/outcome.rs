@@ -78,7 +78,7 @@ impl ChangeCounts {
             match c.status {
                 Status::Applied => counts.applied += 1,
                 Status::Failed => counts.failed += 1,
-                Status::Already | Status::Skipped => {}
+                Status::Already | Status::Skipped | Status::Capped => {}
             }
         }
         out
@@ -102,6 +102,9 @@ pub struct CycleOutput {
     pub journal_pending: Option<usize>,
     /// AWS requests and throttling answers.
     pub requests: Requests,
+    /// Keys the cycle's apply left alone because they were written back
+    /// too often lately (`restore_cap`); None: it wrote nothing (audit).
+    pub capped: Option<usize>,
 }
 
 impl CycleOutput {

@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::error::Result;
 use crate::inventory::TypeSet;
 use crate::scan::{self, Narrowing, Scanned};
-use crate::store::Store;
+use crate::store::{blocking, Store};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeSet, HashMap};
 use tagwarden_core::apply_rules::{self, Replanned, TagWrite};
@@ -64,6 +64,11 @@ impl Enforcer<'_> {
     ) -> Result<ApplyReport> {
         self.reconcile(store, scanned.sessions).await?;
         let (to_apply, mut report) = self.due_changes(opts.plan, scanned, now)?;
+        // Keys written back too often lately are left alone, by every writer.
+        let events = &self.config.daemon.events;
+        let capped = blocking(|| store.capped(events.restore_limit, events.restore_window))?;
+        let (to_apply, held) = capped.hold(to_apply);
+        report.changes.extend(held);
         apply_rules::check_cap(
             to_apply.len(),
             opts.max_changes.unwrap_or(self.config.max_changes_per_run),

@@ -66,18 +66,33 @@ impl Enforcer<'_> {
         }
         let inv = scan::scan(self.aws, self.config, &types, narrow, self.progress).await?;
         self.progress.clear();
-        let planned = plan::plan(&inv.resources, &self.policies.policies, at);
+        let mut planned = plan::plan(&inv.resources, &self.policies.policies, at);
+        let (changes, capped) = self.capped()?.hold_planned(planned.changes);
+        planned.skipped.extend(capped);
         Ok(PlanDocument {
             run_id: uuid::Uuid::now_v7().to_string(),
             generated_at: Utc::now(),
             at,
             config: self.fingerprint.to_string(),
-            changes: planned.changes,
+            changes,
             skipped: planned.skipped,
             errors: inv.errors,
             costs: Default::default(),
             cost_currency: None,
         })
+    }
+
+    /// The keys written back too often lately, from the state store when
+    /// there is one (a plan never creates it).
+    fn capped(&self) -> Result<tagwarden_core::restore_cap::Capped> {
+        if !self.config.store.exists() {
+            return Ok(Default::default());
+        }
+        let events = &self.config.daemon.events;
+        let store = crate::store::blocking(|| crate::store::Store::open(&self.config.store))?;
+        Ok(crate::store::blocking(|| {
+            store.capped(events.restore_limit, events.restore_window)
+        })?)
     }
 
     /// The types of the policies that write tags.

@@ -296,6 +296,56 @@ impl Store {
         self.entries("state = ?1", ChangeState::Pending.as_str())
     }
 
+    /// The keys `restore` runs wrote back since `since` (the journal is
+    /// the record: it follows `store.retention`).
+    pub fn restores_since(
+        &self,
+        since: chrono::DateTime<Utc>,
+    ) -> Result<Vec<tagwarden_core::restore_cap::Restored>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT c.arn, c.key, c.updated_at FROM changes c JOIN runs r ON r.id = c.run_id
+             WHERE r.kind = ?1 AND c.state = ?2 AND c.updated_at >= ?3",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                RunKind::Restore.label(),
+                ChangeState::Applied.as_str(),
+                timestamp(since)
+            ],
+            |r| {
+                let at: String = r.get(2)?;
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, at))
+            },
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (arn, key, at) = row?;
+            // A time this store did not write is no restore to count.
+            if let Ok(at) = chrono::DateTime::parse_from_rfc3339(&at) {
+                out.push(tagwarden_core::restore_cap::Restored {
+                    arn,
+                    key,
+                    at: at.with_timezone(&Utc),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The keys left alone now: restored `limit` times within `window`.
+    pub fn capped(
+        &self,
+        limit: u32,
+        window: std::time::Duration,
+    ) -> Result<tagwarden_core::restore_cap::Capped, StoreError> {
+        let now = Utc::now();
+        let window = chrono::Duration::from_std(window).unwrap_or(chrono::Duration::days(1));
+        let restores = self.restores_since(now - window)?;
+        Ok(tagwarden_core::restore_cap::Capped::of(
+            &restores, limit, window, now,
+        ))
+    }
+
     pub fn run(&self, id: &str) -> Result<Option<RunRecord>, StoreError> {
         Ok(self
             .runs_where("r.id = ?1", params![id], "")?

@@ -564,7 +564,7 @@ fn the_scanner_assumes_roles_only_in_the_organization_with_no_guessable_external
 fn the_alerting_rules_load_and_every_alert_is_tested() {
     let rules = "deploy/prometheus/tagwarden-rules.yaml";
     let checked = run(&tool("promtool"), &["check", "rules", rules]);
-    assert!(checked.contains("SUCCESS: 10 rules found"), "{checked}");
+    assert!(checked.contains("SUCCESS: 12 rules found"), "{checked}");
     let tested = run(
         &tool("promtool"),
         &[
@@ -586,5 +586,5 @@ fn the_alerting_rules_load_and_every_alert_is_tested() {
         let firing = format!("alertname: {a}\n        exp_alerts:\n          - exp_labels");
         assert!(tests.contains(&firing), "no test makes {a} fire");
     }
-    assert_eq!(alerts.len(), 10);
+    assert_eq!(alerts.len(), 12);
 }

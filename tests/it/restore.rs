@@ -281,3 +281,61 @@ fn in_audit_mode_a_removal_is_reported_not_restored() {
     assert_eq!(removals(&f.daemon, "terraform", "reported"), 1.0);
     assert!(runs_of_kind(&f, "restore").is_empty());
 }
+
+#[test]
+fn the_fourth_removal_in_a_day_is_capped_and_the_cycles_leave_it_alone() {
+    let mut f = fixture(3);
+    let instance = tagged_instance(&f);
+    for n in 1..=3 {
+        remove(&f, &instance, "map-migrated");
+        f.send(vec![delete_tags(
+            &format!("c-{n}"),
+            &instance,
+            "map-migrated",
+            "terraform-ci",
+            TERRAFORM,
+        )]);
+        f.daemon.wait_for("the removal restored", MINUTE, |d| {
+            count(d, "DeleteTags", "restored") >= n as f64
+        });
+    }
+    remove(&f, &instance, "map-migrated");
+    f.send(vec![delete_tags(
+        "c-4",
+        &instance,
+        "map-migrated",
+        "terraform-ci",
+        TERRAFORM,
+    )]);
+    f.daemon.wait_for("the fourth capped", MINUTE, |d| {
+        count(d, "DeleteTags", "capped") >= 1.0
+    });
+    assert_eq!(map_value(&f, &instance), None, "left alone");
+    assert_eq!(removals(&f.daemon, "terraform", "capped"), 1.0);
+    assert!(f.daemon.log_text().contains("ignore_tags"));
+    // A plan says why it leaves the key alone; the other resources are
+    // planned as ever.
+    let cfg = f.dir.path().join("tagwarden.yaml");
+    let plan = f
+        .emu
+        .tagwarden(&["plan", "-c", cfg.to_str().unwrap(), "--format", "json"]);
+    let doc = plan.json();
+    let arn = format!("arn:aws:ec2:{REGION}:{}:instance/{instance}", STAGING.0);
+    let skipped: Vec<&Value> = doc["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["arn"] == arn.as_str())
+        .collect();
+    assert_eq!(skipped.len(), 1, "{doc}");
+    let reason = skipped[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("capped: `map-migrated` was written back 3 times within 24 h"),
+        "{reason}"
+    );
+    assert!(!doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["arn"] == arn.as_str()));
+}

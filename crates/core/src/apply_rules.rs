@@ -58,6 +58,8 @@ pub enum Status {
     Already,
     Failed,
     Skipped,
+    /// Held: the key was written back too often lately (`restore_cap`).
+    Capped,
 }
 
 impl Status {
@@ -67,6 +69,7 @@ impl Status {
             Status::Already => "already",
             Status::Failed => "failed",
             Status::Skipped => "skipped",
+            Status::Capped => "capped",
         }
     }
 }
@@ -101,6 +104,15 @@ impl AppliedChange {
             reason: Some(
                 "already held when read just before the write: not written by this run".into(),
             ),
+            error_code: None,
+        }
+    }
+
+    pub fn capped(change: Change, reason: String) -> AppliedChange {
+        AppliedChange {
+            change,
+            status: Status::Capped,
+            reason: Some(reason),
             error_code: None,
         }
     }

@@ -26,6 +26,7 @@ pub mod plan;
 pub mod policy;
 pub mod report;
 pub mod resource;
+pub mod restore_cap;
 pub mod rollback;
 pub mod scan;
 pub mod shard;

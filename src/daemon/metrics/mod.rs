@@ -113,6 +113,7 @@ pub struct Metrics {
     /// this for writing, encoding for reading.
     consistent: std::sync::RwLock<()>,
     journal_pending: Gauge,
+    restores_capped: Gauge,
     cycles: Family<Result_, Counter>,
     cycle_failures: Family<Reason, Counter>,
     cycle_duration: Histogram,
@@ -141,6 +142,7 @@ impl Metrics {
             registry: Registry::with_prefix("tagwarden"),
             consistent: std::sync::RwLock::new(()),
             journal_pending: Gauge::default(),
+            restores_capped: Gauge::default(),
             cycles: Family::default(),
             cycle_failures: Family::default(),
             cycle_duration: Histogram::new(exponential_buckets(0.5, 2.0, 14)),
@@ -293,6 +295,8 @@ impl Metrics {
         for (name, help, c) in aws {
             r.register(name, help, c.clone());
         }
+        let capped = "Keys the last enforce cycle left alone because they were written back daemon.events.restore_limit times within restore_window";
+        r.register("restores_capped", capped, self.restores_capped.clone());
         let pending = "Journal entries written but not yet settled (an interrupted apply)";
         r.register("journal_pending", pending, self.journal_pending.clone());
         let reloads = "Configuration reloads (SIGHUP) by result";
@@ -340,6 +344,9 @@ impl Metrics {
         self.cycles.get_or_create(&result(label)).inc();
         if let Some(n) = out.journal_pending {
             self.journal_pending.set(n as i64);
+        }
+        if let Some(n) = out.capped {
+            self.restores_capped.set(n as i64);
         }
         if out.result == CycleResult::Cancelled {
             // Cut short: its duration and results say nothing of a cycle.
@@ -581,6 +588,11 @@ mod tests {
         m.events.event(
             "RunInstances",
             tagwarden_core::cloudtrail::EventOutcome::Tagged,
+        );
+        m.events.removal(
+            "map-migrated",
+            tagwarden_core::cloudtrail::tool::Tool::Terraform,
+            tagwarden_core::cloudtrail::EventOutcome::Restored,
         );
         let names = exported(&m.encode());
         let rules = include_str!("../../../deploy/prometheus/tagwarden-rules.yaml");

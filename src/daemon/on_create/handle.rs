@@ -38,14 +38,14 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub(super) fn done(event: &str, outcome: EventOutcome) -> Verdict {
+    fn done(event: &str, outcome: EventOutcome) -> Verdict {
         Verdict::Done {
             event: event_label(event),
             outcome,
         }
     }
 
-    pub(super) fn retry(event: &str, why: Again) -> Verdict {
+    fn retry(event: &str, why: Again) -> Verdict {
         Verdict::Retry {
             event: event_label(event),
             why,
@@ -176,8 +176,8 @@ fn classify(
         let loaded = c.shared.loaded();
         let role = loaded.config.accounts.role.as_deref();
         let events = &c.shared.metrics.events;
-        if let Some(v) = restore::screened(change, &loaded.policies.policies, role, events) {
-            return Err(v);
+        if let Some(outcome) = restore::screened(change, &loaded.policies.policies, role, events) {
+            return Err(Verdict::done(name, outcome));
         }
     }
     Ok((creation, change))

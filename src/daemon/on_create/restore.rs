@@ -6,7 +6,6 @@
 //! it is told per policy (`tag_removals_total`) with who did it, the tool,
 //! and how to stop that tool.
 
-use super::handle::Verdict;
 use tagwarden_core::apply_rules::Status;
 use tagwarden_core::cloudtrail::tool::Tool;
 use tagwarden_core::cloudtrail::{Creation, EventOutcome, TagChange};
@@ -35,23 +34,23 @@ pub fn own(change: &TagChange, role: Option<&str>) -> bool {
     change.tool == Tool::Tagwarden && by_role
 }
 
-/// The verdict of a call before anything is read: tagwarden's own, or one
+/// The outcome of a call before anything is read: tagwarden's own, or one
 /// that touched no policy's key; None when its resources are to be read.
 pub fn screened(
     change: &TagChange,
     policies: &[Policy],
     role: Option<&str>,
     metrics: &crate::daemon::metrics::EventMetrics,
-) -> Option<Verdict> {
+) -> Option<EventOutcome> {
     let touched = touched(change, policies);
     if touched.is_empty() {
-        return Some(Verdict::done(&change.event_name, EventOutcome::OtherKeys));
+        return Some(EventOutcome::OtherKeys);
     }
     if own(change, role) {
         for p in &touched {
             metrics.removal(&p.name, change.tool, EventOutcome::Own);
         }
-        return Some(Verdict::done(&change.event_name, EventOutcome::Own));
+        return Some(EventOutcome::Own);
     }
     None
 }
@@ -80,14 +79,20 @@ pub fn outcome(
         .iter()
         .filter(|r| change.resources.iter().any(|c| c.arn == r.arn))
         .collect();
-    let restored = written.is_some_and(|report| {
-        report
-            .changes
-            .iter()
-            .any(|ch| ch.status == Status::Applied && named.iter().any(|r| r.arn == ch.change.arn))
-    });
-    if restored {
+    // The restore run wrote one of them, or left it alone (capped).
+    let any = |status: Status| {
+        written.is_some_and(|report| {
+            report
+                .changes
+                .iter()
+                .any(|ch| ch.status == status && named.iter().any(|r| r.arn == ch.change.arn))
+        })
+    };
+    if any(Status::Applied) {
         return EventOutcome::Restored;
+    }
+    if any(Status::Capped) {
+        return EventOutcome::Capped;
     }
     let touched = touched(change, policies);
     let in_scope: Vec<&&Resource> = named
@@ -124,7 +129,10 @@ pub fn told(
             .principal
             .as_deref()
             .unwrap_or("an unknown principal");
-        if matches!(outcome, EventOutcome::Restored | EventOutcome::Reported) {
+        if matches!(
+            outcome,
+            EventOutcome::Restored | EventOutcome::Reported | EventOutcome::Capped
+        ) {
             tracing::warn!(
                 event = %change.event_name,
                 account = %change.account,

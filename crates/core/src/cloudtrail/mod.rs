@@ -216,10 +216,13 @@ pub enum EventOutcome {
     Own,
     /// A tag call that touched no key a policy requires or sets.
     OtherKeys,
+    /// A tag call whose key was written back `restore_limit` times within
+    /// `restore_window` on that resource: left alone (`restore_cap`).
+    Capped,
 }
 
 impl EventOutcome {
-    pub const ALL: [EventOutcome; 21] = [
+    pub const ALL: [EventOutcome; 22] = [
         EventOutcome::Tagged,
         EventOutcome::Compliant,
         EventOutcome::NonCompliant,
@@ -241,6 +244,7 @@ impl EventOutcome {
         EventOutcome::NotRemoved,
         EventOutcome::Own,
         EventOutcome::OtherKeys,
+        EventOutcome::Capped,
     ];
 
     pub fn label(self) -> &'static str {
@@ -266,6 +270,7 @@ impl EventOutcome {
             EventOutcome::NotRemoved => "not_removed",
             EventOutcome::Own => "own",
             EventOutcome::OtherKeys => "other_keys",
+            EventOutcome::Capped => "capped",
         }
     }
 }

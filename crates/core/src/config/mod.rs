@@ -550,6 +550,8 @@ daemon:
     queues: ["https://sqs.eu-west-1.amazonaws.com/111111111111/tagwarden-events"]
     wait: 5s
     max_receives: 3
+    restore_limit: 5
+    restore_window: 12h
 map:
   mpe_id: ABCDE12345
   agreement: {start: 2026-01-01, end: 2028-12-31}
@@ -582,6 +584,11 @@ aws: {endpoint_url: "http://127.0.0.1:5000"}
         assert_eq!(c.daemon.events.queues.len(), 1);
         assert_eq!(c.daemon.events.wait, Duration::from_secs(5));
         assert_eq!(c.daemon.events.max_receives, 3);
+        assert_eq!(c.daemon.events.restore_limit, 5);
+        assert_eq!(
+            c.daemon.events.restore_window,
+            std::time::Duration::from_secs(12 * 3600)
+        );
         assert_eq!(c.endpoint_url.as_deref(), Some("http://127.0.0.1:5000"));
         assert_eq!(c.map.eligible_services.len(), 2);
         assert_eq!(c.map.issuance, Issuance::Monthly);
@@ -617,7 +624,7 @@ accounts:
     - {id: "1234", name: prod}
     - {id: "111111111111", name: prod}
 limits: {requests_per_second: 0}
-daemon: {interval: soon, mode: fix, listen: "here", drain: 0s, events: {queues: [tagwarden-events], wait: 30s, max_receives: 0, burst_bytes: 1024}}
+daemon: {interval: soon, mode: fix, listen: "here", drain: 0s, events: {queues: [tagwarden-events], wait: 30s, max_receives: 0, burst_bytes: 1024, restore_limit: 0, restore_window: 5s}}
 map: {mpe_id: abc, credit_rate: 2, agreement: {start: 2027-01-01, end: 2026-01-01}, eligible_services: [], issuance: yearly, quarters: fiscal, min_migrated_spend: -5, target: -1, credit_description: "MAP ("}
 "#,
         )

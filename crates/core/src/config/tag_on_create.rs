@@ -19,6 +19,10 @@ pub(super) struct EventsSpec {
     max_receives: Option<u32>,
     #[serde(default)]
     burst_bytes: Option<u64>,
+    #[serde(default)]
+    restore_limit: Option<u32>,
+    #[serde(default)]
+    restore_window: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +39,11 @@ pub struct Events {
     /// ones are dropped on receipt) could take it over. At least one
     /// page's worth.
     pub burst_bytes: usize,
+    /// Restores of one key on one resource within `restore_window` after
+    /// which that key there is left alone (`capped`) until the window has
+    /// passed: tagwarden never fights a tool that keeps removing it.
+    pub restore_limit: u32,
+    pub restore_window: Duration,
 }
 
 /// What a queue URL writes for the replica's shard number: each shard
@@ -75,6 +84,8 @@ impl Default for Events {
             wait: Duration::from_secs(20),
             max_receives: 5,
             burst_bytes: BURST_BYTES,
+            restore_limit: 3,
+            restore_window: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -147,6 +158,24 @@ impl Checker<'_> {
             ),
             Some(n) => out.max_receives = n,
             None => {}
+        }
+        match spec.restore_limit {
+            Some(0) => self.error(
+                &key(&at, "restore_limit"),
+                "restore_limit must be at least 1 (restores of one key on one resource within restore_window)".into(),
+            ),
+            Some(n) => out.restore_limit = n,
+            None => {}
+        }
+        if let Some(w) = &spec.restore_window {
+            match parse_duration(w) {
+                Ok(d) if d >= Duration::from_secs(60) => out.restore_window = d,
+                Ok(_) => self.error(
+                    &key(&at, "restore_window"),
+                    format!("restore_window `{w}` is shorter than a minute"),
+                ),
+                Err(why) => self.error(&key(&at, "restore_window"), why.to_string()),
+            }
         }
         match spec.burst_bytes {
             Some(n) if n < PAGE_BYTES as u64 => self.error(

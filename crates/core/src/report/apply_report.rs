@@ -57,7 +57,7 @@ impl ApplyReport {
         self.summary.applied = count(Status::Applied);
         self.summary.already = count(Status::Already);
         self.summary.failed = count(Status::Failed);
-        self.summary.skipped = count(Status::Skipped);
+        self.summary.skipped = count(Status::Skipped) + count(Status::Capped);
         self.summary.api_calls = calls.values().sum();
         self.api_calls_by_operation = calls;
     }
