@@ -47,17 +47,19 @@ impl Enforcer<'_> {
         let concurrency = self.config.concurrent_accounts;
         // Tags read at scan time may be minutes old: read them again just
         // before writing, and withhold what someone changed since.
-        let before = verify::read_before(&self.aws.api, sessions, spec.writes, concurrency).await;
+        let (before, proof) =
+            verify::read_before(&self.aws.api, sessions, spec.writes, concurrency).await;
         let (ready, withheld) = verify::still_as_read(spec.writes, &before);
         // What another writer (a cycle, tag on create, a person) already put
-        // in place is neither written again nor counted as this run's.
-        let ready = verify::still_needed(ready, &before);
+        // in place is neither written again nor counted as this run's: only
+        // on what the read showed, never on a resource it did not return.
+        let ready = verify::still_needed(ready, &proof);
         let mut outcomes = self.write_all(sessions, &ready).await;
         outcomes.extend(withheld);
         let current: Current =
             verify::read_back(&self.aws.api, sessions, spec.writes, &outcomes, concurrency).await;
         let reads = journal::Reads {
-            before: &before,
+            before: &proof,
             after: &current,
         };
         let marks = journal::outcome_marks(spec.entries, &ids, &outcomes, reads);

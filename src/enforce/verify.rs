@@ -83,13 +83,14 @@ pub async fn read_current(
 /// propagates; S3's writer reads its buckets once more in its
 /// read-merge-write, which replaces the whole set). The Tagging API does
 /// not return a resource that was never tagged: one it does not return has
-/// no tags.
+/// no tags for the write's checks, but is no proof that a key is already
+/// in place (the second map leaves it out).
 pub async fn read_before(
     api: &Api,
     sessions: &HashMap<String, AccountSession>,
     writes: &[TagWrite],
     concurrency: usize,
-) -> Current {
+) -> (Current, Current) {
     let (groups, others): (Vec<&TagWrite>, Vec<&TagWrite>) = writes
         .iter()
         .partition(|w| Writer::of(&w.resource_type) == Writer::AutoScaling);
@@ -97,8 +98,13 @@ pub async fn read_before(
         .iter()
         .map(|w| Located::of(&w.account, &w.region, &w.arn, &w.resource_type))
         .collect();
-    let mut current: Current = read_current(api, sessions, located, concurrency)
-        .await
+    let read = read_current(api, sessions, located, concurrency).await;
+    let proof: Current = read
+        .iter()
+        .filter(|(_, tags)| !matches!(tags, Err(TagError::NotReturned)))
+        .map(|(arn, tags)| (arn.clone(), tags.clone()))
+        .collect();
+    let mut current: Current = read
         .into_iter()
         .map(|(arn, tags)| match tags {
             Err(TagError::NotReturned) => (arn, Ok(Tags::new())),
@@ -115,10 +121,12 @@ pub async fn read_before(
             region: &w.region,
         };
         let client = session.autoscaling(&w.region);
+        // All the group's tags, propagated or not: no proof that a key is
+        // written as the policy wants it (propagated at launch).
         let tags = autoscaling::group_tags(&at, &client, &w.arn).await;
         current.insert(w.arn.to_string(), tags.map_err(TagError::from));
     }
-    current
+    (current, proof)
 }
 
 /// The writes still safe to make given the tags read just before

@@ -90,8 +90,9 @@ fn ec2_page(op: &str, set: &str, item: &str, next: bool) -> String {
     )
 }
 
-/// The answer to one request: page 1 (with a token) or page 2.
-fn answer(op: &str, second: bool) -> (&'static str, String) {
+/// The answer to one request: page 1 (with a token) or page 2; `written`:
+/// a `CreateTags` came before it.
+fn answer(op: &str, second: bool, written: bool) -> (&'static str, String) {
     let n = if second { 2 } else { 1 };
     let xml = "text/xml";
     match op {
@@ -99,7 +100,9 @@ fn answer(op: &str, second: bool) -> (&'static str, String) {
         "DescribeVolumes" => (xml, ec2_page(op, "volumeSet", &format!("<item><volumeId>vol-{n}</volumeId></item>"), !second)),
         "DescribeSnapshots" => (xml, ec2_page(op, "snapshotSet", &format!("<item><snapshotId>snap-{n}</snapshotId><ownerId>{ACCOUNT}</ownerId></item>"), !second)),
         "DescribeImages" => (xml, ec2_page(op, "imagesSet", &format!("<item><imageId>ami-{n}</imageId><imageOwnerId>{ACCOUNT}</imageOwnerId></item>"), !second)),
-        // The read-back after CreateTags: each page shows one volume tagged.
+        // The read just before the write: two pages, no tags. The read-back
+        // after CreateTags: each page shows one volume tagged.
+        "DescribeTags" if !written => (xml, ec2_page(op, "tagSet", "", !second)),
         "DescribeTags" => (xml, ec2_page(op, "tagSet", &format!("<item><resourceId>vol-{n}</resourceId><resourceType>volume</resourceType><key>map-migrated</key><value>migABCDE12345</value></item>"), !second)),
         "CreateTags" => (xml, r#"<CreateTagsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><return>true</return></CreateTagsResponse>"#.into()),
         "DescribeDBClusters" => {
@@ -123,17 +126,18 @@ fn serve(stream: TcpStream, seen: Seen) {
         // A first page asked for again before its token's page means a
         // token was dropped: fail the request rather than loop for ever. (A
         // read that starts over after the last page is a new read.)
-        let repeated = {
+        let (repeated, written) = {
             let mut seen = seen.lock().unwrap();
             let last = seen.iter().rev().find(|(o, _)| *o == op).map(|(_, t)| *t);
             let repeated = !second && last == Some(false);
+            let written = seen.iter().any(|(o, _)| o == "CreateTags");
             seen.push((op.clone(), second));
-            repeated && op != "GetCallerIdentity"
+            (repeated && op != "GetCallerIdentity", written)
         };
         let (content_type, body) = if repeated {
             ("text/plain", String::new())
         } else {
-            answer(&op, second)
+            answer(&op, second, written)
         };
         let status = if body.is_empty() {
             "500 Unexpected"
