@@ -191,7 +191,11 @@ fn summarize(run_id: String, loaded: &Loaded, steps: Steps, started: Instant) ->
                     .unwrap_or_default(),
                 capped: apply.as_ref().map(|a| {
                     let capped = |c: &&AppliedChange| c.status == Status::Capped;
-                    a.changes.iter().filter(capped).count()
+                    a.changes
+                        .iter()
+                        .filter(capped)
+                        .map(|c| c.change.set.len())
+                        .sum()
                 }),
                 ..CycleOutput::default()
             }

@@ -82,23 +82,30 @@ impl Capped {
         )
     }
 
-    /// Split `c` into what may still be written and, per capped key, why
-    /// not.
-    fn split(&self, mut c: Change) -> (Option<Change>, Vec<String>) {
+    /// Split `c` into what may still be written and what is held (its
+    /// capped keys), with why.
+    fn split(&self, c: Change) -> (Option<Change>, Option<(Change, String)>) {
         let mut why = Vec::new();
-        c.set.retain(|k, _| match self.until(c.arn.as_str(), k) {
-            Some(until) => {
-                why.push(self.reason(k, until));
-                false
-            }
-            None => true,
-        });
-        c.previous.retain(|k, _| c.set.contains_key(k));
-        ((!c.set.is_empty()).then_some(c), why)
+        let (mut kept, mut held) = (c.clone(), c);
+        kept.set
+            .retain(|k, _| match self.until(held.arn.as_str(), k) {
+                Some(until) => {
+                    why.push(self.reason(k, until));
+                    false
+                }
+                None => true,
+            });
+        held.set.retain(|k, _| !kept.set.contains_key(k));
+        kept.previous.retain(|k, _| kept.set.contains_key(k));
+        held.previous.retain(|k, _| held.set.contains_key(k));
+        (
+            (!kept.set.is_empty()).then_some(kept),
+            (!held.set.is_empty()).then(|| (held, why.join("; "))),
+        )
     }
 
-    /// The changes less their capped keys; a change left with nothing to
-    /// write is held, with why (status `capped`).
+    /// The changes less their capped keys; those keys are held, with why
+    /// (status `capped`), whether or not others of the change are written.
     pub fn hold(&self, changes: Vec<Change>) -> (Vec<Change>, Vec<AppliedChange>) {
         if self.is_empty() {
             return (changes, Vec::new());
@@ -106,11 +113,9 @@ impl Capped {
         let mut kept = Vec::new();
         let mut held = Vec::new();
         for c in changes {
-            let whole = c.clone();
-            match self.split(c) {
-                (Some(c), _) => kept.push(c),
-                (None, why) => held.push(AppliedChange::capped(whole, why.join("; "))),
-            }
+            let (k, h) = self.split(c);
+            kept.extend(k);
+            held.extend(h.map(|(c, why)| AppliedChange::capped(c, why)));
         }
         (kept, held)
     }
@@ -209,8 +214,12 @@ mod tests {
         assert_eq!(kept.len(), 1);
         assert_eq!(kept[0].set.keys().collect::<Vec<_>>(), ["Owner"]);
         assert_eq!(kept[0].previous.keys().collect::<Vec<_>>(), ["Owner"]);
-        assert_eq!(held.len(), 1);
-        assert_eq!(held[0].status, Status::Capped);
+        // Both changes' capped key is held, the partly written one's too.
+        assert_eq!(held.len(), 2);
+        assert!(held.iter().all(|h| h.status == Status::Capped));
+        assert!(held
+            .iter()
+            .all(|h| h.change.set.keys().collect::<Vec<_>>() == ["map-migrated"]));
         assert_eq!(
             held[0].reason.as_deref(),
             Some("capped: `map-migrated` was written back 3 times within 24 h on this resource and something keeps removing it; left alone until 2026-12-08T01:00:00Z (the daemon's log names who removes it and how to stop them)")

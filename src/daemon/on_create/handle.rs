@@ -14,7 +14,7 @@ use crate::aws::{AccountSession, Aws};
 use crate::config::Loaded;
 use crate::scan::{self, Scanned};
 use chrono::Utc;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use tagwarden_core::apply_rules::Status;
 use tagwarden_core::cloudtrail::{
     self, event_label, Creation, Event, EventOutcome, Rejection, TagChange,
@@ -174,9 +174,9 @@ fn classify(
     }
     if let Some(change) = &change {
         let loaded = c.shared.loaded();
-        let role = loaded.config.accounts.role.as_deref();
+        let whose = (loaded.config.accounts.role.as_deref(), c.caller.as_deref());
         let events = &c.shared.metrics.events;
-        if let Some(outcome) = restore::screened(change, &loaded.policies.policies, role, events) {
+        if let Some(outcome) = restore::screened(change, &loaded.policies.policies, whose, events) {
             return Err(Verdict::done(name, outcome));
         }
     }
@@ -194,7 +194,7 @@ async fn settle_creations(
     if creations.is_empty() {
         return Vec::new();
     }
-    let found = read_all(c, aws, &creations).await;
+    let found = read_all(c, aws, &creations, &changes).await;
     let mut ready = Vec::new();
     let mut out = Vec::new();
     for (i, creation) in creations {
@@ -244,7 +244,12 @@ async fn read_all(
     c: &mut Consumer,
     aws: &Aws,
     creations: &[(usize, Creation)],
+    changes: &HashMap<usize, TagChange>,
 ) -> HashMap<Arn, Found> {
+    let named_by_tag_calls: HashSet<Arn> = changes
+        .values()
+        .flat_map(|ch| ch.resources.iter().map(|r| r.arn.clone()))
+        .collect();
     let mut groups: BTreeMap<(String, String), Vec<cloudtrail::Created>> = BTreeMap::new();
     for (_, cr) in creations {
         let group = groups
@@ -255,7 +260,9 @@ async fn read_all(
     let mut found = HashMap::new();
     for ((account, region), created) in groups {
         match c.session(aws, &account).await {
-            Ok(session) => found.extend(read::read(&aws.api, &session, &region, &created).await),
+            Ok(session) => found.extend(
+                read::read(&aws.api, &session, &region, &created, &named_by_tag_calls).await,
+            ),
             Err(e) => found.extend(
                 created
                     .into_iter()

@@ -136,12 +136,15 @@ async fn consume_queue(shared: Arc<Shared>, cancel: CancellationToken, url: &str
     }
     let aws = Aws::connect(&shared.loaded().config).await;
     let queue = Queue::new(&aws, url);
+    // The credentials' own account: tagwarden's own changes there (no role
+    // assumed) are told by it.
+    let caller = scan::caller(&aws).await.ok();
     let mut consumer = Consumer {
         shared: shared.clone(),
         cancel: cancel.clone(),
         seen: Seen::new(),
         sessions: HashMap::new(),
-        caller: None,
+        caller,
     };
     tracing::info!(queue = url, "tag on create: consuming");
     let mut counted = Requests::default();

@@ -11,7 +11,7 @@
 use crate::aws::{AccountSession, Api};
 use crate::enforce::write::{s3, Target};
 use crate::inventory::{ec2, rds};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use tagwarden_core::cloudtrail::Created;
 use tagwarden_core::{Arn, Resource};
 
@@ -45,6 +45,7 @@ pub async fn read(
     session: &AccountSession,
     region: &str,
     created: &[Created],
+    named_by_tag_calls: &HashSet<Arn>,
 ) -> HashMap<Arn, Found> {
     let account = session.account.as_str();
     let mut out = HashMap::new();
@@ -82,21 +83,23 @@ pub async fn read(
                     out.extend(described(api, &client, account, region, ty, chunk).await);
                 }
             }
-            _ => out.extend(tagged(api, session, region, &items).await),
+            _ => out.extend(tagged(api, session, region, &items, named_by_tag_calls).await),
         }
     }
     out
 }
 
 /// Every other type's current tags, from the Tagging API by ARN (it
-/// returns only resources that are or were tagged: one it does not return
-/// has no tags yet). Its creation time is unknown, as in a scan, so
-/// `scope.created_after` treats it as a scan would.
+/// returns only resources that are or were tagged: a new one it does not
+/// return has no tags yet; one a tag call named had tags, so its absence
+/// is not read yet, tried again). Its creation time is unknown, as in a
+/// scan, so `scope.created_after` treats it as a scan would.
 async fn tagged(
     api: &Api,
     session: &AccountSession,
     region: &str,
     items: &[&Created],
+    named_by_tag_calls: &HashSet<Arn>,
 ) -> Vec<(Arn, Found)> {
     let account = session.account.as_str();
     let client = session.tagging(region);
@@ -106,8 +109,12 @@ async fn tagged(
         .iter()
         .zip(read)
         .map(|(c, (_, tags))| {
-            let found = match tags.map(Option::unwrap_or_default) {
+            let found = match tags {
+                Ok(None) if named_by_tag_calls.contains(&c.arn) => {
+                    Found::NotYet(Unread::NotVisible(c.arn.clone()))
+                }
                 Ok(tags) => {
+                    let tags = tags.unwrap_or_default();
                     let mut r = Resource::new(c.arn.clone(), account, region, c.resource_type);
                     r.tags = tags;
                     Found::Now(r)

@@ -21,17 +21,16 @@ pub fn touched<'a>(change: &TagChange, policies: &'a [Policy]) -> Vec<&'a Policy
         .collect()
 }
 
-/// Whether the call is tagwarden's own (its rollback): its user agent and
-/// the role it assumes in every account, `accounts.role`. A user agent
-/// alone is anyone's to send.
-pub fn own(change: &TagChange, role: Option<&str>) -> bool {
-    let by_role = match (role, change.role.as_deref()) {
-        (Some(role), Some(issuer)) => issuer.rsplit('/').next() == Some(role),
-        // No role configured: the credentials' own account, no session.
-        (None, _) => true,
-        _ => false,
-    };
-    change.tool == Tool::Tagwarden && by_role
+/// Whether the call is tagwarden's own (its rollback): its user agent, and
+/// the role it assumes in that account (`accounts.role`, the whole ARN),
+/// or the account its own credentials are in (`caller`), where it assumes
+/// no role. A user agent alone is anyone's to send.
+pub fn own(change: &TagChange, role: Option<&str>, caller: Option<&str>) -> bool {
+    let partition = tagwarden_core::resource::partition_of(&change.region);
+    let role_arn = role.map(|r| format!("arn:{partition}:iam::{}:role/{r}", change.account));
+    let by_role = role_arn.is_some() && role_arn.as_deref() == change.role.as_deref();
+    let by_caller = caller == Some(change.account.as_str());
+    change.tool == Tool::Tagwarden && (by_role || by_caller)
 }
 
 /// The outcome of a call before anything is read: tagwarden's own, or one
@@ -39,14 +38,14 @@ pub fn own(change: &TagChange, role: Option<&str>) -> bool {
 pub fn screened(
     change: &TagChange,
     policies: &[Policy],
-    role: Option<&str>,
+    whose: (Option<&str>, Option<&str>),
     metrics: &crate::daemon::metrics::EventMetrics,
 ) -> Option<EventOutcome> {
     let touched = touched(change, policies);
     if touched.is_empty() {
         return Some(EventOutcome::OtherKeys);
     }
-    if own(change, role) {
+    if own(change, whose.0, whose.1) {
         for p in &touched {
             metrics.removal(&p.name, change.tool, EventOutcome::Own);
         }
@@ -79,20 +78,25 @@ pub fn outcome(
         .iter()
         .filter(|r| change.resources.iter().any(|c| c.arn == r.arn))
         .collect();
-    // The restore run wrote one of them, or left it alone (capped).
+    // The restore run left a key the call touched alone (capped), wrote
+    // one back, or found it back already (another writer).
     let any = |status: Status| {
         written.is_some_and(|report| {
-            report
-                .changes
-                .iter()
-                .any(|ch| ch.status == status && named.iter().any(|r| r.arn == ch.change.arn))
+            report.changes.iter().any(|ch| {
+                ch.status == status
+                    && named.iter().any(|r| r.arn == ch.change.arn)
+                    && ch.change.set.keys().any(|k| change.touches(k))
+            })
         })
     };
+    if any(Status::Capped) {
+        return EventOutcome::Capped;
+    }
     if any(Status::Applied) {
         return EventOutcome::Restored;
     }
-    if any(Status::Capped) {
-        return EventOutcome::Capped;
+    if any(Status::Already) {
+        return EventOutcome::NotRemoved;
     }
     let touched = touched(change, policies);
     let in_scope: Vec<&&Resource> = named

@@ -376,17 +376,23 @@ fn tag_change(v: &Value, call: &Call, event_name: String) -> Result<TagChange, E
         let why = Rejection::TooManyResources(claimed.named.len());
         return Err(Wrong::Rejected(why).of(&event_name));
     }
+    // A tag call may name resources it failed on (the Tagging API answers
+    // per resource): one that is malformed, of a type tagwarden does not
+    // know, or not in the record's account and region is left out, never
+    // acted on; the others stand.
     let mut resources: Vec<Created> = Vec::new();
     for named in claimed.named {
         let (resource_type, arn) = match named {
             tag_calls::Named::Arn(text) => {
-                let arn = Arn::parse(&text).map_err(|e| Wrong::BadArn(e).of(&event_name))?;
+                let Ok(arn) = Arn::parse(&text) else {
+                    continue;
+                };
                 match known_type(&arn.resource_type()) {
                     Some(t) => (t, Ok(arn)),
                     None => continue,
                 }
             }
-            tag_calls::Named::Ec2 { resource_type, id } => built(
+            tag_calls::Named::Id { resource_type, id } => built(
                 Named::Id { resource_type, id },
                 &record.account,
                 &record.region,
@@ -400,8 +406,12 @@ fn tag_change(v: &Value, call: &Call, event_name: String) -> Result<TagChange, E
                 &record.region,
             ),
         };
-        let arn = arn.map_err(|e| Wrong::BadArn(e).of(&event_name))?;
-        checked(&arn, resource_type, &record).map_err(|w| Wrong::Rejected(w).of(&event_name))?;
+        let Ok(arn) = arn else {
+            continue;
+        };
+        if checked(&arn, resource_type, &record).is_err() {
+            continue;
+        }
         if !resources.iter().any(|r| r.arn == arn) {
             resources.push(Created { arn, resource_type });
         }

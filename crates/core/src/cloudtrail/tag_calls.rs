@@ -67,6 +67,34 @@ const TAG_CALLS: &[TagCall] = &[
     tag_call(S3, "PutBucketTagging", Effect::Replace),
     tag_call(LAMBDA, "UntagResource20170331v2", Effect::Remove),
     tag_call(LAMBDA, "TagResource20170331v2", Effect::Set),
+    tag_call("dynamodb.amazonaws.com", "UntagResource", Effect::Remove),
+    tag_call("dynamodb.amazonaws.com", "TagResource", Effect::Set),
+    tag_call("sqs.amazonaws.com", "UntagQueue", Effect::Remove),
+    tag_call("sqs.amazonaws.com", "TagQueue", Effect::Set),
+    tag_call("sns.amazonaws.com", "UntagResource", Effect::Remove),
+    tag_call("sns.amazonaws.com", "TagResource", Effect::Set),
+    tag_call("ecs.amazonaws.com", "UntagResource", Effect::Remove),
+    tag_call("ecs.amazonaws.com", "TagResource", Effect::Set),
+    tag_call("eks.amazonaws.com", "UntagResource", Effect::Remove),
+    tag_call("eks.amazonaws.com", "TagResource", Effect::Set),
+    tag_call("elasticache.amazonaws.com", "RemoveTagsFromResource", Effect::Remove),
+    tag_call("elasticache.amazonaws.com", "AddTagsToResource", Effect::Set),
+    tag_call("es.amazonaws.com", "RemoveTags", Effect::Remove),
+    tag_call("es.amazonaws.com", "AddTags", Effect::Set),
+    tag_call("kinesis.amazonaws.com", "RemoveTagsFromStream", Effect::Remove),
+    tag_call("kinesis.amazonaws.com", "AddTagsToStream", Effect::Set),
+    tag_call("secretsmanager.amazonaws.com", "UntagResource", Effect::Remove),
+    tag_call("secretsmanager.amazonaws.com", "TagResource", Effect::Set),
+    tag_call("logs.amazonaws.com", "UntagResource", Effect::Remove),
+    tag_call("logs.amazonaws.com", "TagResource", Effect::Set),
+    tag_call("elasticloadbalancing.amazonaws.com", "RemoveTags", Effect::Remove),
+    tag_call("elasticloadbalancing.amazonaws.com", "AddTags", Effect::Set),
+    tag_call("elasticfilesystem.amazonaws.com", "UntagResource", Effect::Remove),
+    tag_call("elasticfilesystem.amazonaws.com", "TagResource", Effect::Set),
+    tag_call("fsx.amazonaws.com", "UntagResource", Effect::Remove),
+    tag_call("fsx.amazonaws.com", "TagResource", Effect::Set),
+    tag_call("dms.amazonaws.com", "RemoveTagsFromResource", Effect::Remove),
+    tag_call("dms.amazonaws.com", "AddTagsToResource", Effect::Set),
 ];
 
 /// The tag call an event records, by its service and name.
@@ -116,8 +144,10 @@ pub struct Claimed {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Named {
     Arn(String),
-    /// An EC2 resource id (`i-…`, `vol-…`) with its type.
-    Ec2 {
+    /// An id to build the ARN from the way the Tagging API names the
+    /// resource: an EC2 id (`i-…`), a queue's or stream's name, a classic
+    /// load balancer's, a file system's id.
+    Id {
         resource_type: &'static str,
         id: String,
     },
@@ -162,7 +192,7 @@ fn ec2(req: Option<&Value>, effect: Effect) -> Result<Claimed, &'static str> {
         .filter_map(|item| text(get(item, "resourceId")))
         .filter_map(|id| {
             let (_, ty) = EC2_PREFIXES.iter().find(|(p, _)| id.starts_with(p))?;
-            Some(Named::Ec2 {
+            Some(Named::Id {
                 resource_type: ty,
                 id,
             })
@@ -227,42 +257,85 @@ fn bucket(name: &str, req: Option<&Value>) -> Result<Claimed, &'static str> {
     })
 }
 
-/// The Tagging API, RDS and Lambda: ARNs, and keys or a map of tags.
-fn by_arn(source: &str, req: Option<&Value>, effect: Effect) -> Result<Claimed, &'static str> {
-    let (arns, field): (Vec<String>, &'static str) = match source {
-        TAGGING => (
-            items(path(req, &["resourceARNList"]))
-                .into_iter()
-                .filter_map(|v| text(Some(v)))
-                .collect(),
-            "detail.requestParameters.resourceARNList",
-        ),
-        RDS => (
-            text(path(req, &["resourceName"])).into_iter().collect(),
-            "detail.requestParameters.resourceName",
-        ),
-        _ => (
-            text(path(req, &["resource"])).into_iter().collect(),
-            "detail.requestParameters.resource",
-        ),
-    };
-    if arns.is_empty() {
-        return Err(field);
-    }
-    let named = arns.into_iter().map(Named::Arn).collect();
-    if effect == Effect::Remove {
-        let keys = items(path(req, &["tagKeys"]))
+/// Where every other service's record names its resources: an ARN (or a
+/// list of them) under the member its API reference gives, or an id.
+const ARN_FIELDS: &[&str] = &[
+    "resourceARNList",
+    "resourceArns",
+    "resourceArn",
+    "resourceARN",
+    "resourceName",
+    "resource",
+    "aRN",
+    "streamARN",
+    "secretId",
+];
+
+/// The resources a record names, by ARN or by an id of the service's
+/// own; empty when none.
+fn resources(source: &str, req: Option<&Value>) -> Vec<Named> {
+    for field in ARN_FIELDS {
+        let arns: Vec<Named> = items(path(req, &[field]))
             .into_iter()
             .filter_map(|v| text(Some(v)))
+            // A secret named without its ARN is not named exactly.
+            .filter(|a| a.starts_with("arn:"))
+            .map(Named::Arn)
             .collect();
-        return Ok(Claimed {
-            named,
-            removed: Removed::Keys(keys),
-            set: BTreeMap::new(),
-        });
+        if !arns.is_empty() {
+            return arns;
+        }
     }
-    let set = match path(req, &["tags"]) {
-        // RDS: a list of {key, value}.
+    let id = |resource_type: &'static str, id: String| Named::Id { resource_type, id };
+    let one = |field: &str| text(path(req, &[field]));
+    match source {
+        "sqs.amazonaws.com" => one("queueUrl")
+            .map(|url| {
+                id(
+                    "sqs:queue",
+                    url.rsplit('/').next().unwrap_or_default().to_string(),
+                )
+            })
+            .into_iter()
+            .collect(),
+        "kinesis.amazonaws.com" => one("streamName")
+            .map(|n| id("kinesis:stream", n))
+            .into_iter()
+            .collect(),
+        // A file system's id; an access point (`fsap-`) is not one.
+        "elasticfilesystem.amazonaws.com" => one("fileSystemId")
+            .or_else(|| one("resourceId"))
+            .filter(|fs| fs.starts_with("fs-"))
+            .map(|fs| id("elasticfilesystem:file-system", fs))
+            .into_iter()
+            .collect(),
+        "elasticloadbalancing.amazonaws.com" => items(path(req, &["loadBalancerNames"]))
+            .into_iter()
+            .filter_map(|v| text(Some(v)))
+            .map(|name| id("elasticloadbalancing:loadbalancer", name))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether the record names its resource in a way tagwarden cannot read
+/// exactly (a secret by name, an EFS access point): nothing to act on,
+/// but not a malformed event.
+fn named_inexactly(source: &str, req: Option<&Value>) -> bool {
+    match source {
+        "secretsmanager.amazonaws.com" => text(path(req, &["secretId"])).is_some(),
+        "elasticfilesystem.amazonaws.com" => text(path(req, &["resourceId"])).is_some(),
+        _ => false,
+    }
+}
+
+/// `{k: v}`, or `[{key, value}]` (any case), as a map.
+fn tag_map(v: Option<&Value>) -> BTreeMap<String, String> {
+    match v {
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| (k.clone(), text(Some(v)).unwrap_or_default()))
+            .collect(),
         Some(Value::Array(list)) => list
             .iter()
             .filter_map(|t| {
@@ -272,15 +345,48 @@ fn by_arn(source: &str, req: Option<&Value>, effect: Effect) -> Result<Claimed, 
                 ))
             })
             .collect(),
-        Some(Value::Object(map)) => map
-            .iter()
-            .map(|(k, v)| (k.clone(), text(Some(v)).unwrap_or_default()))
-            .collect(),
         _ => BTreeMap::new(),
-    };
+    }
+}
+
+/// The keys a removal names: `tagKeys: [k]`, or `tags: [k]` / `tags:
+/// [{key}]` (a classic load balancer's, a log group's). A record whose
+/// keys cannot be read may have removed any: every key.
+fn removed_keys(req: Option<&Value>) -> Removed {
+    let keys: BTreeSet<String> = items(path(req, &["tagKeys"]).or_else(|| path(req, &["tags"])))
+        .into_iter()
+        .filter_map(|v| text(Some(v)).or_else(|| text(get(v, "key"))))
+        .collect();
+    if keys.is_empty() {
+        Removed::All
+    } else {
+        Removed::Keys(keys)
+    }
+}
+
+/// Every service but EC2 and S3: the resources, and the keys removed or
+/// the tags set.
+fn by_arn(source: &str, req: Option<&Value>, effect: Effect) -> Result<Claimed, &'static str> {
+    let named = resources(source, req);
+    if named.is_empty() && !named_inexactly(source, req) {
+        return Err(match source {
+            TAGGING => "detail.requestParameters.resourceARNList",
+            RDS => "detail.requestParameters.resourceName",
+            LAMBDA => "detail.requestParameters.resource",
+            _ => "detail.requestParameters.resourceArn",
+        });
+    }
+    if effect == Effect::Remove {
+        return Ok(Claimed {
+            named,
+            removed: removed_keys(req),
+            set: BTreeMap::new(),
+        });
+    }
+    let tags = path(req, &["tags"]).or_else(|| path(req, &["tagList"]));
     Ok(Claimed {
         named,
         removed: Removed::Keys(BTreeSet::new()),
-        set,
+        set: tag_map(tags),
     })
 }

@@ -169,14 +169,32 @@ fn tag_changes_of_every_service_name_their_arns_and_keys() {
 
 #[test]
 fn a_tag_call_is_checked_as_a_creation_is() {
-    // Another account's resource.
-    let other = tag_event(
+    // Another account's or region's resource, or a malformed ARN, is left
+    // out; the resources the record names rightly stand.
+    let mixed = tag_event(
         "UntagResources",
         "tagging",
-        json!({"resourceARNList": ["arn:aws:lambda:eu-west-1:999999999999:function:x"], "tagKeys": ["k"]}),
+        json!({"resourceARNList": [
+            "arn:aws:lambda:eu-west-1:999999999999:function:x",
+            "arn:aws:lambda:us-east-1:222222222222:function:x",
+            "not-an-arn",
+            "arn:aws:lambda:eu-west-1:222222222222:function:mine"
+        ], "tagKeys": ["k"]}),
     );
-    let err = parse(&other.to_string()).unwrap_err();
-    assert_eq!(err.outcome(), EventOutcome::Rejected, "{err}");
+    assert_eq!(
+        arns(&changed(&mixed)),
+        [(
+            "lambda:function",
+            "arn:aws:lambda:eu-west-1:222222222222:function:mine"
+        )]
+    );
+    // Keys a removal does not name readably: it may have removed any.
+    let unnamed = tag_event(
+        "UntagResource20170331v2",
+        "lambda",
+        json!({"resource": "arn:aws:lambda:eu-west-1:222222222222:function:mine"}),
+    );
+    assert_eq!(changed(&unnamed).removed, Removed::All);
     // Nothing named.
     let bare = tag_event(
         "DeleteTags",
@@ -219,4 +237,168 @@ fn a_tag_call_is_checked_as_a_creation_is() {
     own["detail"]["userAgent"] =
         json!("aws-sdk-rust/1.3.9 os/linux lang/rust/1.95.0 app/tagwarden");
     assert_eq!(changed(&own).tool, tool::Tool::Tagwarden);
+}
+
+#[test]
+fn removals_of_every_other_service_name_their_resource_and_keys() {
+    let a = "arn:aws";
+    let r = "eu-west-1:222222222222";
+    let cases = [
+        (
+            "dynamodb",
+            "UntagResource",
+            json!({"resourceArn": format!("{a}:dynamodb:{r}:table/orders"), "tagKeys": ["map-migrated"]}),
+            "dynamodb:table",
+            format!("{a}:dynamodb:{r}:table/orders"),
+        ),
+        (
+            "sqs",
+            "UntagQueue",
+            json!({"queueUrl": "https://sqs.eu-west-1.amazonaws.com/222222222222/jobs", "tagKeys": ["map-migrated"]}),
+            "sqs:queue",
+            format!("{a}:sqs:{r}:jobs"),
+        ),
+        (
+            "sns",
+            "UntagResource",
+            json!({"resourceArn": format!("{a}:sns:{r}:alerts"), "tagKeys": ["map-migrated"]}),
+            "sns:topic",
+            format!("{a}:sns:{r}:alerts"),
+        ),
+        (
+            "ecs",
+            "UntagResource",
+            json!({"resourceArn": format!("{a}:ecs:{r}:service/shop/web"), "tagKeys": ["map-migrated"]}),
+            "ecs:service",
+            format!("{a}:ecs:{r}:service/shop/web"),
+        ),
+        (
+            "eks",
+            "UntagResource",
+            json!({"resourceArn": format!("{a}:eks:{r}:cluster/apps"), "tagKeys": ["map-migrated"]}),
+            "eks:cluster",
+            format!("{a}:eks:{r}:cluster/apps"),
+        ),
+        (
+            "elasticache",
+            "RemoveTagsFromResource",
+            json!({"resourceName": format!("{a}:elasticache:{r}:cluster:sessions"), "tagKeys": ["map-migrated"]}),
+            "elasticache:cluster",
+            format!("{a}:elasticache:{r}:cluster:sessions"),
+        ),
+        (
+            "es",
+            "RemoveTags",
+            json!({"aRN": format!("{a}:es:{r}:domain/search"), "tagKeys": ["map-migrated"]}),
+            "es:domain",
+            format!("{a}:es:{r}:domain/search"),
+        ),
+        (
+            "kinesis",
+            "RemoveTagsFromStream",
+            json!({"streamName": "clicks", "tagKeys": ["map-migrated"]}),
+            "kinesis:stream",
+            format!("{a}:kinesis:{r}:stream/clicks"),
+        ),
+        (
+            "secretsmanager",
+            "UntagResource",
+            json!({"secretId": format!("{a}:secretsmanager:{r}:secret:db-AbCdEf"), "tagKeys": ["map-migrated"]}),
+            "secretsmanager:secret",
+            format!("{a}:secretsmanager:{r}:secret:db-AbCdEf"),
+        ),
+        (
+            "logs",
+            "UntagResource",
+            json!({"resourceArn": format!("{a}:logs:{r}:log-group:/app/web"), "tagKeys": ["map-migrated"]}),
+            "logs:log-group",
+            format!("{a}:logs:{r}:log-group:/app/web"),
+        ),
+        (
+            "elasticloadbalancing",
+            "RemoveTags",
+            json!({"resourceArns": [format!("{a}:elasticloadbalancing:{r}:loadbalancer/app/web/50dc6c495c0c9188")], "tagKeys": ["map-migrated"]}),
+            "elasticloadbalancing:loadbalancer",
+            format!("{a}:elasticloadbalancing:{r}:loadbalancer/app/web/50dc6c495c0c9188"),
+        ),
+        (
+            "elasticloadbalancing",
+            "RemoveTags",
+            json!({"loadBalancerNames": ["classic"], "tags": [{"key": "map-migrated"}]}),
+            "elasticloadbalancing:loadbalancer",
+            format!("{a}:elasticloadbalancing:{r}:loadbalancer/classic"),
+        ),
+        (
+            "elasticfilesystem",
+            "UntagResource",
+            json!({"resourceId": "fs-0123", "tagKeys": ["map-migrated"]}),
+            "elasticfilesystem:file-system",
+            format!("{a}:elasticfilesystem:{r}:file-system/fs-0123"),
+        ),
+        (
+            "fsx",
+            "UntagResource",
+            json!({"resourceARN": format!("{a}:fsx:{r}:file-system/fs-0abc"), "tagKeys": ["map-migrated"]}),
+            "fsx:file-system",
+            format!("{a}:fsx:{r}:file-system/fs-0abc"),
+        ),
+        (
+            "dms",
+            "RemoveTagsFromResource",
+            json!({"resourceArn": format!("{a}:dms:{r}:rep:EXAMPLE"), "tagKeys": ["map-migrated"]}),
+            "dms:rep",
+            format!("{a}:dms:{r}:rep:EXAMPLE"),
+        ),
+    ];
+    for (source, name, request, ty, arn) in cases {
+        let c = changed(&tag_event(name, source, request));
+        assert_eq!(arns(&c), [(ty, arn.as_str())], "{source} {name}");
+        assert_eq!(
+            c.removed,
+            Removed::Keys(keys(&["map-migrated"])),
+            "{source} {name}"
+        );
+    }
+    // Sets: a map, or a list of {key, value}.
+    let es = changed(&tag_event(
+        "AddTags",
+        "es",
+        json!({"aRN": format!("{a}:es:{r}:domain/search"), "tagList": [{"key": "map-migrated", "value": "x"}]}),
+    ));
+    assert_eq!(es.set["map-migrated"], "x");
+    let sqs = changed(&tag_event(
+        "TagQueue",
+        "sqs",
+        json!({"queueUrl": "https://sqs.eu-west-1.amazonaws.com/222222222222/jobs", "tags": {"map-migrated": "y"}}),
+    ));
+    assert_eq!(sqs.set["map-migrated"], "y");
+    // A secret named without its ARN, an EFS access point: not named
+    // exactly, nothing to read, but no malformed event either.
+    for (source, request) in [
+        (
+            "secretsmanager",
+            json!({"secretId": "db", "tagKeys": ["map-migrated"]}),
+        ),
+        (
+            "elasticfilesystem",
+            json!({"resourceId": "fsap-0123", "tagKeys": ["map-migrated"]}),
+        ),
+    ] {
+        let c = changed(&tag_event("UntagResource", source, request));
+        assert!(c.resources.is_empty(), "{source}");
+    }
+    // An id field of another service names nothing.
+    let err = parse(
+        &tag_event(
+            "UntagResource",
+            "dynamodb",
+            json!({"queueUrl": "https://sqs.eu-west-1.amazonaws.com/222222222222/jobs", "tagKeys": ["k"]}),
+        )
+        .to_string(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "UntagResource: no `detail.requestParameters.resourceArn` in the event"
+    );
 }
