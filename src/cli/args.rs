@@ -54,6 +54,8 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// Past apply and rollback runs and daemon cycles (newest page), or the journal of one run.
     History(HistoryArgs),
+    /// The removals and changes of policies' tags the daemon saw on its event queues: who, with what tool, what became of each, and how to stop it.
+    Drift(DriftArgs),
     /// Remove old runs from the state store: those past store.retention with nothing left to roll back (the daemon does this after each cycle), or with --rollback-runs also those that could still be rolled back.
     Prune(PruneArgs),
     /// MAP spend and credit from Cost Explorer (at least 3 requests, USD 0.01 each; answers cached) or a billing export (--cost): tagged, mis-tagged and untagged eligible spend per month and quarter, estimated, received and missed credit, forecast.
@@ -172,6 +174,15 @@ pub struct HistoryArgs {
     /// Show the runs started before this one (the next page)
     #[arg(long, value_name = "RUN_ID", conflicts_with = "run_id")]
     pub before: Option<String>,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct DriftArgs {
+    /// Only those seen within this long (e.g. 7d) [default: all the store keeps]
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
     #[command(flatten)]
     pub out: OutputArgs,
 }

@@ -1,7 +1,8 @@
-//! `history` and `prune`: reading the state store a page at a time, and
-//! keeping it from growing for ever.
+//! `history`, `drift` and `prune`: reading the state store (a page of
+//! runs at a time, the removals the daemon saw), and keeping it from
+//! growing for ever.
 
-use super::args::{Cli, HistoryArgs, PruneArgs};
+use super::args::{Cli, DriftArgs, HistoryArgs, PruneArgs};
 use super::commands::{open_store, print};
 use super::output;
 use crate::config;
@@ -37,6 +38,26 @@ pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<u8> {
         Some(id) => History::Journal(Box::new(run(id)?), store.run_entries(id)?),
     };
     print(&history, &args.out)?;
+    Ok(0)
+}
+
+pub fn drift(cli: &Cli, args: &DriftArgs) -> Result<u8> {
+    let config = config::load(cli.config.as_deref())?;
+    let since = match &args.since {
+        None => DateTime::<Utc>::UNIX_EPOCH,
+        Some(text) => {
+            let age = tagwarden_core::config::parse_duration(text)
+                .map_err(|why| Error::usage(format!("--since {text}: {why}")))?;
+            let age = chrono::Duration::from_std(age)
+                .map_err(|_| Error::usage(format!("--since {text}: too long")))?;
+            Utc::now() - age
+        }
+    };
+    let store = open_store(&config)?;
+    let report = tagwarden_core::report::DriftReport {
+        removals: store.removals_since(since)?,
+    };
+    print(&report, &args.out)?;
     Ok(0)
 }
 

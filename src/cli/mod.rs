@@ -37,6 +37,7 @@ fn run(cli: &Cli) -> crate::Result<u8> {
         Command::Policy(PolicyCommand::Validate { paths }) => commands::validate(cli, paths),
         Command::Policy(PolicyCommand::Iam { paths, role }) => commands::iam(cli, paths, *role),
         Command::History(args) => history::history(cli, args),
+        Command::Drift(args) => history::drift(cli, args),
         Command::Prune(args) => history::prune(cli, args),
         Command::Audit(args) => commands::audit(cli, args),
         Command::Plan(args) => commands::plan(cli, args),

@@ -12,6 +12,7 @@ use tagwarden_core::journal::{
 use tagwarden_core::Arn;
 
 mod prune;
+mod removals;
 pub use prune::{Prune, Pruned, RunsPage};
 
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +131,7 @@ impl Store {
                 fetched_at TEXT NOT NULL
             );",
         )?;
+        conn.execute_batch(removals::SCHEMA)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),

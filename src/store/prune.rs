@@ -62,6 +62,8 @@ impl Store {
             args,
         )?;
         let runs = tx.execute(&format!("DELETE FROM runs WHERE {doomed}"), args)?;
+        // What drift saw is kept as long as the runs are.
+        Store::prune_removals(&tx, before)?;
         let kept = tx.query_row(
             &format!("SELECT COUNT(*) FROM runs WHERE {OLD} AND {UNDOABLE}"),
             args,

@@ -106,6 +106,20 @@ fn removals(d: &Daemon, tool: &str, outcome: &str) -> f64 {
     d.metric(&series).unwrap_or(0.0)
 }
 
+/// `tagwarden drift ARGS…` with the fixture's configuration.
+fn drift_text(f: &Fixture, args: &[&str]) -> String {
+    let cfg = f.dir.path().join("tagwarden.yaml");
+    let mut all = vec!["drift", "-c", cfg.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let run = f.emu.tagwarden(&all);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stdout
+}
+
+fn drift(f: &Fixture, args: &[&str]) -> Value {
+    serde_json::from_str(&drift_text(f, args)).unwrap()
+}
+
 fn runs_of_kind(f: &Fixture, kind: &str) -> Vec<Value> {
     let cfg = f.dir.path().join("tagwarden.yaml");
     let run = f
@@ -141,6 +155,39 @@ fn a_map_tag_terraform_removed_is_restored_within_seconds_naming_the_fix() {
     let restores = runs_of_kind(&f, "restore");
     assert_eq!(restores.len(), 1, "{restores:?}");
     assert_eq!(restores[0]["applied"], 1);
+    // `drift` says who removed it, with what, and the fix.
+    let drift = drift(&f, &["--format", "json"]);
+    let rows = drift["removals"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{drift}");
+    let r = &rows[0];
+    assert_eq!(
+        (r["outcome"].as_str(), r["tool"].as_str(), r["key"].as_str()),
+        (Some("restored"), Some("terraform"), Some("map-migrated"))
+    );
+    assert_eq!(
+        r["arn"],
+        format!("arn:aws:ec2:{REGION}:{}:instance/{instance}", STAGING.0)
+    );
+    assert!(
+        r["principal"].as_str().unwrap().contains("terraform-ci"),
+        "{r}"
+    );
+    assert!(
+        r["restored_at"].is_string() && r["event_time"].is_string(),
+        "{r}"
+    );
+    assert!(r["fix"].as_str().unwrap().contains("ignore_tags"), "{r}");
+    let table = drift_text(&f, &["--format", "table"]);
+    assert!(table.contains("(terraform) removed or changed map-migrated 1 time(s) on 1 resource(s): add `ignore_tags"), "{table}");
+    let bad = f.emu.tagwarden(&[
+        "drift",
+        "-c",
+        f.dir.path().join("tagwarden.yaml").to_str().unwrap(),
+        "--since",
+        "soon",
+    ]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("--since soon"), "{}", bad.stderr);
     let log = f.daemon.log_text();
     assert!(
         log.contains("ignore_tags { keys = [\\\"map-migrated\\\"] }")
@@ -189,6 +236,17 @@ fn a_removal_the_resource_does_not_show_own_rollbacks_and_other_keys_write_nothi
         });
     assert_eq!(map_value(&f, &instance), None, "a rollback is never undone");
     assert_eq!(removals(&f.daemon, "tagwarden", "own"), 1.0);
+    let outcomes: Vec<String> = drift(&f, &["--format", "json"])["removals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["not_removed", "own"],
+        "the other key is no removal of a policy's"
+    );
     assert!(runs_of_kind(&f, "restore")
         .iter()
         .all(|r| r["applied"] == 0));

@@ -175,8 +175,10 @@ fn classify(
     if let Some(change) = &change {
         let loaded = c.shared.loaded();
         let whose = (loaded.config.accounts.role.as_deref(), c.caller.as_deref());
-        let events = &c.shared.metrics.events;
-        if let Some(outcome) = restore::screened(change, &loaded.policies.policies, whose, events) {
+        let policies = &loaded.policies.policies;
+        if let Some(outcome) = restore::screened(change, policies, whose) {
+            let rows = restore::told(change, policies, outcome, &c.shared.metrics.events);
+            restore::record(&loaded.config.store, rows);
             return Err(Verdict::done(name, outcome));
         }
     }
@@ -370,7 +372,8 @@ fn restored(
     changes: &HashMap<usize, TagChange>,
 ) -> Vec<(usize, Verdict)> {
     let policies = &loaded.policies.policies;
-    ready
+    let mut rows = Vec::new();
+    let verdicts = ready
         .into_iter()
         .map(|(i, cr)| {
             let change = &changes[&i];
@@ -386,10 +389,17 @@ fn restored(
             }
             c.seen.insert(cr.event_id.clone());
             let outcome = restore::outcome(change, policies, resources, report);
-            restore::told(change, policies, outcome, &c.shared.metrics.events);
+            rows.extend(restore::told(
+                change,
+                policies,
+                outcome,
+                &c.shared.metrics.events,
+            ));
             (i, Verdict::done(&cr.event_name, outcome))
         })
-        .collect()
+        .collect();
+    restore::record(&loaded.config.store, rows);
+    verdicts
 }
 
 /// Enforce mode: per creation, tagged, already compliant, or tried again

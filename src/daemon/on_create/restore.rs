@@ -10,7 +10,7 @@ use tagwarden_core::apply_rules::Status;
 use tagwarden_core::cloudtrail::tool::Tool;
 use tagwarden_core::cloudtrail::{Creation, EventOutcome, TagChange};
 use tagwarden_core::policy::{self, Policy};
-use tagwarden_core::report::ApplyReport;
+use tagwarden_core::report::{ApplyReport, Removal, RemovalOutcome};
 use tagwarden_core::Resource;
 
 /// The policies whose keys the call touched.
@@ -39,16 +39,12 @@ pub fn screened(
     change: &TagChange,
     policies: &[Policy],
     whose: (Option<&str>, Option<&str>),
-    metrics: &crate::daemon::metrics::EventMetrics,
 ) -> Option<EventOutcome> {
     let touched = touched(change, policies);
     if touched.is_empty() {
         return Some(EventOutcome::OtherKeys);
     }
     if own(change, whose.0, whose.1) {
-        for p in &touched {
-            metrics.removal(&p.name, change.tool, EventOutcome::Own);
-        }
         return Some(EventOutcome::Own);
     }
     None
@@ -118,16 +114,19 @@ pub fn outcome(
 }
 
 /// Log and count a call's outcome, per policy it touched, with who made
-/// it and how to stop the tool.
+/// it and how to stop the tool; its removals as `drift` lists them.
 pub fn told(
     change: &TagChange,
     policies: &[Policy],
     outcome: EventOutcome,
     metrics: &crate::daemon::metrics::EventMetrics,
-) {
+) -> Vec<Removal> {
+    let mut rows = Vec::new();
     for p in touched(change, policies) {
+        rows.extend(removals(change, p, outcome));
         metrics.removal(&p.name, change.tool, outcome);
-        let keys: Vec<&str> = p.keys().filter(|k| change.touches(k)).collect();
+        let keys: std::collections::BTreeSet<&str> =
+            p.keys().filter(|k| change.touches(k)).collect();
         let fix = keys.first().map(|k| change.tool.fix(k)).unwrap_or_default();
         let who = change
             .principal
@@ -151,5 +150,53 @@ pub fn told(
         } else {
             tracing::info!(event = %change.event_name, policy = %p.name, keys = ?keys, principal = who, tool = change.tool.label(), outcome = outcome.label(), "a tag call touched a policy's key; nothing to write back");
         }
+    }
+    rows
+}
+
+/// The removals of one call under one policy: a row per resource and key.
+fn removals(change: &TagChange, policy: &Policy, outcome: EventOutcome) -> Vec<Removal> {
+    let Some(outcome) = RemovalOutcome::of(outcome) else {
+        return Vec::new();
+    };
+    let seen_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    // A key a policy both requires and writes is one key.
+    let keys: std::collections::BTreeSet<&str> =
+        policy.keys().filter(|k| change.touches(k)).collect();
+    let mut rows = Vec::new();
+    for r in &change.resources {
+        for key in &keys {
+            rows.push(Removal {
+                arn: r.arn.to_string(),
+                account: change.account.clone(),
+                region: change.region.clone(),
+                resource_type: r.resource_type.to_string(),
+                policy: policy.name.clone(),
+                key: key.to_string(),
+                value: change.set.get(*key).cloned(),
+                event_time: change.event_time.map(tagwarden_core::time::rfc3339),
+                seen_at: seen_at.clone(),
+                principal: change.principal.clone(),
+                tool: change.tool,
+                user_agent: change.user_agent.clone(),
+                outcome,
+                restored_at: (outcome == RemovalOutcome::Restored).then(|| seen_at.clone()),
+                fix: change.tool.fix(key),
+            });
+        }
+    }
+    rows
+}
+
+/// Keep the removals for `tagwarden drift` (a failure is logged: the
+/// restore itself is journaled already).
+pub fn record(store: &std::path::Path, rows: Vec<Removal>) {
+    if rows.is_empty() {
+        return;
+    }
+    let recorded =
+        crate::store::blocking(|| crate::store::Store::open(store)?.record_removals(&rows));
+    if let Err(e) = recorded {
+        tracing::warn!(error = %e, "cannot record removals in the state store: `tagwarden drift` will not list them");
     }
 }

@@ -66,6 +66,11 @@ impl Tool {
         }
     }
 
+    /// A label read back from the state store.
+    pub fn parse(label: &str) -> Option<Tool> {
+        Self::ALL.into_iter().find(|t| t.label() == label)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Tool::Tagwarden => "tagwarden",
@@ -141,6 +146,9 @@ mod tests {
         let labels: std::collections::BTreeSet<&str> =
             Tool::ALL.iter().map(|t| t.label()).collect();
         assert_eq!(labels.len(), Tool::ALL.len());
+        for t in Tool::ALL {
+            assert_eq!(Tool::parse(t.label()), Some(t));
+        }
         assert!(Tool::Terraform
             .fix("map-migrated")
             .contains("ignore_tags { keys = [\"map-migrated\"] }"));

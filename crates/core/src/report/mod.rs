@@ -6,6 +6,7 @@
 pub mod apply_report;
 pub mod audit;
 pub mod credits;
+pub mod drift;
 pub mod history;
 pub mod html;
 pub mod plan;
@@ -15,6 +16,7 @@ pub mod waves;
 pub use apply_report::{ApplyReport, ApplySummary};
 pub use audit::{AuditReport, ComplianceRow, FindingRecord, ReportSummary};
 pub use credits::{CreditsReport, Source, TagActivation};
+pub use drift::{DriftReport, Removal, RemovalOutcome};
 pub use history::History;
 pub use status_page::{LastCycle, StatusPage};
 pub use waves::WavesReport;

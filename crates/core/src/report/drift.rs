@@ -1,0 +1,323 @@
+//! `tagwarden drift`: every removal or change of a policy's key the daemon
+//! saw on its event queues, with who made it, with what tool, what became
+//! of it, and how to stop that tool; the table leads with one line per
+//! principal and tool.
+
+use super::{cell, csv, json, markdown_table, new_table, Format, Render};
+use crate::cloudtrail::tool::Tool;
+use crate::cloudtrail::EventOutcome;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What became of a removal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemovalOutcome {
+    Restored,
+    Capped,
+    /// Audit mode.
+    Reported,
+    /// The event claimed a removal the resource does not show.
+    NotRemoved,
+    /// tagwarden's own (a rollback).
+    Own,
+    OutOfScope,
+}
+
+impl RemovalOutcome {
+    pub const ALL: [RemovalOutcome; 6] = [
+        RemovalOutcome::Restored,
+        RemovalOutcome::Capped,
+        RemovalOutcome::Reported,
+        RemovalOutcome::NotRemoved,
+        RemovalOutcome::Own,
+        RemovalOutcome::OutOfScope,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RemovalOutcome::Restored => "restored",
+            RemovalOutcome::Capped => "capped",
+            RemovalOutcome::Reported => "reported",
+            RemovalOutcome::NotRemoved => "not_removed",
+            RemovalOutcome::Own => "own",
+            RemovalOutcome::OutOfScope => "out_of_scope",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RemovalOutcome> {
+        Self::ALL.into_iter().find(|o| o.label() == s)
+    }
+
+    /// A tag call's event outcome, when it is one a removal records.
+    pub fn of(outcome: EventOutcome) -> Option<RemovalOutcome> {
+        Some(match outcome {
+            EventOutcome::Restored => RemovalOutcome::Restored,
+            EventOutcome::Capped => RemovalOutcome::Capped,
+            EventOutcome::Reported => RemovalOutcome::Reported,
+            EventOutcome::NotRemoved => RemovalOutcome::NotRemoved,
+            EventOutcome::Own => RemovalOutcome::Own,
+            EventOutcome::OutOfScope => RemovalOutcome::OutOfScope,
+            _ => return None,
+        })
+    }
+}
+
+/// One policy key on one resource that a tag call removed or changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Removal {
+    pub arn: String,
+    pub account: String,
+    pub region: String,
+    pub resource_type: String,
+    pub policy: String,
+    pub key: String,
+    /// The value the call set (None: it removed the key).
+    pub value: Option<String>,
+    /// When the call was made (CloudTrail's `eventTime`), and when
+    /// tagwarden handled it.
+    pub event_time: Option<String>,
+    pub seen_at: String,
+    pub principal: Option<String>,
+    pub tool: Tool,
+    pub user_agent: Option<String>,
+    pub outcome: RemovalOutcome,
+    pub restored_at: Option<String>,
+    pub fix: String,
+}
+
+/// Removals by one principal and tool of one key: how many, on which
+/// resources, and the fix.
+type Group<'a> = (usize, BTreeSet<&'a str>, &'a str);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DriftReport {
+    pub removals: Vec<Removal>,
+}
+
+impl DriftReport {
+    /// Per principal, tool and key: how many removals on how many
+    /// resources, and the fix; most removals first.
+    fn groups(&self) -> Vec<String> {
+        let mut groups: BTreeMap<(&str, Tool, &str), Group<'_>> = BTreeMap::new();
+        for r in self
+            .removals
+            .iter()
+            .filter(|r| r.outcome != RemovalOutcome::Own)
+        {
+            let who = r.principal.as_deref().unwrap_or("an unknown principal");
+            let g = groups.entry((who, r.tool, r.key.as_str())).or_insert((
+                0,
+                BTreeSet::new(),
+                r.fix.as_str(),
+            ));
+            g.0 += 1;
+            g.1.insert(r.arn.as_str());
+        }
+        let mut lines: Vec<(usize, String)> = groups
+            .into_iter()
+            .map(|((who, tool, key), (n, arns, fix))| {
+                let line = format!(
+                    "{who} ({}) removed or changed {key} {n} time(s) on {} resource(s): {fix}",
+                    tool.label(),
+                    arns.len()
+                );
+                (n, line)
+            })
+            .collect();
+        lines.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        lines.into_iter().map(|(_, l)| l).collect()
+    }
+}
+
+const HEADER: [&str; 15] = [
+    "arn",
+    "account",
+    "region",
+    "resource_type",
+    "policy",
+    "key",
+    "value",
+    "event_time",
+    "seen_at",
+    "principal",
+    "tool",
+    "user_agent",
+    "outcome",
+    "restored_at",
+    "fix",
+];
+
+fn row(r: &Removal) -> [String; 15] {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    [
+        r.arn.clone(),
+        r.account.clone(),
+        r.region.clone(),
+        r.resource_type.clone(),
+        r.policy.clone(),
+        r.key.clone(),
+        opt(&r.value),
+        opt(&r.event_time),
+        r.seen_at.clone(),
+        opt(&r.principal),
+        r.tool.label().to_string(),
+        opt(&r.user_agent),
+        r.outcome.label().to_string(),
+        opt(&r.restored_at),
+        r.fix.clone(),
+    ]
+}
+
+impl Render for DriftReport {
+    fn render(&self, format: Format) -> String {
+        match format {
+            Format::Json => json(self),
+            Format::Csv => csv(HEADER, self.removals.iter().map(row)),
+            Format::Table if self.removals.is_empty() => {
+                "no removal of a policy's tag was seen\n".to_string()
+            }
+            Format::Table => {
+                let mut t = new_table(&[
+                    "SEEN",
+                    "ACCOUNT",
+                    "RESOURCE",
+                    "KEY",
+                    "PRINCIPAL",
+                    "TOOL",
+                    "OUTCOME",
+                ]);
+                for r in &self.removals {
+                    t.add_row([
+                        r.seen_at.clone(),
+                        r.account.clone(),
+                        r.arn.clone(),
+                        r.key.clone(),
+                        r.principal.clone().unwrap_or_default(),
+                        r.tool.label().to_string(),
+                        r.outcome.label().to_string(),
+                    ]);
+                }
+                let lines: String = self.groups().iter().map(|l| format!("{l}\n")).collect();
+                format!("{lines}{t}\n")
+            }
+            Format::Markdown => {
+                let mut out = String::from("# Tags removed\n\n");
+                for l in self.groups() {
+                    out.push_str(&format!("- {}\n", cell(&l)));
+                }
+                out.push('\n');
+                let rows = self
+                    .removals
+                    .iter()
+                    .map(|r| row(r).iter().map(|c| cell(c)).collect::<Vec<_>>());
+                out.push_str(&markdown_table(&HEADER, rows));
+                out
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn removal(arn: &str, principal: &str, tool: Tool, outcome: RemovalOutcome) -> Removal {
+        Removal {
+            arn: arn.into(),
+            account: "222222222222".into(),
+            region: "eu-west-1".into(),
+            resource_type: "ec2:instance".into(),
+            policy: "map-migrated".into(),
+            key: "map-migrated".into(),
+            value: None,
+            event_time: Some("2026-12-07T10:00:00Z".into()),
+            seen_at: "2026-12-07T10:00:02.000Z".into(),
+            principal: Some(principal.into()),
+            tool,
+            user_agent: Some("APN/1.0 HashiCorp/1.0 Terraform/1.5.7".into()),
+            outcome,
+            restored_at: (outcome == RemovalOutcome::Restored)
+                .then(|| "2026-12-07T10:00:03.000Z".into()),
+            fix: tool.fix("map-migrated"),
+        }
+    }
+
+    fn report() -> DriftReport {
+        let ci = "arn:aws:sts::222222222222:assumed-role/terraform-ci/s";
+        DriftReport {
+            removals: vec![
+                removal(
+                    "arn:aws:ec2:eu-west-1:222222222222:instance/i-1",
+                    ci,
+                    Tool::Terraform,
+                    RemovalOutcome::Restored,
+                ),
+                removal(
+                    "arn:aws:ec2:eu-west-1:222222222222:instance/i-2",
+                    ci,
+                    Tool::Terraform,
+                    RemovalOutcome::Restored,
+                ),
+                removal(
+                    "arn:aws:ec2:eu-west-1:222222222222:instance/i-1",
+                    ci,
+                    Tool::Terraform,
+                    RemovalOutcome::Capped,
+                ),
+                removal(
+                    "arn:aws:ec2:eu-west-1:222222222222:instance/i-3",
+                    "arn:aws:sts::222222222222:assumed-role/tagwarden-audit/s",
+                    Tool::Tagwarden,
+                    RemovalOutcome::Own,
+                ),
+            ],
+        }
+    }
+
+    #[test]
+    fn drift_groups_by_principal_and_tool_with_the_fix() {
+        let table = report().render(Format::Table);
+        insta::assert_snapshot!(table);
+        assert!(table.starts_with("arn:aws:sts::222222222222:assumed-role/terraform-ci/s (terraform) removed or changed map-migrated 3 time(s) on 2 resource(s): add `ignore_tags { keys = [\"map-migrated\"] }`"));
+        assert!(
+            !table
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .contains("tagwarden-audit"),
+            "tagwarden's own removals are no drift to fix"
+        );
+        let doc: serde_json::Value = serde_json::from_str(&report().render(Format::Json)).unwrap();
+        let first = &doc["removals"][0];
+        for field in HEADER {
+            assert!(first.get(field).is_some(), "{field}: {first}");
+        }
+        assert_eq!(first["outcome"], "restored");
+        assert_eq!(first["tool"], "terraform");
+        let csv = report().render(Format::Csv);
+        assert!(csv.starts_with(&HEADER.join(",")));
+        assert_eq!(csv.lines().count(), 5);
+        assert!(report()
+            .render(Format::Markdown)
+            .starts_with("# Tags removed\n\n- "));
+        let empty = DriftReport { removals: vec![] };
+        assert_eq!(
+            empty.render(Format::Table),
+            "no removal of a policy's tag was seen\n"
+        );
+    }
+
+    #[test]
+    fn outcomes_read_back_and_map_from_event_outcomes() {
+        for o in RemovalOutcome::ALL {
+            assert_eq!(RemovalOutcome::parse(o.label()), Some(o));
+        }
+        assert_eq!(RemovalOutcome::parse("exploded"), None);
+        assert_eq!(
+            RemovalOutcome::of(EventOutcome::Capped),
+            Some(RemovalOutcome::Capped)
+        );
+        assert_eq!(RemovalOutcome::of(EventOutcome::Tagged), None);
+    }
+}
