@@ -70,8 +70,10 @@ async fn page(State(s): State<Arc<Shared>>) -> Html<String> {
     let daemon = &loaded.config.daemon;
     let readiness = s.readiness().why;
     let interval = humantime::format_duration(daemon.interval).to_string();
+    let removals = s.recent_removals();
     let last = s.last.lock().expect("last cycle");
     let page = StatusPage {
+        removals: &removals,
         version: env!("CARGO_PKG_VERSION"),
         mode: daemon.mode,
         shard: s.shard,

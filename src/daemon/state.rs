@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tagwarden_core::cycle_summary::{self, CycleResult, CycleSummary, Readiness};
 use tagwarden_core::mgn::waves::WaveRow;
-use tagwarden_core::report::{AuditReport, CreditsReport};
+use tagwarden_core::report::{AuditReport, CreditsReport, Removal};
 use tagwarden_core::shard::Shard;
 
 /// Load the configuration and the policies, their warnings logged.
@@ -56,7 +56,13 @@ pub struct Shared {
     /// shard's: tag on create tells an event of another shard's account
     /// (that replica handles it) from one of an account in none.
     accounts: RwLock<Option<Arc<BTreeSet<String>>>>,
+    /// The last removals of policies' tags the event queues brought, for
+    /// the status page (`tagwarden drift` reads them all from the store).
+    removals: Mutex<std::collections::VecDeque<Removal>>,
 }
+
+/// How many recent removals the status page shows.
+const RECENT_REMOVALS: usize = 200;
 
 impl Shared {
     pub fn new(loaded: Loaded, shard: Shard) -> Shared {
@@ -71,6 +77,7 @@ impl Shared {
             heartbeat: AtomicU64::new(0),
             writer: Arc::new(WriteTurn::default()),
             accounts: RwLock::new(None),
+            removals: Mutex::new(std::collections::VecDeque::new()),
         }
     }
 
@@ -92,6 +99,24 @@ impl Shared {
     pub fn set_accounts(&self, accounts: &[String]) {
         let set = accounts.iter().cloned().collect();
         *self.accounts.write().expect("accounts") = Some(Arc::new(set));
+    }
+
+    /// Keep `rows` among the recent removals (the oldest forgotten).
+    pub fn removed(&self, rows: &[Removal]) {
+        let mut recent = self.removals.lock().expect("removals");
+        recent.extend(rows.iter().cloned());
+        while recent.len() > RECENT_REMOVALS {
+            recent.pop_front();
+        }
+    }
+
+    pub fn recent_removals(&self) -> Vec<Removal> {
+        self.removals
+            .lock()
+            .expect("removals")
+            .iter()
+            .cloned()
+            .collect()
     }
 
     pub fn beat(&self) {

@@ -179,6 +179,12 @@ fn a_map_tag_terraform_removed_is_restored_within_seconds_naming_the_fix() {
     assert!(r["fix"].as_str().unwrap().contains("ignore_tags"), "{r}");
     let table = drift_text(&f, &["--format", "table"]);
     assert!(table.contains("(terraform) removed or changed map-migrated 1 time(s) on 1 resource(s): add `ignore_tags"), "{table}");
+    let (status, page) = f.daemon.get("/").unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<h3>Tags removed lately</h3>") && page.contains("terraform-ci"),
+        "{page}"
+    );
     let bad = f.emu.tagwarden(&[
         "drift",
         "-c",

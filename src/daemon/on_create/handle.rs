@@ -178,7 +178,7 @@ fn classify(
         let policies = &loaded.policies.policies;
         if let Some(outcome) = restore::screened(change, policies, whose) {
             let rows = restore::told(change, policies, outcome, &c.shared.metrics.events);
-            restore::record(&loaded.config.store, rows);
+            restore::record(&c.shared, &loaded.config.store, rows);
             return Err(Verdict::done(name, outcome));
         }
     }
@@ -398,7 +398,7 @@ fn restored(
             (i, Verdict::done(&cr.event_name, outcome))
         })
         .collect();
-    restore::record(&loaded.config.store, rows);
+    restore::record(&c.shared, &loaded.config.store, rows);
     verdicts
 }
 

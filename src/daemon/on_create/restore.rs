@@ -190,10 +190,11 @@ fn removals(change: &TagChange, policy: &Policy, outcome: EventOutcome) -> Vec<R
 
 /// Keep the removals for `tagwarden drift` (a failure is logged: the
 /// restore itself is journaled already).
-pub fn record(store: &std::path::Path, rows: Vec<Removal>) {
+pub fn record(shared: &crate::daemon::state::Shared, store: &std::path::Path, rows: Vec<Removal>) {
     if rows.is_empty() {
         return;
     }
+    shared.removed(&rows);
     let recorded =
         crate::store::blocking(|| crate::store::Store::open(store)?.record_removals(&rows));
     if let Err(e) = recorded {

@@ -98,7 +98,7 @@ pub struct DriftReport {
 impl DriftReport {
     /// Per principal, tool and key: how many removals on how many
     /// resources, and the fix; most removals first.
-    fn groups(&self) -> Vec<String> {
+    pub fn groups(&self) -> Vec<String> {
         let mut groups: BTreeMap<(&str, Tool, &str), Group<'_>> = BTreeMap::new();
         for r in self
             .removals

@@ -2,6 +2,7 @@
 //! status page (`/`) that shows the last one.
 
 use super::audit::ComplianceRow;
+use super::drift::{DriftReport, Removal};
 use super::html::{account_label, not_scanned};
 use super::waves::reasons;
 use super::{ApplyReport, AuditReport};
@@ -102,6 +103,8 @@ pub struct StatusPage<'a> {
     /// The readiness verdict, in words.
     pub readiness: &'a str,
     pub last: Option<LastCycle<'a>>,
+    /// The last removals of policies' tags the event queues brought.
+    pub removals: &'a [Removal],
 }
 
 /// Written as it is: it holds none of `&`, `<`, `>` or `"` (a test checks).
@@ -126,6 +129,9 @@ impl StatusPage<'_> {
                     @match &self.last {
                         None => { p { "No cycle has finished yet." } "\n" }
                         Some(last) => (last.markup()),
+                    }
+                    @if !self.removals.is_empty() {
+                        (removed(self.removals))
                     }
                     p {
                         a href="/metrics" { "metrics" } " · "
@@ -183,6 +189,23 @@ impl LastCycle<'_> {
                 (not_scanned(self.errors))
             }
         }
+    }
+}
+
+/// Who keeps removing policies' tags, with the fix (`tagwarden drift`
+/// lists every one).
+fn removed(removals: &[Removal]) -> Markup {
+    let drift = DriftReport {
+        removals: removals.to_vec(),
+    };
+    html! {
+        h3 { "Tags removed lately" } "\n"
+        ul {
+            @for line in drift.groups() {
+                li { (line) } "\n"
+            }
+        }
+        "\n"
     }
 }
 
@@ -257,6 +280,27 @@ mod tests {
         }
     }
 
+    fn removal(principal: &str) -> Removal {
+        use crate::cloudtrail::tool::Tool;
+        Removal {
+            arn: "arn:aws:ec2:eu-west-1:222222222222:instance/i-1".into(),
+            account: "222222222222".into(),
+            region: "eu-west-1".into(),
+            resource_type: "ec2:instance".into(),
+            policy: "map-migrated".into(),
+            key: "map-migrated".into(),
+            value: None,
+            event_time: None,
+            seen_at: "2026-12-07T10:00:02.000Z".into(),
+            principal: Some(principal.into()),
+            tool: Tool::Terraform,
+            user_agent: None,
+            outcome: crate::report::RemovalOutcome::Restored,
+            restored_at: None,
+            fix: Tool::Terraform.fix("map-migrated"),
+        }
+    }
+
     #[test]
     fn status_page() {
         let s = summary();
@@ -281,6 +325,7 @@ mod tests {
             shard: Shard::new(1, 3).unwrap(),
             interval: "1h",
             readiness: "Ready: the last cycle finished 12 s ago.",
+            removals: &[],
             last: Some(LastCycle {
                 run_id: "0192",
                 finished_at: "2026-12-01T00:00:05Z",
@@ -292,6 +337,20 @@ mod tests {
             }),
         };
         insta::assert_snapshot!(page.html());
+        let removed = [removal(
+            "arn:aws:sts::222222222222:assumed-role/terraform-ci/s",
+        )];
+        let with_removals = StatusPage {
+            removals: &removed,
+            last: None,
+            ..page
+        }
+        .html();
+        assert!(
+            with_removals.contains("<h3>Tags removed lately</h3>"),
+            "{with_removals}"
+        );
+        assert!(with_removals.contains("<li>arn:aws:sts::222222222222:assumed-role/terraform-ci/s (terraform) removed or changed map-migrated 1 time(s) on 1 resource(s): add `ignore_tags"), "{with_removals}");
         let empty = StatusPage { last: None, ..page };
         assert!(empty.html().contains("No cycle has finished yet."));
     }
@@ -315,12 +374,14 @@ mod tests {
         let (version, interval, readiness) = (t("0.1.0"), t("1h"), t("Not ready"));
         let (run_id, finished_at) = (t("0192"), t("2026-12-01T00:00:05Z"));
         let waves = [wave(&t("wave 3"), &t("333"), &t("us-east-1"))];
+        let removals = [removal(&t("arn:aws:sts::222222222222:assumed-role/ci/s"))];
         let page = StatusPage {
             version: &version,
             mode: DaemonMode::Enforce,
             shard: Shard::new(2, 3).unwrap(),
             interval: &interval,
             readiness: &readiness,
+            removals: &removals,
             last: Some(LastCycle {
                 run_id: &run_id,
                 finished_at: &finished_at,
@@ -350,6 +411,7 @@ mod tests {
                 ("<td>", t("333")),
                 ("<td>", t("us-east-1")),
                 ("<li>account ", t("2222")),
+                ("<li>", t("arn:aws:sts::222222222222:assumed-role/ci/s")),
                 (" region ", t("eu-west-1")),
                 (": ", t("denied")),
             ],
