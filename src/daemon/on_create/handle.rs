@@ -142,7 +142,7 @@ fn classify(
             ));
         }
         Ok(Event::Creation(creation)) => (creation, None),
-        Ok(Event::TagChange(change)) => (restore::as_creation(&change), Some(change)),
+        Ok(Event::TagChange(change)) => (change.call.clone(), Some(change)),
         Ok(Event::NotCreation { event_name }) => {
             return Err(Verdict::done(&event_name, EventOutcome::NotCreation))
         }
@@ -250,7 +250,7 @@ async fn read_all(
 ) -> HashMap<Arn, Found> {
     let named_by_tag_calls: HashSet<Arn> = changes
         .values()
-        .flat_map(|ch| ch.resources.iter().map(|r| r.arn.clone()))
+        .flat_map(|ch| ch.call.resources.iter().map(|r| r.arn.clone()))
         .collect();
     let mut groups: BTreeMap<(String, String), Vec<cloudtrail::Created>> = BTreeMap::new();
     for (_, cr) in creations {

@@ -8,7 +8,7 @@
 
 use tagwarden_core::apply_rules::Status;
 use tagwarden_core::cloudtrail::tool::Tool;
-use tagwarden_core::cloudtrail::{Creation, EventOutcome, TagChange};
+use tagwarden_core::cloudtrail::{EventOutcome, TagChange};
 use tagwarden_core::policy::{self, Policy};
 use tagwarden_core::report::{ApplyReport, Removal, RemovalOutcome};
 use tagwarden_core::Resource;
@@ -26,10 +26,10 @@ pub fn touched<'a>(change: &TagChange, policies: &'a [Policy]) -> Vec<&'a Policy
 /// or the account its own credentials are in (`caller`), where it assumes
 /// no role. A user agent alone is anyone's to send.
 pub fn own(change: &TagChange, role: Option<&str>, caller: Option<&str>) -> bool {
-    let partition = tagwarden_core::resource::partition_of(&change.region);
-    let role_arn = role.map(|r| format!("arn:{partition}:iam::{}:role/{r}", change.account));
+    let partition = tagwarden_core::resource::partition_of(&change.call.region);
+    let role_arn = role.map(|r| format!("arn:{partition}:iam::{}:role/{r}", change.call.account));
     let by_role = role_arn.is_some() && role_arn.as_deref() == change.role.as_deref();
-    let by_caller = caller == Some(change.account.as_str());
+    let by_caller = caller == Some(change.call.account.as_str());
     change.tool == Tool::Tagwarden && (by_role || by_caller)
 }
 
@@ -50,18 +50,6 @@ pub fn screened(
     None
 }
 
-/// The resources a call named, as a creation's, for the reads.
-pub fn as_creation(change: &TagChange) -> Creation {
-    Creation {
-        event_id: change.event_id.clone(),
-        event_name: change.event_name.clone(),
-        event_time: change.event_time,
-        account: change.account.clone(),
-        region: change.region.clone(),
-        resources: change.resources.clone(),
-    }
-}
-
 /// What became of a call whose resources were read: `written` is the
 /// restore run's report (None in audit mode).
 pub fn outcome(
@@ -72,7 +60,7 @@ pub fn outcome(
 ) -> EventOutcome {
     let named: Vec<&Resource> = resources
         .iter()
-        .filter(|r| change.resources.iter().any(|c| c.arn == r.arn))
+        .filter(|r| change.call.resources.iter().any(|c| c.arn == r.arn))
         .collect();
     // The restore run left a key the call touched alone (capped), wrote
     // one back, or found it back already (another writer).
@@ -94,19 +82,19 @@ pub fn outcome(
     if any(Status::Already) {
         return EventOutcome::NotRemoved;
     }
+    // Each resource against the policies it touched, as an audit would.
     let touched = touched(change, policies);
-    let in_scope: Vec<&&Resource> = named
-        .iter()
-        .filter(|r| touched.iter().any(|p| policy::eval::in_scope(p, r)))
-        .collect();
-    if in_scope.is_empty() {
-        return EventOutcome::OutOfScope;
+    let mut findings = Vec::new();
+    let mut in_scope = false;
+    for r in &named {
+        for p in &touched {
+            let judged = policy::eval::evaluate_resource(p, r, &mut findings);
+            in_scope |= judged != policy::eval::Outcome::OutOfScope;
+        }
     }
-    let owned: Vec<Resource> = in_scope.iter().map(|r| (**r).clone()).collect();
-    let policies: Vec<Policy> = touched.into_iter().cloned().collect();
-    let evaluation = policy::evaluate(&owned, &policies);
-    let gone = evaluation.findings.iter().any(|f| change.touches(f.tag));
-    if gone {
+    if !in_scope {
+        EventOutcome::OutOfScope
+    } else if findings.iter().any(|f| change.touches(f.tag)) {
         EventOutcome::Reported
     } else {
         EventOutcome::NotRemoved
@@ -137,9 +125,9 @@ pub fn told(
             EventOutcome::Restored | EventOutcome::Reported | EventOutcome::Capped
         ) {
             tracing::warn!(
-                event = %change.event_name,
-                account = %change.account,
-                region = %change.region,
+                event = %change.call.event_name,
+                account = %change.call.account,
+                region = %change.call.region,
                 policy = %p.name,
                 keys = ?keys,
                 principal = who,
@@ -148,7 +136,7 @@ pub fn told(
                 "a policy's tag was removed or changed; to stop it at the source: {fix}"
             );
         } else {
-            tracing::info!(event = %change.event_name, policy = %p.name, keys = ?keys, principal = who, tool = change.tool.label(), outcome = outcome.label(), "a tag call touched a policy's key; nothing to write back");
+            tracing::info!(event = %change.call.event_name, policy = %p.name, keys = ?keys, principal = who, tool = change.tool.label(), outcome = outcome.label(), "a tag call touched a policy's key; nothing to write back");
         }
     }
     rows
@@ -164,17 +152,17 @@ fn removals(change: &TagChange, policy: &Policy, outcome: EventOutcome) -> Vec<R
     let keys: std::collections::BTreeSet<&str> =
         policy.keys().filter(|k| change.touches(k)).collect();
     let mut rows = Vec::new();
-    for r in &change.resources {
+    for r in &change.call.resources {
         for key in &keys {
             rows.push(Removal {
                 arn: r.arn.to_string(),
-                account: change.account.clone(),
-                region: change.region.clone(),
+                account: change.call.account.clone(),
+                region: change.call.region.clone(),
                 resource_type: r.resource_type.to_string(),
                 policy: policy.name.clone(),
                 key: key.to_string(),
                 value: change.set.get(*key).cloned(),
-                event_time: change.event_time.map(tagwarden_core::time::rfc3339),
+                event_time: change.call.event_time.map(tagwarden_core::time::rfc3339),
                 seen_at: seen_at.clone(),
                 principal: change.principal.clone(),
                 tool: change.tool,

@@ -57,14 +57,10 @@ pub struct Creation {
 /// A call that removed, replaced or changed tags, as its record claims.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TagChange {
-    pub event_id: String,
-    pub event_name: String,
-    pub event_time: Option<DateTime<Utc>>,
-    pub account: String,
-    pub region: String,
-    /// The resources it named of a type tagwarden knows, each ARN checked
-    /// against the record (`resource_type` as a creation's).
-    pub resources: Vec<Created>,
+    /// The call as a creation's: its event, account and region, and the
+    /// resources it named of a type tagwarden knows, each ARN checked
+    /// against the record. They are read and written back as a creation's.
+    pub call: Creation,
     pub removed: Removed,
     pub set: BTreeMap<String, String>,
     /// `userIdentity.arn`.
@@ -421,12 +417,14 @@ fn tag_change(v: &Value, call: &Call, event_name: String) -> Result<TagChange, E
     let user_agent = text(&d["userAgent"]);
     let tool = Tool::of(user_agent.as_deref(), identity["invokedBy"].as_str());
     Ok(TagChange {
-        event_id: record.event_id,
-        event_name,
-        event_time: event_time(d),
-        account: record.account,
-        region: record.region,
-        resources,
+        call: Creation {
+            event_id: record.event_id,
+            event_name,
+            event_time: event_time(d),
+            account: record.account,
+            region: record.region,
+            resources,
+        },
         removed: claimed.removed,
         set: claimed.set,
         principal: text(&identity["arn"]),

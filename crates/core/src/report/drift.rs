@@ -219,10 +219,16 @@ impl Render for DriftReport {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn removal(arn: &str, principal: &str, tool: Tool, outcome: RemovalOutcome) -> Removal {
+    /// A removal of `map-migrated` as the daemon records it.
+    pub(crate) fn removal(
+        arn: &str,
+        principal: &str,
+        tool: Tool,
+        outcome: RemovalOutcome,
+    ) -> Removal {
         Removal {
             arn: arn.into(),
             account: "222222222222".into(),

@@ -281,24 +281,12 @@ mod tests {
     }
 
     fn removal(principal: &str) -> Removal {
-        use crate::cloudtrail::tool::Tool;
-        Removal {
-            arn: "arn:aws:ec2:eu-west-1:222222222222:instance/i-1".into(),
-            account: "222222222222".into(),
-            region: "eu-west-1".into(),
-            resource_type: "ec2:instance".into(),
-            policy: "map-migrated".into(),
-            key: "map-migrated".into(),
-            value: None,
-            event_time: None,
-            seen_at: "2026-12-07T10:00:02.000Z".into(),
-            principal: Some(principal.into()),
-            tool: Tool::Terraform,
-            user_agent: None,
-            outcome: crate::report::RemovalOutcome::Restored,
-            restored_at: None,
-            fix: Tool::Terraform.fix("map-migrated"),
-        }
+        crate::report::drift::tests::removal(
+            "arn:aws:ec2:eu-west-1:222222222222:instance/i-1",
+            principal,
+            crate::cloudtrail::tool::Tool::Terraform,
+            crate::report::RemovalOutcome::Restored,
+        )
     }
 
     #[test]

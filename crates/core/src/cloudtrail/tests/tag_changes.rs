@@ -26,7 +26,8 @@ fn changed(v: &Value) -> TagChange {
 }
 
 fn arns(c: &TagChange) -> Vec<(&str, &str)> {
-    c.resources
+    c.call
+        .resources
         .iter()
         .map(|r| (r.resource_type, r.arn.as_str()))
         .collect()
@@ -385,7 +386,7 @@ fn removals_of_every_other_service_name_their_resource_and_keys() {
         ),
     ] {
         let c = changed(&tag_event("UntagResource", source, request));
-        assert!(c.resources.is_empty(), "{source}");
+        assert!(c.call.resources.is_empty(), "{source}");
     }
     // An id field of another service names nothing.
     let err = parse(
