@@ -115,12 +115,10 @@ impl Arn {
     pub fn resource_type(&self) -> String {
         let kind = &self.text[self.resource as usize..self.type_end as usize];
         if self.type_end as usize == self.text.len() {
-            match self.service() {
-                "s3" => return "s3:bucket".into(),
-                "sqs" => return "sqs:queue".into(),
-                "sns" => return "sns:topic".into(),
-                service => return service.to_string(),
-            }
+            let service = self.service();
+            return crate::catalogue::untyped_arn_type(service)
+                .unwrap_or(service)
+                .to_string();
         }
         format!("{}:{kind}", self.service())
     }

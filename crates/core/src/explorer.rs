@@ -7,33 +7,21 @@ use crate::resource::{is_full_discovery, Tags};
 use std::collections::BTreeSet;
 use std::fmt;
 
-/// Where Resource Explorer names a type differently from the Resource
-/// Groups Tagging API (and so from policies): policy type, then every
-/// Resource Explorer type it covers. Every other type has one name in both.
-pub const RENAMED_TYPES: &[(&str, &[&str])] = &[(
-    "elasticloadbalancing:loadbalancer",
-    &[
-        "elasticloadbalancing:loadbalancer",
-        "elasticloadbalancing:loadbalancer/app",
-        "elasticloadbalancing:loadbalancer/net",
-        "elasticloadbalancing:loadbalancer/gwy",
-    ],
-)];
-
-/// The Resource Explorer types a policy type covers.
+/// The Resource Explorer types a policy type covers (the catalogue names
+/// those that differ from the Tagging API's name).
 pub fn explorer_types(policy_type: &str) -> Vec<&str> {
-    RENAMED_TYPES
-        .iter()
-        .find(|(t, _)| *t == policy_type)
-        .map_or_else(|| vec![policy_type], |(_, names)| names.to_vec())
+    match crate::catalogue::type_of(policy_type) {
+        Some(t) if !t.explorer.is_empty() => t.explorer.to_vec(),
+        _ => vec![policy_type],
+    }
 }
 
 /// The policy type of a Resource Explorer type.
 pub fn policy_type(explorer_type: &str) -> &str {
-    RENAMED_TYPES
+    crate::catalogue::TYPES
         .iter()
-        .find(|(_, names)| names.contains(&explorer_type))
-        .map_or(explorer_type, |(t, _)| t)
+        .find(|t| t.explorer.contains(&explorer_type))
+        .map_or(explorer_type, |t| t.name)
 }
 
 /// The types of `types` that Resource Explorer finds for a scan: those

@@ -5,13 +5,14 @@
 //!
 //! Modules in the order data flows; each uses only those above it in this
 //! list (reports use everything, nothing uses reports):
-//! `resource`, `scan`, `time`, `diagnostics`, `yaml`, `shard` → `policy` →
+//! `catalogue` (what tagwarden knows per resource type and service), `resource`, `scan`, `time`, `diagnostics`, `yaml`, `shard` → `policy` →
 //! `config` → `mgn` (migration waves) → `iam` (the IAM policies they need; nothing uses it) →
 //! `credits` → `plan` → `apply` → `cycle` → `journal` → `rollback` → `report`.
 
 pub mod apply_rules;
 pub mod arn;
 pub mod billing;
+pub mod catalogue;
 pub mod cloudtrail;
 pub mod config;
 pub mod credits;

@@ -8,33 +8,15 @@ use std::collections::BTreeMap;
 /// A resource's tags, key to value. Keys are exact and case-sensitive, as in AWS.
 pub type Tags = BTreeMap<String, String>;
 
+pub use crate::catalogue::{
+    Writer, AUTO_SCALING_GROUP, ECS_SERVICE, MGN_LAUNCH_TEMPLATE, MGN_SOURCE_SERVER,
+};
+
 /// Resource types whose never-tagged resources tagwarden finds through the
 /// service's own API, not only through the Resource Groups Tagging API.
-pub const FULL_DISCOVERY_TYPES: &[&str] = &[
-    "ec2:instance",
-    "ec2:volume",
-    "ec2:snapshot",
-    "ec2:image",
-    "rds:db",
-    "rds:cluster",
-    "s3:bucket",
-    AUTO_SCALING_GROUP,
-    MGN_SOURCE_SERVER,
-    MGN_LAUNCH_TEMPLATE,
-];
-
-/// Auto Scaling groups: listed by tagwarden itself, with what the
-/// instances they launch will carry.
-pub const AUTO_SCALING_GROUP: &str = "autoscaling:autoScalingGroup";
-
-/// ECS services: what the tasks they start carry depends on `propagateTags`.
-pub const ECS_SERVICE: &str = "ecs:service";
-
-/// An MGN source server: its policies judge the tags its launch would
-/// write (`Resource::launches`), its own tags only decide scope.
-pub const MGN_SOURCE_SERVER: &str = "mgn:source-server";
-/// An account's MGN launch configuration template, judged the same way.
-pub const MGN_LAUNCH_TEMPLATE: &str = "mgn:launch-configuration-template";
+pub fn full_discovery_types() -> &'static [&'static str] {
+    crate::catalogue::listed_by_itself()
+}
 
 /// The MAP 2.0 tag key, the one MGN's MAP auto-tagging writes.
 pub const MAP_TAG: &str = "map-migrated";
@@ -46,41 +28,7 @@ pub fn judged_by_launch(resource_type: &str) -> bool {
 }
 
 pub fn is_full_discovery(resource_type: &str) -> bool {
-    FULL_DISCOVERY_TYPES.contains(&resource_type)
-}
-
-/// The API a resource's tags are written (and read back) through: the
-/// enforcer writes with it, and `policy iam` grants what it calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Writer {
-    /// `CreateTags`, `DeleteTags`, read back with `DescribeTags`.
-    Ec2,
-    /// `AddTagsToResource`, `RemoveTagsFromResource`, `ListTagsForResource`.
-    Rds,
-    /// Read, merge, then `PutBucketTagging` (it replaces the whole set).
-    S3,
-    /// With PropagateAtLaunch: what the group launches carries the tag.
-    AutoScaling,
-    /// MGN launch settings (`UpdateLaunchConfiguration`, templates
-    /// `UpdateLaunchConfigurationTemplate`): MAP auto-tagging with the
-    /// policy's value, read back with `GetLaunchConfiguration`.
-    Mgn,
-    /// Every service without an API of its own here: the Tagging API's
-    /// batches.
-    Tagging,
-}
-
-impl Writer {
-    pub fn of(resource_type: &str) -> Writer {
-        match resource_type.split(':').next().unwrap_or_default() {
-            "ec2" => Writer::Ec2,
-            "rds" => Writer::Rds,
-            "s3" => Writer::S3,
-            "autoscaling" => Writer::AutoScaling,
-            "mgn" => Writer::Mgn,
-            _ => Writer::Tagging,
-        }
-    }
+    full_discovery_types().contains(&resource_type)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -180,19 +128,6 @@ pub fn partition_of(region: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn writers_by_type() {
-        assert_eq!(Writer::of("ec2:volume"), Writer::Ec2);
-        assert_eq!(Writer::of("ec2:natgateway"), Writer::Ec2);
-        assert_eq!(Writer::of("rds:cluster"), Writer::Rds);
-        assert_eq!(Writer::of("s3:bucket"), Writer::S3);
-        assert_eq!(Writer::of(AUTO_SCALING_GROUP), Writer::AutoScaling);
-        assert_eq!(Writer::of("sns:topic"), Writer::Tagging);
-        assert_eq!(Writer::of("lambda:function"), Writer::Tagging);
-        assert_eq!(Writer::of(MGN_SOURCE_SERVER), Writer::Mgn);
-        assert_eq!(Writer::of(MGN_LAUNCH_TEMPLATE), Writer::Mgn);
-    }
 
     #[test]
     fn aws_tags_do_not_count_towards_the_limit() {

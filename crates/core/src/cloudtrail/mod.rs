@@ -33,7 +33,7 @@ pub const MAX_RESOURCES: usize = 1000;
 /// The longest event id believed (CloudTrail's are 36-character UUIDs).
 pub const MAX_EVENT_ID: usize = 128;
 
-pub use calls::{Call, CALLS};
+pub use calls::Call;
 
 /// A resource a call created.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -280,8 +280,15 @@ pub fn event_label(name: &str) -> &'static str {
 }
 
 /// The creation calls and the tag calls.
-fn every_call() -> impl Iterator<Item = &'static Call> {
-    CALLS.iter().chain(tag_calls::calls())
+fn every_call() -> impl Iterator<Item = Call> {
+    let creations = crate::catalogue::creation_calls().iter().map(|c| Call {
+        source: c.source,
+        name: c.name,
+    });
+    creations.chain(crate::catalogue::tag_calls().map(|(s, name, _)| Call {
+        source: s.source,
+        name,
+    }))
 }
 
 /// The EventBridge sources of the calls tagwarden reads (`aws.ec2` for
@@ -306,11 +313,7 @@ pub fn call_names() -> Vec<&'static str> {
 
 /// A type tagwarden knows, as the `'static` name its tables use.
 fn known_type(t: &str) -> Option<&'static str> {
-    CALLS
-        .iter()
-        .flat_map(|c| c.types.iter().copied())
-        .chain(crate::resource::FULL_DISCOVERY_TYPES.iter().copied())
-        .find(|k| *k == t)
+    crate::catalogue::type_of(t).map(|t| t.name)
 }
 
 /// Read one message body.
@@ -339,7 +342,7 @@ pub fn parse(body: &str) -> Result<Event, EventError> {
                 error_code: code.to_string(),
             });
         }
-        return tag_change(&v, call, event_name).map(Event::TagChange);
+        return tag_change(&v, &call, event_name).map(Event::TagChange);
     }
     let Some(call) = calls::find(source, &event_name) else {
         return Ok(Event::NotCreation { event_name });
@@ -350,7 +353,7 @@ pub fn parse(body: &str) -> Result<Event, EventError> {
             error_code: code.to_string(),
         });
     }
-    let record = Record::read(&v, call).map_err(|e| e.of(&event_name))?;
+    let record = Record::read(&v, call.source).map_err(|e| e.of(&event_name))?;
     let resources = created(call, d, &record).map_err(|e| e.of(&event_name))?;
     Ok(Event::Creation(Creation {
         event_id: record.event_id,
@@ -366,7 +369,7 @@ pub fn parse(body: &str) -> Result<Event, EventError> {
 /// each ARN checked as a creation's), keys, and who made it with what.
 fn tag_change(v: &Value, call: &Call, event_name: String) -> Result<TagChange, EventError> {
     let d = &v["detail"];
-    let record = Record::read(v, call).map_err(|e| e.of(&event_name))?;
+    let record = Record::read(v, call.source).map_err(|e| e.of(&event_name))?;
     let claimed = tag_calls::claimed(call, d).map_err(|f| Wrong::Missing(f).of(&event_name))?;
     if claimed.named.len() > MAX_RESOURCES {
         let why = Rejection::TooManyResources(claimed.named.len());
@@ -390,14 +393,6 @@ fn tag_change(v: &Value, call: &Call, event_name: String) -> Result<TagChange, E
             }
             tag_calls::Named::Id { resource_type, id } => built(
                 Named::Id { resource_type, id },
-                &record.account,
-                &record.region,
-            ),
-            tag_calls::Named::Bucket(name) => built(
-                Named::Id {
-                    resource_type: "s3:bucket",
-                    id: name,
-                },
                 &record.account,
                 &record.region,
             ),
@@ -470,7 +465,7 @@ struct Record {
 }
 
 impl Record {
-    fn read(v: &Value, call: &Call) -> Result<Record, Wrong> {
+    fn read(v: &Value, source: &'static str) -> Result<Record, Wrong> {
         let d = &v["detail"];
         let text = |field: &'static str, value: &Value| {
             value
@@ -489,12 +484,12 @@ impl Record {
         }
         // EventBridge names the service as `aws.ec2` for `ec2.amazonaws.com`,
         // and the account and region the call was made in.
-        let service = call.source.trim_end_matches(".amazonaws.com");
+        let service = source.trim_end_matches(".amazonaws.com");
         let envelope = v["source"].as_str().unwrap_or("");
         if envelope.strip_prefix("aws.") != Some(service) {
             return Err(Wrong::Rejected(Rejection::Source {
                 envelope: envelope.to_string(),
-                event_source: call.source.to_string(),
+                event_source: source.to_string(),
             }));
         }
         for (field, record) in [("account", &account), ("region", &region)] {
@@ -516,7 +511,11 @@ impl Record {
 }
 
 /// What the call created, each once, each ARN checked against the record.
-fn created(call: &Call, d: &Value, record: &Record) -> Result<Vec<Created>, Wrong> {
+fn created(
+    call: &crate::catalogue::CreationCall,
+    d: &Value,
+    record: &Record,
+) -> Result<Vec<Created>, Wrong> {
     let named = calls::named(call, d).map_err(Wrong::Missing)?;
     if named.len() > MAX_RESOURCES {
         return Err(Wrong::Rejected(Rejection::TooManyResources(named.len())));
@@ -553,7 +552,8 @@ fn checked(arn: &Arn, expected: &'static str, record: &Record) -> Result<(), Rej
     if arn.partition() != partition {
         return Err(wrong("partition", arn.partition(), partition));
     }
-    let global = expected == "s3:bucket";
+    let global = crate::catalogue::type_of(expected)
+        .is_some_and(|t| t.arn == crate::catalogue::ArnForm::Global);
     let account = arn.account().unwrap_or("");
     let region = arn.region().unwrap_or("");
     if global {
@@ -576,27 +576,20 @@ fn checked(arn: &Arn, expected: &'static str, record: &Record) -> Result<(), Rej
 }
 
 /// The ARN of what a record names: as given, or built from an id the way
-/// the Tagging API (and tagwarden's inventory) names the resource.
+/// the Tagging API (and tagwarden's inventory) names the resource, in the
+/// type's ARN form.
 fn built(named: Named, account: &str, region: &str) -> (&'static str, Result<Arn, ArnError>) {
     let (ty, id) = match named {
         Named::Arn { resource_type, arn } => return (resource_type, Arn::parse(&arn)),
         Named::Id { resource_type, id } => (resource_type, id),
     };
     let p = crate::resource::partition_of(region);
-    let (service, kind) = ty.split_once(':').unwrap_or((ty, ""));
-    let text = match ty {
-        "s3:bucket" => format!("arn:{p}:s3:::{id}"),
-        "sns:topic" | "sqs:queue" => format!("arn:{p}:{service}:{region}:{account}:{id}"),
-        "lambda:function"
-        | "elasticache:cluster"
-        | "elasticache:replicationgroup"
-        | "redshift:cluster"
-        | "logs:log-group" => {
-            format!("arn:{p}:{service}:{region}:{account}:{kind}:{id}")
-        }
-        _ => format!("arn:{p}:{service}:{region}:{account}:{kind}/{id}"),
-    };
-    (ty, Arn::parse(&text))
+    let form = crate::catalogue::type_of(ty).map_or(crate::catalogue::ArnForm::Slash, |t| t.arn);
+    let text = form.build(ty, p, region, account, &id);
+    (
+        ty,
+        text.map_or_else(|| Err(ArnError::Malformed(id)), |t| Arn::parse(&t)),
+    )
 }
 
 #[cfg(test)]

@@ -21,93 +21,18 @@
 
 use super::calls::{get, items, path, text};
 use super::Call;
+use crate::catalogue::{self, Effect, IdRead, Service};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-const EC2: &str = "ec2.amazonaws.com";
-const TAGGING: &str = "tagging.amazonaws.com";
-const RDS: &str = "rds.amazonaws.com";
-const S3: &str = "s3.amazonaws.com";
-const LAMBDA: &str = "lambda.amazonaws.com";
-
-/// What a tag call does to the keys it names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Effect {
-    Remove,
-    Set,
-    /// The whole set replaced (S3).
-    Replace,
-}
-
-struct TagCall {
-    call: Call,
-    effect: Effect,
-}
-
-const fn tag_call(source: &'static str, name: &'static str, effect: Effect) -> TagCall {
-    TagCall {
-        call: Call {
-            source,
-            name,
-            types: &[],
-        },
-        effect,
-    }
-}
-
-#[rustfmt::skip]
-const TAG_CALLS: &[TagCall] = &[
-    tag_call(EC2, "DeleteTags", Effect::Remove),
-    tag_call(EC2, "CreateTags", Effect::Set),
-    tag_call(TAGGING, "UntagResources", Effect::Remove),
-    tag_call(TAGGING, "TagResources", Effect::Set),
-    tag_call(RDS, "RemoveTagsFromResource", Effect::Remove),
-    tag_call(RDS, "AddTagsToResource", Effect::Set),
-    tag_call(S3, "DeleteBucketTagging", Effect::Replace),
-    tag_call(S3, "PutBucketTagging", Effect::Replace),
-    tag_call(LAMBDA, "UntagResource20170331v2", Effect::Remove),
-    tag_call(LAMBDA, "TagResource20170331v2", Effect::Set),
-    tag_call("dynamodb.amazonaws.com", "UntagResource", Effect::Remove),
-    tag_call("dynamodb.amazonaws.com", "TagResource", Effect::Set),
-    tag_call("sqs.amazonaws.com", "UntagQueue", Effect::Remove),
-    tag_call("sqs.amazonaws.com", "TagQueue", Effect::Set),
-    tag_call("sns.amazonaws.com", "UntagResource", Effect::Remove),
-    tag_call("sns.amazonaws.com", "TagResource", Effect::Set),
-    tag_call("ecs.amazonaws.com", "UntagResource", Effect::Remove),
-    tag_call("ecs.amazonaws.com", "TagResource", Effect::Set),
-    tag_call("eks.amazonaws.com", "UntagResource", Effect::Remove),
-    tag_call("eks.amazonaws.com", "TagResource", Effect::Set),
-    tag_call("elasticache.amazonaws.com", "RemoveTagsFromResource", Effect::Remove),
-    tag_call("elasticache.amazonaws.com", "AddTagsToResource", Effect::Set),
-    tag_call("es.amazonaws.com", "RemoveTags", Effect::Remove),
-    tag_call("es.amazonaws.com", "AddTags", Effect::Set),
-    tag_call("kinesis.amazonaws.com", "RemoveTagsFromStream", Effect::Remove),
-    tag_call("kinesis.amazonaws.com", "AddTagsToStream", Effect::Set),
-    tag_call("secretsmanager.amazonaws.com", "UntagResource", Effect::Remove),
-    tag_call("secretsmanager.amazonaws.com", "TagResource", Effect::Set),
-    tag_call("logs.amazonaws.com", "UntagResource", Effect::Remove),
-    tag_call("logs.amazonaws.com", "TagResource", Effect::Set),
-    tag_call("elasticloadbalancing.amazonaws.com", "RemoveTags", Effect::Remove),
-    tag_call("elasticloadbalancing.amazonaws.com", "AddTags", Effect::Set),
-    tag_call("elasticfilesystem.amazonaws.com", "UntagResource", Effect::Remove),
-    tag_call("elasticfilesystem.amazonaws.com", "TagResource", Effect::Set),
-    tag_call("fsx.amazonaws.com", "UntagResource", Effect::Remove),
-    tag_call("fsx.amazonaws.com", "TagResource", Effect::Set),
-    tag_call("dms.amazonaws.com", "RemoveTagsFromResource", Effect::Remove),
-    tag_call("dms.amazonaws.com", "AddTagsToResource", Effect::Set),
-];
-
 /// The tag call an event records, by its service and name.
-pub(super) fn find(source: &str, name: &str) -> Option<&'static Call> {
-    TAG_CALLS
-        .iter()
-        .find(|t| t.call.source == source && t.call.name == name)
-        .map(|t| &t.call)
-}
-
-/// Every tag call, for the rule lists.
-pub(super) fn calls() -> impl Iterator<Item = &'static Call> {
-    TAG_CALLS.iter().map(|t| &t.call)
+pub(super) fn find(source: &str, name: &str) -> Option<Call> {
+    catalogue::tag_calls()
+        .find(|(s, n, _)| s.source == source && *n == name)
+        .map(|(s, name, _)| Call {
+            source: s.source,
+            name,
+        })
 }
 
 /// The keys a call removed.
@@ -151,34 +76,19 @@ pub enum Named {
         resource_type: &'static str,
         id: String,
     },
-    Bucket(String),
 }
-
-/// The EC2 types tagwarden knows, by id prefix (other ids, e.g. `sg-`,
-/// name nothing it tags).
-const EC2_PREFIXES: &[(&str, &str)] = &[
-    ("i-", "ec2:instance"),
-    ("vol-", "ec2:volume"),
-    ("snap-", "ec2:snapshot"),
-    ("ami-", "ec2:image"),
-    ("nat-", "ec2:natgateway"),
-    ("eipalloc-", "ec2:elastic-ip"),
-    ("tgw-", "ec2:transit-gateway"),
-    ("fleet-", "ec2:fleet"),
-];
 
 /// What the record of `call` claims, or the field that is missing.
 pub(super) fn claimed(call: &Call, d: &Value) -> Result<Claimed, &'static str> {
     let req = get(d, "requestParameters");
-    let effect = TAG_CALLS
-        .iter()
-        .find(|t| t.call.source == call.source && t.call.name == call.name)
-        .map(|t| t.effect)
+    let (service, effect) = catalogue::tag_calls()
+        .find(|(s, n, _)| s.source == call.source && *n == call.name)
+        .map(|(s, _, e)| (s, e))
         .ok_or("a known tag call")?;
-    match call.source {
-        EC2 => ec2(req, effect),
-        S3 => bucket(call.name, req),
-        _ => by_arn(call.source, req, effect),
+    match service.prefix {
+        "ec2" => ec2(req, effect),
+        "s3" => bucket(call.name, req),
+        _ => by_arn(service, req, effect),
     }
 }
 
@@ -191,11 +101,8 @@ fn ec2(req: Option<&Value>, effect: Effect) -> Result<Claimed, &'static str> {
         .into_iter()
         .filter_map(|item| text(get(item, "resourceId")))
         .filter_map(|id| {
-            let (_, ty) = EC2_PREFIXES.iter().find(|(p, _)| id.starts_with(p))?;
-            Some(Named::Id {
-                resource_type: ty,
-                id,
-            })
+            let resource_type = catalogue::ec2_type_of_id(&id)?;
+            Some(Named::Id { resource_type, id })
         })
         .collect();
     let tags: Vec<(String, Option<String>)> = items(path(req, &["tagSet"]))
@@ -228,7 +135,10 @@ fn ec2(req: Option<&Value>, effect: Effect) -> Result<Claimed, &'static str> {
 /// replaces the set.
 fn bucket(name: &str, req: Option<&Value>) -> Result<Claimed, &'static str> {
     let bucket = text(path(req, &["bucketName"])).ok_or("detail.requestParameters.bucketName")?;
-    let named = vec![Named::Bucket(bucket)];
+    let named = vec![Named::Id {
+        resource_type: "s3:bucket",
+        id: bucket,
+    }];
     if name == "DeleteBucketTagging" {
         return Ok(Claimed {
             named,
@@ -272,8 +182,8 @@ const ARN_FIELDS: &[&str] = &[
 ];
 
 /// The resources a record names, by ARN or by an id of the service's
-/// own; empty when none.
-fn resources(source: &str, req: Option<&Value>) -> Vec<Named> {
+/// own (its catalogue row says where); empty when none.
+fn resources(service: &Service, req: Option<&Value>) -> Vec<Named> {
     for field in ARN_FIELDS {
         let arns: Vec<Named> = items(path(req, &[field]))
             .into_iter()
@@ -286,46 +196,37 @@ fn resources(source: &str, req: Option<&Value>) -> Vec<Named> {
             return arns;
         }
     }
-    let id = |resource_type: &'static str, id: String| Named::Id { resource_type, id };
-    let one = |field: &str| text(path(req, &[field]));
-    match source {
-        "sqs.amazonaws.com" => one("queueUrl")
-            .map(|url| {
-                id(
-                    "sqs:queue",
-                    url.rsplit('/').next().unwrap_or_default().to_string(),
-                )
+    for f in service.ids {
+        let ids: Vec<Named> = items(path(req, &[f.member]))
+            .into_iter()
+            .filter_map(|v| id_of(v, f.read))
+            .map(|id| Named::Id {
+                resource_type: f.resource_type,
+                id,
             })
-            .into_iter()
-            .collect(),
-        "kinesis.amazonaws.com" => one("streamName")
-            .map(|n| id("kinesis:stream", n))
-            .into_iter()
-            .collect(),
-        // A file system's id; an access point (`fsap-`) is not one.
-        "elasticfilesystem.amazonaws.com" => one("fileSystemId")
-            .or_else(|| one("resourceId"))
-            .filter(|fs| fs.starts_with("fs-"))
-            .map(|fs| id("elasticfilesystem:file-system", fs))
-            .into_iter()
-            .collect(),
-        "elasticloadbalancing.amazonaws.com" => items(path(req, &["loadBalancerNames"]))
-            .into_iter()
-            .filter_map(|v| text(Some(v)))
-            .map(|name| id("elasticloadbalancing:loadbalancer", name))
-            .collect(),
-        _ => Vec::new(),
+            .collect();
+        if !ids.is_empty() {
+            return ids;
+        }
     }
+    Vec::new()
 }
 
-/// Whether the record names its resource in a way tagwarden cannot read
-/// exactly (a secret by name, an EFS access point): nothing to act on,
-/// but not a malformed event.
-fn named_inexactly(source: &str, req: Option<&Value>) -> bool {
-    match source {
-        "secretsmanager.amazonaws.com" => text(path(req, &["secretId"])).is_some(),
-        "elasticfilesystem.amazonaws.com" => text(path(req, &["resourceId"])).is_some(),
-        _ => false,
+/// An id as its member holds it.
+fn id_of(v: &Value, read: IdRead) -> Option<String> {
+    match read {
+        IdRead::Plain => text(Some(v)),
+        IdRead::UrlTail => {
+            text(Some(v)).map(|url| url.rsplit('/').next().unwrap_or_default().to_string())
+        }
+        IdRead::Prefixed(p) => text(Some(v)).filter(|id| id.starts_with(p)),
+        IdRead::AutoScalingTag => {
+            let kind = text(get(v, "resourceType"));
+            if kind.as_deref().is_some_and(|k| k != "auto-scaling-group") {
+                return None;
+            }
+            text(get(v, "resourceId"))
+        }
     }
 }
 
@@ -366,15 +267,13 @@ fn removed_keys(req: Option<&Value>) -> Removed {
 
 /// Every service but EC2 and S3: the resources, and the keys removed or
 /// the tags set.
-fn by_arn(source: &str, req: Option<&Value>, effect: Effect) -> Result<Claimed, &'static str> {
-    let named = resources(source, req);
-    if named.is_empty() && !named_inexactly(source, req) {
-        return Err(match source {
-            TAGGING => "detail.requestParameters.resourceARNList",
-            RDS => "detail.requestParameters.resourceName",
-            LAMBDA => "detail.requestParameters.resource",
-            _ => "detail.requestParameters.resourceArn",
-        });
+fn by_arn(service: &Service, req: Option<&Value>, effect: Effect) -> Result<Claimed, &'static str> {
+    let named = resources(service, req);
+    let inexact = service
+        .inexact
+        .is_some_and(|m| text(path(req, &[m])).is_some());
+    if named.is_empty() && !inexact {
+        return Err(service.missing);
     }
     if effect == Effect::Remove {
         return Ok(Claimed {

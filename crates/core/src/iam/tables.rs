@@ -3,68 +3,21 @@
 //! and of each writer's writes, removals and read-backs (src/enforce/write,
 //! src/enforce/verify). A call added there needs its action here.
 
-use crate::resource::{
-    Writer, AUTO_SCALING_GROUP, ECS_SERVICE, MGN_LAUNCH_TEMPLATE, MGN_SOURCE_SERVER,
-};
+use crate::catalogue::{self, Writer, MGN_LAUNCH_TEMPLATE};
 
-/// The Tagging API's read: bucket tags, every type found through Resource
-/// Explorer (current tags by ARN) or only through the Tagging API, and
-/// read-backs of what it writes.
-pub const GET_RESOURCES: &str = "tag:GetResources";
+pub use crate::catalogue::GET_RESOURCES;
 
-/// What a scan calls for each type tagwarden lists itself (and for ECS
-/// services, whose `propagateTags` it reads). Every other type is found
-/// through Resource Explorer or the Tagging API: `tag:GetResources`.
-const SCAN_READS: &[(&str, &[&str])] = &[
-    ("ec2:instance", &["ec2:DescribeInstances"]),
-    ("ec2:volume", &["ec2:DescribeVolumes"]),
-    ("ec2:snapshot", &["ec2:DescribeSnapshots"]),
-    ("ec2:image", &["ec2:DescribeImages"]),
-    ("rds:db", &["rds:DescribeDBInstances"]),
-    ("rds:cluster", &["rds:DescribeDBClusters"]),
-    (
-        "s3:bucket",
-        &["s3:ListAllMyBuckets", "s3:GetBucketLocation", GET_RESOURCES],
-    ),
-    (
-        AUTO_SCALING_GROUP,
-        &[
-            "autoscaling:DescribeAutoScalingGroups",
-            "ec2:DescribeLaunchTemplateVersions",
-        ],
-    ),
-    (ECS_SERVICE, &["ecs:DescribeServices", GET_RESOURCES]),
-    // Waves and applications place servers in waves (`waves`, `--wave`);
-    // a server's launch settings have no batch read: one call each.
-    (
-        MGN_SOURCE_SERVER,
-        &[
-            "mgn:ListWaves",
-            "mgn:ListApplications",
-            "mgn:DescribeSourceServers",
-            "mgn:GetLaunchConfiguration",
-            "ec2:DescribeLaunchTemplateVersions",
-        ],
-    ),
-    (
-        MGN_LAUNCH_TEMPLATE,
-        &["mgn:DescribeLaunchConfigurationTemplates"],
-    ),
-];
-
-/// What tag on create reads beyond a scan's reads: a new bucket's tags
-/// straight from S3 (the Tagging API's answers lag). EC2 and RDS describe
-/// calls return tags inline; every other type is read by ARN.
-const EVENT_READS: &[(&str, &[&str])] = &[("s3:bucket", &["s3:GetBucketTagging"])];
-
-/// The actions of a scan of `resource_type`.
+/// The actions of a scan of `resource_type`: its catalogue row's, and for
+/// a type tagwarden does not know, the Tagging API's read.
 pub fn scan_reads(resource_type: &str) -> &'static [&'static str] {
-    lookup(SCAN_READS, resource_type).unwrap_or(&[GET_RESOURCES])
+    catalogue::type_of(resource_type).map_or(&[GET_RESOURCES], |t| t.scan_reads())
 }
 
-/// The actions tag on create adds for `resource_type`.
+/// The actions tag on create adds for `resource_type`: a new bucket's
+/// tags straight from S3 (the Tagging API's answers lag). EC2 and RDS
+/// describe calls return tags inline; every other type is read by ARN.
 pub fn event_reads(resource_type: &str) -> &'static [&'static str] {
-    lookup(EVENT_READS, resource_type).unwrap_or(&[])
+    catalogue::type_of(resource_type).map_or(&[], |t| t.event_reads)
 }
 
 /// Resource Explorer: `Search` authorizes `ListResources` (there is no
@@ -82,50 +35,6 @@ pub fn explorer_reads(view_configured: bool) -> Vec<&'static str> {
     reads
 }
 
-/// Each service's own tag and untag permission, which the Tagging API's
-/// `TagResources` and `UntagResources` need besides `tag:TagResources` and
-/// `tag:UntagResources` (it writes through the service, as the caller).
-const SERVICE_TAG_ACTIONS: &[(&str, &str, &str)] = &[
-    ("backup", "backup:TagResource", "backup:UntagResource"),
-    ("dms", "dms:AddTagsToResource", "dms:RemoveTagsFromResource"),
-    ("dynamodb", "dynamodb:TagResource", "dynamodb:UntagResource"),
-    ("ecs", "ecs:TagResource", "ecs:UntagResource"),
-    ("eks", "eks:TagResource", "eks:UntagResource"),
-    (
-        "elasticache",
-        "elasticache:AddTagsToResource",
-        "elasticache:RemoveTagsFromResource",
-    ),
-    (
-        "elasticfilesystem",
-        "elasticfilesystem:TagResource",
-        "elasticfilesystem:UntagResource",
-    ),
-    (
-        "elasticloadbalancing",
-        "elasticloadbalancing:AddTags",
-        "elasticloadbalancing:RemoveTags",
-    ),
-    ("es", "es:AddTags", "es:RemoveTags"),
-    ("fsx", "fsx:TagResource", "fsx:UntagResource"),
-    ("kafka", "kafka:TagResource", "kafka:UntagResource"),
-    (
-        "kinesis",
-        "kinesis:AddTagsToStream",
-        "kinesis:RemoveTagsFromStream",
-    ),
-    ("lambda", "lambda:TagResource", "lambda:UntagResource"),
-    ("logs", "logs:TagResource", "logs:UntagResource"),
-    ("redshift", "redshift:CreateTags", "redshift:DeleteTags"),
-    (
-        "secretsmanager",
-        "secretsmanager:TagResource",
-        "secretsmanager:UntagResource",
-    ),
-    ("sns", "sns:TagResource", "sns:UntagResource"),
-    ("sqs", "sqs:TagQueue", "sqs:UntagQueue"),
-];
-
 /// What enforcing a type calls: writes of keys, removals of keys (rollback),
 /// reads of its tags before and after a write, and whole-set replacements.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -138,7 +47,7 @@ pub struct TagAccess {
     /// the bucket keeps, not only those written.
     pub replace: Vec<&'static str>,
     /// False: the Tagging API writes it, but the service's own tag
-    /// permission is not in `SERVICE_TAG_ACTIONS`.
+    /// permission is not in the catalogue.
     pub known: bool,
 }
 
@@ -190,14 +99,14 @@ pub fn tag_access(resource_type: &str) -> TagAccess {
         },
         Writer::Tagging => {
             let service = resource_type.split(':').next().unwrap_or_default();
-            let own = SERVICE_TAG_ACTIONS.iter().find(|(s, _, _)| *s == service);
+            let own = catalogue::service(service).and_then(|s| s.tag_actions);
             let mut access = TagAccess::keyed(
                 &["tag:TagResources"],
                 &["tag:UntagResources"],
                 GET_RESOURCES,
             );
             match own {
-                Some((_, tag, untag)) => {
+                Some((tag, untag)) => {
                     access.write.push(tag);
                     access.remove.push(untag);
                 }
@@ -208,37 +117,26 @@ pub fn tag_access(resource_type: &str) -> TagAccess {
     }
 }
 
-fn lookup(
-    table: &'static [(&'static str, &'static [&'static str])],
-    resource_type: &str,
-) -> Option<&'static [&'static str]> {
-    table
-        .iter()
-        .find(|(t, _)| *t == resource_type)
-        .map(|(_, actions)| *actions)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resource::FULL_DISCOVERY_TYPES;
+    use crate::resource::full_discovery_types;
 
     #[test]
     fn every_type_tagwarden_lists_itself_has_its_reads() {
-        for t in FULL_DISCOVERY_TYPES {
-            assert!(lookup(SCAN_READS, t).is_some(), "{t}");
+        for t in full_discovery_types() {
+            assert_ne!(scan_reads(t), [GET_RESOURCES], "{t}");
         }
+        assert_eq!(scan_reads("kafka:cluster"), [GET_RESOURCES]);
+        assert_eq!(event_reads("s3:bucket"), ["s3:GetBucketTagging"]);
     }
 
     #[test]
-    fn the_service_table_is_sorted_and_each_service_once() {
-        let services: Vec<&str> = SERVICE_TAG_ACTIONS.iter().map(|(s, _, _)| *s).collect();
-        let mut sorted = services.clone();
-        sorted.sort_unstable();
-        sorted.dedup();
-        assert_eq!(services, sorted);
-        for (s, tag, untag) in SERVICE_TAG_ACTIONS {
-            assert!(tag.starts_with(&format!("{s}:")) && untag.starts_with(&format!("{s}:")));
-        }
+    fn the_tagging_api_needs_the_services_own_permission() {
+        let sqs = tag_access("sqs:queue");
+        assert_eq!(sqs.write, ["tag:TagResources", "sqs:TagQueue"]);
+        assert_eq!(sqs.remove, ["tag:UntagResources", "sqs:UntagQueue"]);
+        assert!(sqs.known);
+        assert!(!tag_access("athena:workgroup").known);
     }
 }

@@ -6,7 +6,7 @@ use super::model::{key_problem, MAX_VALUE_LEN};
 use super::model::{PolicySpec, RemediateSpec, RequireSpec, ScopeSpec, WindowSpec};
 use super::{eval, Overwrite, Policy, Remediate, Requirement, Scope, Severity, ValueMatch, Window};
 use crate::diagnostics::{suggest, Diagnostic, Position};
-use crate::resource::{is_account_id, is_full_discovery, FULL_DISCOVERY_TYPES};
+use crate::resource::{full_discovery_types, is_account_id, is_full_discovery};
 use crate::time::parse_time;
 use crate::yaml::{index, key, Document, Seg};
 use regex::Regex;
@@ -163,18 +163,18 @@ impl<'a> Compiler<'a> {
             let service = t.split(':').next().unwrap_or_default();
             // `ec2:instances` is a typo of a type tagwarden discovers itself;
             // `ec2:security-group` is a real type only the Tagging API sees.
-            let same_service = FULL_DISCOVERY_TYPES
+            let same_service = full_discovery_types()
                 .iter()
                 .copied()
                 .filter(|x| x.split(':').next() == Some(service));
             let typo_of = suggest(t, same_service);
             if !shape.is_match(t) || typo_of.is_some() {
                 let hint = typo_of
-                    .or_else(|| suggest(t, FULL_DISCOVERY_TYPES.iter().copied()))
+                    .or_else(|| suggest(t, full_discovery_types().iter().copied()))
                     .map(|s| format!("did you mean `{s}`? "))
                     .unwrap_or_default();
                 let msg = if shape.is_match(t) {
-                    format!("unsupported resource type `{t}`; {hint}tagwarden supports {} for this service", FULL_DISCOVERY_TYPES.iter().filter(|x| x.starts_with(&format!("{service}:"))).copied().collect::<Vec<_>>().join(", "))
+                    format!("unsupported resource type `{t}`; {hint}tagwarden supports {} for this service", full_discovery_types().iter().filter(|x| x.starts_with(&format!("{service}:"))).copied().collect::<Vec<_>>().join(", "))
                 } else {
                     format!("unsupported resource type `{t}`; {hint}expected `service:type` as the Resource Groups Tagging API names it, e.g. `ec2:instance`")
                 };
