@@ -338,7 +338,7 @@ pub const SERVICES: &[Service] = &[
     tagged("logs", "logs.amazonaws.com", "logs:TagResource", "logs:UntagResource", UNTAG_TAG),
     Service {
         missing: "detail.requestParameters.resourceName",
-        ..tagged("redshift", "redshift.amazonaws.com", "redshift:CreateTags", "redshift:DeleteTags", &[])
+        ..tagged("redshift", "redshift.amazonaws.com", "redshift:CreateTags", "redshift:DeleteTags", &[("DeleteTags", Remove), ("CreateTags", Set)])
     },
     // A secret named by its name rather than its ARN is not named exactly.
     Service {

@@ -350,6 +350,13 @@ fn removals_of_every_other_service_name_their_resource_and_keys() {
             "dms:rep",
             format!("{a}:dms:{r}:rep:EXAMPLE"),
         ),
+        (
+            "redshift",
+            "DeleteTags",
+            json!({"resourceName": format!("{a}:redshift:{r}:cluster:warehouse"), "tagKeys": ["map-migrated"]}),
+            "redshift:cluster",
+            format!("{a}:redshift:{r}:cluster:warehouse"),
+        ),
     ];
     for (source, name, request, ty, arn) in cases {
         let c = changed(&tag_event(name, source, request));
@@ -373,6 +380,12 @@ fn removals_of_every_other_service_name_their_resource_and_keys() {
         json!({"queueUrl": "https://sqs.eu-west-1.amazonaws.com/222222222222/jobs", "tags": {"map-migrated": "y"}}),
     ));
     assert_eq!(sqs.set["map-migrated"], "y");
+    let redshift = changed(&tag_event(
+        "CreateTags",
+        "redshift",
+        json!({"resourceName": format!("{a}:redshift:{r}:cluster:warehouse"), "tags": [{"key": "map-migrated", "value": "z"}]}),
+    ));
+    assert_eq!(redshift.set["map-migrated"], "z");
     // A secret named without its ARN, an EFS access point: not named
     // exactly, nothing to read, but no malformed event either.
     for (source, request) in [
