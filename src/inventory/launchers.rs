@@ -12,19 +12,23 @@ use std::collections::BTreeMap;
 use tagwarden_core::resource::{AUTO_SCALING_GROUP, ECS_SERVICE};
 use tagwarden_core::{Resource, Tags};
 
-/// The account's Auto Scaling groups in `region`, each with what its
-/// instances will carry; a launch template that cannot be read leaves that
-/// unknown (logged; never "untagged", so no finding is made of it).
+/// The account's Auto Scaling groups in `region` (only those `named`, when
+/// given), each with what its instances will carry; a launch template that
+/// cannot be read leaves that unknown (logged; never "untagged", so no
+/// finding is made of it).
 pub async fn auto_scaling_groups(
     api: &Api,
     session: &AccountSession,
     region: &str,
+    named: Option<&[String]>,
 ) -> Result<Vec<Resource>, AwsError> {
     let account = session.account.as_str();
     let client = session.autoscaling(region);
     let page_size = api.page_size(100, 1);
+    let names = named.map(<[String]>::to_vec);
     let groups = all_pages(|token| {
         let client = &client;
+        let names = names.clone();
         async move {
             let page = api
                 .call(
@@ -34,6 +38,7 @@ pub async fn auto_scaling_groups(
                         client
                             .describe_auto_scaling_groups()
                             .max_records(page_size)
+                            .set_auto_scaling_group_names(names.clone())
                             .set_next_token(token.clone())
                             .send()
                     },

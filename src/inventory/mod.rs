@@ -315,7 +315,7 @@ fn native_listings<'a>(
     }
     if types.has(tagwarden_core::resource::AUTO_SCALING_GROUP) {
         jobs.push(Box::pin(launchers::auto_scaling_groups(
-            api, session, region,
+            api, session, region, None,
         )));
     }
     jobs

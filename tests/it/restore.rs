@@ -403,3 +403,59 @@ fn the_fourth_removal_in_a_day_is_capped_and_the_cycles_leave_it_alone() {
         .iter()
         .any(|c| c["arn"] == arn.as_str()));
 }
+
+/// Auto Scaling's `DeleteTags` names a group by name (its ARN holds a UUID
+/// no event gives): the group is read by name, the key written back with
+/// PropagateAtLaunch, and the removal recorded under the group's real ARN.
+#[test]
+fn a_map_tag_removed_from_an_auto_scaling_group_is_restored_and_propagates() {
+    let mut f = fixture(3);
+    let asg = |script: &str| {
+        common::boto3(
+            &f.emu,
+            STAGING.0,
+            "sts",
+            &format!(
+                "kw = dict(aws_access_key_id=c['AccessKeyId'], aws_secret_access_key=c['SecretAccessKey'], aws_session_token=c['SessionToken'], endpoint_url=sys.argv[1], region_name='{REGION}')\n\
+                 ec2 = boto3.client('ec2', **kw)\n\
+                 a = boto3.client('autoscaling', **kw)\n\
+                 {script}"
+            ),
+        )
+    };
+    asg("ec2.create_launch_template(LaunchTemplateName='web', LaunchTemplateData={'ImageId': 'ami-12c6146b', 'InstanceType': 't3.micro'})\n\
+         tags = [dict(ResourceId='web', ResourceType='auto-scaling-group', Key=k, Value=v, PropagateAtLaunch=True) for k, v in [('map-migrated', 'migABCDE12345'), ('Owner', 'shop')]]\n\
+         a.create_auto_scaling_group(AutoScalingGroupName='web', LaunchTemplate={'LaunchTemplateName': 'web'}, MinSize=0, MaxSize=1, DesiredCapacity=0, AvailabilityZones=['eu-west-1a'], Tags=tags)\n\
+         a.delete_tags(Tags=[dict(ResourceId='web', ResourceType='auto-scaling-group', Key='map-migrated')])");
+    let request = json!({"tags": [{"resourceId": "web", "resourceType": "auto-scaling-group", "key": "map-migrated", "value": "", "propagateAtLaunch": true}]});
+    f.send(vec![tag_call(
+        "asg-1",
+        "autoscaling",
+        "DeleteTags",
+        request,
+        "terraform-ci",
+        TERRAFORM,
+    )]);
+    f.daemon
+        .wait_for("the group's removal restored", MINUTE, |d| {
+            count(d, "DeleteTags", "restored") >= 1.0
+        });
+    let tags = asg("import json\n\
+         g = a.describe_auto_scaling_groups(AutoScalingGroupNames=['web'])['AutoScalingGroups'][0]\n\
+         print(json.dumps({'arn': g['AutoScalingGroupARN'], 'tags': {t['Key']: [t['Value'], t['PropagateAtLaunch']] for t in g['Tags']}}))");
+    let group: Value = serde_json::from_str(tags.trim()).unwrap();
+    assert_eq!(
+        group["tags"]["map-migrated"],
+        json!([OURS, true]),
+        "{group}"
+    );
+    assert_eq!(group["tags"]["Owner"], json!(["shop", true]), "{group}");
+    let rows = drift(&f, &["--format", "json"])["removals"].clone();
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+    assert_eq!(
+        rows[0]["arn"], group["arn"],
+        "the group's own ARN, not one built from its name"
+    );
+    assert_eq!(rows[0]["outcome"], "restored");
+    assert_eq!(runs_of_kind(&f, "restore").len(), 1);
+}

@@ -123,6 +123,15 @@ impl Arn {
         format!("{}:{kind}", self.service())
     }
 
+    /// An Auto Scaling group's name (after `autoScalingGroupName/`), the
+    /// one part of its ARN events give.
+    pub fn auto_scaling_group_name(&self) -> Option<&str> {
+        (self.service() == "autoscaling")
+            .then(|| self.resource().split_once(":autoScalingGroupName/"))
+            .flatten()
+            .map(|(_, name)| name)
+    }
+
     /// The id users and services know a resource by: `i-0abc…` for
     /// `instance/i-0abc…`, a bucket's name, `orders` for `db:orders`,
     /// `app/web/50dc6c495c0c9188` for a load balancer.
@@ -260,6 +269,19 @@ pub(crate) fn arn(text: &str) -> Arn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_auto_scaling_groups_name() {
+        let real = Arn::parse("arn:aws:autoscaling:us-east-1:111111111111:autoScalingGroup:0b5a1c2e-3d4f-4a5b-8c6d-7e8f9a0b1c2d:autoScalingGroupName/web").unwrap();
+        assert_eq!(real.auto_scaling_group_name(), Some("web"));
+        assert_eq!(real.resource_type(), "autoscaling:autoScalingGroup");
+        let built = Arn::parse("arn:aws:autoscaling:us-east-1:111111111111:autoScalingGroup:*:autoScalingGroupName/web").unwrap();
+        assert_eq!(built.auto_scaling_group_name(), Some("web"));
+        assert_eq!(
+            arn("arn:aws:ec2:us-east-1:1:instance/i-1").auto_scaling_group_name(),
+            None
+        );
+    }
 
     #[test]
     fn parts_types_and_ids() {

@@ -191,7 +191,7 @@ async fn settle_creations(
     c: &mut Consumer,
     aws: &Aws,
     creations: Vec<(usize, Creation)>,
-    changes: HashMap<usize, TagChange>,
+    mut changes: HashMap<usize, TagChange>,
 ) -> Vec<(usize, Verdict)> {
     if creations.is_empty() {
         return Vec::new();
@@ -199,7 +199,7 @@ async fn settle_creations(
     let found = read_all(c, aws, &creations, &changes).await;
     let mut ready = Vec::new();
     let mut out = Vec::new();
-    for (i, creation) in creations {
+    for (i, mut creation) in creations {
         let missing = creation
             .resources
             .iter()
@@ -210,7 +210,13 @@ async fn settle_creations(
             });
         match missing {
             Some(why) => out.push((i, Verdict::retry(&creation.event_name, why.into()))),
-            None => ready.push((i, creation)),
+            None => {
+                as_read(&found, &mut creation.resources);
+                if let Some(change) = changes.get_mut(&i) {
+                    as_read(&found, &mut change.call.resources);
+                }
+                ready.push((i, creation));
+            }
         }
     }
     let resources: Vec<Resource> = found
@@ -239,6 +245,16 @@ async fn settle_creations(
     out.extend(evaluate_and_write(c, aws, ready, created, None).await);
     out.extend(evaluate_and_write(c, aws, restores, touched, Some(&changes)).await);
     out
+}
+
+/// Resources an event named by another ARN than AWS's (an Auto Scaling
+/// group's, built from its name) go on with the ARN the read answered.
+fn as_read(found: &HashMap<Arn, Found>, resources: &mut [cloudtrail::Created]) {
+    for r in resources {
+        if let Some(Found::Now(read)) = found.get(&r.arn) {
+            r.arn.clone_from(&read.arn);
+        }
+    }
 }
 
 /// Every created resource, read per account and region.

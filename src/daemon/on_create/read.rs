@@ -5,14 +5,15 @@
 //! databases and clusters are described by identifier, and a bucket must be
 //! in the account's `ListBuckets` before its tags are read. What these reads
 //! do not return is tried again later (and then left to the cycle), never
-//! taken as untagged, never written. Every other type's tags come from the
-//! Tagging API by ARN.
+//! taken as untagged, never written. Auto Scaling groups are described by
+//! name. Every other type's tags come from the Tagging API by ARN.
 
 use crate::aws::{AccountSession, Api};
 use crate::enforce::write::{s3, Target};
-use crate::inventory::{ec2, rds};
+use crate::inventory::{ec2, launchers, rds};
 use std::collections::{HashMap, HashSet};
 use tagwarden_core::cloudtrail::Created;
+use tagwarden_core::resource::AUTO_SCALING_GROUP;
 use tagwarden_core::{Arn, Resource};
 
 /// Why a created resource could not be read yet.
@@ -83,6 +84,11 @@ pub async fn read(
                     out.extend(described(api, &client, account, region, ty, chunk).await);
                 }
             }
+            AUTO_SCALING_GROUP => {
+                for chunk in items.chunks(50) {
+                    out.extend(groups(api, session, region, chunk).await);
+                }
+            }
             _ => out.extend(tagged(api, session, region, &items, named_by_tag_calls).await),
         }
     }
@@ -145,6 +151,36 @@ async fn bucket(at: &Target<'_>, client: &aws_sdk_s3::Client, c: &Created) -> Fo
         }
         Err(e) => Found::NotYet(Unread::Failed(e)),
     }
+}
+
+/// Auto Scaling groups, described by name: an event names a group by its
+/// name (its ARN holds a UUID no record gives), so each is matched by name
+/// and goes on with the ARN AWS answers.
+async fn groups(
+    api: &Api,
+    session: &AccountSession,
+    region: &str,
+    items: &[&Created],
+) -> Vec<(Arn, Found)> {
+    let name = |arn: &Arn| arn.auto_scaling_group_name().map(str::to_string);
+    let names: Vec<String> = items.iter().filter_map(|c| name(&c.arn)).collect();
+    let listed = launchers::auto_scaling_groups(api, session, region, Some(&names)).await;
+    items
+        .iter()
+        .map(|c| {
+            let found = match &listed {
+                Ok(groups) => groups
+                    .iter()
+                    .find(|g| name(&g.arn).is_some() && name(&g.arn) == name(&c.arn))
+                    .map_or_else(
+                        || Found::NotYet(Unread::NotVisible(c.arn.clone())),
+                        |g| Found::Now(g.clone()),
+                    ),
+                Err(e) => Found::NotYet(Unread::Failed(e.clone())),
+            };
+            (c.arn.clone(), found)
+        })
+        .collect()
 }
 
 /// What an own-service read by id gave.

@@ -99,8 +99,12 @@ pub enum ArnForm {
     Bare,
     /// `arn:P:s3:::ID`: no region, no account.
     Global,
-    /// Not from an id alone (an Auto Scaling group's ARN holds a UUID).
-    NotBuilt,
+    /// An Auto Scaling group's ARN holds a UUID no event gives: built
+    /// with `*` in its place (as IAM policies name groups),
+    /// `arn:P:autoscaling:REGION:ACCOUNT:autoScalingGroup:*:autoScalingGroupName/NAME`;
+    /// tag on create reads the group by name and goes on with the ARN AWS
+    /// answers.
+    ByName,
 }
 
 impl ArnForm {
@@ -121,7 +125,10 @@ impl ArnForm {
             ArnForm::Colon => format!("arn:{p}:{service}:{region}:{account}:{kind}:{id}"),
             ArnForm::Bare => format!("arn:{p}:{service}:{region}:{account}:{id}"),
             ArnForm::Global => format!("arn:{p}:{service}:::{id}"),
-            ArnForm::NotBuilt => return None,
+            ArnForm::ByName if id.contains(['/', ':', '*']) => return None,
+            ArnForm::ByName => {
+                format!("arn:{p}:{service}:{region}:{account}:{kind}:*:{kind}Name/{id}")
+            }
         })
     }
 }

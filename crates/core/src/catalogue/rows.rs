@@ -161,7 +161,7 @@ pub const TYPES: &[Type] = &[
             made("CreateBucket", at(None, &[(REQ, &["bucketName"])], "detail.requestParameters.bucketName")),
         ])
     },
-    own(AUTO_SCALING_GROUP, ArnForm::NotBuilt, &["autoscaling:DescribeAutoScalingGroups", "ec2:DescribeLaunchTemplateVersions"], &[]),
+    own(AUTO_SCALING_GROUP, ArnForm::ByName, &["autoscaling:DescribeAutoScalingGroups", "ec2:DescribeLaunchTemplateVersions"], &[]),
     // Waves and applications place servers in waves (`waves`, `--wave`);
     // a server's launch settings have no batch read: one call each.
     own(MGN_SOURCE_SERVER, ArnForm::Slash, &["mgn:ListWaves", "mgn:ListApplications", "mgn:DescribeSourceServers", "mgn:GetLaunchConfiguration", "ec2:DescribeLaunchTemplateVersions"], &[]),
@@ -301,7 +301,7 @@ pub const SERVICES: &[Service] = &[
     Service {
         ids: &[IdField { member: "tags", resource_type: AUTO_SCALING_GROUP, read: AutoScalingTag }],
         missing: "detail.requestParameters.tags[].resourceId",
-        ..written("autoscaling", "autoscaling.amazonaws.com", Writer::AutoScaling, &[])
+        ..written("autoscaling", "autoscaling.amazonaws.com", Writer::AutoScaling, &[("DeleteTags", Remove), ("CreateOrUpdateTags", Set)])
     },
     written("mgn", "mgn.amazonaws.com", Writer::Mgn, &[]),
     tagged("backup", "backup.amazonaws.com", "backup:TagResource", "backup:UntagResource", &[]),

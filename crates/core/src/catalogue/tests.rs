@@ -86,7 +86,11 @@ fn arns_are_built_in_each_form() {
         "arn:aws:sqs:eu-west-1:222222222222:q"
     );
     assert_eq!(b("s3:bucket", "b").unwrap(), "arn:aws:s3:::b");
-    assert_eq!(b(AUTO_SCALING_GROUP, "web"), None);
+    assert_eq!(
+        b(AUTO_SCALING_GROUP, "web").unwrap(),
+        "arn:aws:autoscaling:eu-west-1:222222222222:autoScalingGroup:*:autoScalingGroupName/web"
+    );
+    assert_eq!(b(AUTO_SCALING_GROUP, "web/../x"), None);
 }
 
 #[test]

@@ -416,3 +416,42 @@ fn removals_of_every_other_service_name_their_resource_and_keys() {
         "UntagResource: no `detail.requestParameters.resourceArn` in the event"
     );
 }
+
+/// Auto Scaling names groups by name in its tag entries (their ARNs hold a
+/// UUID no event gives): the ARN is built with `*` for it, and entries of
+/// another resource type name nothing.
+#[test]
+fn auto_scaling_tag_calls_name_groups_by_name() {
+    let removal = changed(&tag_event(
+        "DeleteTags",
+        "autoscaling",
+        json!({"tags": [
+            {"resourceId": "web", "resourceType": "auto-scaling-group", "key": "map-migrated", "value": "", "propagateAtLaunch": true},
+            {"resourceId": "web", "resourceType": "auto-scaling-group", "key": "Owner"},
+            {"resourceId": "other", "resourceType": "something-else", "key": "map-migrated"},
+        ]}),
+    ));
+    assert_eq!(
+        arns(&removal),
+        [(
+            "autoscaling:autoScalingGroup",
+            "arn:aws:autoscaling:eu-west-1:222222222222:autoScalingGroup:*:autoScalingGroupName/web"
+        )]
+    );
+    assert_eq!(
+        removal.removed,
+        Removed::Keys(keys(&["map-migrated", "Owner"]))
+    );
+    let set = changed(&tag_event(
+        "CreateOrUpdateTags",
+        "autoscaling",
+        json!({"tags": [{"resourceId": "web", "resourceType": "auto-scaling-group", "key": "map-migrated", "value": "migOTHER", "propagateAtLaunch": true}]}),
+    ));
+    assert_eq!(set.set["map-migrated"], "migOTHER");
+    let err = parse(&tag_event("DeleteTags", "autoscaling", json!({"tags": []})).to_string())
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "DeleteTags: no `detail.requestParameters.tags[].resourceId` in the event"
+    );
+}
