@@ -35,8 +35,8 @@ start_emulator() {
 }
 
 # proxy DIR MODE PORT TARGET_OR_FILE [LATENCY]: scripts/replay-proxy.py
-# (record or replay) on PORT, waited for; its pid appended to $pids, its
-# output in DIR/proxy-PORT.out.
+# (record, replay or delay) on PORT, waited for; its pid appended to $pids,
+# its output in DIR/proxy-PORT.out.
 proxy() {
   local dir=$1
   shift

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Record an emulator's answers once, then replay them with a fixed latency,
 so that a benchmark measures tagwarden behind real API latency rather than
-the emulator's own speed.
+the emulator's own speed; or put that latency in front of the emulator live.
 
     replay-proxy.py record LISTEN_PORT TARGET_PORT FILE
     replay-proxy.py replay LISTEN_PORT FILE LATENCY_MS
+    replay-proxy.py delay LISTEN_PORT TARGET_PORT LATENCY_MS
 
 `record` forwards every request to the emulator and keeps each answer under
 its request (method, path, body, the credentials' access key and the
@@ -12,10 +13,16 @@ X-Amz-Target header): the SDK's requests are deterministic but for their
 signatures, and assumed-role credentials come back as recorded, so a replayed
 run asks exactly the recorded questions. `replay` answers each request after
 LATENCY_MS, from memory. The recording is written to FILE when the recorder
-is stopped (SIGTERM). Prints "ready" when it listens; a replayer stopped
-(SIGTERM) prints the requests it answered per operation, as one JSON line.
+is stopped (SIGTERM). `delay` forwards every request to the emulator as it
+comes (for a daemon whose writes must take effect, and whose questions depend
+on what it has written) and answers each LATENCY_MS after it arrived, or as
+soon as the emulator has answered if that is later. Prints "ready" when it
+listens; a replayer or a delayer stopped (SIGTERM) prints the requests it
+answered per operation, as one JSON line, and a delayer prints the same
+line for the requests answered so far on SIGUSR1, and goes on.
 """
 import asyncio
+import concurrent.futures
 import http.client
 import json
 import pickle
@@ -72,22 +79,29 @@ def forward(target_port, method, path, headers, body):
     return response_bytes(r.status, r.reason, r.getheaders(), data)
 
 
-async def serve(handler, port):
+async def serve(handler, port, on_usr1=None):
+    # Every connection may wait on the emulator at once (a long poll holds
+    # one for its whole wait): more threads than asyncio's default handful.
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=512))
+
     async def on_connection(reader, writer):
         try:
             while True:
                 request = await read_request(reader)
                 writer.write(await handler(*request))
                 await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass  # the client left, or the proxy is stopping
         finally:
             writer.close()
 
     server = await asyncio.start_server(on_connection, "127.0.0.1", port, backlog=2048)
     print("ready", flush=True)
     stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    if on_usr1:
+        loop.add_signal_handler(signal.SIGUSR1, on_usr1)
     async with server:
         await stop.wait()
 
@@ -109,6 +123,23 @@ def main():
         asyncio.run(serve(record, port))
         with open(file, "wb") as f:
             pickle.dump(answers, f)
+    elif mode == "delay":
+        target_port, latency = int(sys.argv[3]), int(sys.argv[4]) / 1000
+        answered = {}
+
+        def counts():
+            print(json.dumps(dict(sorted(answered.items()))), flush=True)
+
+        async def delay(method, path, headers, body):
+            op = operation_of(path, headers, body)
+            answered[op] = answered.get(op, 0) + 1
+            due = asyncio.get_running_loop().time() + latency
+            data = await asyncio.to_thread(forward, target_port, method, path, headers, body)
+            await asyncio.sleep(max(0.0, due - asyncio.get_running_loop().time()))
+            return data
+
+        asyncio.run(serve(delay, port, counts))
+        counts()
     else:
         file, latency = sys.argv[3], int(sys.argv[4]) / 1000
         with open(file, "rb") as f:
