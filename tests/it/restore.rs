@@ -459,3 +459,50 @@ fn a_map_tag_removed_from_an_auto_scaling_group_is_restored_and_propagates() {
     assert_eq!(rows[0]["outcome"], "restored");
     assert_eq!(runs_of_kind(&f, "restore").len(), 1);
 }
+
+/// A call naming several resources is `restored` when one was written
+/// back, but each resource's `drift` row says what became of its own: the
+/// one still holding the key is `not_removed`, not `restored`.
+#[test]
+fn each_resource_a_call_names_has_its_own_outcome_in_drift() {
+    let mut f = fixture(3);
+    let (gone, kept) = (tagged_instance(&f), tagged_instance(&f));
+    remove(&f, &gone, "map-migrated");
+    let request = json!({
+        "resourcesSet": {"items": [{"resourceId": gone}, {"resourceId": kept}]},
+        "tagSet": {"items": [{"key": "map-migrated"}]}
+    });
+    f.send(vec![tag_call(
+        "r-2",
+        "ec2",
+        "DeleteTags",
+        request,
+        "ops",
+        "aws-cli/2.15.0",
+    )]);
+    f.daemon.wait_for("the removal restored", MINUTE, |d| {
+        count(d, "DeleteTags", "restored") >= 1.0
+    });
+    let rows = drift(&f, &["--format", "json"])["removals"].clone();
+    let outcome_of = |instance: &str| {
+        let arn = format!("arn:aws:ec2:{REGION}:{}:instance/{instance}", STAGING.0);
+        let row = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["arn"] == arn.as_str());
+        row.map(|r| {
+            (
+                r["outcome"].as_str().unwrap().to_string(),
+                r["restored_at"].is_string(),
+            )
+        })
+    };
+    assert_eq!(outcome_of(&gone), Some(("restored".into(), true)), "{rows}");
+    assert_eq!(
+        outcome_of(&kept),
+        Some(("not_removed".into(), false)),
+        "{rows}"
+    );
+    assert_eq!(map_value(&f, &gone).as_deref(), Some(OURS));
+}

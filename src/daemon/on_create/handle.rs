@@ -177,7 +177,8 @@ fn classify(
         let whose = (loaded.config.accounts.role.as_deref(), c.caller.as_deref());
         let policies = &loaded.policies.policies;
         if let Some(outcome) = restore::screened(change, policies, whose) {
-            let rows = restore::told(change, policies, outcome, &c.shared.metrics.events);
+            let all = restore::Outcomes::all(outcome);
+            let rows = restore::told(change, policies, &all, &c.shared.metrics.events);
             restore::record(&c.shared, &loaded.config.store, rows);
             return Err(Verdict::done(name, outcome));
         }
@@ -404,14 +405,14 @@ fn restored(
                 return (i, Verdict::retry(&cr.event_name, Again::WriteFailed(why)));
             }
             c.seen.insert(cr.event_id.clone());
-            let outcome = restore::outcome(change, policies, resources, report);
+            let outcomes = restore::outcome(change, policies, resources, report);
             rows.extend(restore::told(
                 change,
                 policies,
-                outcome,
+                &outcomes,
                 &c.shared.metrics.events,
             ));
-            (i, Verdict::done(&cr.event_name, outcome))
+            (i, Verdict::done(&cr.event_name, outcomes.call))
         })
         .collect();
     restore::record(&c.shared, &loaded.config.store, rows);

@@ -6,12 +6,13 @@
 //! it is told per policy (`tag_removals_total`) with who did it, the tool,
 //! and how to stop that tool.
 
+use std::collections::HashMap;
 use tagwarden_core::apply_rules::Status;
 use tagwarden_core::cloudtrail::tool::Tool;
 use tagwarden_core::cloudtrail::{EventOutcome, TagChange};
 use tagwarden_core::policy::{self, Policy};
 use tagwarden_core::report::{ApplyReport, Removal, RemovalOutcome};
-use tagwarden_core::Resource;
+use tagwarden_core::{Arn, Resource};
 
 /// The policies whose keys the call touched.
 pub fn touched<'a>(change: &TagChange, policies: &'a [Policy]) -> Vec<&'a Policy> {
@@ -50,25 +51,73 @@ pub fn screened(
     None
 }
 
-/// What became of a call whose resources were read: `written` is the
-/// restore run's report (None in audit mode).
+/// What became of a call whose resources were read, as a whole and per
+/// resource it named: `written` is the restore run's report (None in
+/// audit mode). A call naming several resources is `restored` when one of
+/// them was written back; each of its rows says what became of its own.
 pub fn outcome(
     change: &TagChange,
     policies: &[Policy],
     resources: &[Resource],
     written: Option<&ApplyReport>,
-) -> EventOutcome {
-    let named: Vec<&Resource> = resources
+) -> Outcomes {
+    let touched = touched(change, policies);
+    let each: HashMap<Arn, EventOutcome> = resources
         .iter()
         .filter(|r| change.call.resources.iter().any(|c| c.arn == r.arn))
+        .map(|r| (r.arn.clone(), of_resource(change, &touched, r, written)))
         .collect();
-    // The restore run left a key the call touched alone (capped), wrote
-    // one back, or found it back already (another writer).
+    let rank = |o: &EventOutcome| match o {
+        EventOutcome::Capped => 0,
+        EventOutcome::Restored => 1,
+        EventOutcome::Reported => 2,
+        EventOutcome::NotRemoved => 3,
+        _ => 4,
+    };
+    let call = each
+        .values()
+        .copied()
+        .min_by_key(rank)
+        .unwrap_or(EventOutcome::OutOfScope);
+    Outcomes { call, each }
+}
+
+/// What became of a call: as a whole, and per resource (a resource not
+/// listed has the call's).
+#[derive(Debug, Clone)]
+pub struct Outcomes {
+    pub call: EventOutcome,
+    pub each: HashMap<Arn, EventOutcome>,
+}
+
+impl Outcomes {
+    /// One outcome for every resource (a call screened before any read).
+    pub fn all(call: EventOutcome) -> Outcomes {
+        Outcomes {
+            call,
+            each: HashMap::new(),
+        }
+    }
+
+    fn of(&self, arn: &Arn) -> EventOutcome {
+        self.each.get(arn).copied().unwrap_or(self.call)
+    }
+}
+
+/// What became of one resource the call named: the restore run left a key
+/// the call touched alone (capped), wrote one back, or found it back
+/// already (another writer); else it is judged as an audit would.
+fn of_resource(
+    change: &TagChange,
+    touched: &[&Policy],
+    r: &Resource,
+    written: Option<&ApplyReport>,
+) -> EventOutcome {
     let any = |status: Status| {
         written.is_some_and(|report| {
             report.changes.iter().any(|ch| {
                 ch.status == status
-                    && named.iter().any(|r| r.arn == ch.change.arn)
+                    && r.arn == ch.change.arn
                     && ch.change.set.keys().any(|k| change.touches(k))
             })
         })
@@ -82,15 +131,11 @@ pub fn outcome(
     if any(Status::Already) {
         return EventOutcome::NotRemoved;
     }
-    // Each resource against the policies it touched, as an audit would.
-    let touched = touched(change, policies);
     let mut findings = Vec::new();
     let mut in_scope = false;
-    for r in &named {
-        for p in &touched {
-            let judged = policy::eval::evaluate_resource(p, r, &mut findings);
-            in_scope |= judged != policy::eval::Outcome::OutOfScope;
-        }
+    for p in touched {
+        let judged = policy::eval::evaluate_resource(p, r, &mut findings);
+        in_scope |= judged != policy::eval::Outcome::OutOfScope;
     }
     if !in_scope {
         EventOutcome::OutOfScope
@@ -106,12 +151,13 @@ pub fn outcome(
 pub fn told(
     change: &TagChange,
     policies: &[Policy],
-    outcome: EventOutcome,
+    outcomes: &Outcomes,
     metrics: &crate::daemon::metrics::EventMetrics,
 ) -> Vec<Removal> {
+    let outcome = outcomes.call;
     let mut rows = Vec::new();
     for p in touched(change, policies) {
-        rows.extend(removals(change, p, outcome));
+        rows.extend(removals(change, p, outcomes));
         metrics.removal(&p.name, change.tool, outcome);
         let keys: std::collections::BTreeSet<&str> =
             p.keys().filter(|k| change.touches(k)).collect();
@@ -142,17 +188,18 @@ pub fn told(
     rows
 }
 
-/// The removals of one call under one policy: a row per resource and key.
-fn removals(change: &TagChange, policy: &Policy, outcome: EventOutcome) -> Vec<Removal> {
-    let Some(outcome) = RemovalOutcome::of(outcome) else {
-        return Vec::new();
-    };
+/// The removals of one call under one policy: a row per resource and key,
+/// each with what became of that resource.
+fn removals(change: &TagChange, policy: &Policy, outcomes: &Outcomes) -> Vec<Removal> {
     let seen_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     // A key a policy both requires and writes is one key.
     let keys: std::collections::BTreeSet<&str> =
         policy.keys().filter(|k| change.touches(k)).collect();
     let mut rows = Vec::new();
     for r in &change.call.resources {
+        let Some(outcome) = RemovalOutcome::of(outcomes.of(&r.arn)) else {
+            continue;
+        };
         for key in &keys {
             rows.push(Removal {
                 arn: r.arn.to_string(),
