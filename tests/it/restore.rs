@@ -326,8 +326,9 @@ fn a_bucket_whose_whole_set_was_replaced_gets_the_key_back_with_the_others_kept(
     );
 }
 
-#[test]
-fn in_audit_mode_a_removal_is_reported_not_restored() {
+/// A daemon in audit mode that saw Terraform's CI remove `map-migrated`
+/// from an instance, and reported it; the instance.
+fn reported_removal() -> (Fixture, String) {
     let mut f = fixture_in("audit", 3, "", &[]);
     let instance = tagged_instance(&f);
     remove(&f, &instance, "map-migrated");
@@ -341,6 +342,12 @@ fn in_audit_mode_a_removal_is_reported_not_restored() {
     f.daemon.wait_for("the removal reported", MINUTE, |d| {
         count(d, "DeleteTags", "reported") >= 1.0
     });
+    (f, instance)
+}
+
+#[test]
+fn in_audit_mode_a_removal_is_reported_not_restored() {
+    let (f, instance) = reported_removal();
     assert_eq!(map_value(&f, &instance), None);
     assert_eq!(removals(&f.daemon, "terraform", "reported"), 1.0);
     assert!(runs_of_kind(&f, "restore").is_empty());
@@ -402,4 +409,35 @@ fn the_fourth_removal_in_a_day_is_capped_and_the_cycles_leave_it_alone() {
         .unwrap()
         .iter()
         .any(|c| c["arn"] == arn.as_str()));
+}
+
+#[test]
+fn a_removal_the_daemon_saw_is_named_by_the_report() {
+    let (mut f, _) = reported_removal();
+    let who = format!(
+        "arn:aws:sts::{}:assumed-role/terraform-ci/session",
+        STAGING.0
+    );
+    let line = format!("{who} (terraform) removed or changed map-migrated 1 time(s) on 1 resource(s): add `ignore_tags {{ keys = [&quot;map-migrated&quot;] }}`");
+    // The report, and the daemon's, group it with the fix.
+    let cfg = f.dir.path().join("tagwarden.yaml");
+    let cfg = cfg.to_str().unwrap();
+    let file = f.dir.path().join("report.html");
+    let run = f
+        .emu
+        .tagwarden(&["report", "-c", cfg, "-o", file.to_str().unwrap()]);
+    assert!(matches!(run.code, 0 | 1 | 3), "{}", run.stderr);
+    let html = std::fs::read_to_string(&file).unwrap();
+    assert!(html.contains("<h2>Tags removed lately</h2>"), "{html}");
+    assert!(html.contains(&format!("<li>{line}")), "{html}");
+    let (status, page) = f.daemon.get("/report").unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(&format!("<li>{line}")), "{page}");
+    // Restarted, the daemon shows the store's last removals from the start.
+    f.daemon.signal("TERM");
+    assert_eq!(f.daemon.wait_exit(MINUTE).0, 0);
+    let log = f.dir.path().join("daemon-2.log");
+    f.daemon = Daemon::start(f.emu.command(&["run", "-c", cfg]), &log);
+    let (_, page) = f.daemon.get("/").unwrap();
+    assert!(page.contains(&format!("<li>{line}")), "{page}");
 }

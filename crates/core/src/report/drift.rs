@@ -1,11 +1,13 @@
 //! `tagwarden drift`: every removal or change of a policy's key the daemon
 //! saw on its event queues, with who made it, with what tool, what became
 //! of it, and how to stop that tool; the table leads with one line per
-//! principal and tool.
+//! principal and tool. The same lines make the pages' "Tags removed
+//! lately" (the status page, the HTML report).
 
 use super::{cell, csv, json, markdown_table, new_table, Format, Render};
 use crate::cloudtrail::tool::Tool;
 use crate::cloudtrail::EventOutcome;
+use maud::{html, Markup};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -90,6 +92,24 @@ pub struct Removal {
 /// resources, and the fix.
 type Group<'a> = (usize, BTreeSet<&'a str>, &'a str);
 
+/// Who made a call CloudTrail names no principal of.
+const UNKNOWN_PRINCIPAL: &str = "an unknown principal";
+
+impl Removal {
+    fn principal(&self) -> &str {
+        self.principal.as_deref().unwrap_or(UNKNOWN_PRINCIPAL)
+    }
+}
+
+/// A recorded time to the minute, as a person reads it
+/// (`2026-12-07 14:03 UTC`); as it is when it is no time.
+fn minute(at: &str) -> String {
+    crate::time::parse_time(at).map_or_else(
+        || at.to_string(),
+        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DriftReport {
     pub removals: Vec<Removal>,
@@ -99,35 +119,76 @@ impl DriftReport {
     /// Per principal, tool and key: how many removals on how many
     /// resources, and the fix; most removals first.
     pub fn groups(&self) -> Vec<String> {
-        let mut groups: BTreeMap<(&str, Tool, &str), Group<'_>> = BTreeMap::new();
-        for r in self
-            .removals
-            .iter()
-            .filter(|r| r.outcome != RemovalOutcome::Own)
-        {
-            let who = r.principal.as_deref().unwrap_or("an unknown principal");
-            let g = groups.entry((who, r.tool, r.key.as_str())).or_insert((
-                0,
-                BTreeSet::new(),
-                r.fix.as_str(),
-            ));
-            g.0 += 1;
-            g.1.insert(r.arn.as_str());
-        }
-        let mut lines: Vec<(usize, String)> = groups
-            .into_iter()
-            .map(|((who, tool, key), (n, arns, fix))| {
-                let line = format!(
-                    "{who} ({}) removed or changed {key} {n} time(s) on {} resource(s): {fix}",
-                    tool.label(),
-                    arns.len()
-                );
-                (n, line)
-            })
-            .collect();
-        lines.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-        lines.into_iter().map(|(_, l)| l).collect()
+        groups(&self.removals)
     }
+}
+
+/// Per principal, tool and key: how many removals on how many resources,
+/// and the fix; most removals first. tagwarden's own are no drift to fix.
+fn groups(removals: &[Removal]) -> Vec<String> {
+    let mut groups: BTreeMap<(&str, Tool, &str), Group<'_>> = BTreeMap::new();
+    for r in removals.iter().filter(|r| r.outcome != RemovalOutcome::Own) {
+        let g = groups
+            .entry((r.principal(), r.tool, r.key.as_str()))
+            .or_insert((0, BTreeSet::new(), r.fix.as_str()));
+        g.0 += 1;
+        g.1.insert(r.arn.as_str());
+    }
+    let mut lines: Vec<(usize, String)> = groups
+        .into_iter()
+        .map(|((who, tool, key), (n, arns, fix))| {
+            let line = format!(
+                "{who} ({}) removed or changed {key} {n} time(s) on {} resource(s): {fix}",
+                tool.label(),
+                arns.len()
+            );
+            (n, line)
+        })
+        .collect();
+    lines.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    lines.into_iter().map(|(_, l)| l).collect()
+}
+
+/// The heading of the pages' section.
+pub const LATELY_HEADING: &str = "Tags removed lately";
+
+/// How many of the last removals the pages (the status page, the report)
+/// group: the daemon keeps as many in memory, the report reads as many
+/// from the store. `tagwarden drift` lists every one the store keeps.
+pub const LATELY: usize = 200;
+
+/// How many lines (principal, tool and key) a page shows at most.
+const LATELY_LINES: usize = 20;
+
+/// The pages' "Tags removed lately": a line per principal, tool and key
+/// with the fix, most removals first, over the last [`LATELY`] removals
+/// (the oldest given are left out); None when there is no line to show
+/// (none seen, or tagwarden's own rollbacks only). Below the page's own
+/// heading ([`LATELY_HEADING`]).
+pub fn lately(removals: &[Removal]) -> Option<Markup> {
+    let removals = &removals[removals.len().saturating_sub(LATELY)..];
+    let lines = groups(removals);
+    let first = removals.first()?;
+    if lines.is_empty() {
+        return None;
+    }
+    let more = lines.len().saturating_sub(LATELY_LINES);
+    Some(html! {
+        p {
+            (removals.len()) " removal(s) or change(s) of a policy's key seen since "
+            (minute(&first.seen_at)) "; " code { "tagwarden drift" } " lists each."
+        }
+        "\n"
+        ul {
+            @for line in lines.iter().take(LATELY_LINES) {
+                li { (line) } "\n"
+            }
+        }
+        "\n"
+        @if more > 0 {
+            p { (more) " more line(s) in " code { "tagwarden drift" } "." } "\n"
+        }
+    })
 }
 
 const HEADER: [&str; 15] = [
