@@ -137,6 +137,10 @@ pub fn audit(cli: &Cli, args: &AuditArgs) -> Result<u8> {
             crate::audit::audit(&aws, &loaded.config, &loaded.policies, &narrow, &progress).await?;
         Ok::<_, Error>((report, costs))
     })?;
+    report.attach_removals(&read_removals(
+        &loaded.config.store,
+        Store::last_removal_of_each_key,
+    ));
     if let Some(costs) = &costs {
         report.attach_costs(costs, &loaded.config.map);
     }
@@ -346,7 +350,10 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8> {
         let credits = crate::credits::report(&aws, &loaded.config.map, today, &source, view).await;
         Ok::<_, Error>((audit, costs, credits))
     })?;
-    let removals = read_removals(&loaded.config.store, |s| s.last_removals(LATELY));
+    let (by_key, removals) = read_removals(&loaded.config.store, |s| {
+        Ok((s.last_removal_of_each_key()?, s.last_removals(LATELY)?))
+    });
+    audit.attach_removals(&by_key);
     if let Some(costs) = &costs {
         audit.attach_costs(costs, &loaded.config.map);
     }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::params;
 use std::path::Path;
 use tagwarden_core::cloudtrail::tool::Tool;
+use tagwarden_core::report::drift::LastRemovals;
 use tagwarden_core::report::{Removal, RemovalOutcome};
 
 pub(super) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS removals (
@@ -82,6 +83,16 @@ impl Store {
         Ok(last)
     }
 
+    /// The last removal of each key on each resource (the findings'
+    /// hints), all the store keeps.
+    pub fn last_removal_of_each_key(&self) -> Result<LastRemovals, StoreError> {
+        let last = self.removals(
+            "WHERE id IN (SELECT MAX(id) FROM removals GROUP BY arn, key) ORDER BY seen_at, id",
+            [],
+        )?;
+        Ok(LastRemovals::new(last))
+    }
+
     /// The removals `clause` (what follows `FROM removals`) selects, in
     /// its order; a row this version cannot read is left out.
     fn removals(
@@ -142,8 +153,8 @@ impl Store {
     }
 }
 
-/// For a command that reads removals only to say more (`report`): what
-/// `read` gets from the configured store. Nothing when its
+/// For a command that reads removals only to say more (`audit`,
+/// `report`): what `read` gets from the configured store. Nothing when its
 /// file does not exist (no daemon recorded any there, and none is
 /// created); a store that cannot be opened or read is warned about, once,
 /// and the command goes on without.
@@ -216,7 +227,7 @@ mod tests {
     }
 
     #[test]
-    fn the_last_removals_oldest_first() {
+    fn the_last_removals_and_the_last_of_each_key() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("s.db")).unwrap();
         let first = removal("2026-12-01T00:00:00.000Z", RemovalOutcome::Restored);
@@ -232,6 +243,9 @@ mod tests {
             [owner.clone(), last.clone()]
         );
         assert_eq!(store.last_removals(10).unwrap(), rows);
+        let by_key = store.last_removal_of_each_key().unwrap();
+        assert_eq!(by_key, LastRemovals::new([owner, last]));
+        assert_eq!(by_key, LastRemovals::new(rows));
     }
 
     #[test]

@@ -412,8 +412,8 @@ fn the_fourth_removal_in_a_day_is_capped_and_the_cycles_leave_it_alone() {
 }
 
 #[test]
-fn a_removal_the_daemon_saw_is_named_by_the_report() {
-    let (mut f, _) = reported_removal();
+fn a_removal_the_daemon_saw_is_named_by_the_report_and_by_the_audit_finding() {
+    let (mut f, instance) = reported_removal();
     let who = format!(
         "arn:aws:sts::{}:assumed-role/terraform-ci/session",
         STAGING.0
@@ -433,6 +433,30 @@ fn a_removal_the_daemon_saw_is_named_by_the_report() {
     let (status, page) = f.daemon.get("/report").unwrap();
     assert_eq!(status, 200, "{page}");
     assert!(page.contains(&format!("<li>{line}")), "{page}");
+    // The audit's finding of the missing key names who removed it, with
+    // what, and the fix.
+    let run = f.emu.tagwarden(&["audit", "-c", cfg, "--format", "json"]);
+    assert!(matches!(run.code, 1 | 3), "{}", run.stderr);
+    let doc = run.json();
+    let arn = format!("arn:aws:ec2:{REGION}:{}:instance/{instance}", STAGING.0);
+    let finding = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["arn"] == arn.as_str() && x["tag"] == "map-migrated")
+        .unwrap_or_else(|| panic!("no finding of {arn}: {doc}"));
+    assert_eq!(finding["kind"], "missing", "{finding}");
+    let hint = finding["hint"].as_str().unwrap();
+    assert!(hint.starts_with("map-migrated was removed 20"), "{hint}");
+    assert!(
+        hint.contains(&format!(" UTC by {who} (terraform): add `ignore_tags {{ keys = [\"map-migrated\"] }}` to every AWS provider block")),
+        "{hint}"
+    );
+    // A resource nobody removed a key from keeps its hint.
+    let others = doc["findings"].as_array().unwrap().iter();
+    assert!(others
+        .filter(|x| x["arn"] != arn.as_str())
+        .all(|x| !x["hint"].as_str().unwrap_or("").contains("was removed")));
     // Restarted, the daemon shows the store's last removals from the start.
     f.daemon.signal("TERM");
     assert_eq!(f.daemon.wait_exit(MINUTE).0, 0);
