@@ -14,12 +14,13 @@ use crate::enforce::{ApplyOptions, Enforcer};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::scan::{self, Narrowing};
-use crate::store::Store;
+use crate::store::{read_removals, Store};
 use std::path::{Path, PathBuf};
 use tagwarden_core::billing::{Costs, Reading};
 use tagwarden_core::config::{Config, MapAgreement};
 use tagwarden_core::plan::PlanDocument;
 use tagwarden_core::policy::{load_policies, PolicySet};
+use tagwarden_core::report::drift::LATELY;
 use tagwarden_core::report::html::HtmlReport;
 use tagwarden_core::report::{ApplyReport, Format, Render};
 use tagwarden_core::shard::Shard;
@@ -136,6 +137,10 @@ pub fn audit(cli: &Cli, args: &AuditArgs) -> Result<u8> {
             crate::audit::audit(&aws, &loaded.config, &loaded.policies, &narrow, &progress).await?;
         Ok::<_, Error>((report, costs))
     })?;
+    report.attach_removals(&read_removals(
+        &loaded.config.store,
+        Store::last_removal_of_each_key,
+    ));
     if let Some(costs) = &costs {
         report.attach_costs(costs, &loaded.config.map);
     }
@@ -345,6 +350,10 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8> {
         let credits = crate::credits::report(&aws, &loaded.config.map, today, &source, view).await;
         Ok::<_, Error>((audit, costs, credits))
     })?;
+    let (by_key, removals) = read_removals(&loaded.config.store, |s| {
+        Ok((s.last_removal_of_each_key()?, s.last_removals(LATELY)?))
+    });
+    audit.attach_removals(&by_key);
     if let Some(costs) = &costs {
         audit.attach_costs(costs, &loaded.config.map);
     }
@@ -357,6 +366,7 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8> {
         audit: &audit,
         credits: credits.as_ref(),
         credits_error,
+        removals: &removals,
     }
     .render();
     output::write(Some(&args.output), &html)?;

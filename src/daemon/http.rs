@@ -93,8 +93,9 @@ async fn page(State(s): State<Arc<Shared>>) -> Html<String> {
 }
 
 /// The last cycle's audit and money view as the HTML report `tagwarden
-/// report` writes.
+/// report` writes, with the removals the status page shows.
 async fn report(State(s): State<Arc<Shared>>) -> Response {
+    let removals = s.recent_removals();
     let last = s.last.lock().expect("last cycle");
     let Some((f, audit)) = last.as_ref().and_then(|f| Some((f, f.audit.as_ref()?))) else {
         let why = "no cycle has scanned yet: the report comes with the first\n";
@@ -110,6 +111,7 @@ async fn report(State(s): State<Arc<Shared>>) -> Response {
         audit,
         credits,
         credits_error,
+        removals: &removals,
     }
     .render();
     Html(html).into_response()

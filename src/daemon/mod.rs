@@ -23,6 +23,8 @@ use state::Shared;
 use std::sync::Arc;
 use std::time::Duration;
 use tagwarden_core::config::DaemonMode;
+use tagwarden_core::report::drift::LATELY;
+use tagwarden_core::report::Removal;
 use tagwarden_core::shard::Shard;
 use tokio_util::sync::CancellationToken;
 
@@ -57,6 +59,7 @@ async fn serve(loaded: Loaded, opts: Options) -> Result<()> {
     let pending = settle_own_runs(&loaded.config.store, loaded.config.daemon.mode)?;
     let shared = Arc::new(Shared::new(loaded, opts.shard));
     shared.metrics.pending_at_start(pending);
+    shared.removed(&removals_at_start(&shared.loaded().config.store));
     let stop_http = CancellationToken::new();
     let server = tokio::spawn(http::serve(listener, shared.clone(), stop_http.clone()));
     let mode = shared.loaded().config.daemon.mode.label();
@@ -96,6 +99,16 @@ async fn bind(listen: std::net::SocketAddr) -> Result<tokio::net::TcpListener> {
         Error::usage(format!(
             "cannot listen on {listen} (daemon.listen): {e}; stop what holds the address or set another daemon.listen"
         ))
+    })
+}
+
+/// The last removals the store holds, for the status page and `/report`
+/// from the start (a failure is logged: they come with the next removal).
+fn removals_at_start(store: &std::path::Path) -> Vec<Removal> {
+    let last = blocking(|| Store::open(store)?.last_removals(LATELY));
+    last.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "cannot read the last removals of policies' tags from the state store");
+        Vec::new()
     })
 }
 

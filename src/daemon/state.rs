@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tagwarden_core::cycle_summary::{self, CycleResult, CycleSummary, Readiness};
 use tagwarden_core::mgn::waves::WaveRow;
+use tagwarden_core::report::drift::LATELY;
 use tagwarden_core::report::{AuditReport, CreditsReport, Removal};
 use tagwarden_core::shard::Shard;
 
@@ -56,13 +57,11 @@ pub struct Shared {
     /// shard's: tag on create tells an event of another shard's account
     /// (that replica handles it) from one of an account in none.
     accounts: RwLock<Option<Arc<BTreeSet<String>>>>,
-    /// The last removals of policies' tags the event queues brought, for
-    /// the status page (`tagwarden drift` reads them all from the store).
+    /// The last removals of policies' tags (the store's at start, then
+    /// those the event queues bring), for the status page and `/report`
+    /// (`tagwarden drift` reads them all from the store).
     removals: Mutex<std::collections::VecDeque<Removal>>,
 }
-
-/// How many recent removals the status page shows.
-const RECENT_REMOVALS: usize = 200;
 
 impl Shared {
     pub fn new(loaded: Loaded, shard: Shard) -> Shared {
@@ -105,7 +104,7 @@ impl Shared {
     pub fn removed(&self, rows: &[Removal]) {
         let mut recent = self.removals.lock().expect("removals");
         recent.extend(rows.iter().cloned());
-        while recent.len() > RECENT_REMOVALS {
+        while recent.len() > LATELY {
             recent.pop_front();
         }
     }

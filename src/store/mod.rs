@@ -14,6 +14,7 @@ use tagwarden_core::Arn;
 mod prune;
 mod removals;
 pub use prune::{Prune, Pruned, RunsPage};
+pub use removals::read_removals;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -4,7 +4,9 @@
 use super::{timestamp, Store, StoreError};
 use chrono::{DateTime, Utc};
 use rusqlite::params;
+use std::path::Path;
 use tagwarden_core::cloudtrail::tool::Tool;
+use tagwarden_core::report::drift::LastRemovals;
 use tagwarden_core::report::{Removal, RemovalOutcome};
 
 pub(super) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS removals (
@@ -64,12 +66,46 @@ impl Store {
     /// The removals seen since `since`, oldest first. A row this version
     /// cannot read (a tool or outcome a newer tagwarden wrote) is left out.
     pub fn removals_since(&self, since: DateTime<Utc>) -> Result<Vec<Removal>, StoreError> {
-        let mut stmt = self.conn.prepare(
+        self.removals(
+            "WHERE seen_at >= ?1 ORDER BY seen_at, id",
+            params![timestamp(since)],
+        )
+    }
+
+    /// The last `n` removals seen, oldest first (the pages' "Tags removed
+    /// lately").
+    pub fn last_removals(&self, n: usize) -> Result<Vec<Removal>, StoreError> {
+        let mut last = self.removals(
+            "ORDER BY seen_at DESC, id DESC LIMIT ?1",
+            params![n.min(i64::MAX as usize) as i64],
+        )?;
+        last.reverse();
+        Ok(last)
+    }
+
+    /// The last removal of each key on each resource (the findings'
+    /// hints), all the store keeps.
+    pub fn last_removal_of_each_key(&self) -> Result<LastRemovals, StoreError> {
+        let last = self.removals(
+            "WHERE id IN (SELECT MAX(id) FROM removals GROUP BY arn, key) ORDER BY seen_at, id",
+            [],
+        )?;
+        Ok(LastRemovals::new(last))
+    }
+
+    /// The removals `clause` (what follows `FROM removals`) selects, in
+    /// its order; a row this version cannot read is left out.
+    fn removals(
+        &self,
+        clause: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<Removal>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT arn, account, region, resource_type, policy, key, value, event_time, seen_at,
                     principal, tool, user_agent, outcome, restored_at, fix
-             FROM removals WHERE seen_at >= ?1 ORDER BY seen_at, id",
-        )?;
-        let rows = stmt.query_map(params![timestamp(since)], |r| {
+             FROM removals {clause}"
+        ))?;
+        let rows = stmt.query_map(params, |r| {
             let tool: String = r.get(10)?;
             let outcome: String = r.get(12)?;
             Ok((
@@ -114,6 +150,27 @@ impl Store {
             "DELETE FROM removals WHERE seen_at < ?1",
             params![timestamp(before)],
         )?)
+    }
+}
+
+/// For a command that reads removals only to say more (`audit`,
+/// `report`): what `read` gets from the configured store. Nothing when its
+/// file does not exist (no daemon recorded any there, and none is
+/// created); a store that cannot be opened or read is warned about, once,
+/// and the command goes on without.
+pub fn read_removals<T: Default>(
+    path: &Path,
+    read: impl FnOnce(&Store) -> Result<T, StoreError>,
+) -> T {
+    if !path.exists() {
+        return T::default();
+    }
+    match Store::open(path).and_then(|store| read(&store)) {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the removals of policies' tags from the state store; going on without them");
+            T::default()
+        }
     }
 }
 
@@ -167,5 +224,49 @@ mod tests {
             store.removals_since(at("2026-01-01T00:00:00Z")).unwrap(),
             [new]
         );
+    }
+
+    #[test]
+    fn the_last_removals_and_the_last_of_each_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let first = removal("2026-12-01T00:00:00.000Z", RemovalOutcome::Restored);
+        let owner = Removal {
+            key: "Owner".into(),
+            ..removal("2026-12-02T00:00:00.000Z", RemovalOutcome::Reported)
+        };
+        let last = removal("2026-12-03T00:00:00.000Z", RemovalOutcome::Capped);
+        let rows = [first.clone(), owner.clone(), last.clone()];
+        store.record_removals(&rows).unwrap();
+        assert_eq!(
+            store.last_removals(2).unwrap(),
+            [owner.clone(), last.clone()]
+        );
+        assert_eq!(store.last_removals(10).unwrap(), rows);
+        let by_key = store.last_removal_of_each_key().unwrap();
+        assert_eq!(by_key, LastRemovals::new([owner, last]));
+        assert_eq!(by_key, LastRemovals::new(rows));
+    }
+
+    #[test]
+    fn a_command_reads_removals_only_from_a_store_it_can_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let read = |path: &Path| read_removals(path, |s| s.last_removals(10));
+        // No store: none is created.
+        let absent = dir.path().join("absent.db");
+        assert!(read(&absent).is_empty());
+        assert!(!absent.exists());
+        // Not a store: warned about, read as none.
+        let garbage = dir.path().join("garbage.db");
+        std::fs::write(&garbage, "not SQLite, not at all; ".repeat(100)).unwrap();
+        assert!(read(&garbage).is_empty());
+        // A store the daemon recorded in.
+        let kept = dir.path().join("kept.db");
+        let row = removal("2026-12-03T00:00:00.000Z", RemovalOutcome::Capped);
+        Store::open(&kept)
+            .unwrap()
+            .record_removals(std::slice::from_ref(&row))
+            .unwrap();
+        assert_eq!(read(&kept), [row]);
     }
 }

@@ -326,8 +326,9 @@ fn a_bucket_whose_whole_set_was_replaced_gets_the_key_back_with_the_others_kept(
     );
 }
 
-#[test]
-fn in_audit_mode_a_removal_is_reported_not_restored() {
+/// A daemon in audit mode that saw Terraform's CI remove `map-migrated`
+/// from an instance, and reported it; the instance.
+fn reported_removal() -> (Fixture, String) {
     let mut f = fixture_in("audit", 3, "", &[]);
     let instance = tagged_instance(&f);
     remove(&f, &instance, "map-migrated");
@@ -341,6 +342,12 @@ fn in_audit_mode_a_removal_is_reported_not_restored() {
     f.daemon.wait_for("the removal reported", MINUTE, |d| {
         count(d, "DeleteTags", "reported") >= 1.0
     });
+    (f, instance)
+}
+
+#[test]
+fn in_audit_mode_a_removal_is_reported_not_restored() {
+    let (f, instance) = reported_removal();
     assert_eq!(map_value(&f, &instance), None);
     assert_eq!(removals(&f.daemon, "terraform", "reported"), 1.0);
     assert!(runs_of_kind(&f, "restore").is_empty());
@@ -505,4 +512,59 @@ fn each_resource_a_call_names_has_its_own_outcome_in_drift() {
         "{rows}"
     );
     assert_eq!(map_value(&f, &gone).as_deref(), Some(OURS));
+}
+
+#[test]
+fn a_removal_the_daemon_saw_is_named_by_the_report_and_by_the_audit_finding() {
+    let (mut f, instance) = reported_removal();
+    let who = format!(
+        "arn:aws:sts::{}:assumed-role/terraform-ci/session",
+        STAGING.0
+    );
+    let line = format!("{who} (terraform) removed or changed map-migrated 1 time(s) on 1 resource(s): add `ignore_tags {{ keys = [&quot;map-migrated&quot;] }}`");
+    // The report, and the daemon's, group it with the fix.
+    let cfg = f.dir.path().join("tagwarden.yaml");
+    let cfg = cfg.to_str().unwrap();
+    let file = f.dir.path().join("report.html");
+    let run = f
+        .emu
+        .tagwarden(&["report", "-c", cfg, "-o", file.to_str().unwrap()]);
+    assert!(matches!(run.code, 0 | 1 | 3), "{}", run.stderr);
+    let html = std::fs::read_to_string(&file).unwrap();
+    assert!(html.contains("<h2>Tags removed lately</h2>"), "{html}");
+    assert!(html.contains(&format!("<li>{line}")), "{html}");
+    let (status, page) = f.daemon.get("/report").unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(&format!("<li>{line}")), "{page}");
+    // The audit's finding of the missing key names who removed it, with
+    // what, and the fix.
+    let run = f.emu.tagwarden(&["audit", "-c", cfg, "--format", "json"]);
+    assert!(matches!(run.code, 1 | 3), "{}", run.stderr);
+    let doc = run.json();
+    let arn = format!("arn:aws:ec2:{REGION}:{}:instance/{instance}", STAGING.0);
+    let finding = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["arn"] == arn.as_str() && x["tag"] == "map-migrated")
+        .unwrap_or_else(|| panic!("no finding of {arn}: {doc}"));
+    assert_eq!(finding["kind"], "missing", "{finding}");
+    let hint = finding["hint"].as_str().unwrap();
+    assert!(hint.starts_with("map-migrated was removed 20"), "{hint}");
+    assert!(
+        hint.contains(&format!(" UTC by {who} (terraform): add `ignore_tags {{ keys = [\"map-migrated\"] }}` to every AWS provider block")),
+        "{hint}"
+    );
+    // A resource nobody removed a key from keeps its hint.
+    let others = doc["findings"].as_array().unwrap().iter();
+    assert!(others
+        .filter(|x| x["arn"] != arn.as_str())
+        .all(|x| !x["hint"].as_str().unwrap_or("").contains("was removed")));
+    // Restarted, the daemon shows the store's last removals from the start.
+    f.daemon.signal("TERM");
+    assert_eq!(f.daemon.wait_exit(MINUTE).0, 0);
+    let log = f.dir.path().join("daemon-2.log");
+    f.daemon = Daemon::start(f.emu.command(&["run", "-c", cfg]), &log);
+    let (_, page) = f.daemon.get("/").unwrap();
+    assert!(page.contains(&format!("<li>{line}")), "{page}");
 }

@@ -1,13 +1,16 @@
 //! `tagwarden drift`: every removal or change of a policy's key the daemon
 //! saw on its event queues, with who made it, with what tool, what became
 //! of it, and how to stop that tool; the table leads with one line per
-//! principal and tool.
+//! principal and tool. The same lines make the pages' "Tags removed
+//! lately" (the status page, the HTML report), and the last removal of a
+//! key on a resource the hint of an audit's finding on it.
 
 use super::{cell, csv, json, markdown_table, new_table, Format, Render};
 use crate::cloudtrail::tool::Tool;
 use crate::cloudtrail::EventOutcome;
+use maud::{html, Markup};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What became of a removal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -90,6 +93,42 @@ pub struct Removal {
 /// resources, and the fix.
 type Group<'a> = (usize, BTreeSet<&'a str>, &'a str);
 
+/// Who made a call CloudTrail names no principal of.
+const UNKNOWN_PRINCIPAL: &str = "an unknown principal";
+
+impl Removal {
+    fn principal(&self) -> &str {
+        self.principal.as_deref().unwrap_or(UNKNOWN_PRINCIPAL)
+    }
+
+    /// What a finding on this key says of it: what became of the key,
+    /// when (the call's time, else when tagwarden saw it), who, with what
+    /// tool, and how to stop that tool.
+    pub fn hint(&self) -> String {
+        let what = match &self.value {
+            None => "was removed".to_string(),
+            Some(v) => format!("was changed to `{v}`"),
+        };
+        let at = minute(self.event_time.as_deref().unwrap_or(&self.seen_at));
+        format!(
+            "{} {what} {at} by {} ({}): {}",
+            self.key,
+            self.principal(),
+            self.tool.label(),
+            self.fix
+        )
+    }
+}
+
+/// A recorded time to the minute, as a person reads it
+/// (`2026-12-07 14:03 UTC`); as it is when it is no time.
+fn minute(at: &str) -> String {
+    crate::time::parse_time(at).map_or_else(
+        || at.to_string(),
+        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DriftReport {
     pub removals: Vec<Removal>,
@@ -99,34 +138,108 @@ impl DriftReport {
     /// Per principal, tool and key: how many removals on how many
     /// resources, and the fix; most removals first.
     pub fn groups(&self) -> Vec<String> {
-        let mut groups: BTreeMap<(&str, Tool, &str), Group<'_>> = BTreeMap::new();
-        for r in self
-            .removals
-            .iter()
-            .filter(|r| r.outcome != RemovalOutcome::Own)
-        {
-            let who = r.principal.as_deref().unwrap_or("an unknown principal");
-            let g = groups.entry((who, r.tool, r.key.as_str())).or_insert((
-                0,
-                BTreeSet::new(),
-                r.fix.as_str(),
-            ));
-            g.0 += 1;
-            g.1.insert(r.arn.as_str());
+        groups(&self.removals)
+    }
+}
+
+/// Per principal, tool and key: how many removals on how many resources,
+/// and the fix; most removals first. tagwarden's own are no drift to fix.
+fn groups(removals: &[Removal]) -> Vec<String> {
+    let mut groups: BTreeMap<(&str, Tool, &str), Group<'_>> = BTreeMap::new();
+    for r in removals.iter().filter(|r| r.outcome != RemovalOutcome::Own) {
+        let g = groups
+            .entry((r.principal(), r.tool, r.key.as_str()))
+            .or_insert((0, BTreeSet::new(), r.fix.as_str()));
+        g.0 += 1;
+        g.1.insert(r.arn.as_str());
+    }
+    let mut lines: Vec<(usize, String)> = groups
+        .into_iter()
+        .map(|((who, tool, key), (n, arns, fix))| {
+            let line = format!(
+                "{who} ({}) removed or changed {key} {n} time(s) on {} resource(s): {fix}",
+                tool.label(),
+                arns.len()
+            );
+            (n, line)
+        })
+        .collect();
+    lines.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    lines.into_iter().map(|(_, l)| l).collect()
+}
+
+/// The heading of the pages' section.
+pub const LATELY_HEADING: &str = "Tags removed lately";
+
+/// How many of the last removals the pages (the status page, the report)
+/// group: the daemon keeps as many in memory, the report reads as many
+/// from the store. `tagwarden drift` lists every one the store keeps.
+pub const LATELY: usize = 200;
+
+/// How many lines (principal, tool and key) a page shows at most.
+const LATELY_LINES: usize = 20;
+
+/// The pages' "Tags removed lately": a line per principal, tool and key
+/// with the fix, most removals first, over the last [`LATELY`] removals
+/// (the oldest given are left out); None when there is no line to show
+/// (none seen, or tagwarden's own rollbacks only). Below the page's own
+/// heading ([`LATELY_HEADING`]).
+pub fn lately(removals: &[Removal]) -> Option<Markup> {
+    let removals = &removals[removals.len().saturating_sub(LATELY)..];
+    let lines = groups(removals);
+    let first = removals.first()?;
+    if lines.is_empty() {
+        return None;
+    }
+    let more = lines.len().saturating_sub(LATELY_LINES);
+    Some(html! {
+        p {
+            (removals.len()) " removal(s) or change(s) of a policy's key seen since "
+            (minute(&first.seen_at)) "; " code { "tagwarden drift" } " lists each."
         }
-        let mut lines: Vec<(usize, String)> = groups
-            .into_iter()
-            .map(|((who, tool, key), (n, arns, fix))| {
-                let line = format!(
-                    "{who} ({}) removed or changed {key} {n} time(s) on {} resource(s): {fix}",
-                    tool.label(),
-                    arns.len()
-                );
-                (n, line)
-            })
-            .collect();
-        lines.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-        lines.into_iter().map(|(_, l)| l).collect()
+        "\n"
+        ul {
+            @for line in lines.iter().take(LATELY_LINES) {
+                li { (line) } "\n"
+            }
+        }
+        "\n"
+        @if more > 0 {
+            p { (more) " more line(s) in " code { "tagwarden drift" } "." } "\n"
+        }
+    })
+}
+
+/// The last removal or change of each key on each resource, for the
+/// findings' hints: why a key an audit finds missing or wrong is so.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LastRemovals {
+    /// Per ARN, the last removal of each of its keys.
+    by_arn: HashMap<String, HashMap<String, Removal>>,
+}
+
+impl LastRemovals {
+    /// From removals oldest first: of two of one key on one resource, the
+    /// later is kept.
+    pub fn new(removals: impl IntoIterator<Item = Removal>) -> LastRemovals {
+        let mut by_arn: HashMap<String, HashMap<String, Removal>> = HashMap::new();
+        for r in removals {
+            let keys = by_arn.entry(r.arn.clone()).or_default();
+            keys.insert(r.key.clone(), r);
+        }
+        LastRemovals { by_arn }
+    }
+
+    /// The removal that tells why `key` is gone or wrong on `arn`: the
+    /// last one seen, unless tagwarden made it (a rollback) or the
+    /// resource did not show it (then it does not tell).
+    pub fn of(&self, arn: &str, key: &str) -> Option<&Removal> {
+        let last = self.by_arn.get(arn)?.get(key)?;
+        let tells = !matches!(
+            last.outcome,
+            RemovalOutcome::Own | RemovalOutcome::NotRemoved
+        );
+        tells.then_some(last)
     }
 }
 
@@ -312,6 +425,75 @@ pub(crate) mod tests {
             empty.render(Format::Table),
             "no removal of a policy's tag was seen\n"
         );
+    }
+
+    #[test]
+    fn a_removal_says_when_who_with_what_and_the_fix() {
+        let ci = "arn:aws:sts::222222222222:assumed-role/terraform-ci/s";
+        let arn = "arn:aws:ec2:eu-west-1:222222222222:instance/i-1";
+        let removed = removal(arn, ci, Tool::Terraform, RemovalOutcome::Capped);
+        assert_eq!(
+            removed.hint(),
+            format!(
+                "map-migrated was removed 2026-12-07 10:00 UTC by {ci} (terraform): add `ignore_tags {{ keys = [\"map-migrated\"] }}` to every AWS provider block (or put `map-migrated` in the provider's `default_tags`), so Terraform stops removing a tag it does not manage"
+            )
+        );
+        // A change, seen without the call's time, by no principal known.
+        let changed = Removal {
+            value: Some("mig-other".into()),
+            event_time: None,
+            principal: None,
+            seen_at: "2026-12-08T09:30:59.999Z".into(),
+            ..removed.clone()
+        };
+        assert!(
+            changed.hint().starts_with(
+                "map-migrated was changed to `mig-other` 2026-12-08 09:30 UTC by an unknown principal (terraform): "
+            ),
+            "{}",
+            changed.hint()
+        );
+    }
+
+    #[test]
+    fn the_last_removal_of_a_key_tells_unless_tagwarden_made_it_or_it_was_none() {
+        let ci = "arn:aws:sts::222222222222:assumed-role/terraform-ci/s";
+        let me = "arn:aws:sts::222222222222:assumed-role/tagwarden-audit/s";
+        let i = |n: u32| format!("arn:aws:ec2:eu-west-1:222222222222:instance/i-{n}");
+        let owner = |r: Removal| Removal {
+            key: "Owner".into(),
+            ..r
+        };
+        let last = LastRemovals::new([
+            removal(&i(1), ci, Tool::Terraform, RemovalOutcome::Restored),
+            removal(&i(1), ci, Tool::Cloudformation, RemovalOutcome::Capped),
+            owner(removal(&i(1), ci, Tool::Console, RemovalOutcome::Reported)),
+            removal(&i(2), ci, Tool::Terraform, RemovalOutcome::Capped),
+            removal(&i(2), me, Tool::Tagwarden, RemovalOutcome::Own),
+            removal(&i(3), ci, Tool::Terraform, RemovalOutcome::NotRemoved),
+            removal(&i(4), ci, Tool::Terraform, RemovalOutcome::OutOfScope),
+        ]);
+        let tool = |n: u32, key: &str| last.of(&i(n), key).map(|r| r.tool);
+        assert_eq!(
+            tool(1, "map-migrated"),
+            Some(Tool::Cloudformation),
+            "the later wins"
+        );
+        assert_eq!(tool(1, "Owner"), Some(Tool::Console));
+        assert_eq!(tool(1, "Team"), None);
+        assert_eq!(
+            tool(2, "map-migrated"),
+            None,
+            "tagwarden's own rollback came last"
+        );
+        assert_eq!(
+            tool(3, "map-migrated"),
+            None,
+            "the resource did not show it"
+        );
+        assert_eq!(tool(4, "map-migrated"), Some(Tool::Terraform));
+        assert_eq!(tool(5, "map-migrated"), None);
+        assert_eq!(LastRemovals::default().of(&i(1), "map-migrated"), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! forget.
 
 use super::audit::{ComplianceRow, FindingRecord};
+use super::drift::{self, Removal};
 use super::{AuditReport, CreditsReport};
 use crate::credits::PeriodRow;
 use crate::money::{self, Decimal};
@@ -34,6 +35,9 @@ pub struct HtmlReport<'a> {
     /// None when Cost Explorer could not be read: `credits_error` says why.
     pub credits: Option<&'a CreditsReport>,
     pub credits_error: Option<String>,
+    /// The last removals of policies' keys the state store holds (none
+    /// without a store): "Tags removed lately".
+    pub removals: &'a [Removal],
 }
 
 /// Written as it is: it holds none of `&`, `<`, `>` or `"` (a test checks).
@@ -150,6 +154,10 @@ impl HtmlReport<'_> {
                     @match self.credits.and_then(|c| Some((c.uncredited_resources.as_ref()?, &c.credits.currency))) {
                         Some((u, cur)) => (workloads::uncredited(u, cur)),
                         None => (self.costliest()),
+                    }
+                    @if let Some(lately) = drift::lately(self.removals) {
+                        h2 { (drift::LATELY_HEADING) } "\n"
+                        (lately)
                     }
                     @match (self.credits, &self.credits_error) {
                         (Some(c), _) => (money(c)),

@@ -2,7 +2,7 @@
 //! status page (`/`) that shows the last one.
 
 use super::audit::ComplianceRow;
-use super::drift::{DriftReport, Removal};
+use super::drift::{self, Removal};
 use super::html::{account_label, not_scanned};
 use super::waves::reasons;
 use super::{ApplyReport, AuditReport};
@@ -130,8 +130,9 @@ impl StatusPage<'_> {
                         None => { p { "No cycle has finished yet." } "\n" }
                         Some(last) => (last.markup()),
                     }
-                    @if !self.removals.is_empty() {
-                        (removed(self.removals))
+                    @if let Some(lately) = drift::lately(self.removals) {
+                        h3 { (drift::LATELY_HEADING) } "\n"
+                        (lately)
                     }
                     p {
                         a href="/metrics" { "metrics" } " · "
@@ -189,23 +190,6 @@ impl LastCycle<'_> {
                 (not_scanned(self.errors))
             }
         }
-    }
-}
-
-/// Who keeps removing policies' tags, with the fix (`tagwarden drift`
-/// lists every one).
-fn removed(removals: &[Removal]) -> Markup {
-    let drift = DriftReport {
-        removals: removals.to_vec(),
-    };
-    html! {
-        h3 { "Tags removed lately" } "\n"
-        ul {
-            @for line in drift.groups() {
-                li { (line) } "\n"
-            }
-        }
-        "\n"
     }
 }
 

@@ -5,6 +5,7 @@ mod csv;
 mod markdown;
 mod table;
 
+use super::drift::LastRemovals;
 use super::{Format, Render};
 use crate::policy::{Evaluation, FindingKind, PolicyCounts, Severity, Summary};
 use crate::resource::Arn;
@@ -202,6 +203,24 @@ impl AuditReport {
         self.cost_currency = Some(costs.currency.clone().unwrap_or_else(|| "USD".into()));
     }
 
+    /// Say on each finding of a missing or wrong key that the key was
+    /// removed or changed, when, by whom, with what tool, and how to stop
+    /// it, when `removals` holds the key's last removal on that resource
+    /// (after the finding's own hint).
+    pub fn attach_removals(&mut self, removals: &LastRemovals) {
+        let gone =
+            |f: &&mut FindingRecord| matches!(f.kind, FindingKind::Missing | FindingKind::Invalid);
+        for f in self.findings.iter_mut().filter(gone) {
+            let Some(removal) = removals.of(f.arn.as_str(), &f.tag) else {
+                continue;
+            };
+            f.hint = Some(match f.hint.take() {
+                None => removal.hint(),
+                Some(own) => format!("{own}; {}", removal.hint()),
+            });
+        }
+    }
+
     /// Exit code of cli.md: 3 when anything could not be scanned or read,
     /// else 1 on any finding, else 0.
     pub fn exit_code(&self) -> u8 {
@@ -357,6 +376,75 @@ mod tests {
     #[test]
     fn table_report() {
         insta::assert_snapshot!(sample().render(Format::Table));
+    }
+
+    /// The store's last removals: `map-migrated` on i-1 by Terraform's CI,
+    /// the bucket's value changed in the console, its `map-dba` (a
+    /// forbidden key, not missing) removed, and i-1's `Team` removed by
+    /// tagwarden's own rollback.
+    fn removals() -> LastRemovals {
+        use crate::cloudtrail::tool::Tool;
+        use crate::report::drift::tests::removal;
+        use crate::report::{Removal, RemovalOutcome};
+        let i1 = "arn:aws:ec2:us-east-1:111111111111:instance/i-1";
+        let bucket = "arn:aws:s3:::logs|pipe";
+        let ci = "arn:aws:sts::111111111111:assumed-role/terraform-ci/s";
+        let jane = "arn:aws:sts::222222222222:assumed-role/Admin/jane";
+        let key = |key: &str, r: Removal| Removal {
+            key: key.into(),
+            fix: r.tool.fix(key),
+            ..r
+        };
+        LastRemovals::new([
+            removal(i1, ci, Tool::Terraform, RemovalOutcome::Capped),
+            Removal {
+                value: Some("MIG12345".into()),
+                ..removal(bucket, jane, Tool::Console, RemovalOutcome::Reported)
+            },
+            key(
+                "map-dba",
+                removal(bucket, jane, Tool::Console, RemovalOutcome::Reported),
+            ),
+            key(
+                "Team",
+                removal(i1, "tagwarden", Tool::Tagwarden, RemovalOutcome::Own),
+            ),
+        ])
+    }
+
+    #[test]
+    fn a_finding_names_the_removal_of_its_key() {
+        let before = sample();
+        let mut r = sample();
+        r.attach_removals(&removals());
+        insta::assert_snapshot!(r.render(Format::Table));
+        let hint = |r: &AuditReport, arn: &str, tag: &str| {
+            let f = r
+                .findings
+                .iter()
+                .find(|f| f.arn.as_str() == arn && f.tag == tag);
+            f.unwrap().hint.clone()
+        };
+        let i1 = "arn:aws:ec2:us-east-1:111111111111:instance/i-1";
+        let bucket = "arn:aws:s3:::logs|pipe";
+        // After the finding's own hint (a key differing only in case).
+        let own = hint(&before, i1, "map-migrated").unwrap();
+        assert_eq!(
+            hint(&r, i1, "map-migrated").unwrap(),
+            format!("{own}; map-migrated was removed 2026-12-07 10:00 UTC by arn:aws:sts::111111111111:assumed-role/terraform-ci/s (terraform): add `ignore_tags {{ keys = [\"map-migrated\"] }}` to every AWS provider block (or put `map-migrated` in the provider's `default_tags`), so Terraform stops removing a tag it does not manage")
+        );
+        let changed = hint(&r, bucket, "map-migrated").unwrap();
+        assert!(
+            changed.contains("; map-migrated was changed to `MIG12345` 2026-12-07 10:00 UTC by arn:aws:sts::222222222222:assumed-role/Admin/jane (console): "),
+            "{changed}"
+        );
+        // No removal, a forbidden key, tagwarden's own: the hint as it was.
+        for (arn, tag) in [(bucket, "Owner"), (bucket, "map-dba"), (i1, "Team")] {
+            assert_eq!(hint(&r, arn, tag), hint(&before, arn, tag), "{arn} {tag}");
+        }
+        let mut none = sample();
+        none.attach_removals(&LastRemovals::default());
+        assert_eq!(none, before);
     }
 
     #[test]

@@ -2,11 +2,14 @@
 //! every field that reaches the page.
 
 use super::*;
+use crate::cloudtrail::tool::Tool;
 use crate::config::{MapAgreement, QuarterBasis};
 use crate::credits::{compute, periods, Cell, Input, Received};
 use crate::money::lit as m;
 use crate::policy::{FindingKind, PolicyCounts, Severity, Summary};
 use crate::report::credits::{Agreement, Source, TagActivation};
+use crate::report::drift::tests::removal;
+use crate::report::RemovalOutcome;
 use crate::report::ReportSummary;
 use crate::scan::ScanError;
 use crate::Arn;
@@ -205,13 +208,60 @@ pub(crate) fn page(
     credits: Option<&CreditsReport>,
     error: Option<&str>,
 ) -> String {
+    page_removing(h, audit, credits, error, &[])
+}
+
+/// As `page`, with the store's last removals.
+fn page_removing(
+    h: &str,
+    audit: &AuditReport,
+    credits: Option<&CreditsReport>,
+    error: Option<&str>,
+    removals: &[Removal],
+) -> String {
     HtmlReport {
         generated_at: format!("2026-03-20T12:00:00Z{h}"),
         audit,
         credits,
         credits_error: error.map(|e| format!("{e}{h}")),
+        removals,
     }
     .render()
+}
+
+/// Terraform's CI removed `map-migrated` three times on two instances,
+/// someone in the console once, and tagwarden rolled one back itself:
+/// every principal ends in `h`.
+fn removals(h: &str) -> Vec<Removal> {
+    let i = |n: u32| format!("arn:aws:ec2:eu-west-1:222222222222:instance/i-{n}");
+    let role = |r: &str| format!("arn:aws:sts::222222222222:assumed-role/{r}{h}");
+    let ci = role("terraform-ci/s");
+    vec![
+        removal(&i(1), &ci, Tool::Terraform, RemovalOutcome::Restored),
+        removal(&i(2), &ci, Tool::Terraform, RemovalOutcome::Restored),
+        removal(
+            &i(3),
+            &role("Admin/jane"),
+            Tool::Console,
+            RemovalOutcome::Reported,
+        ),
+        removal(&i(1), &ci, Tool::Terraform, RemovalOutcome::Capped),
+        removal(
+            &i(4),
+            &role("tagwarden-audit/s"),
+            Tool::Tagwarden,
+            RemovalOutcome::Own,
+        ),
+    ]
+}
+
+/// The report's "Tags removed lately", up to the next section.
+fn lately_section(page: &str) -> &str {
+    let start = page.find("<h2>Tags removed lately</h2>").expect(page);
+    let end = page[start + 4..]
+        .find("<h2>")
+        .map_or(page.len(), |e| start + 4 + e);
+    &page[start..end]
 }
 
 #[test]
@@ -267,7 +317,7 @@ pub(crate) fn assert_escaped(page: &str, texts: &[(&str, String)]) {
 #[test]
 fn text_from_aws_or_a_tag_is_never_markup() {
     let h = HOSTILE;
-    let page = page(h, &audit(h), Some(&credits(h)), None);
+    let page = page_removing(h, &audit(h), Some(&credits(h)), None, &removals(h));
     let texts = [
         ("Generated ", "2026-03-20T12:00:00Z"),
         // Compliance charts: a policy, an account and its name.
@@ -301,6 +351,12 @@ fn text_from_aws_or_a_tag_is_never_markup() {
             "<p class=\"warn\">",
             "cannot tell whether the tag is active",
         ),
+        // Who removed a policy's tag lately.
+        (
+            "<li>",
+            "arn:aws:sts::222222222222:assumed-role/terraform-ci/s",
+        ),
+        ("<li>", "arn:aws:sts::222222222222:assumed-role/Admin/jane"),
     ]
     .map(|(markup, t)| (markup, format!("{}{h}", t.replace("{h}", h))));
     assert_escaped(&page, &texts);
@@ -354,4 +410,48 @@ fn the_style_is_written_as_it_is() {
     // maud escapes the style like any text, which leaves this one as it is.
     let page = page("", &audit(""), None, None);
     assert!(page.contains(&format!("<style>{STYLE}</style>")), "{page}");
+}
+
+#[test]
+fn tags_removed_lately_groups_the_last_removals_with_the_fix() {
+    let (a, c) = (audit(""), credits(""));
+    let page = page_removing("", &a, Some(&c), None, &removals(""));
+    let section = lately_section(&page);
+    insta::assert_snapshot!(section);
+    // Between what to tag first and the money view; tagwarden's own
+    // rollback is no line.
+    let at = |h: &str| page.find(h).expect(h);
+    assert!(at("<h2>Untagged resources") < at("<h2>Tags removed lately"));
+    assert!(at("<h2>Tags removed lately") < at("<h2>MAP credits"));
+    assert!(!section.contains("tagwarden-audit"), "{section}");
+    // None seen, or tagwarden's own only: no section.
+    assert!(!page_removing("", &a, None, None, &[]).contains("Tags removed lately"));
+    let own = &removals("")[4..];
+    assert!(!page_removing("", &a, None, None, own).contains("Tags removed lately"));
+}
+
+#[test]
+fn tags_removed_lately_are_bounded() {
+    let a = audit("");
+    // 250 removals by 25 principals: the last 200 are grouped, 20 lines
+    // shown.
+    let many: Vec<Removal> = (0..250)
+        .map(|n| {
+            let who = format!("arn:aws:sts::222222222222:assumed-role/ci-{:02}/s", n % 25);
+            let arn = format!("arn:aws:ec2:eu-west-1:222222222222:instance/i-{n}");
+            removal(&arn, &who, Tool::Terraform, RemovalOutcome::Reported)
+        })
+        .collect();
+    let page = page_removing("", &a, None, None, &many);
+    let section = lately_section(&page);
+    assert!(
+        section.contains("<p>200 removal(s) or change(s) of a policy's key seen since "),
+        "{section}"
+    );
+    assert_eq!(section.matches("<li>").count(), 20, "{section}");
+    assert!(
+        section.contains("<p>5 more line(s) in <code>tagwarden drift</code>.</p>"),
+        "{section}"
+    );
+    assert!(section.contains("8 time(s) on 8 resource(s)"), "{section}");
 }
