@@ -277,17 +277,26 @@ async fn read_all(
         group.extend(cr.resources.iter().cloned());
     }
     let mut found = HashMap::new();
+    let mut reads = Vec::new();
     for ((account, region), created) in groups {
         match c.session(aws, &account).await {
-            Ok(session) => found.extend(
-                read::read(&aws.api, &session, &region, &created, &named_by_tag_calls).await,
-            ),
+            Ok(session) => reads.push((session, region, created)),
             Err(e) => found.extend(
                 created
                     .into_iter()
                     .map(|r| (r.arn, Found::NotYet(Unread::Account(e.clone())))),
             ),
         }
+    }
+    // Every account and region at once: the limiter paces each.
+    let reads: Vec<_> = reads
+        .iter()
+        .map(|(session, region, created)| {
+            read::read(&aws.api, session, region, created, &named_by_tag_calls)
+        })
+        .collect();
+    for read in futures::future::join_all(reads).await {
+        found.extend(read);
     }
     found
 }

@@ -34,8 +34,14 @@ pub fn handling() -> Duration {
     HANDLING
 }
 
-/// The longest a burst is read before it is handled.
-pub const BURST_WINDOW: Duration = Duration::from_secs(1);
+/// The longest a burst is read before it is handled. Reading goes on only
+/// while full pages keep coming (a trickle is handled at once), so this
+/// bounds how long a flood (a Terraform apply over thousands of resources,
+/// a migration wave) is gathered into one burst: at 100 ms a page, 500
+/// messages, read and written in one batch per account and region. Pages
+/// are received one at a time: the emulator hands one message to
+/// concurrent receivers (docs/emulator-notes.md).
+pub const BURST_WINDOW: Duration = Duration::from_secs(5);
 
 /// One received message.
 #[derive(Debug, Clone)]
