@@ -22,6 +22,7 @@ mod pages;
 mod report;
 mod restore;
 mod shards;
+mod soak;
 mod store;
 mod waves;
 mod waves_faults;
