@@ -90,9 +90,9 @@ impl Tool {
             Tool::Terraform => format!("add `ignore_tags {{ keys = [\"{key}\"] }}` to every AWS provider block (or put `{key}` in the provider's `default_tags`), so Terraform stops removing a tag it does not manage"),
             Tool::Cloudformation => format!("put `{key}` in the template's `Tags` of the resource, or in the stack's tags, so a stack update keeps it"),
             Tool::Pulumi => format!("add `{key}` to the AWS provider's `ignoreTags` keys (or its `defaultTags`), so Pulumi stops removing it"),
-            Tool::Console => format!("someone removed `{key}` in the AWS console: tell the account's team that it earns MAP credit"),
-            Tool::Cli | Tool::Sdk => format!("a script removed `{key}`: find it by the principal and leave `{key}` out of what it deletes or replaces"),
-            Tool::Unknown => format!("find the principal that removed `{key}` and leave `{key}` out of what it deletes or replaces"),
+            Tool::Console => format!("someone removed or changed `{key}` in the AWS console: tell the account's team that it earns MAP credit"),
+            Tool::Cli | Tool::Sdk => format!("a script removed or changed `{key}`: find it by the principal and leave `{key}` out of what it deletes, replaces or sets"),
+            Tool::Unknown => format!("find the principal that removed or changed `{key}` and leave `{key}` out of what it deletes, replaces or sets"),
             Tool::Tagwarden => "tagwarden removed it itself (a rollback): nothing to fix".into(),
         }
     }
