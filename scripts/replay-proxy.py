@@ -5,7 +5,7 @@ the emulator's own speed; or put that latency in front of the emulator live.
 
     replay-proxy.py record LISTEN_PORT TARGET_PORT FILE
     replay-proxy.py replay LISTEN_PORT FILE LATENCY_MS
-    replay-proxy.py delay LISTEN_PORT TARGET_PORT LATENCY_MS
+    replay-proxy.py delay LISTEN_PORT TARGET_PORT LATENCY_MS [THROTTLE_PERCENT]
 
 `record` forwards every request to the emulator and keeps each answer under
 its request (method, path, body, the credentials' access key and the
@@ -19,7 +19,11 @@ on what it has written) and answers each LATENCY_MS after it arrived, or as
 soon as the emulator has answered if that is later. Prints "ready" when it
 listens; a replayer or a delayer stopped (SIGTERM) prints the requests it
 answered per operation, as one JSON line, and a delayer prints the same
-line for the requests answered so far on SIGUSR1, and goes on.
+line for the requests answered so far on SIGUSR1, and goes on. With
+THROTTLE_PERCENT, that share of EC2's requests (every n-th, so a run is
+repeatable) is refused as AWS refuses a caller over its rate
+(`RequestLimitExceeded`, HTTP 503) without reaching the emulator, and
+counted as `throttled:<operation>`.
 """
 import asyncio
 import concurrent.futures
@@ -125,6 +129,16 @@ def main():
             pickle.dump(answers, f)
     elif mode == "delay":
         target_port, latency = int(sys.argv[3]), int(sys.argv[4]) / 1000
+        percent = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+        every = round(100 / percent) if percent else 0
+        ec2_seen = [0]
+        refused = response_bytes(
+            503,
+            "Service Unavailable",
+            [("Content-Type", "text/xml")],
+            b'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>RequestLimitExceeded</Code>'
+            b"<Message>Request limit exceeded.</Message></Error></Errors><RequestID>throttled</RequestID></Response>",
+        )
         answered = {}
 
         def counts():
@@ -132,8 +146,15 @@ def main():
 
         async def delay(method, path, headers, body):
             op = operation_of(path, headers, body)
-            answered[op] = answered.get(op, 0) + 1
             due = asyncio.get_running_loop().time() + latency
+            if every and b"Version=2016-11-15" in body:
+                ec2_seen[0] += 1
+                if ec2_seen[0] % every == 0:
+                    op = f"throttled:{op}"
+                    answered[op] = answered.get(op, 0) + 1
+                    await asyncio.sleep(latency)
+                    return refused
+            answered[op] = answered.get(op, 0) + 1
             data = await asyncio.to_thread(forward, target_port, method, path, headers, body)
             await asyncio.sleep(max(0.0, due - asyncio.get_running_loop().time()))
             return data

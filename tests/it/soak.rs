@@ -1,9 +1,9 @@
 //! A small soak: scheduled cycles every 5 s and tag on create meet on the
 //! same new volumes while the daemon is killed once (SIGKILL) and
-//! restarted, every request it makes answered 150 ms late (as AWS's are,
-//! and more so under throttling: scripts/replay-proxy.py's `delay` mode in
-//! front of the emulator), so that a cycle's scan and an event's write
-//! overlap. Every volume ends up tagged, every event is handled, and no
+//! restarted, every request it makes answered 150 ms late and a fifth of
+//! its EC2 requests refused as throttled (scripts/replay-proxy.py's `delay`
+//! mode in front of the emulator), so that a cycle's and an event's writes
+//! overlap and retried writes land late. Every volume ends up tagged, every event is handled, and no
 //! key is journaled `applied` by two runs (a run whose re-read finds the
 //! value already written counts it `already`), so `history`, the metrics
 //! and a rollback see each write once.
@@ -14,18 +14,20 @@ use common::daemon::Daemon;
 use common::estate::STAGING;
 use common::events::{create_volume, fixture, new_volume, volume_tags, MINUTE};
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// scripts/replay-proxy.py `delay`: every request to the emulator at
-/// `target` answered `latency_ms` late. Stopped when dropped.
+/// `target` answered `latency_ms` late, `throttled` percent of EC2's
+/// refused (`RequestLimitExceeded`). Stopped when dropped.
 struct Late {
     child: Child,
+    out: BufReader<ChildStdout>,
     port: u16,
 }
 
 impl Late {
-    fn start(target: &str, latency_ms: u32) -> Late {
+    fn start(target: &str, latency_ms: u32, throttled: u32) -> Late {
         let target = target.rsplit(':').next().unwrap().trim_end_matches('/');
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -35,16 +37,26 @@ impl Late {
         let script = common::repo_root().join("scripts/replay-proxy.py");
         let mut child = Command::new("python3")
             .arg(script)
-            .args(["delay", &port.to_string(), target, &latency_ms.to_string()])
+            .args(["delay", &port.to_string(), target])
+            .args([latency_ms.to_string(), throttled.to_string()])
             .stdout(Stdio::piped())
             .spawn()
             .expect("python3 runs scripts/replay-proxy.py");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        out.read_line(&mut line).unwrap();
         assert_eq!(line.trim(), "ready", "the delaying proxy did not start");
-        Late { child, port }
+        Late { child, out, port }
+    }
+
+    /// Stop it: the requests it answered (or refused) per operation.
+    fn stop(&mut self) -> std::collections::BTreeMap<String, u64> {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success());
+        let mut line = String::new();
+        self.out.read_line(&mut line).unwrap();
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))
     }
 }
 
@@ -67,7 +79,7 @@ fn cycles_and_creation_events_through_a_kill_write_each_key_once() {
         .unwrap()
         .replace("interval: 1h", "interval: 5s");
     let cfg = common::write(f.dir.path(), "soak.yaml", &cfg);
-    let late = Late::start(&f.emu.endpoint(), 150);
+    let mut late = Late::start(&f.emu.endpoint(), 150, 20);
     let start = |log: &str| {
         let mut command = f.emu.command(&["run", "-c", &cfg]);
         command.env(
@@ -128,6 +140,16 @@ fn cycles_and_creation_events_through_a_kill_write_each_key_once() {
     );
     daemon.signal("TERM");
     daemon.wait_exit(MINUTE);
+    let answered = late.stop();
+    let throttled: u64 = answered
+        .iter()
+        .filter(|(op, _)| op.starts_with("throttled:"))
+        .map(|(_, n)| n)
+        .sum();
+    assert!(
+        throttled > 0,
+        "the proxy refused some of EC2's requests: {answered:?}"
+    );
     let runs = f.applied_runs();
     let applied: i64 = runs.iter().map(|(_, n)| n).sum();
     assert_eq!(
