@@ -125,7 +125,13 @@ impl ArnForm {
             ArnForm::Colon => format!("arn:{p}:{service}:{region}:{account}:{kind}:{id}"),
             ArnForm::Bare => format!("arn:{p}:{service}:{region}:{account}:{id}"),
             ArnForm::Global => format!("arn:{p}:{service}:::{id}"),
-            ArnForm::ByName if id.contains(['/', ':', '*']) => return None,
+            // A group's name may hold any printable character but `:`
+            // (at most 255).
+            ArnForm::ByName
+                if id.len() > 255 || id.contains(':') || id.chars().any(char::is_control) =>
+            {
+                return None
+            }
             ArnForm::ByName => {
                 format!("arn:{p}:{service}:{region}:{account}:{kind}:*:{kind}Name/{id}")
             }
@@ -271,11 +277,6 @@ pub fn type_of(name: &str) -> Option<&'static Type> {
 /// A service, by its prefix (`ec2`).
 pub fn service(prefix: &str) -> Option<&'static Service> {
     SERVICES.iter().find(|s| s.prefix == prefix)
-}
-
-/// A service, by its CloudTrail event source.
-pub fn service_by_source(source: &str) -> Option<&'static Service> {
-    SERVICES.iter().find(|s| s.source == source)
 }
 
 /// The types tagwarden lists through the services' own APIs.

@@ -90,7 +90,12 @@ fn arns_are_built_in_each_form() {
         b(AUTO_SCALING_GROUP, "web").unwrap(),
         "arn:aws:autoscaling:eu-west-1:222222222222:autoScalingGroup:*:autoScalingGroupName/web"
     );
-    assert_eq!(b(AUTO_SCALING_GROUP, "web/../x"), None);
+    assert_eq!(
+        b(AUTO_SCALING_GROUP, "web/blue*").unwrap(),
+        "arn:aws:autoscaling:eu-west-1:222222222222:autoScalingGroup:*:autoScalingGroupName/web/blue*"
+    );
+    assert_eq!(b(AUTO_SCALING_GROUP, "web:x"), None);
+    assert_eq!(b(AUTO_SCALING_GROUP, &"w".repeat(256)), None);
 }
 
 #[test]

@@ -387,6 +387,13 @@ fn tag_change(v: &Value, call: &Call, event_name: String) -> Result<TagChange, E
                     continue;
                 };
                 match known_type(&arn.resource_type()) {
+                    // A group is read by its name: an ARN without one
+                    // names nothing tagwarden can read.
+                    Some(crate::catalogue::AUTO_SCALING_GROUP)
+                        if arn.auto_scaling_group_name().is_none() =>
+                    {
+                        continue
+                    }
                     Some(t) => (t, Ok(arn)),
                     None => continue,
                 }

@@ -275,6 +275,13 @@ fn by_arn(service: &Service, req: Option<&Value>, effect: Effect) -> Result<Clai
     if named.is_empty() && !inexact {
         return Err(service.missing);
     }
+    if service
+        .ids
+        .iter()
+        .any(|f| matches!(f.read, IdRead::AutoScalingTag))
+    {
+        return Ok(auto_scaling(named, req, effect));
+    }
     if effect == Effect::Remove {
         return Ok(Claimed {
             named,
@@ -288,4 +295,31 @@ fn by_arn(service: &Service, req: Option<&Value>, effect: Effect) -> Result<Clai
         removed: Removed::Keys(BTreeSet::new()),
         set: tag_map(tags),
     })
+}
+
+/// Auto Scaling: the keys and values of the entries that name a group
+/// (an entry of another resource type names nothing tagwarden reads).
+fn auto_scaling(named: Vec<Named>, req: Option<&Value>, effect: Effect) -> Claimed {
+    let entries: Vec<&Value> = items(path(req, &["tags"]))
+        .into_iter()
+        .filter(|t| id_of(t, IdRead::AutoScalingTag).is_some())
+        .collect();
+    let pairs = entries.iter().filter_map(|t| {
+        Some((
+            text(get(t, "key"))?,
+            text(get(t, "value")).unwrap_or_default(),
+        ))
+    });
+    match effect {
+        Effect::Remove => Claimed {
+            named,
+            removed: Removed::Keys(pairs.map(|(k, _)| k).collect()),
+            set: BTreeMap::new(),
+        },
+        _ => Claimed {
+            named,
+            removed: Removed::Keys(BTreeSet::new()),
+            set: pairs.collect(),
+        },
+    }
 }

@@ -428,7 +428,7 @@ fn auto_scaling_tag_calls_name_groups_by_name() {
         json!({"tags": [
             {"resourceId": "web", "resourceType": "auto-scaling-group", "key": "map-migrated", "value": "", "propagateAtLaunch": true},
             {"resourceId": "web", "resourceType": "auto-scaling-group", "key": "Owner"},
-            {"resourceId": "other", "resourceType": "something-else", "key": "map-migrated"},
+            {"resourceId": "other", "resourceType": "something-else", "key": "Team"},
         ]}),
     ));
     assert_eq!(
@@ -440,7 +440,24 @@ fn auto_scaling_tag_calls_name_groups_by_name() {
     );
     assert_eq!(
         removal.removed,
-        Removed::Keys(keys(&["map-migrated", "Owner"]))
+        Removed::Keys(keys(&["map-migrated", "Owner"])),
+        "the keys of the entries that name a group"
+    );
+    // A group ARN without a name names nothing tagwarden can read.
+    let nameless = changed(&tag_event(
+        "UntagResources",
+        "tagging",
+        json!({"resourceARNList": [
+            "arn:aws:autoscaling:eu-west-1:222222222222:autoScalingGroup:x",
+            "arn:aws:ec2:eu-west-1:222222222222:instance/i-1",
+        ], "tagKeys": ["map-migrated"]}),
+    ));
+    assert_eq!(
+        arns(&nameless),
+        [(
+            "ec2:instance",
+            "arn:aws:ec2:eu-west-1:222222222222:instance/i-1"
+        )]
     );
     let set = changed(&tag_event(
         "CreateOrUpdateTags",
