@@ -230,16 +230,19 @@ impl LastRemovals {
         LastRemovals { by_arn }
     }
 
-    /// The removal that tells why `key` is gone or wrong on `arn`: the
-    /// last one seen, unless tagwarden made it (a rollback) or the
-    /// resource did not show it (then it does not tell).
-    pub fn of(&self, arn: &str, key: &str) -> Option<&Removal> {
+    /// The removal that tells why `key` is gone (`present` false) or
+    /// holds a wrong value (`present` true) on `arn`: the last one seen,
+    /// when it fits: a removal for a key that is gone, a change to another
+    /// value for a key that holds one. Not when tagwarden made it (a
+    /// rollback), the resource did not show it, or it was written back
+    /// since (what undid that was not seen).
+    pub fn of(&self, arn: &str, key: &str, present: bool) -> Option<&Removal> {
         let last = self.by_arn.get(arn)?.get(key)?;
         let tells = !matches!(
             last.outcome,
-            RemovalOutcome::Own | RemovalOutcome::NotRemoved
+            RemovalOutcome::Own | RemovalOutcome::NotRemoved | RemovalOutcome::Restored
         );
-        tells.then_some(last)
+        (tells && last.value.is_some() == present).then_some(last)
     }
 }
 
@@ -472,8 +475,13 @@ pub(crate) mod tests {
             removal(&i(2), me, Tool::Tagwarden, RemovalOutcome::Own),
             removal(&i(3), ci, Tool::Terraform, RemovalOutcome::NotRemoved),
             removal(&i(4), ci, Tool::Terraform, RemovalOutcome::OutOfScope),
+            removal(&i(5), ci, Tool::Terraform, RemovalOutcome::Restored),
+            Removal {
+                value: Some("migOTHER".into()),
+                ..removal(&i(6), ci, Tool::Console, RemovalOutcome::Reported)
+            },
         ]);
-        let tool = |n: u32, key: &str| last.of(&i(n), key).map(|r| r.tool);
+        let tool = |n: u32, key: &str| last.of(&i(n), key, false).map(|r| r.tool);
         assert_eq!(
             tool(1, "map-migrated"),
             Some(Tool::Cloudformation),
@@ -492,8 +500,22 @@ pub(crate) mod tests {
             "the resource did not show it"
         );
         assert_eq!(tool(4, "map-migrated"), Some(Tool::Terraform));
-        assert_eq!(tool(5, "map-migrated"), None);
-        assert_eq!(LastRemovals::default().of(&i(1), "map-migrated"), None);
+        assert_eq!(
+            tool(5, "map-migrated"),
+            None,
+            "written back since: what removed it again was not seen"
+        );
+        // A change to another value tells why a key holds a wrong one, not
+        // why it is gone; a removal the other way round.
+        assert_eq!(tool(6, "map-migrated"), None);
+        let changed = |n: u32| last.of(&i(n), "map-migrated", true).map(|r| r.tool);
+        assert_eq!(changed(6), Some(Tool::Console));
+        assert_eq!(changed(4), None);
+        assert_eq!(tool(7, "map-migrated"), None);
+        assert_eq!(
+            LastRemovals::default().of(&i(1), "map-migrated", false),
+            None
+        );
     }
 
     #[test]

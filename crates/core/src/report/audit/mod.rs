@@ -211,7 +211,8 @@ impl AuditReport {
         let gone =
             |f: &&mut FindingRecord| matches!(f.kind, FindingKind::Missing | FindingKind::Invalid);
         for f in self.findings.iter_mut().filter(gone) {
-            let Some(removal) = removals.of(f.arn.as_str(), &f.tag) else {
+            let present = f.kind == FindingKind::Invalid;
+            let Some(removal) = removals.of(f.arn.as_str(), &f.tag, present) else {
                 continue;
             };
             f.hint = Some(match f.hint.take() {
