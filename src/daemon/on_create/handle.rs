@@ -14,6 +14,7 @@ use crate::aws::{AccountSession, Aws};
 use crate::config::Loaded;
 use crate::scan::{self, Scanned};
 use chrono::Utc;
+use futures::StreamExt;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use tagwarden_core::apply_rules::Status;
 use tagwarden_core::cloudtrail::{
@@ -220,13 +221,14 @@ async fn settle_creations(
             }
         }
     }
-    let resources: Vec<Resource> = found
-        .into_values()
-        .filter_map(|f| match f {
-            Found::Now(r) => Some(r),
-            Found::NotYet(_) => None,
-        })
-        .collect();
+    // Each resource once, however many ARNs the events named it by.
+    let mut by_arn: HashMap<Arn, Resource> = HashMap::new();
+    for f in found.into_values() {
+        if let Found::Now(r) = f {
+            by_arn.insert(r.arn.clone(), r);
+        }
+    }
+    let resources: Vec<Resource> = by_arn.into_values().collect();
     // Creations are written as an apply run, tag calls as a restore run.
     let (restores, ready): (Vec<_>, Vec<_>) = ready
         .into_iter()
@@ -249,13 +251,16 @@ async fn settle_creations(
 }
 
 /// Resources an event named by another ARN than AWS's (an Auto Scaling
-/// group's, built from its name) go on with the ARN the read answered.
-fn as_read(found: &HashMap<Arn, Found>, resources: &mut [cloudtrail::Created]) {
-    for r in resources {
+/// group's, built from its name) go on with the ARN the read answered,
+/// each once (a group may be named by both).
+fn as_read(found: &HashMap<Arn, Found>, resources: &mut Vec<cloudtrail::Created>) {
+    for r in resources.iter_mut() {
         if let Some(Found::Now(read)) = found.get(&r.arn) {
             r.arn.clone_from(&read.arn);
         }
     }
+    let mut seen = HashSet::new();
+    resources.retain(|r| seen.insert(r.arn.clone()));
 }
 
 /// Every created resource, read per account and region.
@@ -288,14 +293,17 @@ async fn read_all(
             ),
         }
     }
-    // Every account and region at once: the limiter paces each.
+    // `limits.concurrent_accounts` accounts and regions at once, as a
+    // scan reads them; the limiter paces each.
+    let at_once = c.shared.loaded().config.concurrent_accounts.max(1);
     let reads: Vec<_> = reads
         .iter()
         .map(|(session, region, created)| {
             read::read(&aws.api, session, region, created, &named_by_tag_calls)
         })
         .collect();
-    for read in futures::future::join_all(reads).await {
+    let mut reads = futures::stream::iter(reads).buffer_unordered(at_once);
+    while let Some(read) = reads.next().await {
         found.extend(read);
     }
     found

@@ -164,7 +164,12 @@ async fn groups(
 ) -> Vec<(Arn, Found)> {
     let name = |arn: &Arn| arn.auto_scaling_group_name().map(str::to_string);
     let names: Vec<String> = items.iter().filter_map(|c| name(&c.arn)).collect();
-    let listed = launchers::auto_scaling_groups(api, session, region, Some(&names)).await;
+    // No names: nothing to read (an empty list would describe every group).
+    let listed = if names.is_empty() {
+        Ok(Vec::new())
+    } else {
+        launchers::auto_scaling_groups(api, session, region, Some(&names)).await
+    };
     items
         .iter()
         .map(|c| {

@@ -53,8 +53,10 @@ pub fn screened(
 
 /// What became of a call whose resources were read, as a whole and per
 /// resource it named: `written` is the restore run's report (None in
-/// audit mode). A call naming several resources is `restored` when one of
-/// them was written back; each of its rows says what became of its own.
+/// audit mode). A call naming several resources takes the first of its
+/// resources' outcomes in this order: capped, restored, reported,
+/// not removed, out of scope; each of its rows says what became of its
+/// own resource.
 pub fn outcome(
     change: &TagChange,
     policies: &[Policy],
