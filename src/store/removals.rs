@@ -27,7 +27,8 @@ pub(super) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS removals (
     restored_at TEXT,
     fix TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS removals_by_seen ON removals(seen_at);";
+CREATE INDEX IF NOT EXISTS removals_by_seen ON removals(seen_at);
+CREATE INDEX IF NOT EXISTS removals_by_key ON removals(arn, key, id);";
 
 impl Store {
     /// Record removals, in one transaction.
@@ -154,18 +155,24 @@ impl Store {
 }
 
 /// For a command that reads removals only to say more (`audit`,
-/// `report`): what `read` gets from the configured store. Nothing when its
-/// file does not exist (no daemon recorded any there, and none is
-/// created); a store that cannot be opened or read is warned about, once,
+/// `report`): what `read` gets from the configured store, opened read-only
+/// (nothing is created or changed in it). Nothing when its file does not
+/// exist (no daemon recorded any there); a store that cannot be opened or
+/// read (an older one without removals included) is warned about, once,
 /// and the command goes on without.
 pub fn read_removals<T: Default>(
     path: &Path,
     read: impl FnOnce(&Store) -> Result<T, StoreError>,
 ) -> T {
-    if !path.exists() {
-        return T::default();
+    match path.try_exists() {
+        Ok(true) => {}
+        Ok(false) => return T::default(),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "cannot see the state store; going on without the removals of policies' tags");
+            return T::default();
+        }
     }
-    match Store::open(path).and_then(|store| read(&store)) {
+    match Store::open_read_only(path).and_then(|store| read(&store)) {
         Ok(found) => found,
         Err(e) => {
             tracing::warn!(error = %e, "cannot read the removals of policies' tags from the state store; going on without them");
@@ -268,5 +275,15 @@ mod tests {
             .record_removals(std::slice::from_ref(&row))
             .unwrap();
         assert_eq!(read(&kept), [row]);
+        // A store from before removals were kept: read as none, unchanged.
+        let older = dir.path().join("older.db");
+        rusqlite::Connection::open(&older)
+            .unwrap()
+            .execute_batch("CREATE TABLE runs (id TEXT PRIMARY KEY);")
+            .unwrap();
+        let before = std::fs::read(&older).unwrap();
+        assert!(read(&older).is_empty());
+        assert_eq!(std::fs::read(&older).unwrap(), before, "nothing written");
+        assert!(!dir.path().join("older.db-wal").exists());
     }
 }
