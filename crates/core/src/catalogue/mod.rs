@@ -300,12 +300,19 @@ pub fn untyped_arn_type(service: &str) -> Option<&'static str> {
         .map(|t| t.name)
 }
 
-/// The EC2 type an id names, by its prefix (`i-` an instance; `sg-`
-/// nothing tagwarden tags).
+/// The EC2 type an id names, by its prefix and hexadecimal rest (`i-0ab…`
+/// an instance; `sg-…` nothing tagwarden tags, nor `tgw-attach-…`, a
+/// transit gateway's attachment).
 pub fn ec2_type_of_id(id: &str) -> Option<&'static str> {
     TYPES
         .iter()
-        .find(|t| t.ec2_prefix.is_some_and(|p| id.starts_with(p)))
+        .find(|t| {
+            t.ec2_prefix
+                .and_then(|p| id.strip_prefix(p))
+                .is_some_and(|rest| {
+                    !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+                })
+        })
         .map(|t| t.name)
 }
 

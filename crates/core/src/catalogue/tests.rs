@@ -60,6 +60,14 @@ fn ec2_id_prefixes_name_one_type_each() {
     assert_eq!(ec2_type_of_id("i-0abc"), Some("ec2:instance"));
     assert_eq!(ec2_type_of_id("eipalloc-1"), Some("ec2:elastic-ip"));
     assert_eq!(ec2_type_of_id("sg-1"), None);
+    assert_eq!(ec2_type_of_id("tgw-0123abcd"), Some("ec2:transit-gateway"));
+    assert_eq!(ec2_type_of_id("tgw-attach-0123abcd"), None);
+    assert_eq!(ec2_type_of_id("tgw-rtb-0123abcd"), None);
+    assert_eq!(
+        ec2_type_of_id("fleet-73fdd2ce-7a6f-4ad0-9e4b-0a1b2c3d4e5f"),
+        Some("ec2:fleet")
+    );
+    assert_eq!(ec2_type_of_id("i-"), None);
     for t in TYPES.iter().filter(|t| t.ec2_prefix.is_some()) {
         assert_eq!(t.service(), "ec2", "{}", t.name);
     }
