@@ -73,6 +73,26 @@ pub async fn handle(c: &mut Consumer, aws: &Aws, queue: &Queue, messages: Vec<Me
         let lag = (now - oldest).num_milliseconds() as f64 / 1000.0;
         c.shared.metrics.events.lag(lag);
     }
+    let started = std::time::Instant::now();
+    // The messages stay invisible while they are read and settled.
+    let receipts: Vec<&str> = messages.iter().map(|m| m.receipt.as_str()).collect();
+    let (verdicts, n_creations) = queue
+        .invisible_while(aws, &receipts, verdicts(c, aws, &messages))
+        .await;
+    let written = started.elapsed();
+    finish(c, aws, queue, &messages, verdicts).await;
+    tracing::info!(
+        messages = messages.len(),
+        creations = n_creations,
+        read_and_write_ms = written.as_millis() as u64,
+        settle_ms = (started.elapsed() - written).as_millis() as u64,
+        "burst handled"
+    );
+}
+
+/// Each message's verdict: read, screened, and its resources read,
+/// evaluated and (enforce) written; and how many creations it held.
+async fn verdicts(c: &mut Consumer, aws: &Aws, messages: &[Message]) -> (Vec<Verdict>, usize) {
     let mut verdicts: Vec<Option<Verdict>> = vec![None; messages.len()];
     let mut creations: Vec<(usize, Creation)> = Vec::new();
     // The tag calls among them, by message.
@@ -96,28 +116,15 @@ pub async fn handle(c: &mut Consumer, aws: &Aws, queue: &Queue, messages: Vec<Me
             Err(v) => verdicts[i] = Some(v),
         }
     }
-    let started = std::time::Instant::now();
     let n_creations = creations.len();
-    let receipts: Vec<&str> = messages.iter().map(|m| m.receipt.as_str()).collect();
-    let settled = queue
-        .invisible_while(aws, &receipts, settle_creations(c, aws, creations, changes))
-        .await;
-    for (i, v) in settled {
+    for (i, v) in settle_creations(c, aws, creations, changes).await {
         verdicts[i] = Some(v);
     }
-    let written = started.elapsed();
-    let verdicts: Vec<Verdict> = verdicts
+    let verdicts = verdicts
         .into_iter()
         .map(|v| v.expect("every message has a verdict"))
         .collect();
-    finish(c, aws, queue, &messages, verdicts).await;
-    tracing::info!(
-        messages = messages.len(),
-        creations = n_creations,
-        read_and_write_ms = written.as_millis() as u64,
-        settle_ms = (started.elapsed() - written).as_millis() as u64,
-        "burst handled"
-    );
+    (verdicts, n_creations)
 }
 
 /// A creation to act on (a tag call's resources as one, with the call),
