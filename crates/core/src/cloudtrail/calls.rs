@@ -184,10 +184,11 @@ pub(super) fn path<'a>(v: Option<&'a Value>, keys: &[&str]) -> Option<&'a Value>
     keys.iter().try_fold(v?, |v, k| get(v, k))
 }
 
-/// A non-empty string (EC2 sometimes sends ids as numbers).
+/// A non-empty string (EC2 sometimes sends ids as numbers). One holding
+/// a control character is no id, key or value AWS accepts: none.
 pub(super) fn text(v: Option<&Value>) -> Option<String> {
     match v? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::String(s) if !s.is_empty() && !s.chars().any(char::is_control) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }

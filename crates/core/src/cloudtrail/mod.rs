@@ -415,7 +415,9 @@ fn tag_change(v: &Value, call: &Call, event_name: String) -> Result<TagChange, E
         }
     }
     let identity = &d["userIdentity"];
-    let text = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
+    // Who made the call, as the record says: text it shows in logs,
+    // tables and pages, so none with control characters (terminal escapes).
+    let text = |v: &Value| calls::text(Some(v)).filter(|_| v.is_string());
     let user_agent = text(&d["userAgent"]);
     let tool = Tool::of(user_agent.as_deref(), identity["invokedBy"].as_str());
     Ok(TagChange {

@@ -130,7 +130,14 @@ pub fn csv<const N: usize>(
 
 /// A Markdown table cell: pipes escaped, one line.
 pub fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    s.replace('|', "\\|")
+        .chars()
+        .map(|c| match c {
+            '\n' => ' ',
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        })
+        .collect()
 }
 
 /// A Markdown table of a header and rows (cells already escaped).
@@ -179,6 +186,11 @@ pub fn or_none(v: Option<&str>) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_markdown_cell_is_one_line_without_control_characters() {
+        assert_eq!(cell("a|b\nc\r\u{1b}[31md"), "a\\|b c\u{fffd}\u{fffd}[31md");
+    }
 
     #[test]
     fn helpers() {

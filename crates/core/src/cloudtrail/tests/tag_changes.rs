@@ -472,3 +472,24 @@ fn auto_scaling_tag_calls_name_groups_by_name() {
         "DeleteTags: no `detail.requestParameters.tags[].resourceId` in the event"
     );
 }
+
+/// Text an event shows in logs, tables and pages holds no control
+/// characters: a principal or user agent with a terminal escape is none,
+/// a key or value with one is no key AWS accepts.
+#[test]
+fn control_characters_in_a_record_name_nothing() {
+    let mut v = tag_event(
+        "DeleteTags",
+        "ec2",
+        json!({
+            "resourcesSet": {"items": [{"resourceId": "i-1"}]},
+            "tagSet": {"items": [{"key": "map-migrated"}, {"key": "x\u{1b}[2J"}]}
+        }),
+    );
+    v["detail"]["userAgent"] = json!("aws-cli/2.15.0\u{1b}[31m");
+    v["detail"]["userIdentity"]["arn"] = json!("arn:aws:sts::222222222222:assumed-role/x/\r\nfake");
+    let c = changed(&v);
+    assert_eq!(c.user_agent, None);
+    assert_eq!(c.principal, None);
+    assert_eq!(c.removed, Removed::Keys(keys(&["map-migrated"])));
+}
