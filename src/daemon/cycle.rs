@@ -21,7 +21,6 @@ use tagwarden_core::apply_rules::{AppliedChange, Status};
 use tagwarden_core::config::DaemonMode;
 use tagwarden_core::cycle_summary::{CycleResult, CycleSummary};
 use tagwarden_core::journal::RunKind;
-use tagwarden_core::report::drift::LastRemovals;
 use tagwarden_core::report::{ApplyReport, CreditsReport};
 use tagwarden_core::shard::Shard;
 use tokio_util::sync::CancellationToken;
@@ -44,9 +43,6 @@ pub async fn run(
     let steps = steps(loaded, shard, &aws, writer, &cancel).await;
     let mut out = summarize(run_id, loaded, steps, started);
     out.requests = aws.api.requests();
-    if let Some(scan) = &mut out.scan {
-        scan.audit.attach_removals(&last_removals(&store));
-    }
     out.journal_pending = record(&store, &out);
     prune(store, loaded.config.retention);
     out
@@ -229,16 +225,6 @@ fn prune(mut store: Store, retention: Option<std::time::Duration>) {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "cannot prune the state store"),
     }
-}
-
-/// The last removal of each key on each resource, for the findings'
-/// hints (read after the scan; a failure is logged and the hints stay as
-/// they are).
-fn last_removals(store: &Store) -> LastRemovals {
-    blocking(|| store.last_removal_of_each_key()).unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "cannot read the removals of policies' tags from the state store: the findings do not say who removed a key");
-        LastRemovals::default()
-    })
 }
 
 /// The cycle's end in the store; the journal entries still pending after
