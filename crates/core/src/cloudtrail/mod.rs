@@ -355,14 +355,7 @@ pub fn parse(body: &str) -> Result<Event, EventError> {
     }
     let record = Record::read(&v, call.source).map_err(|e| e.of(&event_name))?;
     let resources = created(call, d, &record).map_err(|e| e.of(&event_name))?;
-    Ok(Event::Creation(Creation {
-        event_id: record.event_id,
-        event_name,
-        event_time: event_time(d),
-        account: record.account,
-        region: record.region,
-        resources,
-    }))
+    Ok(Event::Creation(record.call(event_name, d, resources)))
 }
 
 /// A tag call's record: its resources (those of a type tagwarden knows,
@@ -421,14 +414,7 @@ fn tag_change(v: &Value, call: &Call, event_name: String) -> Result<TagChange, E
     let user_agent = text(&d["userAgent"]);
     let tool = Tool::of(user_agent.as_deref(), identity["invokedBy"].as_str());
     Ok(TagChange {
-        call: Creation {
-            event_id: record.event_id,
-            event_name,
-            event_time: event_time(d),
-            account: record.account,
-            region: record.region,
-            resources,
-        },
+        call: record.call(event_name, d, resources),
         removed: claimed.removed,
         set: claimed.set,
         principal: text(&identity["arn"]),
@@ -516,6 +502,17 @@ impl Record {
             account,
             region,
         })
+    }
+    /// The call this record is of, with the resources it named.
+    fn call(self, event_name: String, d: &Value, resources: Vec<Created>) -> Creation {
+        Creation {
+            event_id: self.event_id,
+            event_name,
+            event_time: event_time(d),
+            account: self.account,
+            region: self.region,
+            resources,
+        }
     }
 }
 
