@@ -162,8 +162,10 @@ async fn groups(
     region: &str,
     items: &[&Created],
 ) -> Vec<(Arn, Found)> {
-    let name = |arn: &Arn| arn.auto_scaling_group_name().map(str::to_string);
-    let names: Vec<String> = items.iter().filter_map(|c| name(&c.arn)).collect();
+    let names: Vec<String> = items
+        .iter()
+        .filter_map(|c| c.arn.auto_scaling_group_name().map(str::to_string))
+        .collect();
     // No names: nothing to read (an empty list would describe every group).
     let listed = if names.is_empty() {
         Ok(Vec::new())
@@ -176,7 +178,10 @@ async fn groups(
             let found = match &listed {
                 Ok(groups) => groups
                     .iter()
-                    .find(|g| name(&g.arn).is_some() && name(&g.arn) == name(&c.arn))
+                    .find(|g| {
+                        let wanted = c.arn.auto_scaling_group_name();
+                        wanted.is_some() && g.arn.auto_scaling_group_name() == wanted
+                    })
                     .map_or_else(
                         || Found::NotYet(Unread::NotVisible(c.arn.clone())),
                         |g| Found::Now(g.clone()),
