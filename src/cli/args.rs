@@ -217,6 +217,9 @@ pub struct CreditsArgs {
     /// Rows of a breakdown table before the quarters (table, Markdown, CSV; JSON has every breakdown)
     #[arg(long, value_enum, value_name = "KEY")]
     pub by: Option<ByKey>,
+    /// Print the eligibility in effect instead: every service, the day it counts from, its exclusions and where it comes from (AWS's Migrations Included Services List or map.eligible_services). Asks AWS nothing.
+    #[arg(long, conflicts_with_all = ["fresh", "cost", "at", "workload", "by"])]
+    pub services: bool,
     #[command(flatten)]
     pub out: OutputArgs,
 }

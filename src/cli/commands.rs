@@ -21,6 +21,7 @@ use tagwarden_core::config::{Config, MapAgreement};
 use tagwarden_core::plan::PlanDocument;
 use tagwarden_core::policy::{load_policies, PolicySet};
 use tagwarden_core::report::drift::LATELY;
+use tagwarden_core::report::eligibility::EligibilityReport;
 use tagwarden_core::report::html::HtmlReport;
 use tagwarden_core::report::{ApplyReport, Format, Render};
 use tagwarden_core::shard::Shard;
@@ -239,6 +240,11 @@ pub fn rollback(cli: &Cli, args: &RollbackArgs) -> Result<u8> {
 
 pub fn credits(cli: &Cli, args: &CreditsArgs) -> Result<u8> {
     let config = config::load(cli.config.as_deref())?;
+    if args.services {
+        let eligibility = EligibilityReport::of(&config.map.eligible_services);
+        print(&eligibility, &args.out)?;
+        return Ok(0);
+    }
     let today = day(args.at.as_deref())?;
     let workload = args.workload.as_deref();
     needs_workloads(&config, workload, args.by)?;

@@ -1,5 +1,8 @@
 //! Cost Explorer's side: `GetCostAndUsage` queries (monthly, over the
-//! agreement): all spend by `map-migrated` value and SERVICE; eligible
+//! agreement): the eligible services' usage types (SERVICE × USAGE_TYPE),
+//! from which the list's exclusions become exact filters
+//! ([`tagwarden_core::credits::excluded`]); all spend by `map-migrated`
+//! value and SERVICE, the excluded part apart; eligible
 //! spend by value and LINKED_ACCOUNT; with `map.workload_tags`, eligible
 //! spend by value and each workload tag (the spend carrying none of the
 //! tags before it); and Credit records. Credits, refunds and taxes are left
@@ -23,6 +26,7 @@ use chrono::{Datelike, NaiveDate};
 use tagwarden_core::billing::eligible::{Eligibility, EligibleService};
 use tagwarden_core::billing::NO_WORKLOAD;
 use tagwarden_core::config::MapAgreement;
+use tagwarden_core::credits::excluded::{self, Excluded};
 use tagwarden_core::credits::{Cell, Origin, Received};
 use tagwarden_core::report::TagActivation;
 
@@ -45,20 +49,37 @@ pub async fn read(
 ) -> Result<Billing> {
     let ce = aws.cost_explorer();
     let query = Query { aws, ce: &ce };
-    let scope = Scope { terms, asked };
+    let scope = Scope {
+        terms,
+        asked,
+        left_out: None,
+        billed: Vec::new(),
+    };
     // The key names the query, its period, the terms it depends on and
     // the workload asked for.
     let key = |kind: &str| {
         format!(
-            "v2|{kind}|{}|{}|{:?}|{:?}|{:?}",
+            "v3|{kind}|{}|{}|{:?}|{:?}|{:?}",
             asked.start, asked.end, terms.eligible_services, terms.workload_tags, asked.workload
         )
     };
     let whole = period(asked.start, asked.end);
-    let spend = scope.narrow(spend_only());
-    let by_service = Group::Dimension(Dimension::Service);
+    let (billed, c0) = cache
+        .get_or(&key("billed"), scope.billed(&query, &whole))
+        .await?;
+    let rules = Eligibility {
+        services: &terms.eligible_services,
+    };
+    let excluded = excluded::for_cost_explorer(&rules, &billed);
+    let mut billed_names: Vec<String> = billed.iter().map(|(s, _)| s.clone()).collect();
+    billed_names.dedup();
+    let scope = Scope {
+        left_out: left_out(&excluded),
+        billed: billed_names,
+        ..scope
+    };
     let (by_service, c1) = cache
-        .get_or(&key("by_service"), query.cells(&whole, &spend, &by_service))
+        .get_or(&key("by_service"), scope.by_service(&query, &whole))
         .await?;
     let (by_account, c2) = cache
         .get_or(&key("by_account"), scope.by_account(&query))
@@ -83,8 +104,9 @@ pub async fn read(
         received,
         tag_activation,
         warnings: warning.into_iter().collect(),
-        cached: c1 && c2 && c3 && c4,
+        cached: c0 && c1 && c2 && c3 && c4,
         origin: Origin::CostExplorer,
+        assumptions: excluded.assumptions,
     })
 }
 
@@ -92,6 +114,10 @@ pub async fn read(
 struct Scope<'a> {
     terms: &'a MapAgreement,
     asked: Asked<'a>,
+    /// The eligible services' spend the list leaves out (None: none).
+    left_out: Option<Expression>,
+    /// The eligible services with spend, by Cost Explorer name.
+    billed: Vec<String>,
 }
 
 impl Scope<'_> {
@@ -103,15 +129,59 @@ impl Scope<'_> {
         }
     }
 
+    /// The usage types the eligible services billed, by service.
+    async fn billed(
+        &self,
+        query: &Query<'_>,
+        whole: &DateInterval,
+    ) -> Result<Vec<(String, String)>> {
+        let names = Eligibility {
+            services: &self.terms.eligible_services,
+        }
+        .cost_explorer_names();
+        let filter = self.narrow(all_of(vec![
+            spend_only(),
+            dimension(Dimension::Service, &names),
+        ]));
+        query
+            .pairs(whole, &filter, [Dimension::Service, Dimension::UsageType])
+            .await
+    }
+
+    /// All spend by value and service; what the list leaves out of the
+    /// eligible services is asked apart and marked not eligible.
+    async fn by_service(&self, query: &Query<'_>, whole: &DateInterval) -> Result<Vec<Cell>> {
+        let group = Group::Dimension(Dimension::Service);
+        let Some(left_out) = &self.left_out else {
+            return query.cells(whole, &self.narrow(spend_only()), &group).await;
+        };
+        let counted = self.narrow(all_of(vec![spend_only(), not(left_out.clone())]));
+        let mut cells = query.cells(whole, &counted, &group).await?;
+        let apart = self.narrow(all_of(vec![spend_only(), left_out.clone()]));
+        let mut excluded = query.cells(whole, &apart, &group).await?;
+        for c in &mut excluded {
+            c.eligible = Some(false);
+        }
+        cells.extend(excluded);
+        Ok(cells)
+    }
+
+    /// The parts of an eligible-spend filter: spend of `names`, less what
+    /// the list leaves out.
+    fn eligible(&self, names: &[String]) -> Vec<Expression> {
+        let mut parts = vec![spend_only(), dimension(Dimension::Service, names)];
+        parts.extend(self.left_out.clone().map(not));
+        parts
+    }
+
     /// Eligible spend by value and account: one query per date services
     /// become eligible from.
     async fn by_account(&self, query: &Query<'_>) -> Result<Vec<Cell>> {
         let mut cells = Vec::new();
-        for (from, names) in eligible_periods(&self.terms.eligible_services, self.asked) {
-            let filter = self.narrow(all_of(vec![
-                spend_only(),
-                dimension(Dimension::Service, &names),
-            ]));
+        for (from, names) in
+            eligible_periods(&self.terms.eligible_services, self.asked, &self.billed)
+        {
+            let filter = self.narrow(all_of(self.eligible(&names)));
             let group = Group::Dimension(Dimension::LinkedAccount);
             cells.extend(
                 query
@@ -128,9 +198,11 @@ impl Scope<'_> {
     async fn by_workload(&self, query: &Query<'_>) -> Result<Vec<Cell>> {
         let tags = &self.terms.workload_tags;
         let mut cells = Vec::new();
-        for (from, names) in eligible_periods(&self.terms.eligible_services, self.asked) {
+        for (from, names) in
+            eligible_periods(&self.terms.eligible_services, self.asked, &self.billed)
+        {
             for (i, tag) in tags.iter().enumerate() {
-                let mut parts = vec![spend_only(), dimension(Dimension::Service, &names)];
+                let mut parts = self.eligible(&names);
                 parts.extend(tags[..i].iter().map(|t| tag_absent(t)));
                 let filter = self.narrow(all_of(parts));
                 let group = Group::Workload {
@@ -150,10 +222,12 @@ impl Scope<'_> {
 
 /// The eligible services' Cost Explorer names by the day they count from:
 /// the asked start, or for a dated entry its first whole month (a monthly
-/// figure cannot be split by day).
+/// figure cannot be split by day). Only the services that `billed` are
+/// asked for: a date of a service with no spend costs no query.
 fn eligible_periods(
     entries: &[EligibleService],
     asked: Asked<'_>,
+    billed: &[String],
 ) -> Vec<(NaiveDate, Vec<String>)> {
     let mut out: Vec<(NaiveDate, Vec<String>)> = Vec::new();
     for e in entries {
@@ -163,10 +237,16 @@ fn eligible_periods(
         if from >= asked.end {
             continue;
         }
-        let names = Eligibility {
+        let names: Vec<String> = Eligibility {
             services: std::slice::from_ref(e),
         }
-        .cost_explorer_names();
+        .cost_explorer_names()
+        .into_iter()
+        .filter(|n| billed.contains(n))
+        .collect();
+        if names.is_empty() {
+            continue;
+        }
         match out.iter_mut().find(|(d, _)| *d == from) {
             Some((_, all)) => {
                 for n in names {
@@ -227,6 +307,32 @@ fn workload_is(tags: &[String], name: &str) -> Expression {
             })
             .collect(),
     )
+}
+
+/// The spend the list leaves out: per service, the usage types and
+/// operations that do not count.
+fn left_out(x: &Excluded) -> Option<Expression> {
+    let of = |service: &str, key: Dimension, values: &[String]| {
+        all_of(vec![
+            dimension(Dimension::Service, &[service.to_string()]),
+            dimension(key, values),
+        ])
+    };
+    let parts: Vec<Expression> = x
+        .usage_types
+        .iter()
+        .map(|(s, v)| of(s, Dimension::UsageType, v))
+        .chain(
+            x.operations
+                .iter()
+                .map(|(s, v)| of(s, Dimension::Operation, v)),
+        )
+        .collect();
+    (!parts.is_empty()).then(|| any_of(parts))
+}
+
+fn not(e: Expression) -> Expression {
+    Expression::builder().not(e).build()
 }
 
 fn tag_absent(key: &str) -> Expression {
@@ -323,29 +429,20 @@ impl Query<'_> {
         &self,
         period: &DateInterval,
         filter: &Expression,
-        group: Option<&Group<'_>>,
+        groups: &[GroupDefinition],
     ) -> Result<Vec<ResultByTime>> {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let mut req = self
+            let req = self
                 .ce
                 .get_cost_and_usage()
                 .time_period(period.clone())
                 .granularity(Granularity::Monthly)
                 .metrics(METRIC)
                 .filter(filter.clone())
-                .set_next_page_token(token.clone());
-            if let Some(g) = group {
-                req = req
-                    .group_by(
-                        GroupDefinition::builder()
-                            .r#type(GroupDefinitionType::Tag)
-                            .key(MAP_TAG)
-                            .build(),
-                    )
-                    .group_by(g.definition());
-            }
+                .set_next_page_token(token.clone())
+                .set_group_by((!groups.is_empty()).then(|| groups.to_vec()));
             let page = self
                 .aws
                 .api
@@ -374,7 +471,14 @@ impl Query<'_> {
         group: &Group<'_>,
     ) -> Result<Vec<Cell>> {
         let mut cells = Vec::new();
-        for r in self.pages(period, filter, Some(group)).await? {
+        let groups = [
+            GroupDefinition::builder()
+                .r#type(GroupDefinitionType::Tag)
+                .key(MAP_TAG)
+                .build(),
+            group.definition(),
+        ];
+        for r in self.pages(period, filter, &groups).await? {
             let Some(month) = month_of(&r) else { continue };
             for g in r.groups() {
                 let keys = g.keys();
@@ -401,10 +505,29 @@ impl Query<'_> {
         Ok(cells)
     }
 
+    /// The pairs of two dimensions' values with spend, over the period.
+    async fn pairs(
+        &self,
+        period: &DateInterval,
+        filter: &Expression,
+        [a, b]: [Dimension; 2],
+    ) -> Result<Vec<(String, String)>> {
+        let groups = [a, b].map(|d| Group::Dimension(d).definition());
+        let mut out = std::collections::BTreeSet::new();
+        for r in self.pages(period, filter, &groups).await? {
+            for g in r.groups() {
+                if let [x, y] = g.keys() {
+                    out.insert((x.clone(), y.clone()));
+                }
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
     /// Credit records per month (negative amounts).
     async fn received(&self, period: &DateInterval, filter: &Expression) -> Result<Vec<Received>> {
         let mut out = Vec::new();
-        for r in self.pages(period, filter, None).await? {
+        for r in self.pages(period, filter, &[]).await? {
             let Some(month) = month_of(&r) else { continue };
             if let Some((amount, currency)) = r.total().and_then(|t| t.get(METRIC)).and_then(amount)
             {
@@ -570,16 +693,19 @@ mod tests {
         let entries = [
             EligibleService::named("AmazonEC2"),
             EligibleService {
-                service: "AWSLambda".into(),
                 from: Some(d("2026-02-15")),
+                origin: tagwarden_core::billing::eligible::Origin::Configuration,
+                service: "AWSLambda".into(),
             },
             EligibleService {
-                service: "AmazonRDS".into(),
                 from: Some(d("2025-06-01")),
+                origin: tagwarden_core::billing::eligible::Origin::Configuration,
+                service: "AmazonRDS".into(),
             },
             EligibleService {
-                service: "AmazonS3".into(),
                 from: Some(d("2027-01-01")),
+                origin: tagwarden_core::billing::eligible::Origin::Configuration,
+                service: "AmazonS3".into(),
             },
         ];
         let asked = Asked {
@@ -587,8 +713,19 @@ mod tests {
             end: d("2026-04-10"),
             workload: None,
         };
+        let names = Eligibility { services: &entries }.cost_explorer_names();
+        let without_lambda: Vec<String> = names
+            .iter()
+            .filter(|n| *n != "AWS Lambda")
+            .cloned()
+            .collect();
         assert_eq!(
-            eligible_periods(&entries, asked),
+            eligible_periods(&entries, asked, &without_lambda).len(),
+            1,
+            "a dated service with no spend costs no query"
+        );
+        assert_eq!(
+            eligible_periods(&entries, asked, &names),
             [
                 (
                     d("2026-01-01"),
@@ -602,5 +739,60 @@ mod tests {
             ],
             "S3 is eligible only after the period asked"
         );
+    }
+
+    #[test]
+    fn what_the_list_leaves_out_is_per_service_by_exact_usage_type_and_operation() {
+        let x = Excluded {
+            usage_types: vec![(
+                "Amazon Simple Storage Service".into(),
+                vec![
+                    "Requests-Tier1".into(),
+                    "USE1-DataTransfer-Out-Bytes".into(),
+                ],
+            )],
+            operations: vec![("AWS Payment Cryptography".into(), vec!["CreateKey".into()])],
+            assumptions: vec![],
+        };
+        let e = left_out(&x).unwrap();
+        let parts: Vec<Vec<(String, Vec<String>)>> = e
+            .or()
+            .iter()
+            .map(|p| {
+                p.and()
+                    .iter()
+                    .map(|d| {
+                        let d = d.dimensions().unwrap();
+                        (d.key().unwrap().as_str().to_string(), d.values().to_vec())
+                    })
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            parts,
+            [
+                vec![
+                    (
+                        "SERVICE".to_string(),
+                        vec!["Amazon Simple Storage Service".to_string()]
+                    ),
+                    (
+                        "USAGE_TYPE".into(),
+                        vec![
+                            "Requests-Tier1".into(),
+                            "USE1-DataTransfer-Out-Bytes".into()
+                        ]
+                    ),
+                ],
+                vec![
+                    (
+                        "SERVICE".to_string(),
+                        vec!["AWS Payment Cryptography".to_string()]
+                    ),
+                    ("OPERATION".into(), vec!["CreateKey".into()]),
+                ],
+            ]
+        );
+        assert!(left_out(&Excluded::default()).is_none());
     }
 }

@@ -28,5 +28,6 @@ pub async fn read(aws: &Aws, terms: &MapAgreement, costs: &Costs) -> Billing {
         warnings,
         cached: false,
         origin: Origin::BillingExport,
+        assumptions: Vec::new(),
     }
 }

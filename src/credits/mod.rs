@@ -43,6 +43,8 @@ pub struct Billing {
     /// Every answer came from the store's cache.
     pub cached: bool,
     pub origin: Origin,
+    /// What the source could not apply of the eligibility, in words.
+    pub assumptions: Vec<String>,
 }
 
 /// Cost Explorer answers kept in the state store: each request costs USD
@@ -153,6 +155,7 @@ pub async fn report(
         by_workload: billing.by_workload,
         received: billing.received,
         origin: billing.origin,
+        source_assumptions: billing.assumptions,
     };
     let credits = compute(&input)?;
     let (late_tagging, uncredited_resources) = by_resource(terms, source, view);
@@ -180,6 +183,9 @@ pub async fn report(
                 SpendSource::Export(costs) => costs.billing_periods.clone(),
                 SpendSource::CostExplorer(_) => Vec::new(),
             },
+            eligible_list: tagwarden_core::credits::eligibility::list_used(
+                &terms.eligible_services,
+            ),
         },
         tag_activation: billing.tag_activation,
         workload: view.workload.map(str::to_string),

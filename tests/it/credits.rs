@@ -1,7 +1,10 @@
 //! `tagwarden credits` against the emulator's Cost Explorer. moto answers
 //! `GetCostAndUsage` from a queue of injected results, one per distinct
-//! request body, in the order the requests arrive: spend by value and
-//! service (two pages), eligible spend by value and account, then credits.
+//! request body, in the order the requests arrive: the eligible services'
+//! usage types, spend by value and service less what the Included Services
+//! List leaves out (two pages), that left-out spend, eligible spend by
+//! value and account, then credits. moto does not apply filters: what the
+//! filters hold is checked in the unit tests of `src/credits/cost_explorer.rs`.
 //! It does not implement `ListCostAllocationTags` (500): the report must say
 //! "unknown" and warn, not fail.
 
@@ -35,6 +38,13 @@ fn total(start: &str, end: &str, amount: f64) -> Value {
 fn credits_from_cost_explorer_end_to_end() {
     let emu = Emulator::start();
     let results = json!({"results": [
+        // The usage types the eligible services billed: S3's requests are
+        // not eligible, its storage is.
+        common::billed_usage_types(&[
+            (EC2, "USE1-BoxUsage:m5.large"),
+            ("Amazon Simple Storage Service", "TimedStorage-ByteHrs"),
+            ("Amazon Simple Storage Service", "Requests-Tier1"),
+        ]),
         // By value and service, page 1 of 2: January and February.
         {
             "ResultsByTime": [
@@ -56,6 +66,13 @@ fn credits_from_cost_explorer_end_to_end() {
                     group("mig12345", EC2, 2000.0),
                 ]),
                 month("2026-04-01", "2026-04-11", vec![group("migABCDE12345", EC2, 1000.0)]),
+            ],
+            "DimensionValueAttributes": []
+        },
+        // The spend the list leaves out (S3 requests), by value and service.
+        {
+            "ResultsByTime": [
+                month("2026-01-01", "2026-02-01", vec![group("migABCDE12345", "Amazon Simple Storage Service", 700.0)]),
             ],
             "DimensionValueAttributes": []
         },
@@ -105,11 +122,12 @@ fn credits_from_cost_explorer_end_to_end() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let r = run.json();
 
-    // January: 30k tagged + 10k untagged eligible, 500 Marketplace. February
+    // January: 30k tagged + 10k untagged eligible, 500 Marketplace, 700 of
+    // tagged S3 requests (not eligible). February
     // and March 30k tagged each (the threshold of 50k is crossed in
     // February: 25 % of 10k), March also 2k of another MPE ID.
     let t = &r["totals"];
-    assert_eq!(t["total"], 103500.0);
+    assert_eq!(t["total"], 104200.0);
     assert_eq!(t["eligible"], 103000.0);
     assert_eq!(t["tagged"], 91000.0);
     assert_eq!(t["mistagged"], 2000.0);
@@ -151,9 +169,24 @@ fn credits_from_cost_explorer_end_to_end() {
     assert_eq!(r["currency"], "USD");
     assert_eq!(r["agreement"]["end"], "2026-07-01");
 
-    // Four GetCostAndUsage requests (two pages, two queries), priced.
-    assert_eq!(r["source"]["api_requests"], 4);
-    assert_eq!(r["source"]["api_cost_usd"], 0.04);
+    // Six GetCostAndUsage requests (usage types, two pages, the left-out
+    // spend, by account, credits), priced; the list named.
+    assert_eq!(r["source"]["api_requests"], 6);
+    assert_eq!(r["source"]["api_cost_usd"], 0.06);
+    assert_eq!(
+        r["source"]["eligible_list"],
+        json!({"name": "AWS Migrations Included Services List", "updated": "2026-04-06"})
+    );
+    let s3 = r["by_service"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == "Amazon Simple Storage Service")
+        .unwrap();
+    assert_eq!(
+        (s3["total"].as_f64(), s3["eligible"].as_f64()),
+        (Some(700.0), Some(0.0))
+    );
     // The emulator cannot say whether the tag is active: unknown, warned.
     assert_eq!(r["tag_activation"]["status"], "unknown");
     let warnings = common::non_empty(&r["warnings"], "warnings");
@@ -172,7 +205,7 @@ fn credits_from_cost_explorer_end_to_end() {
     assert_eq!(again["source"]["cached"], true);
     assert_eq!(again["totals"], r["totals"]);
     let fresh = credits(&["--format", "json", "--fresh"]).json();
-    assert_eq!(fresh["source"]["api_requests"], 4);
+    assert_eq!(fresh["source"]["api_requests"], 6);
     assert_eq!(fresh["totals"], r["totals"]);
 
     let table = credits(&["--format", "table"]);

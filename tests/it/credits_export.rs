@@ -105,7 +105,8 @@ fn eligible(service: &str) -> bool {
     service != "AWSMarketplace"
 }
 
-/// What Cost Explorer answers for the scenario, in request order: spend by
+/// What Cost Explorer answers for the scenario, in request order: the
+/// eligible services' usage types (none the list leaves out), spend by
 /// value and service, eligible spend by value and account, by value and
 /// each workload tag, credits.
 fn cost_explorer_results(lines: &[Line]) -> Value {
@@ -141,7 +142,13 @@ fn cost_explorer_results(lines: &[Line]) -> Value {
         .into_iter()
         .map(|(m, amount)| json!({"TimePeriod": {"Start": m, "End": month_end(&m)}, "Total": {"UnblendedCost": {"Amount": amount.to_string(), "Unit": "USD"}}, "Groups": [], "Estimated": false}))
         .collect();
+    let pairs: Vec<(&str, &str)> = lines
+        .iter()
+        .filter(|l| spend(l) && eligible(l.service))
+        .map(|l| (l.service, l.usage_type))
+        .collect();
     json!({"results": [
+        common::billed_usage_types(&pairs),
         grouped(&|l| Some(l.service.to_string())),
         grouped(&|l| eligible(l.service).then(|| l.account.to_string())),
         grouped(&|l| l.workload_group(0).filter(|_| eligible(l.service))),

@@ -57,6 +57,7 @@ fn inject_billing(emu: &Emulator) {
     };
     let month = |start: &str, end: &str, groups: Vec<serde_json::Value>| json!({"TimePeriod": {"Start": start, "End": end}, "Total": {}, "Groups": groups, "Estimated": false});
     let results = json!({"results": [
+        common::billed_usage_types(&[(EC2, "USE1-BoxUsage:m5.large")]),
         {"ResultsByTime": [
             month("2026-01-01", "2026-02-01", vec![group("migABCDE12345", EC2, 40000.0), group("", EC2, 9000.0)]),
             month("2026-02-01", "2026-03-01", vec![group("migABCDE12345", EC2, 42000.0), group(HOSTILE, EC2, 700.0)]),

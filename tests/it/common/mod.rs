@@ -481,3 +481,13 @@ pub fn non_empty<'a>(v: &'a serde_json::Value, what: &str) -> &'a Vec<serde_json
     assert!(!items.is_empty(), "{what} is empty");
     items
 }
+
+/// Cost Explorer's answer to tagwarden's first query, the usage types the
+/// eligible services billed (SERVICE × USAGE_TYPE): one month of `pairs`.
+pub fn billed_usage_types(pairs: &[(&str, &str)]) -> serde_json::Value {
+    let groups: Vec<serde_json::Value> = pairs
+        .iter()
+        .map(|(service, usage)| serde_json::json!({"Keys": [service, usage], "Metrics": {"UnblendedCost": {"Amount": "1", "Unit": "USD"}}}))
+        .collect();
+    serde_json::json!({"ResultsByTime": [{"TimePeriod": {"Start": "2026-01-01", "End": "2026-02-01"}, "Total": {}, "Groups": groups, "Estimated": false}], "DimensionValueAttributes": []})
+}

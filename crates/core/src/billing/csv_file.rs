@@ -96,6 +96,7 @@ fn line<'a>(
         product: text(layout.product),
         product_name: text(layout.product_name),
         usage_type: text(layout.usage_type),
+        operation: text(layout.operation),
         description: text(layout.description),
     })
 }

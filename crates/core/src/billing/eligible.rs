@@ -1,15 +1,18 @@
 //! Which spend can earn MAP credit: the agreement's eligible services
 //! (`map.eligible_services`, by Cost Explorer name or bill product code,
-//! each maybe from a date) less the usage a bill can tell apart and the
-//! Included Services List leaves out (data transfer, S3 requests, Fargate
-//! on EKS). A bill line is judged by its product code, usage type and day;
-//! Cost Explorer's monthly figures by service name and month only.
+//! each maybe from a date; by default AWS's Migrations Included Services
+//! List, [`super::included`]) less the usage the list leaves out (data
+//! transfer everywhere, and each service's exclusions by usage type or
+//! operation). A bill line is judged by its product code, usage type,
+//! operation and day; Cost Explorer's monthly figures by service name and
+//! month, its exclusions by usage type and operation in its filters.
 
+use super::included::{self, Listed};
 use super::services::{self, UNNAMED};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-/// One entry of `map.eligible_services`.
+/// One entry of the eligibility in effect.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EligibleService {
     /// A Cost Explorer name ("Amazon Relational Database Service") or a
@@ -18,13 +21,54 @@ pub struct EligibleService {
     /// Eligible from this day on (AWS adds services to the list with an
     /// "eligible after" date); None: for the whole agreement.
     pub from: Option<NaiveDate>,
+    /// Where it comes from.
+    pub origin: Origin,
+}
+
+/// Where an entry of the eligibility comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Row `n` of the Included Services List ([`included::row`]).
+    List(u16),
+    /// `map.eligible_services`.
+    Configuration,
+}
+
+impl Serialize for Origin {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(match self {
+            Origin::List(_) => "list",
+            Origin::Configuration => "configuration",
+        })
+    }
+}
+
+/// The Included Services List as eligibility: each row from its day.
+pub fn default_services() -> Vec<EligibleService> {
+    included::rows()
+        .map(|(i, r)| EligibleService {
+            service: r.code.to_string(),
+            from: r.from(),
+            origin: Origin::List(i),
+        })
+        .collect()
 }
 
 impl EligibleService {
+    /// A configured entry for the whole agreement.
     pub fn named(service: &str) -> EligibleService {
         EligibleService {
             service: service.to_string(),
             from: None,
+            origin: Origin::Configuration,
+        }
+    }
+
+    /// The list's row this entry is, if it is one.
+    pub fn listed(&self) -> Option<&'static Listed> {
+        match self.origin {
+            Origin::List(i) => included::row(i),
+            Origin::Configuration => None,
         }
     }
 
@@ -34,39 +78,41 @@ impl EligibleService {
         self.service == name || (!product.is_empty() && self.service == product)
     }
 
-    /// Whether this entry stands for Cost Explorer's service `name`: by
-    /// that name, or by the product code it is billed under.
-    fn stands_for(&self, name: &str) -> bool {
-        self.service == name || services::code_of(name) == Some(self.service.as_str())
+    /// Whether this entry stands for Cost Explorer's service `name`
+    /// (whose product code is `code`, when known).
+    fn stands_for(&self, name: &str, code: Option<&str>) -> bool {
+        match self.listed() {
+            Some(row) => row.cost_explorer.contains(&name),
+            None => self.service == name || code == Some(self.service.as_str()),
+        }
     }
-}
 
-/// Usage the Included Services List leaves out, told by usage type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Exclusion {
-    /// `…DataTransfer…`, `…-Out-Bytes`, `…-In-Bytes`: any product.
-    DataTransfer,
-    /// `AmazonS3` request charges (`Requests-Tier1`…): storage counts.
-    S3Requests,
-    /// `AmazonEKS` Fargate usage (ECS on Fargate is not excluded).
-    FargateOnEks,
-}
-
-impl Exclusion {
-    /// The exclusion a bill line falls under, if any.
-    pub fn of(product: &str, usage_type: &str) -> Option<Exclusion> {
-        if usage_type.contains("DataTransfer")
-            || usage_type.ends_with("-Out-Bytes")
-            || usage_type.ends_with("-In-Bytes")
-        {
-            Some(Exclusion::DataTransfer)
-        } else if product == "AmazonS3" && usage_type.contains("Requests-") {
-            Some(Exclusion::S3Requests)
-        } else if product == "AmazonEKS" && usage_type.contains("Fargate") {
-            Some(Exclusion::FargateOnEks)
+    /// The list's rows whose rules apply to this entry's lines of
+    /// `product`: its own row, or for a configured entry every row of the
+    /// product (an agreement naming a service keeps the list's exclusions
+    /// of it).
+    fn rows<'a>(&'a self, product: &'a str) -> impl Iterator<Item = &'static Listed> + 'a {
+        let own = self.listed();
+        let code = if product.is_empty() {
+            services::code_of(&self.service).unwrap_or(&self.service)
         } else {
-            None
+            product
+        };
+        own.into_iter()
+            .chain(included::rows_of(code).filter(move |_| own.is_none()))
+    }
+
+    /// Whether the list's rules let a line of this entry count.
+    fn lets_count(&self, product: &str, usage_type: &str, operation: &str) -> bool {
+        let mut rows = self.rows(product).peekable();
+        rows.peek().is_none() || rows.any(|r| r.counts(usage_type, operation))
+    }
+
+    /// Cost Explorer's SERVICE names this entry stands for.
+    pub fn cost_explorer_names(&self) -> Vec<&str> {
+        match self.listed() {
+            Some(row) => row.cost_explorer.to_vec(),
+            None => services::names_of(&self.service),
         }
     }
 }
@@ -89,6 +135,16 @@ impl Since {
     }
 }
 
+/// What a bill line is, as eligibility reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct LineKind<'a> {
+    /// The service it counts under (see [`services::of_line`]).
+    pub name: &'a str,
+    pub product: &'a str,
+    pub usage_type: &'a str,
+    pub operation: &'a str,
+}
+
 /// The agreement's eligibility rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Eligibility<'a> {
@@ -96,19 +152,19 @@ pub struct Eligibility<'a> {
 }
 
 impl Eligibility<'_> {
-    /// From when a bill line counts, billed under `name` (see
-    /// [`services::of_line`]) with this product code and usage type: the
-    /// earliest entry naming it.
-    pub fn since(&self, name: &str, product: &str, usage_type: &str) -> Since {
-        if name == UNNAMED {
+    /// From when a kind of bill line counts: the earliest entry naming it
+    /// whose list rules let it count. Data transfer never does.
+    pub fn since(&self, line: LineKind<'_>) -> Since {
+        if line.name == UNNAMED {
             return Since::Always;
         }
-        if Exclusion::of(product, usage_type).is_some() {
+        if included::is_data_transfer(line.usage_type) {
             return Since::Never;
         }
         self.services
             .iter()
-            .filter(|e| e.names(name, product))
+            .filter(|e| e.names(line.name, line.product))
+            .filter(|e| e.lets_count(line.product, line.usage_type, line.operation))
             .fold(Since::Never, |since, e| match (since, e.from) {
                 (Since::Always, _) | (_, None) => Since::Always,
                 (Since::Never, Some(day)) => Since::From(day),
@@ -120,16 +176,18 @@ impl Eligibility<'_> {
     /// entry dated within the month counts from the next one (a monthly
     /// figure cannot be split by day; the bill's can).
     pub fn of_month(&self, name: &str, month: NaiveDate) -> bool {
+        let code = services::code_of(name);
         name == UNNAMED
             || self
                 .services
                 .iter()
-                .any(|e| e.stands_for(name) && e.from.is_none_or(|from| month >= from))
+                .any(|e| e.stands_for(name, code) && e.from.is_none_or(|from| month >= from))
     }
 
     /// Whether the terms list `name` at all (at any date).
     pub fn lists(&self, name: &str) -> bool {
-        name == UNNAMED || self.services.iter().any(|e| e.stands_for(name))
+        let code = services::code_of(name);
+        name == UNNAMED || self.services.iter().any(|e| e.stands_for(name, code))
     }
 
     /// Cost Explorer's SERVICE names the entries stand for (a product code
@@ -137,7 +195,7 @@ impl Eligibility<'_> {
     pub fn cost_explorer_names(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for e in self.services {
-            for name in services::names_of(&e.service) {
+            for name in e.cost_explorer_names() {
                 if !out.iter().any(|n| n == name) {
                     out.push(name.to_string());
                 }
@@ -145,11 +203,30 @@ impl Eligibility<'_> {
         }
         out
     }
+
+    /// Whether a Cost Explorer line of service `name` with this usage type
+    /// and operation counts on some day (its exclusions, not its date).
+    pub fn counts_in_cost_explorer(&self, name: &str, usage_type: &str, operation: &str) -> bool {
+        let code = services::code_of(name).unwrap_or(name);
+        !included::is_data_transfer(usage_type)
+            && self.services.iter().any(|e| {
+                e.stands_for(name, Some(code)) && e.lets_count(code, usage_type, operation)
+            })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn since(e: &Eligibility<'_>, name: &str, product: &str, usage_type: &str) -> Since {
+        e.since(LineKind {
+            name,
+            product,
+            usage_type,
+            operation: "",
+        })
+    }
 
     fn day(s: &str) -> NaiveDate {
         s.parse().unwrap()
@@ -161,8 +238,8 @@ mod tests {
             EligibleService::named("Amazon Simple Storage Service"),
             EligibleService::named("AmazonEKS"),
             EligibleService {
-                service: "AWSLambda".into(),
                 from: Some(day("2026-03-15")),
+                ..EligibleService::named("AWSLambda")
             },
         ]
     }
@@ -171,7 +248,7 @@ mod tests {
     fn a_line_is_judged_by_code_or_name_usage_type_and_day() {
         let list = terms();
         let e = Eligibility { services: &list };
-        let of_line = |name, product, usage, d| e.since(name, product, usage).on(d);
+        let of_line = |name, product, usage, d| since(&e, name, product, usage).on(d);
         let ec2 = "Amazon Elastic Compute Cloud - Compute";
         let d = day("2026-02-01");
         assert!(of_line(ec2, "AmazonEC2", "USE1-BoxUsage:m5.large", d));
@@ -196,7 +273,7 @@ mod tests {
         let s3 = "Amazon Simple Storage Service";
         assert!(of_line(s3, "AmazonS3", "TimedStorage-ByteHrs", d));
         assert!(!of_line(s3, "AmazonS3", "Requests-Tier1", d));
-        let eks = "Amazon Elastic Kubernetes Service";
+        let eks = "Amazon Elastic Container Service for Kubernetes";
         assert!(of_line(
             eks,
             "AmazonEKS",
@@ -224,30 +301,30 @@ mod tests {
     #[test]
     fn a_kind_of_line_counts_from_the_earliest_entry_naming_it() {
         let dated = |service: &str, from: &str| EligibleService {
-            service: service.into(),
             from: Some(day(from)),
+            ..EligibleService::named(service)
         };
         let list = vec![
             dated("AWSLambda", "2026-05-01"),
             dated("AWS Lambda", "2026-03-15"),
             dated("AmazonEKS", "2026-02-01"),
-            EligibleService::named("Amazon Elastic Kubernetes Service"),
+            EligibleService::named("Amazon Elastic Container Service for Kubernetes"),
         ];
         let e = Eligibility { services: &list };
-        let lambda = e.since("AWS Lambda", "AWSLambda", "Request");
+        let lambda = since(&e, "AWS Lambda", "AWSLambda", "Request");
         assert_eq!(lambda, Since::From(day("2026-03-15")));
         assert!(!lambda.on(day("2026-03-14")) && lambda.on(day("2026-03-15")));
-        let eks = "Amazon Elastic Kubernetes Service";
+        let eks = "Amazon Elastic Container Service for Kubernetes";
         assert_eq!(
-            e.since(eks, "AmazonEKS", "USE1-AmazonEKS-Hours"),
+            since(&e, eks, "AmazonEKS", "USE1-AmazonEKS-Hours"),
             Since::Always
         );
         assert_eq!(
-            e.since(eks, "AmazonEKS", "USE1-Fargate-GB-Hours"),
+            since(&e, eks, "AmazonEKS", "USE1-Fargate-GB-Hours"),
             Since::Never
         );
         assert_eq!(
-            e.since("Amazon DynamoDB", "AmazonDynamoDB", "x"),
+            since(&e, "Amazon DynamoDB", "AmazonDynamoDB", "x"),
             Since::Never
         );
     }
@@ -273,7 +350,7 @@ mod tests {
                 "Amazon Elastic Compute Cloud - Compute",
                 "EC2 - Other",
                 "Amazon Simple Storage Service",
-                "Amazon Elastic Kubernetes Service",
+                "Amazon Elastic Container Service for Kubernetes",
                 "AWS Lambda"
             ]
         );

@@ -1,9 +1,10 @@
-//! What a kind of bill line is (its product code, usage type and product
-//! name): the service it counts under and from when it is eligible. A bill
+//! What a kind of bill line is (its product code, usage type, product
+//! name, and for the few products whose exclusions name operations, its
+//! operation): the service it counts under and from when it is eligible. A bill
 //! repeats a few thousand kinds over millions of lines, so each kind is
 //! judged once (the usage-type rules search text) and looked up after.
 
-use super::eligible::{Eligibility, EligibleService, Since};
+use super::eligible::{Eligibility, EligibleService, LineKind, Since};
 use super::ledger::Ledger;
 use super::resource::{Name, Names};
 use super::{services, Line};
@@ -51,7 +52,11 @@ impl Kinds {
     }
 
     pub(super) fn of(&mut self, line: &Line<'_>, judge: Judge<'_>) -> &Kind {
-        let parts = [line.product, line.usage_type, line.product_name];
+        let operation = match super::included::reads_operation(line.product) {
+            true => line.operation,
+            false => "",
+        };
+        let parts = [line.product, line.usage_type, line.product_name, operation];
         // The parts, each ended by a NUL: a part holding one (no bill's
         // does) could run into the next, so such a line is not remembered.
         let plain = !parts.iter().any(|p| p.contains('\0'));
@@ -63,7 +68,7 @@ impl Kinds {
         if plain && self.judged.contains_key(self.key.as_str()) {
             return &self.judged[self.key.as_str()];
         }
-        let kind = judge.kind(line);
+        let kind = judge.kind(line, operation);
         if plain && self.judged.len() < LIMIT {
             let key = Box::from(self.key.as_str());
             return self.judged.entry(key).or_insert(kind);
@@ -73,12 +78,18 @@ impl Kinds {
 }
 
 impl Judge<'_> {
-    fn kind(self, line: &Line<'_>) -> Kind {
+    /// `operation`: the line's, where its product's rules read it, else "".
+    fn kind(self, line: &Line<'_>, operation: &str) -> Kind {
         let (service, named) = services::of_line(line.product, line.usage_type, line.product_name);
         let since = Eligibility {
             services: self.eligible,
         }
-        .since(service, line.product, line.usage_type);
+        .since(LineKind {
+            name: service,
+            product: line.product,
+            usage_type: line.usage_type,
+            operation,
+        });
         Kind {
             service: self.names.get(service),
             ledger_service: (self.ledger.service(service), named),

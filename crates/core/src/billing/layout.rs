@@ -116,6 +116,7 @@ pub struct Layout {
     pub product: Option<usize>,
     pub product_name: Option<usize>,
     pub usage_type: Option<usize>,
+    pub operation: Option<usize>,
     pub description: Option<usize>,
 }
 
@@ -143,6 +144,7 @@ const PRODUCT: &[&str] = &[
 ];
 const PRODUCT_NAME: &[&str] = &["product_product_name", "product/ProductName", "ServiceName"];
 const USAGE_TYPE: &[&str] = &["line_item_usage_type", "lineItem/UsageType", "x_UsageType"];
+const OPERATION: &[&str] = &["line_item_operation", "lineItem/Operation", "x_Operation"];
 const DESCRIPTION: &[&str] = &[
     "line_item_line_item_description",
     "lineItem/LineItemDescription",
@@ -192,6 +194,7 @@ impl Layout {
             product: find(header, PRODUCT),
             product_name: find(header, PRODUCT_NAME),
             usage_type: find(header, USAGE_TYPE),
+            operation: find(header, OPERATION),
             description: find(header, DESCRIPTION),
         })
     }

@@ -12,6 +12,7 @@
 
 mod csv_file;
 pub mod eligible;
+pub mod included;
 mod kind;
 mod layout;
 mod ledger;
@@ -145,6 +146,9 @@ pub struct Line<'a> {
     /// The product or service name, when there is no code.
     pub product_name: &'a str,
     pub usage_type: &'a str,
+    /// The API operation (`line_item_operation`): a few of the list's
+    /// exclusions name operations.
+    pub operation: &'a str,
     pub description: &'a str,
 }
 

@@ -84,6 +84,7 @@ enum Field {
     Product,
     ProductName,
     UsageType,
+    Operation,
     Description,
     /// `map-migrated`; several columns may hold it, the first with a value
     /// wins (own columns first, then the tag map).
@@ -128,6 +129,7 @@ impl Leaves {
             (layout.product, Field::Product),
             (layout.product_name, Field::ProductName),
             (layout.usage_type, Field::UsageType),
+            (layout.operation, Field::Operation),
             (layout.description, Field::Description),
         ];
         for (top, field) in optional {
@@ -319,6 +321,7 @@ impl Batch {
             product: field(Field::Product),
             product_name: field(Field::ProductName),
             usage_type: field(Field::UsageType),
+            operation: field(Field::Operation),
             description: field(Field::Description),
         })
     }

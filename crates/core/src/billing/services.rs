@@ -1,11 +1,15 @@
 //! Billing files name a service by product code (`AmazonEC2`); Cost
-//! Explorer's SERVICE dimension, and so `map.eligible_services`, by name
-//! ("Amazon Elastic Compute Cloud - Compute"). This maps one to the other
-//! for the services MAP agreements commonly list. EC2 is two services in
-//! Cost Explorer: instance usage is "- Compute", the rest (EBS, NAT, IP
-//! addresses, data transfer) is "EC2 - Other"; the usage type tells them
-//! apart. A code not listed here keeps its code as its name, and the
-//! report says so: list the code in `map.eligible_services` to count it.
+//! Explorer's SERVICE dimension by name ("Amazon Elastic Compute Cloud -
+//! Compute"). This maps one to the other: for the Included Services
+//! List's services by its rows ([`super::included`]), for a few others
+//! here. EC2 is two services in Cost Explorer: instance usage is
+//! "- Compute", the rest (EBS, NAT, IP addresses, data transfer) is "EC2 -
+//! Other"; the usage type tells them apart. A code not known keeps its
+//! code as its name, and the report says so.
+
+use super::included;
+use std::collections::HashMap;
+use std::sync::LazyLock;
 
 /// Where a bill names no product at all (no product column): such spend
 /// counts as eligible, per resource and in the money view alike, since the
@@ -30,26 +34,45 @@ const EC2: &str = "AmazonEC2";
 const EC2_COMPUTE: &str = "Amazon Elastic Compute Cloud - Compute";
 const EC2_OTHER: &str = "EC2 - Other";
 
+/// Product code → Cost Explorer names, and name → code: the list's rows
+/// first, then [`OTHERS`].
+struct Index {
+    names: HashMap<&'static str, Vec<&'static str>>,
+    codes: HashMap<&'static str, &'static str>,
+}
+
+static INDEX: LazyLock<Index> = LazyLock::new(|| {
+    let mut index = Index {
+        names: HashMap::new(),
+        codes: HashMap::new(),
+    };
+    let listed = included::rows().map(|(_, r)| (r.code, r.cost_explorer));
+    let others = OTHERS
+        .iter()
+        .map(|(code, name)| (*code, std::slice::from_ref(name)));
+    for (code, names) in listed.chain(others) {
+        let known = index.names.entry(code).or_default();
+        for name in names {
+            if !known.contains(name) {
+                known.push(name);
+            }
+            index.codes.entry(name).or_insert(code);
+        }
+    }
+    index
+});
+
 /// The product code Cost Explorer's `name` stands for, when known.
 pub fn code_of(name: &str) -> Option<&'static str> {
-    match name {
-        EC2_COMPUTE | EC2_OTHER => Some(EC2),
-        _ => NAMES
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map(|(code, _)| *code),
-    }
+    INDEX.codes.get(name).copied()
 }
 
 /// The Cost Explorer names an entry of `map.eligible_services` stands
 /// for: a known product code its names (EC2 has two), anything else itself.
 pub fn names_of(entry: &str) -> Vec<&str> {
-    if entry == EC2 {
-        return vec![EC2_COMPUTE, EC2_OTHER];
-    }
-    match NAMES.binary_search_by(|(code, _)| code.cmp(&entry)) {
-        Ok(i) => vec![NAMES[i].1],
-        Err(_) => vec![entry],
+    match INDEX.names.get(entry) {
+        Some(names) if !names.is_empty() => names.clone(),
+        _ => vec![entry],
     }
 }
 
@@ -62,10 +85,7 @@ pub fn cost_explorer_name(product: &str, usage_type: &str) -> Option<&'static st
             EC2_OTHER
         });
     }
-    NAMES
-        .binary_search_by(|(code, _)| code.cmp(&product))
-        .ok()
-        .map(|i| NAMES[i].1)
+    INDEX.names.get(product).and_then(|n| n.first().copied())
 }
 
 /// EC2 usage types Cost Explorer counts as compute: instance hours (on
@@ -87,61 +107,19 @@ fn is_instance_usage(usage_type: &str) -> bool {
     COMPUTE.iter().any(|c| usage_type.contains(c))
 }
 
-/// Sorted by code, for the binary search.
-const NAMES: &[(&str, &str)] = &[
-    ("AWSBackup", "AWS Backup"),
+/// Services not on the Included Services List, by code: so a bill's
+/// lines of them are reported under Cost Explorer's names.
+const OTHERS: &[(&str, &str)] = &[
     ("AWSCloudTrail", "AWS CloudTrail"),
     ("AWSConfig", "AWS Config"),
     ("AWSDataTransfer", "AWS Data Transfer"),
-    ("AWSDatabaseMigrationSvc", "AWS Database Migration Service"),
-    ("AWSDirectConnect", "AWS Direct Connect"),
-    ("AWSELB", "Elastic Load Balancing"),
-    ("AWSGlue", "AWS Glue"),
-    ("AWSLambda", "AWS Lambda"),
-    ("AWSQueueService", "Amazon Simple Queue Service"),
-    ("AWSSecretsManager", "AWS Secrets Manager"),
-    ("AWSTransfer", "AWS Transfer Family"),
-    ("AmazonApiGateway", "Amazon API Gateway"),
-    ("AmazonAthena", "Amazon Athena"),
-    ("AmazonCloudFront", "Amazon CloudFront"),
-    ("AmazonCloudWatch", "AmazonCloudWatch"),
-    (
-        "AmazonDocDB",
-        "Amazon DocumentDB (with MongoDB compatibility)",
-    ),
-    ("AmazonDynamoDB", "Amazon DynamoDB"),
-    ("AmazonECR", "Amazon EC2 Container Registry (ECR)"),
-    ("AmazonECS", "Amazon Elastic Container Service"),
-    ("AmazonEFS", "Amazon Elastic File System"),
-    ("AmazonEKS", "Amazon Elastic Kubernetes Service"),
-    ("AmazonES", "Amazon OpenSearch Service"),
-    ("AmazonElastiCache", "Amazon ElastiCache"),
-    ("AmazonFSx", "Amazon FSx"),
     ("AmazonGuardDuty", "Amazon GuardDuty"),
-    ("AmazonKinesis", "Amazon Kinesis"),
-    ("AmazonMQ", "Amazon MQ"),
-    ("AmazonMSK", "Amazon Managed Streaming for Apache Kafka"),
-    ("AmazonRDS", "Amazon Relational Database Service"),
-    ("AmazonRedshift", "Amazon Redshift"),
-    ("AmazonRoute53", "Amazon Route 53"),
-    ("AmazonS3", "Amazon Simple Storage Service"),
-    ("AmazonSNS", "Amazon Simple Notification Service"),
-    ("AmazonSageMaker", "Amazon SageMaker"),
-    ("AmazonStates", "AWS Step Functions"),
-    ("AmazonVPC", "Amazon Virtual Private Cloud"),
-    ("AmazonWorkSpaces", "Amazon WorkSpaces"),
-    ("ElasticMapReduce", "Amazon Elastic MapReduce"),
-    ("awskms", "AWS Key Management Service"),
+    ("AWSCostExplorer", "AWS Cost Explorer"),
 ];
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_are_sorted_for_the_search() {
-        assert!(NAMES.windows(2).all(|w| w[0].0 < w[1].0));
-    }
 
     #[test]
     fn ec2_splits_like_cost_explorer() {
@@ -165,14 +143,21 @@ mod tests {
     }
 
     #[test]
-    fn every_default_eligible_code_has_cost_explorer_names() {
-        for code in crate::config::DEFAULT_ELIGIBLE_SERVICES {
-            let names = names_of(code);
+    fn every_listed_service_has_cost_explorer_names_that_lead_back_to_it() {
+        for r in included::SERVICES {
+            let names = names_of(r.code);
             assert!(
-                !names.is_empty() && names.iter().all(|n| n != code),
-                "{code} has no Cost Explorer name"
+                INDEX.names.contains_key(r.code) && !names.is_empty(),
+                "{} has no Cost Explorer name",
+                r.code
             );
-            assert!(names.iter().all(|n| code_of(n) == Some(code)));
+            assert!(
+                names.iter().all(|n| code_of(n) == Some(r.code)),
+                "{}",
+                r.code
+            );
         }
+        assert_eq!(code_of("AWS CloudTrail"), Some("AWSCloudTrail"));
+        assert_eq!(names_of("AWSGlobalWidgets"), ["AWSGlobalWidgets"]);
     }
 }

@@ -58,7 +58,9 @@ pub struct MapAgreement {
     /// (not per year): tagged eligible spend from its start to its end.
     pub target: Option<Decimal>,
     /// The services whose spend counts toward credits, by Cost Explorer
-    /// name or bill product code, each maybe from a date.
+    /// name or bill product code, each maybe from a date: by default (and
+    /// where the configuration says `default`) the rows of AWS's
+    /// Migrations Included Services List.
     pub eligible_services: Vec<EligibleService>,
     /// The tag keys that name a resource's workload, in order: the first
     /// one a resource carries wins. Empty: no workload view.
@@ -92,29 +94,9 @@ pub enum QuarterBasis {
     Calendar,
 }
 
-/// A starter list of MAP-eligible services, by bill product code (Cost
-/// Explorer's names follow from them). Agreements differ: the real list is
-/// the agreement's Included Services List; set `map.eligible_services` to
-/// it. Data transfer, S3 requests and Fargate on EKS are left out by usage
-/// type ([`crate::billing::eligible::Exclusion`]); Marketplace and
-/// third-party licences are not services here.
-pub const DEFAULT_ELIGIBLE_SERVICES: &[&str] = &[
-    "AmazonEC2",
-    "AmazonRDS",
-    "AmazonS3",
-    "AmazonECS",
-    "AmazonEKS",
-    "AmazonEFS",
-    "AmazonFSx",
-    "AmazonDynamoDB",
-    "AmazonElastiCache",
-    "AmazonRedshift",
-    "AmazonES",
-    "AWSLambda",
-    "AWSELB",
-    "ElasticMapReduce",
-    "AWSBackup",
-];
+/// The entry of `map.eligible_services` that stands for the whole
+/// Included Services List.
+pub const DEFAULT_LIST: &str = "default";
 
 /// The longest tag key AWS accepts.
 const MAX_TAG_KEY: usize = 128;
@@ -128,10 +110,7 @@ impl Default for MapAgreement {
             credit_rate: Decimal::new(25, 2),
             min_migrated_spend: Decimal::new(50_000, 0),
             target: None,
-            eligible_services: DEFAULT_ELIGIBLE_SERVICES
-                .iter()
-                .map(|s| EligibleService::named(s))
-                .collect(),
+            eligible_services: crate::billing::eligible::default_services(),
             workload_tags: Vec::new(),
             issuance: Issuance::Quarterly,
             quarters: QuarterBasis::Agreement,
@@ -233,18 +212,28 @@ impl Checker<'_> {
         }
     }
 
-    /// `map.eligible_services`: names or codes, or `{service, from}`.
+    /// `map.eligible_services`: names or codes, or `{service, from}`, or
+    /// `default` for the whole Included Services List.
     fn eligible_services(&mut self, list: &[serde_yaml_ng::Value]) -> Vec<EligibleService> {
         let at = key(&key(&[], "map"), "eligible_services");
         if list.is_empty() {
             self.error(
                 &at,
-                "eligible_services is empty: no spend could earn credit; remove it for the starter list".into(),
+                "eligible_services is empty: no spend could earn credit; remove it for AWS's Migrations Included Services List, or list `default` and your additions".into(),
             );
         }
         let mut out = Vec::new();
+        let mut defaults = 0;
         for (i, item) in list.iter().enumerate() {
             let here = index(&at, i);
+            if item.as_str().map(str::trim) == Some(DEFAULT_LIST) {
+                defaults += 1;
+                match defaults {
+                    1 => out.extend(crate::billing::eligible::default_services()),
+                    _ => self.error(&here, format!("`{DEFAULT_LIST}` is listed twice")),
+                }
+                continue;
+            }
             match eligible_entry(item) {
                 Ok(e) => out.push(e),
                 Err((field, why)) => {
@@ -357,8 +346,9 @@ fn eligible_entry(
         }
     };
     Ok(EligibleService {
-        service: service.to_string(),
         from,
+        origin: crate::billing::eligible::Origin::Configuration,
+        service: service.to_string(),
     })
 }
 

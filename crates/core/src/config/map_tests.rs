@@ -20,8 +20,9 @@ fn eligible_services_take_names_codes_and_dates() {
             EligibleService::named("AmazonEC2"),
             EligibleService::named("Amazon Relational Database Service"),
             EligibleService {
-                service: "AWSLambda".into(),
                 from: Some(d("2026-03-01")),
+                origin: crate::billing::eligible::Origin::Configuration,
+                service: "AWSLambda".into(),
             },
         ]
     );
@@ -32,8 +33,34 @@ fn eligible_services_take_names_codes_and_dates() {
         "no workloads unless asked"
     );
     assert_eq!(
-        default.eligible_services.len(),
-        DEFAULT_ELIGIBLE_SERVICES.len()
+        default.eligible_services,
+        crate::billing::eligible::default_services(),
+        "no list configured: AWS's Included Services List"
+    );
+}
+
+#[test]
+fn default_stands_for_the_list_and_extends_it() {
+    let c = load(
+        "map:
+  eligible_services:
+    - default
+    - {service: AWSOutposts, from: 2026-09-01}
+",
+    )
+    .unwrap();
+    let list = crate::billing::eligible::default_services();
+    assert_eq!(c.map.eligible_services.len(), list.len() + 1);
+    assert_eq!(c.map.eligible_services[..list.len()], list[..]);
+    let last = c.map.eligible_services.last().unwrap();
+    assert_eq!(last.service, "AWSOutposts");
+    assert_eq!(last.from, Some(d("2026-09-01")));
+    assert_eq!(last.origin, crate::billing::eligible::Origin::Configuration);
+    let twice = load("map:\n  eligible_services: [default, AmazonEC2, default]\n").unwrap_err();
+    let lines: Vec<String> = twice.0.iter().map(|d| d.to_string()).collect();
+    assert_eq!(
+        lines,
+        ["tagwarden.yaml:2:43: error: `default` is listed twice"]
     );
 }
 

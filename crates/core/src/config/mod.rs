@@ -7,7 +7,7 @@ mod store;
 mod tag_on_create;
 
 pub use inventory::{ExplorerScope, InventoryConfig, Mgn, MgnScope, ResourceExplorer};
-pub use map::{Issuance, MapAgreement, QuarterBasis, DEFAULT_ELIGIBLE_SERVICES};
+pub use map::{Issuance, MapAgreement, QuarterBasis, DEFAULT_LIST};
 pub use store::{parse_retention, RetentionError, DEFAULT_RETENTION};
 pub use tag_on_create::{
     queue_arn, queue_region, Events, BURST_BYTES, PAGE_BYTES, SHARD_PLACEHOLDER,

@@ -12,6 +12,8 @@
 //! the untagged and mis-tagged eligible spend had been tagged, less the
 //! estimate.
 
+pub mod eligibility;
+pub mod excluded;
 pub mod export;
 mod keys;
 pub mod periods;
@@ -73,6 +75,9 @@ pub struct Input<'a> {
     pub received: Vec<Received>,
     /// Where the figures come from: it decides what "received" means.
     pub origin: Origin,
+    /// What the source could not apply of the eligibility (Cost
+    /// Explorer's exclusions), in words.
+    pub source_assumptions: Vec<String>,
 }
 
 /// The source of the spend.
@@ -314,7 +319,7 @@ pub fn compute(input: &Input<'_>) -> Result<Credits, CreditsError> {
             })
             .collect(),
         mistagged_values: mistagged_values(input, &month_index),
-        assumptions: assumptions(t, input.origin),
+        assumptions: assumptions(input),
     })
 }
 
@@ -478,25 +483,9 @@ fn target(input: &Input<'_>, months: &[Amounts], f: &Forecast, committed: Decima
     }
 }
 
-/// The services eligible from a date, in words.
-fn dated(t: &MapAgreement) -> String {
-    let dated: Vec<String> = t
-        .eligible_services
-        .iter()
-        .filter_map(|e| Some(format!("{} from {}", e.service, e.from?)))
-        .collect();
-    if dated.is_empty() {
-        String::new()
-    } else {
-        format!(
-            ", {} (Cost Explorer's monthly figures count such a service from the first whole month)",
-            dated.join(", ")
-        )
-    }
-}
-
 /// The terms, in words, for every report.
-fn assumptions(t: &MapAgreement, origin: Origin) -> Vec<String> {
+fn assumptions(input: &Input<'_>) -> Vec<String> {
+    let (t, origin) = (input.terms, input.origin);
     let id = match &t.mpe_id {
         Some(id) => format!("`map-migrated` values with the MPE ID {id} count as tagged; other MAP values and malformed ones as mis-tagged"),
         None => "no map.mpe_id is configured: every well-formed `map-migrated` value counts as tagged".into(),
@@ -505,21 +494,37 @@ fn assumptions(t: &MapAgreement, origin: Origin) -> Vec<String> {
         crate::config::Issuance::Quarterly => "quarterly",
         crate::config::Issuance::Monthly => "monthly",
     };
-    vec![
+    let mut spent: Vec<&str> = input
+        .by_service
+        .iter()
+        .filter(|c| !c.amount.is_zero())
+        .map(|c| c.key.as_str())
+        .collect();
+    spent.sort_unstable();
+    spent.dedup();
+    let mut out = vec![
         id,
         format!(
             "estimated credit is {} % of tagged eligible spend above a cumulative {} of tagged spend (map.credit_rate, map.min_migrated_spend), issued {issuance}; the terms of your agreement may differ",
             (t.credit_rate * Decimal::ONE_HUNDRED).normalize(),
             t.min_migrated_spend.round_dp(0)
         ),
-        format!("eligible spend is the spend of {} services (map.eligible_services){}; a bill's data transfer, S3 request and Fargate-on-EKS usage is left out by usage type; credits, refunds and taxes are left out", t.eligible_services.len(), dated(t)),
+    ];
+    out.extend(eligibility::assumptions(
+        &t.eligible_services,
+        input.agreement_start,
+        &spent,
+    ));
+    out.extend(input.source_assumptions.iter().cloned());
+    out.extend([
         "credits are not retroactive: spend before a resource was tagged earns nothing, so missed credit is lost for good".into(),
         match origin {
             Origin::CostExplorer => "received credit is every Credit record in Cost Explorer, which cannot tell MAP credits from others".into(),
             Origin::BillingExport => format!("received credit is the billing export's credit lines whose description matches `{}` (map.credit_description)", t.credit_description.as_str()),
         },
         "the forecast carries the average of the last three complete months to the agreement's end".into(),
-    ]
+    ]);
+    out
 }
 
 #[cfg(test)]

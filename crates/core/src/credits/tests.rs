@@ -58,6 +58,7 @@ fn input<'a>(terms: &'a MapAgreement, by_service: Vec<Cell>) -> Input<'a> {
         by_workload: Vec::new(),
         received: Vec::new(),
         origin: Origin::CostExplorer,
+        source_assumptions: Vec::new(),
     }
 }
 

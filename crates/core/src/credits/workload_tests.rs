@@ -24,8 +24,9 @@ pub(crate) fn workload_terms() -> MapAgreement {
             EligibleService::named("AmazonEC2"),
             EligibleService::named("Amazon Simple Storage Service"),
             EligibleService {
-                service: "AWSLambda".into(),
                 from: Some(d("2026-02-15")),
+                origin: crate::billing::eligible::Origin::Configuration,
+                service: "AWSLambda".into(),
             },
         ],
         workload_tags: vec!["app".into(), "workload".into()],
@@ -89,6 +90,7 @@ pub(crate) fn workload_credits(t: &MapAgreement, costs: &Costs) -> Credits {
         by_workload: bill.by_workload,
         received: bill.received,
         origin: Origin::BillingExport,
+        source_assumptions: Vec::new(),
     };
     compute(&input).unwrap()
 }

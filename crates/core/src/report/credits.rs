@@ -6,6 +6,7 @@ use super::{cell, csv, json, markdown_table, new_table, Format, Render};
 use crate::billing::eligible::EligibleService;
 use crate::billing::manifest::PeriodChoice;
 use crate::config::{Issuance, MapAgreement, QuarterBasis};
+use crate::credits::eligibility::{self, EligibleList};
 use crate::credits::resources::{LateTagging, Uncredited};
 use crate::credits::{Amounts, Credits, KeyRow, PeriodRow};
 use crate::money::Decimal;
@@ -65,6 +66,9 @@ pub struct Source {
     /// A billing export: per billing period whose delivery has manifests,
     /// the version read (empty otherwise).
     pub billing_periods: Vec<PeriodChoice>,
+    /// The published list of eligible services the terms follow (None: the
+    /// configuration's own list).
+    pub eligible_list: Option<EligibleList>,
 }
 
 /// Whether `map-migrated` is an active cost allocation tag.
@@ -344,6 +348,8 @@ fn notes(r: &CreditsReport) -> String {
             }
         ),
     };
+    out += &eligibility::in_one_line(&r.agreement.eligible_services);
+    out.push('\n');
     out += &format!(
         "cost allocation tag map-migrated: {} ({})\n",
         r.tag_activation.status, r.tag_activation.detail
@@ -520,6 +526,7 @@ pub(crate) mod tests {
                 currency: "USD".into(),
             }],
             origin: crate::credits::Origin::CostExplorer,
+            source_assumptions: Vec::new(),
         };
         let report = CreditsReport {
             agreement: Agreement::new(&terms, d("2026-02-15"), d("2027-01-01")),
@@ -529,6 +536,7 @@ pub(crate) mod tests {
                 api_cost_usd: m(0.04),
                 cached: false,
                 billing_periods: vec![],
+                eligible_list: None,
             },
             tag_activation: TagActivation {
                 status: "unknown",
@@ -573,6 +581,7 @@ pub(crate) mod tests {
                 api_cost_usd: Decimal::ZERO,
                 cached: false,
                 billing_periods: vec![],
+                eligible_list: None,
             },
             tag_activation: TagActivation {
                 status: "active",

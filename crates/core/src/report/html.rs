@@ -331,6 +331,7 @@ fn money(c: &CreditsReport) -> Markup {
         (mistagged(c))
         (workloads::workloads(c))
         @if let Some(l) = &c.late_tagging { (workloads::late(l, cur)) }
+        p { (crate::credits::eligibility::in_one_line(&c.agreement.eligible_services)) "." } "\n"
         p {
             "Cost allocation tag " code { "map-migrated" } ": "
             b { (c.tag_activation.status) } " (" (c.tag_activation.detail) ")."

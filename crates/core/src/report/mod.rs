@@ -7,6 +7,7 @@ pub mod apply_report;
 pub mod audit;
 pub mod credits;
 pub mod drift;
+pub mod eligibility;
 pub mod history;
 pub mod html;
 pub mod plan;

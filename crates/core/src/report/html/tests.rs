@@ -173,6 +173,7 @@ fn credits(h: &str) -> CreditsReport {
             currency: "USD".into(),
         }],
         origin: crate::credits::Origin::CostExplorer,
+        source_assumptions: Vec::new(),
     };
     let mut credits = compute(&input).unwrap();
     credits.currency = format!("USD{h}");
@@ -188,6 +189,7 @@ fn credits(h: &str) -> CreditsReport {
             api_cost_usd: m(0.04),
             cached: false,
             billing_periods: vec![],
+            eligible_list: None,
         },
         tag_activation: TagActivation {
             status: "unknown",
