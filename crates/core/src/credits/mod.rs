@@ -528,6 +528,8 @@ fn assumptions(input: &Input<'_>) -> Vec<String> {
 }
 
 #[cfg(test)]
+mod list_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 pub(crate) mod workload_tests;

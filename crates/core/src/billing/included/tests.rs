@@ -268,7 +268,7 @@ fn only_rules_on_operations_make_a_kind_read_the_operation() {
     assert!(reads_operation("PaymentCryptography"));
     assert!(!reads_operation("AmazonEC2"));
     assert!(!reads_operation("AWSGlobalWidgets"));
-    assert!(listed("AWSLambda").reads_operation() == false);
+    assert!(!listed("AWSLambda").reads_operation());
 }
 
 #[test]
