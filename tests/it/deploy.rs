@@ -405,6 +405,9 @@ fn the_tag_on_create_templates_lint_and_forward_exactly_the_calls_tagwarden_read
         rule["Properties"]["EventPattern"],
         member["Resources"]["ForwardRule"]["Properties"]["EventPattern"]
     );
+    // EventBridge's default quota for a pattern is 2,048 characters.
+    let pattern = serde_json::to_string(&rule["Properties"]["EventPattern"]).unwrap();
+    assert!(pattern.len() <= 2048, "{} characters", pattern.len());
     // Only the rule may put a message on the queue, only over TLS; only
     // the forwarding roles of the organization may put events on the bus.
     let statements = central["Resources"]["EventsQueuePolicy"]["Properties"]["PolicyDocument"]

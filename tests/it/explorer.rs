@@ -505,3 +505,56 @@ fn tags_read_by_arn_follow_every_page_of_the_answer() {
         "{report}"
     );
 }
+
+#[test]
+fn the_shipped_map_policy_finds_never_tagged_resources_of_its_newer_types() {
+    let emu = Emulator::start();
+    // A KMS key, a state machine and a Glue job, never tagged, in PROD.
+    let seed = r#"
+import json
+out = {}
+kms = client
+out['kms:key'] = kms.create_key(Description='orders')['KeyMetadata']['Arn']
+sfn = session.client('stepfunctions', **auth)
+out['states:stateMachine'] = sfn.create_state_machine(name='orders-flow', definition='{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}', roleArn='arn:aws:iam::%s:role/sfn' % account)['stateMachineArn']
+glue = session.client('glue', **auth)
+glue.create_job(Name='orders-etl', Role='arn:aws:iam::%s:role/glue' % account, Command={'Name': 'glueetl', 'ScriptLocation': 's3://scripts/etl.py'})
+out['glue:job'] = 'arn:aws:glue:us-east-1:%s:job/orders-etl' % account
+print(json.dumps(out))
+"#;
+    let script = format!(
+        "session = boto3\nauth = dict(aws_access_key_id=c['AccessKeyId'], aws_secret_access_key=c['SecretAccessKey'], aws_session_token=c['SessionToken'], **kw)\naccount = '{}'\n{seed}",
+        PROD.0
+    );
+    let seeded: BTreeMap<String, String> =
+        serde_json::from_str(&common::boto3(&emu, PROD.0, "kms", &script)).unwrap();
+    emu.explorer("/_control", &organization_view().to_string());
+    let dir = tempfile::tempdir().unwrap();
+    let policy = common::repo_root().join("policies/map-migrated.yaml");
+    let store = dir.path().join("state.db").display().to_string();
+    let text = config(
+        policy.to_str().unwrap(),
+        &format!("store: {store}\n{ORGANIZATION}"),
+    )
+    .replace("regions: [us-east-1, eu-west-1]", "regions: [us-east-1]");
+    let cfg = write(dir.path(), "tagwarden.yaml", &text);
+    let run = emu.tagwarden(&["-c", &cfg, "audit", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    let found = findings(&report);
+    for (ty, arn) in &seeded {
+        assert!(
+            found.contains(&(arn.clone(), "map-migrated".into(), "missing".into())),
+            "{ty} {arn} not found missing map-migrated: {:#}",
+            report["findings"]
+        );
+        let f = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["arn"] == arn.as_str())
+            .unwrap();
+        assert_eq!(f["resource_type"], ty.as_str());
+        assert_eq!(f["account"], PROD.0);
+    }
+}

@@ -114,14 +114,17 @@ fn the_enforce_role_writes_only_the_keys_remediate_sets() {
     for t in policy["policies"][0]["resources"].as_array().unwrap() {
         let service = t.as_str().unwrap().split(':').next().unwrap();
         let (write, remove) = match service {
-            "ec2" | "redshift" => ("CreateTags", "DeleteTags"),
+            "ec2" | "redshift" | "mq" | "workspaces" => ("CreateTags", "DeleteTags"),
+            "sagemaker" => ("AddTags", "DeleteTags"),
+            "route53" => ("ChangeTagsForResource", "ChangeTagsForResource"),
             "rds" | "elasticache" | "dms" => ("AddTagsToResource", "RemoveTagsFromResource"),
             "elasticloadbalancing" | "es" => ("AddTags", "RemoveTags"),
             "kinesis" => ("AddTagsToStream", "RemoveTagsFromStream"),
             "sqs" => ("TagQueue", "UntagQueue"),
             "autoscaling" => ("CreateOrUpdateTags", "DeleteTags"),
-            // S3 replaces whole sets; MGN's launch settings have their own statement.
-            "s3" | "mgn" => continue,
+            // S3 replaces whole sets; MGN's launch settings have their own
+            // statement, API Gateway's verbs theirs, on its tags' paths only.
+            "s3" | "mgn" | "apigateway" => continue,
             _ => ("TagResource", "UntagResource"),
         };
         assert!(has(writes, &format!("{service}:{write}")), "{t}: {write}");
@@ -129,6 +132,19 @@ fn the_enforce_role_writes_only_the_keys_remediate_sets() {
             has(removals, &format!("{service}:{remove}")),
             "{t}: {remove}"
         );
+    }
+    for (sid, action) in [
+        ("TagwardenEnforceTagWritesOnTagPaths", "apigateway:PUT"),
+        (
+            "TagwardenRollbackTagRemovalsOnTagPaths",
+            "apigateway:DELETE",
+        ),
+    ] {
+        let s = statement(&enforce, sid).expect(sid);
+        assert_eq!(s["Action"], serde_json::json!([action]));
+        assert_eq!(s["Resource"], "arn:*:apigateway:*::/tags/*");
+        assert_eq!(s["Condition"], keys);
+        assert!(!has(writes, action) && !has(removals, action));
     }
     // A bucket's tags are written as a whole set: no key condition can hold.
     let buckets = statement(&enforce, "TagwardenEnforceBucketTagSets").expect("S3");

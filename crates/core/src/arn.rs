@@ -65,7 +65,12 @@ impl Arn {
         if text.chars().any(char::is_control) {
             return Err(malformed());
         }
-        let type_end = at + resource.find(['/', ':']).unwrap_or(resource.len());
+        // A path (API Gateway's `/restapis/ID`): the type ends after its
+        // first segment.
+        let type_end = match resource.strip_prefix('/') {
+            Some(path) => at + 1 + path.find('/').unwrap_or(path.len()),
+            None => at + resource.find(['/', ':']).unwrap_or(resource.len()),
+        };
         Ok(Arn {
             text: text.to_string(),
             colons,
@@ -113,6 +118,12 @@ impl Arn {
     /// `ec2:instance`, `arn:aws:s3:::bucket` is `s3:bucket`, an SQS queue
     /// `sqs:queue`; a resource part without a type names the service alone.
     pub fn resource_type(&self) -> String {
+        // A path names kinds and ids in turn: `/restapis/ID/stages/NAME`
+        // is `apigateway:restapis/stages`.
+        if let Some(path) = self.resource().strip_prefix('/') {
+            let kinds: Vec<&str> = path.split('/').step_by(2).collect();
+            return format!("{}:{}", self.service(), kinds.join("/"));
+        }
         let kind = &self.text[self.resource as usize..self.type_end as usize];
         if self.type_end as usize == self.text.len() {
             let service = self.service();
@@ -134,7 +145,8 @@ impl Arn {
 
     /// The id users and services know a resource by: `i-0abc…` for
     /// `instance/i-0abc…`, a bucket's name, `orders` for `db:orders`,
-    /// `app/web/50dc6c495c0c9188` for a load balancer.
+    /// `app/web/50dc6c495c0c9188` for a load balancer, `ID/stages/NAME`
+    /// for an API Gateway stage (`/restapis/ID/stages/NAME`).
     pub fn id(&self) -> &str {
         let end = self.type_end as usize;
         if end == self.text.len() {
@@ -312,6 +324,46 @@ mod tests {
                 "orders",
             ),
             ("arn:aws:s3:::my-bucket", "s3", None, None, "s3:bucket", "my-bucket"),
+            (
+                "arn:aws:apigateway:us-east-1::/restapis/a1b2c3",
+                "apigateway",
+                Some("us-east-1"),
+                None,
+                "apigateway:restapis",
+                "a1b2c3",
+            ),
+            (
+                "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/stages/prod",
+                "apigateway",
+                Some("us-east-1"),
+                None,
+                "apigateway:restapis/stages",
+                "a1b2c3/stages/prod",
+            ),
+            (
+                "arn:aws:apigateway:eu-west-1::/apis/a1b2c3/stages/$default",
+                "apigateway",
+                Some("eu-west-1"),
+                None,
+                "apigateway:apis/stages",
+                "a1b2c3/stages/$default",
+            ),
+            (
+                "arn:aws:cloudfront::111111111111:distribution/E2QWRUHEXAMPLE",
+                "cloudfront",
+                None,
+                Some("111111111111"),
+                "cloudfront:distribution",
+                "E2QWRUHEXAMPLE",
+            ),
+            (
+                "arn:aws:route53:::hostedzone/Z1D633PJN98FT9",
+                "route53",
+                None,
+                None,
+                "route53:hostedzone",
+                "Z1D633PJN98FT9",
+            ),
             (
                 "arn:aws:lambda:us-east-1:111111111111:function:f",
                 "lambda",

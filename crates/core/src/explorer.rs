@@ -66,6 +66,9 @@ pub fn filter_strings(
     out
 }
 
+/// Resource Explorer's region of a resource in none.
+pub const GLOBAL: &str = "global";
+
 /// A resource as Resource Explorer listed it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listed {
@@ -111,11 +114,14 @@ impl Listed {
             .or(arn.account())
             .ok_or_else(|| ListedError::NoAccount(arn.to_string()))?
             .to_string();
-        let region = region
-            .filter(|r| !r.is_empty())
-            .or(arn.region())
-            .unwrap_or("global")
-            .to_string();
+        // A global resource (a CloudFront distribution, a Route 53 hosted
+        // zone: Resource Explorer's `global`) is held as in its partition's
+        // home region, where the Tagging API reads and writes its tags and
+        // CloudTrail records its calls.
+        let region = match region.filter(|r| !r.is_empty()).or(arn.region()) {
+            Some(r) if r != GLOBAL => r.to_string(),
+            _ => crate::resource::home_region(arn.partition()).to_string(),
+        };
         let resource_type = match explorer_type {
             Some(t) if !t.is_empty() => policy_type(t).to_string(),
             _ => arn.resource_type(),
@@ -320,6 +326,27 @@ mod tests {
             ("222222222222", "us-east-1")
         );
         assert_eq!(bucket.tags, None, "a view without tags");
+        // Global resources are held in their partition's home region.
+        for (arn, home) in [
+            (
+                "arn:aws:cloudfront::222222222222:distribution/E1",
+                "us-east-1",
+            ),
+            ("arn:aws-cn:route53:::hostedzone/Z1", "cn-northwest-1"),
+        ] {
+            let global = Listed::of(Some(arn), Some("222222222222"), Some(GLOBAL), None, None);
+            assert_eq!(global.unwrap().region, home, "{arn}");
+        }
+        let api = Listed::of(
+            Some("arn:aws:apigateway:eu-west-1::/restapis/a1b2c3/stages/prod"),
+            Some("222222222222"),
+            Some("eu-west-1"),
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(api.resource_type, "apigateway:restapis/stages");
+        assert_eq!(api.account, "222222222222");
         let no_owner = Listed::of(Some("arn:aws:s3:::b"), None, None, None, None);
         assert_eq!(
             no_owner,

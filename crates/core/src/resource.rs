@@ -115,6 +115,16 @@ pub fn shown(v: Option<&String>) -> String {
 }
 
 /// The AWS partition of a region, for ARNs.
+/// The region a partition's global services (CloudFront, Route 53) are
+/// read, written and recorded in.
+pub fn home_region(partition: &str) -> &'static str {
+    match partition {
+        "aws-cn" => "cn-northwest-1",
+        "aws-us-gov" => "us-gov-west-1",
+        _ => "us-east-1",
+    }
+}
+
 pub fn partition_of(region: &str) -> &'static str {
     if region.starts_with("cn-") {
         "aws-cn"

@@ -12,7 +12,7 @@
 
 mod rows;
 
-pub use rows::{SERVICES, TYPES};
+pub use rows::{BEDROCK_NOTE, SERVICES, TYPES};
 
 use std::sync::LazyLock;
 
@@ -52,6 +52,10 @@ pub struct Type {
     pub event_reads: &'static [&'static str],
     /// The calls that create it, with where their records name it.
     pub created_by: &'static [Creation],
+    /// What a finding of a missing or refused MAP value on it adds to its
+    /// hint: how its spend earns MAP credit, where that is not simply by
+    /// carrying the tag.
+    pub map_note: Option<&'static str>,
 }
 
 impl Type {
@@ -99,6 +103,18 @@ pub enum ArnForm {
     Bare,
     /// `arn:P:s3:::ID`: no region, no account.
     Global,
+    /// `arn:P:SERVICE:::KIND/ID`: no region, no account, a type (Route 53
+    /// hosted zones). An id given as `/KIND/ID` (as `CreateHostedZone`
+    /// answers it) is read as `ID`.
+    Unowned,
+    /// `arn:P:SERVICE::ACCOUNT:KIND/ID`: an account, no region
+    /// (CloudFront distributions).
+    NoRegion,
+    /// `arn:P:SERVICE:REGION::/KIND/ID`: a region, no account, a path of
+    /// kinds and ids in turn (API Gateway). The id holds one id per kind,
+    /// joined by `/`: `ID/NAME` for `restapis/stages` is
+    /// `/restapis/ID/stages/NAME`.
+    Path,
     /// An Auto Scaling group's ARN holds a UUID no event gives: built
     /// with `*` in its place (as IAM policies name groups),
     /// `arn:P:autoscaling:REGION:ACCOUNT:autoScalingGroup:*:autoScalingGroupName/NAME`;
@@ -125,6 +141,25 @@ impl ArnForm {
             ArnForm::Colon => format!("arn:{p}:{service}:{region}:{account}:{kind}:{id}"),
             ArnForm::Bare => format!("arn:{p}:{service}:{region}:{account}:{id}"),
             ArnForm::Global => format!("arn:{p}:{service}:::{id}"),
+            ArnForm::Unowned => {
+                let prefix = format!("/{kind}/");
+                let id = id.strip_prefix(prefix.as_str()).unwrap_or(id);
+                format!("arn:{p}:{service}:::{kind}/{id}")
+            }
+            ArnForm::NoRegion => format!("arn:{p}:{service}::{account}:{kind}/{id}"),
+            ArnForm::Path => {
+                let kinds: Vec<&str> = kind.split('/').collect();
+                let ids: Vec<&str> = id.split('/').collect();
+                if kinds.len() != ids.len() || ids.iter().any(|i| i.is_empty()) {
+                    return None;
+                }
+                let path: String = kinds
+                    .iter()
+                    .zip(&ids)
+                    .map(|(k, i)| format!("/{k}/{i}"))
+                    .collect();
+                format!("arn:{p}:{service}:{region}::{path}")
+            }
             // A group's name may hold any printable character but `:`
             // (at most 255).
             ArnForm::ByName
@@ -136,6 +171,19 @@ impl ArnForm {
                 format!("arn:{p}:{service}:{region}:{account}:{kind}:*:{kind}Name/{id}")
             }
         })
+    }
+}
+
+impl ArnForm {
+    /// Whether ARNs of this form name a region: an ARN that names none is
+    /// believed in any region a record is of.
+    pub fn names_region(self) -> bool {
+        !matches!(self, ArnForm::Global | ArnForm::Unowned | ArnForm::NoRegion)
+    }
+
+    /// Whether ARNs of this form name the owning account.
+    pub fn names_account(self) -> bool {
+        !matches!(self, ArnForm::Global | ArnForm::Unowned | ArnForm::Path)
     }
 }
 
@@ -158,7 +206,8 @@ pub enum Names {
         keys: &'static [&'static str],
         field: &'static str,
     },
-    /// EC2: the id under `key` of every element of the list at `list`.
+    /// The id under `key` of every element of the list at `list` (EC2's
+    /// lists, flat or in `<Call>Response`; WorkSpaces' `pendingRequests`).
     Ec2List {
         list: &'static str,
         key: &'static str,
@@ -168,6 +217,10 @@ pub enum Names {
     Fleet,
     /// ELB: v2 answers the ARNs, classic only the name.
     LoadBalancers,
+    /// API Gateway `CreateStage`, one call name for REST APIs' stages
+    /// (the request names `restApiId`) and HTTP and WebSocket APIs'
+    /// (`apiId`); the stage's name is in the answer or the request.
+    ApiStage,
 }
 
 /// Where a record names what its call created. `field` is what a message
@@ -198,6 +251,10 @@ pub struct Service {
     /// Its own tag and untag permissions, which the Tagging API's writes
     /// need besides `tag:TagResources` and `tag:UntagResources`.
     pub tag_actions: Option<(&'static str, &'static str)>,
+    /// The only resources its tag permissions are granted on, where those
+    /// actions do more than tag (API Gateway's are HTTP verbs: `PUT` and
+    /// `DELETE` on its tags' paths, but on any API's too).
+    pub tag_resource: Option<&'static str>,
     /// The calls that remove, replace or set its tags.
     pub tag_calls: &'static [(&'static str, Effect)],
     /// Where its tag calls' records name resources by id rather than ARN,
@@ -235,6 +292,8 @@ pub enum IdRead {
     UrlTail,
     /// Only ids with this prefix name the type (`fs-`; `fsap-` does not).
     Prefixed(&'static str),
+    /// An id, or an ARN whose last segment is the id (a KMS key's `keyId`).
+    IdOrArn,
     /// An Auto Scaling tag entry: `resourceId`, when its `resourceType`
     /// is `auto-scaling-group`.
     AutoScalingTag,

@@ -19,8 +19,8 @@
 //!   `resourceName`, `resource`, …), or by an id listed in `ids`.
 
 use super::Effect::{Remove, Replace, Set};
-use super::IdRead::{AutoScalingTag, Plain, Prefixed, UrlTail};
-use super::Names::{Ec2, Ec2List, Fleet, LoadBalancers};
+use super::IdRead::{AutoScalingTag, IdOrArn, Plain, Prefixed, UrlTail};
+use super::Names::{ApiStage, Ec2, Ec2List, Fleet, LoadBalancers};
 use super::Side::{Request as REQ, Response as RESP};
 use super::*;
 
@@ -46,6 +46,7 @@ const fn found(name: &'static str, arn: ArnForm, created_by: &'static [Creation]
         listing: FOUND,
         event_reads: &[],
         created_by,
+        map_note: None,
     }
 }
 
@@ -64,6 +65,7 @@ const fn ec2(
         listing,
         event_reads: &[],
         created_by,
+        map_note: None,
     }
 }
 
@@ -82,6 +84,7 @@ const fn own(
         listing: Listing::Own(reads),
         event_reads: &[],
         created_by,
+        map_note: None,
     }
 }
 
@@ -107,6 +110,13 @@ const LAMBDA: Names = at(
     Some(&["functionArn"]),
     &[(REQ, &["functionName"])],
     "detail.responseElements.functionArn",
+);
+const REST_API: Names = at(None, &[(RESP, &["id"])], "detail.responseElements.id");
+const HTTP_API: Names = at(None, &[(RESP, &["apiId"])], "detail.responseElements.apiId");
+const DISTRIBUTION: Names = at(
+    Some(&["distribution", "aRN"]),
+    &[(RESP, &["distribution", "id"])],
+    "detail.responseElements.distribution.aRN",
 );
 const ES: Names = at(
     Some(&["domainStatus", "aRN"]),
@@ -148,6 +158,9 @@ pub const TYPES: &[Type] = &[
         made("RestoreDBInstanceFromDBSnapshot", RDS_INSTANCE),
         made("RestoreDBInstanceToPointInTime", RDS_INSTANCE),
     ]),
+    // DocumentDB and Neptune clusters are RDS clusters: the Tagging API and
+    // Resource Explorer name them `rds:cluster`, `DescribeDBClusters` lists
+    // them, and their `CreateDBCluster` is recorded by rds.amazonaws.com.
     own("rds:cluster", ArnForm::Colon, &["rds:DescribeDBClusters"], &[
         made("CreateDBCluster", RDS_CLUSTER),
         made("RestoreDBClusterFromSnapshot", RDS_CLUSTER),
@@ -235,7 +248,71 @@ pub const TYPES: &[Type] = &[
     found("dms:replication-config", ArnForm::Colon, &[
         made("CreateReplicationConfig", at(Some(&["replicationConfig", "replicationConfigArn"]), &[], "detail.responseElements.replicationConfig.replicationConfigArn")),
     ]),
+    // API Gateway's ARNs name no account: `arn:aws:apigateway:REGION::/restapis/ID`.
+    // REST APIs (v1); HTTP and WebSocket APIs (v2) are `apis`.
+    found("apigateway:restapis", ArnForm::Path, &[
+        made("CreateRestApi", REST_API),
+        made("ImportRestApi", REST_API),
+    ]),
+    // One `CreateStage` for both kinds of stage: read here, the record's
+    // `restApiId` or `apiId` telling them apart.
+    found("apigateway:restapis/stages", ArnForm::Path, &[made("CreateStage", ApiStage)]),
+    found("apigateway:apis", ArnForm::Path, &[
+        made("CreateApi", HTTP_API),
+        made("ImportApi", HTTP_API),
+    ]),
+    found("apigateway:apis/stages", ArnForm::Path, &[]),
+    found("kms:key", ArnForm::Slash, &[
+        made("CreateKey", at(Some(&["keyMetadata", "arn"]), &[(RESP, &["keyMetadata", "keyId"])], "detail.responseElements.keyMetadata.arn")),
+    ]),
+    found("states:stateMachine", ArnForm::Colon, &[
+        made("CreateStateMachine", at(Some(&["stateMachineArn"]), &[(REQ, &["name"])], "detail.responseElements.stateMachineArn")),
+    ]),
+    found("memorydb:cluster", ArnForm::Slash, &[
+        made("CreateCluster", at(Some(&["cluster", "aRN"]), &[(REQ, &["clusterName"])], "detail.responseElements.cluster.aRN")),
+    ]),
+    // `arn:aws:mq:REGION:ACCOUNT:broker:NAME:ID`: only the answer's ARN names it.
+    found("mq:broker", ArnForm::Colon, &[
+        made("CreateBroker", at(Some(&["brokerArn"]), &[], "detail.responseElements.brokerArn")),
+    ]),
+    found("glue:job", ArnForm::Slash, &[
+        made("CreateJob", at(None, &[(RESP, &["name"]), (REQ, &["name"])], "detail.responseElements.name")),
+    ]),
+    // SageMaker writes names in ARNs in lower case: the answer's ARN first.
+    found("sagemaker:endpoint", ArnForm::Slash, &[
+        made("CreateEndpoint", at(Some(&["endpointArn"]), &[], "detail.responseElements.endpointArn")),
+    ]),
+    found("sagemaker:notebook-instance", ArnForm::Slash, &[
+        made("CreateNotebookInstance", at(Some(&["notebookInstanceArn"]), &[], "detail.responseElements.notebookInstanceArn")),
+    ]),
+    // Global: `arn:aws:cloudfront::ACCOUNT:distribution/ID`, its calls
+    // recorded in us-east-1, named with the API version as Lambda's are.
+    found("cloudfront:distribution", ArnForm::NoRegion, &[
+        made("CreateDistribution2020_05_31", DISTRIBUTION),
+        made("CreateDistributionWithTags2020_05_31", DISTRIBUTION),
+    ]),
+    // Global: `arn:aws:route53:::hostedzone/ID`, its calls recorded in us-east-1.
+    found("route53:hostedzone", ArnForm::Unowned, &[
+        made("CreateHostedZone", at(None, &[(RESP, &["hostedZone", "id"])], "detail.responseElements.hostedZone.id")),
+    ]),
+    found("transfer:server", ArnForm::Slash, &[
+        made("CreateServer", at(None, &[(RESP, &["serverId"])], "detail.responseElements.serverId")),
+    ]),
+    found("workspaces:workspace", ArnForm::Slash, &[
+        made("CreateWorkspaces", Ec2List { list: "pendingRequests", key: "workspaceId", field: "detail.responseElements.pendingRequests[].workspaceId" }),
+    ]),
+    // Bedrock's model spend counts toward MAP only through a tagged
+    // application inference profile.
+    Type {
+        map_note: Some(BEDROCK_NOTE),
+        ..found("bedrock:application-inference-profile", ArnForm::Slash, &[
+            made("CreateInferenceProfile", at(Some(&["inferenceProfileArn"]), &[], "detail.responseElements.inferenceProfileArn")),
+        ])
+    },
 ];
+
+/// The MAP note on a Bedrock application inference profile's findings.
+pub const BEDROCK_NOTE: &str = "Bedrock spend earns MAP credit only when invoked through a tagged application inference profile";
 
 /// A service written through the Tagging API, whose tag calls name
 /// resources by ARN.
@@ -255,6 +332,7 @@ const fn tagged(
         ids: &[],
         inexact: None,
         missing: "detail.requestParameters.resourceArn",
+        tag_resource: None,
     }
 }
 
@@ -274,6 +352,7 @@ const fn written(
         ids: &[],
         inexact: None,
         missing: "detail.requestParameters.resourceArn",
+        tag_resource: None,
     }
 }
 
@@ -349,5 +428,44 @@ pub const SERVICES: &[Service] = &[
     Service {
         ids: &[IdField { member: "queueUrl", resource_type: "sqs:queue", read: UrlTail }],
         ..tagged("sqs", "sqs.amazonaws.com", "sqs:TagQueue", "sqs:UntagQueue", &[("UntagQueue", Remove), ("TagQueue", Set)])
+    },
+    // REST (v1) and HTTP/WebSocket (v2) APIs alike. Its actions are HTTP
+    // verbs on paths: granted on the tags' paths only (v1 tags with `PUT
+    // /tags/ARN`, untags with `DELETE`).
+    Service {
+        tag_resource: Some("arn:*:apigateway:*::/tags/*"),
+        ..tagged("apigateway", "apigateway.amazonaws.com", "apigateway:PUT", "apigateway:DELETE", UNTAG_TAG)
+    },
+    tagged("bedrock", "bedrock.amazonaws.com", "bedrock:TagResource", "bedrock:UntagResource", UNTAG_TAG),
+    Service {
+        missing: "detail.requestParameters.resource",
+        ..tagged("cloudfront", "cloudfront.amazonaws.com", "cloudfront:TagResource", "cloudfront:UntagResource", &[
+            ("UntagResource2020_05_31", Remove), ("TagResource2020_05_31", Set),
+        ])
+    },
+    tagged("glue", "glue.amazonaws.com", "glue:TagResource", "glue:UntagResource", UNTAG_TAG),
+    // A key is named by `keyId`: its id or its ARN.
+    Service {
+        ids: &[IdField { member: "keyId", resource_type: "kms:key", read: IdOrArn }],
+        missing: "detail.requestParameters.keyId",
+        ..tagged("kms", "kms.amazonaws.com", "kms:TagResource", "kms:UntagResource", UNTAG_TAG)
+    },
+    tagged("memorydb", "memorydb.amazonaws.com", "memorydb:TagResource", "memorydb:UntagResource", UNTAG_TAG),
+    tagged("mq", "mq.amazonaws.com", "mq:CreateTags", "mq:DeleteTags", &[("DeleteTags", Remove), ("CreateTags", Set)]),
+    // One call both adds and removes (`ChangeTagsForResource`): not read
+    // as a tag call.
+    tagged("route53", "route53.amazonaws.com", "route53:ChangeTagsForResource", "route53:ChangeTagsForResource", &[]),
+    tagged("sagemaker", "sagemaker.amazonaws.com", "sagemaker:AddTags", "sagemaker:DeleteTags", &[("DeleteTags", Remove), ("AddTags", Set)]),
+    tagged("states", "states.amazonaws.com", "states:TagResource", "states:UntagResource", UNTAG_TAG),
+    Service {
+        missing: "detail.requestParameters.arn",
+        ..tagged("transfer", "transfer.amazonaws.com", "transfer:TagResource", "transfer:UntagResource", UNTAG_TAG)
+    },
+    // `resourceId` names a WorkSpace (`ws-`), or a directory, image, bundle…
+    Service {
+        ids: &[IdField { member: "resourceId", resource_type: "workspaces:workspace", read: Prefixed("ws-") }],
+        inexact: Some("resourceId"),
+        missing: "detail.requestParameters.resourceId",
+        ..tagged("workspaces", "workspaces.amazonaws.com", "workspaces:CreateTags", "workspaces:DeleteTags", &[("DeleteTags", Remove), ("CreateTags", Set)])
     },
 ];

@@ -103,6 +103,36 @@ fn arns_are_built_in_each_form() {
         "arn:aws:autoscaling:eu-west-1:222222222222:autoScalingGroup:*:autoScalingGroupName/web/blue*"
     );
     assert_eq!(b(AUTO_SCALING_GROUP, "web:x"), None);
+    assert_eq!(
+        b("apigateway:restapis", "a1b2c3").unwrap(),
+        "arn:aws:apigateway:eu-west-1::/restapis/a1b2c3"
+    );
+    assert_eq!(
+        b("apigateway:apis/stages", "d4e5f6/$default").unwrap(),
+        "arn:aws:apigateway:eu-west-1::/apis/d4e5f6/stages/$default"
+    );
+    assert_eq!(b("apigateway:restapis/stages", "a1b2c3"), None);
+    assert_eq!(b("apigateway:restapis/stages", "a1b2c3/"), None);
+    assert_eq!(
+        b("cloudfront:distribution", "E1").unwrap(),
+        "arn:aws:cloudfront::222222222222:distribution/E1"
+    );
+    for id in ["Z1D633PJN98FT9", "/hostedzone/Z1D633PJN98FT9"] {
+        assert_eq!(
+            b("route53:hostedzone", id).unwrap(),
+            "arn:aws:route53:::hostedzone/Z1D633PJN98FT9"
+        );
+    }
+    // Every ARN built is read back as its type, with the parts its form names.
+    for t in TYPES.iter().filter(|t| t.arn != ArnForm::ByName) {
+        let kinds = t.name.split_once(':').unwrap().1.split('/').count();
+        let id = vec!["x1"; kinds].join("/");
+        let text = t.arn.build(t.name, "aws", "eu-west-1", "222222222222", &id);
+        let arn = crate::arn::Arn::parse(&text.unwrap()).unwrap();
+        assert_eq!(arn.resource_type(), t.name);
+        assert_eq!(arn.region().is_some(), t.arn.names_region(), "{}", t.name);
+        assert_eq!(arn.account().is_some(), t.arn.names_account(), "{}", t.name);
+    }
     assert_eq!(b(AUTO_SCALING_GROUP, &"w".repeat(256)), None);
 }
 

@@ -54,7 +54,31 @@ pub fn named(call: &CreationCall, d: &Value) -> Result<Vec<Named>, &'static str>
         }
         Names::Fleet => fleet(resp),
         Names::LoadBalancers => load_balancers(d, ty),
+        Names::ApiStage => api_stage(d),
     }
+}
+
+/// API Gateway `CreateStage`: a REST API's stage when the request names
+/// `restApiId`, an HTTP or WebSocket API's when it names `apiId`; the
+/// stage's name from the answer, else the request.
+fn api_stage(d: &Value) -> Result<Vec<Named>, &'static str> {
+    let req = get(d, "requestParameters");
+    let resp = get(d, "responseElements");
+    let (resource_type, api) = [
+        ("apigateway:restapis/stages", "restApiId"),
+        ("apigateway:apis/stages", "apiId"),
+    ]
+    .into_iter()
+    .find_map(|(ty, member)| Some((ty, text(path(req, &[member]))?)))
+    .ok_or("detail.requestParameters.restApiId")?;
+    let stage = text(path(resp, &["stageName"]))
+        .or_else(|| text(path(req, &["stageName"])))
+        .or_else(|| text(path(req, &["createStageInput", "stageName"])))
+        .ok_or("detail.responseElements.stageName")?;
+    Ok(vec![Named::Id {
+        resource_type,
+        id: format!("{api}/{stage}"),
+    }])
 }
 
 /// An ARN in the answer, else an id or name in the answer or the request.

@@ -558,11 +558,10 @@ fn checked(arn: &Arn, expected: &'static str, record: &Record) -> Result<(), Rej
     if arn.partition() != partition {
         return Err(wrong("partition", arn.partition(), partition));
     }
-    let global = crate::catalogue::type_of(expected)
-        .is_some_and(|t| t.arn == crate::catalogue::ArnForm::Global);
+    let form = crate::catalogue::type_of(expected).map(|t| t.arn);
     let account = arn.account().unwrap_or("");
     let region = arn.region().unwrap_or("");
-    if global {
+    if form == Some(crate::catalogue::ArnForm::Global) {
         if !account.is_empty() || !region.is_empty() {
             return Err(wrong(
                 "account and region",
@@ -572,11 +571,25 @@ fn checked(arn: &Arn, expected: &'static str, record: &Record) -> Result<(), Rej
         }
         return Ok(());
     }
-    if account != record.account {
-        return Err(wrong("account", account, &record.account));
+    // A form without an account (API Gateway, Route 53) or a region
+    // (CloudFront, Route 53) names none: one that does is not of the type.
+    let (names_account, names_region) =
+        form.map_or((true, true), |f| (f.names_account(), f.names_region()));
+    let want_account = if names_account {
+        record.account.as_str()
+    } else {
+        ""
+    };
+    if account != want_account {
+        return Err(wrong("account", account, want_account));
     }
-    if region != record.region {
-        return Err(wrong("region", region, &record.region));
+    let want_region = if names_region {
+        record.region.as_str()
+    } else {
+        ""
+    };
+    if region != want_region {
+        return Err(wrong("region", region, want_region));
     }
     Ok(())
 }

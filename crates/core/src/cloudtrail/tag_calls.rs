@@ -220,6 +220,10 @@ fn id_of(v: &Value, read: IdRead) -> Option<String> {
             text(Some(v)).map(|url| url.rsplit('/').next().unwrap_or_default().to_string())
         }
         IdRead::Prefixed(p) => text(Some(v)).filter(|id| id.starts_with(p)),
+        IdRead::IdOrArn => text(Some(v)).and_then(|id| match id.strip_prefix("arn:") {
+            Some(_) => id.rsplit('/').next().map(str::to_string),
+            None => Some(id),
+        }),
         IdRead::AutoScalingTag => {
             let kind = text(get(v, "resourceType"));
             if kind.as_deref().is_some_and(|k| k != "auto-scaling-group") {
@@ -230,8 +234,13 @@ fn id_of(v: &Value, read: IdRead) -> Option<String> {
     }
 }
 
-/// `{k: v}`, or `[{key, value}]` (any case), as a map.
+/// `{k: v}`, or `[{key, value}]` (any case, also as CloudFront's
+/// `{items: [...]}`), as a map.
 fn tag_map(v: Option<&Value>) -> BTreeMap<String, String> {
+    let listed = v.and_then(|v| get(v, "items").or_else(|| get(v, "item")));
+    if listed.is_some() {
+        return tag_map(Some(&Value::Array(items(v).into_iter().cloned().collect())));
+    }
     match v {
         Some(Value::Object(map)) => map
             .iter()
@@ -250,11 +259,15 @@ fn tag_map(v: Option<&Value>) -> BTreeMap<String, String> {
     }
 }
 
-/// The keys a removal names: `tagKeys: [k]`, or `tags: [k]` / `tags:
-/// [{key}]` (a classic load balancer's, a log group's). A record whose
-/// keys cannot be read may have removed any: every key.
+/// The keys a removal names: `tagKeys: [k]` (CloudFront's `{items:
+/// [k]}`), `tagsToRemove: [k]` (Glue's), or `tags: [k]` / `tags: [{key}]`
+/// (a classic load balancer's, a log group's). A record whose keys cannot
+/// be read may have removed any: every key.
 fn removed_keys(req: Option<&Value>) -> Removed {
-    let keys: BTreeSet<String> = items(path(req, &["tagKeys"]).or_else(|| path(req, &["tags"])))
+    let named = path(req, &["tagKeys"])
+        .or_else(|| path(req, &["tagsToRemove"]))
+        .or_else(|| path(req, &["tags"]));
+    let keys: BTreeSet<String> = items(named)
         .into_iter()
         .filter_map(|v| text(Some(v)).or_else(|| text(get(v, "key"))))
         .collect();
@@ -289,7 +302,9 @@ fn by_arn(service: &Service, req: Option<&Value>, effect: Effect) -> Result<Clai
             set: BTreeMap::new(),
         });
     }
-    let tags = path(req, &["tags"]).or_else(|| path(req, &["tagList"]));
+    let tags = path(req, &["tags"])
+        .or_else(|| path(req, &["tagList"]))
+        .or_else(|| path(req, &["tagsToAdd"]));
     Ok(Claimed {
         named,
         removed: Removed::Keys(BTreeSet::new()),

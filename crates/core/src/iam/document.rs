@@ -112,6 +112,11 @@ pub enum Sid {
     WriteTagKeys,
     /// Enforce role: the removals rollback makes, only of those keys.
     RemoveTagKeys,
+    /// Enforce role: tag writes of a service whose tag actions do more
+    /// than tag (API Gateway's `PUT`), on its tags' paths only.
+    WriteTagKeysOnTagPaths,
+    /// Enforce role: the removals rollback makes there (`DELETE`).
+    RemoveTagKeysOnTagPaths,
     /// Enforce role: S3 `PutBucketTagging`, which replaces a bucket's
     /// whole tag set and so cannot be narrowed to keys.
     ReplaceBucketTagSets,
@@ -134,6 +139,8 @@ impl Sid {
             Sid::ReadTagsBack => "TagwardenEnforceReadsTags",
             Sid::WriteTagKeys => "TagwardenEnforceTagWrites",
             Sid::RemoveTagKeys => "TagwardenRollbackTagRemovals",
+            Sid::WriteTagKeysOnTagPaths => "TagwardenEnforceTagWritesOnTagPaths",
+            Sid::RemoveTagKeysOnTagPaths => "TagwardenRollbackTagRemovalsOnTagPaths",
             Sid::ReplaceBucketTagSets => "TagwardenEnforceBucketTagSets",
             Sid::WriteLaunchSettings => "TagwardenEnforceMgnLaunchSettings",
             Sid::ReadMgnGlobalView => "ReadTheMgnGlobalView",

@@ -13,6 +13,7 @@ mod tests;
 
 pub use document::{Condition, Document, Effect, Resource, Sid, Statement, ORGANIZATION_ID};
 
+use crate::catalogue;
 use crate::config::{queue_arn, Config, ExplorerScope, ResourceExplorer};
 use crate::policy::Policy;
 use crate::resource::{is_full_discovery, judged_by_launch, partition_of};
@@ -177,18 +178,52 @@ fn enforce(policies: &[Policy]) -> (Option<Document>, Vec<IamWarning>) {
         .copied()
         .filter(|a| a.starts_with("mgn:"))
         .collect();
-    let tags_only = |actions: Vec<&'static str>| -> Vec<&'static str> {
+    // A service whose tag actions do more than tag (API Gateway's HTTP
+    // verbs) has them granted on its tags' paths only.
+    let scope = |a: &str| {
+        catalogue::service(a.split(':').next().unwrap_or_default()).and_then(|s| s.tag_resource)
+    };
+    let tags_only = |actions: &[&'static str], scoped: bool| -> Vec<&'static str> {
         actions
-            .into_iter()
-            .filter(|a| !a.starts_with("mgn:"))
+            .iter()
+            .copied()
+            .filter(|a| !a.starts_with("mgn:") && scope(a).is_some() == scoped)
             .collect()
     };
+    let paths: BTreeSet<String> = grants
+        .write
+        .iter()
+        .chain(&grants.remove)
+        .filter_map(|a| scope(a))
+        .map(str::to_string)
+        .collect();
+    let paths = Resource::Arns(paths.into_iter().collect());
     let statements = [
         Statement::allow(Sid::ReadTagsBack, grants.read_back, Resource::Any),
-        Statement::allow(Sid::WriteTagKeys, tags_only(grants.write), Resource::Any)
-            .when(Condition::TagKeys(keys.clone())),
-        Statement::allow(Sid::RemoveTagKeys, tags_only(grants.remove), Resource::Any)
-            .when(Condition::TagKeys(keys)),
+        Statement::allow(
+            Sid::WriteTagKeys,
+            tags_only(&grants.write, false),
+            Resource::Any,
+        )
+        .when(Condition::TagKeys(keys.clone())),
+        Statement::allow(
+            Sid::RemoveTagKeys,
+            tags_only(&grants.remove, false),
+            Resource::Any,
+        )
+        .when(Condition::TagKeys(keys.clone())),
+        Statement::allow(
+            Sid::WriteTagKeysOnTagPaths,
+            tags_only(&grants.write, true),
+            paths.clone(),
+        )
+        .when(Condition::TagKeys(keys.clone())),
+        Statement::allow(
+            Sid::RemoveTagKeysOnTagPaths,
+            tags_only(&grants.remove, true),
+            paths,
+        )
+        .when(Condition::TagKeys(keys)),
         Statement::allow(Sid::ReplaceBucketTagSets, grants.replace, Resource::Any),
         Statement::allow(Sid::WriteLaunchSettings, launch, Resource::Any),
     ];

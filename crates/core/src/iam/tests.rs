@@ -210,13 +210,13 @@ fn bucket_tag_sets_are_replaced_by_a_statement_without_keys() {
 
 #[test]
 fn a_service_whose_tag_permission_is_unknown_is_named() {
-    let types = ["lambda:function", "glue:job", "apigateway:restapis"];
+    let types = ["lambda:function", "athena:workgroup", "appsync:apis"];
     let roles = roles(&[policy("map", &types, &[MAP])], &Config::default());
     assert_eq!(
         roles.warnings,
         [IamWarning::UnknownTagPermission(vec![
-            "apigateway:restapis".into(),
-            "glue:job".into()
+            "appsync:apis".into(),
+            "athena:workgroup".into()
         ])]
     );
     let enforce = roles.enforce.unwrap();
@@ -224,7 +224,35 @@ fn a_service_whose_tag_permission_is_unknown_is_named() {
         actions(&enforce, Sid::WriteTagKeys),
         ["lambda:TagResource", "tag:TagResources"]
     );
-    assert!(roles.warnings[0].to_string().contains("`glue:job`"));
+    assert!(roles.warnings[0].to_string().contains("`athena:workgroup`"));
+}
+
+#[test]
+fn api_gateways_verbs_are_granted_on_its_tags_paths_only() {
+    let types = ["glue:job", "apigateway:restapis", "apigateway:apis/stages"];
+    let roles = roles(&[policy("map", &types, &[MAP])], &Config::default());
+    assert!(roles.warnings.is_empty(), "{:?}", roles.warnings);
+    let enforce = roles.enforce.unwrap();
+    assert_eq!(
+        actions(&enforce, Sid::WriteTagKeys),
+        ["glue:TagResource", "tag:TagResources"]
+    );
+    assert_eq!(
+        actions(&enforce, Sid::RemoveTagKeys),
+        ["glue:UntagResource", "tag:UntagResources"]
+    );
+    for (sid, action) in [
+        (Sid::WriteTagKeysOnTagPaths, "apigateway:PUT"),
+        (Sid::RemoveTagKeysOnTagPaths, "apigateway:DELETE"),
+    ] {
+        let s = enforce.statement(sid).unwrap();
+        assert_eq!(s.action, [action]);
+        assert_eq!(
+            s.resource,
+            Resource::Arns(vec!["arn:*:apigateway:*::/tags/*".into()])
+        );
+        assert!(s.condition.is_some());
+    }
 }
 
 #[test]

@@ -154,7 +154,8 @@ impl<'a> Compiler<'a> {
                 "`resources` is empty or missing: list at least one resource type, e.g. `ec2:instance`".into(),
             );
         }
-        let shape = Regex::new("^[a-z0-9-]+:[A-Za-z0-9-]+$").expect("valid regex");
+        // A type may name a path of kinds: `apigateway:restapis/stages`.
+        let shape = Regex::new("^[a-z0-9-]+:[A-Za-z0-9-]+(/[A-Za-z0-9-]+)*$").expect("valid regex");
         let mut unseen: Vec<(usize, &str)> = Vec::new();
         for (i, t) in types.iter().enumerate() {
             if is_full_discovery(t) {

@@ -185,7 +185,7 @@ pub fn evaluate_resource<'a>(
                 &req.key,
                 FindingKind::Missing,
                 None,
-                missing_hint(req, resource),
+                with_map_note(req, resource, missing_hint(req, resource)),
             )),
             Some(value) => {
                 if let Err(hint) = check_value(req, value) {
@@ -193,7 +193,7 @@ pub fn evaluate_resource<'a>(
                         &req.key,
                         FindingKind::Invalid,
                         Some(value),
-                        Some(hint),
+                        with_map_note(req, resource, Some(hint)),
                     ));
                 }
             }
@@ -406,6 +406,20 @@ fn source_hint(resource: &Resource, key: &str, value: &str) -> String {
     }
 }
 
+/// A hint on a MAP value (a requirement with a format) with what the
+/// catalogue notes of how the resource's type earns MAP credit.
+fn with_map_note(req: &Requirement, resource: &Resource, hint: Option<String>) -> Option<String> {
+    let note = req
+        .format
+        .as_ref()
+        .and(crate::catalogue::type_of(&resource.resource_type))
+        .and_then(|t| t.map_note);
+    match (hint, note) {
+        (Some(hint), Some(note)) => Some(format!("{hint}; {note}")),
+        (hint, note) => hint.or(note.map(str::to_string)),
+    }
+}
+
 fn missing_hint(req: &Requirement, resource: &Resource) -> Option<String> {
     let near = resource
         .tags
@@ -525,6 +539,50 @@ mod tests {
             f[0].2.as_deref(),
             Some("found legacy MAP key `map-dba`; MAP 2.0 credits only `map-migrated`")
         );
+    }
+
+    #[test]
+    fn a_bedrock_profiles_map_findings_say_how_bedrock_earns_credit() {
+        let p = Policy {
+            resource_types: vec!["bedrock:application-inference-profile".into()],
+            ..policy(vec![map_req(), req("Owner")], &[])
+        };
+        let profile = |tags: &[(&str, &str)]| {
+            let mut r = Resource::new(
+                crate::arn::arn(
+                    "arn:aws:bedrock:us-east-1:111111111111:application-inference-profile/p1",
+                ),
+                "111111111111",
+                "us-east-1",
+                "bedrock:application-inference-profile",
+            );
+            r.tags = tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            r
+        };
+        let note = crate::catalogue::BEDROCK_NOTE;
+        let missing = kinds(&p, &profile(&[]));
+        assert_eq!(missing[0].2.as_deref(), Some(note));
+        // Only the MAP key's findings carry it.
+        assert_eq!(missing[1], ("Owner".into(), FindingKind::Missing, None));
+        let legacy = kinds(&p, &profile(&[("map-dba", "x"), ("Owner", "a")]));
+        assert!(legacy[0]
+            .2
+            .as_deref()
+            .unwrap()
+            .ends_with(&format!("; {note}")));
+        let invalid = kinds(&p, &profile(&[("map-migrated", "mig1"), ("Owner", "a")]));
+        assert_eq!(invalid[0].1, FindingKind::Invalid);
+        assert!(invalid[0]
+            .2
+            .as_deref()
+            .unwrap()
+            .ends_with(&format!("; {note}")));
+        // Other types' MAP findings do not.
+        let f = kinds(&policy(vec![map_req()], &[]), &instance(&[]));
+        assert_eq!(f[0].2, None);
     }
 
     #[test]

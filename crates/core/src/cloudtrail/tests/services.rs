@@ -428,3 +428,252 @@ fn a_call_is_known_by_its_service_and_name() {
         "CreateTable: no `detail.responseElements.tableDescription.tableArn` in the event"
     );
 }
+
+/// An event recorded in us-east-1, where global services record theirs.
+fn in_us_east_1(source: &str, name: &str, request: Value, response: Value) -> Creation {
+    let mut v: Value = serde_json::from_str(&event(name, source, request, response)).unwrap();
+    v["region"] = json!("us-east-1");
+    v["detail"]["awsRegion"] = json!("us-east-1");
+    created(&v.to_string())
+}
+
+#[test]
+fn api_gateway_apis_and_stages_are_built_without_an_account() {
+    let e = "arn:aws:apigateway:eu-west-1:";
+    check(vec![
+        (
+            call(
+                "apigateway",
+                "CreateRestApi",
+                json!({"name": "orders"}),
+                json!({"id": "a1b2c3", "name": "orders"}),
+            ),
+            vec![("apigateway:restapis", &format!("{e}:/restapis/a1b2c3"))],
+        ),
+        (
+            call(
+                "apigateway",
+                "CreateApi",
+                json!({"name": "chat", "protocolType": "WEBSOCKET"}),
+                json!({"apiId": "d4e5f6", "name": "chat"}),
+            ),
+            vec![("apigateway:apis", &format!("{e}:/apis/d4e5f6"))],
+        ),
+        (
+            call(
+                "apigateway",
+                "CreateStage",
+                json!({"restApiId": "a1b2c3", "createStageInput": {"stageName": "prod", "deploymentId": "x1"}}),
+                json!({"stageName": "prod", "deploymentId": "x1"}),
+            ),
+            vec![(
+                "apigateway:restapis/stages",
+                &format!("{e}:/restapis/a1b2c3/stages/prod"),
+            )],
+        ),
+        (
+            call(
+                "apigateway",
+                "CreateStage",
+                json!({"apiId": "d4e5f6", "stageName": "$default"}),
+                Value::Null,
+            ),
+            vec![(
+                "apigateway:apis/stages",
+                &format!("{e}:/apis/d4e5f6/stages/$default"),
+            )],
+        ),
+    ]);
+    // A stage without its API's id names nothing to build.
+    let body = event(
+        "CreateStage",
+        "apigateway",
+        json!({"stageName": "prod"}),
+        json!({"stageName": "prod"}),
+    );
+    assert!(matches!(parse(&body), Err(EventError::Missing { .. })));
+}
+
+#[test]
+fn the_map_services_name_their_arns_or_ids() {
+    let r = "eu-west-1:222222222222";
+    check(vec![
+        (
+            call(
+                "kms",
+                "CreateKey",
+                json!({"keySpec": "SYMMETRIC_DEFAULT"}),
+                json!({"keyMetadata": {"keyId": "1234abcd-12ab-34cd-56ef-1234567890ab", "arn": format!("arn:aws:kms:{r}:key/1234abcd-12ab-34cd-56ef-1234567890ab")}}),
+            ),
+            vec![(
+                "kms:key",
+                &format!("arn:aws:kms:{r}:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+            )],
+        ),
+        (
+            call(
+                "states",
+                "CreateStateMachine",
+                json!({"name": "flow"}),
+                json!({"stateMachineArn": format!("arn:aws:states:{r}:stateMachine:flow")}),
+            ),
+            vec![(
+                "states:stateMachine",
+                &format!("arn:aws:states:{r}:stateMachine:flow"),
+            )],
+        ),
+        (
+            call(
+                "memorydb",
+                "CreateCluster",
+                json!({"clusterName": "cache"}),
+                Value::Null,
+            ),
+            vec![(
+                "memorydb:cluster",
+                &format!("arn:aws:memorydb:{r}:cluster/cache"),
+            )],
+        ),
+        (
+            call(
+                "mq",
+                "CreateBroker",
+                json!({"brokerName": "jobs"}),
+                json!({"brokerId": "b-1", "brokerArn": format!("arn:aws:mq:{r}:broker:jobs:b-1")}),
+            ),
+            vec![("mq:broker", &format!("arn:aws:mq:{r}:broker:jobs:b-1"))],
+        ),
+        (
+            call(
+                "glue",
+                "CreateJob",
+                json!({"name": "etl"}),
+                json!({"name": "etl"}),
+            ),
+            vec![("glue:job", &format!("arn:aws:glue:{r}:job/etl"))],
+        ),
+        (
+            call(
+                "sagemaker",
+                "CreateEndpoint",
+                json!({"endpointName": "Scorer"}),
+                json!({"endpointArn": format!("arn:aws:sagemaker:{r}:endpoint/scorer")}),
+            ),
+            vec![(
+                "sagemaker:endpoint",
+                &format!("arn:aws:sagemaker:{r}:endpoint/scorer"),
+            )],
+        ),
+        (
+            call(
+                "sagemaker",
+                "CreateNotebookInstance",
+                json!({"notebookInstanceName": "lab"}),
+                json!({"notebookInstanceArn": format!("arn:aws:sagemaker:{r}:notebook-instance/lab")}),
+            ),
+            vec![(
+                "sagemaker:notebook-instance",
+                &format!("arn:aws:sagemaker:{r}:notebook-instance/lab"),
+            )],
+        ),
+        (
+            call(
+                "transfer",
+                "CreateServer",
+                json!({"domain": "S3"}),
+                json!({"serverId": "s-01234567890abcdef"}),
+            ),
+            vec![(
+                "transfer:server",
+                &format!("arn:aws:transfer:{r}:server/s-01234567890abcdef"),
+            )],
+        ),
+        (
+            call(
+                "workspaces",
+                "CreateWorkspaces",
+                json!({}),
+                json!({"failedRequests": [], "pendingRequests": [{"workspaceId": "ws-aaa111"}, {"workspaceId": "ws-bbb222"}]}),
+            ),
+            vec![
+                (
+                    "workspaces:workspace",
+                    &format!("arn:aws:workspaces:{r}:workspace/ws-aaa111"),
+                ),
+                (
+                    "workspaces:workspace",
+                    &format!("arn:aws:workspaces:{r}:workspace/ws-bbb222"),
+                ),
+            ],
+        ),
+        (
+            call(
+                "bedrock",
+                "CreateInferenceProfile",
+                json!({"inferenceProfileName": "claims"}),
+                json!({"inferenceProfileArn": format!("arn:aws:bedrock:{r}:application-inference-profile/abc123"), "status": "ACTIVE"}),
+            ),
+            vec![(
+                "bedrock:application-inference-profile",
+                &format!("arn:aws:bedrock:{r}:application-inference-profile/abc123"),
+            )],
+        ),
+    ]);
+}
+
+#[test]
+fn global_services_are_believed_without_the_parts_their_arns_lack() {
+    let cf = "arn:aws:cloudfront::222222222222:distribution/E2QWRUHEXAMPLE";
+    for name in [
+        "CreateDistribution2020_05_31",
+        "CreateDistributionWithTags2020_05_31",
+    ] {
+        let c = in_us_east_1(
+            "cloudfront",
+            name,
+            json!({}),
+            json!({"distribution": {"id": "E2QWRUHEXAMPLE", "aRN": cf}}),
+        );
+        assert_eq!(typed(&c), [("cloudfront:distribution", cf)], "{name}");
+        assert_eq!(c.region, "us-east-1");
+    }
+    let built = in_us_east_1(
+        "cloudfront",
+        "CreateDistribution2020_05_31",
+        json!({}),
+        json!({"distribution": {"id": "E2QWRUHEXAMPLE"}}),
+    );
+    assert_eq!(arns(&built), [cf]);
+    let zone = in_us_east_1(
+        "route53",
+        "CreateHostedZone",
+        json!({"name": "example.com"}),
+        json!({"hostedZone": {"id": "/hostedzone/Z1D633PJN98FT9", "name": "example.com."}}),
+    );
+    assert_eq!(
+        typed(&zone),
+        [(
+            "route53:hostedzone",
+            "arn:aws:route53:::hostedzone/Z1D633PJN98FT9"
+        )]
+    );
+    // A distribution's ARN that names a region, or another account, is not believed.
+    for wrong in [
+        "arn:aws:cloudfront:us-east-1:222222222222:distribution/E1",
+        "arn:aws:cloudfront::333333333333:distribution/E1",
+    ] {
+        let mut v: Value = serde_json::from_str(&event(
+            "CreateDistribution2020_05_31",
+            "cloudfront",
+            json!({}),
+            json!({"distribution": {"aRN": wrong}}),
+        ))
+        .unwrap();
+        v["region"] = json!("us-east-1");
+        v["detail"]["awsRegion"] = json!("us-east-1");
+        assert!(
+            matches!(parse(&v.to_string()), Err(EventError::Rejected { .. })),
+            "{wrong}"
+        );
+    }
+}

@@ -493,3 +493,127 @@ fn control_characters_in_a_record_name_nothing() {
     assert_eq!(c.principal, None);
     assert_eq!(c.removed, Removed::Keys(keys(&["map-migrated"])));
 }
+
+#[test]
+fn tag_calls_of_the_map_services_name_their_resources_and_keys() {
+    let r = "eu-west-1:222222222222";
+    let key = "1234abcd-12ab-34cd-56ef-1234567890ab";
+    let cases = [
+        (
+            "kms",
+            "UntagResource",
+            json!({"keyId": key, "tagKeys": ["map-migrated"]}),
+            "kms:key",
+            format!("arn:aws:kms:{r}:key/{key}"),
+        ),
+        (
+            "kms",
+            "UntagResource",
+            json!({"keyId": format!("arn:aws:kms:{r}:key/{key}"), "tagKeys": ["map-migrated"]}),
+            "kms:key",
+            format!("arn:aws:kms:{r}:key/{key}"),
+        ),
+        (
+            "apigateway",
+            "UntagResource",
+            json!({"resourceArn": "arn:aws:apigateway:eu-west-1::/restapis/a1b2c3/stages/prod", "tagKeys": ["map-migrated"]}),
+            "apigateway:restapis/stages",
+            "arn:aws:apigateway:eu-west-1::/restapis/a1b2c3/stages/prod".to_string(),
+        ),
+        (
+            "glue",
+            "UntagResource",
+            json!({"resourceArn": format!("arn:aws:glue:{r}:job/etl"), "tagsToRemove": ["map-migrated"]}),
+            "glue:job",
+            format!("arn:aws:glue:{r}:job/etl"),
+        ),
+        (
+            "mq",
+            "DeleteTags",
+            json!({"resourceArn": format!("arn:aws:mq:{r}:broker:jobs:b-1"), "tagKeys": ["map-migrated"]}),
+            "mq:broker",
+            format!("arn:aws:mq:{r}:broker:jobs:b-1"),
+        ),
+        (
+            "sagemaker",
+            "DeleteTags",
+            json!({"resourceArn": format!("arn:aws:sagemaker:{r}:endpoint/scorer"), "tagKeys": ["map-migrated"]}),
+            "sagemaker:endpoint",
+            format!("arn:aws:sagemaker:{r}:endpoint/scorer"),
+        ),
+        (
+            "transfer",
+            "UntagResource",
+            json!({"arn": format!("arn:aws:transfer:{r}:server/s-1"), "tagKeys": ["map-migrated"]}),
+            "transfer:server",
+            format!("arn:aws:transfer:{r}:server/s-1"),
+        ),
+        (
+            "workspaces",
+            "DeleteTags",
+            json!({"resourceId": "ws-aaa111", "tagKeys": ["map-migrated"]}),
+            "workspaces:workspace",
+            format!("arn:aws:workspaces:{r}:workspace/ws-aaa111"),
+        ),
+        (
+            "bedrock",
+            "UntagResource",
+            json!({"resourceARN": format!("arn:aws:bedrock:{r}:application-inference-profile/abc"), "tagKeys": ["map-migrated"]}),
+            "bedrock:application-inference-profile",
+            format!("arn:aws:bedrock:{r}:application-inference-profile/abc"),
+        ),
+    ];
+    for (source, name, request, ty, arn) in cases {
+        let c = changed(&tag_event(name, source, request));
+        assert_eq!(arns(&c), [(ty, arn.as_str())], "{source} {name}");
+        assert_eq!(
+            c.removed,
+            Removed::Keys(keys(&["map-migrated"])),
+            "{source} {name}"
+        );
+    }
+    // A WorkSpaces directory is no WorkSpace: nothing to act on.
+    let directory = changed(&tag_event(
+        "DeleteTags",
+        "workspaces",
+        json!({"resourceId": "d-1234567890", "tagKeys": ["map-migrated"]}),
+    ));
+    assert!(directory.call.resources.is_empty());
+    // Glue sets `tagsToAdd`; CloudFront lists `{items: [...]}`.
+    let glue = changed(&tag_event(
+        "TagResource",
+        "glue",
+        json!({"resourceArn": format!("arn:aws:glue:{r}:job/etl"), "tagsToAdd": {"map-migrated": "migABCDE12345"}}),
+    ));
+    assert_eq!(
+        glue.set.get("map-migrated").map(String::as_str),
+        Some("migABCDE12345")
+    );
+    let mut cf = tag_event(
+        "UntagResource2020_05_31",
+        "cloudfront",
+        json!({"resource": "arn:aws:cloudfront::222222222222:distribution/E1", "tagKeys": {"items": ["map-migrated"]}}),
+    );
+    cf["region"] = json!("us-east-1");
+    cf["detail"]["awsRegion"] = json!("us-east-1");
+    let cf = changed(&cf);
+    assert_eq!(
+        arns(&cf),
+        [(
+            "cloudfront:distribution",
+            "arn:aws:cloudfront::222222222222:distribution/E1"
+        )]
+    );
+    assert_eq!(cf.removed, Removed::Keys(keys(&["map-migrated"])));
+    let mut set = tag_event(
+        "TagResource2020_05_31",
+        "cloudfront",
+        json!({"resource": "arn:aws:cloudfront::222222222222:distribution/E1", "tags": {"items": [{"key": "map-migrated", "value": "migABCDE12345"}]}}),
+    );
+    set["region"] = json!("us-east-1");
+    set["detail"]["awsRegion"] = json!("us-east-1");
+    assert_eq!(
+        changed(&set).set.get("map-migrated").map(String::as_str),
+        Some("migABCDE12345")
+    );
+}
