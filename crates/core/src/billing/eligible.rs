@@ -34,12 +34,19 @@ pub enum Origin {
     Configuration,
 }
 
-impl Serialize for Origin {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(match self {
+impl Origin {
+    /// `list` or `configuration`, as reports say it.
+    pub fn name(self) -> &'static str {
+        match self {
             Origin::List(_) => "list",
             Origin::Configuration => "configuration",
-        })
+        }
+    }
+}
+
+impl Serialize for Origin {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
     }
 }
 
@@ -87,24 +94,19 @@ impl EligibleService {
         }
     }
 
-    /// The list's rows whose rules apply to this entry's lines of
-    /// `product`: its own row, or for a configured entry every row of the
-    /// product (an agreement naming a service keeps the list's exclusions
-    /// of it).
-    fn rows<'a>(&'a self, product: &'a str) -> impl Iterator<Item = &'static Listed> + 'a {
+    /// The list's rows whose rules apply to this entry's lines: its own
+    /// row, or for a configured entry every row of its product code (an
+    /// agreement naming a service keeps the list's exclusions of it).
+    pub fn list_rows(&self) -> impl Iterator<Item = &'static Listed> + '_ {
         let own = self.listed();
-        let code = if product.is_empty() {
-            services::code_of(&self.service).unwrap_or(&self.service)
-        } else {
-            product
-        };
+        let code = services::code_of(&self.service).unwrap_or(&self.service);
         own.into_iter()
             .chain(included::rows_of(code).filter(move |_| own.is_none()))
     }
 
     /// Whether the list's rules let a line of this entry count.
-    fn lets_count(&self, product: &str, usage_type: &str, operation: &str) -> bool {
-        let mut rows = self.rows(product).peekable();
+    fn lets_count(&self, usage_type: &str, operation: &str) -> bool {
+        let mut rows = self.list_rows().peekable();
         rows.peek().is_none() || rows.any(|r| r.counts(usage_type, operation))
     }
 
@@ -164,7 +166,7 @@ impl Eligibility<'_> {
         self.services
             .iter()
             .filter(|e| e.names(line.name, line.product))
-            .filter(|e| e.lets_count(line.product, line.usage_type, line.operation))
+            .filter(|e| e.lets_count(line.usage_type, line.operation))
             .fold(Since::Never, |since, e| match (since, e.from) {
                 (Since::Always, _) | (_, None) => Since::Always,
                 (Since::Never, Some(day)) => Since::From(day),
@@ -209,9 +211,10 @@ impl Eligibility<'_> {
     pub fn counts_in_cost_explorer(&self, name: &str, usage_type: &str, operation: &str) -> bool {
         let code = services::code_of(name).unwrap_or(name);
         !included::is_data_transfer(usage_type)
-            && self.services.iter().any(|e| {
-                e.stands_for(name, Some(code)) && e.lets_count(code, usage_type, operation)
-            })
+            && self
+                .services
+                .iter()
+                .any(|e| e.stands_for(name, Some(code)) && e.lets_count(usage_type, operation))
     }
 }
 

@@ -83,7 +83,7 @@ pub fn in_effect(entries: &[EligibleService]) -> Vec<ServiceView> {
     entries
         .iter()
         .map(|e| {
-            let rows = rows_of(e);
+            let rows: Vec<&Listed> = e.list_rows().collect();
             ServiceView {
                 service: e.service.clone(),
                 name: e.listed().map(|r| r.name),
@@ -120,17 +120,6 @@ fn basis(b: Basis) -> &'static str {
     }
 }
 
-/// The list's rows an entry's lines are judged by.
-fn rows_of(e: &EligibleService) -> Vec<&'static Listed> {
-    match e.listed() {
-        Some(row) => vec![row],
-        None => {
-            let code = services::code_of(&e.service).unwrap_or(&e.service);
-            included::rows_of(code).collect()
-        }
-    }
-}
-
 /// What eligibility assumes, in words: `start` is the agreement's first
 /// day; `spent`: the services (Cost Explorer names or codes) with spend,
 /// whose invisible exclusions and worded rules are named.
@@ -151,7 +140,7 @@ pub fn assumptions(entries: &[EligibleService], start: NaiveDate, spent: &[&str]
     let mut unseen: Vec<&str> = included::UNSEEN_EVERYWHERE.to_vec();
     let mut worded: Vec<&str> = Vec::new();
     for e in &touched {
-        for r in rows_of(e) {
+        for r in e.list_rows() {
             unseen.extend(
                 r.unseen
                     .iter()

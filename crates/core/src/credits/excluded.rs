@@ -7,7 +7,6 @@
 
 use crate::billing::eligible::Eligibility;
 use crate::billing::included::{Match, RuleKind};
-use crate::billing::services;
 
 /// What Cost Explorer's filters leave out of the eligible services' spend.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -63,13 +62,8 @@ pub fn for_cost_explorer(rules: &Eligibility<'_>, billed: &[(String, String)]) -
 fn operations(rules: &Eligibility<'_>) -> Vec<(String, Vec<String>)> {
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
     for e in rules.services {
-        let code = services::code_of(&e.service).unwrap_or(&e.service);
-        let rows: Vec<_> = match e.listed() {
-            Some(r) => vec![r],
-            None => crate::billing::included::rows_of(code).collect(),
-        };
-        let ops: Vec<String> = rows
-            .iter()
+        let ops: Vec<String> = e
+            .list_rows()
             .flat_map(|r| r.rules)
             .filter(|r| r.kind == RuleKind::Excludes)
             .flat_map(|r| r.matches)

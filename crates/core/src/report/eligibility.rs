@@ -47,13 +47,6 @@ fn service(s: &ServiceView) -> String {
     }
 }
 
-fn origin(s: &ServiceView) -> &'static str {
-    match s.origin {
-        crate::billing::eligible::Origin::List(_) => "list",
-        crate::billing::eligible::Origin::Configuration => "configuration",
-    }
-}
-
 /// One line per rule: `excludes Requests (usage type *Requests-*)`.
 fn rules(s: &ServiceView, sep: &str) -> String {
     let mut lines: Vec<String> = s
@@ -85,7 +78,7 @@ impl Render for EligibilityReport {
                         s.cost_explorer_names.join("\n"),
                         rules(s, "\n"),
                         s.not_visible.join("\n"),
-                        origin(s).into(),
+                        s.origin.name().into(),
                     ]);
                 }
                 format!("{t}\n{}\n", self.summary)
@@ -101,7 +94,7 @@ impl Render for EligibilityReport {
                             cell(&s.cost_explorer_names.join(", ")),
                             cell(&rules(s, "; ")),
                             cell(&s.not_visible.join("; ")),
-                            origin(s).into(),
+                            s.origin.name().into(),
                         ]
                     })
                 ),
@@ -125,7 +118,7 @@ impl Render for EligibilityReport {
                         s.cost_explorer_names.join("; "),
                         rules(s, "; "),
                         s.not_visible.join("; "),
-                        origin(s).into(),
+                        s.origin.name().into(),
                     ]
                 }),
             ),

@@ -182,7 +182,10 @@ pub fn rows() -> impl Iterator<Item = (u16, &'static Listed)> {
 
 /// Row `i` of [`rows`].
 pub fn row(i: u16) -> Option<&'static Listed> {
-    SERVICES.iter().chain(MODELS).nth(usize::from(i))
+    let i = usize::from(i);
+    SERVICES
+        .get(i)
+        .or_else(|| MODELS.get(i.checked_sub(SERVICES.len())?))
 }
 
 /// The rows of product code `code` (AmazonVPC has two).

@@ -137,113 +137,116 @@ fn data_transfer_counts_nowhere() {
     }
 }
 
+/// (product code, usage type, operation, counts): AWS's usage types, each
+/// rule's included and excluded side.
+const CASES: &[(&str, &str, &str, bool)] = &[
+    // S3: storage in every tier counts; requests and retrievals do not.
+    ("AmazonS3", "TimedStorage-ByteHrs", "", true),
+    ("AmazonS3", "USW2-TimedStorage-GlacierByteHrs", "", true),
+    ("AmazonS3", "TimedStorage-INT-FA-ByteHrs", "", true),
+    ("AmazonS3", "EUC1-EarlyDelete-ByteHrs", "", true),
+    ("AmazonS3", "Requests-Tier1", "", false),
+    ("AmazonS3", "USW2-Requests-Tier2", "", false),
+    ("AmazonS3", "Requests-GLACIER-Tier1", "", false),
+    ("AmazonS3", "Retrieval-SIA", "", false),
+    // CloudWatch: logs only.
+    ("AmazonCloudWatch", "USE1-DataProcessing-Bytes", "", true),
+    ("AmazonCloudWatch", "USE1-TimedStorage-ByteHrs", "", true),
+    ("AmazonCloudWatch", "USE1-VendedLog-Bytes", "", true),
+    ("AmazonCloudWatch", "APS1-DataProcessingIA-Bytes", "", true),
+    ("AmazonCloudWatch", "EUS2-DataScanned-Bytes", "", true),
+    ("AmazonCloudWatch", "USE1-Logs-LiveTail", "", true),
+    ("AmazonCloudWatch", "USE1-CW:GMD-Metrics", "", false),
+    ("AmazonCloudWatch", "USE1-CW:Canary-runs", "", false),
+    ("AmazonCloudWatch", "USE1-CW:MetricMonitorUsage", "", false),
+    ("AmazonCloudWatch", "CW:Requests", "", false),
+    ("AmazonCloudWatch", "USE1-CW:AlarmMonitorUsage", "", false),
+    ("AmazonCloudWatch", "DashboardsUsageHour-Basic", "", false),
+    // EKS: Fargate under EKS does not count; ECS on Fargate does.
+    ("AmazonEKS", "USE1-AmazonEKS-Hours:perCluster", "", true),
+    ("AmazonEKS", "USE1-Fargate-vCPU-Hours:perCPU", "", false),
+    ("AmazonEKS", "USE1-Fargate-GB-Hours", "", false),
+    ("AmazonECS", "USE1-Fargate-vCPU-Hours:perCPU", "", true),
+    // EC2: capacity blocks for ML do not count.
+    ("AmazonEC2", "USE1-BoxUsage:m5.large", "", true),
+    ("AmazonEC2", "EBS:VolumeUsage.gp3", "", true),
+    ("AmazonEC2", "USE2-CapacityBlockFee:p5.48xlarge", "", false),
+    ("AmazonEC2", "CapacityBlockFee:p5.48xlarge", "", false),
+    // Glacier Deep Archive.
+    ("AmazonGlacier", "TimedStorage-ByteHrs", "", true),
+    ("AmazonGlacier", "TimedStorage-GDA-ByteHrs", "", false),
+    // Route 53: hosted zones and queries count.
+    ("AmazonRoute53", "HostedZone", "", true),
+    ("AmazonRoute53", "DNS-Queries", "", true),
+    ("AmazonRoute53", "Intra-AWS-DNS-Queries", "", true),
+    ("AmazonRoute53", "Health-Check-AWS", "", true),
+    ("AmazonRoute53", "Cidr-Queries", "", true),
+    ("AmazonRoute53", "APS1-ResolverNetworkInterface", "", false),
+    ("AmazonRoute53", "USE1-DNS-Queries", "", false),
+    ("AmazonRoute53", "Traffic-Flow-Policy-Records", "", false),
+    ("AmazonRoute53", "USE1-DNS-FirewallQueries", "", false),
+    ("AmazonRoute53", "USE1-DNS-FirewallDomainName", "", false),
+    // MemoryDB snapshots.
+    ("AmazonMemoryDB", "USE1-NodeUsage:db.r6g.large", "", true),
+    ("AmazonMemoryDB", "USE1-SnapshotStorage-ByteHrs", "", false),
+    // QuickSight: authors and readers count; the Q fee, SPICE and Pro
+    // users do not.
+    ("AmazonQuickSight", "QS-User-Enterprise-Month", "", true),
+    ("AmazonQuickSight", "USE1-Reader-Enterprise-Month", "", true),
+    ("AmazonQuickSight", "USE1-Amazon-Q-QS-Fee", "", false),
+    ("AmazonQuickSight", "EUS2-QS-Enterprise-SPICE", "", false),
+    (
+        "AmazonQuickSight",
+        "USE1-Author-Pro-Enterprise-Month",
+        "",
+        false,
+    ),
+    // Payment Cryptography: requests count but for nine APIs.
+    ("PaymentCryptography", "USE1-Requests", "Encrypt", true),
+    ("PaymentCryptography", "USE1-Requests", "CreateKey", false),
+    ("PaymentCryptography", "USE1-Requests", "ListAliases", false),
+    // Cloud WAN: core network edge hours do not count.
+    (
+        "AWSCloudWAN",
+        "EUW3-CloudWAN-CoreNetworkEdge-Hours",
+        "",
+        false,
+    ),
+    ("AWSCloudWAN", "USE1-CloudWAN-Attachment-Hours", "", true),
+    // AmazonVPC: Transit Gateway and VPC Lattice count, the rest not.
+    ("AmazonVPC", "USE1-TransitGateway-Hours", "", true),
+    ("AmazonVPC", "USE1-TransitGateway-Bytes", "", true),
+    ("AmazonVPC", "USE1-VPN-Usage-Hours:ipsec.1", "", true),
+    ("AmazonVPC", "USE1-VPCLattice-Service-Hourly", "", true),
+    (
+        "AmazonVPC",
+        "USE1-VPCLattice-DataProcessing-Bytes",
+        "",
+        true,
+    ),
+    ("AmazonVPC", "USE1-TGW-Multicast-Consumer-Bytes", "", true),
+    ("AmazonVPC", "USE1-IPAddressManager-IP-Hours", "", false),
+    ("AmazonVPC", "USE1-PublicIPv4:InUseAddress", "", false),
+    ("AmazonVPC", "USE1-VpcEndpoint-Hours", "", false),
+    // OpenSearch Serverless and Ingestion.
+    ("AmazonES", "USE1-ESInstance:r6g.large", "", true),
+    ("AmazonES", "USE1-GP3-Storage", "", true),
+    ("AmazonES", "APN2-IndexingOCU", "", false),
+    ("AmazonES", "APN2-SearchOCU", "", false),
+    ("AmazonES", "USE1-IngestionOCU", "", false),
+    ("AmazonES", "USE1-StorageUsedInS3ByteHour", "", false),
+    // Deep Archive, under S3 and under Glacier.
+    ("AmazonS3", "TimedStorage-GDA-ByteHrs", "", false),
+    // Lambda@Edge is excluded by CloudFront's note.
+    ("AWSLambda", "USE1-Lambda-GB-Second", "", true),
+    ("AWSLambda", "USE1-Lambda-Edge-Request", "", false),
+    ("AWSLambda", "USE1-Lambda-Edge-GB-Second", "", false),
+    ("AWSLambda", "Request-ARM", "", true),
+];
+
 #[test]
 fn each_exclusion_tells_the_services_usage_types_apart() {
-    let cases: &[(&str, &str, &str, bool)] = &[
-        // S3: storage in every tier counts; requests and retrievals do not.
-        ("AmazonS3", "TimedStorage-ByteHrs", "", true),
-        ("AmazonS3", "USW2-TimedStorage-GlacierByteHrs", "", true),
-        ("AmazonS3", "TimedStorage-INT-FA-ByteHrs", "", true),
-        ("AmazonS3", "EUC1-EarlyDelete-ByteHrs", "", true),
-        ("AmazonS3", "Requests-Tier1", "", false),
-        ("AmazonS3", "USW2-Requests-Tier2", "", false),
-        ("AmazonS3", "Requests-GLACIER-Tier1", "", false),
-        ("AmazonS3", "Retrieval-SIA", "", false),
-        // CloudWatch: logs only.
-        ("AmazonCloudWatch", "USE1-DataProcessing-Bytes", "", true),
-        ("AmazonCloudWatch", "USE1-TimedStorage-ByteHrs", "", true),
-        ("AmazonCloudWatch", "USE1-VendedLog-Bytes", "", true),
-        ("AmazonCloudWatch", "APS1-DataProcessingIA-Bytes", "", true),
-        ("AmazonCloudWatch", "EUS2-DataScanned-Bytes", "", true),
-        ("AmazonCloudWatch", "USE1-Logs-LiveTail", "", true),
-        ("AmazonCloudWatch", "USE1-CW:GMD-Metrics", "", false),
-        ("AmazonCloudWatch", "USE1-CW:Canary-runs", "", false),
-        ("AmazonCloudWatch", "USE1-CW:MetricMonitorUsage", "", false),
-        ("AmazonCloudWatch", "CW:Requests", "", false),
-        ("AmazonCloudWatch", "USE1-CW:AlarmMonitorUsage", "", false),
-        ("AmazonCloudWatch", "DashboardsUsageHour-Basic", "", false),
-        // EKS: Fargate under EKS does not count; ECS on Fargate does.
-        ("AmazonEKS", "USE1-AmazonEKS-Hours:perCluster", "", true),
-        ("AmazonEKS", "USE1-Fargate-vCPU-Hours:perCPU", "", false),
-        ("AmazonEKS", "USE1-Fargate-GB-Hours", "", false),
-        ("AmazonECS", "USE1-Fargate-vCPU-Hours:perCPU", "", true),
-        // EC2: capacity blocks for ML do not count.
-        ("AmazonEC2", "USE1-BoxUsage:m5.large", "", true),
-        ("AmazonEC2", "EBS:VolumeUsage.gp3", "", true),
-        ("AmazonEC2", "USE2-CapacityBlockFee:p5.48xlarge", "", false),
-        ("AmazonEC2", "CapacityBlockFee:p5.48xlarge", "", false),
-        // Glacier Deep Archive.
-        ("AmazonGlacier", "TimedStorage-ByteHrs", "", true),
-        ("AmazonGlacier", "TimedStorage-GDA-ByteHrs", "", false),
-        // Route 53: hosted zones and queries count.
-        ("AmazonRoute53", "HostedZone", "", true),
-        ("AmazonRoute53", "DNS-Queries", "", true),
-        ("AmazonRoute53", "Intra-AWS-DNS-Queries", "", true),
-        ("AmazonRoute53", "Health-Check-AWS", "", true),
-        ("AmazonRoute53", "Cidr-Queries", "", true),
-        ("AmazonRoute53", "APS1-ResolverNetworkInterface", "", false),
-        ("AmazonRoute53", "USE1-DNS-Queries", "", false),
-        ("AmazonRoute53", "Traffic-Flow-Policy-Records", "", false),
-        ("AmazonRoute53", "USE1-DNS-FirewallQueries", "", false),
-        ("AmazonRoute53", "USE1-DNS-FirewallDomainName", "", false),
-        // MemoryDB snapshots.
-        ("AmazonMemoryDB", "USE1-NodeUsage:db.r6g.large", "", true),
-        ("AmazonMemoryDB", "USE1-SnapshotStorage-ByteHrs", "", false),
-        // QuickSight: authors and readers count; the Q fee, SPICE and Pro
-        // users do not.
-        ("AmazonQuickSight", "QS-User-Enterprise-Month", "", true),
-        ("AmazonQuickSight", "USE1-Reader-Enterprise-Month", "", true),
-        ("AmazonQuickSight", "USE1-Amazon-Q-QS-Fee", "", false),
-        ("AmazonQuickSight", "EUS2-QS-Enterprise-SPICE", "", false),
-        (
-            "AmazonQuickSight",
-            "USE1-Author-Pro-Enterprise-Month",
-            "",
-            false,
-        ),
-        // Payment Cryptography: requests count but for nine APIs.
-        ("PaymentCryptography", "USE1-Requests", "Encrypt", true),
-        ("PaymentCryptography", "USE1-Requests", "CreateKey", false),
-        ("PaymentCryptography", "USE1-Requests", "ListAliases", false),
-        // Cloud WAN: core network edge hours do not count.
-        (
-            "AWSCloudWAN",
-            "EUW3-CloudWAN-CoreNetworkEdge-Hours",
-            "",
-            false,
-        ),
-        ("AWSCloudWAN", "USE1-CloudWAN-Attachment-Hours", "", true),
-        // AmazonVPC: Transit Gateway and VPC Lattice count, the rest not.
-        ("AmazonVPC", "USE1-TransitGateway-Hours", "", true),
-        ("AmazonVPC", "USE1-TransitGateway-Bytes", "", true),
-        ("AmazonVPC", "USE1-VPN-Usage-Hours:ipsec.1", "", true),
-        ("AmazonVPC", "USE1-VPCLattice-Service-Hourly", "", true),
-        (
-            "AmazonVPC",
-            "USE1-VPCLattice-DataProcessing-Bytes",
-            "",
-            true,
-        ),
-        ("AmazonVPC", "USE1-TGW-Multicast-Consumer-Bytes", "", true),
-        ("AmazonVPC", "USE1-IPAddressManager-IP-Hours", "", false),
-        ("AmazonVPC", "USE1-PublicIPv4:InUseAddress", "", false),
-        ("AmazonVPC", "USE1-VpcEndpoint-Hours", "", false),
-        // OpenSearch Serverless and Ingestion.
-        ("AmazonES", "USE1-ESInstance:r6g.large", "", true),
-        ("AmazonES", "USE1-GP3-Storage", "", true),
-        ("AmazonES", "APN2-IndexingOCU", "", false),
-        ("AmazonES", "APN2-SearchOCU", "", false),
-        ("AmazonES", "USE1-IngestionOCU", "", false),
-        ("AmazonES", "USE1-StorageUsedInS3ByteHour", "", false),
-        // Deep Archive, under S3 and under Glacier.
-        ("AmazonS3", "TimedStorage-GDA-ByteHrs", "", false),
-        // Lambda@Edge is excluded by CloudFront's note.
-        ("AWSLambda", "USE1-Lambda-GB-Second", "", true),
-        ("AWSLambda", "USE1-Lambda-Edge-Request", "", false),
-        ("AWSLambda", "USE1-Lambda-Edge-GB-Second", "", false),
-        ("AWSLambda", "Request-ARM", "", true),
-    ];
-    for &(code, usage, operation, expected) in cases {
+    for &(code, usage, operation, expected) in CASES {
         assert_eq!(
             counts(code, usage, operation),
             expected,
