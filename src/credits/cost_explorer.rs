@@ -12,21 +12,26 @@
 //! is active.
 //!
 //! Cost Explorer charges USD 0.01 per request, every page included: a run
-//! makes at least 3 (plus one per workload tag, plus one page per ~5,000
-//! groups), and the report says how many it made.
+//! makes 4 when the eligible services billed (plus one for spend the list
+//! leaves out, one per workload tag and per date a billed service became
+//! eligible, and one page per ~5,000 groups), and the report says how many
+//! it made.
 
+use super::filters::{
+    all_of, dimension, left_out, not, period, spend_only, tag_absent, workload_is,
+};
 use super::{AnswerCache, Billing, MAP_TAG};
 use crate::aws::{Aws, AwsError, Quota, Zone};
 use crate::error::{Error, Result};
 use aws_sdk_costexplorer::types::{
-    DateInterval, Dimension, DimensionValues, Expression, Granularity, GroupDefinition,
-    GroupDefinitionType, MatchOption, ResultByTime, TagValues,
+    DateInterval, Dimension, Expression, Granularity, GroupDefinition, GroupDefinitionType,
+    ResultByTime,
 };
 use chrono::{Datelike, NaiveDate};
 use tagwarden_core::billing::eligible::{Eligibility, EligibleService};
 use tagwarden_core::billing::NO_WORKLOAD;
 use tagwarden_core::config::MapAgreement;
-use tagwarden_core::credits::excluded::{self, Excluded};
+use tagwarden_core::credits::excluded;
 use tagwarden_core::credits::{Cell, Origin, Received};
 use tagwarden_core::report::TagActivation;
 
@@ -271,113 +276,6 @@ fn first_whole_month(day: NaiveDate) -> NaiveDate {
         m => (day.year(), m + 1),
     };
     NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(day)
-}
-
-fn period(start: NaiveDate, end: NaiveDate) -> DateInterval {
-    DateInterval::builder()
-        .start(start.to_string())
-        .end(end.to_string())
-        .build()
-        .expect("start and end are set")
-}
-
-/// Spend of workload `name`: the first workload tag it carries has that
-/// value (`(no workload)`: it carries none).
-fn workload_is(tags: &[String], name: &str) -> Expression {
-    if name == NO_WORKLOAD {
-        return all_of(tags.iter().map(|t| tag_absent(t)).collect());
-    }
-    any_of(
-        tags.iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let mut parts: Vec<Expression> = tags[..i].iter().map(|e| tag_absent(e)).collect();
-                parts.push(
-                    Expression::builder()
-                        .tags(
-                            TagValues::builder()
-                                .key(t)
-                                .values(name)
-                                .match_options(MatchOption::Equals)
-                                .build(),
-                        )
-                        .build(),
-                );
-                all_of(parts)
-            })
-            .collect(),
-    )
-}
-
-/// The spend the list leaves out: per service, the usage types and
-/// operations that do not count.
-fn left_out(x: &Excluded) -> Option<Expression> {
-    let of = |service: &str, key: Dimension, values: &[String]| {
-        all_of(vec![
-            dimension(Dimension::Service, &[service.to_string()]),
-            dimension(key, values),
-        ])
-    };
-    let parts: Vec<Expression> = x
-        .usage_types
-        .iter()
-        .map(|(s, v)| of(s, Dimension::UsageType, v))
-        .chain(
-            x.operations
-                .iter()
-                .map(|(s, v)| of(s, Dimension::Operation, v)),
-        )
-        .collect();
-    (!parts.is_empty()).then(|| any_of(parts))
-}
-
-fn not(e: Expression) -> Expression {
-    Expression::builder().not(e).build()
-}
-
-fn tag_absent(key: &str) -> Expression {
-    Expression::builder()
-        .tags(
-            TagValues::builder()
-                .key(key)
-                .match_options(MatchOption::Absent)
-                .build(),
-        )
-        .build()
-}
-
-/// And of the parts (Cost Explorer wants two or more; one is itself).
-fn all_of(mut parts: Vec<Expression>) -> Expression {
-    match parts.len() {
-        1 => parts.remove(0),
-        _ => Expression::builder().set_and(Some(parts)).build(),
-    }
-}
-
-fn any_of(mut parts: Vec<Expression>) -> Expression {
-    match parts.len() {
-        1 => parts.remove(0),
-        _ => Expression::builder().set_or(Some(parts)).build(),
-    }
-}
-
-fn dimension(key: Dimension, values: &[String]) -> Expression {
-    Expression::builder()
-        .dimensions(
-            DimensionValues::builder()
-                .key(key)
-                .set_values(Some(values.to_vec()))
-                .build(),
-        )
-        .build()
-}
-
-/// Spend: every record but credits, refunds and taxes (RECORD_TYPE).
-fn spend_only() -> Expression {
-    let values: Vec<String> = ["Credit", "Refund", "Tax"].map(String::from).to_vec();
-    Expression::builder()
-        .not(dimension(Dimension::RecordType, &values))
-        .build()
 }
 
 /// The second grouping after `map-migrated`.
@@ -630,6 +528,7 @@ fn activation(status: &'static str, detail: &str) -> TagActivation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tagwarden_core::credits::excluded::Excluded;
 
     #[test]
     fn tag_group_keys() {

@@ -4,6 +4,7 @@
 
 mod cost_explorer;
 mod export;
+mod filters;
 
 use crate::aws::Aws;
 use crate::error::Result;
