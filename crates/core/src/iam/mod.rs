@@ -143,29 +143,48 @@ fn audit(types: &BTreeSet<&str>, config: &Config, explorer: Option<&ResourceExpl
     )])
 }
 
-/// What enforcing the policies that remediate calls, for the types they
-/// name: reads without a condition, writes and rollback's removals each
-/// limited to the keys `remediate.set` writes, S3's whole-set writes apart.
-fn enforce(policies: &[Policy]) -> (Option<Document>, Vec<IamWarning>) {
-    let mut keys: BTreeSet<String> = BTreeSet::new();
-    let mut grants = tables::TagAccess::default();
-    let mut unknown: BTreeSet<String> = BTreeSet::new();
+/// What the policies that remediate write: the keys, the tag access of
+/// their types, and the types whose tag permissions tagwarden does not know.
+struct Remediated {
+    keys: BTreeSet<String>,
+    grants: tables::TagAccess,
+    unknown: BTreeSet<String>,
+}
+
+fn remediated(policies: &[Policy]) -> Remediated {
+    let mut out = Remediated {
+        keys: BTreeSet::new(),
+        grants: tables::TagAccess::default(),
+        unknown: BTreeSet::new(),
+    };
     for p in policies {
         let Some(r) = p.remediate.as_ref().filter(|r| !r.set.is_empty()) else {
             continue;
         };
-        keys.extend(r.set.iter().map(|(k, _)| k.clone()));
+        out.keys.extend(r.set.iter().map(|(k, _)| k.clone()));
         for t in &p.resource_types {
             let access = tables::tag_access(t);
             if !access.known {
-                unknown.insert(t.clone());
+                out.unknown.insert(t.clone());
             }
-            grants.write.extend(access.write);
-            grants.remove.extend(access.remove);
-            grants.read_back.extend(access.read_back);
-            grants.replace.extend(access.replace);
+            out.grants.write.extend(access.write);
+            out.grants.remove.extend(access.remove);
+            out.grants.read_back.extend(access.read_back);
+            out.grants.replace.extend(access.replace);
         }
     }
+    out
+}
+
+/// What enforcing the policies that remediate calls, for the types they
+/// name: reads without a condition, writes and rollback's removals each
+/// limited to the keys `remediate.set` writes, S3's whole-set writes apart.
+fn enforce(policies: &[Policy]) -> (Option<Document>, Vec<IamWarning>) {
+    let Remediated {
+        keys,
+        grants,
+        unknown,
+    } = remediated(policies);
     if keys.is_empty() {
         return (None, Vec::new());
     }
