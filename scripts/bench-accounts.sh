@@ -16,11 +16,8 @@ shift 2 || true
 concurrency=("$@")
 [ $# -eq 0 ] && concurrency=(8 default)
 scripts/setup-emulator.sh
-profile=${PROFILE:-debug}
-if [ "$profile" = release ]; then flag=--release; else flag=; fi
-cargo build --quiet $flag --bin tagwarden --example seed_accounts
-target=${CARGO_TARGET_DIR:-target}/$profile
 . scripts/emulator.sh
+build --bin tagwarden --example seed_accounts
 start_moto
 trap 'kill $moto 2>/dev/null' EXIT
 proxy_port=$(free_port)

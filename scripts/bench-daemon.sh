@@ -14,11 +14,8 @@ if ! command -v wrk >/dev/null; then
   echo "Installing wrk (Debian package) …" >&2
   ${SUDO:-} apt-get install -y --no-install-recommends wrk >/dev/null
 fi
-profile=${PROFILE:-debug}
-if [ "$profile" = release ]; then flag=--release; else flag=; fi
-cargo build --quiet $flag --bin tagwarden --example demo_estate
-target=${CARGO_TARGET_DIR:-target}/$profile
 . scripts/emulator.sh
+build --bin tagwarden --example demo_estate
 start_moto
 dir=$(mktemp -d)
 trap 'kill $daemon $moto 2>/dev/null; rm -rf "$dir"' EXIT

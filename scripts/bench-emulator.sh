@@ -11,11 +11,8 @@ n=${1:-5000}
 scripts/setup-emulator.sh
 # The debug build by default: the audit is bound by the emulator, and a release
 # build of the AWS SDK takes many minutes. PROFILE=release to measure that.
-profile=${PROFILE:-debug}
-if [ "$profile" = release ]; then flag=--release; else flag=; fi
-cargo build --quiet $flag --bin tagwarden --example seed_bulk
-target=${CARGO_TARGET_DIR:-target}/$profile
 . scripts/emulator.sh
+build --bin tagwarden --example seed_bulk
 start_moto
 trap 'kill $moto 2>/dev/null' EXIT
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1

@@ -15,11 +15,9 @@ n=${1:-20}
 m=${2:-500}
 latency=${3:-100}
 scripts/setup-emulator.sh
-profile=${PROFILE:-debug}
-if [ "$profile" = release ]; then flag=--release; else flag=; fi
-cargo build --quiet $flag --bin tagwarden
-exe=${CARGO_TARGET_DIR:-target}/$profile/tagwarden
 . scripts/emulator.sh
+build --bin tagwarden
+exe=$target/tagwarden
 dir=$(mktemp -d)
 pids=()
 trap 'kill ${pids[*]} 2>/dev/null; rm -rf "$dir"' EXIT

@@ -55,12 +55,10 @@ events=${3:-10000}
 latency=${4:-100}
 timeout=${TIMEOUT:-1800}
 scripts/setup-emulator.sh
-profile=${PROFILE:-debug}
-if [ "$profile" = release ]; then flag=--release; else flag=; fi
-cargo build --quiet $flag --bin tagwarden
-exe=${CARGO_TARGET_DIR:-target}/$profile/tagwarden
 # shellcheck source=scripts/emulator.sh disable=SC1091
 . scripts/emulator.sh
+build --bin tagwarden
+exe=$target/tagwarden
 dir=$(mktemp -d)
 pids=()
 daemon=

@@ -1,5 +1,17 @@
 # Sourced by the demo and the benchmarks (after scripts/setup-emulator.sh):
-# a free loopback port, and the emulator started on one and waited for.
+# their build, a free loopback port, and the emulator started on one and
+# waited for.
+
+# build CARGO_ARGS...: cargo build in $PROFILE (debug unless `release`);
+# sets $profile and $target, the directory the binaries are in.
+build() {
+  local flag=
+  profile=${PROFILE:-debug}
+  if [ "$profile" = release ]; then flag=--release; fi
+  cargo build --quiet $flag "$@"
+  # shellcheck disable=SC2034 # read by the scripts that source this file
+  target=${CARGO_TARGET_DIR:-target}/$profile
+}
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
