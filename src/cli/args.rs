@@ -229,6 +229,8 @@ pub enum ByKey {
     Workload,
     Account,
     Service,
+    /// The MAP tag keys of `map.tag` (with two of them).
+    Scheme,
 }
 
 impl ByKey {
@@ -238,6 +240,7 @@ impl ByKey {
             ByKey::Workload => By::Workload,
             ByKey::Account => By::Account,
             ByKey::Service => By::Service,
+            ByKey::Scheme => By::Scheme,
         }
     }
 }

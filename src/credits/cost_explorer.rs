@@ -1,8 +1,9 @@
 //! Cost Explorer's side: `GetCostAndUsage` queries (monthly, over the
 //! agreement): the eligible services' usage types (SERVICE × USAGE_TYPE),
 //! from which the list's exclusions become exact filters
-//! ([`tagwarden_core::credits::excluded`]); all spend by `map-migrated`
-//! value and SERVICE, the excluded part apart; eligible
+//! ([`tagwarden_core::credits::excluded`]); all spend by MAP tag value
+//! (per key of `map.tag`, the spend without the keys before it) and
+//! SERVICE, the excluded part apart; eligible
 //! spend by value and LINKED_ACCOUNT; with `map.workload_tags`, eligible
 //! spend by value and each workload tag (the spend carrying none of the
 //! tags before it); and Credit records. Credits, refunds and taxes are left
@@ -14,13 +15,13 @@
 //! Cost Explorer charges USD 0.01 per request, every page included: a run
 //! makes 4 when the eligible services billed (plus one for spend the list
 //! leaves out, one per workload tag and per date a billed service became
-//! eligible, and one page per ~5,000 groups), and the report says how many
-//! it made.
+//! eligible, one per grouping for a second key in `map.tag`, and one page
+//! per ~5,000 groups), and the report says how many it made.
 
 use super::filters::{
     all_of, dimension, left_out, not, period, spend_only, tag_absent, workload_is,
 };
-use super::{AnswerCache, Billing, MAP_TAG};
+use super::{AnswerCache, Billing};
 use crate::aws::{Aws, AwsError, Quota, Zone};
 use crate::error::{Error, Result};
 use aws_sdk_costexplorer::types::{
@@ -32,7 +33,8 @@ use tagwarden_core::billing::eligible::{Eligibility, EligibleService};
 use tagwarden_core::billing::NO_WORKLOAD;
 use tagwarden_core::config::MapAgreement;
 use tagwarden_core::credits::excluded;
-use tagwarden_core::credits::{Cell, Origin, Received};
+use tagwarden_core::credits::{Cell, Origin, Received, Scheme};
+use tagwarden_core::policy::map_format::MapTags;
 use tagwarden_core::report::TagActivation;
 
 const METRIC: &str = "UnblendedCost";
@@ -53,7 +55,11 @@ pub async fn read(
     cache: &AnswerCache,
 ) -> Result<Billing> {
     let ce = aws.cost_explorer();
-    let query = Query { aws, ce: &ce };
+    let query = Query {
+        aws,
+        ce: &ce,
+        map: &terms.tags,
+    };
     let scope = Scope {
         terms,
         asked,
@@ -64,8 +70,17 @@ pub async fn read(
     // the workload asked for.
     let key = |kind: &str| {
         format!(
-            "v3|{kind}|{}|{}|{:?}|{:?}|{:?}",
-            asked.start, asked.end, terms.eligible_services, terms.workload_tags, asked.workload
+            "v4|{kind}|{}|{}|{:?}|{:?}|{:?}|{:?}",
+            asked.start,
+            asked.end,
+            terms.eligible_services,
+            terms.workload_tags,
+            asked.workload,
+            terms
+                .tags
+                .iter()
+                .map(|t| t.scheme.key())
+                .collect::<Vec<_>>()
         )
     };
     let whole = period(asked.start, asked.end);
@@ -101,14 +116,14 @@ pub async fn read(
     let (received, c4) = cache
         .get_or(&key("received"), query.received(&whole, &credits))
         .await?;
-    let (tag_activation, warning) = tag_activation(aws, &ce).await;
+    let (tag_activation, warnings) = tag_activation(aws, &ce, &terms.tags).await;
     Ok(Billing {
         by_service,
         by_account,
         by_workload,
         received,
         tag_activation,
-        warnings: warning.into_iter().collect(),
+        warnings,
         cached: c0 && c1 && c2 && c3 && c4,
         origin: Origin::CostExplorer,
         assumptions: excluded.assumptions,
@@ -278,7 +293,7 @@ fn first_whole_month(day: NaiveDate) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(day)
 }
 
-/// The second grouping after `map-migrated`.
+/// The second grouping after the MAP tag.
 enum Group<'a> {
     Dimension(Dimension),
     /// A workload tag; `last`: its absence is `(no workload)` (else that
@@ -319,6 +334,8 @@ impl Group<'_> {
 struct Query<'a> {
     aws: &'a Aws,
     ce: &'a aws_sdk_costexplorer::Client,
+    /// The MAP tags, in `map.tag`'s order.
+    map: &'a MapTags,
 }
 
 impl Query<'_> {
@@ -361,18 +378,52 @@ impl Query<'_> {
         }
     }
 
-    /// Spend by `map-migrated` value and `group`, per month.
+    /// Spend by MAP tag value and `group`, per month: per MAP tag, the
+    /// spend that carries none of the tags before it, grouped by it (as a
+    /// bill line is read under the first it carries); spend with none of
+    /// them is untagged.
     async fn cells(
         &self,
         period: &DateInterval,
         filter: &Expression,
         group: &Group<'_>,
     ) -> Result<Vec<Cell>> {
+        let tags: Vec<Scheme> = self.map.iter().map(|t| t.scheme).collect();
+        let mut cells = Vec::new();
+        for (i, scheme) in tags.iter().enumerate() {
+            let mut parts = vec![filter.clone()];
+            parts.extend(tags[..i].iter().map(|s| tag_absent(s.key())));
+            let filter = all_of(parts);
+            let last = i + 1 == tags.len();
+            for cell in self.cells_of(period, &filter, group, *scheme).await? {
+                match (&cell.tag, last) {
+                    (Some(_), _) => cells.push(cell),
+                    (None, true) => cells.push(Cell {
+                        scheme: tags[0],
+                        ..cell
+                    }),
+                    // Not this key's spend: a later query's.
+                    (None, false) => {}
+                }
+            }
+        }
+        Ok(cells)
+    }
+
+    /// Spend by the value of `scheme`'s key and `group`, per month.
+    async fn cells_of(
+        &self,
+        period: &DateInterval,
+        filter: &Expression,
+        group: &Group<'_>,
+        scheme: Scheme,
+    ) -> Result<Vec<Cell>> {
+        let key = scheme.key();
         let mut cells = Vec::new();
         let groups = [
             GroupDefinition::builder()
                 .r#type(GroupDefinitionType::Tag)
-                .key(MAP_TAG)
+                .key(key)
                 .build(),
             group.definition(),
         ];
@@ -380,7 +431,8 @@ impl Query<'_> {
             let Some(month) = month_of(&r) else { continue };
             for g in r.groups() {
                 let keys = g.keys();
-                let (Some(tag), Some(key)) = (keys.first(), keys.get(1).and_then(|k| group.key(k)))
+                let (Some(tag), Some(key_of)) =
+                    (keys.first(), keys.get(1).and_then(|k| group.key(k)))
                 else {
                     continue;
                 };
@@ -391,8 +443,9 @@ impl Query<'_> {
                 };
                 cells.push(Cell {
                     month,
-                    key,
-                    tag: tag_value(MAP_TAG, tag),
+                    key: key_of,
+                    tag: tag_value(key, tag),
+                    scheme,
                     amount,
                     currency,
                     eligible: None,
@@ -469,12 +522,15 @@ fn tag_value(tag: &str, key: &str) -> Option<String> {
     (!value.is_empty()).then(|| value.to_string())
 }
 
-/// Whether `map-migrated` is an active cost allocation tag: without it,
+/// Whether the MAP tags are active cost allocation tags: without it,
 /// Cost Explorer shows all spend as untagged whatever the resources carry.
+/// The status is the worst of the keys'; a warning per key not active.
 pub(super) async fn tag_activation(
     aws: &Aws,
     ce: &aws_sdk_costexplorer::Client,
-) -> (TagActivation, Option<String>) {
+    tags: &MapTags,
+) -> (TagActivation, Vec<String>) {
+    let keys: Vec<&str> = tags.iter().map(|t| t.scheme.key()).collect();
     // One attempt: an answer that fails says "unknown", it is not retried
     // for ever.
     let answer = aws
@@ -482,39 +538,43 @@ pub(super) async fn tag_activation(
         .call(
             Quota::Caller(Zone::Region("us-east-1")),
             "ce:ListCostAllocationTags",
-            || ce.list_cost_allocation_tags().tag_keys(MAP_TAG).send(),
+            || {
+                ce.list_cost_allocation_tags()
+                    .set_tag_keys(Some(keys.iter().map(|k| k.to_string()).collect()))
+                    .send()
+            },
         )
         .await;
-    match answer {
-        Ok(out) => {
-            let status = out
-                .cost_allocation_tags()
-                .iter()
-                .find(|t| t.tag_key() == MAP_TAG)
-                .map(|t| t.status().as_str().to_string());
-            match status.as_deref() {
-                Some("Active") => (activation("active", "an active cost allocation tag"), None),
-                Some(s) => {
-                    let detail = format!("the cost allocation tag is {s}: activate it in the payer account (Billing > Cost allocation tags); until then Cost Explorer counts all spend as untagged");
-                    (
-                        activation("inactive", &detail),
-                        Some(format!("map-migrated is not active: {detail}")),
-                    )
-                }
-                None => {
-                    let detail = "Cost Explorer does not know the tag yet: no tagged spend has been billed, or it is not activated";
-                    (
-                        activation("inactive", detail),
-                        Some(format!("map-migrated: {detail}")),
-                    )
-                }
-            }
-        }
+    let out = match answer {
+        Ok(out) => out,
         Err(e) => {
             let detail = format!("ListCostAllocationTags failed: {e}");
-            let warning = format!("cannot tell whether map-migrated is an active cost allocation tag ({e}); if it is not, all spend shows as untagged");
-            (activation("unknown", &detail), Some(warning))
+            let warning = format!("cannot tell whether {} is an active cost allocation tag ({e}); if it is not, all spend shows as untagged", keys.join(" or "));
+            return (activation("unknown", &detail), vec![warning]);
         }
+    };
+    let mut warnings = Vec::new();
+    let mut details = Vec::new();
+    for key in &keys {
+        let status = out
+            .cost_allocation_tags()
+            .iter()
+            .find(|t| t.tag_key() == *key)
+            .map(|t| t.status().as_str().to_string());
+        let detail = match status.as_deref() {
+            Some("Active") => continue,
+            Some(s) => format!("the cost allocation tag {key} is {s}: activate it in the payer account (Billing > Cost allocation tags); until then Cost Explorer counts its spend as untagged"),
+            None => format!("Cost Explorer does not know the tag {key} yet: no spend carrying it has been billed, or it is not activated"),
+        };
+        warnings.push(detail.clone());
+        details.push(detail);
+    }
+    match details.is_empty() {
+        true => (
+            activation("active", "an active cost allocation tag"),
+            warnings,
+        ),
+        false => (activation("inactive", &details.join("; ")), warnings),
     }
 }
 
@@ -533,12 +593,12 @@ mod tests {
     #[test]
     fn tag_group_keys() {
         assert_eq!(
-            tag_value(MAP_TAG, "map-migrated$migABCDE12345").as_deref(),
+            tag_value("map-migrated", "map-migrated$migABCDE12345").as_deref(),
             Some("migABCDE12345")
         );
-        assert_eq!(tag_value(MAP_TAG, "map-migrated$"), None);
+        assert_eq!(tag_value("map-migrated", "map-migrated$"), None);
         assert_eq!(
-            tag_value(MAP_TAG, "map-migrated$a$b").as_deref(),
+            tag_value("map-migrated", "map-migrated$a$b").as_deref(),
             Some("a$b")
         );
         assert_eq!(tag_value("app", "app$erp").as_deref(), Some("erp"));

@@ -2,7 +2,7 @@
 //! for `audit --cost`, give a ledger that is regrouped the way Cost
 //! Explorer answers (`tagwarden_core::credits::export`). Only the tag's
 //! activation still asks Cost Explorer (`ListCostAllocationTags`, free):
-//! a bill carries `map-migrated` only once the tag is active.
+//! a bill carries a MAP tag only once the tag is active.
 
 use super::{cost_explorer, Billing};
 use crate::aws::Aws;
@@ -13,7 +13,8 @@ use tagwarden_core::credits::{export::from_ledger, Origin};
 pub async fn read(aws: &Aws, terms: &MapAgreement, costs: &Costs) -> Billing {
     let currency = costs.currency.as_deref().unwrap_or("USD");
     let bill = from_ledger(&costs.ledger, currency, terms);
-    let (tag_activation, warning) = cost_explorer::tag_activation(aws, &aws.cost_explorer()).await;
+    let (tag_activation, warning) =
+        cost_explorer::tag_activation(aws, &aws.cost_explorer(), &terms.tags).await;
     let mut warnings = bill.warnings;
     warnings.extend(warning);
     if costs.rows == 0 {

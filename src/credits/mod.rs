@@ -23,8 +23,6 @@ use tagwarden_core::credits::{compute, periods, Cell, Input, Origin, Received};
 use tagwarden_core::report::credits::Agreement;
 use tagwarden_core::report::{CreditsReport, Source, TagActivation};
 
-pub const MAP_TAG: &str = "map-migrated";
-
 /// Where the spend is read from.
 pub enum SpendSource<'a> {
     /// Cost Explorer, through the store's answer cache.

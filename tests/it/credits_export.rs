@@ -5,7 +5,8 @@
 //! read from disk and from the emulator's S3. Every figure must agree,
 //! workloads included (`map.workload_tags: [app, workload]`: the first of
 //! them a line carries names its workload). Amounts are multiples of 1/4,
-//! so sums are exact in any order.
+//! so sums are exact in any order. The same scenario tagged under AWS
+//! Transform's `aws-apn-id` (`map.tag`) gives the same figures.
 
 use crate::common;
 
@@ -21,6 +22,44 @@ use std::path::Path;
 const EC2: &str = "Amazon Elastic Compute Cloud - Compute";
 const OURS: &str = "migABCDE12345";
 const MAP_CREDIT: &str = "AWS Migration Acceleration Program Credit";
+
+/// Which MAP tag the scenario's resources carry, and its two values:
+/// this agreement's and another's.
+#[derive(Clone, Copy)]
+struct Tagging {
+    key: &'static str,
+    ours: &'static str,
+    theirs: &'static str,
+    /// `map:`'s line that names the agreement's value.
+    config: &'static str,
+}
+
+const MAP_MIGRATED: Tagging = Tagging {
+    key: "map-migrated",
+    ours: OURS,
+    theirs: "mig12345",
+    config: "mpe_id: ABCDE12345",
+};
+
+const AWS_APN_ID: Tagging = Tagging {
+    key: "aws-apn-id",
+    ours: "migra-abcdefg123456",
+    theirs: "migra-other",
+    config: "tag: {key: aws-apn-id, id: ra-abcdefg123456}",
+};
+
+impl Tagging {
+    /// A line's value under this tagging.
+    fn value(self, l: &Line) -> Option<&'static str> {
+        l.tag
+            .map(|t| if t == OURS { self.ours } else { self.theirs })
+    }
+
+    /// The key as CUR 2.0 spells it (`map_migrated`).
+    fn flat(self) -> String {
+        self.key.replace('-', "_")
+    }
+}
 
 /// One line of the scenario, with the service name Cost Explorer gives it.
 struct Line {
@@ -109,13 +148,13 @@ fn eligible(service: &str) -> bool {
 /// eligible services' usage types (none the list leaves out), spend by
 /// value and service, eligible spend by value and account, by value and
 /// each workload tag, credits.
-fn cost_explorer_results(lines: &[Line]) -> Value {
+fn cost_explorer_results(lines: &[Line], tagging: Tagging) -> Value {
     let spend = |l: &&Line| in_window(l) && !matches!(l.kind, "Credit" | "Tax" | "Refund");
     let grouped = |key: &dyn Fn(&Line) -> Option<String>| {
         let mut months: BTreeMap<String, BTreeMap<(String, String), f64>> = BTreeMap::new();
         for l in lines.iter().filter(spend) {
             let Some(k) = key(l) else { continue };
-            let tag = format!("map-migrated${}", l.tag.unwrap_or(""));
+            let tag = format!("{}${}", tagging.key, tagging.value(l).unwrap_or(""));
             *months
                 .entry(month_of(l.day))
                 .or_default()
@@ -165,8 +204,8 @@ fn description(l: &Line) -> &'static str {
     }
 }
 
-fn bill_rows(lines: &[Line]) -> impl Iterator<Item = BillRow> + '_ {
-    lines.iter().map(|l| BillRow {
+fn bill_rows(lines: &[Line], tagging: Tagging) -> impl Iterator<Item = BillRow> + '_ {
+    lines.iter().map(move |l| BillRow {
         resource: l.resource.into(),
         account: l.account.into(),
         kind: l.kind.into(),
@@ -181,11 +220,21 @@ fn bill_rows(lines: &[Line]) -> impl Iterator<Item = BillRow> + '_ {
             .timestamp_millis(),
         cost: l.cost,
         currency: "USD".into(),
-        tag: l.tag.map(str::to_string),
+        // `tag` is written as `map-migrated`; another key is one of `tags`.
+        tag: tagging
+            .value(l)
+            .filter(|_| tagging.key == "map-migrated")
+            .map(str::to_string),
         tags: l
             .workload_tags()
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
+            .chain(
+                tagging
+                    .value(l)
+                    .filter(|_| tagging.key != "map-migrated")
+                    .map(|v| (tagging.flat(), v.to_string())),
+            )
             .collect(),
     })
 }
@@ -207,8 +256,8 @@ fn csv(header: &str, lines: &[Line], row: impl Fn(&Line) -> Vec<String>) -> Stri
     out
 }
 
-/// A tag map: `map-migrated` under `key`, the workload tags under
-/// `prefix` + their key.
+/// A tag map: the MAP tag under `key`, the workload tags under `prefix` +
+/// their key.
 fn json_tags(key: &str, tag: Option<&str>, prefix: &str, l: &Line) -> String {
     let mut map = serde_json::Map::new();
     if let Some(t) = tag {
@@ -221,12 +270,12 @@ fn json_tags(key: &str, tag: Option<&str>, prefix: &str, l: &Line) -> String {
 }
 
 /// The scenario in all four files, under `dir`.
-fn write_bills(dir: &Path, lines: &[Line]) {
+fn write_bills(dir: &Path, lines: &[Line], tagging: Tagging) {
     let time = |l: &Line| format!("{}T00:00:00Z", l.day);
     let cur2 = csv(
         "line_item_resource_id,line_item_usage_account_id,line_item_line_item_type,line_item_product_code,line_item_usage_type,line_item_line_item_description,line_item_usage_start_date,line_item_unblended_cost,line_item_currency_code,resource_tags",
         lines,
-        |l| vec![l.resource.into(), l.account.into(), l.kind.into(), l.product.into(), l.usage_type.into(), description(l).into(), time(l), l.cost.to_string(), "USD".into(), json_tags("user_map_migrated", l.tag, "user_", l)],
+        |l| vec![l.resource.into(), l.account.into(), l.kind.into(), l.product.into(), l.usage_type.into(), description(l).into(), time(l), l.cost.to_string(), "USD".into(), json_tags(&format!("user_{}", tagging.flat()), tagging.value(l), "user_", l)],
     );
     let tag_column = |l: &Line, key: &str| {
         l.workload_tags()
@@ -235,9 +284,9 @@ fn write_bills(dir: &Path, lines: &[Line]) {
             .map_or(String::new(), |(_, v)| v.to_string())
     };
     let legacy = csv(
-        "identity/LineItemId,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/ProductCode,lineItem/UsageType,lineItem/LineItemDescription,lineItem/UsageStartDate,lineItem/UnblendedCost,lineItem/CurrencyCode,lineItem/ResourceId,resourceTags/user:map-migrated,resourceTags/user:app,resourceTags/user:workload",
+        &format!("identity/LineItemId,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/ProductCode,lineItem/UsageType,lineItem/LineItemDescription,lineItem/UsageStartDate,lineItem/UnblendedCost,lineItem/CurrencyCode,lineItem/ResourceId,resourceTags/user:{},resourceTags/user:app,resourceTags/user:workload", tagging.key),
         lines,
-        |l| vec!["x".into(), l.account.into(), l.kind.into(), l.product.into(), l.usage_type.into(), description(l).into(), time(l), l.cost.to_string(), "USD".into(), l.resource.into(), l.tag.unwrap_or("").into(), tag_column(l, "app"), tag_column(l, "workload")],
+        |l| vec!["x".into(), l.account.into(), l.kind.into(), l.product.into(), l.usage_type.into(), description(l).into(), time(l), l.cost.to_string(), "USD".into(), l.resource.into(), tagging.value(l).unwrap_or("").into(), tag_column(l, "app"), tag_column(l, "workload")],
     );
     let focus_category = |kind: &'static str| match kind {
         "Fee" => "Purchase",
@@ -246,7 +295,7 @@ fn write_bills(dir: &Path, lines: &[Line]) {
     let focus = csv(
         "ResourceId,SubAccountId,ChargeCategory,x_ServiceCode,x_UsageType,ChargeDescription,ChargePeriodStart,BilledCost,BillingCurrency,Tags",
         lines,
-        |l| vec![l.resource.into(), l.account.into(), focus_category(l.kind).into(), l.product.into(), l.usage_type.into(), description(l).into(), time(l), l.cost.to_string(), "USD".into(), json_tags("user:map-migrated", l.tag, "user:", l)],
+        |l| vec![l.resource.into(), l.account.into(), focus_category(l.kind).into(), l.product.into(), l.usage_type.into(), description(l).into(), time(l), l.cost.to_string(), "USD".into(), json_tags(&format!("user:{}", tagging.key), tagging.value(l), "user:", l)],
     );
     for (folder, name, text) in [("legacy", "cur.csv", legacy), ("focus", "focus.csv", focus)] {
         std::fs::create_dir_all(dir.join(folder)).unwrap();
@@ -259,7 +308,7 @@ fn write_bills(dir: &Path, lines: &[Line]) {
     let (first, second) = lines.split_at(5);
     for (i, part) in [first, second].into_iter().enumerate() {
         let file = std::fs::File::create(pq.join(format!("part-{i}.snappy.parquet"))).unwrap();
-        write_bill(file, TagStyle::Map, bill_rows(part), 3).unwrap();
+        write_bill(file, TagStyle::Map, bill_rows(part, tagging), 3).unwrap();
     }
 }
 
@@ -294,19 +343,32 @@ fn figures(r: &Value) -> Value {
 
 #[test]
 fn a_billing_export_gives_the_same_figures_as_cost_explorer() {
+    same_figures_everywhere(MAP_MIGRATED);
+}
+
+/// An agreement run in AWS Transform: `aws-apn-id=mig<PRM ID>` instead of
+/// `map-migrated`, and every figure below is the same.
+#[test]
+fn the_aws_transform_scheme_gives_the_same_figures_everywhere() {
+    same_figures_everywhere(AWS_APN_ID);
+}
+
+fn same_figures_everywhere(tagging: Tagging) {
     let emu = Emulator::start();
     let lines = scenario();
     let injected = emu
         .http(
             "POST",
             "/moto-api/static/ce/cost-and-usage-results",
-            &cost_explorer_results(&lines).to_string(),
+            &cost_explorer_results(&lines, tagging).to_string(),
         )
         .unwrap();
     assert!(injected.starts_with("HTTP/1.1 201"), "{injected}");
     let dir = tempfile::tempdir().unwrap();
-    write_bills(dir.path(), &lines);
+    write_bills(dir.path(), &lines, tagging);
     let cfg = common::credits_config(dir.path());
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, text.replace("mpe_id: ABCDE12345", tagging.config)).unwrap();
     let credits = |more: &[&str]| {
         let mut args = vec![
             "credits",
@@ -324,6 +386,11 @@ fn a_billing_export_gives_the_same_figures_as_cost_explorer() {
     };
     let from_ce = credits(&[]);
     assert_eq!(from_ce["source"]["kind"], "cost_explorer");
+    assert_eq!(from_ce["agreement"]["tags"][0]["key"], tagging.key);
+    assert_eq!(
+        from_ce["mistagged_values"],
+        json!([{"key": tagging.key, "value": tagging.theirs, "amount": 2_000.0}])
+    );
     // The scenario, worked out: eligible is everything but Marketplace and
     // the tax; tagged is our MPE ID's EC2 and RDS spend.
     let t = &from_ce["totals"];
@@ -395,7 +462,7 @@ fn a_billing_export_gives_the_same_figures_as_cost_explorer() {
             ],
             "{folder}"
         );
-        assert_eq!(u["resources"][2]["value"], "mig12345", "{folder}");
+        assert_eq!(u["resources"][2]["value"], tagging.theirs, "{folder}");
         // A bill also says which accounts and services each workload spends in.
         let web = &from_file["by_workload"][2];
         assert_eq!(web["key"], "web", "{folder}");

@@ -119,7 +119,7 @@ fn status_mib(field: &str) -> f64 {
 fn ingest(name: &str, read: impl FnOnce(&mut Costs)) {
     let started = Instant::now();
     let terms = MapAgreement {
-        mpe_id: Some("ABCDE12345".into()),
+        tags: tagwarden_core::policy::map_format::MapTags::map_migrated(Some("ABCDE12345".into())),
         workload_tags: vec!["app".into()],
         ..MapAgreement::default()
     };

@@ -339,8 +339,9 @@ impl ResourceCost {
         billed: &crate::billing::ResourceCost,
         terms: &crate::config::MapAgreement,
     ) -> ResourceCost {
-        use crate::credits::{classify, TagState};
-        let credited = classify(billed.tag.as_deref(), terms.mpe_id.as_deref()) == TagState::Tagged;
+        use crate::credits::TagState;
+        let credited =
+            terms.tags.classify(billed.tag.as_deref(), billed.scheme) == TagState::Tagged;
         ResourceCost {
             cost: billed.cost,
             credit_at_risk: if credited {
@@ -729,7 +730,7 @@ mod document_tests {
     #[test]
     fn credit_at_risk_counts_eligible_usage_unless_already_credited() {
         let terms = crate::config::MapAgreement {
-            mpe_id: Some("ABCDE12345".into()),
+            tags: crate::policy::map_format::MapTags::map_migrated(Some("ABCDE12345".into())),
             ..Default::default()
         };
         let m = crate::money::lit;

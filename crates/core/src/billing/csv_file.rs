@@ -3,6 +3,7 @@
 
 use super::layout::{Layout, TagColumns, TagNames};
 use super::{tag_map, BillingError, Charge, Costs, Dialect, Line};
+use crate::policy::map_format::Scheme;
 use chrono::NaiveDate;
 use std::borrow::Cow;
 use std::io::Read;
@@ -38,7 +39,12 @@ impl Costs {
             Err(e) => return Err(too_long(&reader, e)),
         };
         let workload = self.reading.workload_tags.clone();
-        let layout = Layout::of(&header.iter().collect::<Vec<_>>(), file, workload.as_ref())?;
+        let layout = Layout::of(
+            &header.iter().collect::<Vec<_>>(),
+            file,
+            &self.reading.tags,
+            workload.as_ref(),
+        )?;
         self.kinds.judge_under(&self.reading.eligible);
         let mut row = csv::StringRecord::new();
         loop {
@@ -81,7 +87,7 @@ fn line<'a>(
             currency.chars().take(16).collect::<String>()
         ));
     }
-    let (tag, workload) = tags(layout, row, workload);
+    let ((scheme, tag), workload) = tags(layout, row, workload);
     Ok(Line {
         resource: text(Some(layout.resource)),
         day,
@@ -90,6 +96,7 @@ fn line<'a>(
             .kind
             .map_or(Charge::Usage, |i| Charge::of(layout.dialect, text(Some(i)))),
         tag,
+        scheme,
         workload,
         currency,
         account: text(layout.account),
@@ -101,13 +108,17 @@ fn line<'a>(
     })
 }
 
-/// The `map-migrated` value and the workload of a row: from their own
-/// columns, else from the tag map (read once, if at all).
+/// A MAP tag value and the key it was read under.
+type MapValue<'a> = (Scheme, Option<Cow<'a, str>>);
+
+/// A row's MAP value (under the first of the MAP tags it carries) and
+/// its workload: from their own columns, else from the tag map (read
+/// once, if at all).
 fn tags<'a>(
     layout: &Layout,
     row: &'a csv::StringRecord,
     workload: Option<&TagNames>,
-) -> (Option<Cow<'a, str>>, Option<Cow<'a, str>>) {
+) -> (MapValue<'a>, Option<Cow<'a, str>>) {
     let plain = |cols: &TagColumns| {
         cols.plain
             .iter()
@@ -115,20 +126,38 @@ fn tags<'a>(
             .find(|v| !v.is_empty())
             .map(Cow::Borrowed)
     };
-    let (mut tag, mut work) = (
-        plain(&layout.tag),
-        workload.and_then(|_| plain(&layout.workload)),
-    );
-    let map = layout.tag.map.or(layout.workload.map);
-    let want = tag.is_none() || (workload.is_some() && work.is_none());
-    let text = map.and_then(|i| row.get(i)).map(str::trim);
+    let mut found: [Option<Cow<'a, str>>; 2] = [None, None];
+    for (slot, (_, cols)) in found.iter_mut().zip(&layout.tags) {
+        *slot = plain(cols);
+    }
+    let mut work = workload.and_then(|_| plain(&layout.workload));
+    let first_missing = found[0].is_none();
+    let want = first_missing || (workload.is_some() && work.is_none());
+    let text = layout.tag_map().and_then(|i| row.get(i)).map(str::trim);
     if let (true, Some(text)) = (want, text.filter(|t| !t.is_empty() && *t != "{}")) {
         let none: &[String] = &[];
-        let names = workload.map_or(none, |w| &w.map_keys[..]);
-        let [t, w] = tag_map::find(text, [&TagNames::map_migrated().map_keys, names]);
-        tag = tag.or(t);
+        let names = |i: usize| {
+            layout
+                .tags
+                .get(i)
+                .map_or(none, |(s, _)| &TagNames::of_scheme(*s).map_keys[..])
+        };
+        let w = workload.map_or(none, |w| &w.map_keys[..]);
+        let [t0, t1, w] = tag_map::find(text, [names(0), names(1), w]);
+        for (slot, t) in found.iter_mut().zip([t0, t1]) {
+            if slot.is_none() {
+                *slot = t;
+            }
+        }
         work = work.or(w);
     }
+    let [t0, t1] = found;
+    let scheme = |i: usize| layout.tags.get(i).map_or(Scheme::default(), |(s, _)| *s);
+    let tag = match (t0, t1) {
+        (Some(t), _) => (scheme(0), Some(t)),
+        (None, Some(t)) => (scheme(1), Some(t)),
+        (None, None) => (scheme(0), None),
+    };
     (tag, work)
 }
 

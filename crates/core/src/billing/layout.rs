@@ -2,6 +2,7 @@
 //! serves a CSV header and a Parquet schema.
 
 use super::BillingError;
+use crate::policy::map_format::{MapTags, Scheme};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -68,11 +69,11 @@ impl TagNames {
         names
     }
 
-    /// `map-migrated`'s names.
-    pub fn map_migrated() -> &'static TagNames {
-        static NAMES: std::sync::LazyLock<TagNames> =
-            std::sync::LazyLock::new(|| TagNames::of(&["map-migrated"]));
-        &NAMES
+    /// A MAP tag's names.
+    pub fn of_scheme(scheme: Scheme) -> &'static TagNames {
+        static NAMES: std::sync::LazyLock<[TagNames; 2]> =
+            std::sync::LazyLock::new(|| Scheme::ALL.map(|s| TagNames::of(&[s.key()])));
+        &NAMES[Scheme::ALL.iter().position(|s| *s == scheme).unwrap_or(0)]
     }
 }
 
@@ -107,8 +108,9 @@ pub struct Layout {
     pub cost: usize,
     pub start: usize,
     pub kind: Option<usize>,
-    /// `map-migrated`.
-    pub tag: TagColumns,
+    /// The MAP tags (`map.tag`), in the configuration's order: a line is
+    /// read under the first it carries.
+    pub tags: Vec<(Scheme, TagColumns)>,
     /// The workload tags.
     pub workload: TagColumns,
     pub currency: Option<usize>,
@@ -157,11 +159,20 @@ fn find(header: &[&str], names: &[&str]) -> Option<usize> {
 }
 
 impl Layout {
-    /// The dialect and columns of a header row; `workload`: the names of
-    /// the workload tags.
+    /// The column of the tag map, if a MAP tag or a workload is read from it.
+    pub fn tag_map(&self) -> Option<usize> {
+        self.tags
+            .iter()
+            .find_map(|(_, c)| c.map)
+            .or(self.workload.map)
+    }
+
+    /// The dialect and columns of a header row; `map`: the MAP tags;
+    /// `workload`: the names of the workload tags.
     pub fn of(
         header: &[&str],
         file: &str,
+        map: &MapTags,
         workload: Option<&TagNames>,
     ) -> Result<Layout, BillingError> {
         let dialect = [Dialect::Cur2, Dialect::LegacyCur]
@@ -187,7 +198,15 @@ impl Layout {
             cost: need(cost)?,
             start: need(start)?,
             kind: find(header, KIND),
-            tag: TagColumns::of(header, TagNames::map_migrated()),
+            tags: map
+                .iter()
+                .map(|t| {
+                    (
+                        t.scheme,
+                        TagColumns::of(header, TagNames::of_scheme(t.scheme)),
+                    )
+                })
+                .collect(),
             workload: workload.map_or_else(TagColumns::default, |w| TagColumns::of(header, w)),
             currency: find(header, CURRENCY),
             account: find(header, ACCOUNT),

@@ -6,6 +6,7 @@
 
 use super::{Charge, Line};
 use crate::money::Decimal;
+use crate::policy::map_format::Scheme;
 use chrono::NaiveDate;
 use foldhash::HashMap;
 use std::collections::BTreeSet;
@@ -13,8 +14,8 @@ use std::collections::BTreeSet;
 /// The `tag` (or workload) id meaning none.
 const NO_TAG: u32 = u32::MAX;
 
-/// (month, account, service, tag, workload, eligible).
-type Key = (NaiveDate, u32, u32, u32, u32, bool);
+/// (month, account, service, tag, the tag's key, workload, eligible).
+type Key = (NaiveDate, u32, u32, u32, Scheme, u32, bool);
 
 #[derive(Debug, Default)]
 pub struct Ledger {
@@ -34,6 +35,8 @@ pub struct Spend<'a> {
     pub account: &'a str,
     pub service: &'a str,
     pub tag: Option<&'a str>,
+    /// The key `tag` was read under.
+    pub scheme: Scheme,
     /// None without `map.workload_tags`.
     pub workload: Option<&'a str>,
     /// The terms count it (service, usage type and day).
@@ -82,7 +85,15 @@ impl Ledger {
                 let workload = workload.map_or(NO_TAG, |w| self.id(w));
                 *self
                     .spend
-                    .entry((month, account, service, tag, workload, eligible))
+                    .entry((
+                        month,
+                        account,
+                        service,
+                        tag,
+                        line.scheme,
+                        workload,
+                        eligible,
+                    ))
                     .or_default() += line.cost;
             }
         }
@@ -91,11 +102,12 @@ impl Ledger {
     /// Every sum of spend, in no particular order.
     pub fn spend(&self) -> impl Iterator<Item = Spend<'_>> {
         self.spend.iter().map(
-            |(&(month, account, service, tag, workload, eligible), &amount)| Spend {
+            |(&(month, account, service, tag, scheme, workload, eligible), &amount)| Spend {
                 month,
                 account: &self.names[account as usize],
                 service: &self.names[service as usize],
                 tag: self.name(tag),
+                scheme,
                 workload: self.name(workload),
                 eligible,
                 amount,

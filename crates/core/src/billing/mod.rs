@@ -5,7 +5,7 @@
 //! Two sums come out of one pass. Per resource (for `--cost`): only usage
 //! counts (CUR line item types Usage, DiscountedUsage,
 //! SavingsPlanCoveredUsage; FOCUS charge category Usage). Per month,
-//! account, service and `map-migrated` value (for `credits --cost`, the
+//! account, service and MAP tag value (for `credits --cost`, the
 //! [`Ledger`]): every charge but credits, refunds and taxes (FOCUS: and
 //! adjustments), as Cost Explorer's RECORD_TYPE filter counts it; credits
 //! apart, by description.
@@ -29,7 +29,7 @@ pub use resource::{Name, Names, ResourceCost};
 
 use crate::config::MapAgreement;
 use crate::money::Decimal;
-use crate::policy::map_format::{classify, TagState};
+use crate::policy::map_format::{MapTags, Scheme, TagState};
 use chrono::{Datelike, NaiveDate};
 use eligible::EligibleService;
 use kind::{Judge, Kinds};
@@ -135,8 +135,11 @@ pub struct Line<'a> {
     pub day: NaiveDate,
     pub cost: Decimal,
     pub charge: Charge,
-    /// The `map-migrated` value, if any.
+    /// The MAP tag value, if any: of the first of `map.tag` the line
+    /// carries.
     pub tag: Option<Cow<'a, str>>,
+    /// The key `tag` was read under (the first of `map.tag` when none).
+    pub scheme: Scheme,
     /// The first of the workload tags' values, if any.
     pub workload: Option<Cow<'a, str>>,
     pub currency: &'a str,
@@ -156,7 +159,8 @@ pub struct Line<'a> {
 #[derive(Debug, Clone)]
 pub struct Reading {
     pub eligible: Vec<EligibleService>,
-    pub mpe_id: Option<String>,
+    /// The MAP tags counted (`map.tag`), in order.
+    pub tags: MapTags,
     /// The names of `map.workload_tags` in a bill; None: no workloads.
     pub workload_tags: Option<TagNames>,
     /// Only this workload's lines are read (`--workload`).
@@ -172,7 +176,7 @@ impl Reading {
     pub fn of(terms: &MapAgreement) -> Reading {
         Reading {
             eligible: terms.eligible_services.clone(),
-            mpe_id: terms.mpe_id.clone(),
+            tags: terms.tags.clone(),
             workload_tags: (!terms.workload_tags.is_empty())
                 .then(|| TagNames::of(&terms.workload_tags)),
             only_workload: None,
@@ -253,7 +257,7 @@ impl Costs {
         }
         self.usage_rows += 1;
         let credited =
-            classify(line.tag.as_deref(), self.reading.mpe_id.as_deref()) == TagState::Tagged;
+            self.reading.tags.classify(line.tag.as_deref(), line.scheme) == TagState::Tagged;
         let entry = match self.by_resource.get_mut(line.resource) {
             Some(e) => e,
             None => self

@@ -8,6 +8,7 @@ use super::layout::{Layout, TagNames};
 use super::parquet_values::{costs, days, BATCH};
 use super::{BillingError, Charge, Costs, Dialect, Line};
 use crate::money::Decimal;
+use crate::policy::map_format::Scheme;
 use chrono::NaiveDate;
 use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
 use parquet::data_type::{ByteArray, ByteArrayType};
@@ -38,7 +39,7 @@ impl Costs {
             .map(|f| f.name())
             .collect();
         let workload = self.reading.workload_tags.clone();
-        let layout = Layout::of(&names, file, workload.as_ref())?;
+        let layout = Layout::of(&names, file, &self.reading.tags, workload.as_ref())?;
         self.kinds.judge_under(&self.reading.eligible);
         let leaves = Leaves::find(schema, &layout, &names, workload.as_ref()).map_err(bad)?;
         let mut batch = Batch::new(&leaves);
@@ -86,9 +87,11 @@ enum Field {
     UsageType,
     Operation,
     Description,
-    /// `map-migrated`; several columns may hold it, the first with a value
-    /// wins (own columns first, then the tag map).
+    /// The first MAP tag (`map.tag`); several columns may hold it, the
+    /// first with a value wins (own columns first, then the tag map).
     Tag,
+    /// The second MAP tag, likewise.
+    OtherTag,
     /// The workload, likewise.
     Workload,
 }
@@ -138,23 +141,27 @@ impl Leaves {
                 text.push((field, descr, i));
             }
         }
-        for (field, columns) in [
-            (Field::Tag, &layout.tag),
-            (Field::Workload, &layout.workload),
-        ] {
+        let tags = layout.tags.iter().zip([Field::Tag, Field::OtherTag]);
+        let columns = tags
+            .clone()
+            .map(|((_, c), f)| (f, c))
+            .chain([(Field::Workload, &layout.workload)]);
+        for (field, columns) in columns {
             for &top in &columns.plain {
                 let (descr, i) = leaf(top, None)?;
                 text.push((field, descr, i));
             }
         }
         let mut map_fields = Vec::new();
-        if layout.tag.map.is_some() {
-            map_fields.push((Field::Tag, TagNames::map_migrated().map_keys.clone()));
+        for ((scheme, columns), field) in tags {
+            if columns.map.is_some() {
+                map_fields.push((field, TagNames::of_scheme(*scheme).map_keys.clone()));
+            }
         }
         if let (Some(_), Some(w)) = (layout.workload.map, workload) {
             map_fields.push((Field::Workload, w.map_keys.clone()));
         }
-        let tag_map = match layout.tag.map.or(layout.workload.map) {
+        let tag_map = match layout.tag_map() {
             Some(top) if !map_fields.is_empty() => {
                 Some([leaf(top, Some("key"))?, leaf(top, Some("value"))?])
             }
@@ -306,6 +313,12 @@ impl Batch {
                 currency.chars().take(16).collect::<String>()
             ));
         }
+        let scheme = |i: usize| layout.tags.get(i).map_or(Scheme::default(), |(s, _)| *s);
+        let (scheme, tag) = match (field(Field::Tag), field(Field::OtherTag)) {
+            ("", "") => (scheme(0), None),
+            ("", other) => (scheme(1), Some(Cow::Borrowed(other))),
+            (first, _) => (scheme(0), Some(Cow::Borrowed(first))),
+        };
         Ok(Line {
             resource: field(Field::Resource),
             day: self.start[i].clone()?,
@@ -314,7 +327,8 @@ impl Batch {
                 Some(_) => Charge::of(layout.dialect, kind),
                 None => Charge::Usage,
             },
-            tag: Some(Cow::Borrowed(field(Field::Tag))).filter(|t| !t.is_empty()),
+            tag,
+            scheme,
             workload: Some(Cow::Borrowed(field(Field::Workload))).filter(|t| !t.is_empty()),
             currency,
             account: field(Field::Account),

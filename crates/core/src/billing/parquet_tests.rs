@@ -51,7 +51,7 @@ fn rows() -> Vec<BillRow> {
 fn a_bill_of_several_batches_and_row_groups_reads_like_its_csv() {
     let (from, to) = (NaiveDate::MIN, NaiveDate::MAX);
     let mut csv = with_workloads();
-    csv.reading.mpe_id = Some("ABCDE12345".into());
+    csv.reading.tags = crate::policy::map_format::MapTags::map_migrated(Some("ABCDE12345".into()));
     csv.read_csv(bill_csv_of(rows()).as_bytes(), "bill.csv", from, to)
         .unwrap();
     let late = csv
@@ -64,7 +64,8 @@ fn a_bill_of_several_batches_and_row_groups_reads_like_its_csv() {
         // Row groups of 1,100 rows: batches end inside them and at them.
         write_bill(&file, style, rows().into_iter(), 1_100).unwrap();
         let mut pq = with_workloads();
-        pq.reading.mpe_id = Some("ABCDE12345".into());
+        pq.reading.tags =
+            crate::policy::map_format::MapTags::map_migrated(Some("ABCDE12345".into()));
         pq.read_parquet(file, "bill.parquet", from, to).unwrap();
         assert_eq!((pq.rows, pq.usage_rows), (csv.rows, csv.usage_rows));
         assert_eq!(sums(&pq), sums(&csv), "{style:?}");
@@ -120,4 +121,119 @@ fn a_map_whose_values_are_not_in_step_with_its_keys_is_refused() {
         err.to_string(),
         "bill.parquet: not a readable Parquet file: Parquet error: a map's keys and values are not in step"
     );
+}
+
+#[test]
+fn both_map_tags_are_read_from_a_tag_map_and_from_their_own_columns() {
+    use crate::policy::map_format::{MapTag, MapTags, Scheme};
+    use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
+    let both = MapTags::new(vec![
+        MapTag {
+            scheme: Scheme::MapMigrated,
+            id: None,
+        },
+        MapTag {
+            scheme: Scheme::AwsApnId,
+            id: None,
+        },
+    ])
+    .unwrap();
+    let text = |v: &[&str]| v.iter().map(|s| ByteArray::from(*s)).collect::<Vec<_>>();
+    let head = "required binary line_item_resource_id (UTF8);
+        required int64 line_item_usage_start_date (TIMESTAMP_MILLIS);
+        required double line_item_unblended_cost;";
+    let common = |index: usize, column: &mut parquet::file::writer::SerializedColumnWriter<'_>| {
+        match index {
+            0 => column.typed::<ByteArrayType>().write_batch(
+                &text(&["i-1", "i-2", "i-3", "i-4"]),
+                None,
+                None,
+            ),
+            1 => column
+                .typed::<Int64Type>()
+                .write_batch(&[1_772_323_200_000; 4], None, None),
+            _ => column
+                .typed::<DoubleType>()
+                .write_batch(&[1.0, 2.0, 4.0, 8.0], None, None),
+        }
+    };
+    // A tag map: i-1 map-migrated, i-2 aws-apn-id, i-3 both, i-4 none.
+    let map = write_columns(
+        &format!(
+            "message cur {{ {head}
+            optional group resource_tags (MAP) {{
+                repeated group key_value {{
+                    required binary key (UTF8);
+                    optional binary value (UTF8);
+                }}
+            }} }}"
+        ),
+        |index, column| match index {
+            0..=2 => common(index, column),
+            3 => column.typed::<ByteArrayType>().write_batch(
+                &text(&[
+                    "user_map_migrated",
+                    "user_aws_apn_id",
+                    "user_aws_apn_id",
+                    "user_map_migrated",
+                ]),
+                Some(&[2, 2, 2, 2, 1]),
+                Some(&[0, 0, 0, 1, 0]),
+            ),
+            _ => column.typed::<ByteArrayType>().write_batch(
+                &text(&["mig12345", "migra-1", "migra-3", "mig33333"]),
+                Some(&[3, 3, 3, 3, 1]),
+                Some(&[0, 0, 0, 1, 0]),
+            ),
+        },
+    );
+    // The same as columns of their own.
+    let columns = write_columns(
+        &format!(
+            "message cur {{ {head}
+            optional binary resource_tags_user_map_migrated (UTF8);
+            optional binary resource_tags_user_aws_apn_id (UTF8); }}"
+        ),
+        |index, column| match index {
+            0..=2 => common(index, column),
+            3 => column.typed::<ByteArrayType>().write_batch(
+                &text(&["mig12345", "mig33333"]),
+                Some(&[1, 0, 1, 0]),
+                None,
+            ),
+            _ => column.typed::<ByteArrayType>().write_batch(
+                &text(&["migra-1", "migra-3"]),
+                Some(&[0, 1, 1, 0]),
+                None,
+            ),
+        },
+    );
+    for file in [map, columns] {
+        let mut c = super::Costs::default();
+        c.reading.tags = both.clone();
+        c.read_parquet(file, "bill.parquet", NaiveDate::MIN, NaiveDate::MAX)
+            .unwrap();
+        let mut read: Vec<(String, Option<String>, Scheme)> = c
+            .by_resource
+            .iter()
+            .map(|(r, cost)| {
+                (
+                    r.clone(),
+                    cost.tag.as_deref().map(str::to_string),
+                    cost.scheme,
+                )
+            })
+            .collect();
+        read.sort();
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(
+            read,
+            [
+                ("i-1".into(), some("mig12345"), Scheme::MapMigrated),
+                ("i-2".into(), some("migra-1"), Scheme::AwsApnId),
+                ("i-3".into(), some("mig33333"), Scheme::MapMigrated),
+                ("i-4".into(), None, Scheme::MapMigrated),
+            ]
+        );
+    }
 }

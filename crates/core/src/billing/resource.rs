@@ -44,8 +44,10 @@ pub(super) struct Judged {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ResourceCost {
     pub cost: Decimal,
-    /// The last `map-migrated` value billed for it.
+    /// The last MAP tag value billed for it.
     pub tag: Option<Name>,
+    /// The key that value was read under.
+    pub scheme: crate::policy::map_format::Scheme,
     /// Its cost by service (Cost Explorer's name, else the product code,
     /// else [`super::services::UNNAMED`]); most resources have one, kept
     /// in place.
@@ -89,6 +91,7 @@ impl ResourceCost {
             if self.tag.as_deref() != Some(tag) {
                 self.tag = Some(names.get(tag));
             }
+            self.scheme = line.scheme;
         }
         if let Some(w) = workload {
             if self.workload.as_deref() != Some(w) {

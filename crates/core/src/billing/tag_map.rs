@@ -11,37 +11,40 @@ use std::fmt;
 /// Per list of key names (best first), the value of the first of them the
 /// map holds with a non-empty string. None for all when the text is not a
 /// JSON object: its tags are not read.
-pub(super) fn find<'t>(text: &'t str, lists: [&[String]; 2]) -> [Option<Cow<'t, str>>; 2] {
+pub(super) fn find<'t, const N: usize>(
+    text: &'t str,
+    lists: [&[String]; N],
+) -> [Option<Cow<'t, str>>; N] {
     let mut de = serde_json::Deserializer::from_str(text);
     match (Seek { lists }).deserialize(&mut de) {
         Ok(found) => found.map(|f| f.map(|(_, v)| v)),
-        Err(_) => [None, None],
+        Err(_) => std::array::from_fn(|_| None),
     }
 }
 
-type Found<'t> = [Option<(usize, Cow<'t, str>)>; 2];
+type Found<'t, const N: usize> = [Option<(usize, Cow<'t, str>)>; N];
 
-struct Seek<'a> {
-    lists: [&'a [String]; 2],
+struct Seek<'a, const N: usize> {
+    lists: [&'a [String]; N],
 }
 
-impl<'de> DeserializeSeed<'de> for Seek<'_> {
-    type Value = Found<'de>;
+impl<'de, const N: usize> DeserializeSeed<'de> for Seek<'_, N> {
+    type Value = Found<'de, N>;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Found<'de>, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Found<'de, N>, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for Seek<'_> {
-    type Value = Found<'de>;
+impl<'de, const N: usize> Visitor<'de> for Seek<'_, N> {
+    type Value = Found<'de, N>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a map of tags")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Found<'de>, A::Error> {
-        let mut found: Found<'de> = [None, None];
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Found<'de, N>, A::Error> {
+        let mut found: Found<'de, N> = std::array::from_fn(|_| None);
         while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
             let ranks = self
                 .lists

@@ -292,7 +292,7 @@ fn late_tagging_reads_the_same_from_parquet() {
     tagged.tag = Some("migABCDE12345".into());
     rows.push(tagged);
     let mut csv = with_workloads();
-    csv.reading.mpe_id = Some("ABCDE12345".into());
+    csv.reading.tags = crate::policy::map_format::MapTags::map_migrated(Some("ABCDE12345".into()));
     csv.read_csv(
         bill_csv_of(rows.clone()).as_bytes(),
         "bill.csv",
@@ -314,7 +314,8 @@ fn late_tagging_reads_the_same_from_parquet() {
         let file = tempfile::tempfile().unwrap();
         write_bill(&file, style, rows.clone().into_iter(), 3).unwrap();
         let mut pq = with_workloads();
-        pq.reading.mpe_id = Some("ABCDE12345".into());
+        pq.reading.tags =
+            crate::policy::map_format::MapTags::map_migrated(Some("ABCDE12345".into()));
         pq.read_parquet(file, "bill.parquet", NaiveDate::MIN, NaiveDate::MAX)
             .unwrap();
         assert_eq!(pq.by_resource, csv.by_resource, "{style:?}");

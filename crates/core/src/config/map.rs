@@ -5,6 +5,7 @@
 use super::{key, parse_time, Checker};
 pub use crate::billing::eligible::EligibleService;
 use crate::money::Decimal;
+use crate::policy::map_format::{MapTag, MapTags, Scheme};
 use crate::yaml::lenient;
 use crate::yaml::{index, Seg};
 use chrono::NaiveDate;
@@ -15,6 +16,9 @@ use serde::Deserialize;
 pub(super) struct MapSpec {
     #[serde(default, deserialize_with = "lenient::opt_string")]
     mpe_id: Option<String>,
+    /// `{key, id}` or a list of them: checked by hand for positions.
+    #[serde(default)]
+    tag: Option<serde_yaml_ng::Value>,
     #[serde(default)]
     agreement: Option<AgreementSpec>,
     #[serde(default)]
@@ -49,7 +53,9 @@ pub(super) struct AgreementSpec {
 
 #[derive(Debug, Clone)]
 pub struct MapAgreement {
-    pub mpe_id: Option<String>,
+    /// The MAP tags the agreement's resources carry (`map.tag`, or
+    /// `map-migrated` with `map.mpe_id`), in the configuration's order.
+    pub tags: MapTags,
     pub start: Option<NaiveDate>,
     pub end: Option<NaiveDate>,
     pub credit_rate: Decimal,
@@ -98,13 +104,42 @@ pub enum QuarterBasis {
 /// Included Services List.
 pub const DEFAULT_LIST: &str = "default";
 
+/// One `map.tag` entry: `{key, id}`; the error's field and words.
+fn map_tag(v: &serde_yaml_ng::Value) -> Result<MapTag, (Option<&'static str>, String)> {
+    let expected =
+        "a MAP tag is `{key: map-migrated, id: <MPE ID>}` or `{key: aws-apn-id, id: <PRM ID>}`";
+    let serde_yaml_ng::Value::Mapping(m) = v else {
+        return Err((None, expected.into()));
+    };
+    if let Some(other) = m.keys().find(|k| !matches!(k.as_str(), Some("key" | "id"))) {
+        let name = other.as_str().unwrap_or("?");
+        return Err((None, format!("unknown field `{name}`; {expected}")));
+    }
+    let text = |f: &str| m.get(f).and_then(crate::yaml::scalar_text);
+    let key_text = text("key").ok_or((Some("key"), expected.to_string()))?;
+    let scheme = Scheme::of_key(key_text.trim()).ok_or_else(|| {
+        (
+            Some("key"),
+            format!("unknown MAP tag key `{key_text}`; expected `map-migrated` (MAP 2.0, with an MPE ID) or `aws-apn-id` (MAP 2.0 under AWS Transform, with a PRM ID), exactly"),
+        )
+    })?;
+    let id = match text("id") {
+        None => None,
+        Some(id) => {
+            scheme.check_id(&id).map_err(|why| (Some("id"), why))?;
+            Some(id)
+        }
+    };
+    Ok(MapTag { scheme, id })
+}
+
 /// The longest tag key AWS accepts.
 const MAX_TAG_KEY: usize = 128;
 
 impl Default for MapAgreement {
     fn default() -> MapAgreement {
         MapAgreement {
-            mpe_id: None,
+            tags: MapTags::default(),
             start: None,
             end: None,
             credit_rate: Decimal::new(25, 2),
@@ -124,20 +159,7 @@ impl Default for MapAgreement {
 impl Checker<'_> {
     pub(super) fn map(&mut self, mut m: MapSpec, out: &mut MapAgreement) {
         let map = key(&[], "map");
-        if let Some(id) = &m.mpe_id {
-            let ok = (id.len() == 5 && id.bytes().all(|b| b.is_ascii_digit()))
-                || (id.len() >= 10
-                    && id
-                        .bytes()
-                        .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()));
-            if !ok {
-                self.error(
-                    &key(&map, "mpe_id"),
-                    format!("MPE ID `{id}` must be 5 digits or 10 uppercase letters and digits"),
-                );
-            }
-        }
-        out.mpe_id = m.mpe_id.take();
+        self.map_tags(&mut m, out);
         if let Some(a) = m.agreement.take() {
             self.agreement(a, out);
         }
@@ -177,6 +199,66 @@ impl Checker<'_> {
                 &key(&map, "quarters"),
                 format!("unknown quarters `{v}`; expected `agreement` (from the agreement's start) or `calendar`"),
             ),
+        }
+    }
+
+    /// `map.tag` (one `{key, id}` or a list, one per scheme) and
+    /// `map.mpe_id`, its shorthand for `{key: map-migrated, id: …}`.
+    fn map_tags(&mut self, m: &mut MapSpec, out: &mut MapAgreement) {
+        let map = key(&[], "map");
+        let mpe_id = m.mpe_id.take().filter(|id| {
+            let checked = Scheme::MapMigrated.check_id(id);
+            if let Err(why) = &checked {
+                self.error(&key(&map, "mpe_id"), why.clone());
+            }
+            checked.is_ok()
+        });
+        let Some(spec) = m.tag.take() else {
+            out.tags = MapTags::map_migrated(mpe_id);
+            return;
+        };
+        let at = key(&map, "tag");
+        let entries: Vec<(Vec<Seg>, &serde_yaml_ng::Value)> = match &spec {
+            serde_yaml_ng::Value::Sequence(list) => list
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (index(&at, i), v))
+                .collect(),
+            one => vec![(at.clone(), one)],
+        };
+        let mut tags: Vec<MapTag> = Vec::new();
+        for (here, entry) in entries {
+            match map_tag(entry) {
+                Ok(t) if tags.iter().any(|u| u.scheme == t.scheme) => self.error(
+                    &here,
+                    format!(
+                        "`{}` is listed twice: one agreement per MAP tag key",
+                        t.scheme.key()
+                    ),
+                ),
+                Ok(mut t) => {
+                    if t.scheme == Scheme::MapMigrated && mpe_id.is_some() {
+                        if t.id.is_some() {
+                            self.error(&key(&map, "mpe_id"), "mpe_id and a `map-migrated` entry of `tag` both give the MPE ID: keep one".into());
+                        }
+                        t.id = t.id.or(mpe_id.clone());
+                    }
+                    tags.push(t)
+                }
+                Err((field, why)) => {
+                    self.error(&field.map_or(here.clone(), |f| key(&here, f)), why)
+                }
+            }
+        }
+        if mpe_id.is_some() && tags.iter().all(|t| t.scheme != Scheme::MapMigrated) {
+            self.error(&key(&map, "mpe_id"), "mpe_id is the `map-migrated` tag's MPE ID, but `tag` does not count `map-migrated`: add `{key: map-migrated, id: …}` to `tag`, or remove mpe_id".into());
+        }
+        match MapTags::new(tags) {
+            Some(tags) => out.tags = tags,
+            None if matches!(spec, serde_yaml_ng::Value::Sequence(ref l) if l.is_empty()) => {
+                self.error(&at, "tag is empty: name the MAP tag, `{key: map-migrated, id: <MPE ID>}` or `{key: aws-apn-id, id: <PRM ID>}`".into())
+            }
+            None => {}
         }
     }
 
@@ -259,7 +341,7 @@ impl Checker<'_> {
                 Some(k) if k.len() > MAX_TAG_KEY => {
                     Some(format!("a tag key has at most {MAX_TAG_KEY} characters"))
                 }
-                Some("map-migrated") => Some("`map-migrated` is the MAP tag, not a workload: name the key your teams put the application in (`app`, `workload`)".into()),
+                Some(k) if Scheme::of_key(k).is_some() => Some(format!("`{k}` is the MAP tag, not a workload: name the key your teams put the application in (`app`, `workload`)")),
                 Some(k) if out.iter().any(|o| o == k) => Some(format!("`{k}` is listed twice")),
                 Some(k) => {
                     out.push(k.to_string());

@@ -84,3 +84,99 @@ fn each_bad_entry_is_reported_where_it_is() {
         ]
     );
 }
+
+#[test]
+fn the_map_tag_is_one_key_and_id_or_one_per_scheme() {
+    use crate::policy::map_format::{MapTag, Scheme};
+    let tag = |scheme, id: &str| MapTag {
+        scheme,
+        id: Some(id.to_string()),
+    };
+    let apn = load("map:\n  tag: {key: aws-apn-id, id: ra-abcdefg123456}\n").unwrap();
+    assert_eq!(
+        apn.map.tags.iter().cloned().collect::<Vec<_>>(),
+        [tag(Scheme::AwsApnId, "ra-abcdefg123456")]
+    );
+    assert_eq!(apn.map.tags.mpe_id(), None);
+    let both = load("map:\n  mpe_id: ABCDE12345\n  tag:\n    - {key: aws-apn-id, id: ra-1}\n    - {key: map-migrated}\n").unwrap();
+    assert_eq!(
+        both.map.tags.iter().cloned().collect::<Vec<_>>(),
+        [
+            tag(Scheme::AwsApnId, "ra-1"),
+            tag(Scheme::MapMigrated, "ABCDE12345")
+        ],
+        "mpe_id gives map-migrated's id"
+    );
+    let shorthand = load("map:\n  mpe_id: '12345'\n").unwrap();
+    assert_eq!(
+        shorthand.map.tags.iter().cloned().collect::<Vec<_>>(),
+        [tag(Scheme::MapMigrated, "12345")]
+    );
+    let default = load("regions: [us-east-1]\n").unwrap().map.tags;
+    assert_eq!(
+        default.iter().cloned().collect::<Vec<_>>(),
+        [MapTag::default()]
+    );
+}
+
+#[test]
+fn every_map_tag_mistake_is_reported_where_it_is() {
+    let errors = |yaml: &str| -> Vec<String> {
+        load(yaml)
+            .unwrap_err()
+            .0
+            .iter()
+            .map(|d| d.to_string())
+            .collect()
+    };
+    let cases = [
+        (
+            "map:\n  tag: {key: Map-Migrated, id: ABCDE12345}\n",
+            "2:14: error: unknown MAP tag key `Map-Migrated`; expected `map-migrated` (MAP 2.0, with an MPE ID) or `aws-apn-id` (MAP 2.0 under AWS Transform, with a PRM ID), exactly",
+        ),
+        (
+            "map:\n  tag: {key: aws-apn-id, id: migra-1 x}\n",
+            "2:30: error: PRM ID `migra-1 x` must be letters, digits and hyphens (at most 250), without the `mig`/`sap`/`oracle` prefix",
+        ),
+        (
+            "map:\n  tag:\n    - {key: aws-apn-id, id: ra-1}\n    - {key: aws-apn-id, id: ra-2}\n",
+            "4:7: error: `aws-apn-id` is listed twice: one agreement per MAP tag key",
+        ),
+        (
+            "map:\n  tag: aws-apn-id\n",
+            "2:8: error: a MAP tag is `{key: map-migrated, id: <MPE ID>}` or `{key: aws-apn-id, id: <PRM ID>}`",
+        ),
+        (
+            "map:\n  tag: {key: aws-apn-id, prm: ra-1}\n",
+            "2:8: error: unknown field `prm`; a MAP tag is",
+        ),
+        (
+            "map:\n  tag: []\n",
+            "2:8: error: tag is empty: name the MAP tag",
+        ),
+        (
+            "map:\n  mpe_id: ABCDE12345\n  tag: {key: aws-apn-id, id: ra-1}\n",
+            "2:11: error: mpe_id is the `map-migrated` tag's MPE ID, but `tag` does not count `map-migrated`",
+        ),
+        (
+            "map:\n  mpe_id: ABCDE12345\n  tag: {key: map-migrated, id: '12345'}\n",
+            "2:11: error: mpe_id and a `map-migrated` entry of `tag` both give the MPE ID: keep one",
+        ),
+        (
+            "map:\n  tag: {key: map-migrated, id: abc}\n",
+            "2:32: error: MPE ID `abc` must be 5 digits or 10 uppercase letters and digits",
+        ),
+        (
+            "map:\n  workload_tags: [aws-apn-id]\n",
+            "2:19: error: `aws-apn-id` is the MAP tag, not a workload",
+        ),
+    ];
+    for (yaml, expected) in cases {
+        let got = errors(yaml);
+        assert_eq!(got.len(), 1, "{yaml}: {got:#?}");
+        assert!(
+            got[0].starts_with(&format!("tagwarden.yaml:{expected}")),
+            "{yaml}: {got:#?}"
+        );
+    }
+}

@@ -5,7 +5,7 @@
 //! Cost Explorer, a bill tells credits apart: only those whose description
 //! matches `map.credit_description` count as received.
 
-use super::{Cell, Received};
+use super::{Cell, Received, Scheme};
 use crate::billing::eligible::Eligibility;
 use crate::billing::Ledger;
 use crate::config::MapAgreement;
@@ -23,8 +23,15 @@ pub struct FromExport {
     pub warnings: Vec<String>,
 }
 
-/// (month, key, value, eligible, workload).
-type Key<'a> = (NaiveDate, &'a str, Option<&'a str>, bool, Option<&'a str>);
+/// (month, key, value, its key, eligible, workload).
+type Key<'a> = (
+    NaiveDate,
+    &'a str,
+    Option<&'a str>,
+    Scheme,
+    bool,
+    Option<&'a str>,
+);
 
 pub fn from_ledger(ledger: &Ledger, currency: &str, terms: &MapAgreement) -> FromExport {
     let rules = Eligibility {
@@ -36,31 +43,34 @@ pub fn from_ledger(ledger: &Ledger, currency: &str, terms: &MapAgreement) -> Fro
     for s in ledger.spend() {
         let w = s.workload;
         *by_service
-            .entry((s.month, s.service, s.tag, s.eligible, w))
+            .entry((s.month, s.service, s.tag, s.scheme, s.eligible, w))
             .or_default() += s.amount;
         if !s.eligible {
             continue;
         }
         *by_account
-            .entry((s.month, s.account, s.tag, true, w))
+            .entry((s.month, s.account, s.tag, s.scheme, true, w))
             .or_default() += s.amount;
         if let Some(w) = w {
             *by_workload
-                .entry((s.month, w, s.tag, true, Some(w)))
+                .entry((s.month, w, s.tag, s.scheme, true, Some(w)))
                 .or_default() += s.amount;
         }
     }
     let cells = |sums: BTreeMap<Key, Decimal>| {
         sums.into_iter()
-            .map(|((month, key, tag, eligible, workload), amount)| Cell {
-                month,
-                key: key.to_string(),
-                tag: tag.map(str::to_string),
-                amount,
-                currency: currency.to_string(),
-                eligible: Some(eligible),
-                workload: workload.map(str::to_string),
-            })
+            .map(
+                |((month, key, tag, scheme, eligible, workload), amount)| Cell {
+                    month,
+                    key: key.to_string(),
+                    tag: tag.map(str::to_string),
+                    scheme,
+                    amount,
+                    currency: currency.to_string(),
+                    eligible: Some(eligible),
+                    workload: workload.map(str::to_string),
+                },
+            )
             .collect()
     };
     let (received, warnings) = received(ledger, currency, terms);

@@ -2,9 +2,10 @@
 //! workload's accounts and services), each key with its share of the
 //! agreement's credit.
 
-use super::{classify, is_eligible, periods, Amounts, Cell, Input, KeyRow};
+use super::{is_eligible, periods, Amounts, Cell, Input, KeyRow};
 use crate::billing::eligible::Eligibility;
 use crate::money::Decimal;
+use crate::policy::map_format::MapTags;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
@@ -14,7 +15,7 @@ use std::collections::BTreeMap;
 /// agreement's, not a key's, so a key's credit is its share of the total.
 pub(super) fn by_key(
     cells: &[Cell],
-    mpe_id: Option<&str>,
+    tags: &MapTags,
     months: &[Amounts],
     month_index: &BTreeMap<NaiveDate, usize>,
 ) -> Vec<KeyRow> {
@@ -26,7 +27,7 @@ pub(super) fn by_key(
         let per_month = keys
             .entry(&c.key)
             .or_insert_with(|| vec![Amounts::default(); months.len()]);
-        per_month[i].add_spend(classify(c.tag.as_deref(), mpe_id), true, c.amount);
+        per_month[i].add_spend(tags.classify(c.tag.as_deref(), c.scheme), true, c.amount);
     }
     keys.into_iter()
         .map(|(k, mut per_month)| {
@@ -57,7 +58,7 @@ pub(super) fn workloads(
     months: &[Amounts],
     month_index: &BTreeMap<NaiveDate, usize>,
 ) -> Vec<KeyRow> {
-    let mpe_id = input.terms.mpe_id.as_deref();
+    let tags = &input.terms.tags;
     let of = |cells: &[Cell], w: &str| -> Vec<Cell> {
         cells
             .iter()
@@ -65,22 +66,37 @@ pub(super) fn workloads(
             .cloned()
             .collect()
     };
-    let mut rows = by_key(&input.by_workload, mpe_id, months, month_index);
+    let mut rows = by_key(&input.by_workload, tags, months, month_index);
     for row in &mut rows {
-        row.accounts = by_key(
-            &of(&input.by_account, &row.key),
-            mpe_id,
-            months,
-            month_index,
-        );
-        row.services = by_key(
-            &of(&input.by_service, &row.key),
-            mpe_id,
-            months,
-            month_index,
-        );
+        row.accounts = by_key(&of(&input.by_account, &row.key), tags, months, month_index);
+        row.services = by_key(&of(&input.by_service, &row.key), tags, months, month_index);
     }
     rows
+}
+
+/// With more than one MAP tag configured: the eligible spend carrying
+/// each key (tagged with this agreement's value or not), keyed by the tag
+/// key; spend carrying neither is in no row.
+pub(super) fn by_scheme(
+    input: &Input<'_>,
+    rules: &Eligibility<'_>,
+    months: &[Amounts],
+    month_index: &BTreeMap<NaiveDate, usize>,
+) -> Vec<KeyRow> {
+    let tags = &input.terms.tags;
+    if tags.len() < 2 {
+        return Vec::new();
+    }
+    let cells: Vec<Cell> = input
+        .by_service
+        .iter()
+        .filter(|c| c.tag.is_some() && is_eligible(rules, c))
+        .map(|c| Cell {
+            key: c.scheme.key().to_string(),
+            ..c.clone()
+        })
+        .collect();
+    by_key(&cells, tags, months, month_index)
 }
 
 /// `amount` × part / whole (0 when the whole is).

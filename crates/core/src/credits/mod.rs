@@ -22,19 +22,22 @@ pub mod resources;
 use crate::billing::eligible::Eligibility;
 use crate::config::MapAgreement;
 use crate::money::{self, Decimal};
-pub use crate::policy::map_format::{classify, TagState};
+pub use crate::policy::map_format::{Scheme, TagState};
 use chrono::NaiveDate;
 use periods::Period;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// Spend of one month, one `map-migrated` value (None: untagged) and one
-/// key (a service, or an account), as Cost Explorer groups it.
+/// Spend of one month, one MAP tag value (None: untagged) and one key (a
+/// service, or an account), as Cost Explorer groups it.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Cell {
     pub month: NaiveDate,
     pub key: String,
     pub tag: Option<String>,
+    /// The key `tag` was read under (the first of `map.tag` when none).
+    #[serde(default, skip_serializing_if = "Scheme::is_default")]
+    pub scheme: Scheme,
     pub amount: Decimal,
     pub currency: String,
     /// From a bill, whose lines are judged one by one (usage type, day);
@@ -189,6 +192,8 @@ pub struct KeyRow {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Mistagged {
+    /// The MAP tag key the value was found under.
+    pub key: Scheme,
     pub value: String,
     #[serde(serialize_with = "money::serialize")]
     pub amount: Decimal,
@@ -246,6 +251,10 @@ pub struct Credits {
     pub by_service: Vec<KeyRow>,
     /// By workload (`map.workload_tags`; empty without it).
     pub by_workload: Vec<KeyRow>,
+    /// With two MAP tags configured (`map.tag`): the eligible spend
+    /// carrying each key, and its share of the credit.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub by_scheme: Vec<KeyRow>,
     pub mistagged_values: Vec<Mistagged>,
     pub forecast: Forecast,
     /// None without `map.target`.
@@ -301,13 +310,9 @@ pub fn compute(input: &Input<'_>) -> Result<Credits, CreditsError> {
             .map(|(p, a)| rows(p, *a))
             .collect(),
         quarters,
-        by_account: keys::by_key(
-            &input.by_account,
-            t.mpe_id.as_deref(),
-            &months,
-            &month_index,
-        ),
+        by_account: keys::by_key(&input.by_account, &t.tags, &months, &month_index),
         by_workload: keys::workloads(input, &rules, &months, &month_index),
+        by_scheme: keys::by_scheme(input, &rules, &months, &month_index),
         by_service: services
             .into_iter()
             .map(|(k, a)| KeyRow {
@@ -337,7 +342,7 @@ fn spend_by_month<'a>(
         let Some(&i) = month_index.get(&periods::first_of_month(c.month)) else {
             continue;
         };
-        let state = classify(c.tag.as_deref(), t.mpe_id.as_deref());
+        let state = t.tags.classify(c.tag.as_deref(), c.scheme);
         let eligible = is_eligible(rules, c);
         months[i].add_spend(state, eligible, c.amount);
         services
@@ -367,17 +372,19 @@ fn mistagged_values(input: &Input<'_>, months: &BTreeMap<NaiveDate, usize>) -> V
     let rules = Eligibility {
         services: &t.eligible_services,
     };
-    let mut out: BTreeMap<&str, Decimal> = BTreeMap::new();
+    let mut out: BTreeMap<(Scheme, &str), Decimal> = BTreeMap::new();
     for c in &input.by_service {
         let in_range = months.contains_key(&periods::first_of_month(c.month));
         let eligible = is_eligible(&rules, c);
-        let state = classify(c.tag.as_deref(), t.mpe_id.as_deref());
+        let state = t.tags.classify(c.tag.as_deref(), c.scheme);
         if in_range && eligible && state == TagState::Mistagged {
-            *out.entry(c.tag.as_deref().unwrap_or("")).or_default() += c.amount;
+            *out.entry((c.scheme, c.tag.as_deref().unwrap_or("")))
+                .or_default() += c.amount;
         }
     }
     out.into_iter()
-        .map(|(v, amount)| Mistagged {
+        .map(|((scheme, v), amount)| Mistagged {
+            key: scheme,
             value: v.to_string(),
             amount,
         })
@@ -483,13 +490,36 @@ fn target(input: &Input<'_>, months: &[Amounts], f: &Forecast, committed: Decima
     }
 }
 
+/// Which MAP values count as this agreement's, in words.
+fn tags_in_words(tags: &crate::policy::map_format::MapTags) -> String {
+    let one = |t: &crate::policy::map_format::MapTag| match &t.id {
+        Some(id) => format!(
+            "`{}` values with the {} {id}",
+            t.scheme.key(),
+            t.scheme.id_name()
+        ),
+        None => format!(
+            "every well-formed `{}` value (no {} is configured)",
+            t.scheme.key(),
+            t.scheme.id_name()
+        ),
+    };
+    let counted: Vec<String> = tags.iter().map(one).collect();
+    let mut words = format!(
+        "{} count as tagged; other MAP values and malformed ones as mis-tagged",
+        counted.join(" and ")
+    );
+    if tags.len() > 1 {
+        let order: Vec<&str> = tags.iter().map(|t| t.scheme.key()).collect();
+        words.push_str(&format!("; spend carrying both keys is judged by the first of {} (map.tag's order); the two keys' tagged spend counts together against one set of terms, and `by_scheme` shows each key's part", order.join(", ")));
+    }
+    words
+}
+
 /// The terms, in words, for every report.
 fn assumptions(input: &Input<'_>) -> Vec<String> {
     let (t, origin) = (input.terms, input.origin);
-    let id = match &t.mpe_id {
-        Some(id) => format!("`map-migrated` values with the MPE ID {id} count as tagged; other MAP values and malformed ones as mis-tagged"),
-        None => "no map.mpe_id is configured: every well-formed `map-migrated` value counts as tagged".into(),
-    };
+    let id = tags_in_words(&t.tags);
     let issuance = match t.issuance {
         crate::config::Issuance::Quarterly => "quarterly",
         crate::config::Issuance::Monthly => "monthly",

@@ -3,6 +3,7 @@
 use super::*;
 use crate::config::{MapAgreement, QuarterBasis};
 use crate::money::lit as m;
+use crate::policy::map_format::MapTags;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -13,7 +14,7 @@ const OURS: &str = "migABCDE12345";
 
 fn terms() -> MapAgreement {
     MapAgreement {
-        mpe_id: Some("ABCDE12345".into()),
+        tags: crate::policy::map_format::MapTags::map_migrated(Some("ABCDE12345".into())),
         start: Some(d("2026-01-01")),
         end: Some(d("2026-06-30")),
         quarters: QuarterBasis::Calendar,
@@ -26,6 +27,7 @@ fn cell(month: &str, key: &str, tag: Option<&str>, amount: f64) -> Cell {
         month: d(month),
         key: key.into(),
         tag: tag.map(str::to_string),
+        scheme: Scheme::MapMigrated,
         amount: m(amount),
         currency: "USD".into(),
         eligible: None,
@@ -79,26 +81,28 @@ fn close(a: Decimal, b: f64) -> bool {
 
 #[test]
 fn values_are_tagged_mistagged_or_untagged() {
-    let ours = Some("ABCDE12345");
-    assert_eq!(classify(Some(OURS), ours), TagState::Tagged);
+    let ours = MapTags::map_migrated(Some("ABCDE12345".into()));
+    let any = MapTags::map_migrated(None);
+    let classify = |v: Option<&str>, tags: &MapTags| tags.classify(v, Scheme::MapMigrated);
+    assert_eq!(classify(Some(OURS), &ours), TagState::Tagged);
     assert_eq!(
-        classify(Some("mig12345"), ours),
+        classify(Some("mig12345"), &ours),
         TagState::Mistagged,
         "another agreement"
     );
     assert_eq!(
-        classify(Some("MIGABCDE12345"), ours),
+        classify(Some("MIGABCDE12345"), &ours),
         TagState::Mistagged,
         "wrong case"
     );
     assert_eq!(
-        classify(Some("d-server-020zya2d8ytar8"), ours),
+        classify(Some("d-server-020zya2d8ytar8"), &ours),
         TagState::Mistagged
     );
-    assert_eq!(classify(None, ours), TagState::Untagged);
-    assert_eq!(classify(Some(""), ours), TagState::Untagged);
+    assert_eq!(classify(None, &ours), TagState::Untagged);
+    assert_eq!(classify(Some(""), &ours), TagState::Untagged);
     assert_eq!(
-        classify(Some("mig12345"), None),
+        classify(Some("mig12345"), &any),
         TagState::Tagged,
         "no MPE ID configured"
     );

@@ -16,7 +16,7 @@ fn d(s: &str) -> NaiveDate {
 /// workloads named by `app`, else `workload`.
 pub(crate) fn workload_terms() -> MapAgreement {
     MapAgreement {
-        mpe_id: Some("ABCDE12345".into()),
+        tags: crate::policy::map_format::MapTags::map_migrated(Some("ABCDE12345".into())),
         start: Some(d("2026-01-01")),
         end: Some(d("2026-12-31")),
         quarters: crate::config::QuarterBasis::Calendar,

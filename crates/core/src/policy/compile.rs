@@ -323,7 +323,7 @@ impl<'a> Compiler<'a> {
                 }
             });
         let format = spec.format.as_deref().and_then(|f| {
-            MapFormat::parse(f).or_else(|| {
+            MapFormat::for_key(f, k).or_else(|| {
                 self.value_error(
                     &["require", k, "format"],
                     format!("unknown format `{f}`; expected `map` or `map-relaxed`"),

@@ -1,7 +1,7 @@
 //! Evaluation: pure, no I/O, no clock. For each resource and each policy whose
 //! scope holds, every `require` and `forbid` entry is compliant or a finding.
 
-use super::map_format::LEGACY_KEYS;
+use super::map_format::{Scheme, LEGACY_KEYS};
 use super::{Policy, Requirement, Scope};
 use crate::resource::{judged_by_launch, Resource, MAP_TAG, MGN_LAUNCH_TEMPLATE};
 use serde::Serialize;
@@ -437,6 +437,17 @@ fn missing_hint(req: &Requirement, resource: &Resource) -> Option<String> {
         ));
     }
     if req.format.is_some() {
+        let other = Scheme::ALL
+            .into_iter()
+            .find(|s| s.key() != req.key && resource.tags.contains_key(s.key()));
+        if let (Some(other), Some(ours)) = (other, Scheme::of_key(&req.key)) {
+            return Some(format!(
+                "found `{}`, the other MAP tag scheme's key; this policy's agreement counts `{}` (<prefix><{}>): tag both if the resource belongs to both agreements",
+                other.key(),
+                ours.key(),
+                ours.id_name()
+            ));
+        }
         if let Some(k) = LEGACY_KEYS.iter().find(|k| resource.tags.contains_key(**k)) {
             return Some(format!(
                 "found legacy MAP key `{k}`; MAP 2.0 credits only `{}`",
@@ -539,6 +550,51 @@ mod tests {
             f[0].2.as_deref(),
             Some("found legacy MAP key `map-dba`; MAP 2.0 credits only `map-migrated`")
         );
+    }
+
+    #[test]
+    fn the_aws_transform_scheme_is_checked_on_its_own_key() {
+        let apn = Requirement {
+            format: MapFormat::for_key("map", "aws-apn-id"),
+            ..req("aws-apn-id")
+        };
+        let p = policy(vec![apn], &[]);
+        let ok = instance(&[("aws-apn-id", "migra-abcdefg123456")]);
+        assert_eq!(
+            evaluate_resource(&p, &ok, &mut Vec::new()),
+            Outcome::Compliant
+        );
+        let bad = kinds(&p, &instance(&[("aws-apn-id", "MIGra-abcdefg123456")]));
+        assert_eq!(bad[0].1, FindingKind::Invalid);
+        assert!(bad[0]
+            .2
+            .as_deref()
+            .unwrap()
+            .contains("must be lowercase `mig`"));
+        let prm = kinds(
+            &p,
+            &instance(&[("aws-apn-id", "pc:3jtjsihjubajawpl401j5b27s")]),
+        );
+        assert!(prm[0]
+            .2
+            .as_deref()
+            .unwrap()
+            .contains("Partner Revenue Measurement"));
+        let other = kinds(&p, &instance(&[("map-migrated", "mig12345")]));
+        assert_eq!(other[0].1, FindingKind::Missing);
+        assert_eq!(
+            other[0].2.as_deref(),
+            Some("found `map-migrated`, the other MAP tag scheme's key; this policy's agreement counts `aws-apn-id` (<prefix><PRM ID>): tag both if the resource belongs to both agreements")
+        );
+        let mm = kinds(
+            &policy(vec![map_req()], &[]),
+            &instance(&[("aws-apn-id", "migra-1")]),
+        );
+        assert!(mm[0]
+            .2
+            .as_deref()
+            .unwrap()
+            .contains("counts `map-migrated` (<prefix><MPE ID>)"));
     }
 
     #[test]

@@ -91,7 +91,7 @@ pub struct RequireSpec {
     /// A regular expression (Rust `regex` syntax) the whole value must match.
     #[serde(default)]
     pub pattern: Option<String>,
-    /// Built-in format: `map` (MAP 2.0 value) or `map-relaxed` (allows MPE IDs longer than 10).
+    /// Built-in format: `map` (MAP 2.0 value: on `aws-apn-id`, `mig|sap|oracle` + PRM ID) or `map-relaxed` (allows MPE IDs longer than 10).
     #[serde(default)]
     #[schemars(with = "Option<FormatName>")]
     pub format: Option<String>,

@@ -16,7 +16,10 @@ use serde::Serialize;
 /// The agreement and terms the figures were computed with.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Agreement {
+    /// The `map-migrated` tag's MPE ID, if it is counted with one.
     pub mpe_id: Option<String>,
+    /// The MAP tags counted (`map.tag`), in order.
+    pub tags: Vec<AgreementTag>,
     pub start: NaiveDate,
     /// Exclusive.
     pub end: NaiveDate,
@@ -30,10 +33,26 @@ pub struct Agreement {
     pub workload_tags: Vec<String>,
 }
 
+/// One MAP tag of the agreement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgreementTag {
+    pub key: crate::policy::map_format::Scheme,
+    /// The MPE ID or PRM ID; None: any well-formed value counts.
+    pub id: Option<String>,
+}
+
 impl Agreement {
     pub fn new(t: &MapAgreement, start: NaiveDate, end: NaiveDate) -> Agreement {
         Agreement {
-            mpe_id: t.mpe_id.clone(),
+            mpe_id: t.tags.mpe_id().map(str::to_string),
+            tags: t
+                .tags
+                .iter()
+                .map(|m| AgreementTag {
+                    key: m.scheme,
+                    id: m.id.clone(),
+                })
+                .collect(),
             start,
             end,
             credit_rate: t.credit_rate,
@@ -105,6 +124,8 @@ pub enum By {
     Workload,
     Account,
     Service,
+    /// The MAP tag keys (`map.tag`), with two of them.
+    Scheme,
 }
 
 impl By {
@@ -113,6 +134,7 @@ impl By {
             By::Workload => "workload",
             By::Account => "account",
             By::Service => "service",
+            By::Scheme => "scheme",
         }
     }
 
@@ -121,6 +143,7 @@ impl By {
             By::Workload => &c.by_workload,
             By::Account => &c.by_account,
             By::Service => &c.by_service,
+            By::Scheme => &c.by_scheme,
         }
     }
 }
@@ -248,6 +271,7 @@ fn key_header(by: By) -> [&'static str; 8] {
             By::Workload => "WORKLOAD",
             By::Account => "ACCOUNT",
             By::Service => "SERVICE",
+            By::Scheme => "MAP TAG",
         },
         "ELIGIBLE",
         "TAGGED",
@@ -350,13 +374,26 @@ fn notes(r: &CreditsReport) -> String {
     };
     out += &eligibility::in_one_line(&r.agreement.eligible_services);
     out.push('\n');
+    let keys: Vec<&str> = r.agreement.tags.iter().map(|t| t.key.key()).collect();
     out += &format!(
-        "cost allocation tag map-migrated: {} ({})\n",
-        r.tag_activation.status, r.tag_activation.detail
+        "cost allocation tag {}: {} ({})\n",
+        keys.join(", "),
+        r.tag_activation.status,
+        r.tag_activation.detail
     );
+    for s in &r.credits.by_scheme {
+        out += &format!(
+            "MAP tag {}: {} of eligible spend tagged with this agreement's value, {} mis-tagged; its share of the estimated credit {}\n",
+            s.key,
+            money(s.amounts.tagged),
+            money(s.amounts.mistagged),
+            money(s.amounts.estimated_credit)
+        );
+    }
     for m in &r.credits.mistagged_values {
         out += &format!(
-            "mis-tagged value `{}`: {} of eligible spend\n",
+            "mis-tagged {} value `{}`: {} of eligible spend\n",
+            m.key.key(),
             m.value,
             money(m.amount)
         );
@@ -489,7 +526,7 @@ pub(crate) mod tests {
     #[test]
     fn every_format() {
         let terms = MapAgreement {
-            mpe_id: Some("ABCDE12345".into()),
+            tags: crate::policy::map_format::MapTags::map_migrated(Some("ABCDE12345".into())),
             quarters: QuarterBasis::Calendar,
             target: Some(rust_decimal::Decimal::new(1_000_000, 0)),
             ..MapAgreement::default()
@@ -497,6 +534,7 @@ pub(crate) mod tests {
         let m = crate::money::lit;
         let cell = |month: &str, key: &str, tag: Option<&str>, amount: f64| Cell {
             month: d(month),
+            scheme: Default::default(),
             key: key.into(),
             tag: tag.map(str::to_string),
             amount: m(amount),

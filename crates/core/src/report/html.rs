@@ -292,7 +292,11 @@ impl HtmlReport<'_> {
     /// largest, the most at risk first.
     fn most_credit_at_risk(&self) -> Vec<&FindingRecord> {
         let mut by_arn: BTreeMap<&str, &FindingRecord> = BTreeMap::new();
-        let map_tag = |f: &FindingRecord| f.tag.eq_ignore_ascii_case("map-migrated");
+        let map_tag = |f: &FindingRecord| {
+            crate::policy::map_format::Scheme::ALL
+                .iter()
+                .any(|s| f.tag.eq_ignore_ascii_case(s.key()))
+        };
         for f in self.audit.findings.iter().filter(|f| map_tag(f)) {
             if f.credit_at_risk.unwrap_or_default() <= Decimal::ZERO {
                 continue;
@@ -333,8 +337,21 @@ fn money(c: &CreditsReport) -> Markup {
         @if let Some(l) = &c.late_tagging { (workloads::late(l, cur)) }
         p { (crate::credits::eligibility::in_one_line(&c.agreement.eligible_services)) "." } "\n"
         p {
-            "Cost allocation tag " code { "map-migrated" } ": "
-            b { (c.tag_activation.status) } " (" (c.tag_activation.detail) ")."
+            "Cost allocation tag "
+            @for (i, t) in c.agreement.tags.iter().enumerate() {
+                @if i > 0 { ", " }
+                code { (t.key.key()) }
+            }
+            ": " b { (c.tag_activation.status) } " (" (c.tag_activation.detail) ")."
+        }
+        @for s in &c.credits.by_scheme {
+            p {
+                "MAP tag " code { (s.key) } ": " (amount(s.amounts.tagged)) " " (cur)
+                " of eligible spend tagged with this agreement's value, "
+                (amount(s.amounts.mistagged)) " " (cur) " mis-tagged; its share of the estimated credit "
+                (amount(s.amounts.estimated_credit)) " " (cur) "."
+            }
+            "\n"
         }
         "\n"
         h2 { "Assumptions" }
@@ -456,10 +473,10 @@ fn mistagged(c: &CreditsReport) -> Markup {
         @if !values.is_empty() {
             h3 { "Mis-tagged values" }
             table {
-                tr { th { "map-migrated value" } th { "Eligible spend" } }
+                tr { th { "MAP tag" } th { "Value" } th { "Eligible spend" } }
                 "\n"
                 @for m in values {
-                    tr { td { code { (m.value) } } td { (amount(m.amount)) } }
+                    tr { td { code { (m.key.key()) } } td { code { (m.value) } } td { (amount(m.amount)) } }
                     "\n"
                 }
             }

@@ -138,13 +138,14 @@ fn d(s: &str) -> NaiveDate {
 /// it that reaches the page ends in `h`.
 fn credits(h: &str) -> CreditsReport {
     let terms = MapAgreement {
-        mpe_id: Some("ABCDE12345".into()),
+        tags: crate::policy::map_format::MapTags::map_migrated(Some("ABCDE12345".into())),
         quarters: QuarterBasis::Calendar,
         target: Some(m(1_000_000.0)),
         ..MapAgreement::default()
     };
     let cell = |month: &str, tag: Option<&str>, amount: f64| Cell {
         month: d(month),
+        scheme: Default::default(),
         key: "Amazon Elastic Compute Cloud - Compute".into(),
         tag: tag.map(str::to_string),
         amount: m(amount),

@@ -118,7 +118,7 @@ fn at_risk_table(rows: &[&AtRisk]) -> Markup {
         table {
             tr {
                 th { "Resource" } th { "Account" } th { "Service" } th { "Workload" }
-                th { "map-migrated" } th { "Eligible spend" } th { "Credit at risk" }
+                th { "MAP tag" } th { "Eligible spend" } th { "Credit at risk" }
                 th { "Seen by the scan" }
             }
             "\n"
