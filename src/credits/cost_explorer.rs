@@ -66,23 +66,7 @@ pub async fn read(
         left_out: None,
         billed: Vec::new(),
     };
-    // The key names the query, its period, the terms it depends on and
-    // the workload asked for.
-    let key = |kind: &str| {
-        format!(
-            "v4|{kind}|{}|{}|{:?}|{:?}|{:?}|{:?}",
-            asked.start,
-            asked.end,
-            terms.eligible_services,
-            terms.workload_tags,
-            asked.workload,
-            terms
-                .tags
-                .iter()
-                .map(|t| t.scheme.key())
-                .collect::<Vec<_>>()
-        )
-    };
+    let key = |kind: &str| cache_key(kind, terms, asked);
     let whole = period(asked.start, asked.end);
     let (billed, c0) = cache
         .get_or(&key("billed"), scope.billed(&query, &whole))
@@ -128,6 +112,16 @@ pub async fn read(
         origin: Origin::CostExplorer,
         assumptions: excluded.assumptions,
     })
+}
+
+/// The store's key of an answer: the query, its period, the terms it
+/// depends on and the workload asked for.
+fn cache_key(kind: &str, terms: &MapAgreement, asked: Asked<'_>) -> String {
+    let tags: Vec<&str> = terms.tags.iter().map(|t| t.scheme.key()).collect();
+    format!(
+        "v4|{kind}|{}|{}|{:?}|{:?}|{:?}|{tags:?}",
+        asked.start, asked.end, terms.eligible_services, terms.workload_tags, asked.workload,
+    )
 }
 
 /// The agreement's terms and what is asked, as Cost Explorer filters.

@@ -21,6 +21,7 @@ mod iam;
 mod pages;
 mod report;
 mod restore;
+mod schemes;
 mod shards;
 mod soak;
 mod store;

@@ -123,108 +123,118 @@ fn a_map_whose_values_are_not_in_step_with_its_keys_is_refused() {
     );
 }
 
+/// Each resource's last MAP value and its key, read with `tags`.
+fn values_read(
+    file: std::fs::File,
+    tags: &crate::policy::map_format::MapTags,
+) -> Vec<(String, Option<String>, crate::policy::map_format::Scheme)> {
+    let mut c = super::Costs::default();
+    c.reading.tags = tags.clone();
+    c.read_parquet(file, "bill.parquet", NaiveDate::MIN, NaiveDate::MAX)
+        .unwrap();
+    let mut read: Vec<_> = c
+        .by_resource
+        .iter()
+        .map(|(r, cost)| {
+            (
+                r.clone(),
+                cost.tag.as_deref().map(str::to_string),
+                cost.scheme,
+            )
+        })
+        .collect();
+    read.sort();
+    read
+}
+
+/// Four rows, 1.0 to 8.0, and then the columns `tags` writes.
+fn four_rows(
+    tags: &str,
+    mut tag_columns: impl FnMut(
+        usize,
+        &mut parquet::file::writer::SerializedColumnWriter<'_>,
+    ) -> parquet::errors::Result<usize>,
+) -> std::fs::File {
+    use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
+    let schema = format!(
+        "message cur {{ required binary line_item_resource_id (UTF8);
+        required int64 line_item_usage_start_date (TIMESTAMP_MILLIS);
+        required double line_item_unblended_cost; {tags} }}"
+    );
+    write_columns(&schema, |index, column| match index {
+        0 => column.typed::<ByteArrayType>().write_batch(
+            &["i-1", "i-2", "i-3", "i-4"].map(ByteArray::from),
+            None,
+            None,
+        ),
+        1 => column
+            .typed::<Int64Type>()
+            .write_batch(&[1_772_323_200_000; 4], None, None),
+        2 => column
+            .typed::<DoubleType>()
+            .write_batch(&[1.0, 2.0, 4.0, 8.0], None, None),
+        i => tag_columns(i, column),
+    })
+}
+
 #[test]
 fn both_map_tags_are_read_from_a_tag_map_and_from_their_own_columns() {
     use crate::policy::map_format::{MapTag, MapTags, Scheme};
-    use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
-    let both = MapTags::new(vec![
-        MapTag {
-            scheme: Scheme::MapMigrated,
-            id: None,
-        },
-        MapTag {
-            scheme: Scheme::AwsApnId,
-            id: None,
-        },
-    ])
+    use parquet::data_type::{ByteArray, ByteArrayType};
+    let both = MapTags::new(
+        Scheme::ALL
+            .map(|scheme| MapTag { scheme, id: None })
+            .to_vec(),
+    )
     .unwrap();
     let text = |v: &[&str]| v.iter().map(|s| ByteArray::from(*s)).collect::<Vec<_>>();
-    let head = "required binary line_item_resource_id (UTF8);
-        required int64 line_item_usage_start_date (TIMESTAMP_MILLIS);
-        required double line_item_unblended_cost;";
-    let common = |index: usize, column: &mut parquet::file::writer::SerializedColumnWriter<'_>| {
-        match index {
-            0 => column.typed::<ByteArrayType>().write_batch(
-                &text(&["i-1", "i-2", "i-3", "i-4"]),
-                None,
-                None,
-            ),
-            1 => column
-                .typed::<Int64Type>()
-                .write_batch(&[1_772_323_200_000; 4], None, None),
-            _ => column
-                .typed::<DoubleType>()
-                .write_batch(&[1.0, 2.0, 4.0, 8.0], None, None),
-        }
-    };
     // A tag map: i-1 map-migrated, i-2 aws-apn-id, i-3 both, i-4 none.
-    let map = write_columns(
-        &format!(
-            "message cur {{ {head}
-            optional group resource_tags (MAP) {{
-                repeated group key_value {{
-                    required binary key (UTF8);
-                    optional binary value (UTF8);
-                }}
-            }} }}"
-        ),
-        |index, column| match index {
-            0..=2 => common(index, column),
-            3 => column.typed::<ByteArrayType>().write_batch(
-                &text(&[
-                    "user_map_migrated",
-                    "user_aws_apn_id",
-                    "user_aws_apn_id",
-                    "user_map_migrated",
-                ]),
-                Some(&[2, 2, 2, 2, 1]),
+    let map = four_rows(
+        "optional group resource_tags (MAP) {
+            repeated group key_value {
+                required binary key (UTF8);
+                optional binary value (UTF8);
+            }
+        }",
+        |index, column| {
+            let (values, defs) = match index {
+                3 => (
+                    [
+                        "user_map_migrated",
+                        "user_aws_apn_id",
+                        "user_aws_apn_id",
+                        "user_map_migrated",
+                    ],
+                    [2, 2, 2, 2, 1],
+                ),
+                _ => (
+                    ["mig12345", "migra-1", "migra-3", "mig33333"],
+                    [3, 3, 3, 3, 1],
+                ),
+            };
+            column.typed::<ByteArrayType>().write_batch(
+                &text(&values),
+                Some(&defs),
                 Some(&[0, 0, 0, 1, 0]),
-            ),
-            _ => column.typed::<ByteArrayType>().write_batch(
-                &text(&["mig12345", "migra-1", "migra-3", "mig33333"]),
-                Some(&[3, 3, 3, 3, 1]),
-                Some(&[0, 0, 0, 1, 0]),
-            ),
+            )
         },
     );
     // The same as columns of their own.
-    let columns = write_columns(
-        &format!(
-            "message cur {{ {head}
-            optional binary resource_tags_user_map_migrated (UTF8);
-            optional binary resource_tags_user_aws_apn_id (UTF8); }}"
-        ),
-        |index, column| match index {
-            0..=2 => common(index, column),
-            3 => column.typed::<ByteArrayType>().write_batch(
-                &text(&["mig12345", "mig33333"]),
-                Some(&[1, 0, 1, 0]),
-                None,
-            ),
-            _ => column.typed::<ByteArrayType>().write_batch(
-                &text(&["migra-1", "migra-3"]),
-                Some(&[0, 1, 1, 0]),
-                None,
-            ),
+    let columns = four_rows(
+        "optional binary resource_tags_user_map_migrated (UTF8);
+        optional binary resource_tags_user_aws_apn_id (UTF8);",
+        |index, column| {
+            let (values, defs) = match index {
+                3 => (["mig12345", "mig33333"], [1, 0, 1, 0]),
+                _ => (["migra-1", "migra-3"], [0, 1, 1, 0]),
+            };
+            column
+                .typed::<ByteArrayType>()
+                .write_batch(&text(&values), Some(&defs), None)
         },
     );
     for file in [map, columns] {
-        let mut c = super::Costs::default();
-        c.reading.tags = both.clone();
-        c.read_parquet(file, "bill.parquet", NaiveDate::MIN, NaiveDate::MAX)
-            .unwrap();
-        let mut read: Vec<(String, Option<String>, Scheme)> = c
-            .by_resource
-            .iter()
-            .map(|(r, cost)| {
-                (
-                    r.clone(),
-                    cost.tag.as_deref().map(str::to_string),
-                    cost.scheme,
-                )
-            })
-            .collect();
-        read.sort();
+        let read = values_read(file, &both);
         let some = |s: &str| Some(s.to_string());
         assert_eq!(
             read,

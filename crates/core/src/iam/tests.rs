@@ -131,6 +131,22 @@ fn the_tag_keys_are_exactly_those_remediate_sets() {
 }
 
 #[test]
+fn an_aws_transform_agreement_writes_only_its_own_key() {
+    let apn = ("aws-apn-id", "migra-abcdefg123456");
+    let roles = roles(
+        &[policy("map", &["ec2:instance", "rds:cluster"], &[apn])],
+        &Config::default(),
+    );
+    let enforce = roles.enforce.as_ref().unwrap();
+    for sid in [Sid::WriteTagKeys, Sid::RemoveTagKeys] {
+        assert_eq!(
+            enforce.statement(sid).unwrap().condition,
+            Some(Condition::TagKeys(vec!["aws-apn-id".into()]))
+        );
+    }
+}
+
+#[test]
 fn rollback_removals_are_a_statement_of_their_own() {
     let types = [
         "ec2:volume",
