@@ -13,6 +13,7 @@ fn context() -> LoadContext {
         account_names: [("prod".to_string(), "111111111111".to_string())].into(),
         regions: vec!["us-east-1".into(), "eu-west-1".into()],
         resource_explorer: false,
+        map_tags: vec![tagwarden_core::policy::map_format::Scheme::MapMigrated],
     }
 }
 
@@ -241,5 +242,34 @@ fn arbitrary_input_never_panics() {
     for input in inputs {
         std::fs::write(&f, &input).unwrap();
         let _ = load_policies(std::slice::from_ref(&f), &context());
+    }
+}
+
+#[test]
+fn a_map_key_the_configuration_does_not_count_is_a_warning() {
+    use tagwarden_core::policy::map_format::Scheme;
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/map-migrated.yaml");
+    let transform = LoadContext {
+        resource_explorer: true,
+        map_tags: vec![Scheme::AwsApnId],
+        ..context()
+    };
+    let set = load_policies(std::slice::from_ref(&shipped), &transform).unwrap();
+    let warnings: Vec<String> = set.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].ends_with("map-migrated.yaml:69:17: warning: `map-migrated` is not a MAP tag the configuration counts (map.tag: `aws-apn-id`): `credits` and the money view count none of what this policy requires; require `aws-apn-id` instead, or add `{key: map-migrated, id: …}` to map.tag"),
+        "{}",
+        warnings[0]
+    );
+    // Both counted, or not known (`policy validate` without a configuration): none.
+    for map_tags in [Scheme::ALL.to_vec(), vec![]] {
+        let ctx = LoadContext {
+            resource_explorer: true,
+            map_tags,
+            ..context()
+        };
+        let set = load_policies(std::slice::from_ref(&shipped), &ctx).unwrap();
+        assert!(set.warnings.is_empty(), "{:?}", set.warnings);
     }
 }

@@ -247,6 +247,7 @@ impl Config {
                 .collect::<BTreeMap<_, _>>(),
             regions: self.regions.clone(),
             resource_explorer: self.inventory.resource_explorer.is_some(),
+            map_tags: self.map.tags.iter().map(|t| t.scheme).collect(),
         }
     }
 

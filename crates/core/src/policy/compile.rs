@@ -1,7 +1,7 @@
 //! Compiling one policy as written into the form evaluation uses, with a
 //! diagnostic (file, line, column) for every problem found.
 
-use super::map_format::MapFormat;
+use super::map_format::{MapFormat, Scheme};
 use super::model::{key_problem, MAX_VALUE_LEN};
 use super::model::{PolicySpec, RemediateSpec, RequireSpec, ScopeSpec, WindowSpec};
 use super::{eval, Overwrite, Policy, Remediate, Requirement, Scope, Severity, ValueMatch, Window};
@@ -23,6 +23,9 @@ pub struct LoadContext {
     /// `inventory.resource_explorer` is configured: it finds never-tagged
     /// resources of every type it indexes.
     pub resource_explorer: bool,
+    /// The MAP tag keys the configuration counts (`map.tag`); empty: not
+    /// known.
+    pub map_tags: Vec<Scheme>,
 }
 
 /// Checks one deserialized policy and turns it into its compiled form,
@@ -331,12 +334,36 @@ impl<'a> Compiler<'a> {
                 None
             })
         });
+        if format.is_some() {
+            self.uncounted_map_key(k);
+        }
         Some(Requirement {
             key: k.to_string(),
             values: spec.values,
             pattern,
             format,
         })
+    }
+
+    /// A MAP key the configuration's `map.tag` does not count: what the
+    /// policy requires earns nothing in `credits`.
+    fn uncounted_map_key(&mut self, k: &str) {
+        let counted = &self.ctx.map_tags;
+        let Some(scheme) = Scheme::of_key(k) else {
+            return;
+        };
+        if counted.is_empty() || counted.contains(&scheme) {
+            return;
+        }
+        let keys: Vec<String> = counted.iter().map(|s| format!("`{}`", s.key())).collect();
+        self.warning(
+            &["require", k, "format"],
+            format!(
+                "`{k}` is not a MAP tag the configuration counts (map.tag: {}): `credits` and the money view count none of what this policy requires; require {} instead, or add `{{key: {k}, id: …}}` to map.tag",
+                keys.join(", "),
+                keys.join(" or ")
+            ),
+        );
     }
 
     fn compile_remediate(
