@@ -283,6 +283,37 @@ fn a_burst_of_creations_is_written_in_a_few_batched_calls() {
     );
 }
 
+/// An agreement run in AWS Transform: the shipped policy with its key
+/// `aws-apn-id`, and `map.tag` counting it.
+#[test]
+fn a_new_resource_takes_the_aws_transform_key_on_create() {
+    let shipped =
+        std::fs::read_to_string(common::repo_root().join("policies/map-migrated.yaml")).unwrap();
+    let policy = shipped
+        .replace("map-migrated:", "aws-apn-id:")
+        .replace("migABCDE12345", "migra-abcdefg123456");
+    let mut f = common::events::fixture_policy(
+        &policy,
+        "map:\n  tag: {key: aws-apn-id, id: ra-abcdefg123456}\n",
+    );
+    let endpoint = f.emu.endpoint();
+    let volume = new_volume(&endpoint, STAGING.0);
+    f.send(vec![create_volume("t-1", STAGING.0, &volume)]);
+    f.daemon.wait_for("the volume tagged", MINUTE, |d| {
+        count(d, "CreateVolume", "tagged") >= 1.0
+    });
+    assert_eq!(
+        volume_tags(&endpoint, STAGING.0, &volume),
+        vec![("aws-apn-id".to_string(), "migra-abcdefg123456".to_string())]
+    );
+    assert!(
+        !f.daemon
+            .log_text()
+            .contains("is not a MAP tag the configuration counts"),
+        "the policy's key is the one map.tag counts"
+    );
+}
+
 #[test]
 fn in_audit_mode_a_new_resource_is_reported_not_tagged() {
     let mut f = fixture_in("audit", 3, "", &[]);

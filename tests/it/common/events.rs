@@ -149,6 +149,24 @@ pub fn fixture_env(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> Fixture {
+    let policy = std::fs::read_to_string(repo_root().join("policies/map-migrated.yaml")).unwrap();
+    start(mode, max_receives, extra, args, env, &policy)
+}
+
+/// In enforce mode, with the policy file `policy` (its text) instead of
+/// the shipped MAP policy.
+pub fn fixture_policy(policy: &str, extra: &str) -> Fixture {
+    start("enforce", 3, extra, &[], &[], policy)
+}
+
+fn start(
+    mode: &str,
+    max_receives: u32,
+    extra: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    policy: &str,
+) -> Fixture {
     let emu = Emulator::start();
     let queue = runtime().block_on(async {
         let seeder = Seeder::new(&emu.endpoint()).await;
@@ -162,8 +180,7 @@ pub fn fixture_env(
         q.queue_url().unwrap().to_string()
     });
     let dir = tempfile::tempdir().unwrap();
-    let policy = std::fs::read_to_string(repo_root().join("policies/map-migrated.yaml")).unwrap();
-    let policy = write(dir.path(), "map.yaml", &policy);
+    let policy = write(dir.path(), "map.yaml", policy);
     let extra = format!(
         "store: {}\ndaemon: {{listen: \"127.0.0.1:0\", interval: 1h, mode: {mode}, events: {{queues: [\"{queue}\"], wait: 1s, max_receives: {max_receives}}}}}\n{extra}",
         dir.path().join("state.db").display()
