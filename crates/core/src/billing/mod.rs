@@ -316,4 +316,6 @@ mod exact_tests;
 #[cfg(test)]
 mod parquet_tests;
 #[cfg(test)]
+mod scheme_tests;
+#[cfg(test)]
 mod tests;

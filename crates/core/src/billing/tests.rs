@@ -522,39 +522,3 @@ fn a_day_is_read_from_the_start_of_a_time() {
         assert_eq!(day_of(bad), None, "{bad}");
     }
 }
-
-#[test]
-fn late_tagging_follows_the_configured_map_tag() {
-    // The database spends 10 untagged, then carries AWS Transform's tag.
-    let text = "lineItem/ResourceId,lineItem/UsageStartDate,lineItem/UnblendedCost,lineItem/LineItemType,lineItem/ProductCode,lineItem/UsageType,resourceTags/user:aws-apn-id\n\
-arn:aws:rds:us-east-1:111111111111:db:orders,2026-01-05T00:00:00Z,10,Usage,AmazonRDS,InstanceUsage:db.r5.large,\n\
-arn:aws:rds:us-east-1:111111111111:db:orders,2026-01-06T00:00:00Z,5,Usage,AmazonRDS,InstanceUsage:db.r5.large,migra-abcdefg123456\n";
-    use crate::policy::map_format::{MapTag, MapTags, Scheme};
-    let late = |tags: MapTags| {
-        let mut c = Costs::default();
-        c.reading.tags = tags;
-        c.read_csv(text.as_bytes(), "bill.csv", NaiveDate::MIN, NaiveDate::MAX)
-            .unwrap();
-        let db = &c.by_resource["arn:aws:rds:us-east-1:111111111111:db:orders"];
-        (
-            db.tagged_from,
-            db.spend_before_tag(),
-            db.uncredited,
-            db.scheme,
-        )
-    };
-    let apn = MapTags::new(vec![MapTag {
-        scheme: Scheme::AwsApnId,
-        id: Some("ra-abcdefg123456".into()),
-    }])
-    .unwrap();
-    assert_eq!(
-        late(apn),
-        (Some(d("2026-01-06")), m(10.0), m(10.0), Scheme::AwsApnId)
-    );
-    // Under map-migrated the bill's column is not read: never tagged.
-    assert_eq!(
-        late(MapTags::default()),
-        (None, m(0.0), m(15.0), Scheme::MapMigrated)
-    );
-}

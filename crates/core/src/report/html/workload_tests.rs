@@ -77,3 +77,29 @@ fn the_bill_s_list_says_which_resources_the_scan_saw() {
     assert!(page.contains("<h2>Credit lost to late tagging</h2>"));
     assert!(page.contains("<b>25 USD</b> of credit forfeited for good"));
 }
+
+#[test]
+fn two_map_tags_are_named_and_each_key_s_part_is_shown() {
+    use crate::policy::map_format::Scheme;
+    use crate::report::credits::AgreementTag;
+    let mut c = from_a_bill();
+    c.agreement.tags = Scheme::ALL
+        .map(|key| AgreementTag { key, id: None })
+        .to_vec();
+    let mut row = c.credits.by_account[0].clone();
+    row.key = "aws-apn-id".into();
+    c.credits.by_scheme = vec![row];
+    let page = page("", &audit(""), Some(&c), None);
+    assert!(
+        page.contains("Cost allocation tag <code>map-migrated</code>, <code>aws-apn-id</code>: "),
+        "{page}"
+    );
+    let part = page
+        .split("MAP tag <code>aws-apn-id</code>: ")
+        .nth(1)
+        .expect("the key's part");
+    assert!(
+        part.contains(" of eligible spend tagged with this agreement's value, "),
+        "{part}"
+    );
+}
