@@ -5,7 +5,7 @@
 use crate::money::Decimal;
 use crate::policy::eval::{check_value, in_scope};
 use crate::policy::{Overwrite, Policy};
-use crate::resource::{judged_by_launch, Arn, Resource, AUTO_SCALING_GROUP};
+use crate::resource::{judged_by_launch, Arn, Resource, AUTO_SCALING_GROUP, MAP_TAG};
 use crate::scan::ScanError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -154,6 +154,9 @@ fn policy_change(
         let current = judged.get(key);
         let decision = match key_decision(policy, rem.overwrite, key, value, current) {
             KeyDecision::Keep => launch_decision(r, key, current),
+            KeyDecision::Write { .. } if judged_by_launch(&r.resource_type) && key != MAP_TAG => {
+                KeyDecision::Refuse(format!("MGN's launch settings write only `{MAP_TAG}` (MAP auto-tagging): put `{key}` in the tag specifications of the EC2 launch template MGN launches with"))
+            }
             other => other,
         };
         match decision {
@@ -473,6 +476,42 @@ mod tests {
             );
             assert_eq!(p, Plan::default(), "{v}");
         }
+    }
+
+    #[test]
+    fn mgn_launch_settings_are_not_asked_for_another_key() {
+        let server = Resource {
+            launches: Some(crate::resource::Tags::new()),
+            ..Resource::new(
+                crate::arn::arn(
+                    "arn:aws:mgn:us-east-1:111111111111:source-server/s-1234567890abcdef0",
+                ),
+                "111111111111",
+                "us-east-1",
+                crate::resource::MGN_SOURCE_SERVER,
+            )
+        };
+        let apn = Policy {
+            resource_types: vec![crate::resource::MGN_SOURCE_SERVER.into()],
+            require: vec![Requirement {
+                key: "aws-apn-id".into(),
+                values: None,
+                pattern: None,
+                format: Some(MapFormat::Apn),
+            }],
+            ..policy("map", &[("aws-apn-id", "migra-1")], Overwrite::Never)
+        };
+        let p = plan(std::slice::from_ref(&server), &[apn], now());
+        assert!(p.changes.is_empty());
+        assert_eq!(
+            p.skipped[0].reason,
+            "MGN's launch settings write only `map-migrated` (MAP auto-tagging): put `aws-apn-id` in the tag specifications of the EC2 launch template MGN launches with"
+        );
+        let mm = Policy {
+            resource_types: vec![crate::resource::MGN_SOURCE_SERVER.into()],
+            ..map_policy(Overwrite::Never)
+        };
+        assert_eq!(plan(&[server], &[mm], now()).changes.len(), 1);
     }
 
     #[test]
