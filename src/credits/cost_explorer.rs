@@ -382,18 +382,14 @@ impl Query<'_> {
         filter: &Expression,
         group: &Group<'_>,
     ) -> Result<Vec<Cell>> {
-        let tags: Vec<Scheme> = self.map.iter().map(|t| t.scheme).collect();
+        let first = self.map.first().scheme;
         let mut cells = Vec::new();
-        for (i, scheme) in tags.iter().enumerate() {
-            let mut parts = vec![filter.clone()];
-            parts.extend(tags[..i].iter().map(|s| tag_absent(s.key())));
-            let filter = all_of(parts);
-            let last = i + 1 == tags.len();
-            for cell in self.cells_of(period, &filter, group, *scheme).await? {
+        for (scheme, filter, last) in per_key(self.map, filter) {
+            for cell in self.cells_of(period, &filter, group, scheme).await? {
                 match (&cell.tag, last) {
                     (Some(_), _) => cells.push(cell),
                     (None, true) => cells.push(Cell {
-                        scheme: tags[0],
+                        scheme: first,
                         ..cell
                     }),
                     // Not this key's spend: a later query's.
@@ -485,6 +481,21 @@ impl Query<'_> {
         }
         Ok(out)
     }
+}
+
+/// Per MAP key of `map.tag`, in order: the filter of its query (`filter`,
+/// the keys before it absent) and whether it is the last (whose spend
+/// without the key is untagged).
+fn per_key(tags: &MapTags, filter: &Expression) -> Vec<(Scheme, Expression, bool)> {
+    let keys: Vec<Scheme> = tags.iter().map(|t| t.scheme).collect();
+    keys.iter()
+        .enumerate()
+        .map(|(i, scheme)| {
+            let mut parts = vec![filter.clone()];
+            parts.extend(keys[..i].iter().map(|s| tag_absent(s.key())));
+            (*scheme, all_of(parts), i + 1 == keys.len())
+        })
+        .collect()
 }
 
 fn read_error(e: AwsError) -> Error {
@@ -583,6 +594,36 @@ fn activation(status: &'static str, detail: &str) -> TagActivation {
 mod tests {
     use super::*;
     use tagwarden_core::credits::excluded::Excluded;
+
+    #[test]
+    fn each_map_key_is_asked_over_the_spend_without_the_keys_before_it() {
+        use tagwarden_core::policy::map_format::MapTag;
+        let base = spend_only();
+        let one = per_key(&MapTags::default(), &base);
+        assert_eq!(one, [(Scheme::MapMigrated, base.clone(), true)]);
+        let both = MapTags::new(
+            Scheme::ALL
+                .map(|scheme| MapTag { scheme, id: None })
+                .to_vec(),
+        )
+        .unwrap();
+        let two = per_key(&both, &base);
+        assert_eq!(two[0], (Scheme::MapMigrated, base.clone(), false));
+        assert_eq!(
+            two[1],
+            (
+                Scheme::AwsApnId,
+                all_of(vec![base, tag_absent("map-migrated")]),
+                true
+            )
+        );
+        let absent = &two[1].1.and()[1];
+        assert_eq!(absent.tags().unwrap().key(), Some("map-migrated"));
+        assert_eq!(
+            absent.tags().unwrap().match_options(),
+            [aws_sdk_costexplorer::types::MatchOption::Absent]
+        );
+    }
 
     #[test]
     fn tag_group_keys() {

@@ -149,12 +149,67 @@ fn eligible(service: &str) -> bool {
 /// value and service, eligible spend by value and account, by value and
 /// each workload tag, credits.
 fn cost_explorer_results(lines: &[Line], tagging: Tagging) -> Value {
+    cost_explorer_results_keyed(lines, tagging, &[tagging.key])
+}
+
+/// As `cost_explorer_results`, `map.tag` counting `keys` (the lines carry
+/// `tagging`'s, the first of them): per grouping, one query per key, each
+/// over the spend without the keys before it.
+fn cost_explorer_results_keyed(lines: &[Line], tagging: Tagging, keys: &[&str]) -> Value {
     let spend = |l: &&Line| in_window(l) && !matches!(l.kind, "Credit" | "Tax" | "Refund");
-    let grouped = |key: &dyn Fn(&Line) -> Option<String>| {
+    let grouped = |key: &dyn Fn(&Line) -> Option<String>| -> Vec<Value> {
+        (0..keys.len())
+            .map(|i| grouped_by(lines.iter().filter(spend), keys[i], i, tagging, key))
+            .collect()
+    };
+    let mut credits: BTreeMap<String, f64> = BTreeMap::new();
+    for l in lines.iter().filter(|l| in_window(l) && l.kind == "Credit") {
+        *credits.entry(month_of(l.day)).or_default() += l.cost;
+    }
+    let credits: Vec<Value> = credits
+        .into_iter()
+        .map(|(m, amount)| json!({"TimePeriod": {"Start": m, "End": month_end(&m)}, "Total": {"UnblendedCost": {"Amount": amount.to_string(), "Unit": "USD"}}, "Groups": [], "Estimated": false}))
+        .collect();
+    let pairs: Vec<(&str, &str)> = lines
+        .iter()
+        .filter(|l| spend(l) && eligible(l.service))
+        .map(|l| (l.service, l.usage_type))
+        .collect();
+    let mut results = vec![common::billed_usage_types(&pairs)];
+    results.extend(grouped(&|l| Some(l.service.to_string())));
+    results.extend(grouped(&|l| {
+        eligible(l.service).then(|| l.account.to_string())
+    }));
+    results.extend(grouped(&|l| {
+        l.workload_group(0).filter(|_| eligible(l.service))
+    }));
+    results.extend(grouped(&|l| {
+        l.workload_group(1).filter(|_| eligible(l.service))
+    }));
+    results.push(json!({"ResultsByTime": credits, "DimensionValueAttributes": []}));
+    json!({ "results": results })
+}
+
+/// One answer: spend by the tag `tag_key` (the `index`th of `map.tag`;
+/// after the first, only lines without `tagging`'s value are asked for)
+/// and `key`.
+fn grouped_by<'a>(
+    lines: impl Iterator<Item = &'a Line>,
+    tag_key: &str,
+    index: usize,
+    tagging: Tagging,
+    key: &dyn Fn(&Line) -> Option<String>,
+) -> Value {
+    {
         let mut months: BTreeMap<String, BTreeMap<(String, String), f64>> = BTreeMap::new();
-        for l in lines.iter().filter(spend) {
+        for l in lines {
             let Some(k) = key(l) else { continue };
-            let tag = format!("{}${}", tagging.key, tagging.value(l).unwrap_or(""));
+            let value = match index {
+                0 => tagging.value(l).unwrap_or(""),
+                _ if tagging.value(l).is_some() => continue,
+                _ => "",
+            };
+            let tag = format!("{tag_key}${value}");
             *months
                 .entry(month_of(l.day))
                 .or_default()
@@ -172,28 +227,7 @@ fn cost_explorer_results(lines: &[Line], tagging: Tagging) -> Value {
             })
             .collect();
         json!({"ResultsByTime": by_time, "DimensionValueAttributes": []})
-    };
-    let mut credits: BTreeMap<String, f64> = BTreeMap::new();
-    for l in lines.iter().filter(|l| in_window(l) && l.kind == "Credit") {
-        *credits.entry(month_of(l.day)).or_default() += l.cost;
     }
-    let credits: Vec<Value> = credits
-        .into_iter()
-        .map(|(m, amount)| json!({"TimePeriod": {"Start": m, "End": month_end(&m)}, "Total": {"UnblendedCost": {"Amount": amount.to_string(), "Unit": "USD"}}, "Groups": [], "Estimated": false}))
-        .collect();
-    let pairs: Vec<(&str, &str)> = lines
-        .iter()
-        .filter(|l| spend(l) && eligible(l.service))
-        .map(|l| (l.service, l.usage_type))
-        .collect();
-    json!({"results": [
-        common::billed_usage_types(&pairs),
-        grouped(&|l| Some(l.service.to_string())),
-        grouped(&|l| eligible(l.service).then(|| l.account.to_string())),
-        grouped(&|l| l.workload_group(0).filter(|_| eligible(l.service))),
-        grouped(&|l| l.workload_group(1).filter(|_| eligible(l.service))),
-        {"ResultsByTime": credits, "DimensionValueAttributes": []},
-    ]})
 }
 
 fn description(l: &Line) -> &'static str {
@@ -346,6 +380,85 @@ fn a_billing_export_gives_the_same_figures_as_cost_explorer() {
     same_figures_everywhere(MAP_MIGRATED);
 }
 
+/// The scenario's configuration, its agreement's value named by `map_line`.
+fn config_counting(dir: &Path, map_line: &str) -> String {
+    let cfg = common::credits_config(dir);
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, text.replace("mpe_id: ABCDE12345", map_line)).unwrap();
+    cfg
+}
+
+/// `credits --at 2026-04-10 --format json` and `more`, which must succeed.
+fn credits_json(emu: &Emulator, cfg: &str, more: &[&str]) -> Value {
+    let mut args = vec![
+        "credits",
+        "-c",
+        cfg,
+        "--at",
+        "2026-04-10",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(more);
+    let run = emu.tagwarden(&args);
+    assert_eq!(run.code, 0, "{more:?}: {}", run.stderr);
+    run.json()
+}
+
+/// `map.tag` counting both keys while every resource carries
+/// `map-migrated`: Cost Explorer is asked once more per grouping (the
+/// second key over the spend without the first), and every figure stays.
+#[test]
+fn a_second_map_key_costs_a_query_per_grouping_and_changes_no_figure() {
+    let emu = Emulator::start();
+    let lines = scenario();
+    let keys = ["map-migrated", "aws-apn-id"];
+    let injected = emu
+        .http(
+            "POST",
+            "/moto-api/static/ce/cost-and-usage-results",
+            &cost_explorer_results_keyed(&lines, MAP_MIGRATED, &keys).to_string(),
+        )
+        .unwrap();
+    assert!(injected.starts_with("HTTP/1.1 201"), "{injected}");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_counting(
+        dir.path(),
+        "tag: [{key: map-migrated, id: ABCDE12345}, {key: aws-apn-id, id: ra-abcdefg123456}]",
+    );
+    let r = credits_json(&emu, &cfg, &[]);
+    // Billed usage types, then two queries for each of by service, by
+    // account and the two workload tags, then credits.
+    assert_eq!(r["source"]["api_requests"], 10);
+    let t = &r["totals"];
+    assert_eq!(
+        [
+            &t["eligible"],
+            &t["tagged"],
+            &t["mistagged"],
+            &t["untagged"]
+        ],
+        [
+            &json!(102_251.5),
+            &json!(90_251.0),
+            &json!(2_000.0),
+            &json!(10_000.5)
+        ]
+    );
+    assert_eq!(
+        r["by_scheme"].as_array().unwrap().len(),
+        1,
+        "{}",
+        r["by_scheme"]
+    );
+    assert_eq!(r["by_scheme"][0]["key"], "map-migrated");
+    assert_eq!(r["by_scheme"][0]["tagged"], 90_251.0);
+    assert_eq!(
+        r["by_workload"][2]["untagged"], 10_000.5,
+        "web's spend, read under the second key"
+    );
+}
+
 /// An agreement run in AWS Transform: `aws-apn-id=mig<PRM ID>` instead of
 /// `map-migrated`, and every figure below is the same.
 #[test]
@@ -366,24 +479,8 @@ fn same_figures_everywhere(tagging: Tagging) {
     assert!(injected.starts_with("HTTP/1.1 201"), "{injected}");
     let dir = tempfile::tempdir().unwrap();
     write_bills(dir.path(), &lines, tagging);
-    let cfg = common::credits_config(dir.path());
-    let text = std::fs::read_to_string(&cfg).unwrap();
-    std::fs::write(&cfg, text.replace("mpe_id: ABCDE12345", tagging.config)).unwrap();
-    let credits = |more: &[&str]| {
-        let mut args = vec![
-            "credits",
-            "-c",
-            &cfg,
-            "--at",
-            "2026-04-10",
-            "--format",
-            "json",
-        ];
-        args.extend_from_slice(more);
-        let run = emu.tagwarden(&args);
-        assert_eq!(run.code, 0, "{more:?}: {}", run.stderr);
-        run.json()
-    };
+    let cfg = config_counting(dir.path(), tagging.config);
+    let credits = |more: &[&str]| credits_json(&emu, &cfg, more);
     let from_ce = credits(&[]);
     assert_eq!(from_ce["source"]["kind"], "cost_explorer");
     assert_eq!(from_ce["agreement"]["tags"][0]["key"], tagging.key);
