@@ -34,6 +34,10 @@ pub enum Error {
         what: String,
         source: crate::aws::AwsError,
     },
+    /// No credentials, or credentials AWS refuses: nothing was asked of
+    /// AWS beyond who the caller is. One line that says what to do.
+    #[error(transparent)]
+    Credentials(#[from] crate::aws::identity::Unidentified),
     /// A local file or stream could not be read or written.
     #[error("{what}: {source}")]
     Io {
@@ -94,7 +98,7 @@ impl Error {
             Error::Billing(_) | Error::Manifest(_) => 2,
             Error::Store(StoreError::Locked { .. }) => 2,
             Error::Store(_) | Error::Io { .. } => 4,
-            Error::Aws { .. } => 3,
+            Error::Aws { .. } | Error::Credentials(_) => 3,
         }
     }
 
@@ -108,6 +112,7 @@ impl Error {
             Error::Store(_) => "store",
             Error::Io { .. } => "io",
             Error::Aws { .. } => "aws",
+            Error::Credentials(_) => "credentials",
             Error::Billing(e) if e.is_unreadable() => "billing_unreadable",
             Error::Billing(_) => "billing_invalid",
             Error::Manifest(_) => "billing_manifest",
@@ -196,6 +201,13 @@ mod tests {
                 "credits",
             ),
             (Error::Cancelled, 2, "cancelled"),
+            (
+                Error::Credentials(crate::aws::identity::Unidentified(
+                    "no AWS credentials".into(),
+                )),
+                3,
+                "credentials",
+            ),
             (
                 Error::Iam(IamError::NothingToWrite),
                 2,

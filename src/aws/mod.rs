@@ -4,6 +4,7 @@
 //! Every request goes through `limiter::Api::call`.
 
 mod http;
+pub mod identity;
 pub mod limiter;
 mod pages;
 pub mod rates;
@@ -46,6 +47,10 @@ pub struct Aws {
     pub api: Arc<Api>,
     /// Set when an emulator or custom endpoint is used (path-style S3 then).
     custom_endpoint: bool,
+    /// `aws.endpoint_url`, if configured.
+    endpoint: Option<String>,
+    /// The credentials' account, once asked.
+    caller: std::sync::OnceLock<String>,
 }
 
 impl Aws {
@@ -83,7 +88,46 @@ impl Aws {
             base,
             api: Arc::new(api),
             custom_endpoint,
+            endpoint: config.endpoint_url.clone(),
+            caller: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Connect, and make sure of the credentials before anything else:
+    /// the chain must give some and STS must accept them. A command that
+    /// cannot do either stops here with one line that says what to do.
+    pub async fn connect_identified(config: &Config) -> Result<Aws, identity::Unidentified> {
+        let aws = Aws::connect(config).await;
+        aws.identify().await?;
+        Ok(aws)
+    }
+
+    /// The credentials' account, or why there is none in one line (once
+    /// known, not asked again).
+    pub async fn identify(&self) -> Result<String, identity::Unidentified> {
+        use aws_credential_types::provider::ProvideCredentials;
+        use identity::Unidentified;
+        if let Some(account) = self.caller.get() {
+            return Ok(account.clone());
+        }
+        let chain = identity::Chain::from_env(self.endpoint.as_deref());
+        let Some(provider) = self.base.credentials_provider() else {
+            let none = aws_credential_types::provider::error::CredentialsError::not_loaded(
+                "no credentials provider",
+            );
+            return Err(Unidentified(identity::no_credentials(&none, &chain)));
+        };
+        if let Err(e) = provider.provide_credentials().await {
+            tracing::debug!(
+                "credentials: {}",
+                aws_smithy_types::error::display::DisplayErrorContext(&e)
+            );
+            return Err(Unidentified(identity::no_credentials(&e, &chain)));
+        }
+        self.caller_account().await.map_err(|e| {
+            tracing::debug!("sts:GetCallerIdentity: {}", e.message);
+            Unidentified(identity::caller_refused(&e, &chain))
+        })
     }
 
     /// The region the credentials chain names (default `us-east-1`).
@@ -94,8 +138,11 @@ impl Aws {
             .unwrap_or_else(|| "us-east-1".into())
     }
 
-    /// The account the credentials belong to.
+    /// The account the credentials belong to (asked once).
     pub async fn caller_account(&self) -> Result<String, AwsError> {
+        if let Some(account) = self.caller.get() {
+            return Ok(account.clone());
+        }
         let sts = aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&self.base)
                 .interceptor(CountRetries(self.api.clone()))
@@ -107,11 +154,12 @@ impl Aws {
                 sts.get_caller_identity().send()
             })
             .await?;
-        out.account().map(str::to_string).ok_or_else(|| AwsError {
+        let account = out.account().map(str::to_string).ok_or_else(|| AwsError {
             operation: "sts:GetCallerIdentity",
             code: None,
             message: "the response names no account".into(),
-        })
+        })?;
+        Ok(self.caller.get_or_init(|| account).clone())
     }
 
     /// An S3 client with the base credentials, in the default region (for

@@ -133,6 +133,7 @@ pub fn audit(cli: &Cli, args: &AuditArgs) -> Result<u8> {
         let aws = Aws::connect(&loaded.config).await;
         let reading = reading(&loaded.config.map, chrono::Utc::now().date_naive(), None);
         let costs = read_costs(&aws, &loaded.config, args.cost.as_deref(), reading).await?;
+        aws.identify().await?;
         let progress = Progress::new(cli.quiet);
         let report =
             crate::audit::audit(&aws, &loaded.config, &loaded.policies, &narrow, &progress).await?;
@@ -159,7 +160,7 @@ pub fn waves(cli: &Cli, args: &WavesArgs) -> Result<u8> {
     let loaded = load(cli)?;
     let narrow = narrowing(&loaded, &args.scan)?;
     let report = runtime()?.block_on(async {
-        let aws = Aws::connect(&loaded.config).await;
+        let aws = Aws::connect_identified(&loaded.config).await?;
         crate::waves::waves(&aws, &loaded.config, &loaded.policies, &narrow).await
     })?;
     print(&report, &args.out)?;
@@ -184,6 +185,7 @@ pub fn plan(cli: &Cli, args: &PlanArgs) -> Result<u8> {
         let aws = Aws::connect(&loaded.config).await;
         let reading = reading(&loaded.config.map, chrono::Utc::now().date_naive(), None);
         let costs = read_costs(&aws, &loaded.config, args.cost.as_deref(), reading).await?;
+        aws.identify().await?;
         let progress = Progress::new(cli.quiet);
         let mut doc = Enforcer::new(&aws, &loaded, &progress)
             .plan(&narrow, at)
@@ -213,7 +215,7 @@ pub fn apply(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
         ..ApplyOptions::default()
     };
     let report = runtime()?.block_on(async {
-        let aws = Aws::connect(&loaded.config).await;
+        let aws = Aws::connect_identified(&loaded.config).await?;
         let progress = Progress::new(cli.quiet);
         let confirm = Box::new(output::confirmation(args.yes));
         Enforcer::new(&aws, &loaded, &progress)
@@ -228,7 +230,7 @@ pub fn rollback(cli: &Cli, args: &RollbackArgs) -> Result<u8> {
     let mut store = open_store(&loaded.config)?;
     let _lock = store.lock()?;
     let report = runtime()?.block_on(async {
-        let aws = Aws::connect(&loaded.config).await;
+        let aws = Aws::connect_identified(&loaded.config).await?;
         let progress = Progress::new(cli.quiet);
         let confirm = Box::new(output::confirmation(args.yes));
         Enforcer::new(&aws, &loaded, &progress)
@@ -253,6 +255,7 @@ pub fn credits(cli: &Cli, args: &CreditsArgs) -> Result<u8> {
         let aws = Aws::connect(&config).await;
         let reading = reading(&config.map, today, workload);
         let costs = read_costs(&aws, &config, args.cost.as_deref(), reading).await?;
+        aws.identify().await?;
         let source = spend_source(costs.as_ref(), &cache);
         let view = crate::credits::View {
             workload,
@@ -272,13 +275,17 @@ pub fn credits(cli: &Cli, args: &CreditsArgs) -> Result<u8> {
 }
 
 /// The billing export `--cost` names, read before anything else: a bad
-/// file stops the run before a scan.
+/// local file stops the run before any request (an S3 one first asks who
+/// the credentials are).
 async fn read_costs(
     aws: &Aws,
     config: &tagwarden_core::config::Config,
     cost: Option<&Path>,
     reading: Reading,
 ) -> Result<Option<Costs>> {
+    if cost.is_some_and(|p| p.to_string_lossy().starts_with("s3://")) {
+        aws.identify().await?;
+    }
     match cost {
         Some(path) => Ok(Some(
             crate::billing::costs(aws, path, reading, config.billing).await?,
@@ -345,6 +352,7 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8> {
         let aws = Aws::connect(&loaded.config).await;
         let reading = reading(&loaded.config.map, today, None);
         let costs = read_costs(&aws, &loaded.config, args.cost.as_deref(), reading).await?;
+        aws.identify().await?;
         let progress = Progress::new(cli.quiet);
         let audit =
             crate::audit::audit(&aws, &loaded.config, &loaded.policies, &narrow, &progress).await?;

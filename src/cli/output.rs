@@ -9,16 +9,23 @@ use std::path::Path;
 use tagwarden_core::apply_rules::Refusal;
 use tagwarden_core::report::Format;
 
+/// The AWS SDK's own warnings (the credential chain's providers that found
+/// nothing, the instance metadata endpoint) are its internal structures,
+/// hundreds of characters each: what they mean reaches the user as
+/// tagwarden's own sentence, and they stay in the log at `-vv`.
+const SDK_QUIET: &str =
+    "aws_config=error,aws_smithy_runtime=error,aws_smithy_http_client=error,aws_runtime=error";
+
 /// Commands log to standard error; the daemon logs to standard output
 /// (journald, container logs) and says what it does at `info`.
 pub fn init_logging(verbose: u8, quiet: bool, format: LogFormat, daemon: bool) {
     use tracing_subscriber::EnvFilter;
     let default = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) if daemon => "info",
-        (false, 0) => "warn",
-        (false, 1) => "warn,tagwarden=debug,tagwarden_core=debug",
-        _ => "debug",
+        (true, _) => "error".to_string(),
+        (false, 0) if daemon => format!("info,{SDK_QUIET}"),
+        (false, 0) => format!("warn,{SDK_QUIET}"),
+        (false, 1) => format!("warn,tagwarden=debug,tagwarden_core=debug,{SDK_QUIET}"),
+        _ => "debug".to_string(),
     };
     let filter =
         EnvFilter::try_from_env("TAGWARDEN_LOG").unwrap_or_else(|_| EnvFilter::new(default));

@@ -379,9 +379,9 @@ impl<'a> Explore<'a> {
 /// The account the credentials belong to, or the error that stops every
 /// account being scanned.
 pub async fn caller(aws: &Aws) -> Result<String, ScanError> {
-    aws.caller_account().await.map_err(|e| {
-        ScanError::caller(format!("cannot identify the AWS credentials (check the standard credential chain: environment, profile, SSO, instance role): {e}"))
-    })
+    aws.identify()
+        .await
+        .map_err(|e| ScanError::caller(e.to_string()))
 }
 
 /// Accounts: the static list, the organization's active accounts, or the

@@ -250,3 +250,90 @@ fn help_lists_the_commands() {
     assert_eq!(run.code, 0);
     assert!(run.stdout.contains("audit") && run.stdout.contains("policy"));
 }
+
+/// A new machine's ways to have no usable credentials: each command that
+/// needs AWS says so in one line that names what to do, and exits 3
+/// before any scan (nothing on standard output, no SDK structures).
+#[test]
+fn without_usable_credentials_every_command_says_what_to_do_in_one_line() {
+    let home = tempfile::tempdir().unwrap();
+    let aws = home.path().join(".aws");
+    std::fs::create_dir_all(aws.join("sso/cache")).unwrap();
+    write(&aws, "config", "[profile sso-dev]\nsso_session = my-sso\nsso_account_id = 111111111111\nsso_role_name = ReadOnly\nregion = us-east-1\n\n[sso-session my-sso]\nsso_region = us-east-1\nsso_start_url = https://example.awsapps.com/start\n\n[profile other]\nregion = us-east-1\n");
+    // The session's cached token (named by the SHA-1 of its name), expired
+    // and without a refresh token.
+    write(
+        &aws.join("sso/cache"),
+        "0ad374308c5a4e22f723adf10145eafad7c4031c.json",
+        r#"{"accessToken":"x","expiresAt":"2020-01-01T00:00:00Z","region":"us-east-1","startUrl":"https://example.awsapps.com/start"}"#,
+    );
+    let policy = write(
+        home.path(),
+        "p.yaml",
+        "version: 1\npolicies:\n  - name: p\n    resources: [ec2:instance]\n    require: {Owner: {}}\n",
+    );
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cfg = write(
+        home.path(),
+        "tagwarden.yaml",
+        &format!("policies: [{policy}]\nregions: [us-east-1]\nmap: {{agreement: {{start: 2026-01-01, end: 2026-12-31}}}}\n"),
+    );
+    let down = write(
+        home.path(),
+        "down.yaml",
+        &format!("policies: [{policy}]\nregions: [us-east-1]\naws: {{endpoint_url: \"http://127.0.0.1:{closed}\"}}\n"),
+    );
+    let metadata = format!("http://127.0.0.1:{closed}");
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+    let cases: [Case; 5] = [
+        (&[("AWS_EC2_METADATA_DISABLED", "true")], &cfg, "error: no AWS credentials: tried the environment, profile `default` in ~/.aws, web identity, ECS and EC2 instance metadata (disabled); run `aws configure`"),
+        (&[("AWS_EC2_METADATA_SERVICE_ENDPOINT", &metadata)], &cfg, "error: no AWS credentials: tried the environment, profile `default` in ~/.aws, web identity, ECS and EC2 instance metadata"),
+        (&[("AWS_PROFILE", "nope"), ("AWS_EC2_METADATA_DISABLED", "true")], &cfg, "error: AWS profile `nope` is not defined in ~/.aws/config or ~/.aws/credentials"),
+        (&[("AWS_PROFILE", "sso-dev"), ("AWS_EC2_METADATA_DISABLED", "true")], &cfg, "error: the SSO session of AWS profile `sso-dev` has expired: run `aws sso login --profile sso-dev`"),
+        (&[("AWS_ACCESS_KEY_ID", "a"), ("AWS_SECRET_ACCESS_KEY", "b"), ("AWS_EC2_METADATA_DISABLED", "true")], &down, "error: cannot reach http://127.0.0.1:"),
+    ];
+    let page = home.path().join("report.html");
+    let page = page.to_str().unwrap();
+    let commands: [&[&str]; 5] = [
+        &["audit"],
+        &["plan"],
+        &["waves"],
+        &["credits", "--at", "2026-06-01"],
+        &["report", "--at", "2026-06-01", "-o", page],
+    ];
+    for (i, (env, config, expected)) in cases.iter().enumerate() {
+        // Every command for the first case, `audit` for the others.
+        let asked = if i == 0 {
+            &commands[..]
+        } else {
+            &commands[..1]
+        };
+        for command in asked {
+            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tagwarden"));
+            cmd.env_clear()
+                .env("PATH", "/usr/bin:/bin")
+                .env("HOME", home.path())
+                .env("AWS_REGION", "us-east-1")
+                .envs(env.iter().copied())
+                .args(*command)
+                .args(["-c", config]);
+            let out = cmd.output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let what = format!("{command:?} with {env:?}");
+            assert_eq!(out.status.code(), Some(3), "{what}: {stderr}");
+            assert!(out.stdout.is_empty(), "{what}: nothing is scanned");
+            assert!(!std::path::Path::new(page).exists(), "{what}: no report");
+            assert_eq!(stderr.lines().count(), 1, "{what}: {stderr}");
+            assert!(stderr.starts_with(expected), "{what}: {stderr}");
+            assert!(
+                stderr.len() < 300,
+                "{what}: {} characters: {stderr}",
+                stderr.len()
+            );
+        }
+    }
+}
