@@ -245,7 +245,7 @@ fn with_a_billing_export_the_report_ranks_untagged_resources_by_cost() {
     let cheapest = dom.find(arns[0].as_str()).expect("cheapest listed");
     assert!(costliest < cheapest, "ranked by credit at risk");
     // 60,500 tagged, 10,500 above the threshold: 2,625 estimated.
-    assert!(dom.contains("2625 USD"), "{dom}");
+    assert!(dom.contains("2,625.00 USD"), "{dom}");
 
     // Workloads, the hostile one as text; the script did not run.
     assert!(dom.contains("<h2>Workloads (USD)</h2>"), "{dom}");
@@ -261,7 +261,7 @@ fn with_a_billing_export_the_report_ranks_untagged_resources_by_cost() {
         "{dom}"
     );
     assert!(
-        dom.contains("<td><code>i-late</code></td><td>111111111111</td><td>Amazon Elastic Compute Cloud - Compute</td><td>erp</td><td>2026-02-01</td><td>2026-02-05</td><td>1000</td><td>250</td>"),
+        dom.contains("<td><code>i-late</code></td><td>111111111111</td><td>Amazon Elastic Compute Cloud - Compute</td><td>erp</td><td>2026-02-01</td><td>2026-02-05</td><td>1,000.00</td><td>250.00</td>"),
         "{dom}"
     );
     // The bill's list: the function the scan did not see is on it, said so.

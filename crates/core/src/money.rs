@@ -21,6 +21,26 @@ pub fn show(amount: Decimal) -> String {
     format!("{:.2}", cents(amount))
 }
 
+/// An amount for people to read (the HTML report): rounded to the cent,
+/// two decimals, thousands grouped with commas (`1,536.00`,
+/// `-12,345,678.90`). Machine formats keep [`show`]'s plain digits.
+pub fn grouped(amount: Decimal) -> String {
+    let plain = show(amount);
+    let (sign, digits) = match plain.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", plain.as_str()),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "00"));
+    let mut out = String::with_capacity(plain.len() + whole.len() / 3);
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{sign}{out}.{fraction}")
+}
+
 /// An amount as a bill writes it: `12.5`, `-0.0000001234`, `1.2E-7`.
 /// None: not a finite decimal number (`NaN`, `inf`, text, too large).
 pub fn parse(text: &str) -> Option<Decimal> {
@@ -161,6 +181,22 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn grouped_amounts_have_two_decimals_and_commas() {
+        for (amount, text) in [
+            ("0", "0.00"),
+            ("1536", "1,536.00"),
+            ("999.995", "1,000.00"),
+            ("100.005", "100.00"),
+            ("-12345678.9", "-12,345,678.90"),
+            ("123456", "123,456.00"),
+            ("-0.5", "-0.50"),
+            ("1000000000", "1,000,000,000.00"),
+        ] {
+            assert_eq!(grouped(d(amount)), text, "{amount}");
+        }
     }
 
     #[test]

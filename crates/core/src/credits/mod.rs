@@ -537,7 +537,7 @@ fn assumptions(input: &Input<'_>) -> Vec<String> {
         format!(
             "estimated credit is {} % of tagged eligible spend above a cumulative {} of tagged spend (map.credit_rate, map.min_migrated_spend), issued {issuance}; the terms of your agreement may differ",
             (t.credit_rate * Decimal::ONE_HUNDRED).normalize(),
-            t.min_migrated_spend.round_dp(0)
+            money::show(t.min_migrated_spend)
         ),
     ];
     out.extend(eligibility::assumptions(

@@ -65,8 +65,24 @@ struct Bar<'a> {
     segments: Vec<(f64, &'a str)>,
 }
 
+/// What a chart's bars measure, and so how their totals read.
+#[derive(Debug, Clone, Copy)]
+enum Unit {
+    Count,
+    Money,
+}
+
+impl Unit {
+    fn show(self, v: f64) -> String {
+        match self {
+            Unit::Count => number(v),
+            Unit::Money => money::grouped(money::from_f64(v).unwrap_or_default()),
+        }
+    }
+}
+
 /// A horizontal stacked bar chart, scaled to the largest bar.
-fn bar_chart(title: &str, bars: &[Bar<'_>], legend: &[(&str, &str)]) -> Markup {
+fn bar_chart(title: &str, bars: &[Bar<'_>], legend: &[(&str, &str)], unit: Unit) -> Markup {
     let max = bars
         .iter()
         .map(|b| b.segments.iter().map(|s| s.0.max(0.0)).sum::<f64>())
@@ -80,7 +96,7 @@ fn bar_chart(title: &str, bars: &[Bar<'_>], legend: &[(&str, &str)]) -> Markup {
             svg role="img" aria-label=(title) width=(LABEL_W + CHART_W + 90.0) height=(height)
                 xmlns="http://www.w3.org/2000/svg" {
                 @for (i, b) in bars.iter().enumerate() {
-                    (bar(b, i as f64 * ROW_H, max))
+                    (bar(b, i as f64 * ROW_H, max, unit))
                 }
                 @for (i, (name, colour)) in legend.iter().enumerate() {
                     @let x = LABEL_W + 130.0 * i as f64;
@@ -95,7 +111,7 @@ fn bar_chart(title: &str, bars: &[Bar<'_>], legend: &[(&str, &str)]) -> Markup {
 
 /// One row of a chart at `y`: its label, its segments end to end, and
 /// their total after the last (`x`, where they end).
-fn bar(b: &Bar<'_>, y: f64, max: f64) -> Markup {
+fn bar(b: &Bar<'_>, y: f64, max: f64, unit: Unit) -> Markup {
     let mut x = LABEL_W;
     let segments: Vec<(f64, f64, &str)> = b
         .segments
@@ -113,7 +129,7 @@ fn bar(b: &Bar<'_>, y: f64, max: f64) -> Markup {
             rect x=(format!("{at:.1}")) y=(y + 4.0) width=(format!("{w:.1}")) height=(ROW_H - 8.0)
                 fill=(colour) {}
         }
-        text x=(format!("{:.1}", x + 6.0)) y=(y + 16.0) { (number(total)) }
+        text x=(format!("{:.1}", x + 6.0)) y=(y + 16.0) { (unit.show(total)) }
     }
 }
 
@@ -125,9 +141,9 @@ fn number(v: f64) -> String {
     }
 }
 
-/// Money: exact, rounded to the cent for the page.
+/// Money: exact, rounded to the cent, two decimals, thousands grouped.
 fn amount(v: Decimal) -> String {
-    number(money::to_f64(money::cents(v)))
+    money::grouped(v)
 }
 
 fn percent(v: Option<f64>) -> String {
@@ -225,8 +241,8 @@ impl HtmlReport<'_> {
         let errors = &self.audit.errors;
         html! {
             h2 { "Compliance" } "\n"
-            (bar_chart("Resources in scope, by policy", &by(|r| r.policy.clone()), &legend))
-            (bar_chart("Resources in scope, by account", &by(account_label), &legend))
+            (bar_chart("Resources in scope, by policy", &by(|r| r.policy.clone()), &legend, Unit::Count))
+            (bar_chart("Resources in scope, by account", &by(account_label), &legend, Unit::Count))
             @if !errors.is_empty() {
                 p.warn { "Not scanned:" } "\n"
                 (not_scanned(errors))
@@ -380,7 +396,7 @@ fn target(t: &crate::credits::Target, cur: &str) -> Markup {
     });
     html! {
         h3 { "The agreement's target" }
-        (bar_chart("Migrated spend against the target", &bars, &[]))
+        (bar_chart("Migrated spend against the target", &bars, &[], Unit::Money))
         p {
             @if t.on_track {
                 "On track: " (amount(t.projected_at_end)) " " (cur)
@@ -426,8 +442,8 @@ fn money_charts(c: &CreditsReport) -> Markup {
     let spend_legend = [("tagged", GREEN), ("mis-tagged", AMBER), ("untagged", RED)];
     let credit_legend = [("estimated", GREEN), ("received", BLUE)];
     html! {
-        (bar_chart("Eligible spend per month", &spend, &spend_legend))
-        (bar_chart("Credit per quarter: estimated and received", &credit, &credit_legend))
+        (bar_chart("Eligible spend per month", &spend, &spend_legend, Unit::Money))
+        (bar_chart("Credit per quarter: estimated and received", &credit, &credit_legend, Unit::Money))
     }
 }
 

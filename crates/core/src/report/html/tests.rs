@@ -27,11 +27,20 @@ fn a_chart_scales_to_its_largest_bar() {
             segments: vec![(25.0, GREEN)],
         },
     ];
-    let svg = bar_chart("t", &bars, &[("x", GREEN)]).into_string();
+    let svg = bar_chart("t", &bars, &[("x", GREEN)], Unit::Count).into_string();
     assert!(
         svg.contains("<text x=\"0\" y=\"16\">a&lt;b</text>"),
         "{svg}"
     );
+    assert!(svg.contains(">100</text>"), "a count's total: {svg}");
+    let money = bar_chart("m", &bars, &[], Unit::Money).into_string();
+    assert!(money.contains(">100.00</text>"), "money's total: {money}");
+    let large = [Bar {
+        label: "big".into(),
+        segments: vec![(1_234_567.891, GREEN)],
+    }];
+    let money = bar_chart("m", &large, &[], Unit::Money).into_string();
+    assert!(money.contains(">1,234,567.89</text>"), "{money}");
     assert!(
         svg.contains("width=\"300.0\" height=\"16\" fill=\"#2e8540\""),
         "{svg}"
@@ -339,11 +348,11 @@ fn text_from_aws_or_a_tag_is_never_markup() {
         // The money view: its currency wherever it is written, period
         // labels in charts and tables, mis-tagged values, notes, warnings.
         ("<h2>MAP credits (", "USD"),
-        ("<b>", "5000 USD"),
-        ("Forecast: 78750 ", "USD"),
-        ("at the recent 35000 ", "USD"),
-        ("83750 ", "USD"),
-        ("9562.50 ", "USD"),
+        ("<b>", "5,000.00 USD"),
+        ("Forecast: 78,750.00 ", "USD"),
+        ("at the recent 35,000.00 ", "USD"),
+        ("83,750.00 ", "USD"),
+        ("9,562.50 ", "USD"),
         ("<text x=\"0\" y=\"16\">", "2026-02"),
         ("<text x=\"0\" y=\"16\">", "2026-Q1"),
         ("<td>", "2026-Q2"),
@@ -378,7 +387,7 @@ fn a_chart_title_and_labels_are_text_in_attributes_too() {
         label: format!("prod{h}"),
         segments: vec![(1.0, GREEN)],
     }];
-    let svg = bar_chart(&format!("by account{h}"), &bars, &[(h, GREEN)]).into_string();
+    let svg = bar_chart(&format!("by account{h}"), &bars, &[(h, GREEN)], Unit::Count).into_string();
     let title = format!("by account{h}");
     assert_escaped(
         &svg,
@@ -397,9 +406,9 @@ fn the_target_is_drawn_against_the_projection() {
     let page = page("", &a, Some(&c), None);
     // Feb and Mar complete: 70k tagged, 35k a month for the 9 months left.
     assert!(page.contains("<h3>The agreement's target</h3>"), "{page}");
-    assert!(page.contains("Short by 615000 USD</span>"), "{page}");
+    assert!(page.contains("Short by 615,000.00 USD</span>"), "{page}");
     assert!(
-        page.contains("385000 USD projected against 1000000 USD committed"),
+        page.contains("385,000.00 USD projected against 1,000,000.00 USD committed"),
         "{page}"
     );
     assert!(

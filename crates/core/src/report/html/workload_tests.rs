@@ -70,12 +70,12 @@ fn names_from_a_bill_are_never_markup() {
 fn the_bill_s_list_says_which_resources_the_scan_saw() {
     let page = page("", &audit(""), Some(&from_a_bill()), None);
     assert!(
-        page.contains("3 resource(s) in the bill spent 110 USD of eligible spend"),
+        page.contains("3 resource(s) in the bill spent 110.00 USD of eligible spend"),
         "{page}"
     );
     assert!(page.contains("2 of them were not seen by the scan"));
     assert!(page.contains("<h2>Credit lost to late tagging</h2>"));
-    assert!(page.contains("<b>25 USD</b> of credit forfeited for good"));
+    assert!(page.contains("<b>25.00 USD</b> of credit forfeited for good"));
 }
 
 #[test]

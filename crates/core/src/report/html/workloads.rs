@@ -4,7 +4,7 @@
 //! and, from a bill, every resource whose eligible spend earns nothing,
 //! whether the scan saw it or not.
 
-use super::{amount, bar_chart, percent, Bar, AMBER, GREEN, RED};
+use super::{amount, bar_chart, percent, Bar, Unit, AMBER, GREEN, RED};
 use crate::credits::resources::{AtRisk, LateTagging, Uncredited};
 use crate::credits::KeyRow;
 use crate::money;
@@ -36,7 +36,7 @@ pub(super) fn workloads(c: &CreditsReport) -> Markup {
     let legend = [("tagged", GREEN), ("mis-tagged", AMBER), ("untagged", RED)];
     html! {
         h2 { "Workloads (" (cur) ")" } "\n"
-        (bar_chart("Eligible spend per workload", &bars, &legend))
+        (bar_chart("Eligible spend per workload", &bars, &legend, Unit::Money))
         table {
             tr {
                 th { "Workload" } th { "Eligible" } th { "Coverage" }
@@ -188,7 +188,7 @@ pub(super) fn late(l: &LateTagging, cur: &str) -> Markup {
         }
         "\n"
         @if !bars.is_empty() {
-            (bar_chart("Spend before the tag, per workload", &bars, &[]))
+            (bar_chart("Spend before the tag, per workload", &bars, &[], Unit::Money))
         }
         @if !l.resources.is_empty() {
             table {
