@@ -275,4 +275,57 @@ fn with_a_billing_export_the_report_ranks_untagged_resources_by_cost() {
         &dom[unlisted..row_end]
     );
     assert!(dom.contains("were not seen by the scan"), "{dom}");
+    for width in [1280, 390] {
+        let overlaps = overlapping_labels(&page, width);
+        assert!(overlaps.is_empty(), "at {width} px: {overlaps:#?}");
+    }
+}
+
+/// In a real browser `width` pixels wide: every pair of a chart's labels
+/// whose boxes overlap each other or a bar, and every label that runs out
+/// of its chart. The page has no script of its own: a copy of it gets one
+/// that measures and writes what it found into the page.
+fn overlapping_labels(page: &Path, width: u32) -> Vec<String> {
+    const MEASURE: &str = r#"<script>
+const out = [];
+const hit = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+for (const svg of document.querySelectorAll('svg')) {
+  const box = svg.getBoundingClientRect();
+  const texts = [...svg.querySelectorAll('text')].map(t => [t.textContent, t.getBoundingClientRect()]);
+  const bars = [...svg.querySelectorAll('rect')].map(r => r.getBoundingClientRect()).filter(r => r.width > 0.5);
+  texts.forEach(([name, a], i) => {
+    texts.slice(i + 1).forEach(([other, b]) => { if (hit(a, b)) out.push(`${svg.ariaLabel}: "${name}" overlaps "${other}"`); });
+    bars.forEach(b => { if (hit(a, b)) out.push(`${svg.ariaLabel}: "${name}" overlaps a bar`); });
+    if (a.right > box.right + 0.5 || a.left < box.left - 0.5) out.push(`${svg.ariaLabel}: "${name}" runs out of the chart`);
+  });
+}
+const pre = document.createElement('pre');
+pre.id = 'overlaps';
+pre.textContent = JSON.stringify(out);
+document.body.appendChild(pre);
+</script>"#;
+    let text = std::fs::read_to_string(page).unwrap();
+    let measured = page.with_extension(format!("measured-{width}.html"));
+    std::fs::write(
+        &measured,
+        text.replace("</body>", &format!("{MEASURE}</body>")),
+    )
+    .unwrap();
+    let dom = browse(
+        &measured,
+        &[
+            format!("--window-size={width},900"),
+            "--virtual-time-budget=2000".into(),
+            "--dump-dom".into(),
+        ],
+    );
+    let marker = "<pre id=\"overlaps\">";
+    let start = dom.find(marker).expect("the measurement ran") + marker.len();
+    let end = start + dom[start..].find("</pre>").unwrap();
+    let json = dom[start..end]
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
 }

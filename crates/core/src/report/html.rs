@@ -46,7 +46,7 @@ h1{margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px solid #dde;padding
 table{border-collapse:collapse;margin:.8rem 0;font-size:.92rem}td,th{border:1px solid #d6d9e0;padding:.3rem .6rem;text-align:right}\
 td:first-child,th:first-child{text-align:left}th{background:#f3f4f7}.muted{color:#667}.warn{color:#9a4d00}\
 .kpis{display:flex;gap:1rem;flex-wrap:wrap}.kpi{border:1px solid #d6d9e0;border-radius:6px;padding:.6rem 1rem;min-width:10rem}\
-.kpi b{display:block;font-size:1.4rem}svg text{font-size:12px;fill:#1d2330}";
+.kpi b{display:block;font-size:1.4rem}svg text{font-size:12px;fill:#1d2330}figure{margin:1rem 0;overflow-x:auto}";
 
 /// Series colours: tagged/compliant, mis-tagged, untagged/non-compliant, unknown.
 const GREEN: &str = "#2e8540";
@@ -55,10 +55,29 @@ const RED: &str = "#c0392b";
 const GREY: &str = "#9aa1ad";
 const BLUE: &str = "#2d6cdf";
 
-/// A chart's layout: the labels' column, the bars' longest, a row's height.
-const LABEL_W: f64 = 220.0;
+/// A chart's layout: the bars' longest, a row's height.
 const CHART_W: f64 = 600.0;
 const ROW_H: f64 = 24.0;
+/// A character of a 12 px label, at its widest in common fonts (digits
+/// and lowercase are narrower): text is laid out from this, never
+/// measured, so it errs wide.
+const CHAR_W: f64 = 7.5;
+/// The longest label shown whole; a longer one is cut, whole in its
+/// tooltip.
+const MAX_LABEL: usize = 44;
+
+/// The width `text` takes, with a gap after it.
+fn text_width(text: &str) -> f64 {
+    text.chars().count() as f64 * CHAR_W + 12.0
+}
+
+/// A label as shown: at most [`MAX_LABEL`] characters.
+fn shown(label: &str) -> String {
+    match label.char_indices().nth(MAX_LABEL) {
+        Some((cut, _)) => format!("{}…", &label[..cut]),
+        None => label.to_string(),
+    }
+}
 
 struct Bar<'a> {
     label: String,
@@ -81,25 +100,45 @@ impl Unit {
     }
 }
 
-/// A horizontal stacked bar chart, scaled to the largest bar.
+/// A horizontal stacked bar chart, scaled to the largest bar: the labels'
+/// column as wide as its longest label, the totals' as its longest total,
+/// the legend's entries each as wide as its name.
 fn bar_chart(title: &str, bars: &[Bar<'_>], legend: &[(&str, &str)], unit: Unit) -> Markup {
+    let total = |b: &Bar<'_>| b.segments.iter().map(|s| s.0).sum::<f64>();
     let max = bars
         .iter()
         .map(|b| b.segments.iter().map(|s| s.0.max(0.0)).sum::<f64>())
         .fold(0.0, f64::max)
         .max(f64::MIN_POSITIVE);
+    let label_w = bars
+        .iter()
+        .map(|b| text_width(&shown(&b.label)))
+        .fold(120.0, f64::max);
+    let totals_w = bars
+        .iter()
+        .map(|b| text_width(&unit.show(total(b))) + 6.0)
+        .fold(60.0, f64::max);
+    let mut at = label_w;
+    let legend: Vec<(f64, &str, &str)> = legend
+        .iter()
+        .map(|(name, colour)| {
+            let x = at;
+            at += 16.0 + text_width(name) + 12.0;
+            (x, *name, *colour)
+        })
+        .collect();
+    let width = (label_w + CHART_W + totals_w).max(at);
     let height = ROW_H * bars.len() as f64 + 34.0;
     let y = height - 10.0;
     html! {
         figure {
             figcaption { (title) }
-            svg role="img" aria-label=(title) width=(LABEL_W + CHART_W + 90.0) height=(height)
+            svg role="img" aria-label=(title) width=(width) height=(height)
                 xmlns="http://www.w3.org/2000/svg" {
                 @for (i, b) in bars.iter().enumerate() {
-                    (bar(b, i as f64 * ROW_H, max, unit))
+                    (bar(b, i as f64 * ROW_H, (label_w, max), unit))
                 }
-                @for (i, (name, colour)) in legend.iter().enumerate() {
-                    @let x = LABEL_W + 130.0 * i as f64;
+                @for (x, name, colour) in legend {
                     rect x=(x) y=(y - 10.0) width="12" height="12" fill=(colour) {}
                     text x=(x + 16.0) y=(y) { (name) }
                 }
@@ -109,10 +148,11 @@ fn bar_chart(title: &str, bars: &[Bar<'_>], legend: &[(&str, &str)], unit: Unit)
     }
 }
 
-/// One row of a chart at `y`: its label, its segments end to end, and
-/// their total after the last (`x`, where they end).
-fn bar(b: &Bar<'_>, y: f64, max: f64, unit: Unit) -> Markup {
-    let mut x = LABEL_W;
+/// One row of a chart at `y`: its label, its segments end to end from
+/// `label_w`, scaled to `max`, and their total after the last (`x`, where
+/// they end).
+fn bar(b: &Bar<'_>, y: f64, (label_w, max): (f64, f64), unit: Unit) -> Markup {
+    let mut x = label_w;
     let segments: Vec<(f64, f64, &str)> = b
         .segments
         .iter()
@@ -123,8 +163,12 @@ fn bar(b: &Bar<'_>, y: f64, max: f64, unit: Unit) -> Markup {
         })
         .collect();
     let total: f64 = b.segments.iter().map(|s| s.0).sum();
+    let label = shown(&b.label);
     html! {
-        text x="0" y=(y + 16.0) { (b.label) }
+        text x="0" y=(y + 16.0) {
+            @if label != b.label { title { (b.label) } }
+            (label)
+        }
         @for (at, w, colour) in segments {
             rect x=(format!("{at:.1}")) y=(y + 4.0) width=(format!("{w:.1}")) height=(ROW_H - 8.0)
                 fill=(colour) {}

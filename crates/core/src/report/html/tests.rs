@@ -333,9 +333,9 @@ fn text_from_aws_or_a_tag_is_never_markup() {
     let texts = [
         ("Generated ", "2026-03-20T12:00:00Z"),
         // Compliance charts: a policy, an account and its name.
-        ("<text x=\"0\" y=\"40\">", "map-migrated"),
-        ("<text x=\"0\" y=\"16\">", "111111111111{h} (prod"),
-        ("<text x=\"0\" y=\"40\">", "222222222222"),
+        ("<text x=\"0\" y=\"40\"><title>", "map-migrated"),
+        ("<text x=\"0\" y=\"16\"><title>", "111111111111{h} (prod"),
+        ("<text x=\"0\" y=\"40\"><title>", "222222222222"),
         // What could not be scanned.
         ("<li>", "account 333333333333{h} region *: AccessDenied"),
         ("<li>account 111111111111 region ", "eu-west-1"),
@@ -353,8 +353,8 @@ fn text_from_aws_or_a_tag_is_never_markup() {
         ("at the recent 35,000.00 ", "USD"),
         ("83,750.00 ", "USD"),
         ("9,562.50 ", "USD"),
-        ("<text x=\"0\" y=\"16\">", "2026-02"),
-        ("<text x=\"0\" y=\"16\">", "2026-Q1"),
+        ("<text x=\"0\" y=\"16\"><title>", "2026-02"),
+        ("<text x=\"0\" y=\"16\"><title>", "2026-Q1"),
         ("<td>", "2026-Q2"),
         ("<code>", "mig-typo"),
         ("(", "ListCostAllocationTags failed"),
@@ -394,7 +394,7 @@ fn a_chart_title_and_labels_are_text_in_attributes_too() {
         &[
             ("aria-label=\"", title.clone()),
             ("<figcaption>", title),
-            ("<text x=\"0\" y=\"16\">", format!("prod{h}")),
+            ("<text x=\"0\" y=\"16\"><title>", format!("prod{h}")),
             ("y=\"48\">", h.to_string()),
         ],
     );

@@ -49,7 +49,7 @@ fn names_from_a_bill_are_never_markup() {
     let texts = [
         // The workload table, chart, and the details under each.
         ("<td>", "erp"),
-        ("<text x=\"0\" y=\"40\">", "erp"),
+        ("<text x=\"0\" y=\"40\"><title>", "erp"),
         ("<summary><b>", "web"),
         ("<td>", "111111111111"),
         ("<td>", "EC2 - Other"),
