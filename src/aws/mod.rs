@@ -119,13 +119,14 @@ impl Aws {
         };
         if let Err(e) = provider.provide_credentials().await {
             tracing::debug!(
+                target: "aws_config",
                 "credentials: {}",
                 aws_smithy_types::error::display::DisplayErrorContext(&e)
             );
             return Err(Unidentified(identity::no_credentials(&e, &chain)));
         }
         self.caller_account().await.map_err(|e| {
-            tracing::debug!("sts:GetCallerIdentity: {}", e.message);
+            tracing::debug!(target: "aws_config", "sts:GetCallerIdentity: {}", e.message);
             Unidentified(identity::caller_refused(&e, &chain))
         })
     }

@@ -215,7 +215,9 @@ pub fn apply(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
         ..ApplyOptions::default()
     };
     let report = runtime()?.block_on(async {
-        let aws = Aws::connect_identified(&loaded.config).await?;
+        // Local checks (the plan file, the run) come first: the caller is
+        // asked by the first scan, in the same words.
+        let aws = Aws::connect(&loaded.config).await;
         let progress = Progress::new(cli.quiet);
         let confirm = Box::new(output::confirmation(args.yes));
         Enforcer::new(&aws, &loaded, &progress)
@@ -230,7 +232,9 @@ pub fn rollback(cli: &Cli, args: &RollbackArgs) -> Result<u8> {
     let mut store = open_store(&loaded.config)?;
     let _lock = store.lock()?;
     let report = runtime()?.block_on(async {
-        let aws = Aws::connect_identified(&loaded.config).await?;
+        // Local checks (the plan file, the run) come first: the caller is
+        // asked by the first scan, in the same words.
+        let aws = Aws::connect(&loaded.config).await;
         let progress = Progress::new(cli.quiet);
         let confirm = Box::new(output::confirmation(args.yes));
         Enforcer::new(&aws, &loaded, &progress)
@@ -250,12 +254,17 @@ pub fn credits(cli: &Cli, args: &CreditsArgs) -> Result<u8> {
     let today = day(args.at.as_deref())?;
     let workload = args.workload.as_deref();
     needs_workloads(&config, workload, args.by)?;
+    needs_two_map_tags(&config, args.by)?;
     let cache = AnswerCache::of(&config, args.fresh);
     let mut report = runtime()?.block_on(async {
         let aws = Aws::connect(&config).await;
         let reading = reading(&config.map, today, workload);
         let costs = read_costs(&aws, &config, args.cost.as_deref(), reading).await?;
-        aws.identify().await?;
+        if costs.is_none() {
+            // Cost Explorer needs the credentials; a local bill does not
+            // (the tag's activation is then `unknown`, with a warning).
+            aws.identify().await?;
+        }
         let source = spend_source(costs.as_ref(), &cache);
         let view = crate::credits::View {
             workload,
@@ -317,6 +326,17 @@ fn needs_workloads(config: &Config, workload: Option<&str>, by: Option<ByKey>) -
         Some(what) if config.map.workload_tags.is_empty() => Err(Error::usage(format!(
             "{what}: no workloads are configured; list the tag keys that name a workload in map.workload_tags (e.g. [app, application, workload]) in {}",
             config.file.as_deref().map_or("the configuration".into(), |f| f.display().to_string())
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// `--by scheme` needs two MAP tags in `map.tag`.
+fn needs_two_map_tags(config: &Config, by: Option<ByKey>) -> Result<()> {
+    match by {
+        Some(ByKey::Scheme) if config.map.tags.len() < 2 => Err(Error::usage(format!(
+            "--by scheme: one MAP tag is counted ({}); a breakdown by key needs two in map.tag, e.g. [{{key: map-migrated, id: …}}, {{key: aws-apn-id, id: …}}]",
+            config.map.tags.first().scheme.key()
         ))),
         _ => Ok(()),
     }

@@ -251,6 +251,23 @@ fn help_lists_the_commands() {
     assert!(run.stdout.contains("audit") && run.stdout.contains("policy"));
 }
 
+#[test]
+fn a_breakdown_by_map_key_needs_two_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "tagwarden.yaml",
+        "map: {agreement: {start: 2026-01-01, end: 2026-12-31}}\n",
+    );
+    let run = run_tagwarden(&["credits", "-c", &cfg, "--by", "scheme"], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--by scheme: one MAP tag is counted (map-migrated); a breakdown by key needs two in map.tag"),
+        "{}",
+        run.stderr
+    );
+}
+
 /// A new machine's ways to have no usable credentials: each command that
 /// needs AWS says so in one line that names what to do, and exits 3
 /// before any scan (nothing on standard output, no SDK structures).
@@ -305,6 +322,7 @@ fn without_usable_credentials_every_command_says_what_to_do_in_one_line() {
         &["credits", "--at", "2026-06-01"],
         &["report", "--at", "2026-06-01", "-o", page],
     ];
+    // (`apply` and `rollback` check their plan or run first.)
     for (i, (env, config, expected)) in cases.iter().enumerate() {
         // Every command for the first case, `audit` for the others.
         let asked = if i == 0 {

@@ -117,7 +117,7 @@ fn map_tag(v: &serde_yaml_ng::Value) -> Result<MapTag, (Option<&'static str>, St
     }
     let text = |f: &str| m.get(f).and_then(crate::yaml::scalar_text);
     let key_text = text("key").ok_or((Some("key"), expected.to_string()))?;
-    let scheme = Scheme::of_key(key_text.trim()).ok_or_else(|| {
+    let scheme = Scheme::of_key(&key_text).ok_or_else(|| {
         (
             Some("key"),
             format!("unknown MAP tag key `{key_text}`; expected `map-migrated` (MAP 2.0, with an MPE ID) or `aws-apn-id` (MAP 2.0 under AWS Transform, with a PRM ID), exactly"),

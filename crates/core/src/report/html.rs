@@ -66,9 +66,14 @@ const CHAR_W: f64 = 7.5;
 /// tooltip.
 const MAX_LABEL: usize = 44;
 
-/// The width `text` takes, with a gap after it.
+/// The width `text` takes, with a gap after it: a character of the wide
+/// scripts (CJK and beyond) counts as two.
 fn text_width(text: &str) -> f64 {
-    text.chars().count() as f64 * CHAR_W + 12.0
+    let columns: usize = text
+        .chars()
+        .map(|c| if c >= '\u{2E80}' { 2 } else { 1 })
+        .sum();
+    columns as f64 * CHAR_W + 12.0
 }
 
 /// A label as shown: at most [`MAX_LABEL`] characters.

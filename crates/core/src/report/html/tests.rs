@@ -467,3 +467,12 @@ fn tags_removed_lately_are_bounded() {
     );
     assert!(section.contains("8 time(s) on 8 resource(s)"), "{section}");
 }
+
+#[test]
+fn a_label_s_room_counts_wide_characters_twice_and_long_labels_are_cut() {
+    assert_eq!(text_width("ab"), 2.0 * CHAR_W + 12.0);
+    assert_eq!(text_width("生産"), 4.0 * CHAR_W + 12.0);
+    let long = "é".repeat(50);
+    assert_eq!(shown(&long), format!("{}…", "é".repeat(MAX_LABEL)));
+    assert_eq!(shown("prod"), "prod");
+}
