@@ -19,7 +19,7 @@
 //! per ~5,000 groups), and the report says how many it made.
 
 use super::filters::{
-    all_of, dimension, left_out, not, period, spend_only, tag_absent, workload_is,
+    all_of, dimension, each_without_earlier, left_out, not, period, spend_only, workload_is,
 };
 use super::{AnswerCache, Billing};
 use crate::aws::{Aws, AwsError, Quota, Zone};
@@ -215,14 +215,10 @@ impl Scope<'_> {
         for (from, names) in
             eligible_periods(&self.terms.eligible_services, self.asked, &self.billed)
         {
-            for (i, tag) in tags.iter().enumerate() {
-                let mut parts = self.eligible(&names);
-                parts.extend(tags[..i].iter().map(|t| tag_absent(t)));
-                let filter = self.narrow(all_of(parts));
-                let group = Group::Workload {
-                    key: tag,
-                    last: i + 1 == tags.len(),
-                };
+            let keys: Vec<&str> = tags.iter().map(String::as_str).collect();
+            for (key, filter, last) in each_without_earlier(&self.eligible(&names), &keys) {
+                let filter = self.narrow(filter);
+                let group = Group::Workload { key, last };
                 cells.extend(
                     query
                         .cells(&period(from, self.asked.end), &filter, &group)
@@ -487,14 +483,11 @@ impl Query<'_> {
 /// the keys before it absent) and whether it is the last (whose spend
 /// without the key is untagged).
 fn per_key(tags: &MapTags, filter: &Expression) -> Vec<(Scheme, Expression, bool)> {
-    let keys: Vec<Scheme> = tags.iter().map(|t| t.scheme).collect();
-    keys.iter()
-        .enumerate()
-        .map(|(i, scheme)| {
-            let mut parts = vec![filter.clone()];
-            parts.extend(keys[..i].iter().map(|s| tag_absent(s.key())));
-            (*scheme, all_of(parts), i + 1 == keys.len())
-        })
+    let keys: Vec<&str> = tags.iter().map(|t| t.scheme.key()).collect();
+    each_without_earlier(std::slice::from_ref(filter), &keys)
+        .into_iter()
+        .zip(tags.iter())
+        .map(|((_, filter, last), t)| (t.scheme, filter, last))
         .collect()
 }
 
@@ -597,6 +590,7 @@ mod tests {
 
     #[test]
     fn each_map_key_is_asked_over_the_spend_without_the_keys_before_it() {
+        use super::super::filters::tag_absent;
         use tagwarden_core::policy::map_format::MapTag;
         let base = spend_only();
         let one = per_key(&MapTags::default(), &base);

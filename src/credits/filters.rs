@@ -71,6 +71,23 @@ pub(super) fn not(e: Expression) -> Expression {
     Expression::builder().not(e).build()
 }
 
+/// Per tag key in order (the first a line carries decides, as a bill is
+/// read): `base` with the keys before it absent, and whether it is the
+/// last (whose spend without it belongs to no later query).
+pub(super) fn each_without_earlier<'k>(
+    base: &[Expression],
+    keys: &[&'k str],
+) -> Vec<(&'k str, Expression, bool)> {
+    keys.iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let mut parts = base.to_vec();
+            parts.extend(keys[..i].iter().map(|k| tag_absent(k)));
+            (*key, all_of(parts), i + 1 == keys.len())
+        })
+        .collect()
+}
+
 pub(super) fn tag_absent(key: &str) -> Expression {
     Expression::builder()
         .tags(
