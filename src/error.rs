@@ -202,9 +202,10 @@ mod tests {
             ),
             (Error::Cancelled, 2, "cancelled"),
             (
-                Error::Credentials(crate::aws::identity::Unidentified(
-                    "no AWS credentials".into(),
-                )),
+                Error::Credentials(crate::aws::identity::Unidentified {
+                    what: "no AWS credentials".into(),
+                    fix: "run `aws configure`".into(),
+                }),
                 3,
                 "credentials",
             ),

@@ -5,7 +5,8 @@
 //!
 //! Modules in the order data flows: `config` → `aws` (sessions, limiter) →
 //! `scan` (accounts, regions; `scan::waves`: MGN's waves) → `inventory` → `audit` (evaluate, report), `waves` (readiness) →
-//! `enforce` (plan, apply, journal, verify, rollback) → `store`; `daemon`
+//! `enforce` (plan, apply, journal, verify, rollback) → `store`; `doctor`
+//! (the set-up checked against AWS, beside the scan); `daemon`
 //! (the same steps on a schedule, with HTTP and metrics) and `cli` on top,
 //! `error` and `progress` beside.
 
@@ -17,6 +18,7 @@ pub mod cli;
 pub mod config;
 pub mod credits;
 pub mod daemon;
+pub mod doctor;
 pub mod enforce;
 pub mod error;
 pub mod inventory;

@@ -10,10 +10,20 @@ use super::AwsError;
 use aws_credential_types::provider::error::CredentialsError;
 
 /// Why a command cannot go on: the credentials could not be had or AWS
-/// refused them. One line that says what to do.
+/// refused them. One line: what is wrong, then what to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Unidentified(pub String);
+#[error("{what}: {fix}")]
+pub struct Unidentified {
+    pub what: String,
+    pub fix: String,
+}
+
+fn unidentified(what: impl Into<String>, fix: impl Into<String>) -> Unidentified {
+    Unidentified {
+        what: what.into(),
+        fix: fix.into(),
+    }
+}
 
 /// What is known of the environment the chain read, for the sentence.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -49,17 +59,26 @@ impl Chain {
 const PROVIDE: &str = "run `aws configure` (or `aws sso login --profile NAME` and set AWS_PROFILE=NAME), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY";
 
 /// Why the chain gave no credentials, in one line.
-pub fn no_credentials(err: &CredentialsError, chain: &Chain) -> String {
+pub fn no_credentials(err: &CredentialsError, chain: &Chain) -> Unidentified {
     let text = chain_text(err);
     let profile = chain.profile();
     if text.contains("was not defined") {
-        return format!("AWS profile `{profile}` is not defined in ~/.aws/config or ~/.aws/credentials: set AWS_PROFILE to a profile that is (`aws configure list-profiles`), or create it with `aws configure --profile {profile}`");
+        return unidentified(
+            format!("AWS profile `{profile}` is not defined in ~/.aws/config or ~/.aws/credentials"),
+            format!("set AWS_PROFILE to a profile that is (`aws configure list-profiles`), or create it with `aws configure --profile {profile}`"),
+        );
     }
     if text.contains("SSO") && text.contains("expired") {
-        return format!("the SSO session of AWS profile `{profile}` has expired: run `aws sso login --profile {profile}`, then run this again");
+        return unidentified(
+            format!("the SSO session of AWS profile `{profile}` has expired"),
+            format!("run `aws sso login --profile {profile}`, then run this again"),
+        );
     }
     if matches!(err, CredentialsError::ProviderTimedOut(_)) {
-        return format!("finding AWS credentials timed out (the EC2 instance metadata endpoint did not answer): off EC2 set AWS_EC2_METADATA_DISABLED=true and {PROVIDE}");
+        return unidentified(
+            "finding AWS credentials timed out (the EC2 instance metadata endpoint did not answer)",
+            format!("off EC2 set AWS_EC2_METADATA_DISABLED=true and {PROVIDE}"),
+        );
     }
     // The chain's last provider, instance metadata, refused or could not
     // be reached: off EC2 that is the usual end of a chain that found
@@ -72,39 +91,95 @@ pub fn no_credentials(err: &CredentialsError, chain: &Chain) -> String {
             (false, false) => "EC2 instance metadata",
         };
         if let Some(named) = &chain.profile {
-            return format!("no AWS credentials for profile `{named}` (AWS_PROFILE): it is not in ~/.aws/config or ~/.aws/credentials, or holds none; `aws configure list-profiles` lists those that are, `aws configure --profile {named}` creates it");
+            return unidentified(
+                format!("no AWS credentials for profile `{named}` (AWS_PROFILE)"),
+                format!("it is not in ~/.aws/config or ~/.aws/credentials, or holds none; `aws configure list-profiles` lists those that are, `aws configure --profile {named}` creates it"),
+            );
         }
-        return format!("no AWS credentials: tried the environment, profile `{profile}` in ~/.aws, web identity, ECS and {metadata}; {PROVIDE}");
+        return unidentified(
+            format!("no AWS credentials: tried the environment, profile `{profile}` in ~/.aws, web identity, ECS and {metadata}"),
+            PROVIDE,
+        );
     }
-    format!(
-        "cannot load AWS credentials (profile `{profile}`): {}; check ~/.aws/config",
-        short(&text)
+    unidentified(
+        format!("cannot load AWS credentials (profile `{profile}`)"),
+        format!("{}; check ~/.aws/config", short(&text)),
     )
 }
 
 /// Why `sts:GetCallerIdentity` failed with credentials in hand, in one line.
-pub fn caller_refused(err: &AwsError, chain: &Chain) -> String {
+pub fn caller_refused(err: &AwsError, chain: &Chain) -> Unidentified {
     let at = chain.endpoint.as_deref().unwrap_or("AWS STS");
     match err.code.as_deref() {
-        None => format!(
-            "cannot reach {at} ({}): check the network{}",
-            unreachable(&err.message),
-            if chain.endpoint.is_some() {
-                ", and aws.endpoint_url or AWS_ENDPOINT_URL"
-            } else {
-                ""
-            }
+        None => unidentified(
+            format!("cannot reach {at} ({})", unreachable(&err.message)),
+            format!(
+                "check the network{}",
+                if chain.endpoint.is_some() {
+                    ", and aws.endpoint_url or AWS_ENDPOINT_URL"
+                } else {
+                    ""
+                }
+            ),
         ),
-        Some("ExpiredToken" | "ExpiredTokenException" | "RequestExpired") => format!(
-            "the AWS credentials of profile `{}` have expired: refresh them (`aws sso login --profile {0}`, or new keys), then run this again",
-            chain.profile()
+        Some("ExpiredToken" | "ExpiredTokenException" | "RequestExpired") => unidentified(
+            format!(
+                "the AWS credentials of profile `{}` have expired",
+                chain.profile()
+            ),
+            format!(
+                "refresh them (`aws sso login --profile {}`, or new keys), then run this again",
+                chain.profile()
+            ),
         ),
-        Some(_) => format!(
-            "AWS refused the credentials of profile `{}` ({}): {PROVIDE}",
-            chain.profile(),
-            short(&err.message)
+        Some(_) => unidentified(
+            format!(
+                "AWS refused the credentials of profile `{}` ({})",
+                chain.profile(),
+                short(&err.message)
+            ),
+            PROVIDE,
         ),
     }
+}
+
+/// The name the SDK gave the provider of `credentials` (only their Debug
+/// form shows it).
+pub fn provider_name(credentials: &aws_credential_types::Credentials) -> String {
+    let debug = format!("{credentials:?}");
+    debug
+        .split_once("provider_name: \"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map_or_else(|| "unknown".to_string(), |(name, _)| name.to_string())
+}
+
+/// Where the standard chain found the credentials, in words.
+pub fn source_in_words(provider: &str, chain: &Chain) -> String {
+    let profile = chain.profile();
+    let words = [
+        (
+            "Environment",
+            "the environment (AWS_ACCESS_KEY_ID)".to_string(),
+        ),
+        ("Sso", format!("the SSO session of profile `{profile}`")),
+        ("SSO", format!("the SSO session of profile `{profile}`")),
+        ("Profile", format!("profile `{profile}` in ~/.aws")),
+        ("AssumeRole", format!("a role profile `{profile}` assumes")),
+        (
+            "CredentialProcess",
+            format!("the credential_process of profile `{profile}`"),
+        ),
+        (
+            "WebIdentity",
+            "web identity (AWS_WEB_IDENTITY_TOKEN_FILE)".to_string(),
+        ),
+        ("Ecs", "the ECS container credentials endpoint".to_string()),
+        ("IMDS", "EC2 instance metadata".to_string()),
+    ];
+    words
+        .into_iter()
+        .find(|(k, _)| provider.contains(k))
+        .map_or_else(|| format!("the `{provider}` provider"), |(_, w)| w)
 }
 
 /// Why an endpoint was not reached, in words: the SDK's dispatch failures
@@ -176,7 +251,7 @@ mod tests {
             (
                 CredentialsError::not_loaded("no providers in chain provided credentials"),
                 None,
-                "no AWS credentials: tried the environment, profile `default` in ~/.aws, web identity, ECS and EC2 instance metadata; run `aws configure`",
+                "no AWS credentials: tried the environment, profile `default` in ~/.aws, web identity, ECS and EC2 instance metadata: run `aws configure`",
             ),
             (
                 CredentialsError::not_loaded("profile `nope` was not defined: could not find it"),
@@ -193,7 +268,7 @@ mod tests {
                     "failed to load IMDS session token: service error: request forbidden",
                 )),
                 None,
-                "no AWS credentials: tried the environment, profile `default` in ~/.aws, web identity, ECS and EC2 instance metadata (no answer); run `aws configure`",
+                "no AWS credentials: tried the environment, profile `default` in ~/.aws, web identity, ECS and EC2 instance metadata (no answer): run `aws configure`",
             ),
             (
                 CredentialsError::provider_error(Cause(
@@ -216,7 +291,7 @@ mod tests {
             ),
         ];
         for (err, profile, expected) in cases {
-            let line = no_credentials(&err, &chain(profile));
+            let line = no_credentials(&err, &chain(profile)).to_string();
             assert!(line.starts_with(expected), "{line}");
             assert!(line.len() < 300, "{} characters: {line}", line.len());
             assert!(!line.contains('\n') && !line.contains("{ "), "{line}");
@@ -226,7 +301,31 @@ mod tests {
             ..Chain::default()
         };
         let err = CredentialsError::not_loaded("no providers in chain provided credentials");
-        assert!(no_credentials(&err, &off).contains("EC2 instance metadata (disabled)"));
+        assert!(no_credentials(&err, &off)
+            .to_string()
+            .contains("EC2 instance metadata (disabled)"));
+    }
+
+    #[test]
+    fn the_source_of_the_credentials_in_words() {
+        let creds =
+            aws_credential_types::Credentials::new("AK", "SK", None, None, "EnvironmentVariable");
+        assert_eq!(provider_name(&creds), "EnvironmentVariable");
+        let dev = chain(Some("dev"));
+        assert_eq!(
+            source_in_words("EnvironmentVariable", &dev),
+            "the environment (AWS_ACCESS_KEY_ID)"
+        );
+        assert_eq!(
+            source_in_words("ProfileFile", &dev),
+            "profile `dev` in ~/.aws"
+        );
+        assert_eq!(
+            source_in_words("SSO", &dev),
+            "the SSO session of profile `dev`"
+        );
+        assert_eq!(source_in_words("IMDSv2", &dev), "EC2 instance metadata");
+        assert_eq!(source_in_words("Custom", &dev), "the `Custom` provider");
     }
 
     #[test]
@@ -241,7 +340,7 @@ mod tests {
             ..Chain::default()
         };
         assert_eq!(
-            caller_refused(&error(None, "dispatch failure: io error: client error (Connect): tcp connect error: Connection refused (os error 111) (DispatchFailure(..))"), &local),
+            caller_refused(&error(None, "dispatch failure: io error: client error (Connect): tcp connect error: Connection refused (os error 111) (DispatchFailure(..))"), &local).to_string(),
             "cannot reach http://127.0.0.1:9 (connection refused): check the network, and aws.endpoint_url or AWS_ENDPOINT_URL"
         );
         assert_eq!(
@@ -251,11 +350,12 @@ mod tests {
                     "dispatch failure: other: dns error: failed to lookup address information"
                 ),
                 &Chain::default()
-            ),
+            )
+            .to_string(),
             "cannot reach AWS STS (its name does not resolve): check the network"
         );
         assert_eq!(
-            caller_refused(&error(Some("ExpiredToken"), "ExpiredToken: expired"), &chain(Some("dev"))),
+            caller_refused(&error(Some("ExpiredToken"), "ExpiredToken: expired"), &chain(Some("dev"))).to_string(),
             "the AWS credentials of profile `dev` have expired: refresh them (`aws sso login --profile dev`, or new keys), then run this again"
         );
         let refused = caller_refused(
@@ -264,7 +364,8 @@ mod tests {
                 "InvalidClientTokenId: The security token included in the request is invalid.",
             ),
             &Chain::default(),
-        );
+        )
+        .to_string();
         assert!(
             refused.starts_with("AWS refused the credentials of profile `default` (InvalidClientTokenId: The security token included in the request is invalid.): run `aws configure`"),
             "{refused}"

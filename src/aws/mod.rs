@@ -51,6 +51,11 @@ pub struct Aws {
     endpoint: Option<String>,
     /// The credentials' account, once asked.
     caller: std::sync::OnceLock<String>,
+    /// Their ARN (`sts:GetCallerIdentity`), once asked.
+    caller_arn: std::sync::OnceLock<String>,
+    /// The provider of the standard chain that gave them (its name in the
+    /// SDK: `EnvironmentVariable`, `ProfileFile`, `IMDSv2` …).
+    source: std::sync::OnceLock<String>,
 }
 
 impl Aws {
@@ -90,6 +95,8 @@ impl Aws {
             custom_endpoint,
             endpoint: config.endpoint_url.clone(),
             caller: std::sync::OnceLock::new(),
+            caller_arn: std::sync::OnceLock::new(),
+            source: std::sync::OnceLock::new(),
         }
     }
 
@@ -106,7 +113,6 @@ impl Aws {
     /// known, not asked again).
     pub async fn identify(&self) -> Result<String, identity::Unidentified> {
         use aws_credential_types::provider::ProvideCredentials;
-        use identity::Unidentified;
         if let Some(account) = self.caller.get() {
             return Ok(account.clone());
         }
@@ -115,19 +121,24 @@ impl Aws {
             let none = aws_credential_types::provider::error::CredentialsError::not_loaded(
                 "no credentials provider",
             );
-            return Err(Unidentified(identity::no_credentials(&none, &chain)));
+            return Err(identity::no_credentials(&none, &chain));
         };
-        if let Err(e) = provider.provide_credentials().await {
-            tracing::debug!(
-                target: "aws_config",
-                "credentials: {}",
-                aws_smithy_types::error::display::DisplayErrorContext(&e)
-            );
-            return Err(Unidentified(identity::no_credentials(&e, &chain)));
+        match provider.provide_credentials().await {
+            Ok(credentials) => {
+                let _ = self.source.set(identity::provider_name(&credentials));
+            }
+            Err(e) => {
+                tracing::debug!(
+                    target: "aws_config",
+                    "credentials: {}",
+                    aws_smithy_types::error::display::DisplayErrorContext(&e)
+                );
+                return Err(identity::no_credentials(&e, &chain));
+            }
         }
         self.caller_account().await.map_err(|e| {
             tracing::debug!(target: "aws_config", "sts:GetCallerIdentity: {}", e.message);
-            Unidentified(identity::caller_refused(&e, &chain))
+            identity::caller_refused(&e, &chain)
         })
     }
 
@@ -160,7 +171,29 @@ impl Aws {
             code: None,
             message: "the response names no account".into(),
         })?;
+        if let Some(arn) = out.arn() {
+            let _ = self.caller_arn.set(arn.to_string());
+        }
         Ok(self.caller.get_or_init(|| account).clone())
+    }
+
+    /// The credentials' ARN and the chain's provider that gave them, once
+    /// `identify` has succeeded.
+    pub fn caller_details(&self) -> (Option<&str>, Option<&str>) {
+        (
+            self.caller_arn.get().map(String::as_str),
+            self.source.get().map(String::as_str),
+        )
+    }
+
+    /// IAM with the base credentials (global; `doctor` simulates the
+    /// credentials' own policy).
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::from_conf(
+            aws_sdk_iam::config::Builder::from(&self.base)
+                .interceptor(CountRetries(self.api.clone()))
+                .build(),
+        )
     }
 
     /// An S3 client with the base credentials, in the default region (for

@@ -69,7 +69,8 @@ impl Aws {
             });
         };
         let region = self.default_region();
-        let role_arn = format!("arn:{}:iam::{account}:role/{role}", partition_of(&region));
+        let role_arn =
+            tagwarden_core::iam::principal::role_arn(partition_of(&region), account, role);
         let mut builder = AssumeRoleProvider::builder(role_arn.clone())
             .session_name("tagwarden")
             .configure(&self.base);
@@ -206,6 +207,14 @@ impl AccountSession {
             .interceptor(CountRetries(self.api.clone()))
             .build();
         aws_sdk_mgn::Client::from_conf(conf)
+    }
+
+    /// IAM in this account (global; `doctor` simulates the role's policy).
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        let conf = aws_sdk_iam::config::Builder::from(&self.config)
+            .interceptor(CountRetries(self.api.clone()))
+            .build();
+        aws_sdk_iam::Client::from_conf(conf)
     }
 
     pub fn tagging(&self, region: &str) -> aws_sdk_resourcegroupstagging::Client {

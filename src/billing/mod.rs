@@ -39,9 +39,31 @@ pub async fn costs(
     }
 }
 
-/// Every usage row of the billing files under `path` (of their latest
-/// versions, when a delivery's manifests say which).
-pub fn read_costs(path: &Path, reading: Reading) -> Result<Costs> {
+/// What `--cost PATH` holds, found without reading a bill: the billing
+/// files a run would read, and the version taken per billing period (none:
+/// no manifest, every file is read). `doctor` reports it.
+#[derive(Debug)]
+pub struct Survey {
+    pub files: usize,
+    pub periods: Vec<PeriodChoice>,
+}
+
+/// Survey the billing export at `path`, local or `s3://` (its manifests
+/// fetched, no data file).
+pub async fn survey(aws: &Aws, path: &Path, limits: BillingLimits) -> Result<Survey> {
+    let (files, periods) = match path.to_str().and_then(|p| p.strip_prefix("s3://")) {
+        Some(location) => s3::survey(aws, location, limits).await?,
+        None => {
+            let (files, periods) = local_files(path)?;
+            (files.len(), periods)
+        }
+    };
+    Ok(Survey { files, periods })
+}
+
+/// The billing files to read at a local `path` (a file, or a folder's
+/// chosen by their manifests), and the version taken per period.
+fn local_files(path: &Path) -> Result<(Vec<std::path::PathBuf>, Vec<PeriodChoice>)> {
     let shown = path.display().to_string();
     if !path.exists() {
         return Err(Error::usage(format!(
@@ -57,6 +79,13 @@ pub fn read_costs(path: &Path, reading: Reading) -> Result<Costs> {
             "--cost {shown}: no billing file (*.csv, *.csv.gz or *.parquet) in it"
         )));
     }
+    Ok((files, periods))
+}
+
+/// Every usage row of the billing files under `path` (of their latest
+/// versions, when a delivery's manifests say which).
+pub fn read_costs(path: &Path, reading: Reading) -> Result<Costs> {
+    let (files, periods) = local_files(path)?;
     log_periods(&periods);
     let mut costs = Costs {
         reading,

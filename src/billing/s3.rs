@@ -29,7 +29,19 @@ struct Place<'a> {
     location: &'a str,
 }
 
-impl Place<'_> {
+impl<'a> Place<'a> {
+    /// `bucket/prefix` as a place and its prefix.
+    fn of(aws: &'a Aws, location: &'a str) -> (Place<'a>, &'a str) {
+        let (bucket, prefix) = location.split_once('/').unwrap_or((location, ""));
+        let place = Place {
+            aws,
+            s3: aws.s3(),
+            bucket,
+            location,
+        };
+        (place, prefix)
+    }
+
     fn failed(&self, e: AwsError) -> Error {
         Error::Aws {
             what: format!("cannot read the billing files in s3://{} (the credentials need s3:ListBucket and s3:GetObject there)", self.location),
@@ -47,38 +59,13 @@ pub(super) async fn download(
     location: &str,
     limits: BillingLimits,
 ) -> Result<(tempfile::TempDir, Vec<PeriodChoice>)> {
-    let (bucket, prefix) = location.split_once('/').unwrap_or((location, ""));
-    let place = Place {
-        aws,
-        s3: aws.s3(),
-        bucket,
-        location,
-    };
-    let (manifests, data) = list(&place, prefix).await?;
-    let manifest_bytes: u64 = manifests.iter().map(|m| m.size).sum();
-    over_limits(location, manifests.len(), manifest_bytes, limits)?;
-    let mut texts = Vec::with_capacity(manifests.len());
-    for m in &manifests {
-        texts.push(fetch_manifest(&place, m).await?);
-    }
-    let keys: Vec<String> = data.iter().map(|o| o.key.clone()).collect();
-    let selection = manifest::select(&Delivery {
-        origin: Origin::Bucket(bucket),
-        files: &keys,
-        manifests: &texts,
-    })?;
-    let wanted: HashSet<&str> = selection.read.iter().map(String::as_str).collect();
-    let chosen: Vec<&Listed> = data
-        .iter()
-        .filter(|o| wanted.contains(o.key.as_str()))
-        .collect();
-    let count = manifests.len() + chosen.len();
-    let listed = manifest_bytes + chosen.iter().map(|o| o.size).sum::<u64>();
-    over_limits(location, count, listed, limits)?;
-    log_periods(&selection.periods);
+    let (place, prefix) = Place::of(aws, location);
+    let chosen = choose(&place, prefix, limits).await?;
+    let count = chosen.count();
+    log_periods(&chosen.periods);
     let dir = tempfile::tempdir().map_err(|e| Error::io("cannot create a temporary folder", e))?;
-    let mut copied = manifest_bytes;
-    for (i, o) in chosen.iter().enumerate() {
+    let mut copied = chosen.manifest_bytes;
+    for (i, o) in chosen.data.iter().enumerate() {
         // Keep the name's ending (it tells the format); number for uniqueness.
         let name = o.key.rsplit('/').next().unwrap_or(&o.key);
         let local = dir.path().join(format!("{i:05}-{name}"));
@@ -94,10 +81,70 @@ pub(super) async fn download(
         .await?;
     }
     tracing::info!(
-        files = chosen.len(),
+        files = chosen.data.len(),
         "billing files copied from s3://{location}"
     );
-    Ok((dir, selection.periods))
+    Ok((dir, chosen.periods))
+}
+
+/// The billing files `download` would copy from `location`, and the
+/// version taken per period: the listing and the manifests only.
+pub(super) async fn survey(
+    aws: &Aws,
+    location: &str,
+    limits: BillingLimits,
+) -> Result<(usize, Vec<PeriodChoice>)> {
+    let (place, prefix) = Place::of(aws, location);
+    let chosen = choose(&place, prefix, limits).await?;
+    Ok((chosen.data.len(), chosen.periods))
+}
+
+/// What a delivery's manifests choose under `prefix`.
+struct Chosen {
+    manifests: usize,
+    manifest_bytes: u64,
+    /// The data files to read.
+    data: Vec<Listed>,
+    periods: Vec<PeriodChoice>,
+}
+
+impl Chosen {
+    fn count(&self) -> usize {
+        self.manifests + self.data.len()
+    }
+}
+
+/// List `prefix`, fetch its manifests and choose the data files to read,
+/// within `limits` (as listed).
+async fn choose(place: &Place<'_>, prefix: &str, limits: BillingLimits) -> Result<Chosen> {
+    let location = place.location;
+    let (manifests, data) = list(place, prefix).await?;
+    let manifest_bytes: u64 = manifests.iter().map(|m| m.size).sum();
+    over_limits(location, manifests.len(), manifest_bytes, limits)?;
+    let mut texts = Vec::with_capacity(manifests.len());
+    for m in &manifests {
+        texts.push(fetch_manifest(place, m).await?);
+    }
+    let keys: Vec<String> = data.iter().map(|o| o.key.clone()).collect();
+    let selection = manifest::select(&Delivery {
+        origin: Origin::Bucket(place.bucket),
+        files: &keys,
+        manifests: &texts,
+    })?;
+    let wanted: HashSet<&str> = selection.read.iter().map(String::as_str).collect();
+    let data: Vec<Listed> = data
+        .into_iter()
+        .filter(|o| wanted.contains(o.key.as_str()))
+        .collect();
+    let chosen = Chosen {
+        manifests: manifests.len(),
+        manifest_bytes,
+        data,
+        periods: selection.periods,
+    };
+    let listed = manifest_bytes + chosen.data.iter().map(|o| o.size).sum::<u64>();
+    over_limits(location, chosen.count(), listed, limits)?;
+    Ok(chosen)
 }
 
 /// The manifests and the billing data files under `prefix`.

@@ -64,6 +64,8 @@ pub enum Command {
     Report(ReportArgs),
     /// MGN's migration waves: per wave, account and region, its source servers by lifecycle state and whether what MGN launches (or launched) for them carries the MAP tag. Writes nothing.
     Waves(WavesArgs),
+    /// Check the set-up against AWS before anything runs: credentials, the organization, each account's role, its reads and writes per region, Resource Explorer, MGN, Cost Explorer and the MAP tag's activation, the billing export (--cost), the event queues and the store. Changes nothing; each row says what fixes it. Exit 0 when nothing failed, 3 when some check did.
+    Doctor(DoctorArgs),
     /// The daemon: audit (or enforce) on a schedule; serve /healthz, /readyz, /metrics and a status page.
     Run(RunArgs),
     /// Policy files: validate them, print their JSON Schema, or the IAM policies they need.
@@ -115,6 +117,21 @@ pub struct AuditArgs {
 pub struct WavesArgs {
     #[command(flatten)]
     pub scan: ScanArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct DoctorArgs {
+    /// Only this account (id or configured name; repeatable)
+    #[arg(long = "account", value_name = "ID_OR_NAME")]
+    pub accounts: Vec<String>,
+    /// Only this region (repeatable)
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// The billing export a run reads (as for `audit --cost`): readable, and its manifests understood
+    #[arg(long, value_name = "PATH")]
+    pub cost: Option<PathBuf>,
     #[command(flatten)]
     pub out: OutputArgs,
 }

@@ -2,8 +2,8 @@
 //! AWS request, run, and print the outcome.
 
 use super::args::{
-    ApplyArgs, AuditArgs, ByKey, Cli, CreditsArgs, IamRole, OutputArgs, PlanArgs, ReportArgs,
-    RollbackArgs, RunArgs, ScanArgs, WavesArgs,
+    ApplyArgs, AuditArgs, ByKey, Cli, CreditsArgs, DoctorArgs, IamRole, OutputArgs, PlanArgs,
+    ReportArgs, RollbackArgs, RunArgs, ScanArgs, WavesArgs,
 };
 use super::output;
 use crate::aws::Aws;
@@ -166,6 +166,33 @@ pub fn waves(cli: &Cli, args: &WavesArgs) -> Result<u8> {
     print(&report, &args.out)?;
     for e in &report.errors {
         tracing::error!(account = %e.account, region = %e.region, "{}", e.message);
+    }
+    Ok(report.exit_code())
+}
+
+/// Every check of the set-up, one row each; exit 3 when one failed.
+pub fn doctor(cli: &Cli, args: &DoctorArgs) -> Result<u8> {
+    let loaded = load(cli)?;
+    let scan = ScanArgs {
+        accounts: args.accounts.clone(),
+        regions: args.regions.clone(),
+        waves: Vec::new(),
+    };
+    let narrow = narrowing(&loaded, &scan)?;
+    let report = runtime()?.block_on(async {
+        let aws = Aws::connect(&loaded.config).await;
+        crate::doctor::doctor(&crate::doctor::Doctor {
+            aws: &aws,
+            config: &loaded.config,
+            policies: &loaded.policies.policies,
+            narrow: &narrow,
+            cost: args.cost.as_deref(),
+        })
+        .await
+    })?;
+    let format = print(&report, &args.out)?;
+    if !cli.quiet && (args.out.output.is_some() || format != Format::Table) {
+        eprintln!("{}", report.summary_line());
     }
     Ok(report.exit_code())
 }

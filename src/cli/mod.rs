@@ -47,5 +47,6 @@ fn run(cli: &Cli) -> crate::Result<u8> {
         Command::Credits(args) => commands::credits(cli, args),
         Command::Report(args) => commands::report(cli, args),
         Command::Waves(args) => commands::waves(cli, args),
+        Command::Doctor(args) => commands::doctor(cli, args),
     }
 }

@@ -529,22 +529,8 @@ pub(super) async fn tag_activation(
     tags: &MapTags,
 ) -> (TagActivation, Vec<String>) {
     let keys: Vec<&str> = tags.iter().map(|t| t.scheme.key()).collect();
-    // One attempt: an answer that fails says "unknown", it is not retried
-    // for ever.
-    let answer = aws
-        .api
-        .call(
-            Quota::Caller(Zone::Region("us-east-1")),
-            "ce:ListCostAllocationTags",
-            || {
-                ce.list_cost_allocation_tags()
-                    .set_tag_keys(Some(keys.iter().map(|k| k.to_string()).collect()))
-                    .send()
-            },
-        )
-        .await;
-    let out = match answer {
-        Ok(out) => out,
+    let statuses = match tag_statuses(aws, ce, &keys).await {
+        Ok(statuses) => statuses,
         Err(e) => {
             let detail = format!("ListCostAllocationTags failed: {e}");
             let warning = format!("cannot tell whether {} is an active cost allocation tag ({e}); if it is not, all spend shows as untagged", keys.join(" or "));
@@ -553,12 +539,7 @@ pub(super) async fn tag_activation(
     };
     let mut warnings = Vec::new();
     let mut details = Vec::new();
-    for key in &keys {
-        let status = out
-            .cost_allocation_tags()
-            .iter()
-            .find(|t| t.tag_key() == *key)
-            .map(|t| t.status().as_str().to_string());
+    for (key, status) in statuses {
         let detail = match status.as_deref() {
             Some("Active") => continue,
             Some(s) => format!("the cost allocation tag {key} is {s}: activate it in the payer account (Billing > Cost allocation tags); until then Cost Explorer counts its spend as untagged"),
@@ -574,6 +555,40 @@ pub(super) async fn tag_activation(
         ),
         false => (activation("inactive", &details.join("; ")), warnings),
     }
+}
+
+/// Each key's status as a cost allocation tag (`Active`, `Inactive`;
+/// None: Cost Explorer does not know it), in one request (free).
+pub(crate) async fn tag_statuses(
+    aws: &Aws,
+    ce: &aws_sdk_costexplorer::Client,
+    keys: &[&str],
+) -> Result<Vec<(String, Option<String>)>, AwsError> {
+    // One attempt: an answer that fails says "unknown", it is not retried
+    // for ever.
+    let out = aws
+        .api
+        .call(
+            Quota::Caller(Zone::Region("us-east-1")),
+            "ce:ListCostAllocationTags",
+            || {
+                ce.list_cost_allocation_tags()
+                    .set_tag_keys(Some(keys.iter().map(|k| k.to_string()).collect()))
+                    .send()
+            },
+        )
+        .await?;
+    Ok(keys
+        .iter()
+        .map(|key| {
+            let status = out
+                .cost_allocation_tags()
+                .iter()
+                .find(|t| t.tag_key() == *key)
+                .map(|t| t.status().as_str().to_string());
+            (key.to_string(), status)
+        })
+        .collect())
 }
 
 fn activation(status: &'static str, detail: &str) -> TagActivation {

@@ -3,6 +3,7 @@
 //! arithmetic is `tagwarden_core::credits` either way.
 
 mod cost_explorer;
+pub(crate) use cost_explorer::tag_statuses;
 mod export;
 mod filters;
 

@@ -110,17 +110,24 @@ impl Reader<'_> {
             })
             .await
             .map_err(|e| self.problem(e, "GetView", Some(arn)))?;
-        let tags = out
-            .view()
+        let view = out.view();
+        let tags = view
             .map(|v| v.included_properties().iter().any(|p| p.name() == "tags"))
             .unwrap_or(false);
-        if tags {
-            Ok(())
-        } else {
-            Err(ExplorerError::Setup(SetupProblem::NoTags {
+        if !tags {
+            return Err(ExplorerError::Setup(SetupProblem::NoTags {
                 view: arn.to_string(),
-            }))
+            }));
         }
+        // An organization view's scope is the organization or an OU of it.
+        let scope = view.and_then(|v| v.scope()).unwrap_or_default();
+        if self.config.scope == ExplorerScope::Organization && !scope.contains(":organizations::") {
+            return Err(ExplorerError::Setup(SetupProblem::NotOrganizationView {
+                view: arn.to_string(),
+                scope: scope.to_string(),
+            }));
+        }
+        Ok(())
     }
 
     /// Every resource of `view` matching each filter string, every page.

@@ -13,8 +13,10 @@ use tagwarden_core::Arn;
 
 mod prune;
 mod removals;
+mod schema;
 pub use prune::{Prune, Pruned, RunsPage};
 pub use removals::read_removals;
+pub use schema::{inspect, Inspection, SCHEMA_VERSION};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -39,6 +41,12 @@ pub enum StoreError {
     },
     #[error(transparent)]
     UnknownState(#[from] UnknownState),
+    #[error("the state store {path} has schema version {found}, newer than this tagwarden's {known}: it was written by a newer release; run that release (or a newer one) with it")]
+    Newer {
+        path: String,
+        found: i64,
+        known: i64,
+    },
 }
 
 /// A text column parsed into its type: a value this version cannot read
@@ -111,44 +119,7 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS runs (
-                id TEXT PRIMARY KEY,
-                kind TEXT NOT NULL,
-                started_at TEXT NOT NULL,
-                finished_at TEXT,
-                status TEXT NOT NULL,
-                config TEXT,
-                rolls_back TEXT
-            );
-            CREATE TABLE IF NOT EXISTS changes (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                run_id TEXT NOT NULL REFERENCES runs(id),
-                arn TEXT NOT NULL,
-                account TEXT NOT NULL,
-                region TEXT NOT NULL,
-                resource_type TEXT NOT NULL,
-                policy TEXT NOT NULL,
-                key TEXT NOT NULL,
-                previous TEXT,
-                new TEXT,
-                state TEXT NOT NULL,
-                error TEXT,
-                updated_at TEXT NOT NULL
-            );
-            CREATE INDEX IF NOT EXISTS changes_by_run ON changes(run_id);
-            CREATE INDEX IF NOT EXISTS changes_by_state ON changes(state);
-            CREATE INDEX IF NOT EXISTS runs_by_start ON runs(started_at, id);",
-        )?;
-        add_summary_column(&conn)?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS cost_explorer_cache (
-                key TEXT PRIMARY KEY,
-                answer TEXT NOT NULL,
-                fetched_at TEXT NOT NULL
-            );",
-        )?;
-        conn.execute_batch(removals::SCHEMA)?;
+        schema::create(&conn, path)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
@@ -487,19 +458,6 @@ impl Store {
             .optional()?
             .flatten())
     }
-}
-
-/// Stores made before daemon cycles were recorded have no `summary` column.
-fn add_summary_column(conn: &Connection) -> Result<(), StoreError> {
-    let has: bool = conn.query_row(
-        "SELECT COUNT(*) > 0 FROM pragma_table_info('runs') WHERE name = 'summary'",
-        [],
-        |r| r.get(0),
-    )?;
-    if !has {
-        conn.execute("ALTER TABLE runs ADD COLUMN summary TEXT", [])?;
-    }
-    Ok(())
 }
 
 /// Run a store call from async code without stalling the runtime's worker

@@ -307,7 +307,7 @@ fn without_usable_credentials_every_command_says_what_to_do_in_one_line() {
     let metadata = format!("http://127.0.0.1:{closed}");
     type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
     let cases: [Case; 5] = [
-        (&[("AWS_EC2_METADATA_DISABLED", "true")], &cfg, "error: no AWS credentials: tried the environment, profile `default` in ~/.aws, web identity, ECS and EC2 instance metadata (disabled); run `aws configure`"),
+        (&[("AWS_EC2_METADATA_DISABLED", "true")], &cfg, "error: no AWS credentials: tried the environment, profile `default` in ~/.aws, web identity, ECS and EC2 instance metadata (disabled): run `aws configure`"),
         (&[("AWS_EC2_METADATA_SERVICE_ENDPOINT", &metadata)], &cfg, "error: no AWS credentials: tried the environment, profile `default` in ~/.aws, web identity, ECS and EC2 instance metadata"),
         (&[("AWS_PROFILE", "nope"), ("AWS_EC2_METADATA_DISABLED", "true")], &cfg, "error: AWS profile `nope` is not defined in ~/.aws/config or ~/.aws/credentials"),
         (&[("AWS_PROFILE", "sso-dev"), ("AWS_EC2_METADATA_DISABLED", "true")], &cfg, "error: the SSO session of AWS profile `sso-dev` has expired: run `aws sso login --profile sso-dev`"),

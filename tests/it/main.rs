@@ -13,6 +13,7 @@ mod credits_export;
 mod daemon;
 mod deliveries;
 mod deploy;
+mod doctor;
 mod enforce;
 mod events;
 mod explorer;

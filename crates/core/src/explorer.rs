@@ -176,6 +176,12 @@ pub enum SetupProblem {
     NoTags {
         view: String,
     },
+    /// `scope: organization`, but the view covers one account (its scope
+    /// is the account, not the organization or an OU of it).
+    NotOrganizationView {
+        view: String,
+        scope: String,
+    },
     AccessDenied {
         account: String,
         operation: String,
@@ -190,46 +196,60 @@ pub enum SetupProblem {
     },
 }
 
-impl fmt::Display for SetupProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl SetupProblem {
+    /// What is wrong, and the command or setting that fixes it.
+    pub fn parts(&self) -> (String, String) {
+        const AGGREGATE: &str =
+            "`aws resource-explorer-2 update-index-type --arn INDEX_ARN --type AGGREGATOR --region";
         match self {
-            SetupProblem::NoIndex { account, region } => write!(
-                f,
-                "Resource Explorer has no index in account {account} region {region}: create one with `aws resource-explorer-2 create-index --region {region}` (and for an organization view `aws resource-explorer-2 update-index-type --arn INDEX_ARN --type AGGREGATOR --region {region}`)"
+            SetupProblem::NoIndex { account, region } => (
+                format!("Resource Explorer has no index in account {account} region {region}"),
+                format!("create one with `aws resource-explorer-2 create-index --region {region}` (and for an organization view {AGGREGATE} {region}`)"),
             ),
-            SetupProblem::NotAggregator { account, region } => write!(
-                f,
-                "the Resource Explorer index of account {account} in {region} is LOCAL: it lists only {region}; make it the aggregator with `aws resource-explorer-2 update-index-type --arn INDEX_ARN --type AGGREGATOR --region {region}`"
+            SetupProblem::NotAggregator { account, region } => (
+                format!("the Resource Explorer index of account {account} in {region} is LOCAL: it lists only {region}"),
+                format!("make it the aggregator with {AGGREGATE} {region}`"),
             ),
-            SetupProblem::NoDefaultView { account, region } => write!(
-                f,
-                "Resource Explorer has no default view in account {account} region {region}: set `inventory.resource_explorer.view`, or create one with `aws resource-explorer-2 create-view --view-name tagwarden --included-properties Name=tags --region {region}` and `aws resource-explorer-2 associate-default-view --view-arn VIEW_ARN --region {region}`"
+            SetupProblem::NoDefaultView { account, region } => (
+                format!("Resource Explorer has no default view in account {account} region {region}"),
+                format!("set `inventory.resource_explorer.view`, or create one with `aws resource-explorer-2 create-view --view-name tagwarden --included-properties Name=tags --region {region}` and `aws resource-explorer-2 associate-default-view --view-arn VIEW_ARN --region {region}`"),
             ),
-            SetupProblem::NoView { account, view } => write!(
-                f,
-                "account {account} has no Resource Explorer view {view}: list its views with `aws resource-explorer-2 list-views` and set `inventory.resource_explorer.view`"
+            SetupProblem::NoView { account, view } => (
+                format!("account {account} has no Resource Explorer view {view}"),
+                "list its views with `aws resource-explorer-2 list-views` and set `inventory.resource_explorer.view`".to_string(),
             ),
-            SetupProblem::NoTags { view } => write!(
-                f,
-                "the Resource Explorer view {view} leaves out tags, so untagged resources cannot be told from tagged ones: `aws resource-explorer-2 update-view --view-arn {view} --included-properties Name=tags`"
+            SetupProblem::NoTags { view } => (
+                format!("the Resource Explorer view {view} leaves out tags, so untagged resources cannot be told from tagged ones"),
+                format!("`aws resource-explorer-2 update-view --view-arn {view} --included-properties Name=tags`"),
+            ),
+            SetupProblem::NotOrganizationView { view, scope } => (
+                format!("the Resource Explorer view {view} covers {scope}, not the organization, while `inventory.resource_explorer.scope` is organization"),
+                "create an organization view from the management account or Resource Explorer's delegated administrator (`aws resource-explorer-2 create-view --view-name tagwarden --scope arn:aws:organizations::MANAGEMENT_ACCOUNT:organization/o-ID --included-properties Name=tags`) and set `inventory.resource_explorer.view` to it".to_string(),
             ),
             SetupProblem::AccessDenied {
                 account,
                 operation,
                 message,
-            } => write!(
-                f,
-                "account {account} denied resource-explorer-2:{operation} ({message}): allow resource-explorer-2:Search, GetView, GetDefaultView and GetIndex to tagwarden's role (`tagwarden policy iam` prints its policy)"
+            } => (
+                format!("account {account} denied resource-explorer-2:{operation} ({message})"),
+                "allow resource-explorer-2:Search, GetView, GetDefaultView and GetIndex to tagwarden's role (`tagwarden policy iam` prints its policy)".to_string(),
             ),
             SetupProblem::Unauthorized {
                 account,
                 view,
                 message,
-            } => write!(
-                f,
-                "Resource Explorer refused the view {view} in account {account} ({message}): check that the view is this account's and that its index exists (`aws resource-explorer-2 get-index`)"
+            } => (
+                format!("Resource Explorer refused the view {view} in account {account} ({message})"),
+                "check that the view is this account's and that its index exists (`aws resource-explorer-2 get-index`)".to_string(),
             ),
         }
+    }
+}
+
+impl fmt::Display for SetupProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (what, fix) = self.parts();
+        write!(f, "{what}: {fix}")
     }
 }
 

@@ -87,6 +87,7 @@ struct Ports {
     moto: u16,
     resource_explorer: u16,
     mgn: u16,
+    faults: u16,
 }
 
 /// Start `tests/it/support/emulator.py` (moto, and the Resource Explorer
@@ -112,13 +113,19 @@ fn spawn_emulator(port: u16, log: &Path) -> (Child, Ports) {
     let read = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
     let ports: Option<serde_json::Value> = read.ok().and_then(|_| serde_json::from_str(&line).ok());
     let port = |k: &str| ports.as_ref().and_then(|p| p[k].as_u64()).map(|p| p as u16);
-    match (port("moto"), port("resource_explorer"), port("mgn")) {
-        (Some(moto), Some(resource_explorer), Some(mgn)) => (
+    match (
+        port("moto"),
+        port("resource_explorer"),
+        port("mgn"),
+        port("faults"),
+    ) {
+        (Some(moto), Some(resource_explorer), Some(mgn), Some(faults)) => (
             child,
             Ports {
                 moto,
                 resource_explorer,
                 mgn,
+                faults,
             },
         ),
         _ => {
@@ -140,6 +147,8 @@ pub struct Emulator {
     pub explorer_port: u16,
     /// The Application Migration Service stand-in's port.
     pub mgn_port: u16,
+    /// The fault proxy in front of moto (tests/it/support/faults.py).
+    pub faults_port: u16,
     log: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -156,6 +165,7 @@ impl Emulator {
             port: ports.moto,
             explorer_port: ports.resource_explorer,
             mgn_port: ports.mgn,
+            faults_port: ports.faults,
             log,
             _dir: dir,
         };
@@ -181,6 +191,7 @@ impl Emulator {
         self.child = child;
         self.explorer_port = ports.resource_explorer;
         self.mgn_port = ports.mgn;
+        self.faults_port = ports.faults;
         assert!(
             self.wait_until_up(),
             "moto did not restart on port {}",
@@ -290,6 +301,23 @@ impl Emulator {
         serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{path}: {e}: {answer}"))
     }
 
+    /// The fault proxy in front of moto: point `AWS_ENDPOINT_URL` here
+    /// for AWS that refuses actions per account.
+    pub fn faults_endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.faults_port)
+    }
+
+    /// Set the fault proxy's denials and stand-in data: `POST /_faults`.
+    pub fn faults(&self, settings: &serde_json::Value) {
+        stand_in_request(self.faults_port, "POST", "/_faults", &settings.to_string());
+    }
+
+    /// The requests the fault proxy saw, per IAM action.
+    pub fn faults_calls(&self) -> std::collections::BTreeMap<String, u64> {
+        let answer = stand_in_request(self.faults_port, "GET", "/_faults/calls", "");
+        serde_json::from_str(&answer).unwrap_or_else(|e| panic!("/_faults/calls: {e}: {answer}"))
+    }
+
     /// What the stand-in answered so far: `GET /_control/calls`.
     pub fn explorer_get(&self, path: &str) -> String {
         self.explorer_request("GET", path, "")
@@ -323,7 +351,10 @@ fn stand_in_request(port: u16, method: &str, path: &str, body: &str) -> String {
     s.write_all(req.as_bytes()).unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
-    assert!(out.starts_with("HTTP/1.0 200"), "{out}");
+    assert!(
+        out.starts_with("HTTP/1.0 200") || out.starts_with("HTTP/1.1 200"),
+        "{out}"
+    );
     out.split_once("\r\n\r\n")
         .map(|(_, b)| b.to_string())
         .unwrap_or_default()

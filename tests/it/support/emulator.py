@@ -1,13 +1,15 @@
 """The tests' AWS: a moto server and, in the same process, stand-ins for AWS
 Resource Explorer, answering from what moto holds, and for AWS Application
 Migration Service (MGN, mgn.py), answering from what tests seed: moto has
-neither.
+neither; and a fault proxy in front of moto (faults.py) that refuses actions
+per account and stands in for the calls moto lacks that the set-up checks
+make.
 
     python emulator.py [--port N]
 
-prints one JSON line, {"moto": PORT, "resource_explorer": PORT, "mgn": PORT},
-once all three listen (port 0, the default, takes a free port: no race with
-other tests; the two stand-ins always take free ports), and serves until
+prints one JSON line, {"moto": PORT, "resource_explorer": PORT, "mgn": PORT,
+"faults": PORT}, once all four listen (port 0, the default, takes a free port:
+no race with other tests; the others always take free ports), and serves until
 killed. The MGN stand-in's interface (operations, `/_control` endpoints) is
 described in mgn.py.
 
@@ -44,6 +46,7 @@ from moto.core.resource_tagging import TaggableResourcesMixin
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 sys.dont_write_bytecode = True  # no __pycache__ in the tests' folder
+import faults  # noqa: E402
 import mgn  # noqa: E402
 from stand_in import JsonHandler  # noqa: E402
 
@@ -265,9 +268,13 @@ def main():
     threading.Thread(target=explorer.serve_forever, daemon=True).start()
     migration = ThreadingHTTPServer(("127.0.0.1", 0), mgn.Handler)
     threading.Thread(target=migration.serve_forever, daemon=True).start()
+    faults.MOTO_PORT[0] = moto.get_host_and_port()[1]
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), faults.Handler)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
     print(json.dumps({"moto": moto.get_host_and_port()[1],
                       "resource_explorer": explorer.server_address[1],
-                      "mgn": migration.server_address[1]}), flush=True)
+                      "mgn": migration.server_address[1],
+                      "faults": proxy.server_address[1]}), flush=True)
     threading.Event().wait()
 
 

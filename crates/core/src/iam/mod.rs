@@ -7,6 +7,7 @@
 //! shipped policies (the tests keep them equal).
 
 mod document;
+pub mod principal;
 mod tables;
 #[cfg(test)]
 mod tests;

@@ -6,6 +6,7 @@
 pub mod apply_report;
 pub mod audit;
 pub mod credits;
+pub mod doctor;
 pub mod drift;
 pub mod eligibility;
 pub mod history;
@@ -17,6 +18,7 @@ pub mod waves;
 pub use apply_report::{ApplyReport, ApplySummary};
 pub use audit::{AuditReport, ComplianceRow, FindingRecord, ReportSummary};
 pub use credits::{CreditsReport, Source, TagActivation};
+pub use doctor::DoctorReport;
 pub use drift::{DriftReport, Removal, RemovalOutcome};
 pub use history::History;
 pub use status_page::{LastCycle, StatusPage};
