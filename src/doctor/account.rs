@@ -141,12 +141,15 @@ async fn simulate(ctx: &Context<'_>, session: &AccountSession) -> Vec<Check> {
         .filter(|a| !probes::PROBED.contains(a) && !a.starts_with("resource-explorer-2:"))
         .collect();
     if let Some((writes, _)) = &ctx.needs.writes {
-        actions.extend(
-            writes
-                .iter()
-                .copied()
-                .filter(|a| !writes::DRY_RUN.contains(a)),
-        );
+        // Read-backs already read or probed are not asked twice.
+        let more: Vec<&'static str> = writes
+            .iter()
+            .copied()
+            .filter(|a| {
+                !writes::DRY_RUN.contains(a) && !probes::PROBED.contains(a) && !actions.contains(a)
+            })
+            .collect();
+        actions.extend(more);
     }
     if actions.is_empty() {
         return Vec::new();
