@@ -332,3 +332,47 @@ fn once_every_failed_row_is_fixed_doctor_passes_and_the_audit_meets_nothing_it_d
     assert_ne!(audit.code, 3, "{}", audit.stderr);
     assert_eq!(audit.json()["errors"], json!([]));
 }
+
+#[test]
+fn doctor_says_where_mgn_is_initialized_and_what_a_billing_export_holds() {
+    let s = Setup::new();
+    let config = std::fs::read_to_string(&s.cfg).unwrap().replace(
+        "inventory:\n  resource_explorer: {region: us-east-1, scope: organization}\n",
+        "inventory:\n  mgn: {}\n",
+    );
+    std::fs::write(&s.cfg, config).unwrap();
+    s.emu.mgn(
+        "POST",
+        "/_control/initialize",
+        &json!({"account": HEALTHY, "region": "us-east-1"}).to_string(),
+    );
+    let bill = s.dir.path().join("bill");
+    std::fs::create_dir(&bill).unwrap();
+    write(&bill, "cur.csv", "identity/LineItemId\n");
+    let bill = bill.display().to_string();
+    let run = s.doctor(&["--account", "healthy", "--cost", &bill]);
+    let r = run.json();
+    let ready = one(&r, "mgn", Some(HEALTHY), Some("us-east-1"));
+    assert_eq!(ready["status"], "ok", "{ready}");
+    let not = one(&r, "mgn", Some(HEALTHY), Some("eu-west-1"));
+    assert_eq!(not["status"], "warn", "{not}");
+    assert_eq!(
+        text(not, "fix"),
+        "if servers migrate here, `aws mgn initialize-service --region eu-west-1`; else leave it (nothing to tag)"
+    );
+    let export = one(&r, "billing-export", None, None);
+    assert_eq!(export["status"], "warn", "{export}");
+    assert!(
+        text(export, "message").contains("1 billing files and no manifest"),
+        "{export}"
+    );
+
+    let missing = s.doctor(&["--account", "healthy", "--cost", "/nonexistent/bill"]);
+    assert_eq!(missing.code, 3);
+    let export = one(&missing.json(), "billing-export", None, None).clone();
+    assert_eq!(export["status"], "fail", "{export}");
+    assert!(
+        text(&export, "message").contains("no such file or folder"),
+        "{export}"
+    );
+}
