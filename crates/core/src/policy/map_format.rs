@@ -300,18 +300,12 @@ impl MapFormat {
         if value.starts_with("d-server-") {
             return "legacy Migration Hub server ID (pre-2022 MAP agreements); MAP 2.0 needs `mig<MPE ID>`, e.g. `migABCDE12345`".into();
         }
-        if value.trim() != value {
-            return "value has surrounding white space; AWS compares values exactly".into();
-        }
-        let lower = value.to_ascii_lowercase();
-        if let Some(p) = PREFIXES.iter().find(|p| lower.starts_with(*p)) {
-            let (prefix, id) = value.split_at(p.len());
-            if prefix != *p {
-                return format!("prefix `{prefix}` must be lowercase `{p}`");
-            }
-            if id.is_empty() {
-                return format!("`{p}` must be followed by the MPE ID (5 digits or 10 uppercase letters and digits)");
-            }
+        let id_words = "the MPE ID (5 digits or 10 uppercase letters and digits)";
+        let found = match prefixed(value, PREFIXES, id_words) {
+            Ok(found) => found,
+            Err(hint) => return hint,
+        };
+        if let Some(id) = found {
             if id.bytes().any(|b| b.is_ascii_lowercase()) {
                 return format!("MPE ID `{id}` must be uppercase");
             }
@@ -330,24 +324,40 @@ impl MapFormat {
     }
 }
 
+/// What every scheme's hint begins with: white space around the value, a
+/// prefix in the wrong case, a prefix without its ID (`Err`: that hint);
+/// else the ID after the prefix, or None when no prefix matches.
+fn prefixed<'v>(
+    value: &'v str,
+    prefixes: &[&str],
+    id_words: &str,
+) -> Result<Option<&'v str>, String> {
+    if value.trim() != value {
+        return Err("value has surrounding white space; AWS compares values exactly".into());
+    }
+    let lower = value.to_ascii_lowercase();
+    let Some(p) = prefixes.iter().find(|p| lower.starts_with(**p)) else {
+        return Ok(None);
+    };
+    let (prefix, id) = value.split_at(p.len());
+    if prefix != *p {
+        return Err(format!("prefix `{prefix}` must be lowercase `{p}`"));
+    }
+    if id.is_empty() {
+        return Err(format!("`{p}` must be followed by {id_words}"));
+    }
+    Ok(Some(id))
+}
+
 /// Why `value` is not a valid `aws-apn-id` value for MAP.
 fn explain_apn(value: &str) -> String {
     if value.starts_with("pc:") {
         return "a Partner Revenue Measurement product code (`pc:…`), not a MAP value: MAP under AWS Transform needs `mig<PRM ID>` (or `sap`/`oracle`)".into();
     }
-    if value.trim() != value {
-        return "value has surrounding white space; AWS compares values exactly".into();
-    }
-    let lower = value.to_ascii_lowercase();
-    if let Some(p) = APN_PREFIXES.iter().find(|p| lower.starts_with(*p)) {
-        let (prefix, id) = value.split_at(p.len());
-        if prefix != *p {
-            return format!("prefix `{prefix}` must be lowercase `{p}`");
-        }
-        if id.is_empty() {
-            return format!("`{p}` must be followed by the PRM ID");
-        }
-        return format!("PRM ID `{id}` must be letters, digits and hyphens");
+    match prefixed(value, APN_PREFIXES, "the PRM ID") {
+        Err(hint) => return hint,
+        Ok(Some(id)) => return format!("PRM ID `{id}` must be letters, digits and hyphens"),
+        Ok(None) => {}
     }
     format!(
         "not a MAP value: expected one of the prefixes {} followed by the PRM ID",
