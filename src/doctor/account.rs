@@ -15,11 +15,10 @@ use tagwarden_core::resource::partition_of;
 
 /// Every check of `account`.
 pub(super) async fn check(ctx: &Context<'_>, account: &str) -> Vec<Check> {
-    let session = match assume(ctx, account).await {
-        Ok((row, session)) => (row, session),
+    let (row, session) = match assume(ctx, account).await {
+        Ok(entered) => entered,
         Err(row) => return vec![row],
     };
-    let (row, session) = session;
     let mut checks = vec![row];
     let regional = join_all(ctx.regions.iter().enumerate().map(|(i, region)| {
         let session = &session;

@@ -49,11 +49,7 @@ struct Needs<'a> {
 impl<'a> Needs<'a> {
     fn of(config: &'a Config, policies: &[Policy]) -> Needs<'a> {
         let roles = iam::roles(policies, config);
-        let keys: BTreeSet<String> = policies
-            .iter()
-            .filter_map(|p| p.remediate.as_ref())
-            .flat_map(|r| r.set.iter().map(|(k, _)| k.clone()))
-            .collect();
+        let keys = iam::written_keys(policies);
         let explorer = config.inventory.resource_explorer.as_ref().filter(|_| {
             let types = policies.iter().flat_map(|p| p.resource_types.iter());
             !tagwarden_core::explorer::explored_types(types.map(String::as_str)).is_empty()

@@ -152,17 +152,25 @@ struct Remediated {
     unknown: BTreeSet<String>,
 }
 
+/// The keys enforcing `policies` writes: every `remediate.set` key.
+pub fn written_keys(policies: &[Policy]) -> BTreeSet<String> {
+    policies
+        .iter()
+        .filter_map(|p| p.remediate.as_ref())
+        .flat_map(|r| r.set.iter().map(|(k, _)| k.clone()))
+        .collect()
+}
+
 fn remediated(policies: &[Policy]) -> Remediated {
     let mut out = Remediated {
-        keys: BTreeSet::new(),
+        keys: written_keys(policies),
         grants: tables::TagAccess::default(),
         unknown: BTreeSet::new(),
     };
     for p in policies {
-        let Some(r) = p.remediate.as_ref().filter(|r| !r.set.is_empty()) else {
+        if p.remediate.as_ref().is_none_or(|r| r.set.is_empty()) {
             continue;
-        };
-        out.keys.extend(r.set.iter().map(|(k, _)| k.clone()));
+        }
         for t in &p.resource_types {
             let access = tables::tag_access(t);
             if !access.known {
