@@ -87,11 +87,6 @@ fn missing(ctx: &Context<'_>, url: &str, e: &AwsError) -> Check {
         e,
         Role::Scanner,
     )
-    .fix(allow(
-        "sqs:GetQueueAttributes",
-        &ctx.who(&ctx.caller),
-        Role::Scanner,
-    ))
 }
 
 /// Whether the caller may receive and delete, its policy and the queue's
